@@ -1,0 +1,193 @@
+"""The desk's configuration models (PRODUCT.md §2, §7, §8, §10).
+
+Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
+``HELPTHREAD_<SECTION>__<KEY>`` environment variables. Durations are written like
+``90s``/``15m``/``8h``/``5d`` and held as ``timedelta``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from core.durations import format_duration, parse_duration
+from core.tickets import PRIORITIES
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError("write a duration like 90s, 15m, 8h or 5d")
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeskSection(_Section):
+    name: str = "Helpthread"
+    max_open_per_user: int = Field(default=5, ge=1)
+    max_new_per_hour: int = Field(default=5, ge=1)
+    duplicate_window: Duration = timedelta(minutes=10)
+
+
+class LifecycleSection(_Section):
+    waiting_expires_after: Duration = timedelta(days=7)
+    resolved_closes_after: Duration = timedelta(days=3)
+    reopen_window: Duration = timedelta(days=14)
+
+
+class SlaTarget(_Section):
+    first_response: Duration
+    resolution: Duration
+
+
+def _default_sla() -> dict[str, SlaTarget]:
+    hours = {"urgent": (1, 8), "high": (4, 24), "normal": (8, 48), "low": (24, 120)}
+    return {
+        key: SlaTarget(first_response=timedelta(hours=f), resolution=timedelta(hours=r))
+        for key, (f, r) in hours.items()
+    }
+
+
+class CategoryField(_Section):
+    """An extra field a category declares (PRODUCT.md §2, "category fields")."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    label: str = Field(min_length=1, max_length=45)
+    required: bool = False
+    max_length: int = Field(default=200, ge=1, le=4000)
+    min_length: int = Field(default=1, ge=1)
+    pattern: str | None = None
+    sensitive: bool = False
+
+
+class Category(_Section):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    name: str = Field(min_length=1, max_length=80)
+    fields: tuple[CategoryField, ...] = ()
+    slack_team_channel: str | None = None
+    discord_team_channel_id: int | None = None
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> Category:
+        keys = [f.key for f in self.fields]
+        reserved = {"category", "subject", "description", "priority", "account", "visibility"}
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"category {self.key!r} declares field {key!r} twice")
+            if key in reserved:
+                raise ValueError(f"category {self.key!r}: field key {key!r} is reserved")
+        return self
+
+
+_RECEIPT = CategoryField(key="receipt", label="Receipt number", required=True, max_length=40)
+
+DEFAULT_CATEGORIES: tuple[Category, ...] = (
+    Category(key="general", name="General question"),
+    Category(key="account", name="Account & access"),
+    Category(key="technical", name="Technical setup"),
+    Category(key="data", name="Data & reporting"),
+    Category(key="billing", name="Billing & payments"),
+    Category(
+        key="refund",
+        name="Refund",
+        fields=(
+            _RECEIPT,
+            CategoryField(key="amount", label="Amount", max_length=20),
+            CategoryField(
+                key="card_last4",
+                label="Last 4 digits of the card",
+                sensitive=True,
+                min_length=4,
+                max_length=4,
+                pattern=r"^[0-9]{4}$",
+            ),
+        ),
+    ),
+    Category(key="cancellation", name="Cancellation", fields=(_RECEIPT,)),
+    Category(key="content", name="Content & creatives"),
+    Category(key="abuse", name="Report abuse / quality issue"),
+)
+
+
+class SlackSection(_Section):
+    support_channel: str | None = None
+    team_channel: str | None = None
+    escalation_channel: str | None = None
+    agent_users: tuple[str, ...] = ()
+    agent_groups: tuple[str, ...] = ()
+    escalation_group: str | None = None
+
+
+class DiscordSection(_Section):
+    guild_id: int | None = None
+    support_channel_id: int | None = None
+    team_channel_id: int | None = None
+    escalation_channel_id: int | None = None
+    agent_role_id: int | None = None
+    escalation_role_id: int | None = None
+
+
+class ShellSection(_Section):
+    """The shell platform signs ``--agent`` personas with the group ``agents``."""
+
+    agent_groups: tuple[str, ...] = ("agents",)
+    agent_users: tuple[str, ...] = ()
+
+
+class DeskConfig(_Section):
+    """Everything the core needs to know about this desk."""
+
+    desk: DeskSection = DeskSection()
+    lifecycle: LifecycleSection = LifecycleSection()
+    sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    slack: SlackSection = SlackSection()
+    discord: DiscordSection = DiscordSection()
+    shell: ShellSection = ShellSection()
+
+    @model_validator(mode="after")
+    def _check(self) -> DeskConfig:
+        if not self.categories:
+            raise ValueError("categories: at least one category is needed")
+        keys = [c.key for c in self.categories]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"categories: key {key!r} appears twice")
+        unknown = set(self.sla) - set(PRIORITIES)
+        if unknown:
+            raise ValueError(f"sla: unknown priority {sorted(unknown)[0]!r}")
+        missing = set(PRIORITIES) - set(self.sla)
+        if missing:
+            defaults = _default_sla()
+            object.__setattr__(self, "sla", {**{k: defaults[k] for k in missing}, **self.sla})
+        return self
+
+    def category(self, key_or_name: str) -> Category | None:
+        """The category whose key or name (case-insensitive) is ``key_or_name``."""
+        wanted = key_or_name.strip().casefold()
+        for category in self.categories:
+            if wanted in (category.key, category.name.casefold()):
+                return category
+        return None
+
+    def agent_ids(self, platform: str) -> tuple[frozenset[str], frozenset[str]]:
+        """``(user ids, group/role ids)`` that make someone an agent on ``platform``."""
+        if platform == "slack":
+            return frozenset(self.slack.agent_users), frozenset(self.slack.agent_groups)
+        if platform == "discord":
+            role = self.discord.agent_role_id
+            return frozenset(), frozenset({str(role)} if role else set())
+        if platform == "shell":
+            return frozenset(self.shell.agent_users), frozenset(self.shell.agent_groups)
+        return frozenset(), frozenset()

@@ -1,0 +1,33 @@
+"""Durations as written in helpthread.toml: ``90s``, ``15m``, ``8h``, ``5d`` (PRODUCT.md §10)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"<integer><unit>"`` with unit s, m, h, d or w.
+
+    Raises ``ValueError`` with a message that shows the accepted form.
+    """
+    match = _PATTERN.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; write it like 90s, 15m, 8h or 5d")
+    amount, unit = int(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return timedelta(seconds=amount * _UNITS[unit])
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact ``<n><unit>`` form of ``value`` (inverse of ``parse_duration``)."""
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        size = _UNITS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,46 @@
+"""The typed errors every core use case raises (DESIGN.md, "Core vocabulary").
+
+Each adapter renders the same error the same way: a modal error for ``Invalid``,
+an ephemeral refusal for the rest. Messages are plain sentences meant for the
+person who acted; they never contain user-provided markup unescaped by the
+adapter.
+"""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    """Base of every refusal the desk gives. ``str(err)`` is the user-facing reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DeskError):
+    """The ticket (or thing) does not exist, or the actor may not know it exists."""
+
+
+class NotAllowed(DeskError):
+    """The actor's role does not permit this action (PRODUCT.md §1)."""
+
+
+class InvalidTransition(DeskError):
+    """The life cycle does not allow this change from the current status (PRODUCT.md §3)."""
+
+
+class Invalid(DeskError):
+    """Bad input for one field; ``field`` is its key (``subject``, ``receipt``…)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class Limited(DeskError):
+    """A per-user limit of PRODUCT.md §8 is reached; nothing was stored."""
+
+
+class Conflict(DeskError):
+    """Someone else changed the ticket first (for example, two claims at once)."""

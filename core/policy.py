@@ -1,0 +1,54 @@
+"""Who may do what (PRODUCT.md §1). Every use case asks here, from the signed identity."""
+
+from __future__ import annotations
+
+from core.config import DeskConfig
+from core.errors import NotAllowed, NotFound
+from core.identity import Actor, UserRef
+from core.tickets import Ticket, Visibility
+
+
+def is_agent(actor: Actor, config: DeskConfig) -> bool:
+    """An agent by user id or by a group/role the platform vouches for."""
+    users, groups = config.agent_ids(actor.ref.platform)
+    return actor.ref.user_id in users or bool(groups & actor.groups)
+
+
+def is_requester(actor: Actor, ticket: Ticket) -> bool:
+    return actor.ref == ticket.requester.ref
+
+
+def is_watcher(ref: UserRef, ticket: Ticket) -> bool:
+    return any(w.ref == ref for w in ticket.watchers)
+
+
+def is_org_member(ref: UserRef, ticket: Ticket) -> bool:
+    """Same platform and workspace as the requester, on a ticket marked shared."""
+    return ticket.visibility is Visibility.SHARED and ref.org == ticket.requester.ref.org
+
+
+def can_see(actor: Actor, ticket: Ticket, config: DeskConfig) -> bool:
+    return (
+        is_agent(actor, config)
+        or is_requester(actor, ticket)
+        or is_watcher(actor.ref, ticket)
+        or is_org_member(actor.ref, ticket)
+    )
+
+
+def require_visible(actor: Actor, ticket: Ticket, config: DeskConfig) -> None:
+    """Raises ``NotFound`` — a ticket you may not see is a ticket that does not exist for you."""
+    if not can_see(actor, ticket, config):
+        raise NotFound(f"there is no ticket #{ticket.number} you can see")
+
+
+def require_agent(actor: Actor, config: DeskConfig, doing: str) -> None:
+    if not is_agent(actor, config):
+        raise NotAllowed(f"only agents can {doing}")
+
+
+def require_agent_or_requester(
+    actor: Actor, ticket: Ticket, config: DeskConfig, doing: str
+) -> None:
+    if not (is_agent(actor, config) or is_requester(actor, ticket)):
+        raise NotAllowed(f"only agents or the requester of #{ticket.number} can {doing}")

@@ -1,0 +1,130 @@
+"""The desk's read side: show, list, search and the queue (PRODUCT.md §4).
+
+Mixed into ``core.desk.Desk``; every read is filtered by what the viewer may see
+(PRODUCT.md §1) and internal events are shown to agents only.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import datetime
+
+from core import policy
+from core.clock import Clock
+from core.config import DeskConfig
+from core.errors import Invalid, NotFound
+from core.events import Audience
+from core.identity import Actor
+from core.routing import Binding
+from core.store.port import StoreFactory, TicketQuery
+from core.tickets import ACTIVE, DONE, Status, Ticket
+from core.views import Listed, TicketDetails, sensitive_fields, ticket_view
+
+LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
+SEARCH_MAX = 200
+
+
+class Reading:
+    config: DeskConfig
+    stores: StoreFactory
+    clock: Clock
+
+    async def show(self, actor: Actor, number: int) -> TicketDetails:
+        """All fields and the history ``actor`` may read; marks the ticket read.
+        Raises ``NotFound`` if it does not exist or ``actor`` may not see it."""
+        async with self.stores.transaction() as store:
+            ticket = await store.get_ticket(number)
+            if ticket is None:
+                raise NotFound(f"there is no ticket #{number}")
+            policy.require_visible(actor, ticket, self.config)
+            agent = policy.is_agent(actor, self.config)
+            events = [
+                e for e in await store.events(number)
+                if agent or e.audience is Audience.PUBLIC
+            ]
+            if not agent:
+                for e in events:
+                    e.data = e.public_data()
+            bindings = await store.bindings(number)
+            await store.mark_read(number, actor.ref, self.clock.now())
+        return TicketDetails(
+            ticket=ticket_view(ticket, self.config),
+            events=tuple(events),
+            bindings=tuple(bindings),
+            sensitive=sensitive_fields(ticket, self.config) if agent else (),
+            viewer_is_agent=agent,
+        )
+
+    async def list_tickets(self, actor: Actor, scope: str = "open", *, mine: bool = False,
+                           org: bool = False, unread: bool = False) -> list[Listed]:
+        """``/ticket list [open|closed|all] [mine|org] [unread]``, newest activity first."""
+        if scope not in LIST_SCOPES:
+            raise Invalid("scope", "must be open, closed or all")
+        query = TicketQuery(
+            viewer=actor.ref,
+            viewer_is_agent=policy.is_agent(actor, self.config),
+            statuses=LIST_SCOPES[scope],
+            mine=mine,
+            org=org,
+            limit=200 if unread else 50,
+        )
+        listed = await self._listed(actor, query)
+        return [item for item in listed if item.unread][:50] if unread else listed
+
+    async def search(self, actor: Actor, text: str) -> list[Listed]:
+        """Words (all must match), ``"a phrase"`` or ``#42`` over tickets ``actor`` may see."""
+        text = text.strip()
+        if not text:
+            raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
+        if len(text) > SEARCH_MAX:
+            raise Invalid("search", f"is longer than {SEARCH_MAX} characters")
+        number = re.fullmatch(r"#?(\d{1,9})", text)
+        if number:
+            try:
+                details = await self.show(actor, int(number.group(1)))
+            except NotFound:
+                return []
+            return [Listed(details.ticket, False, None)]
+        try:
+            words = tuple(w for w in shlex.split(text) if w.strip())
+        except ValueError:
+            words = tuple(text.replace('"', " ").split())
+        query = TicketQuery(viewer=actor.ref, viewer_is_agent=policy.is_agent(actor, self.config),
+                            words=words)
+        return await self._listed(actor, query)
+
+    async def queue(self, actor: Actor) -> list[Listed]:
+        """Agents: unassigned and overdue active tickets, most urgent SLA first."""
+        policy.require_agent(actor, self.config, "see the queue")
+        now = self.clock.now()
+        query = TicketQuery(viewer=actor.ref, viewer_is_agent=True, statuses=ACTIVE,
+                            unassigned_or_due_before=now, limit=200)
+        listed = await self._listed(actor, query)
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        return sorted(listed, key=lambda item: item.ticket.sla_due or far)[:50]
+
+    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
+        """The ticket or team thread at ``thread`` in ``channel`` (for adapters' events)."""
+        async with self.stores.transaction() as store:
+            return await store.binding_at(platform, channel, thread)
+
+    async def _listed(self, actor: Actor, query: TicketQuery) -> list[Listed]:
+        async with self.stores.transaction() as store:
+            found: list[Ticket] = await store.find_tickets(query)
+            marks = await store.last_read([t.number for t in found], actor.ref)
+        return [
+            Listed(
+                ticket_view(t, self.config),
+                unread=_unread(t, marks.get(t.number)),
+                last_activity_at=t.last_activity_at,
+            )
+            for t in found
+        ]
+
+
+def _unread(ticket: Ticket, seen: datetime | None) -> bool:
+    return ticket.last_activity_at is not None and (seen is None or seen < ticket.last_activity_at)
+
+
+__all__ = ["LIST_SCOPES", "Reading", "Status"]

@@ -1,0 +1,205 @@
+"""Where a ticket lives and who must hear about each event (PRODUCT.md §5–6).
+
+Pure functions: ``bindings_for`` places a new ticket on every platform the desk
+runs; ``plan_deliveries`` turns one event into delivery rows following the
+mirroring rules. The desk stores both in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from core.events import Audience, Event, EventKind
+from core.identity import UserRef
+from core.tickets import Ticket, Visibility
+
+
+class Target(StrEnum):
+    BINDING = "binding"  # a ticket or team thread
+    DM = "dm"  # a direct message to one user
+    CHANNEL = "channel"  # a channel message (escalations)
+    EMAIL = "email"  # an e-mail watcher
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # the platform refused it for good (see core.delivery.Undeliverable)
+
+
+@dataclass(slots=True)
+class Binding:
+    """Where a ticket lives on one platform. ``channel`` is a channel id, or ``dm`` for
+    the requester's direct messages; ``thread`` and ``card_message`` are the platform
+    ids the first delivery returns (Slack ``thread_ts``, Discord thread id)."""
+
+    ticket_number: int
+    platform: str
+    workspace: str
+    audience: Audience
+    channel: str
+    reaches_requester: bool = False
+    in_requester_dm: bool = False
+    thread: str | None = None
+    card_message: str | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One event to one target. ``address`` is the user id (DM), channel id or e-mail."""
+
+    ticket_number: int
+    event_id: int
+    platform: str
+    target: Target
+    audience: Audience
+    created_at: datetime
+    binding_id: int | None = None
+    address: str | None = None
+    purpose: str = "thread"
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformRoute:
+    """How one running platform places tickets (built by ``bot`` from the config).
+
+    ``team_channels`` maps category key → team channel (``default_team_channel`` else);
+    ``private_in_dm``: private tickets' thread lives in the requester's DM (Slack);
+    ``thread_reaches_requester``: the requester is in the ticket thread and is notified
+    by it (Discord private thread, shell), so no extra DMs are needed.
+    """
+
+    platform: str
+    workspace: str
+    support_channel: str
+    default_team_channel: str
+    team_channels: dict[str, str] = field(default_factory=dict)
+    escalation_channel: str | None = None
+    private_in_dm: bool = False
+    thread_reaches_requester: bool = True
+
+
+def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
+    """A team thread on every platform; a ticket thread on the requester's own platform."""
+    result: list[Binding] = []
+    for route in routes:
+        if ticket.requester.ref.platform == route.platform:
+            in_dm = route.private_in_dm and ticket.visibility is Visibility.PRIVATE
+            result.append(
+                Binding(
+                    ticket_number=ticket.number,
+                    platform=route.platform,
+                    workspace=ticket.requester.ref.workspace,
+                    audience=Audience.PUBLIC,
+                    channel="dm" if in_dm else route.support_channel,
+                    reaches_requester=in_dm or route.thread_reaches_requester,
+                    in_requester_dm=in_dm,
+                )
+            )
+        result.append(
+            Binding(
+                ticket_number=ticket.number,
+                platform=route.platform,
+                workspace=route.workspace,
+                audience=Audience.INTERNAL,
+                channel=route.team_channels.get(ticket.category, route.default_team_channel),
+            )
+        )
+    return result
+
+
+def _dm(event: Event, ref: UserRef, purpose: str, now: datetime) -> Delivery:
+    assert event.id is not None
+    target = Target.EMAIL if ref.platform == "email" else Target.DM
+    return Delivery(
+        ticket_number=event.ticket_number,
+        event_id=event.id,
+        platform=ref.platform,
+        target=target,
+        audience=Audience.PUBLIC,
+        created_at=now,
+        address=ref.key,
+        purpose=purpose,
+    )
+
+
+def plan_deliveries(
+    event: Event,
+    ticket: Ticket,
+    bindings: list[Binding],
+    routes: list[PlatformRoute],
+    now: datetime,
+) -> list[Delivery]:
+    """Every delivery ``event`` needs, in a stable order (PRODUCT.md §5–6).
+
+    - an internal event reaches team threads only, never the requester or watchers;
+    - a public event reaches every thread except the one it was typed in, and the
+      requester and watchers by DM where no thread reaches them;
+    - a new ticket sends the requester a receipt; an escalation reaches the
+      escalation channels; an assignment by someone else tells the assignee.
+    """
+    assert event.id is not None
+    out: list[Delivery] = []
+    for binding in bindings:
+        if binding.id == event.origin_binding_id:
+            continue
+        if event.audience is Audience.INTERNAL and binding.audience is Audience.PUBLIC:
+            continue
+        out.append(
+            Delivery(
+                ticket_number=ticket.number,
+                event_id=event.id,
+                platform=binding.platform,
+                target=Target.BINDING,
+                audience=binding.audience,
+                created_at=now,
+                binding_id=binding.id,
+                purpose="card" if event.kind is EventKind.OPENED else "thread",
+            )
+        )
+    if event.audience is Audience.INTERNAL:
+        return out
+
+    actor_ref = event.actor.ref if event.actor else None
+    requester = ticket.requester.ref
+    requester_in_thread = any(
+        b.audience is Audience.PUBLIC and b.reaches_requester and b.platform == requester.platform
+        for b in bindings
+    )
+    if event.kind is EventKind.OPENED:
+        receipt_in_dm_thread = any(b.in_requester_dm for b in bindings)
+        if not receipt_in_dm_thread:
+            out.append(_dm(event, requester, "receipt", now))
+    elif requester != actor_ref and not requester_in_thread:
+        out.append(_dm(event, requester, "notify", now))
+    for watcher in ticket.watchers:
+        if watcher.ref not in (actor_ref, requester):
+            out.append(_dm(event, watcher.ref, "notify", now))
+
+    assignee = ticket.assignee.ref if ticket.assignee else None
+    if event.kind is EventKind.ASSIGNED and assignee and assignee != actor_ref:
+        out.append(_dm(event, assignee, "assigned", now))
+    if event.kind is EventKind.ESCALATED:
+        for route in routes:
+            if route.escalation_channel:
+                out.append(
+                    Delivery(
+                        ticket_number=ticket.number,
+                        event_id=event.id,
+                        platform=route.platform,
+                        target=Target.CHANNEL,
+                        audience=Audience.INTERNAL,
+                        created_at=now,
+                        address=route.escalation_channel,
+                        purpose="escalation",
+                    )
+                )
+    return out

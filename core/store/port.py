@@ -1,0 +1,102 @@
+"""The storage port the desk works through: one ``Store`` is one transaction.
+
+``core.store.sql`` implements it on SQLAlchemy (SQLite, PostgreSQL); unit tests use
+an in-memory implementation. Everything a use case writes in one ``Store`` commits
+together or not at all — the ticket change, its events and its deliveries
+("Nothing lost", DEVELOPERS.md).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.events import Event
+from core.identity import UserRef
+from core.routing import Binding, Delivery
+from core.tickets import Status, Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterLoad:
+    """What §8's limits need to know about one requester, read in one go."""
+
+    open_count: int  # tickets in the four active statuses
+    opened_since: int  # tickets opened since the hour-window start
+    duplicate_of: int | None  # same subject+description inside the duplicate window
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    """A listing: ``statuses`` (None = all); ``viewer`` limits it to tickets they may see
+    unless ``viewer_is_agent``; ``mine`` keeps the viewer's own (requester or assignee);
+    ``org`` keeps shared tickets of the viewer's org; ``words`` every word must match
+    subject, description or a public comment; newest activity first."""
+
+    viewer: UserRef
+    viewer_is_agent: bool
+    statuses: frozenset[Status] | None = None
+    mine: bool = False
+    org: bool = False
+    unassigned_or_due_before: datetime | None = None
+    words: tuple[str, ...] = ()
+    limit: int = 50
+
+
+class Store(Protocol):
+    async def next_ticket_number(self) -> int: ...
+
+    async def requester_load(
+        self,
+        requester: UserRef,
+        opened_since: datetime,
+        subject: str,
+        description: str,
+        duplicate_since: datetime,
+    ) -> RequesterLoad: ...
+
+    async def add_ticket(self, ticket: Ticket) -> None: ...
+
+    async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        """``for_update`` locks the row until commit (PostgreSQL ``FOR UPDATE``)."""
+        ...
+
+    async def update_ticket(self, ticket: Ticket) -> None: ...
+
+    async def add_bindings(self, bindings: list[Binding]) -> None:
+        """Stores them and sets each ``id``."""
+        ...
+
+    async def bindings(self, number: int) -> list[Binding]: ...
+
+    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
+        """The binding whose thread is ``thread`` in ``channel`` on ``platform``."""
+        ...
+
+    async def add_event(self, event: Event) -> None:
+        """Stores it and sets ``event.id``. Raises ``Conflict`` if its ``request_key``
+        was already used (a platform retry)."""
+        ...
+
+    async def event_by_request_key(self, key: str) -> Event | None: ...
+
+    async def events(self, number: int) -> list[Event]: ...
+
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None: ...
+
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]: ...
+
+    async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None: ...
+
+    async def last_read(self, numbers: list[int], reader: UserRef) -> dict[int, datetime]:
+        """Per ticket, the latest time ``reader`` — or, for a shared ticket, anyone of
+        the reader's org — saw it."""
+        ...
+
+
+class StoreFactory(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Store]:
+        """A ``Store`` whose writes commit when the block exits cleanly."""
+        ...

@@ -1,0 +1,302 @@
+"""The ``Store`` port on SQLAlchemy Core over an ``AsyncConnection`` (SQLite, PostgreSQL).
+
+Core statements rather than ORM sessions: a use case is a handful of statements
+in one transaction, and the desk must stay within 2× of raw INSERTs (bench/core.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.errors import Conflict
+from core.events import Audience, Event, EventKind
+from core.identity import Person, UserRef
+from core.routing import Binding, Delivery
+from core.store.port import RequesterLoad, TicketQuery
+from core.store.tables import (
+    Base,
+    BindingRow,
+    CounterRow,
+    DeliveryRow,
+    EventRow,
+    ReadMarkRow,
+    TicketRow,
+)
+from core.tickets import ACTIVE, Link, LinkKind, Status, Ticket, Visibility
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+T = _table(TicketRow)
+B = _table(BindingRow)
+E = _table(EventRow)
+D = _table(DeliveryRow)
+R = _table(ReadMarkRow)
+C = _table(CounterRow)
+ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
+
+
+def _person(key: str | None, name: str | None) -> Person | None:
+    return Person(UserRef.parse(key), name or "") if key else None
+
+
+def ticket_values(t: Ticket) -> dict[str, Any]:
+    """The ``tickets`` row for ``t``."""
+    return {
+        "number": t.number, "subject": t.subject, "description": t.description,
+        "category": t.category, "priority": t.priority, "status": t.status.value,
+        "visibility": t.visibility.value, "requester_key": t.requester.ref.key,
+        "requester_org": t.requester.ref.org, "requester_name": t.requester.name,
+        "assignee_key": t.assignee.ref.key if t.assignee else None,
+        "assignee_name": t.assignee.name if t.assignee else None,
+        "account": t.account, "fields": dict(t.fields),
+        "watchers": [[w.ref.key, w.name] for w in t.watchers],
+        "watcher_keys": "|" + "".join(w.ref.key + "|" for w in t.watchers),
+        "links": [[link.kind.value, link.number] for link in t.links],
+        "source": t.source, "locale": t.locale, "escalation_level": t.escalation_level,
+        "opened_at": t.opened_at, "first_response_at": t.first_response_at,
+        "resolved_at": t.resolved_at, "closed_at": t.closed_at,
+        "last_activity_at": t.last_activity_at, "first_response_due": t.first_response_due,
+        "resolution_due": t.resolution_due, "resolution": t.resolution,
+    }
+
+
+def ticket_from(row: Any) -> Ticket:
+    requester = _person(row.requester_key, row.requester_name)
+    assert requester is not None
+    return Ticket(
+        number=row.number, subject=row.subject, description=row.description,
+        category=row.category, priority=row.priority, status=Status(row.status),
+        visibility=Visibility(row.visibility), requester=requester,
+        assignee=_person(row.assignee_key, row.assignee_name), account=row.account,
+        fields=dict(row.fields or {}),
+        watchers=[Person(UserRef.parse(k), n) for k, n in row.watchers or []],
+        links=[Link(LinkKind(k), n) for k, n in row.links or []],
+        source=row.source, locale=row.locale, escalation_level=row.escalation_level,
+        opened_at=row.opened_at, first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at, closed_at=row.closed_at,
+        last_activity_at=row.last_activity_at, first_response_due=row.first_response_due,
+        resolution_due=row.resolution_due, resolution=row.resolution,
+    )
+
+
+def binding_from(row: Any) -> Binding:
+    return Binding(
+        ticket_number=row.ticket_number, platform=row.platform, workspace=row.workspace,
+        audience=Audience(row.audience), channel=row.channel,
+        reaches_requester=row.reaches_requester, in_requester_dm=row.in_requester_dm,
+        thread=row.thread, card_message=row.card_message, id=row.id,
+    )
+
+
+def event_values(e: Event) -> dict[str, Any]:
+    return {
+        "ticket_number": e.ticket_number, "kind": e.kind.value,
+        "actor_key": e.actor.ref.key if e.actor else None,
+        "actor_name": e.actor.name if e.actor else None, "at": e.at, "platform": e.platform,
+        "audience": e.audience.value, "data": e.data, "body": e.text,
+        "request_key": e.request_key, "origin_binding_id": e.origin_binding_id,
+    }
+
+
+def event_from(row: Any) -> Event:
+    return Event(
+        ticket_number=row.ticket_number, kind=EventKind(row.kind),
+        actor=_person(row.actor_key, row.actor_name), at=row.at, platform=row.platform,
+        audience=Audience(row.audience), data=dict(row.data or {}),
+        request_key=row.request_key, origin_binding_id=row.origin_binding_id, id=row.id,
+    )
+
+
+def delivery_values(d: Delivery) -> dict[str, Any]:
+    return {
+        "ticket_number": d.ticket_number, "event_id": d.event_id, "platform": d.platform,
+        "target": d.target.value, "audience": d.audience.value, "binding_id": d.binding_id,
+        "address": d.address, "purpose": d.purpose, "state": d.state.value,
+        "attempts": d.attempts, "next_attempt_at": d.next_attempt_at, "leased_until": None,
+        "last_error": d.last_error, "created_at": d.created_at, "delivered_at": None,
+    }
+
+
+class SqlStore:
+    """One transaction on one connection; see ``core.store.port.Store``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    async def next_ticket_number(self) -> int:
+        result = await self.conn.execute(
+            update(C).where(C.c.name == "ticket").values(value=C.c.value + 1)
+            .returning(C.c.value)
+        )
+        return int(result.scalar_one())
+
+    async def requester_load(self, requester: UserRef, opened_since: datetime, subject: str,
+                             description: str, duplicate_since: datetime) -> RequesterLoad:
+        mine = T.c.requester_key == requester.key
+        open_count = select(func.count()).where(mine, T.c.status.in_(ACTIVE_VALUES))
+        recent = select(func.count()).where(mine, T.c.opened_at >= opened_since)
+        duplicate = (
+            select(T.c.number)
+            .where(mine, T.c.opened_at >= duplicate_since, T.c.subject == subject,
+                   T.c.description == description)
+            .order_by(T.c.number.desc()).limit(1)
+        )
+        row = (await self.conn.execute(select(
+            open_count.scalar_subquery(), recent.scalar_subquery(), duplicate.scalar_subquery()
+        ))).one()
+        return RequesterLoad(int(row[0]), int(row[1]), row[2])
+
+    async def add_ticket(self, ticket: Ticket) -> None:
+        await self.conn.execute(insert(T), [ticket_values(ticket)])
+
+    async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        query = select(T).where(T.c.number == number)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return ticket_from(row) if row else None
+
+    async def update_ticket(self, ticket: Ticket) -> None:
+        values = ticket_values(ticket)
+        del values["number"]
+        await self.conn.execute(update(T).where(T.c.number == ticket.number).values(values))
+
+    async def add_bindings(self, bindings: list[Binding]) -> None:
+        for binding in bindings:
+            result = await self.conn.execute(
+                insert(B).values(
+                    ticket_number=binding.ticket_number, platform=binding.platform,
+                    workspace=binding.workspace, audience=binding.audience.value,
+                    channel=binding.channel, reaches_requester=binding.reaches_requester,
+                    in_requester_dm=binding.in_requester_dm, thread=binding.thread,
+                    card_message=binding.card_message,
+                ).returning(B.c.id)
+            )
+            binding.id = int(result.scalar_one())
+
+    async def bindings(self, number: int) -> list[Binding]:
+        rows = await self.conn.execute(
+            select(B).where(B.c.ticket_number == number).order_by(B.c.id))
+        return [binding_from(r) for r in rows]
+
+    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
+        row = (await self.conn.execute(
+            select(B).where(B.c.platform == platform, B.c.thread == thread,
+                            or_(B.c.channel == channel, B.c.channel == "dm"))
+        )).first()
+        return binding_from(row) if row else None
+
+    async def add_event(self, event: Event) -> None:
+        try:
+            async with self.conn.begin_nested() if event.request_key else _no_savepoint():
+                result = await self.conn.execute(
+                    insert(E).values(event_values(event)).returning(E.c.id))
+        except IntegrityError as err:
+            raise Conflict("this request was already handled") from err
+        event.id = int(result.scalar_one())
+
+    async def event_by_request_key(self, key: str) -> Event | None:
+        row = (await self.conn.execute(select(E).where(E.c.request_key == key))).first()
+        return event_from(row) if row else None
+
+    async def events(self, number: int) -> list[Event]:
+        rows = await self.conn.execute(
+            select(E).where(E.c.ticket_number == number).order_by(E.c.id))
+        return [event_from(r) for r in rows]
+
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        await self.conn.execute(insert(D), [delivery_values(d) for d in deliveries])
+
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        me = query.viewer
+        conditions: list[ColumnElement[bool]] = []
+        shared_in_my_org = and_(T.c.visibility == Visibility.SHARED.value,
+                                T.c.requester_org == me.org)
+        if not query.viewer_is_agent:
+            conditions.append(or_(
+                T.c.requester_key == me.key,
+                T.c.watcher_keys.contains(f"|{me.key}|", autoescape=True),
+                shared_in_my_org,
+            ))
+        if query.statuses is not None:
+            conditions.append(T.c.status.in_(sorted(s.value for s in query.statuses)))
+        if query.mine:
+            conditions.append(or_(T.c.requester_key == me.key, T.c.assignee_key == me.key))
+        if query.org:
+            conditions.append(shared_in_my_org)
+        if query.unassigned_or_due_before is not None:
+            due = query.unassigned_or_due_before
+            conditions.append(or_(
+                T.c.assignee_key.is_(None),
+                T.c.resolution_due < due,
+                and_(T.c.first_response_at.is_(None), T.c.first_response_due < due),
+            ))
+        for word in query.words:
+            body_match = E.c.body.icontains(word, autoescape=True)
+            if not query.viewer_is_agent:
+                body_match = and_(body_match, E.c.audience == Audience.PUBLIC.value)
+            conditions.append(or_(
+                T.c.subject.icontains(word, autoescape=True),
+                T.c.description.icontains(word, autoescape=True),
+                exists().where(E.c.ticket_number == T.c.number, body_match),
+            ))
+        rows = await self.conn.execute(
+            select(T).where(*conditions)
+            .order_by(T.c.last_activity_at.desc(), T.c.number.desc()).limit(query.limit)
+        )
+        return [ticket_from(r) for r in rows]
+
+    async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(R).values(ticket_number=number, reader_key=reader.key,
+                                        reader_org=reader.org, seen_at=at)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=[R.c.ticket_number, R.c.reader_key], set_={"seen_at": at}))
+
+    async def last_read(self, numbers: list[int], reader: UserRef) -> dict[int, datetime]:
+        if not numbers:
+            return {}
+        shared_seen = and_(T.c.visibility == Visibility.SHARED.value,
+                           R.c.reader_org == T.c.requester_org,
+                           literal(reader.org) == T.c.requester_org)
+        rows = await self.conn.execute(
+            select(R.c.ticket_number, func.max(R.c.seen_at))
+            .join(T, T.c.number == R.c.ticket_number)
+            .where(R.c.ticket_number.in_(numbers),
+                   or_(R.c.reader_key == reader.key, shared_seen))
+            .group_by(R.c.ticket_number)
+        )
+        return {int(n): seen for n, seen in rows}
+
+
+@asynccontextmanager
+async def _no_savepoint() -> AsyncIterator[None]:
+    yield
+
+
+class SqlStores:
+    """``StoreFactory`` over an engine: each ``transaction()`` is one connection's
+    transaction, committed on a clean exit and rolled back on an exception."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlStore]:
+        async with self.engine.begin() as conn:
+            yield SqlStore(conn)

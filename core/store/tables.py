@@ -1,0 +1,151 @@
+"""The database tables, as SQLAlchemy 2 typed models (migrations: ``core/store/migrations``).
+
+Times are stored as UTC (``UtcDateTime``); JSON columns hold category fields,
+watchers, links and event data. The ``counters`` row ``ticket`` hands out ticket
+numbers inside the opening transaction, so a refused submission takes none.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class CounterRow(Base):
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    visibility: Mapped[str] = mapped_column(String(10))
+    requester_key: Mapped[str] = mapped_column(String(200))
+    requester_org: Mapped[str] = mapped_column(String(120), index=True)
+    requester_name: Mapped[str] = mapped_column(String(200))
+    assignee_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]]
+    watchers: Mapped[list[Any]]
+    watcher_keys: Mapped[str] = mapped_column(Text, default="|")  # "|key|key|" for LIKE
+    links: Mapped[list[Any]]
+    source: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(20))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
+    first_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_tickets_requester_opened", "requester_key", "opened_at"),)
+
+
+class BindingRow(Base):
+    __tablename__ = "bindings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(64))
+    reaches_requester: Mapped[bool]
+    in_requester_dm: Mapped[bool]
+    thread: Mapped[str | None] = mapped_column(String(64))
+    card_message: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_bindings_thread", "platform", "thread"),)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_key: Mapped[str | None] = mapped_column(String(200))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime]
+    platform: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[str] = mapped_column(String(10))
+    data: Mapped[dict[str, Any]]
+    body: Mapped[str | None] = mapped_column(Text)  # the event's text, for search
+    request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    origin_binding_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_events_ticket", "ticket_number", "id"),)
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(10))
+    audience: Mapped[str] = mapped_column(String(10))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("bindings.id"))
+    address: Mapped[str | None] = mapped_column(String(320))
+    purpose: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    leased_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_deliveries_due", "state", "platform", "next_attempt_at"),
+        Index("ix_deliveries_chain", "ticket_number", "platform", "state", "id"),
+    )
+
+
+class ReadMarkRow(Base):
+    __tablename__ = "read_marks"
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    reader_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    reader_org: Mapped[str] = mapped_column(String(120))
+    seen_at: Mapped[datetime]

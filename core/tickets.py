@@ -1,0 +1,217 @@
+"""The ticket entity, its statuses and its life cycle — pure, no I/O (PRODUCT.md §2–3).
+
+Every transition function checks the current state, changes the ticket in place
+and returns nothing; an illegal change raises ``InvalidTransition`` saying why.
+Who may do it is ``core.policy``'s business, checked before these run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from core.errors import InvalidTransition
+from core.identity import Person
+
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
+RESOLUTION_NOTE_MIN = 6  # PRODUCT.md §3: "resolution note ≥ 6 characters"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+# A ticket "counts as open" in these four (issue 2, point 9; `/ticket list open`).
+ACTIVE = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING, Status.ON_HOLD})
+DONE = frozenset({Status.RESOLVED, Status.CLOSED})
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    SHARED = "shared"
+
+
+class LinkKind(StrEnum):
+    RELATED = "related"
+    DUPLICATE_OF = "duplicate_of"
+    FOLLOW_UP_OF = "follow_up_of"
+    FOLLOWED_UP_BY = "followed_up_by"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    kind: LinkKind
+    number: int
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One ticket. Times are timezone-aware UTC; ``fields`` holds the category's extra
+    fields by key, sensitive ones included (views strip them, see ``core.views``)."""
+
+    number: int
+    subject: str
+    description: str
+    category: str
+    priority: str
+    requester: Person
+    opened_at: datetime
+    source: str
+    status: Status = Status.OPEN
+    fields: dict[str, str] = field(default_factory=dict)
+    account: str | None = None
+    visibility: Visibility = Visibility.PRIVATE
+    assignee: Person | None = None
+    watchers: list[Person] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    locale: str | None = None
+    escalation_level: int = 0
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    resolution: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    def ended_at(self) -> datetime | None:
+        """When it stopped being worked on: resolved, or closed without a resolution."""
+        return self.resolved_at or self.closed_at
+
+
+def _require(ticket: Ticket, allowed: frozenset[Status], doing: str) -> None:
+    if ticket.status not in allowed:
+        raise InvalidTransition(
+            f"#{ticket.number} is {ticket.status.value.replace('_', ' ')}; it cannot be {doing}"
+        )
+
+
+def claim(ticket: Ticket, agent: Person) -> None:
+    """Take an unassigned active ticket; ``open`` becomes ``in_progress``."""
+    _require(ticket, ACTIVE, "claimed")
+    if ticket.assignee is not None:
+        if ticket.assignee.ref == agent.ref:
+            raise InvalidTransition(f"#{ticket.number} is already yours")
+        raise InvalidTransition(f"#{ticket.number} is already claimed by {ticket.assignee.name}")
+    assign(ticket, agent)
+
+
+def assign(ticket: Ticket, agent: Person) -> None:
+    """Give the ticket to ``agent``; ``open`` becomes ``in_progress``."""
+    _require(ticket, ACTIVE, "assigned")
+    if ticket.assignee is not None and ticket.assignee.ref == agent.ref:
+        raise InvalidTransition(f"#{ticket.number} is already assigned to {agent.name}")
+    ticket.assignee = agent
+    if ticket.status is Status.OPEN:
+        ticket.status = Status.IN_PROGRESS
+
+
+def unassign(ticket: Ticket) -> Person:
+    """Hand the ticket back to the queue; ``in_progress`` becomes ``open``."""
+    _require(ticket, ACTIVE, "unassigned")
+    if ticket.assignee is None:
+        raise InvalidTransition(f"#{ticket.number} is not assigned to anyone")
+    previous = ticket.assignee
+    ticket.assignee = None
+    if ticket.status is Status.IN_PROGRESS:
+        ticket.status = Status.OPEN
+    return previous
+
+
+def _take_if_unassigned(ticket: Ticket, agent: Person) -> None:
+    if ticket.assignee is None:
+        ticket.assignee = agent
+
+
+def request_info(ticket: Ticket, agent: Person) -> None:
+    """Ask the requester something: the ticket waits on them (SLA clock paused)."""
+    _require(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.ON_HOLD}), "set waiting")
+    _take_if_unassigned(ticket, agent)
+    ticket.status = Status.WAITING
+
+
+def hold(ticket: Ticket, agent: Person) -> None:
+    """Park the ticket on a third party: no SLA clock, no expiry."""
+    _require(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING}), "put on hold")
+    _take_if_unassigned(ticket, agent)
+    ticket.status = Status.ON_HOLD
+
+
+def resume(ticket: Ticket) -> None:
+    """Back to work from ``waiting`` or ``on_hold``."""
+    _require(ticket, frozenset({Status.WAITING, Status.ON_HOLD}), "resumed")
+    ticket.status = Status.IN_PROGRESS if ticket.assignee else Status.OPEN
+
+
+def requester_replied(ticket: Ticket) -> bool:
+    """A requester's comment on a ``waiting`` ticket puts it back to work. True if it did."""
+    if ticket.status is Status.WAITING:
+        resume(ticket)
+        return True
+    return False
+
+
+def resolve(ticket: Ticket, agent: Person, note: str, now: datetime) -> None:
+    """Resolve with a resolution note of at least ``RESOLUTION_NOTE_MIN`` characters."""
+    _require(ticket, ACTIVE, "resolved")
+    if len(note.strip()) < RESOLUTION_NOTE_MIN:
+        raise InvalidTransition(
+            f"a resolution note needs at least {RESOLUTION_NOTE_MIN} characters"
+        )
+    _take_if_unassigned(ticket, agent)
+    ticket.status = Status.RESOLVED
+    ticket.resolution = note.strip()
+    ticket.resolved_at = now
+
+
+def close(ticket: Ticket, now: datetime) -> None:
+    """Close from any status but ``closed``."""
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"#{ticket.number} is already closed")
+    ticket.status = Status.CLOSED
+    ticket.closed_at = now
+
+
+def within_reopen_window(ticket: Ticket, now: datetime, window: timedelta) -> bool:
+    ended = ticket.ended_at()
+    return ended is not None and now - ended <= window
+
+
+def reopen(ticket: Ticket) -> None:
+    """``resolved``/``closed`` back to ``in_progress`` (assigned) or ``open``.
+
+    The reopen window is the caller's check: agents may reopen any time, requesters
+    only within ``lifecycle.reopen_window`` (PRODUCT.md §3).
+    """
+    _require(ticket, DONE, "reopened")
+    ticket.status = Status.IN_PROGRESS if ticket.assignee else Status.OPEN
+    ticket.resolved_at = None
+    ticket.closed_at = None
+    ticket.resolution = None
+
+
+def set_priority(ticket: Ticket, priority: str) -> str:
+    """Change the priority of an active ticket; returns the old one."""
+    _require(ticket, ACTIVE, "re-prioritised")
+    if priority == ticket.priority:
+        raise InvalidTransition(f"#{ticket.number} is already {priority}")
+    old, ticket.priority = ticket.priority, priority
+    return old
+
+
+def escalate(ticket: Ticket) -> int:
+    """Raise the escalation level of an active ticket; returns the new level."""
+    _require(ticket, ACTIVE, "escalated")
+    ticket.escalation_level += 1
+    return ticket.escalation_level

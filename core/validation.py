@@ -1,0 +1,89 @@
+"""Input rules shared by every form and command (PRODUCT.md §2, §8).
+
+Bad input is refused with ``Invalid(field, why)``; nothing is truncated or
+silently cleaned beyond trimming surrounding whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from core.config import Category, CategoryField, DeskConfig
+from core.errors import Invalid
+from core.tickets import PRIORITIES
+
+SUBJECT_MAX = 140  # PRODUCT.md §2
+DESCRIPTION_MAX = 4000  # PRODUCT.md §2
+COMMENT_MAX = 4000  # same cap as a description: Discord's text input maximum
+ACCOUNT_MAX = 64
+
+# Bidirectional overrides/isolates can disguise text (TESTING.md, "hostile text").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_text(field: str, value: str | None, *, max_length: int, multiline: bool,
+               required: bool = True, min_length: int = 1) -> str:
+    """Trimmed ``value``; raises ``Invalid(field, …)`` if empty (when required), longer
+    than ``max_length`` characters, on several lines when ``multiline`` is False, or
+    holding control or bidirectional-override characters."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise Invalid(field, "is required and cannot be empty")
+        return ""
+    if len(text) > max_length:
+        raise Invalid(field, f"is {len(text)} characters long; the limit is {max_length}")
+    if len(text) < min_length:
+        raise Invalid(field, f"needs at least {min_length} characters")
+    for ch in text:
+        if ch in "\n\r" and not multiline:
+            raise Invalid(field, "must be a single line")
+        if ch in _BIDI_CONTROLS:
+            raise Invalid(field, "contains a text-direction control character")
+        if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t":
+            raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
+    return text.replace("\r\n", "\n")
+
+
+def clean_priority(value: str | None) -> str:
+    priority = (value or "normal").strip().lower()
+    if priority not in PRIORITIES:
+        raise Invalid("priority", f"must be one of {', '.join(PRIORITIES)}")
+    return priority
+
+
+def clean_category(config: DeskConfig, value: str | None) -> Category:
+    if not value or not value.strip():
+        raise Invalid("category", "is required; choose one of " + _category_list(config))
+    category = config.category(value)
+    if category is None:
+        raise Invalid("category", f"{value.strip()!r} is not a category; choose one of "
+                      + _category_list(config))
+    return category
+
+
+def _category_list(config: DeskConfig) -> str:
+    return ", ".join(c.key for c in config.categories)
+
+
+def clean_field(spec: CategoryField, value: str | None) -> str:
+    text = clean_text(spec.key, value, max_length=spec.max_length, multiline=False,
+                      required=spec.required, min_length=spec.min_length)
+    if text and spec.pattern and not re.fullmatch(spec.pattern, text):
+        raise Invalid(spec.key, f"is not a valid {spec.label.lower()}")
+    return text
+
+
+def clean_category_fields(category: Category, values: dict[str, str]) -> dict[str, str]:
+    """The declared fields of ``category``, validated; unknown keys are refused."""
+    declared = {f.key: f for f in category.fields}
+    for key in values:
+        if key not in declared:
+            raise Invalid(key, f"is not a field of category {category.key!r}")
+    cleaned: dict[str, str] = {}
+    for spec in category.fields:
+        text = clean_field(spec, values.get(spec.key))
+        if text:
+            cleaned[spec.key] = text
+    return cleaned

@@ -1,0 +1,121 @@
+"""What adapters may show: ticket snapshots with sensitive fields removed (PRODUCT.md §2).
+
+Sensitive category fields are stored but never echoed into a thread, card or
+notification; only ``/ticket show`` for an agent carries them (``TicketDetails``
+with ``sensitive`` filled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.config import DeskConfig
+from core.events import Event
+from core.identity import Person
+from core.routing import Binding
+from core.tickets import Link, Status, Ticket, Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as cards, threads and notifications show it: no sensitive fields."""
+
+    number: int
+    subject: str
+    description: str
+    category: str
+    category_name: str
+    priority: str
+    status: Status
+    visibility: Visibility
+    requester: Person
+    assignee: Person | None
+    account: str | None
+    fields: tuple[FieldView, ...]
+    source: str
+    escalation_level: int
+    opened_at: datetime
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    resolution: str | None
+    links: tuple[Link, ...]
+    watchers: tuple[Person, ...]
+
+    @property
+    def sla_due(self) -> datetime | None:
+        """The next SLA target this ticket must meet (None once resolved/closed)."""
+        if self.status in (Status.RESOLVED, Status.CLOSED):
+            return None
+        return self.first_response_due or self.resolution_due
+
+
+def ticket_view(ticket: Ticket, config: DeskConfig) -> TicketView:
+    category = config.category(ticket.category)
+    specs = {f.key: f for f in category.fields} if category else {}
+    shown = tuple(
+        FieldView(key, specs[key].label if key in specs else key, value)
+        for key, value in ticket.fields.items()
+        if not (key in specs and specs[key].sensitive)
+    )
+    return TicketView(
+        number=ticket.number,
+        subject=ticket.subject,
+        description=ticket.description,
+        category=ticket.category,
+        category_name=category.name if category else ticket.category,
+        priority=ticket.priority,
+        status=ticket.status,
+        visibility=ticket.visibility,
+        requester=ticket.requester,
+        assignee=ticket.assignee,
+        account=ticket.account,
+        fields=shown,
+        source=ticket.source,
+        escalation_level=ticket.escalation_level,
+        opened_at=ticket.opened_at,
+        first_response_due=None if ticket.first_response_at else ticket.first_response_due,
+        resolution_due=ticket.resolution_due,
+        resolution=ticket.resolution,
+        links=tuple(ticket.links),
+        watchers=tuple(ticket.watchers),
+    )
+
+
+def sensitive_fields(ticket: Ticket, config: DeskConfig) -> tuple[FieldView, ...]:
+    category = config.category(ticket.category)
+    if category is None:
+        return ()
+    return tuple(
+        FieldView(spec.key, spec.label, ticket.fields[spec.key])
+        for spec in category.fields
+        if spec.sensitive and spec.key in ticket.fields
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetails:
+    """``/ticket show``: the view, the history the viewer may read, where it lives,
+    and — for agents only — the sensitive fields."""
+
+    ticket: TicketView
+    events: tuple[Event, ...]
+    bindings: tuple[Binding, ...]
+    sensitive: tuple[FieldView, ...] = field(default=())
+    viewer_is_agent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One line of ``/ticket list``/``search``/``queue``."""
+
+    ticket: TicketView
+    unread: bool
+    last_activity_at: datetime | None
