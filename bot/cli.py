@@ -1,0 +1,84 @@
+"""The ``helpthread`` command (typer): run, shell, db upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+
+import typer
+
+from bot import logs
+from bot.settings import ConfigError, Credentials, Settings, load_settings
+from core.config import DeskConfig
+
+app = typer.Typer(help="Helpthread: a support-ticket desk that lives in chat.",
+                  no_args_is_help=True, add_completion=False)
+db = typer.Typer(help="Database commands.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+def _settings() -> tuple[Settings, DeskConfig, Credentials]:
+    try:
+        return load_settings()
+    except ConfigError as err:
+        typer.echo(f"helpthread: {err}", err=True)
+        raise typer.Exit(2) from err
+
+
+def _default_persona() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry in some containers
+        return "you"
+
+
+@app.command()
+def run() -> None:
+    """Start every platform that has credentials; with none, the shell platform."""
+    settings, config, credentials = _settings()
+    if credentials.slack or credentials.discord:
+        logs.configure(settings.log_format)
+        from bot.platforms import run_platforms
+
+        asyncio.run(run_platforms(settings, config, credentials))
+        return
+    logs.configure(settings.log_format, logging.WARNING)
+    from bot.runtime import run_shell
+
+    asyncio.run(run_shell(settings, config, _default_persona(), agent=False))
+
+
+@app.command()
+def shell(
+    as_: str = typer.Option(None, "--as", help="Who you are in the shell."),
+    agent: bool = typer.Option(False, "--agent", help="Act as an agent."),
+) -> None:
+    """The shell platform: type /ticket commands as a requester or an agent."""
+    settings, config, _ = _settings()
+    logs.configure(settings.log_format, logging.WARNING)
+    from bot.runtime import run_shell
+
+    asyncio.run(run_shell(settings, config, as_ or _default_persona(), agent=agent))
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (Alembic) to HELPTHREAD_DATABASE_URL."""
+    settings, _, _ = _settings()
+    from core.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    typer.echo(f"database is up to date: {settings.database_url}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

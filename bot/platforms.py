@@ -1,0 +1,96 @@
+"""``helpthread run`` with platform credentials: Slack and/or Discord, the HTTP server
+(``/slack/events``, ``/healthz``), the delivery worker, until SIGINT/SIGTERM.
+
+Each adapter package offers a ``build_<platform>(config, credentials)`` returning an
+object with ``route`` (a ``PlatformRoute``), ``outbound`` (an ``Outbound``),
+``attach(desk)``, ``http_routes()`` (aiohttp route definitions, may be empty),
+``start()`` and ``stop()``. This module only composes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Any, Protocol
+
+import structlog
+from aiohttp import web
+
+from bot.runtime import build
+from bot.settings import Credentials, Settings
+from core.config import DeskConfig
+from core.delivery import Outbound
+from core.desk import Desk
+from core.routing import PlatformRoute
+
+log = structlog.get_logger("helpthread")
+
+
+class RunningPlatform(Protocol):
+    route: PlatformRoute
+    outbound: Outbound
+
+    def attach(self, desk: Desk) -> None: ...
+
+    def http_routes(self) -> list[web.AbstractRouteDef]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[Any]:
+    platforms: list[Any] = []
+    if credentials.slack:
+        from adapters.slack.platform import build_slack
+
+        platforms.append(await build_slack(config, credentials))
+    if credentials.discord:
+        from adapters.discord.platform import build_discord
+
+        platforms.append(await build_discord(config, credentials))
+    return platforms
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def run_platforms(settings: Settings, config: DeskConfig, credentials: Credentials,
+                        stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    platforms: list[RunningPlatform] = await build_platforms(config, credentials)
+    runtime = await build(settings, config, [p.route for p in platforms],
+                          [p.outbound for p in platforms])
+    for platform in platforms:
+        platform.attach(runtime.desk)
+
+    http = web.Application()
+    http.router.add_get("/healthz", healthz)
+    for platform in platforms:
+        http.add_routes(platform.http_routes())
+    runner = web.AppRunner(http, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "0.0.0.0", settings.port)
+    await site.start()
+    log.info("http.listening", port=settings.port)
+
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        for platform in platforms:
+            await platform.start()
+        log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
+        await stop.wait()
+    finally:
+        for platform in platforms:
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        await worker
+        await runner.cleanup()
+        await runtime.close()

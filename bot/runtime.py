@@ -1,0 +1,84 @@
+"""Building and running everything: engine, desk, delivery worker, platforms (PRODUCT.md §9)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.shell.outbound import Printer, ShellOutbound
+from adapters.shell.outbound import route as shell_route
+from adapters.shell.repl import ShellSession
+from bot.settings import Credentials, Settings
+from core.clock import Clock
+from core.config import DeskConfig
+from core.delivery import DeliveryWorker, Outbound
+from core.desk import Desk
+from core.routing import PlatformRoute
+from core.store.engine import make_engine
+from core.store.migrate import upgrade_async
+from core.store.outbox import SqlOutbox
+from core.store.sql import SqlStores
+
+
+@dataclass
+class Runtime:
+    """The wired desk: one engine, one desk, one delivery worker."""
+
+    settings: Settings
+    config: DeskConfig
+    engine: AsyncEngine
+    desk: Desk
+    worker: DeliveryWorker
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build(settings: Settings, config: DeskConfig, routes: list[PlatformRoute],
+                outbounds: list[Outbound], clock: Clock | None = None,
+                migrate: bool = True) -> Runtime:
+    """Migrate the database (Alembic) and wire the desk to ``routes``/``outbounds``."""
+    if migrate:
+        await upgrade_async(settings.database_url)
+    engine = make_engine(settings.database_url)
+    worker = DeliveryWorker(SqlOutbox(engine), outbounds, config, clock=clock)
+    desk = Desk(config, SqlStores(engine), routes, clock=clock, on_commit=worker.wake)
+    return Runtime(settings, config, engine, desk, worker)
+
+
+async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator[str]:
+    """Lines from stdin without blocking the event loop; a prompt at a terminal."""
+    while True:
+        if interactive:
+            sys.stdout.write(session.prompt())
+            sys.stdout.flush()
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        yield line
+
+
+async def run_shell(settings: Settings, config: DeskConfig, persona: str,
+                    agent: bool) -> None:
+    """The shell platform on stdin/stdout until end of input; everything pending is
+    delivered before it returns."""
+    printer = Printer()
+    runtime = await build(settings, config, [shell_route()], [ShellOutbound(printer)])
+    interactive = sys.stdin.isatty()
+    session = ShellSession(runtime.desk, runtime.worker, printer, persona=persona, agent=agent,
+                           echo=not interactive, interactive=interactive)
+    if interactive:
+        printer.lines("", [f"{config.desk.name} — shell desk. /ticket help lists the "
+                           "commands; /as NAME --agent acts as an agent; Ctrl-D ends."])
+    try:
+        await session.run(stdin_lines(session, interactive))
+    finally:
+        await runtime.close()
+
+
+def has_platform(credentials: Credentials) -> bool:
+    return credentials.slack or credentials.discord

@@ -1,0 +1,119 @@
+"""The delivery queue on SQL (``core.delivery.Outbox``).
+
+A worker claims the head of each (ticket, platform) queue with a lease; on
+PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers share the queue
+without taking the same row. A delivery is only due when nothing older for the
+same ticket and platform is still pending, which keeps each thread in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
+
+from core.delivery import Delivered
+from core.events import Audience, Event
+from core.routing import Binding, Delivery, DeliveryState, Target
+from core.store.sql import B, D, E, T, binding_from, event_from, ticket_from
+from core.tickets import Ticket
+
+PENDING = DeliveryState.PENDING.value
+
+
+def _delivery_from(row: Any) -> Delivery:
+    return Delivery(
+        ticket_number=row.ticket_number, event_id=row.event_id, platform=row.platform,
+        target=Target(row.target), audience=Audience(row.audience), created_at=row.created_at,
+        binding_id=row.binding_id, address=row.address, purpose=row.purpose,
+        state=DeliveryState(row.state), attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at, last_error=row.last_error, id=row.id,
+    )
+
+
+class SqlOutbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def claim(self, platforms: list[str], now: datetime, lease_until: datetime,
+                    owner: str, limit: int) -> list[Delivery]:
+        if not platforms:
+            return []
+        older = aliased(D)
+        earlier_pending = (
+            select(older.c.id)
+            .where(older.c.ticket_number == D.c.ticket_number,
+                   older.c.platform == D.c.platform, older.c.state == PENDING,
+                   older.c.id < D.c.id)
+            .exists()
+        )
+        query = (
+            select(D)
+            .where(
+                D.c.state == PENDING,
+                D.c.platform.in_(platforms),
+                or_(D.c.next_attempt_at.is_(None), D.c.next_attempt_at <= now),
+                or_(D.c.leased_until.is_(None), D.c.leased_until <= now),
+                ~earlier_pending,
+            )
+            .order_by(D.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    update(D).where(D.c.id.in_([r.id for r in rows]))
+                    .values(leased_until=lease_until))
+        return [_delivery_from(r) for r in rows]
+
+    async def context(self, delivery: Delivery) -> tuple[Event, Ticket, Binding | None]:
+        async with self.engine.connect() as conn:
+            event = event_from((await conn.execute(
+                select(E).where(E.c.id == delivery.event_id))).one())
+            ticket = ticket_from((await conn.execute(
+                select(T).where(T.c.number == delivery.ticket_number))).one())
+            binding = None
+            if delivery.binding_id is not None:
+                binding = binding_from((await conn.execute(
+                    select(B).where(B.c.id == delivery.binding_id))).one())
+            await conn.rollback()
+        return event, ticket, binding
+
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(D).where(D.c.id == delivery.id).values(
+                    state=DeliveryState.DONE.value, delivered_at=now, leased_until=None,
+                    attempts=D.c.attempts + 1, last_error=None))
+            if delivery.binding_id is not None and (delivered.thread or delivered.card_message):
+                values = {}
+                if delivered.thread:
+                    values["thread"] = delivered.thread
+                if delivered.card_message:
+                    values["card_message"] = delivered.card_message
+                await conn.execute(update(B).where(
+                    and_(B.c.id == delivery.binding_id)).values(values))
+
+    async def retry(self, delivery: Delivery, error: str, at: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(D).where(D.c.id == delivery.id).values(
+                attempts=D.c.attempts + 1, next_attempt_at=at, leased_until=None,
+                last_error=error[:2000]))
+
+    async def fail(self, delivery: Delivery, error: str, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(D).where(D.c.id == delivery.id).values(
+                state=DeliveryState.FAILED.value, attempts=D.c.attempts + 1,
+                leased_until=None, delivered_at=now, last_error=error[:2000]))
+
+    async def pending(self, platforms: list[str]) -> int:
+        async with self.engine.connect() as conn:
+            count = (await conn.execute(select(func.count()).where(
+                D.c.state == PENDING, D.c.platform.in_(platforms or [""])))).scalar_one()
+            await conn.rollback()
+        return int(count)
