@@ -1,0 +1,53 @@
+"""Test databases: a fresh SQLite file, or a fresh PostgreSQL database per use.
+
+PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth): each call to
+``fresh_postgres_url`` creates ``helpthread_test_<random>``; ``drop_postgres`` drops it.
+Where no server answers, ``postgres_available()`` says why, so tests skip with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+
+PG_ADMIN_DSN = os.environ.get("HELPTHREAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+_available: tuple[bool, str] | None = None
+
+
+async def _probe() -> tuple[bool, str]:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as err:
+        return False, f"no PostgreSQL server answers at {PG_ADMIN_DSN}: {err}"
+    await conn.close()
+    return True, ""
+
+
+def postgres_available() -> tuple[bool, str]:
+    global _available
+    if _available is None:
+        _available = asyncio.run(_probe())
+    return _available
+
+
+async def fresh_postgres_url() -> tuple[str, str]:
+    """``(sqlalchemy url, database name)`` of a new empty database."""
+    name = f"helpthread_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}", name
+
+
+async def drop_postgres(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
