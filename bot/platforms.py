@@ -1,7 +1,7 @@
 """``helpthread run`` with platform credentials: Slack and/or Discord, the HTTP server
 (``/slack/events``, ``/healthz``), the delivery worker, until SIGINT/SIGTERM.
 
-Each adapter package offers a ``build_<platform>(config, credentials)`` returning an
+Each adapter package offers a ``build_<platform>(config, **credentials)`` returning an
 object with ``route`` (a ``PlatformRoute``), ``outbound`` (an ``Outbound``),
 ``attach(desk)``, ``http_routes()`` (aiohttp route definitions, may be empty),
 ``start()`` and ``stop()``. This module only composes them.
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.runtime import build
 from bot.settings import Credentials, Settings
@@ -40,16 +41,31 @@ class RunningPlatform(Protocol):
     async def stop(self) -> None: ...
 
 
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
 async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[Any]:
     platforms: list[Any] = []
     if credentials.slack:
         from adapters.slack.platform import build_slack
 
-        platforms.append(await build_slack(config, credentials))
+        platforms.append(await build_slack(
+            config,
+            bot_token=_secret(credentials.slack_bot_token),
+            signing_secret=_secret(credentials.slack_signing_secret),
+            app_token=_secret(credentials.slack_app_token) or None,
+            api_url=credentials.slack_api_url,
+        ))
     if credentials.discord:
         from adapters.discord.platform import build_discord
 
-        platforms.append(await build_discord(config, credentials))
+        platforms.append(await build_discord(
+            config,
+            token=_secret(credentials.discord_token),
+            api_url=credentials.discord_api_url,
+            gateway_url=credentials.discord_gateway_url,
+        ))
     return platforms
 
 
