@@ -1,0 +1,34 @@
+"""People and a wired desk for tests: shell identities, a frozen clock, one route."""
+
+from __future__ import annotations
+
+from core.clock import FrozenClock
+from core.config import DeskConfig
+from core.desk import Desk, NewTicket
+from core.identity import Actor, UserRef
+from core.routing import PlatformRoute
+from core.store.port import StoreFactory
+
+SHELL_ROUTE = PlatformRoute(platform="shell", workspace="local", support_channel="ticket",
+                            default_team_channel="team")
+
+
+def person(name: str, workspace: str = "local", platform: str = "shell") -> Actor:
+    return Actor(UserRef(platform, workspace, name), name)
+
+
+def agent(name: str) -> Actor:
+    return Actor(UserRef("shell", "local", name), name, frozenset({"agents"}))
+
+
+def make_desk(stores: StoreFactory, config: DeskConfig | None = None,
+              clock: FrozenClock | None = None,
+              routes: list[PlatformRoute] | None = None) -> Desk:
+    return Desk(config or DeskConfig(), stores, routes or [SHELL_ROUTE],
+                clock=clock or FrozenClock())
+
+
+def form(subject: str = "Pixel not firing", description: str = "Sales are not recorded.",
+         category: str = "technical", **kwargs: object) -> NewTicket:
+    return NewTicket(category=category, subject=subject, description=description,
+                     **kwargs)  # type: ignore[arg-type]
