@@ -1,0 +1,117 @@
+"""Desk config: durations, defaults, a file plus environment overrides, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+from core.config import DeskConfig
+from core.durations import format_duration, parse_duration
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("8h", 28800),
+                                                ("5d", 432000), (" 2w ", 1209600)])
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+    assert parse_duration(format_duration(timedelta(seconds=seconds))).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "h", "5 hours", "-5m", "0s", "1.5h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration|zero"):
+        parse_duration(text)
+
+
+def test_defaults_follow_product() -> None:
+    config = DeskConfig()
+    assert [c.key for c in config.categories] == [
+        "general", "account", "technical", "data", "billing", "refund", "cancellation",
+        "content", "abuse"]
+    refund = config.category("Refund")
+    assert refund is not None
+    fields = {f.key: f for f in refund.fields}
+    assert fields["receipt"].required and fields["receipt"].max_length == 40
+    assert not fields["amount"].required
+    assert fields["card_last4"].sensitive and fields["card_last4"].max_length == 4
+    assert [f.key for f in config.category("cancellation").fields] == ["receipt"]  # type: ignore[union-attr]
+    assert config.sla["low"].resolution == timedelta(days=5)
+    assert config.lifecycle.reopen_window == timedelta(days=14)
+
+
+CONFIG = """
+[desk]
+name = "Acme Support"
+max_open_per_user = 3
+
+[lifecycle]
+reopen_window = "7d"
+
+[sla.urgent]
+first_response = "30m"
+resolution = "4h"
+
+[slack]
+support_channel = "C0SUPPORT"
+agent_users = ["U0AGENT1"]
+
+[[categories]]
+key = "refund"
+name = "Refund"
+slack_team_channel = "C0BILLING"
+fields = [
+  { key = "receipt", label = "Receipt number", required = true, max_length = 40 },
+]
+"""
+
+
+def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text(CONFIG)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    monkeypatch.setenv("HELPTHREAD_DESK__MAX_NEW_PER_HOUR", "9")
+    monkeypatch.setenv("HELPTHREAD_LIFECYCLE__REOPEN_WINDOW", "3d")
+    settings, config, _ = load_settings()
+    assert config.desk.name == "Acme Support"
+    assert (config.desk.max_open_per_user, config.desk.max_new_per_hour) == (3, 9)
+    assert config.lifecycle.reopen_window == timedelta(days=3)
+    assert config.sla["urgent"].first_response == timedelta(minutes=30)
+    assert config.sla["normal"].first_response == timedelta(hours=8)  # default kept
+    assert [c.key for c in config.categories] == ["refund"]
+    assert config.slack.agent_users == ("U0AGENT1",)
+
+
+@pytest.mark.parametrize(("content", "env", "key"), [
+    ('[lifecycle]\nreopen_window = "soon"\n', {}, "lifecycle.reopen_window"),
+    ("[desk]\nmax_open_per_user = 0\n", {}, "desk.max_open_per_user"),
+    ("[desk]\nnmae = 'typo'\n", {}, "desk.nmae"),
+    ("", {"HELPTHREAD_DESK__MAX_NEW_PER_HOUR": "many"}, "desk.max_new_per_hour"),
+    ('[[categories]]\nkey = "Bad Key"\nname = "x"\n', {}, "categories.0.key"),
+    ("[sla.whenever]\nfirst_response = '1h'\nresolution = '2h'\n", {}, "sla"),
+    ("[desk\n", {}, "cannot read config"),
+])
+def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  content: str, env: dict[str, str], key: str) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text(content)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings()
+
+
+def test_invalid_config_stops_the_process_with_status_2(tmp_path: Path) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text('[lifecycle]\nwaiting_expires_after = "a week"\n')
+    env = {"HELPTHREAD_CONFIG": str(path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, input="")
+    assert done.returncode == 2
+    assert "lifecycle.waiting_expires_after" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
