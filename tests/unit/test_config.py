@@ -23,7 +23,7 @@ def test_durations(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "5", "h", "5 hours", "-5m", "0s", "1.5h"])
 def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|zero"):
+    with pytest.raises(ValueError, match=r"duration|zero"):
         parse_duration(text)
 
 
@@ -76,7 +76,7 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
     monkeypatch.setenv("HELPTHREAD_DESK__MAX_NEW_PER_HOUR", "9")
     monkeypatch.setenv("HELPTHREAD_LIFECYCLE__REOPEN_WINDOW", "3d")
-    settings, config, _ = load_settings()
+    _, config, _ = load_settings()
     assert config.desk.name == "Acme Support"
     assert (config.desk.max_open_per_user, config.desk.max_new_per_hour) == (3, 9)
     assert config.lifecycle.reopen_window == timedelta(days=3)
