@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import drop_postgres, fresh_postgres_url, postgres_available
+from tests.support.databases import drop_postgres, fresh_postgres_url, postgres_answers
 
 # slack_sdk follows HTTP(S)_PROXY and ignores NO_PROXY (TESTING.md): tests talk to loopback.
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -22,7 +22,7 @@ async def sqlite_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    ok, why = postgres_available()
+    ok, why = await postgres_answers()
     if not ok:
         pytest.skip(why)
     url, name = await fresh_postgres_url()
@@ -38,7 +38,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'helpthread.db'}"
         return
-    ok, why = postgres_available()
+    ok, why = await postgres_answers()
     if not ok:
         pytest.skip(why)
     url, name = await fresh_postgres_url()

@@ -20,13 +20,22 @@ _available: tuple[bool, str] | None = None
 async def _probe() -> tuple[bool, str]:
     try:
         conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as err:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as err:
         return False, f"no PostgreSQL server answers at {PG_ADMIN_DSN}: {err}"
     await conn.close()
     return True, ""
 
 
+async def postgres_answers() -> tuple[bool, str]:
+    """``(True, "")`` if the server answers, else ``(False, why)``; asked once per run."""
+    global _available
+    if _available is None:
+        _available = await _probe()
+    return _available
+
+
 def postgres_available() -> tuple[bool, str]:
+    """``postgres_answers`` for code outside an event loop (module level, skipif)."""
     global _available
     if _available is None:
         _available = asyncio.run(_probe())
