@@ -109,6 +109,12 @@ class Reading:
         async with self.stores.transaction() as store:
             return await store.binding_at(platform, channel, thread)
 
+    async def bindings_of(self, number: int) -> list[Binding]:
+        """Where ticket ``number`` lives on every platform (adapters link to its threads).
+        No actor: for rendering deliveries, never shown to a user as such."""
+        async with self.stores.transaction() as store:
+            return await store.bindings(number)
+
     async def _listed(self, actor: Actor, query: TicketQuery) -> list[Listed]:
         async with self.stores.transaction() as store:
             found: list[Ticket] = await store.find_tickets(query)

@@ -1,0 +1,157 @@
+"""What the app answers a person: ephemeral command answers, refusals, the App Home.
+
+Ephemeral answers go through the request's ``response_url`` (valid 30 minutes,
+5 uses — Slack docs, "Handling user interaction"); they are mrkdwn with user
+text escaped. The App Home is a ``home`` view (≤ 100 blocks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack import ids
+from adapters.slack.forms import PRIORITY_WORDS
+from adapters.slack.text import chunks, date, escape, link
+from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
+from core.errors import DeskError, Invalid
+from core.events import EventKind
+from core.views import Listed, TicketDetails
+
+HOME_BLOCKS_MAX = 100
+
+HELP = """*Helpthread* — `/ticket` commands
+• `/ticket` or `/ticket new [subject]` — open the ticket form
+• `/ticket list [open|closed|all] [mine|org] [unread]` — your tickets, newest activity first
+• `/ticket show 42` · `/ticket search <words | "a phrase" | #42>` · `/ticket transcript 42`
+*Agents*
+• `/ticket queue` — unassigned and overdue tickets, most urgent first
+• `/ticket reply 42 <text>` (to the requester) · `/ticket note 42 <text>` (internal)
+• `/ticket new for:@someone` — open a ticket on someone's behalf
+• `/ticket claim 42` · `assign 42 @agent` · `unassign 42` · `wait 42 <question>` · \
+`hold 42 <reason>` · `resume 42`
+• `/ticket priority 42 urgent` · `escalate 42 <reason>` · `resolve 42 <resolution note>`
+• `/ticket close 42 [reason]` · `reopen 42` (also the requester, for their own)
+Shortcuts: *Open a ticket* (global) and *Create ticket from message* (on a message).
+Every ticket has a thread: write there to talk to the requester (team thread: internal notes)."""
+
+
+def refusal(err: DeskError) -> str:
+    """The one way every refusal reads (DESIGN.md: same error, same rendering)."""
+    if isinstance(err, Invalid):
+        return f":warning: {escape(err.field)}: {escape(err.reason)}"
+    return f":no_entry: {escape(err.message[:1].upper() + err.message[1:])}."
+
+
+def listing(items: list[Listed], empty: str) -> str:
+    if not items:
+        return empty
+    lines = []
+    for item in items:
+        t = item.ticket
+        who = escape(t.assignee.name) if t.assignee else "unassigned"
+        due = f" · SLA due {date(t.sla_due)}" if t.sla_due else ""
+        dot = ":small_orange_diamond: " if item.unread else ""
+        lines.append(f"{dot}{STATUS_EMOJI[t.status]} *#{t.number}* {escape(t.subject)} — "
+                     f"{status_word(t.status)}, {PRIORITY_WORDS.get(t.priority, t.priority)}, "
+                     f"{who}{due}")
+    return "\n".join(lines)
+
+
+def details(d: TicketDetails, thread_urls: dict[str, str]) -> list[str]:
+    """``/ticket show``: every field, where its threads are, the conversation (mrkdwn
+    pieces of ≤ 3000 characters, one section each)."""
+    t = d.ticket
+    lines = [
+        title(t),
+        f"{STATUS_EMOJI[t.status]} {status_word(t.status)} · {escape(t.category_name)} · "
+        f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority · {t.visibility.value}",
+        f"Requester {escape(t.requester.name)} · assignee "
+        f"{escape(t.assignee.name) if t.assignee else 'nobody yet'}",
+        f"Opened {date(t.opened_at)} from {escape(t.source)} · SLA due {date(t.sla_due)}",
+    ]
+    if t.escalation_level:
+        lines.append(f"Escalation level {t.escalation_level}")
+    if t.account:
+        lines.append(f"Account: {escape(t.account)}")
+    for f in (*t.fields, *d.sensitive):
+        lines.append(f"{escape(f.label)}: {escape(f.value)}")
+    if t.resolution:
+        lines.append(f"Resolution: {escape(t.resolution)}")
+    for item in t.links:
+        lines.append(f"{item.kind.value.replace('_', ' ')} #{item.number}")
+    if t.watchers:
+        lines.append("Watchers: " + ", ".join(escape(w.name) for w in t.watchers))
+    for label, url in thread_urls.items():
+        lines.append(link(url, label))
+    head = "\n".join(lines)
+    description = list(chunks(t.description, 2900)) or [""]
+    pieces = [*chunks_of(head), "*Description*\n" + description[0], *description[1:]]
+    history = [
+        f"• {e.at:%Y-%m-%d %H:%M} *{escape(e.actor.name) if e.actor else 'Helpthread'}*: "
+        + event_text(e, t).replace("\n", " ")
+        for e in d.events if e.kind is not EventKind.OPENED
+    ]
+    if history:
+        pieces += chunks_of("*Conversation*\n" + "\n".join(history[-40:]))
+    return pieces
+
+
+def transcript(d: TicketDetails) -> str:
+    """``/ticket transcript``: the whole history as plain text (a file)."""
+    t = d.ticket
+    lines = [f"Transcript of #{t.number}: {t.subject}",
+             f"Category {t.category_name} · priority {t.priority} · status {t.status.value}",
+             f"Requester {t.requester.name} · opened {t.opened_at:%Y-%m-%d %H:%M} UTC", "",
+             "Description:", t.description, ""]
+    for e in d.events:
+        who = e.actor.name if e.actor else "Helpthread"
+        lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC · {e.kind.value} · {who} · via "
+                     f"{e.platform} · {e.audience.value}")
+        for key in ("text", "from", "to", "assignee", "level", "number", "watcher"):
+            if key in e.data:
+                lines.append(f"    {key}: {e.data[key]}")
+        reason = (e.data.get("internal") or {}).get("reason")
+        if reason:
+            lines.append(f"    reason (internal): {reason}")
+        for item in e.data.get("attachments") or []:
+            lines.append(f"    attachment: {item.get('name')} {item.get('url', '')}")
+    return "\n".join(lines) + "\n"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def home(name: str, mine: list[Listed], queue: list[Listed] | None) -> dict[str, Any]:
+    """The App Home tab: my tickets; for agents also the queue."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Helpthread"}},
+        _section(f"Hello {escape(name)}. Open a ticket here or with `/ticket`; answer in "
+                 "each ticket's thread."),
+        {"type": "actions", "elements": [{
+            "type": "button", "action_id": ids.HOME_NEW, "style": "primary",
+            "text": {"type": "plain_text", "text": "Open a ticket"}, "value": "new"}]},
+        {"type": "divider"},
+        _section("*My open tickets*"),
+    ]
+    blocks += [_section(p) for p in chunks_of(listing(mine, "_None — all quiet._"))]
+    if queue is not None:
+        blocks += [{"type": "divider"}, _section("*The queue* (unassigned or overdue)")]
+        blocks += [_section(p) for p in chunks_of(listing(queue, "_The queue is empty._"))]
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS_MAX]}
+
+
+def chunks_of(mrkdwn: str, limit: int = 3000) -> list[str]:
+    """Already-escaped mrkdwn lines grouped into pieces of ≤ ``limit`` characters."""
+    pieces: list[str] = []
+    current = ""
+    for line in mrkdwn.split("\n"):
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces

@@ -1,0 +1,63 @@
+"""The Bolt app: one ``AsyncApp`` with every Helpthread listener, and its HTTP endpoint.
+
+Bolt verifies each HTTP request's signature (``X-Slack-Signature`` over
+``v0:{timestamp}:{body}`` with the signing secret; older than 5 minutes or wrong:
+401) before any listener runs. Listeners ``ack()`` first and keep working after
+the acknowledgement (``process_before_response=False``), well inside Slack's
+3-second window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from adapters.slack.commands import Commands
+from adapters.slack.context import Shared
+from adapters.slack.events import Events
+from adapters.slack.interactions import Interactions
+
+EVENTS_PATH = "/slack/events"
+
+
+def build_app(shared: Shared, signing_secret: str) -> AsyncApp:
+    """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``)."""
+    app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
+                   process_before_response=False)
+    Commands(shared).register(app)
+    Interactions(shared).register(app)
+    Events(shared).register(app)
+    return app
+
+
+class FormSafeRequest(AsyncBoltRequest):
+    """Bolt 1.30 parses any form body containing the word ``payload`` as an interactive
+    payload, so ``/ticket new payload refund`` found no listener (404). A form body
+    without a ``payload`` field is read as the plain form it is."""
+
+    def __init__(self, *, body: str, **kwargs: Any) -> None:
+        super().__init__(body=body, **kwargs)
+        if self.body or not body or body.startswith("{"):
+            return
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in params:
+            self.body = params
+            self.context = build_async_context(AsyncBoltContext({}), self.body)
+
+
+def http_handler(app: AsyncApp) -> Any:
+    """The aiohttp handler of ``/slack/events``: commands, interactivity and events."""
+
+    async def handle(request: web.Request) -> web.Response:
+        bolt_request = FormSafeRequest(body=await request.text(), query=request.query_string,
+                                       headers=dict(request.headers))
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    return handle

@@ -1,0 +1,127 @@
+"""What every Slack listener shares: the Web API client, the config, the people
+resolver, the desk once attached, and a count of listeners still running."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.people import People
+from core.config import DeskConfig
+from core.desk import Desk
+from core.identity import Actor
+
+log = logging.getLogger("helpthread.slack")
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+class Inflight:
+    """Counts listeners still running after their ``ack()`` (Bolt runs them on after
+    acknowledging). ``idle()`` waits until none is left: tests and shutdown use it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def track(self, listener: F) -> F:
+        @functools.wraps(listener)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            self._idle.clear()
+            try:
+                return await listener(*args, **kwargs)
+            except Exception:
+                log.exception("Slack listener %s failed", listener.__name__)
+                raise
+            finally:
+                self.count -= 1
+                if self.count == 0:
+                    self._idle.set()
+        return run  # type: ignore[return-value]
+
+    async def idle(self) -> None:
+        """Return once no listener runs (after letting just-started ones begin)."""
+        while True:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            if self.count == 0:
+                return
+            await self._idle.wait()
+
+
+@dataclass
+class Shared:
+    client: AsyncWebClient
+    config: DeskConfig
+    people: People
+    team_id: str
+    bot_user_id: str | None = None
+    desk_: Desk | None = None
+    inflight: Inflight = field(default_factory=Inflight)
+
+    @property
+    def desk(self) -> Desk:
+        if self.desk_ is None:
+            raise RuntimeError("the Slack platform is not attached to a desk yet")
+        return self.desk_
+
+    async def actor(self, body: dict[str, Any]) -> Actor:
+        """The signed user of an interaction or command payload."""
+        user = body.get("user")
+        if isinstance(user, dict):
+            user_id = str(user.get("id"))
+            team = str(user.get("team_id") or (body.get("team") or {}).get("id")
+                       or self.team_id)
+            hint = user.get("name") or user.get("username")
+        else:
+            user_id = str(body.get("user_id"))
+            team = str(body.get("team_id") or self.team_id)
+            hint = body.get("user_name")
+        return await self.people.actor(team, user_id, hint)
+
+    async def tell(self, body: dict[str, Any], text: str) -> None:
+        """An answer only ``body``'s user sees: through the request's ``response_url``
+        (ephemeral) when there is one, else a DM from the app (``chat.postEphemeral``
+        would fail for someone outside the channel)."""
+        url = body.get("response_url")
+        if url:
+            try:
+                webhook = AsyncWebhookClient(url, timeout=10)
+                answer = await webhook.send(text=text, response_type="ephemeral",
+                                            replace_original=False)
+                if answer.status_code < 400:
+                    return
+                log.warning("response_url answered %s", answer.status_code)
+            except Exception as err:  # expired URL, network: fall back to a DM
+                log.warning("response_url failed: %s", err)
+        user = body.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+        if user_id:
+            try:
+                await self.client.chat_postMessage(channel=str(user_id), text=text)
+            except SlackApiError as err:
+                log.warning("cannot DM %s: %s", user_id, err.response.get("error"))
+
+    async def answer(self, body: dict[str, Any], pieces: list[str]) -> None:
+        """A longer ephemeral answer: one section per ≤ 3000-character piece."""
+        url = body.get("response_url")
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": p}}
+                  for p in pieces[:50] if p]
+        if url:
+            webhook = AsyncWebhookClient(url, timeout=10)
+            answer = await webhook.send(text=pieces[0][:3000] if pieces else "",
+                                        blocks=blocks, response_type="ephemeral",
+                                        replace_original=False)
+            if answer.status_code < 400:
+                return
+        await self.tell(body, "\n".join(pieces)[:3000])

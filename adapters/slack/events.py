@@ -1,0 +1,158 @@
+"""Events API: thread messages become comments or notes; the App Home tab (PRODUCT.md §5).
+
+- A message in a ticket thread (a channel, or the requester's DM: ``message.im``) is
+  a public comment; in a team thread it is an internal note. The desk decides what
+  reaches where. Files shared with it are recorded as attachments (name, size,
+  permalink).
+- The app's own messages and every bot's are ignored (Bolt drops the app's own;
+  anything with a ``bot_id`` is dropped here).
+- Slack retries an event it thinks was lost (``X-Slack-Retry-Num``); the event's
+  ``event_id`` is the desk's request key, so a retry never makes a second comment.
+- Edits and deletions are not mirrored: the ticket's history is append-only. The
+  author is told so (ephemeral), and can post a correction in the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import answers
+from adapters.slack.context import Shared
+from adapters.slack.text import from_slack
+from core import policy
+from core.errors import DeskError
+from core.routing import Binding
+
+log = logging.getLogger("helpthread.slack")
+
+MIRRORED_SUBTYPES = (None, "file_share", "thread_broadcast")
+HINT_EVERY_SECONDS = 3600.0
+
+EDIT_NOTE = ("Edits are not copied to ticket #{n}: it keeps what you first wrote. "
+             "Post a new message in this thread to correct it.")
+DELETE_NOTE = ("Deleting a message here does not remove it from ticket #{n}; its history "
+               "keeps everything. Ask an agent if it must go.")
+DM_HINT = ("To open a ticket, use `/ticket` or the *Open a ticket* shortcut. To add to a "
+           "ticket, reply in its thread (under its card).")
+
+
+def attachments_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Files shared with a message: name, size (bytes) and link."""
+    found = []
+    for f in event.get("files") or []:
+        if isinstance(f, dict) and f.get("id"):
+            found.append({"name": str(f.get("name") or f.get("title") or f["id"]),
+                          "size": f.get("size") if isinstance(f.get("size"), int) else None,
+                          "url": str(f.get("permalink") or f.get("url_private") or ""),
+                          "slack_file": str(f["id"])})
+    return found
+
+
+class Events:
+    def __init__(self, shared: Shared) -> None:
+        self.s = shared
+        self._hinted: dict[str, float] = {}
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("message")(self.s.inflight.track(self.on_message))
+        app.event("app_home_opened")(self.s.inflight.track(self.on_home))
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await self._changed(event)
+            return
+        if subtype == "message_deleted":
+            await self._deleted(event)
+            return
+        if subtype not in MIRRORED_SUBTYPES or _from_bot(event, self.s.bot_user_id):
+            return
+        channel, user = str(event.get("channel")), str(event.get("user"))
+        thread = event.get("thread_ts")
+        in_dm = event.get("channel_type") == "im"
+        binding = None
+        if thread and thread != event.get("ts"):
+            binding = await self.s.desk.binding_at("slack", channel, str(thread))
+        if binding is None:
+            if in_dm:
+                await self._hint(channel, user)
+            return
+        team = str(event.get("user_team") or event.get("team") or body.get("team_id")
+                   or self.s.team_id)
+        actor = await self.s.people.actor(team, user)
+        files = attachments_of(event)
+        text = from_slack(str(event.get("text") or "")).strip()
+        if not text and files:
+            text = "📎 " + ", ".join(f["name"] for f in files)
+        try:
+            await self.s.desk.post_in_thread(actor, binding, text, attachments=files or None,
+                                             request_key=f"slack:event:{body.get('event_id')}")
+        except DeskError as err:
+            await self._whisper(channel, user, str(thread), answers.refusal(err))
+
+    async def _changed(self, event: dict[str, Any]) -> None:
+        message = event.get("message") or {}
+        before = event.get("previous_message") or {}
+        if _from_bot(message, self.s.bot_user_id) or message.get("text") == before.get("text"):
+            return  # unfurls and our own card updates also arrive as message_changed
+        binding = await self._bound(event, message)
+        if binding is not None and message.get("user"):
+            await self._whisper(str(event.get("channel")), str(message["user"]),
+                                str(message.get("thread_ts")),
+                                EDIT_NOTE.format(n=binding.ticket_number))
+
+    async def _deleted(self, event: dict[str, Any]) -> None:
+        before = event.get("previous_message") or {}
+        if _from_bot(before, self.s.bot_user_id) or not before.get("user"):
+            return
+        binding = await self._bound(event, before)
+        if binding is not None:
+            await self._whisper(str(event.get("channel")), str(before["user"]),
+                                str(before.get("thread_ts")),
+                                DELETE_NOTE.format(n=binding.ticket_number))
+
+    async def _bound(self, event: dict[str, Any], message: dict[str, Any]) -> Binding | None:
+        thread = message.get("thread_ts")
+        if not thread or thread == message.get("ts"):
+            return None
+        return await self.s.desk.binding_at("slack", str(event.get("channel")), str(thread))
+
+    async def _whisper(self, channel: str, user: str, thread: str, text: str) -> None:
+        try:
+            await self.s.client.chat_postEphemeral(channel=channel, user=user, text=text,
+                                                   thread_ts=thread)
+        except SlackApiError as err:
+            log.warning("ephemeral to %s failed: %s", user, err.response.get("error"))
+
+    async def _hint(self, channel: str, user: str) -> None:
+        now = time.monotonic()
+        if now - self._hinted.get(user, -HINT_EVERY_SECONDS) < HINT_EVERY_SECONDS:
+            return
+        self._hinted[user] = now
+        try:
+            await self.s.client.chat_postMessage(channel=channel, text=DM_HINT)
+        except SlackApiError as err:
+            log.warning("DM hint to %s failed: %s", user, err.response.get("error"))
+
+    async def on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """App Home: my open tickets; for agents also the queue."""
+        if event.get("tab", "home") != "home":
+            return
+        user = str(event.get("user"))
+        actor = await self.s.people.actor(str(body.get("team_id") or self.s.team_id), user)
+        mine = await self.s.desk.list_tickets(actor, "open", mine=True)
+        queue = await self.s.desk.queue(actor) if policy.is_agent(actor, self.s.config) \
+            else None
+        await self.s.client.views_publish(user_id=user,
+                                          view=answers.home(actor.name, mine, queue))
+
+
+def _from_bot(message: dict[str, Any], bot_user_id: str | None) -> bool:
+    return bool(message.get("bot_id") or message.get("bot_profile")
+                or message.get("subtype") == "bot_message"
+                or (bot_user_id and message.get("user") == bot_user_id))

@@ -1,0 +1,61 @@
+"""The ids the app gives Slack and gets back: callback ids, block ids, action ids.
+
+Slack limits them to 255 characters (Block Kit reference, "block_id"/"action_id").
+Ticket buttons carry the ticket number in their ``value``, so a card keeps working
+after a restart; forms carry theirs in ``private_metadata`` (≤ 3000 characters).
+"""
+
+from __future__ import annotations
+
+import re
+
+COMMAND = "/ticket"
+
+# Shortcuts (manifest callback ids)
+SHORTCUT_OPEN = "helpthread_open_ticket"
+SHORTCUT_FROM_MESSAGE = "helpthread_ticket_from_message"
+
+# Modals (callback ids)
+FORM_NEW = "helpthread_new_ticket"
+FORM_REPLY = "helpthread_reply"
+FORM_RESOLVE = "helpthread_resolve"
+FORM_ESCALATE = "helpthread_escalate"
+
+# The new-ticket form's blocks; a category's own field ``key`` lives in ``field:<key>``.
+BLOCK_CATEGORY = "category"
+BLOCK_SUBJECT = "subject"
+BLOCK_DESCRIPTION = "description"
+BLOCK_PRIORITY = "priority"
+BLOCK_ACCOUNT = "account"
+BLOCK_SHARE = "share"
+FIELD_PREFIX = "field:"
+ACTION_CATEGORY = "category_chosen"  # dispatches on choice: the form grows its fields
+ACTION_VALUE = "value"  # the one element of every other input block
+
+# Single-input forms (reply, resolution note, escalation reason)
+BLOCK_TEXT = "text"
+
+# Card and App Home actions: ``ticket:<verb>``, value = ticket number.
+ACTION_PREFIX = "ticket:"
+CLAIM = "ticket:claim"
+REPLY = "ticket:reply"
+RESOLVE = "ticket:resolve"
+CLOSE = "ticket:close"
+REOPEN = "ticket:reopen"
+ESCALATE = "ticket:escalate"
+PRIORITY = "ticket:priority"
+HOME_NEW = "home:new"
+
+ACTIONS = re.compile(r"^ticket:[a-z_]+$")
+
+
+def field_block(key: str) -> str:
+    return FIELD_PREFIX + key
+
+
+def block_for(field: str) -> str:
+    """The form block that shows the core's field name ``field`` (``Invalid.field``)."""
+    base = {"category": BLOCK_CATEGORY, "subject": BLOCK_SUBJECT,
+            "description": BLOCK_DESCRIPTION, "priority": BLOCK_PRIORITY,
+            "account": BLOCK_ACCOUNT, "visibility": BLOCK_SHARE}
+    return base.get(field, field_block(field))

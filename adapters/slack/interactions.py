@@ -1,0 +1,192 @@
+"""Shortcuts, the ticket form, card buttons and the one-field forms (PRODUCT.md §4–5).
+
+- ``views.open`` is called right after ``ack()``: a ``trigger_id`` lives 3 seconds.
+- The ticket form is checked with the desk's own validation before ``ack``, so a
+  bad field comes back as ``response_action: errors``; the ticket is then opened
+  after the form has closed (the receipt follows), keyed by the view id so a double
+  submission opens one ticket. A refusal found then (limits) reaches the user by DM.
+- Buttons carry only the ticket number: the desk authorises every press again, and
+  a refusal goes to the presser alone (``response_url``, else a DM).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import answers, forms, ids
+from adapters.slack.context import Shared
+from adapters.slack.text import from_slack, shorten
+from core import policy
+from core.errors import DeskError, Invalid
+from core.tickets import RESOLUTION_NOTE_MIN
+
+log = logging.getLogger("helpthread.slack")
+
+DESCRIPTION_PREFILL_MAX = forms.INPUT_MAX
+
+
+class Interactions:
+    def __init__(self, shared: Shared) -> None:
+        self.s = shared
+
+    def register(self, app: AsyncApp) -> None:
+        track = self.s.inflight.track
+        app.shortcut(ids.SHORTCUT_OPEN)(track(self.on_open))
+        app.action(ids.HOME_NEW)(track(self.on_open))
+        app.shortcut(ids.SHORTCUT_FROM_MESSAGE)(track(self.on_from_message))
+        app.action(ids.ACTION_CATEGORY)(track(self.on_category))
+        app.view(ids.FORM_NEW)(track(self.on_new_ticket))
+        app.action(ids.ACTIONS)(track(self.on_card_action))
+        for callback in (ids.FORM_REPLY, ids.FORM_RESOLVE, ids.FORM_ESCALATE):
+            app.view(callback)(track(self.on_text_form))
+
+    # ---- opening the form ----------------------------------------------------------
+
+    async def on_open(self, ack: Any, body: dict[str, Any]) -> None:
+        """Global shortcut "Open a ticket" and the App Home button."""
+        await ack()
+        view = forms.ticket_form(self.s.config, forms.FormMeta())
+        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_from_message(self, ack: Any, body: dict[str, Any]) -> None:
+        """Message shortcut "Create ticket from message": the message prefills the
+        description; its link is added when the form is submitted."""
+        await ack()
+        message = body.get("message") or {}
+        text = from_slack(str(message.get("text") or "")).strip()
+        subject = shorten(text.split("\n", 1)[0], 80) if text else ""
+        meta = forms.FormMeta(source={"c": str((body.get("channel") or {}).get("id", "")),
+                                      "ts": str(message.get("ts", ""))})
+        view = forms.ticket_form(self.s.config, meta, subject=subject,
+                                 description=shorten(text, DESCRIPTION_PREFILL_MAX))
+        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_category(self, ack: Any, body: dict[str, Any]) -> None:
+        """A category was chosen: the form grows that category's own fields."""
+        await ack()
+        view = body.get("view") or {}
+        chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+        category = self.s.config.category(chosen or "")
+        meta = forms.FormMeta.load(view.get("private_metadata"))
+        name = await self.s.people.name(meta.on_behalf) if meta.on_behalf else None
+        updated = forms.ticket_form(
+            self.s.config, meta, category=category,
+            subject=forms.value_of(view, ids.BLOCK_SUBJECT) or "",
+            description=forms.value_of(view, ids.BLOCK_DESCRIPTION) or "",
+            on_behalf_name=name)
+        try:
+            await self.s.client.views_update(view_id=view["id"], hash=view.get("hash"),
+                                             view=updated)
+        except SlackApiError as err:  # hash_conflict: a newer choice is on its way
+            log.info("views.update skipped: %s", err.response.get("error"))
+
+    # ---- submitting it -------------------------------------------------------------
+
+    async def on_new_ticket(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = forms.new_ticket(view, None)
+        try:
+            self.s.desk.validate(form)
+        except Invalid as err:
+            await ack(response_action="errors",
+                      errors=forms.field_error(view, self.s.config, err.field, err.reason))
+            return
+        await ack()
+        try:
+            actor = await self.s.actor(body)
+            meta = forms.FormMeta.load(view.get("private_metadata"))
+            requester = None
+            if meta.on_behalf:
+                requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
+            form = forms.new_ticket(view, requester)
+            if meta.source.get("c") and meta.source.get("ts"):
+                form = await self._with_source_link(form, meta.source)
+            await self.s.desk.open_ticket(actor, form, request_key=f"slack:view:{view['id']}")
+        except DeskError as err:
+            await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
+
+    async def _with_source_link(self, form: Any, source: dict[str, str]) -> Any:
+        from dataclasses import replace
+
+        try:
+            answer = await self.s.client.chat_getPermalink(channel=source["c"],
+                                                           message_ts=source["ts"])
+        except SlackApiError as err:
+            log.warning("no permalink for the shortcut's message: %s", err.response.get("error"))
+            return form
+        link = f"\n\nFrom a Slack message: {answer['permalink']}"
+        return replace(form, description=form.description.rstrip() + link)
+
+    # ---- card buttons --------------------------------------------------------------
+
+    async def on_card_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id"))
+        raw = str(action.get("value") or (action.get("selected_option") or {}).get("value", ""))
+        number_text, _, choice = raw.partition(":")
+        try:
+            if not number_text.isdigit():
+                raise Invalid("ticket", "this control does not name a ticket")
+            number = int(number_text)
+            actor = await self.s.actor(body)
+            desk = self.s.desk
+            if action_id == ids.CLAIM:
+                await desk.claim(actor, number)
+            elif action_id == ids.CLOSE:
+                await desk.close(actor, number)
+            elif action_id == ids.REOPEN:
+                await desk.reopen(actor, number)
+            elif action_id == ids.PRIORITY:
+                await desk.set_priority(actor, number, choice)
+            elif action_id in (ids.REPLY, ids.RESOLVE, ids.ESCALATE):
+                await self._open_text_form(action_id, number, body)
+            else:
+                raise Invalid("action", f"{action_id} is not something a card can do")
+        except DeskError as err:
+            await self.s.tell(body, answers.refusal(err))
+
+    async def _open_text_form(self, action_id: str, number: int, body: dict[str, Any]) -> None:
+        actor = await self.s.actor(body)
+        if action_id == ids.REPLY:
+            policy.require_agent(actor, self.s.config, "reply from the team side")
+            view = forms.text_form(ids.FORM_REPLY, number, title=f"Reply to #{number}",
+                                   label="Your reply to the requester", submit="Send reply",
+                                   hint="Posted in the ticket thread under your name.")
+        elif action_id == ids.RESOLVE:
+            policy.require_agent(actor, self.s.config, "resolve tickets")
+            view = forms.text_form(ids.FORM_RESOLVE, number, title=f"Resolve #{number}",
+                                   label="Resolution note", submit="Resolve",
+                                   min_length=RESOLUTION_NOTE_MIN,
+                                   hint="What was done. The requester sees it.")
+        else:
+            view = forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
+                                   label="Why does it need escalating?", submit="Escalate",
+                                   hint="Seen by agents and the escalation channel only.")
+        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_text_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Reply, Resolve and Escalate forms: the desk acts before ``ack`` so that a
+        refusal (too short a note, not an agent) shows in the form itself."""
+        number = forms.form_number(view)
+        text = forms.value_of(view, ids.BLOCK_TEXT) or ""
+        callback = view.get("callback_id")
+        try:
+            if number is None:
+                raise Invalid("ticket", "this form does not name a ticket")
+            actor = await self.s.actor(body)
+            if callback == ids.FORM_REPLY:
+                await self.s.desk.reply(actor, number, text, request_key=f"slack:view:{view['id']}")
+            elif callback == ids.FORM_RESOLVE:
+                await self.s.desk.resolve(actor, number, text)
+            else:
+                await self.s.desk.escalate(actor, number, text)
+        except DeskError as err:
+            reason = err.reason if isinstance(err, Invalid) else err.message
+            await ack(response_action="errors",
+                      errors={ids.BLOCK_TEXT: reason[:1].upper() + reason[1:]})
+            return
+        await ack()

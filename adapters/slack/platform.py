@@ -1,0 +1,122 @@
+"""The Slack platform as ``bot.platforms`` runs it: route, outbound, listeners, transport.
+
+HTTP mode serves ``/slack/events`` (commands, interactivity and events on one URL);
+with an app-level token (``SLACK_APP_TOKEN``, ``xapp-…``) it uses Socket Mode instead
+and serves no HTTP route. Every Web API call — listeners, deliveries, Socket Mode's
+``apps.connections.open`` — goes to ``api_url`` (``SLACK_API_URL``; GovSlack, proxies,
+tests), default ``https://slack.com/api/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import EVENTS_PATH, build_app, http_handler
+from adapters.slack.context import Shared
+from adapters.slack.outbound import ShortRateLimitRetryHandler, SlackOutbound
+from adapters.slack.people import PLATFORM, People
+from core.config import DeskConfig
+from core.desk import Desk
+from core.routing import PlatformRoute
+
+log = logging.getLogger("helpthread.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
+
+
+class SlackConfigError(ValueError):
+    """The ``[slack]`` config lacks something Slack needs (the message names it)."""
+
+
+def api_base(api_url: str | None) -> str:
+    """``SLACK_API_URL`` as slack_sdk wants it: ending in ``/``."""
+    url = (api_url or DEFAULT_API_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def route_for(config: DeskConfig, workspace: str) -> PlatformRoute:
+    """Where Slack places tickets: shared tickets' threads under cards in
+    ``slack.support_channel``, private ones in the requester's DM with the app, team
+    threads in the category's ``slack_team_channel`` (default ``slack.team_channel``)."""
+    slack = config.slack
+    if not slack.support_channel:
+        raise SlackConfigError("slack.support_channel is not set (the channel id where "
+                               "shared tickets get their threads)")
+    team_channel = slack.team_channel or slack.support_channel
+    return PlatformRoute(
+        platform=PLATFORM,
+        workspace=workspace,
+        support_channel=slack.support_channel,
+        default_team_channel=team_channel,
+        team_channels={c.key: c.slack_team_channel for c in config.categories
+                       if c.slack_team_channel},
+        escalation_channel=slack.escalation_channel,
+        private_in_dm=True,
+        thread_reaches_requester=False,
+    )
+
+
+class SlackPlatform:
+    """What ``bot.platforms`` composes: ``route``, ``outbound``, ``attach``,
+    ``http_routes``, ``start``, ``stop``."""
+
+    def __init__(self, config: DeskConfig, shared: Shared, signing_secret: str,
+                 outbound: SlackOutbound, app_token: str | None) -> None:
+        self.config = config
+        self.shared = shared
+        self.route = route_for(config, shared.team_id)
+        self.outbound = outbound
+        self.app = build_app(shared, signing_secret)
+        self.socket: AsyncSocketModeHandler | None = None
+        if app_token:
+            self.socket = AsyncSocketModeHandler(self.app, app_token)
+
+    def attach(self, desk: Desk) -> None:
+        self.shared.desk_ = desk
+        self.outbound.attach(desk)
+
+    def http_routes(self) -> list[web.AbstractRouteDef]:
+        if self.socket is not None:
+            return []
+        return [web.post(EVENTS_PATH, http_handler(self.app))]
+
+    async def start(self) -> None:
+        if self.socket is not None:
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack.socket_mode.connected")
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.shared.inflight.idle(), STOP_GRACE_SECONDS)
+
+    async def idle(self) -> None:
+        """Wait until no listener is running (tests: the work after ``ack`` is done)."""
+        await self.shared.inflight.idle()
+
+
+async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str,
+                      app_token: str | None = None, api_url: str | None = None,
+                      ) -> SlackPlatform:
+    """The Slack platform for ``config``. Calls ``auth.test`` once to learn the
+    workspace (team id) and the app's own user id."""
+    base = api_base(api_url)
+    client = AsyncWebClient(token=bot_token, base_url=base)
+    outbound_client = AsyncWebClient(
+        token=bot_token, base_url=base,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), ShortRateLimitRetryHandler()])
+    auth = await client.auth_test()
+    shared = Shared(client=client, config=config,
+                    people=People(client, config.slack.agent_groups),
+                    team_id=str(auth["team_id"]), bot_user_id=auth.get("user_id"))
+    outbound = SlackOutbound(outbound_client, config)
+    return SlackPlatform(config, shared, signing_secret, outbound, app_token)

@@ -1,0 +1,97 @@
+"""Slack text in and out: escaping, reading Slack markup, splitting long text.
+
+Slack's mrkdwn treats ``<…>`` as control sequences (``<!channel>``, ``<@U123>``,
+links) and ``&`` as the start of an entity. Everything a user typed that the app
+posts again is escaped here first, so it can never ping anyone (PRODUCT.md §5;
+https://api.slack.com/reference/surfaces/formatting#escaping). Plain text is
+never sent with ``link_names``, so a typed ``@channel`` stays text too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+SECTION_TEXT_MAX = 3000  # a section block's text (Block Kit reference, "Section")
+FIELD_TEXT_MAX = 2000  # one of a section's fields
+OPTION_TEXT_MAX = 75  # a static_select option's text
+MESSAGE_TEXT_MAX = 40_000  # chat.postMessage ``text`` (longer is truncated by Slack)
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside mrkdwn: ``&``, ``<``, ``>`` become entities (nothing else)."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _markup_to_plain(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):  # user mention <@U123> or <@U123|name>
+        return "@" + (label or target[1:])
+    if target.startswith("#"):  # channel <#C123|name>
+        return "#" + (label or target[1:])
+    if target.startswith("!subteam^"):  # user group <!subteam^S123|@team>
+        return label or "@" + target.split("^", 1)[1]
+    if target.startswith("!date^"):
+        return label or target
+    if target.startswith("!"):  # <!channel>, <!here>, <!everyone>
+        return "@" + (label or target[1:])
+    if label:
+        return f"{label} ({target})" if label != target else target
+    return target.removeprefix("mailto:")
+
+
+def from_slack(text: str) -> str:
+    """What a user typed, as plain text: Slack's ``<…>`` markup becomes readable words
+    (``<!channel>`` → ``@channel``, ``<url|label>`` → ``label (url)``) and entities are
+    decoded. The result is stored by the desk and escaped again on the way out."""
+    return html.unescape(_MARKUP.sub(_markup_to_plain, text or "")).replace("\r\n", "\n")
+
+
+def chunks(text: str, limit: int = SECTION_TEXT_MAX) -> Iterator[str]:
+    """Escaped ``text`` in pieces of at most ``limit`` characters, never splitting an
+    entity; breaks at a newline or space near the end of a piece when there is one."""
+    piece: list[str] = []
+    size = 0
+    for ch in text:
+        out = _ESCAPES.get(ch, ch)
+        if size + len(out) > limit:
+            joined = "".join(piece)
+            cut = max(joined.rfind("\n"), joined.rfind(" "))
+            if cut > limit // 2:
+                yield joined[:cut]
+                rest = joined[cut + 1:]
+                piece, size = [rest], len(rest)
+            else:
+                yield joined
+                piece, size = [], 0
+        piece.append(out)
+        size += len(out)
+    if piece:
+        yield "".join(piece)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with a visible ``…`` (display only)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def date(moment: datetime | None) -> str:
+    """A time every reader sees in their own time zone (Slack's ``<!date>`` token),
+    with a UTC fallback for clients that cannot render it."""
+    if moment is None:
+        return "—"
+    fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def link(url: str | None, label: str) -> str:
+    """An mrkdwn link with an escaped label, or the label alone without a URL."""
+    if not url:
+        return escape(label)
+    return f"<{url}|{escape(label).replace('|', '¦')}>"

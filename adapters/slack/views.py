@@ -1,0 +1,283 @@
+"""Block Kit for tickets: cards, thread messages, receipts and notifications.
+
+Every string a user typed (subjects, descriptions, comments, names) goes
+through ``text.escape`` before it is posted (PRODUCT.md §5). Cards are
+re-rendered from the ticket as it is now and replace the old card in place.
+Limits (Block Kit reference): ≤ 50 blocks a message, a section's text ≤ 3000
+characters, ≤ 10 section fields of ≤ 2000 characters, ≤ 25 elements in an
+actions block, button text ≤ 75.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack import ids
+from adapters.slack.forms import PRIORITY_WORDS, priority_options
+from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
+from core.events import Event, EventKind
+from core.tickets import ACTIVE, DONE, Status
+from core.views import TicketView
+
+Blocks = list[dict[str, Any]]
+MESSAGE_BLOCKS_MAX = 50
+
+STATUS_WORDS = {
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.WAITING: "Waiting on the requester",
+    Status.ON_HOLD: "On hold",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+}
+STATUS_EMOJI = {
+    Status.OPEN: ":large_blue_circle:",
+    Status.IN_PROGRESS: ":large_yellow_circle:",
+    Status.WAITING: ":hourglass_flowing_sand:",
+    Status.ON_HOLD: ":double_vertical_bar:",
+    Status.RESOLVED: ":white_check_mark:",
+    Status.CLOSED: ":black_circle:",
+}
+
+
+def status_word(value: Status | str) -> str:
+    return STATUS_WORDS[Status(value)]
+
+
+def title(t: TicketView) -> str:
+    """``#12 · Subject`` in mrkdwn, escaped."""
+    return f"*#{t.number} · {escape(t.subject)}*"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _button(text: str, action_id: str, number: int, style: str | None = None,
+            confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text},
+                              "action_id": action_id, "value": str(number)}
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
+def _confirm_close(number: int) -> dict[str, Any]:
+    plain = {"type": "plain_text"}
+    return {"title": {**plain, "text": f"Close #{number}?"},
+            "text": _mrkdwn("It leaves the queue; the requester can still reopen it for a "
+                            "while by replying."),
+            "confirm": {**plain, "text": "Close it"}, "deny": {**plain, "text": "Keep it"}}
+
+
+def card_fields(t: TicketView, *, team: bool) -> list[dict[str, Any]]:
+    assignee = escape(t.assignee.name) if t.assignee else "_nobody yet_"
+    fields = [
+        f"*Category*\n{escape(t.category_name)}",
+        f"*Priority*\n{PRIORITY_WORDS.get(t.priority, t.priority)}",
+        f"*Status*\n{STATUS_EMOJI[t.status]} {status_word(t.status)}",
+        f"*Requester*\n{escape(t.requester.name)}",
+        f"*Assignee*\n{assignee}",
+        f"*SLA due*\n{date(t.sla_due)}",
+    ]
+    if t.escalation_level:
+        fields.append(f"*Escalation*\nlevel {t.escalation_level}")
+    if team and t.account:
+        fields.append(f"*Account*\n{escape(t.account)}")
+    for item in t.fields:
+        if len(fields) < 10:
+            fields.append(shorten(f"*{escape(item.label)}*\n{escape(item.value)}",
+                                  FIELD_TEXT_MAX))
+    return [_mrkdwn(f) for f in fields]
+
+
+def card_actions(t: TicketView, *, team: bool) -> dict[str, Any] | None:
+    """Team card: Claim, Reply, Resolve, Close/Reopen, priority, Escalate. Ticket card:
+    Close/Reopen for the requester. Only what the status allows is shown; the desk
+    authorises every press again."""
+    n = t.number
+    elements: list[dict[str, Any]] = []
+    active = t.status in ACTIVE
+    if team:
+        if active and t.assignee is None:
+            elements.append(_button("Claim", ids.CLAIM, n, "primary"))
+        elements.append(_button("Reply", ids.REPLY, n))
+        if active:
+            elements.append(_button("Resolve", ids.RESOLVE, n))
+    if t.status is not Status.CLOSED:
+        elements.append(_button("Close", ids.CLOSE, n, confirm=_confirm_close(n)))
+    if t.status in DONE:
+        elements.append(_button("Reopen", ids.REOPEN, n))
+    if team and active:
+        elements.append({
+            "type": "static_select", "action_id": ids.PRIORITY,
+            "placeholder": {"type": "plain_text", "text": "Priority"},
+            "options": [{**o, "value": f"{n}:{o['value']}"} for o in priority_options()],
+            "initial_option": next({**o, "value": f"{n}:{o['value']}"}
+                                   for o in priority_options() if o["value"] == t.priority),
+        })
+        elements.append(_button("Escalate", ids.ESCALATE, n, "danger"))
+    if not elements:
+        return None
+    return {"type": "actions", "block_id": f"ticket:{n}:actions", "elements": elements}
+
+
+def card(t: TicketView, *, team: bool, receipt: bool = False,
+         opened_by: str | None = None) -> tuple[str, Blocks]:
+    """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
+    requester, assignee, SLA due, description; ``team`` adds agent controls;
+    ``receipt`` words it for the requester (a private ticket's card in their DM)."""
+    blocks: Blocks = []
+    if receipt:
+        blocks.append(_section(
+            f"We have your ticket {title(t)}\nAn agent will answer in this thread; reply "
+            "here to add anything. You will see here who picks it up and every change."))
+    else:
+        heading = f"{title(t)}"
+        if opened_by:
+            heading += f"\n_opened by {escape(opened_by)} on behalf of " \
+                       f"{escape(t.requester.name)}_"
+        blocks.append(_section(heading))
+    blocks.append({"type": "section", "fields": card_fields(t, team=team)})
+    for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 6]:
+        blocks.append(_section(piece))
+    if t.resolution and t.status in DONE:
+        blocks.append(_section("*Resolution*\n" + next(chunks(t.resolution, 2900), "")))
+    actions = card_actions(t, team=team)
+    if actions:
+        blocks.append(actions)
+    blocks.append({"type": "context", "elements": [_mrkdwn(
+        f"Ticket #{t.number} · {t.visibility.value} · opened {date(t.opened_at)}")]})
+    fallback = f"#{t.number} {escape(t.subject)} — {status_word(t.status)}"
+    return fallback, blocks
+
+
+def attachment_lines(data: dict[str, Any]) -> list[str]:
+    lines = []
+    for item in data.get("attachments") or []:
+        if not isinstance(item, dict):
+            continue
+        name = str(item.get("name") or "file")
+        size = item.get("size")
+        label = f"{name} ({size} bytes)" if isinstance(size, int) else name
+        lines.append(":paperclip: " + link(str(item.get("url") or "") or None, label))
+    return lines
+
+
+def event_text(event: Event, t: TicketView) -> str:
+    """What a delivered event says in a thread or a DM (mrkdwn, user text escaped)."""
+    who = escape(event.actor.name) if event.actor else "Helpthread"
+    text = escape(event.text or "")
+    data = event.data
+    n = f"#{t.number}"
+    kind = event.kind
+    to = data.get("to")
+    now = status_word(to) if isinstance(to, str) and to in set(Status) else \
+        status_word(t.status)
+    if kind is EventKind.COMMENTED:
+        return "\n".join([text, *attachment_lines(data)])
+    if kind is EventKind.NOTED:
+        return "\n".join([f":lock: _internal note_\n{text}", *attachment_lines(data)])
+    if kind is EventKind.CLAIMED:
+        return f":raising_hand: *{who}* is handling {n}. Status: *{now}*."
+    if kind is EventKind.ASSIGNED:
+        return f":bust_in_silhouette: *{who}* assigned {n} to " \
+               f"*{escape(str(data.get('assignee')))}*. Status: *{now}*."
+    if kind is EventKind.UNASSIGNED:
+        return f"*{who}* handed {n} back to the queue. Status: *{now}*."
+    if kind is EventKind.WAITING:
+        return f":question: *{who}* needs more information:\n{text}\n_{n} is waiting on " \
+               "the requester: reply in this thread._"
+    if kind is EventKind.HELD:
+        reason = (data.get("internal") or {}).get("reason")
+        return f":double_vertical_bar: *{who}* put {n} on hold" + \
+            (f": {escape(str(reason))}" if reason else ".")
+    if kind is EventKind.RESUMED:
+        return f"{n} is back to work. Status: *{now}*."
+    if kind is EventKind.RESOLVED:
+        return f":white_check_mark: *{who}* resolved {n}. Status: *{now}*.\n" \
+               f"*Resolution:* {text}"
+    if kind is EventKind.CLOSED:
+        return f":black_circle: *{who}* closed {n}" + (f": {text}" if text else ".")
+    if kind is EventKind.REOPENED:
+        return f":arrows_counterclockwise: *{who}* reopened {n}. Status: *{now}*."
+    if kind is EventKind.PRIORITY_CHANGED:
+        return f"*{who}* changed the priority of {n} from " \
+               f"*{escape(str(data.get('from')))}* to *{escape(str(data.get('to')))}*."
+    if kind is EventKind.ESCALATED:
+        reason = (data.get("internal") or {}).get("reason")
+        return f":rotating_light: *{who}* escalated {n} (level {data.get('level')})" + \
+            (f": {escape(str(reason))}" if reason else ".")
+    if kind is EventKind.LINKED:
+        if data.get("link") == "followed_up_by":
+            return f"{n} continues in follow-up ticket #{data.get('number')}."
+        return f"*{who}* linked {n} to #{data.get('number')} " \
+               f"({escape(str(data.get('link')).replace('_', ' '))})."
+    if kind is EventKind.WATCHER_ADDED:
+        return f"*{who}* added *{escape(str(data.get('watcher')))}* as a watcher of {n}."
+    if kind is EventKind.OPENED:
+        return f"New ticket {title(t)}"
+    return f"{n}: {kind.value}"
+
+
+def receipt(t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:
+    """The requester's receipt (PRODUCT.md §6): number, subject, category, priority,
+    what happens next, a link to the thread."""
+    where = link(thread_url, "its thread") if thread_url else "its thread"
+    text = (f"We have your ticket {title(t)}\n{escape(t.category_name)} · "
+            f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. An agent will answer in "
+            f"{where} (first response due {date(t.sla_due)}). You will hear here who picks "
+            "it up, every status change and the resolution.")
+    return f"We have your ticket #{t.number}", [_section(text)]
+
+
+def notification(event: Event, t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:
+    """A DM about ``event`` to a requester or watcher whom no thread reaches."""
+    head = f"{title(t)} — {STATUS_EMOJI[t.status]} {status_word(t.status)}"
+    body = event_text(event, t)
+    if event.kind is EventKind.COMMENTED:
+        who = escape(event.actor.name) if event.actor else "Helpthread"
+        body = f"*{who}* wrote:\n{body}"
+    blocks: Blocks = [_section(head)]
+    blocks += [_section(piece) for piece in _split_mrkdwn(body)]
+    if thread_url:
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            link(thread_url, f"Open the thread of #{t.number}") + " to answer.")]})
+    return f"#{t.number} {escape(t.subject)}: update", blocks
+
+
+def assigned(event: Event, t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:
+    who = escape(event.actor.name) if event.actor else "Helpthread"
+    where = link(thread_url, "team thread") if thread_url else "team thread"
+    text = f"*{who}* assigned {title(t)} to you. See the {where}."
+    return f"#{t.number} is assigned to you", [_section(text)]
+
+
+def escalation(event: Event, t: TicketView, group: str | None,
+               thread_url: str | None) -> tuple[str, Blocks]:
+    """The escalation channel's message, mentioning the escalation group (config)."""
+    mention = f"<!subteam^{group}> " if group else ""
+    where = link(thread_url, "team thread") if thread_url else "team thread"
+    text = f"{mention}{event_text(event, t)}\n{title(t)} · " \
+           f"{PRIORITY_WORDS.get(t.priority, t.priority)} · {status_word(t.status)} · {where}"
+    return f"#{t.number} escalated", [_section(text)]
+
+
+def _split_mrkdwn(text: str, limit: int = 3000) -> list[str]:
+    """Already-escaped mrkdwn in section-sized pieces, cut at line ends where possible."""
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        while cut > 0 and "&" in text[max(0, cut - 5):cut] and ";" not in \
+                text[text.rfind("&", 0, cut):cut]:
+            cut -= 1  # never split an entity
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text else pieces
