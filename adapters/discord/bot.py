@@ -1,0 +1,116 @@
+"""The Discord client: intents, the /ticket group, persistent controls, thread messages.
+
+Messages typed in a ticket thread become public comments, in a team thread internal
+notes (``Desk.post_in_thread``); the bot ignores itself, other bots and webhooks.
+Reposted text never pings: the client's default allowed mentions are none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render
+from adapters.discord.acting import PLATFORM, actor_of
+from adapters.discord.commands import TicketGroup
+from adapters.discord.views import DYNAMIC_ITEMS
+from core.config import DeskConfig
+from core.desk import Desk
+from core.errors import DeskError
+
+log = logging.getLogger("helpthread.discord")
+
+MAX_RATELIMIT_WAIT = 30.0  # seconds; longer 429s become RetryLater (30 is discord.py's minimum)
+RECEIPTS_KEPT = 1000  # opening interactions remembered for the closed-DMs receipt
+TEXT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def intents() -> discord.Intents:
+    """Guilds (channels, threads), guild messages, and the privileged Message Content
+    intent: thread messages are read and recorded as comments."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class HelpthreadBot(discord.Client):
+    """One guild's Helpthread bot. ``desk`` is attached by the platform before start."""
+
+    def __init__(self, config: DeskConfig, *, sync_commands: bool = True) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
+                         max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+                         chunk_guilds_at_startup=False)
+        self.config = config
+        self.guild_id = int(config.discord.guild_id or 0)
+        self.sync_commands = sync_commands
+        self._desk: Desk | None = None
+        self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
+        self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
+        self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
+
+    @property
+    def desk(self) -> Desk:
+        if self._desk is None:
+            raise RuntimeError("the Discord bot has no desk attached")
+        return self._desk
+
+    @desk.setter
+    def desk(self, desk: Desk) -> None:
+        self._desk = desk
+
+    async def setup_hook(self) -> None:
+        """After login: register the persistent controls, sync /ticket to the guild."""
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        if self.sync_commands:
+            synced = await self.tree.sync(guild=discord.Object(self.guild_id))
+            log.info("discord.commands_synced guild=%s commands=%s", self.guild_id,
+                     [c.name for c in synced])
+
+    # ---- the closed-DMs receipt -------------------------------------------------
+
+    def remember_receipt(self, number: int, interaction: discord.Interaction[Any]) -> None:
+        """The interaction that opened ``number``: if the requester's DMs are closed the
+        receipt is sent as an ephemeral follow-up to it (valid 15 minutes)."""
+        self._receipts[number] = interaction
+        while len(self._receipts) > RECEIPTS_KEPT:
+            self._receipts.popitem(last=False)
+
+    def opening_interaction(self, number: int) -> discord.Interaction[Any] | None:
+        interaction = self._receipts.get(number)
+        if interaction is None or interaction.is_expired():
+            return None
+        return interaction
+
+    # ---- thread messages ------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.webhook_id is not None or message.guild is None:
+            return
+        if message.guild.id != self.guild_id or message.type not in TEXT_MESSAGES:
+            return
+        channel: Any = message.channel
+        if isinstance(channel, discord.PartialMessageable):
+            channel = await self.fetch_channel(channel.id)
+        parent = getattr(channel, "parent_id", None)
+        if parent is None:
+            return
+        binding = await self.desk.binding_at(PLATFORM, str(parent), str(channel.id))
+        if binding is None:
+            return
+        attachments = [{"name": a.filename, "size": a.size, "url": a.url}
+                       for a in message.attachments]
+        text = message.content.strip() or render.attachments_only(len(attachments))
+        if not text:
+            return  # a sticker or an embed-only message: nothing to record
+        actor = actor_of(message.author, self.guild_id)
+        try:
+            await self.desk.post_in_thread(actor, binding, text, attachments=attachments or None,
+                                           request_key=f"discord:message:{message.id}")
+        except DeskError as err:
+            await message.reply(render.not_recorded(err), mention_author=False)

@@ -1,0 +1,262 @@
+"""The ``/ticket`` app-command group (PRODUCT.md §4), answered ephemerally.
+
+Each subcommand is one core call; inside a ticket or team thread the number may be
+left out. Discord allows 25 subcommands in a group; this one has 21.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render
+from adapters.discord.acting import (
+    act,
+    actor_of,
+    answer,
+    bot_of,
+    interaction_actor,
+    refuse,
+    request_key,
+    thread_ticket,
+)
+from adapters.discord.views import TicketForm, panel_view
+from core import policy
+from core.errors import DeskError, Invalid
+from core.identity import Actor
+from core.validation import clean_category
+
+Interaction = discord.Interaction[Any]
+Priority = Literal["low", "normal", "high", "urgent"]
+Number = app_commands.Range[int, 1, 999_999_999]
+
+
+async def _number(interaction: Interaction, number: int | None) -> int:
+    if number is not None:
+        return number
+    found = await thread_ticket(interaction)
+    if found is None:
+        raise Invalid("number", "say which ticket (or use the command inside its thread)")
+    return found
+
+
+def _done(ticket: Any) -> str:
+    return f"Done: #{ticket.number} is {render.status(ticket.status).lower()}."
+
+
+class TicketGroup(app_commands.Group):
+    """``/ticket …``: every subcommand of PRODUCT.md §4 but ``stats``."""
+
+    def __init__(self) -> None:
+        super().__init__(name="ticket", description="Helpthread support tickets",
+                         guild_only=True)
+
+    async def _run(self, interaction: Interaction, number: int | None, work: Any) -> None:
+        """Resolve the ticket number (thread or option), then ``act`` with it."""
+        try:
+            n = await _number(interaction, number)
+        except DeskError as err:
+            await refuse(interaction, err)
+            return
+        async def bound(actor: Actor) -> str | None:
+            result: str | None = await work(actor, n)
+            return result
+        await act(interaction, n, bound)
+
+    # ---- opening -------------------------------------------------------------------
+
+    @app_commands.command(name="new", description="Open a ticket (a form follows)")
+    @app_commands.describe(category="What it is about", priority="How urgent it is",
+                           account="Account, program or vendor id, if any",
+                           subject="The subject (you can change it in the form)",
+                           shared="Let your whole server see it (default: private)",
+                           for_="Agents: open it on this member's behalf")
+    @app_commands.rename(for_="for")
+    async def new(self, interaction: Interaction, category: str,
+                  priority: Priority | None = None, account: str | None = None,
+                  subject: str | None = None, shared: bool = False,
+                  for_: discord.Member | None = None) -> None:
+        bot = bot_of(interaction)
+        try:
+            actor = interaction_actor(interaction)
+            chosen = clean_category(bot.config, category)
+            requester = None
+            if for_ is not None:
+                policy.require_agent(actor, bot.config, "open a ticket on someone's behalf")
+                requester = actor_of(for_, bot.guild_id)
+        except DeskError as err:
+            await refuse(interaction, err)
+            return
+        values = {"subject": subject} if subject else None
+        await interaction.response.send_modal(TicketForm(
+            chosen, priority=priority, account=account, shared=shared, requester=requester,
+            values=values))
+
+    @new.autocomplete("category")
+    async def _categories(self, interaction: Interaction,
+                          current: str) -> list[app_commands.Choice[str]]:
+        wanted = current.strip().casefold()
+        return [app_commands.Choice(name=c.name, value=c.key)
+                for c in bot_of(interaction).config.categories
+                if wanted in c.key or wanted in c.name.casefold()][:25]
+
+    @app_commands.command(name="panel", description="Agents: post an 'Open a ticket' panel")
+    @app_commands.describe(channel="Where to post it (default: here)")
+    async def panel(self, interaction: Interaction,
+                    channel: discord.TextChannel | None = None) -> None:
+        async def work(actor: Actor) -> str:
+            policy.require_agent(actor, bot_of(interaction).config, "post a ticket panel")
+            target: Any = channel or interaction.channel
+            await target.send(embed=render.panel_embed(bot_of(interaction).config.desk.name),
+                              view=panel_view())
+            return f"Panel posted in <#{target.id}>."
+        await act(interaction, None, work)
+
+    # ---- reading --------------------------------------------------------------------
+
+    @app_commands.command(name="list", description="Your visible tickets, newest first")
+    async def list_(self, interaction: Interaction,
+                    scope: Literal["open", "closed", "all"] = "open", mine: bool = False,
+                    org: bool = False, unread: bool = False) -> None:
+        async def work(actor: Actor) -> str:
+            items = await bot_of(interaction).desk.list_tickets(actor, scope, mine=mine,
+                                                                 org=org, unread=unread)
+            return render.listing(items, f"No {scope} tickets.")
+        await act(interaction, None, work)
+
+    @app_commands.command(name="show", description="All about one ticket")
+    async def show(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> None:
+            bot = bot_of(interaction)
+            details = await bot.desk.show(actor, n)
+            await answer(interaction, embed=render.details_embed(details, bot.guild_id))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="search", description="Words, a \"phrase\" or #number")
+    async def search(self, interaction: Interaction, query: str) -> None:
+        async def work(actor: Actor) -> str:
+            items = await bot_of(interaction).desk.search(actor, query)
+            return render.listing(items, "Nothing found.")
+        await act(interaction, None, work)
+
+    @app_commands.command(name="queue", description="Agents: unassigned and overdue tickets")
+    async def queue(self, interaction: Interaction) -> None:
+        async def work(actor: Actor) -> str:
+            items = await bot_of(interaction).desk.queue(actor)
+            return render.listing(items, "The queue is empty: nothing unassigned or overdue.")
+        await act(interaction, None, work)
+
+    @app_commands.command(name="transcript", description="The whole ticket as a text file")
+    async def transcript(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> None:
+            details = await bot_of(interaction).desk.show(actor, n)
+            data = io.BytesIO(render.transcript(details).encode())
+            await answer(interaction, f"Transcript of #{n}.",
+                         file=discord.File(data, filename=f"ticket-{n}.txt"))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="help", description="What the /ticket commands do")
+    async def help(self, interaction: Interaction) -> None:
+        await answer(interaction, render.HELP)
+
+    # ---- conversation ----------------------------------------------------------------
+
+    @app_commands.command(name="reply", description="Agents: a public reply to the requester")
+    async def reply(self, interaction: Interaction, text: str,
+                    number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            await bot_of(interaction).desk.reply(actor, n, text,
+                                                 request_key=request_key(interaction))
+            return f"Reply posted to #{n}."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="note", description="Agents: an internal note")
+    async def note(self, interaction: Interaction, text: str,
+                   number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            await bot_of(interaction).desk.note(actor, n, text,
+                                                request_key=request_key(interaction))
+            return f"Internal note added to #{n}."
+        await self._run(interaction, number, work)
+
+    # ---- status and assignment ------------------------------------------------------
+
+    @app_commands.command(name="claim", description="Agents: take a ticket")
+    async def claim(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.claim(actor, n))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="assign", description="Agents: give a ticket to an agent")
+    async def assign(self, interaction: Interaction, agent: discord.Member,
+                     number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            bot = bot_of(interaction)
+            ticket = await bot.desk.assign(actor, n, actor_of(agent, bot.guild_id))
+            return f"Done: #{ticket.number} is assigned to {agent.display_name}."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="unassign", description="Agents: hand a ticket back")
+    async def unassign(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.unassign(actor, n))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="wait", description="Agents: ask the requester for information")
+    async def wait(self, interaction: Interaction, question: str,
+                   number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.request_info(actor, n, question))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="hold", description="Agents: park it on a third party")
+    async def hold(self, interaction: Interaction, reason: str,
+                   number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.hold(actor, n, reason))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="resume", description="Agents: back to work")
+    async def resume(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.resume(actor, n))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="priority", description="Agents: change the priority")
+    async def priority(self, interaction: Interaction, level: Priority,
+                       number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            ticket = await bot_of(interaction).desk.set_priority(actor, n, level)
+            return f"Done: #{ticket.number} is now {ticket.priority} priority."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="escalate", description="Raise a ticket's escalation level")
+    async def escalate(self, interaction: Interaction, reason: str,
+                       number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            ticket = await bot_of(interaction).desk.escalate(actor, n, reason)
+            return f"Done: #{ticket.number} is escalated (level {ticket.escalation_level})."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="resolve", description="Agents: resolve with a note")
+    async def resolve(self, interaction: Interaction, note: str,
+                      number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.resolve(actor, n, note))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="close", description="Close a ticket (agents; your own)")
+    async def close(self, interaction: Interaction, reason: str | None = None,
+                    number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.close(actor, n, reason))
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="reopen", description="Reopen a ticket (agents; your own)")
+    async def reopen(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            return _done(await bot_of(interaction).desk.reopen(actor, n))
+        await self._run(interaction, number, work)

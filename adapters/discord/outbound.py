@@ -1,0 +1,203 @@
+"""Discord's outbound port: cards, private threads, thread messages, DMs, escalations.
+
+The delivery worker hands over one ``DeliveryJob`` at a time (per ticket in order).
+discord.py already retries 5xx and short 429s itself; what outlasts that becomes
+``RetryLater`` (a 429 longer than ``MAX_RATELIMIT_WAIT`` carries its ``retry_after``),
+a refusal that will not change becomes ``Undeliverable``. Steps already done for a
+delivery (thread made, message posted) are remembered in this process, so a retry
+does not make a second thread or post twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from adapters.discord import render
+from adapters.discord.views import team_card_view, ticket_card_view
+from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
+from core.events import CARD_CHANGES, Audience, EventKind
+from core.identity import Person, UserRef
+from core.routing import Target
+
+if TYPE_CHECKING:
+    from adapters.discord.bot import HelpthreadBot
+
+log = logging.getLogger("helpthread.discord")
+
+PLATFORM = "discord"
+ARCHIVE_AFTER_MINUTES = 10080  # a week of quiet before Discord hides a thread (its maximum)
+# Discord error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
+MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_DM = 50001, 50013, 50007
+RETRY_PERMISSIONS_AFTER = 300.0  # seconds: an operator may fix the bot's permissions
+
+
+class DiscordOutbound:
+    """Implements ``core.delivery.Outbound`` for Discord through the bot's REST client."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: HelpthreadBot) -> None:
+        self.bot = bot
+        self._progress: dict[int, dict[str, int]] = {}  # delivery id → ids made so far
+        self._threads: dict[int, int] = {}  # ticket number → its private thread id
+
+    async def deliver(self, job: DeliveryJob) -> Delivered:
+        if self.bot.user is None:
+            raise RetryLater("Discord is not logged in yet", after=5.0)
+        try:
+            return await self._deliver(job)
+        except discord.RateLimited as err:
+            raise RetryLater(f"Discord rate limit for {err.retry_after:.0f}s",
+                             after=err.retry_after) from err
+        except discord.HTTPException as err:
+            if err.status == 429 or err.status >= 500:
+                raise RetryLater(f"Discord answered {err.status}: {err.text}") from err
+            if err.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
+                log.error("discord.missing_permissions delivery=%s: %s", job.delivery.id, err)
+                raise RetryLater(f"the bot lacks a permission: {err.text}",
+                                 after=RETRY_PERMISSIONS_AFTER) from err
+            raise Undeliverable(f"Discord refused ({err.status}, code {err.code}): "
+                                f"{err.text}") from err
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            raise RetryLater(f"cannot reach Discord: {type(err).__name__}: {err}") from err
+
+    async def _deliver(self, job: DeliveryJob) -> Delivered:
+        target = job.delivery.target
+        if target is Target.BINDING:
+            assert job.binding is not None
+            if job.binding.thread is None:
+                return await self._card(job)
+            await self._in_thread(job)
+            return Delivered()
+        if target is Target.DM:
+            await self._dm(job)
+        elif target is Target.CHANNEL:
+            await self._escalation(job)
+        else:
+            raise Undeliverable(f"Discord cannot deliver to {target.value}")
+        return Delivered()
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    async def _channel(self, channel_id: int) -> Any:
+        """A channel or thread, from the cache or REST (archived threads are not cached)."""
+        return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+
+    def _member_id(self, person: Person | None) -> int | None:
+        """The Discord user id of ``person`` if they are a member of this guild."""
+        if person is None:
+            return None
+        ref = person.ref
+        if ref.platform != PLATFORM or ref.workspace != str(self.bot.guild_id):
+            return None
+        return int(ref.user_id)
+
+    def _avatar(self, person: Person | None) -> str | None:
+        uid = self._member_id(person)
+        user = self.bot.get_user(uid) if uid else None
+        return user.display_avatar.url if user else None
+
+    def _step(self, job: DeliveryJob) -> dict[str, int]:
+        assert job.delivery.id is not None
+        return self._progress.setdefault(job.delivery.id, {})
+
+    def _done(self, job: DeliveryJob) -> None:
+        self._progress.pop(job.delivery.id or 0, None)
+
+    # ---- cards and threads -----------------------------------------------------------
+
+    async def _card(self, job: DeliveryJob) -> Delivered:
+        """First delivery to a binding: the card and its thread. A ticket thread is a
+        private thread under the support channel with the card as its first message and
+        the requester added; a team thread starts from the card in the team channel."""
+        assert job.binding is not None
+        t, step = job.ticket, self._step(job)
+        parent = await self._channel(int(job.binding.channel))
+        if job.binding.audience is Audience.PUBLIC:
+            if "thread" not in step:
+                thread = await parent.create_thread(
+                    name=render.thread_name(t), type=discord.ChannelType.private_thread,
+                    invitable=False, auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+                step["thread"] = thread.id
+            thread = await self._channel(step["thread"])
+            requester = self._member_id(t.requester)
+            if requester is not None:
+                await thread.add_user(discord.Object(requester))
+            card = await thread.send(embed=render.card_embed(t, team=False),
+                                     view=ticket_card_view(t))
+            self._threads[t.number] = thread.id
+        else:
+            if "card" not in step:
+                step["card"] = (await parent.send(embed=render.card_embed(t, team=True),
+                                                  view=team_card_view(t))).id
+            card = parent.get_partial_message(step["card"])
+            thread = await card.create_thread(name=render.thread_name(t),
+                                              auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+        if job.event.kind is not EventKind.OPENED:  # the card came late: say what happened
+            await thread.send(embed=render.event_embed(job.event, t,
+                                                       self._avatar(job.event.actor)))
+        self._done(job)
+        return Delivered(thread=str(thread.id), card_message=str(card.id))
+
+    async def _in_thread(self, job: DeliveryJob) -> None:
+        """Post the event in the thread; update the card in place if the event changes
+        what it shows; add the assignee to a ticket thread once claimed/assigned."""
+        binding, t, event, step = job.binding, job.ticket, job.event, self._step(job)
+        assert binding is not None and binding.thread is not None
+        thread = await self._channel(int(binding.thread))
+        public = binding.audience is Audience.PUBLIC
+        if "posted" not in step:
+            await thread.send(embed=render.event_embed(event, t, self._avatar(event.actor)))
+            step["posted"] = 1
+        if event.kind in CARD_CHANGES and binding.card_message:
+            holder = thread if public else await self._channel(int(binding.channel))
+            view = ticket_card_view(t) if public else team_card_view(t)
+            await holder.get_partial_message(int(binding.card_message)).edit(
+                embed=render.card_embed(t, team=not public), view=view)
+        if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
+            assignee = self._member_id(t.assignee)
+            if assignee is not None:
+                await thread.add_user(discord.Object(assignee))
+        self._done(job)
+
+    # ---- direct messages and escalations ------------------------------------------------
+
+    async def _dm(self, job: DeliveryJob) -> None:
+        """A receipt, notice or assignment by DM. A requester whose DMs are closed gets
+        the receipt as an ephemeral follow-up to the form they submitted, if it is still
+        fresh (15 minutes); otherwise the ticket thread already reaches them."""
+        d, t = job.delivery, job.ticket
+        assert d.address is not None
+        uid = int(UserRef.parse(d.address).user_id)
+        thread = self._threads.get(t.number)
+        link = render.thread_url(self.bot.guild_id, thread) if thread else None
+        if d.purpose == "receipt":
+            embed = render.receipt_embed(t, link)
+        else:
+            embed = render.notice_embed(job.event, t, link)
+        user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
+        try:
+            await user.send(embed=embed)
+        except discord.Forbidden as err:
+            if err.code != CANNOT_DM:
+                raise
+            opening = self.bot.opening_interaction(t.number) if d.purpose == "receipt" else None
+            if opening is None:
+                raise Undeliverable(f"user {uid} does not accept direct messages") from err
+            await opening.followup.send(embed=embed, ephemeral=True)
+
+    async def _escalation(self, job: DeliveryJob) -> None:
+        """An escalation notice in the escalation channel, pinging only the escalation
+        role (``discord.escalation_role_id``; the role must allow being mentioned)."""
+        assert job.delivery.address is not None
+        channel = await self._channel(int(job.delivery.address))
+        role = self.bot.config.discord.escalation_role_id
+        mentions = discord.AllowedMentions(everyone=False, users=False,
+                                           roles=[discord.Object(role)] if role else False)
+        await channel.send(render.escalation_text(job.event, job.ticket, role),
+                           embed=render.card_embed(job.ticket, team=True),
+                           allowed_mentions=mentions)

@@ -1,0 +1,306 @@
+"""Every word Discord users read: cards, thread messages, DMs, answers (embeds and text).
+
+Limits (Discord docs, "Embed Limits" and "Create Message"): embed title 256,
+description 4096, field name 256 / value 1024, 25 fields, 6000 characters in all;
+message content 2000; thread name 100. User text is never cut silently: where a card
+has to be shorter, it says so and points at ``/ticket show``. Times are Discord
+timestamps (``<t:unix:R>``), shown in each reader's own time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from core.errors import DeskError, Invalid
+from core.events import Event, EventKind
+from core.tickets import Status
+from core.views import Listed, TicketDetails, TicketView
+
+CONTENT_MAX = 2000
+EMBED_TITLE_MAX = 256
+EMBED_DESCRIPTION_MAX = 4096
+EMBED_FIELD_MAX = 1024
+EMBED_TOTAL_MAX = 6000
+THREAD_NAME_MAX = 100
+
+STATUS_WORDS = {
+    Status.OPEN: "Open",
+    Status.IN_PROGRESS: "In progress",
+    Status.WAITING: "Waiting on the requester",
+    Status.ON_HOLD: "On hold",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+}
+STATUS_COLOURS = {
+    Status.OPEN: discord.Colour.blue(),
+    Status.IN_PROGRESS: discord.Colour.gold(),
+    Status.WAITING: discord.Colour.orange(),
+    Status.ON_HOLD: discord.Colour.light_grey(),
+    Status.RESOLVED: discord.Colour.green(),
+    Status.CLOSED: discord.Colour.dark_grey(),
+}
+NOTE_COLOUR = discord.Colour.dark_purple()
+
+
+def status(value: Status | str) -> str:
+    return STATUS_WORDS[Status(value)]
+
+
+def when(moment: datetime | None) -> str:
+    """A Discord timestamp: absolute and relative, in the reader's time zone."""
+    if moment is None:
+        return "—"
+    unix = int(moment.timestamp())
+    return f"<t:{unix}:f> (<t:{unix}:R>)"
+
+
+def thread_url(guild_id: int | str, thread_id: int | str) -> str:
+    return f"https://discord.com/channels/{guild_id}/{thread_id}"
+
+
+def thread_name(t: TicketView) -> str:
+    """``#42 subject``, at most 100 characters. Set once: status lives on the card, never
+    in the name (Discord allows about two channel renames per 10 minutes)."""
+    name = f"#{t.number} {t.subject}"
+    return name if len(name) <= THREAD_NAME_MAX else name[: THREAD_NAME_MAX - 1] + "…"
+
+
+def _shorten(text: str, limit: int, more: str) -> str:
+    return text if len(text) <= limit else text[: limit - len(more) - 1] + "…" + more
+
+
+def card_embed(t: TicketView, *, team: bool) -> discord.Embed:
+    """The ticket card: number, subject, category, priority, status, requester, assignee,
+    SLA due (and the description and non-sensitive fields)."""
+    more = f"\n(continued: /ticket show {t.number})"
+    embed = discord.Embed(
+        title=_shorten(f"#{t.number} · {t.subject}", EMBED_TITLE_MAX, ""),
+        description=_shorten(t.description, 3000, more),
+        colour=STATUS_COLOURS[t.status],
+    )
+    embed.add_field(name="Status", value=status(t.status))
+    embed.add_field(name="Priority", value=t.priority)
+    embed.add_field(name="Category", value=t.category_name)
+    embed.add_field(name="Requester", value=t.requester.name)
+    embed.add_field(name="Assignee", value=t.assignee.name if t.assignee else "nobody yet")
+    embed.add_field(name="SLA due", value=when(t.sla_due) if t.sla_due else "—")
+    if t.account:
+        embed.add_field(name="Account", value=t.account)
+    if t.escalation_level:
+        embed.add_field(name="Escalation", value=f"level {t.escalation_level}")
+    for f in t.fields:
+        embed.add_field(name=f.label, value=f.value or "—", inline=False)
+    if t.resolution:
+        embed.add_field(name="Resolution", value=_shorten(t.resolution, EMBED_FIELD_MAX, ""),
+                        inline=False)
+    footer = "Team card · internal" if team else "Your ticket · agents answer in this thread"
+    embed.set_footer(text=f"{footer} · via {t.source}")
+    return embed
+
+
+def _author(embed: discord.Embed, name: str, icon: str | None) -> discord.Embed:
+    return embed.set_author(name=name[:EMBED_TITLE_MAX], icon_url=icon)
+
+
+def event_text(event: Event, t: TicketView) -> str:
+    """What a delivered event says (a thread message's or a DM's body)."""
+    who = event.actor.name if event.actor else "Helpthread"
+    text = event.text or ""
+    data = event.data
+    internal = data.get("internal", {})
+    to = data.get("to")
+    now = status(to) if isinstance(to, str) and to in set(Status) else status(t.status)
+    k = event.kind
+    if k is EventKind.OPENED:
+        opener = f" (opened by {who} for {t.requester.name})" if data.get("on_behalf") else ""
+        return f"New ticket #{t.number}{opener}: {t.subject}"
+    if k in (EventKind.COMMENTED, EventKind.NOTED):
+        return text
+    if k is EventKind.CLAIMED:
+        return f"{who} claimed #{t.number}; it is now {now.lower()}."
+    if k is EventKind.ASSIGNED:
+        return f"{who} assigned #{t.number} to {data.get('assignee')}."
+    if k is EventKind.UNASSIGNED:
+        return f"{who} handed #{t.number} back to the queue."
+    if k is EventKind.WAITING:
+        return f"{who} needs more information:\n{text}\n\nReply in this thread."
+    if k is EventKind.HELD:
+        reason = internal.get("reason")
+        return f"{who} put #{t.number} on hold" + (f": {reason}" if reason else ".")
+    if k is EventKind.RESUMED:
+        return f"#{t.number} is {now.lower()} again."
+    if k is EventKind.RESOLVED:
+        return f"{who} resolved #{t.number}:\n{text}"
+    if k is EventKind.CLOSED:
+        return f"{who} closed #{t.number}" + (f": {text}" if text else ".")
+    if k is EventKind.REOPENED:
+        return f"{who} reopened #{t.number}; it is {now.lower()}."
+    if k is EventKind.PRIORITY_CHANGED:
+        return f"{who} changed the priority of #{t.number} from {data.get('from')} to " \
+               f"{data.get('to')}."
+    if k is EventKind.ESCALATED:
+        reason = internal.get("reason")
+        return f"{who} escalated #{t.number} (level {data.get('level')})" + \
+            (f": {reason}" if reason else ".")
+    if k is EventKind.LINKED:
+        if data.get("link") == "followed_up_by":
+            return f"#{t.number} continues in follow-up ticket #{data.get('number')}."
+        return f"{who} linked #{t.number} to #{data.get('number')} ({data.get('link')})."
+    if k is EventKind.WATCHER_ADDED:
+        return f"{who} added {data.get('watcher')} as a watcher of #{t.number}."
+    return f"#{t.number}: {k.value}"
+
+
+def event_embed(event: Event, t: TicketView, icon: str | None = None) -> discord.Embed:
+    """A thread message: the author's name (and avatar) above what they said or did —
+    the bot quotes people instead of impersonating them through a webhook."""
+    name = event.actor.name if event.actor else "Helpthread"
+    if event.actor and event.actor.ref.platform != "discord":
+        name += f" (via {event.actor.ref.platform})"
+    colour = NOTE_COLOUR if event.kind is EventKind.NOTED else STATUS_COLOURS[t.status]
+    embed = discord.Embed(description=event_text(event, t), colour=colour)
+    _author(embed, name, icon)
+    if event.kind is EventKind.NOTED:
+        embed.set_footer(text="Internal note · agents only")
+    files = event.data.get("attachments") or []
+    if files:
+        lines = [f"[{f.get('name')}]({f.get('url')}) · {f.get('size', '?')} bytes" for f in files]
+        embed.add_field(name="Attachments", value=_shorten("\n".join(lines), EMBED_FIELD_MAX,
+                                                             ""), inline=False)
+    return embed
+
+
+def receipt_embed(t: TicketView, link: str | None) -> discord.Embed:
+    """The requester's receipt (PRODUCT.md §6): what they opened and what happens next."""
+    where = f"[its private thread]({link})" if link else "its private thread"
+    embed = discord.Embed(
+        title=_shorten(f"We have your ticket #{t.number}: {t.subject}", EMBED_TITLE_MAX, ""),
+        description=(f"{t.category_name} · {t.priority} priority. An agent will answer in "
+                     f"{where}; first response due {when(t.sla_due)}.\n"
+                     f"See it any time with `/ticket show {t.number}`."),
+        colour=STATUS_COLOURS[t.status],
+    )
+    return embed
+
+
+def notice_embed(event: Event, t: TicketView, link: str | None) -> discord.Embed:
+    """A DM about a ticket (status, reply, assignment) for someone no thread reaches."""
+    embed = event_embed(event, t)
+    embed.title = _shorten(f"#{t.number} · {t.subject}", EMBED_TITLE_MAX, "")
+    if link:
+        embed.url = link
+    return embed
+
+
+def escalation_text(event: Event, t: TicketView, role_id: int | None) -> str:
+    ping = f"<@&{role_id}> " if role_id else ""
+    return _shorten(ping + event_text(event, t), CONTENT_MAX, "")
+
+
+def refusal(err: DeskError) -> str:
+    """How every refusal reads: an ``Invalid`` names its field."""
+    if isinstance(err, Invalid):
+        return f"**{err.field}**: {err.reason}"
+    return f"Refused: {err.message}"
+
+
+def attachments_only(count: int) -> str:
+    """The comment text of a message that only carries files."""
+    if count == 0:
+        return ""
+    return f"(sent {count} attachment{'s' if count > 1 else ''})"
+
+
+def not_recorded(err: DeskError) -> str:
+    """Said under a thread message the desk refused (it was not recorded)."""
+    return f"This message was not recorded on the ticket. {refusal(err)}"
+
+
+def opened_text(number: int, subject: str, duplicate: bool) -> str:
+    if duplicate:
+        return (f"You already opened this as #{number}; nothing new was opened. "
+                f"See it with `/ticket show {number}`.")
+    return (f"Opened #{number}: {subject}. Your private ticket thread is being created; "
+            "a receipt is on its way to your direct messages.")
+
+
+def details_embed(d: TicketDetails, guild_id: int | str) -> discord.Embed:
+    """``/ticket show``: the card, the sensitive fields for agents, where it lives and the
+    latest of its history."""
+    t = d.ticket
+    embed = card_embed(t, team=d.viewer_is_agent)
+    embed.add_field(name="Opened", value=when(t.opened_at))
+    for f in d.sensitive:
+        embed.add_field(name=f"{f.label} (sensitive)", value=f.value, inline=False)
+    threads = [
+        f"[{'team' if b.audience.value == 'internal' else 'ticket'} thread]"
+        f"({thread_url(guild_id, b.thread)})"
+        for b in d.bindings
+        if b.platform == "discord" and b.thread and b.workspace == str(guild_id)
+        and (d.viewer_is_agent or b.audience.value == "public")
+    ]
+    if threads:
+        embed.add_field(name="Threads", value=" · ".join(threads), inline=False)
+    recent = [f"{e.actor.name if e.actor else 'Helpthread'}: {event_text(e, t)}"
+              for e in d.events[-5:] if e.kind is not EventKind.OPENED]
+    if recent:
+        embed.add_field(name="Latest", value=_shorten("\n".join(recent), EMBED_FIELD_MAX, ""),
+                        inline=False)
+    return embed
+
+
+def panel_embed(desk_name: str) -> discord.Embed:
+    """The ``/ticket panel`` message."""
+    return discord.Embed(
+        title=f"{desk_name}: open a ticket",
+        description=("Need help? Press **Open a ticket**, choose what it is about and fill "
+                     "in the form. You get a private thread with our team."),
+        colour=discord.Colour.blurple(),
+    )
+
+
+def listing(items: list[Listed], empty: str) -> str:
+    """``/ticket list``, ``search`` and ``queue``: one line per ticket, at most 2000
+    characters; what does not fit is counted."""
+    if not items:
+        return empty
+    lines: list[str] = []
+    for n, item in enumerate(items):
+        t = item.ticket
+        line = (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
+                f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
+                f"{t.assignee.name if t.assignee else 'unassigned'}"
+                + (f", SLA due {when(t.sla_due)}" if t.sla_due else ""))
+        rest = f"\n… and {len(items) - n} more; narrow it with /ticket search."
+        if sum(len(x) + 1 for x in lines) + len(line) + len(rest) > CONTENT_MAX:
+            lines.append(rest.strip())
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def transcript(d: TicketDetails) -> str:
+    """``/ticket transcript``: the whole conversation and history as plain text."""
+    t = d.ticket
+    lines = [f"Transcript of #{t.number}: {t.subject}", f"Category: {t.category_name}",
+             f"Requester: {t.requester.name}", f"Description: {t.description}", ""]
+    for e in d.events:
+        who = e.actor.name if e.actor else "Helpthread"
+        lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC {e.kind.value} by {who} via {e.platform}")
+        lines += [f"  {line}" for line in event_text(e, t).splitlines()]
+        for f in e.data.get("attachments") or []:
+            lines.append(f"  attachment: {f.get('name')} ({f.get('size')} bytes) {f.get('url')}")
+    return "\n".join(lines) + "\n"
+
+
+HELP = """**Helpthread** — `/ticket` commands
+`/ticket new` open a ticket (category, priority, account; agents: `for` someone)
+`/ticket list` · `/ticket show` · `/ticket search` · `/ticket transcript`
+`/ticket close` · `/ticket reopen` (your own tickets)
+Agents: `/ticket queue` · `reply` · `note` · `claim` · `assign` · `unassign` · `wait` · \
+`hold` · `resume` · `priority` · `escalate` · `resolve` · `panel`
+Inside a ticket or team thread the ticket number may be left out.
+Messages typed in your ticket thread reach the team; in a team thread they are \
+internal notes."""

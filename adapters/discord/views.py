@@ -1,0 +1,362 @@
+"""Discord components: card buttons and selects (persistent ``DynamicItem``s), the panel,
+and the modals (ticket form, reply, resolution, escalation).
+
+Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
+work after a restart; every press is authorised again in core from the presser's
+identity. Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
+characters, a modal ≤ 5 inputs and a 45-character title, a text input ≤ 4000
+characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import discord
+
+from adapters.discord import render
+from adapters.discord.acting import act, answer, bot_of, interaction_actor, refuse, request_key
+from core import policy
+from core.config import Category
+from core.desk import NewTicket
+from core.errors import DeskError
+from core.identity import Actor
+from core.tickets import ACTIVE, PRIORITIES
+from core.validation import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
+from core.views import TicketView
+
+MODAL_MAX_COMPONENTS = 5
+MODAL_TITLE_MAX = 45
+SELECT_MAX_OPTIONS = 25
+FORM_TIMEOUT = 1800.0  # seconds a shown form stays answerable (then Discord says it failed)
+
+Button = discord.ui.Button[discord.ui.View]
+Select = discord.ui.Select[discord.ui.View]
+
+
+def _title(text: str) -> str:
+    return text if len(text) <= MODAL_TITLE_MAX else text[: MODAL_TITLE_MAX - 1] + "…"
+
+
+# ---- the ticket form ------------------------------------------------------------
+
+
+class TicketForm(discord.ui.Modal):
+    """``/ticket new`` and the panel: subject, description and the category's own fields
+    (at most 5 inputs; ``platform.config_problems`` refuses bigger categories). The
+    options chosen before the form (priority, account, visibility, on whose behalf) are
+    kept here until it is submitted."""
+
+    def __init__(self, category: Category, *, priority: str | None = None,
+                 account: str | None = None, shared: bool = False,
+                 requester: Actor | None = None,
+                 values: Mapping[str, str] | None = None) -> None:
+        super().__init__(title=_title(f"New ticket: {category.name}"), timeout=FORM_TIMEOUT)
+        self.category = category
+        self.options: dict[str, Any] = {"priority": priority, "account": account,
+                                        "shared": shared, "requester": requester}
+        values = values or {}
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {
+            "subject": discord.ui.TextInput(
+                label="Subject", custom_id="subject", max_length=SUBJECT_MAX,
+                default=values.get("subject"), placeholder="One line: what is it about?"),
+            "description": discord.ui.TextInput(
+                label="Description", custom_id="description", max_length=DESCRIPTION_MAX,
+                style=discord.TextStyle.paragraph, default=values.get("description")),
+        }
+        for spec in category.fields:
+            self.inputs[spec.key] = discord.ui.TextInput(
+                label=spec.label, custom_id=spec.key, required=spec.required,
+                max_length=spec.max_length, default=values.get(spec.key))
+        for item in self.inputs.values():
+            self.add_item(item)
+
+    def values(self) -> dict[str, str]:
+        return {key: item.value for key, item in self.inputs.items()}
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        values = self.values()
+        opts = self.options
+        form = NewTicket(
+            category=self.category.key, subject=values["subject"],
+            description=values["description"], priority=opts["priority"],
+            account=opts["account"], visibility="shared" if opts["shared"] else "private",
+            fields={f.key: values[f.key] for f in self.category.fields},
+            requester=opts["requester"])
+        bot = bot_of(interaction)
+        try:
+            actor = interaction_actor(interaction)
+            opened = await bot.desk.open_ticket(actor, form, request_key=request_key(interaction))
+        except DeskError as err:
+            retry = RetryForm(self.category, opts, values)
+            await answer(interaction, render.refusal(err) + "\nNothing was opened.", view=retry)
+            return
+        if not opened.duplicate:
+            bot.remember_receipt(opened.ticket.number, interaction)
+        await answer(interaction, render.opened_text(opened.ticket.number, opened.ticket.subject,
+                                                     opened.duplicate))
+
+
+class RetryForm(discord.ui.View):
+    """Under a refused form: reopen it with what was typed, to fix the named field."""
+
+    def __init__(self, category: Category, options: dict[str, Any],
+                 values: dict[str, str]) -> None:
+        super().__init__(timeout=FORM_TIMEOUT)
+        self.category, self.options, self.values = category, options, values
+
+    @discord.ui.button(label="Edit and submit again", style=discord.ButtonStyle.primary)
+    async def again(self, interaction: discord.Interaction[Any], _: Button) -> None:
+        await interaction.response.send_modal(
+            TicketForm(self.category, values=self.values, **self.options))
+
+
+# ---- one-text forms: reply, resolution, escalation --------------------------------
+
+
+TextAction = Callable[[discord.Interaction[Any], Actor, int, str], Awaitable[str]]
+
+
+class TextForm(discord.ui.Modal):
+    """A modal with one paragraph input for ticket ``number``, handed to ``action``."""
+
+    def __init__(self, kind: str, title: str, label: str, number: int,
+                 action: TextAction) -> None:
+        super().__init__(title=_title(title), timeout=FORM_TIMEOUT,
+                         custom_id=f"ticket:form:{kind}:{number}")
+        self.number = number
+        self.action = action
+        self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=label, custom_id="text", style=discord.TextStyle.paragraph,
+            max_length=COMMENT_MAX)
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        async def work(actor: Actor) -> str:
+            return await self.action(interaction, actor, self.number, self.text.value)
+        await act(interaction, self.number, work)
+
+
+async def _reply(interaction: discord.Interaction[Any], actor: Actor, number: int,
+                 text: str) -> str:
+    await bot_of(interaction).desk.reply(actor, number, text, request_key=request_key(interaction))
+    return f"Reply posted to #{number}."
+
+
+async def _resolve(interaction: discord.Interaction[Any], actor: Actor, number: int,
+                   text: str) -> str:
+    ticket = await bot_of(interaction).desk.resolve(actor, number, text)
+    return f"Done: #{ticket.number} is {render.status(ticket.status).lower()}."
+
+
+async def _escalate(interaction: discord.Interaction[Any], actor: Actor, number: int,
+                    text: str) -> str:
+    ticket = await bot_of(interaction).desk.escalate(actor, number, text)
+    return f"Done: #{ticket.number} is escalated (level {ticket.escalation_level})."
+
+
+# ---- persistent card controls -----------------------------------------------------
+
+
+ANY_VERB = r"ticket:(?P<verb>[a-z]+):(?P<n>\d{1,9})"
+FORM_VERBS = r"ticket:(?P<verb>reply|resolve|escalate):(?P<n>\d{1,9})"
+Work = Callable[[Actor], Awaitable[str | None]]
+
+
+class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
+    """Base of the card buttons; subclasses set ``verb``, ``label`` and ``style``."""
+
+    verb = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init__(self, number: int) -> None:
+        super().__init__(discord.ui.Button(label=self.label, style=self.style,
+                                           custom_id=f"ticket:{self.verb}:{number}"))
+        self.number = number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> _TicketButton:
+        return cls(int(match["n"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await act(interaction, self.number, self.run(interaction))
+
+    def run(self, interaction: discord.Interaction[Any]) -> Work:
+        raise NotImplementedError
+
+
+class ClaimButton(_TicketButton, template=r"ticket:claim:(?P<n>\d{1,9})"):
+    verb, label, style = "claim", "Claim", discord.ButtonStyle.primary
+
+    def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
+        async def work(actor: Actor) -> str:
+            ticket = await bot_of(interaction).desk.claim(actor, self.number)
+            return f"You have #{ticket.number}; it is {render.status(ticket.status).lower()}."
+        return work
+
+
+class CloseButton(_TicketButton, template=r"ticket:close:(?P<n>\d{1,9})"):
+    verb, label, style = "close", "Close", discord.ButtonStyle.danger
+
+    def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
+        async def work(actor: Actor) -> str:
+            ticket = await bot_of(interaction).desk.close(actor, self.number)
+            return f"Done: #{ticket.number} is closed."
+        return work
+
+
+class ReopenButton(_TicketButton, template=r"ticket:reopen:(?P<n>\d{1,9})"):
+    verb, label, style = "reopen", "Reopen", discord.ButtonStyle.secondary
+
+    def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
+        async def work(actor: Actor) -> str:
+            ticket = await bot_of(interaction).desk.reopen(actor, self.number)
+            return f"Done: #{ticket.number} is {render.status(ticket.status).lower()}."
+        return work
+
+
+class _FormButton(_TicketButton, template=FORM_VERBS):
+    """Opens a one-text form after checking the ticket exists for the presser (and, for
+    agent-only forms, that core counts them as an agent); submitting checks again."""
+
+    agents_only = ""
+    form: tuple[str, str, TextAction] = ("", "", _reply)
+
+    def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[None]]:
+        async def work(actor: Actor) -> None:
+            bot = bot_of(interaction)
+            if self.agents_only:
+                policy.require_agent(actor, bot.config, self.agents_only)
+            await bot.desk.show(actor, self.number)  # NotFound if it does not exist for them
+            title, label, action = self.form
+            await interaction.response.send_modal(
+                TextForm(self.verb, title.format(n=self.number), label, self.number, action))
+        return work
+
+
+class ReplyButton(_FormButton, template=r"ticket:reply:(?P<n>\d{1,9})"):
+    verb, label, style = "reply", "Reply", discord.ButtonStyle.primary
+    agents_only = "reply from the team side"
+    form = ("Reply to #{n}", "Your reply (the requester sees it)", _reply)
+
+
+class ResolveButton(_FormButton, template=r"ticket:resolve:(?P<n>\d{1,9})"):
+    verb, label, style = "resolve", "Resolve", discord.ButtonStyle.success
+    agents_only = "resolve tickets"
+    form = ("Resolve #{n}", "Resolution note (at least 6 characters)", _resolve)
+
+
+class EscalateButton(_FormButton, template=r"ticket:escalate:(?P<n>\d{1,9})"):
+    verb, label, style = "escalate", "Escalate", discord.ButtonStyle.secondary
+    form = ("Escalate #{n}", "Why does it need escalating?", _escalate)
+
+
+class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:(?P<n>\d{1,9})"):
+    def __init__(self, number: int, current: str | None = None) -> None:
+        options = [discord.SelectOption(label=f"Priority: {p}", value=p, default=p == current)
+                   for p in PRIORITIES]
+        super().__init__(discord.ui.Select(custom_id=f"ticket:priority:{number}",
+                                           options=options, placeholder="Priority"))
+        self.number = number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> PrioritySelect:
+        return cls(int(match["n"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        async def work(actor: Actor) -> str:
+            value = self.item.values[0] if self.item.values else ""
+            ticket = await bot_of(interaction).desk.set_priority(actor, self.number, value)
+            return f"Done: #{ticket.number} is now {ticket.priority} priority."
+        await act(interaction, self.number, work)
+
+
+# ---- the panel ---------------------------------------------------------------------
+
+
+class PanelButton(discord.ui.DynamicItem[Button], template=r"ticket:panel:open"):
+    """The "Open a ticket" button of ``/ticket panel``: shows the category menu."""
+
+    def __init__(self) -> None:
+        super().__init__(discord.ui.Button(label="Open a ticket", custom_id="ticket:panel:open",
+                                           style=discord.ButtonStyle.primary, emoji="🎫"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> PanelButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            interaction_actor(interaction)
+        except DeskError as err:
+            await refuse(interaction, err)
+            return
+        view = discord.ui.View(timeout=FORM_TIMEOUT)
+        view.add_item(CategorySelect(bot_of(interaction).config.categories))
+        await answer(interaction, "What is your ticket about?", view=view)
+
+
+class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:category"):
+    def __init__(self, categories: tuple[Category, ...] = ()) -> None:
+        options = [discord.SelectOption(label=c.name, value=c.key) for c in categories]
+        super().__init__(discord.ui.Select(custom_id="ticket:panel:category",
+                                           options=options or [discord.SelectOption(label="-")],
+                                           placeholder="Choose a category"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> CategorySelect:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        category = bot.config.category(self.item.values[0] if self.item.values else "")
+        if category is None:
+            await answer(interaction, "That category no longer exists; press the button again.")
+            return
+        await interaction.response.send_modal(TicketForm(category))
+
+
+def panel_view() -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PanelButton())
+    return view
+
+
+# ---- cards --------------------------------------------------------------------------
+
+
+def ticket_card_view(t: TicketView) -> discord.ui.View:
+    """Under the card in the private ticket thread: Close while active, Reopen after."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CloseButton(t.number) if t.status in ACTIVE else ReopenButton(t.number))
+    return view
+
+
+def team_card_view(t: TicketView) -> discord.ui.View:
+    """Under the team card: Claim, Reply, Resolve, Escalate, Close / Reopen, priority."""
+    view = discord.ui.View(timeout=None)
+    active = t.status in ACTIVE
+    if active and t.assignee is None:
+        view.add_item(ClaimButton(t.number))
+    view.add_item(ReplyButton(t.number))
+    if active:
+        view.add_item(ResolveButton(t.number))
+        view.add_item(EscalateButton(t.number))
+        view.add_item(CloseButton(t.number))
+        view.add_item(PrioritySelect(t.number, t.priority))
+    else:
+        view.add_item(ReopenButton(t.number))
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ClaimButton, CloseButton, ReopenButton, ReplyButton, ResolveButton, EscalateButton,
+    PrioritySelect, PanelButton, CategorySelect,
+)
