@@ -1,0 +1,51 @@
+"""Fixtures: a fake Slack, our Slack platform built from settings as ``helpthread run``
+builds it, served over HTTP on loopback, and a signed-request client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from adapters.slack.platform import build_slack
+from bot.runtime import build
+from bot.settings import Settings
+from tests.platform.slack.harness import CONFIG, NAMES, SECRET, GROUP_AGENT, Harness, frozen_now
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SignedSlack
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack(users=dict(NAMES), groups={"S0AGENTS": [GROUP_AGENT]})
+    await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.stop()
+
+
+@pytest.fixture
+async def h(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
+    platform = await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
+                                 api_url=fake.api_url)
+    clock = frozen_now()
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [platform.route],
+                          [platform.outbound], clock=clock)
+    platform.attach(runtime.desk)
+    http = web.Application()
+    http.add_routes(platform.http_routes())
+    runner = web.AppRunner(http, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with SignedSlack(f"http://127.0.0.1:{port}/slack/events", SECRET) as signed:
+        harness = Harness(fake, platform, runtime, clock, signed, runner)
+        try:
+            yield harness
+        finally:
+            await platform.stop()
+            await runner.cleanup()
+            await runtime.close()

@@ -1,0 +1,88 @@
+"""Issue 3, points 2–3 and 6: `/ticket` → the form → errors by block → a ticket,
+its receipt, its ticket card and its team card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.platform.slack.harness import ALICE, BILLING, SUPPORT, TEAM_CHANNEL, Harness
+
+
+def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["label"]["text"]: b for b in view["blocks"] if b.get("type") == "input"}
+
+
+async def test_command_opens_the_form_with_category_first_and_its_fields_on_choice(h: Harness):
+    status, body = await h.command(ALICE, "new Printer on fire")
+    assert status == 200 and body == ""  # acknowledged, nothing else to say
+    view = h.last_view()
+    assert len(view["title"]["text"]) <= 24
+    labels = list(inputs(view))
+    assert labels[0] == "Category"
+    assert {"Subject", "Description", "Priority", "Account / program id",
+            "Sharing"} <= set(labels)
+    assert "Receipt number" not in labels
+    assert inputs(view)["Subject"]["element"]["initial_value"] == "Printer on fire"
+    assert inputs(view)["Subject"]["element"]["max_length"] == 140
+    assert inputs(view)["Description"]["element"]["max_length"] == 3000
+
+    updated = await h.choose(ALICE, "Category", "Refund")
+    assert h.fake.of("views.update"), "choosing a category updates the form"
+    fields = inputs(updated)
+    assert "Receipt number" in fields and fields["Receipt number"]["optional"] is False
+    assert fields["Last 4 digits of the card"]["optional"] is True
+    assert updated["id"] == view["id"]
+
+
+async def test_invalid_input_answers_errors_keyed_by_the_offending_block(h: Harness):
+    await h.command(ALICE, "")
+    view = await h.choose(ALICE, "Category", "Refund")
+    blocks = {label: b["block_id"] for label, b in inputs(view).items()}
+    good = {"Category": "Refund", "Subject": "Refund please", "Description": "Charged twice",
+            "Receipt number": "R-1001"}
+
+    status, body = await h.submit(ALICE, {**good, "Subject": "x" * 141})
+    assert status == 200 and body["response_action"] == "errors"
+    assert list(body["errors"]) == [blocks["Subject"]]
+    assert "Subject" in body["errors"][blocks["Subject"]]
+    assert "140" in body["errors"][blocks["Subject"]]
+
+    _, body = await h.submit(ALICE, {**good, "Receipt number": ""})
+    assert list(body["errors"]) == [blocks["Receipt number"]]
+    assert "Receipt number" in body["errors"][blocks["Receipt number"]]
+
+    _, body = await h.submit(ALICE, {**good, "Last 4 digits of the card": "12ab"})
+    assert list(body["errors"]) == [blocks["Last 4 digits of the card"]]
+
+    _, body = await h.submit(ALICE, {**good, "Description": "bad \x07 bell"})
+    assert list(body["errors"]) == [blocks["Description"]]
+    assert "control character" in body["errors"][blocks["Description"]]
+
+    assert h.fake.posts() == [], "nothing is opened from an invalid form"
+
+
+async def test_valid_submission_makes_receipt_ticket_card_and_team_card(h: Harness):
+    await h.command(ALICE, "")
+    await h.choose(ALICE, "Category", "Refund")
+    status, body = await h.submit(ALICE, {
+        "Category": "Refund", "Subject": "Refund please", "Description": "Charged twice",
+        "Priority": "High", "Receipt number": "R-1001", "Last 4 digits of the card": "4242",
+        "Sharing": ["Share with my organisation"]})
+    assert status == 200 and body == {}
+
+    [ticket_card] = h.cards(SUPPORT)
+    [team_card] = h.cards(BILLING)  # refund routes to its own team channel
+    assert h.cards(TEAM_CHANNEL) == []
+    for card in (ticket_card, team_card):
+        text = str(card["blocks"])
+        for shown in ("#1", "Refund please", "Refund", "High", "Open", "Alice", "nobody yet",
+                      "SLA due"):
+            assert shown in text, shown
+        assert "4242" not in text, "a sensitive field is never echoed"
+    assert "R-1001" in str(team_card["blocks"])
+
+    [receipt] = h.dms(ALICE)
+    text = str(receipt["blocks"])
+    assert "#1" in text and "Refund please" in text and "High" in text
+    assert "https://test.slack.com/archives/C0SUPPORT/p" in text, "links to the thread"
+    assert "will answer" in text

@@ -1,0 +1,314 @@
+"""A fake Slack on loopback: the Web API, ``response_url``s, file uploads, Socket Mode.
+
+This fakes the platform (the far side of the SDK), never our code (TESTING.md).
+Every call is recorded as ``Call(method, args)``. Answers follow Slack's shapes:
+``chat.postMessage`` hands out increasing ``ts``; ``views.open`` echoes the view
+with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
+``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429.
+Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
+``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
+
+Run alone for the benchmark: ``python -m tests.support.fake_slack --port N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+TEAM = "T0TEST"
+BOT_USER = "U0BOT"
+BOT_ID = "B0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: float | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    """Start with ``await fake.start()``; ``fake.api_url`` is the ``SLACK_API_URL``."""
+
+    users: dict[str, str] = field(default_factory=dict)  # user id -> display name
+    groups: dict[str, list[str]] = field(default_factory=dict)  # user group -> user ids
+    record: bool = True
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_urls
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._failures: dict[str, list[Failure]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acked: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._runner: web.AppRunner | None = None
+        self.connected = asyncio.Event()
+
+    # ---- life cycle ----------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> FakeSlack:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file}", self._upload)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self) -> str:
+        return f"{self.base}/response/{uuid.uuid4().hex[:10]}"
+
+    # ---- what tests ask ------------------------------------------------------------
+
+    def fail(self, method: str, *, status: int = 200, error: str | None = None,
+             retry_after: float | None = None, times: int = 1) -> None:
+        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    def last(self, method: str) -> dict[str, Any]:
+        found = self.of(method)
+        assert found, f"{method} was never called; calls: {[c.method for c in self.calls]}"
+        return found[-1]
+
+    def methods(self) -> set[str]:
+        return {c.method for c in self.calls}
+
+    def posts(self, channel: str | None = None, thread: str | None = None
+              ) -> list[dict[str, Any]]:
+        """Messages posted (``chat.postMessage`` that succeeded), optionally in ``channel``
+        (as answered: a user id becomes their DM) / under ``thread``; each is the call's
+        arguments plus the ``ts`` and ``channel`` Slack answered."""
+        found = []
+        for c in self.calls:
+            if c.method != "chat.postMessage" or not c.answer.get("ok"):
+                continue
+            message = {**c.args, "ts": c.answer["ts"], "channel": c.answer["channel"]}
+            if (channel is None or message["channel"] == channel) \
+                    and (thread is None or message.get("thread_ts") == thread):
+                found.append(message)
+        return found
+
+    def views(self, method: str = "views.open") -> list[dict[str, Any]]:
+        """Views the app opened/updated/published, as Slack answered (with ``id``)."""
+        return [c.answer["view"] for c in self.calls if c.method == method
+                and c.answer.get("ok")]
+
+    # ---- the Web API ---------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        call = Call(method, args)
+        if self.record:
+            self.calls.append(call)
+        queue = self._failures.get(method)
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            headers = {}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = str(int(failure.retry_after))
+            body = {"ok": False, "error": failure.error or "ratelimited"}
+            return _json(body, status=failure.status, headers=headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {"ok": True}
+        call.answer = body
+        return _json(body)
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "helpthread",
+                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel.startswith("U"):
+            channel = "D" + channel[1:]
+        ts = self._next_ts()
+        message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args.get("message_ts", "")).replace(".", "")
+        return {"ok": True, "channel": args.get("channel"),
+                "permalink": f"https://test.slack.com/archives/{args.get('channel')}/p{ts}"}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("users", "")).split(",")[0]
+        return {"ok": True, "channel": {"id": "D" + user[1:]}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user"))
+        name = self.users.get(user, user.lower())
+        return {"ok": True, "user": {"id": user, "name": name.lower(), "real_name": name,
+                                     "locale": "en-US", "team_id": TEAM,
+                                     "profile": {"display_name": name, "real_name": name}}}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup"))
+        if group not in self.groups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.groups[group]}
+
+    def _view(self, args: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return {"ok": True, "view": {**(view or {}), "id": view_id or f"V{uuid.uuid4().hex[:8]}",
+                                     "hash": uuid.uuid4().hex[:8], "team_id": TEAM}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args)
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args, args.get("view_id"))
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args)
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{uuid.uuid4().hex[:8]}"
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
+                                      for f in files or []]}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file"]] = await request.read()
+        return web.Response(text="OK - uploaded")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"key": request.match_info["key"], **body})
+        return web.Response(text="ok")
+
+    # ---- Socket Mode ---------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A0"}})
+        self.connected.set()
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    ack = json.loads(msg.data)
+                    self.acks.append(ack)
+                    future = self._acked.pop(str(ack.get("envelope_id")), None)
+                    if future is not None and not future.done():
+                        future.set_result(ack)
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def push(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
+                   timeout: float = 10.0) -> dict[str, Any]:
+        """Send one envelope (``events_api``, ``slash_commands``, ``interactive``) and
+        return the app's acknowledgement."""
+        await asyncio.wait_for(self.connected.wait(), timeout)
+        envelope_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acked[envelope_id] = future
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": retry_attempt, "retry_reason": ""}
+        await self._sockets[-1].send_json(envelope)
+        return await asyncio.wait_for(future, timeout)
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw:
+        return dict(request.query)
+    if request.content_type == "application/json":
+        return dict(json.loads(raw))
+    if request.content_type.startswith("multipart/"):
+        data = await request.post()
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+    args: dict[str, Any] = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+    for key in ("blocks", "view", "files"):
+        if isinstance(args.get(key), str) and args[key][:1] in "[{":
+            args[key] = json.loads(args[key])
+    return args
+
+
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+          ) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, headers=headers,
+                        content_type="application/json")
+
+
+async def _serve(port: int) -> None:
+    fake = FakeSlack(record=False)
+    await fake.start(port)
+    print(f"fake Slack on {fake.api_url}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="A fake Slack Web API on loopback.")
+    parser.add_argument("--port", type=int, default=0)
+    asyncio.run(_serve(parser.parse_args().port))
