@@ -1,0 +1,167 @@
+"""A Discord server in SimCord (real discord.py, in-memory Discord) wired to a real desk.
+
+The world: a guild with a support channel (everyone), a team channel (agents only),
+an escalation channel; roles Agents and Managers; members alice and dave (requesters),
+bob and erin (agents). ``world.deliver()`` runs the delivery worker until nothing is
+due and lets the bot settle, the way the running worker would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import pytest
+import simcord
+
+from adapters.discord.platform import DiscordPlatform, build_discord
+from bot.runtime import Runtime, build
+from bot.settings import Settings
+from core.config import DeskConfig, DiscordSection
+
+GUILD_ID = 911_111_111_111_111_111
+
+
+@dataclass
+class World:
+    env: simcord.Env
+    guild: simcord.GuildHandle
+    support: simcord.ChannelHandle
+    team: simcord.ChannelHandle
+    escalation: simcord.ChannelHandle
+    agents: simcord.RoleHandle
+    managers: simcord.RoleHandle
+    alice: simcord.MemberActor
+    dave: simcord.MemberActor
+    bob: simcord.MemberActor
+    erin: simcord.MemberActor
+    config: DeskConfig
+    platform: DiscordPlatform
+    runtime: Runtime
+
+    @property
+    def bot(self) -> Any:
+        return self.platform.bot
+
+    async def deliver(self) -> int:
+        """Deliver everything due now; returns what is still pending (due later)."""
+        pending = await self.runtime.worker.run_until_idle()
+        await self.env.settle()
+        return pending
+
+    def ticket_thread(self, number: int) -> simcord.ChannelHandle:
+        return next(t for t in self.support.threads if t.name and t.name.startswith(f"#{number} "))
+
+    def team_thread(self, number: int) -> simcord.ChannelHandle:
+        return next(t for t in self.team.threads if t.name and t.name.startswith(f"#{number} "))
+
+    def team_card(self, number: int) -> discord.Message:
+        return next(m for m in self.team.history()
+                    if m.embeds and (m.embeds[0].title or "").startswith(f"#{number} "))
+
+    def ticket_card(self, number: int) -> discord.Message:
+        return next(m for m in self.ticket_thread(number).history()
+                    if m.embeds and (m.embeds[0].title or "").startswith(f"#{number} "))
+
+    async def restart(self) -> None:
+        """A new process: a new bot and outbound on the same database and Discord."""
+        platform = await build_discord(self.config, token="test-token")
+        runtime = await build(self.runtime.settings, self.config, [platform.route],
+                              [platform.outbound], migrate=False)
+        platform.attach(runtime.desk)
+        await self.runtime.close()
+        self.platform, self.runtime = platform, runtime
+        await self.env.restart_bot(platform.bot)
+
+
+def make_config(guild: simcord.GuildHandle, support: simcord.ChannelHandle,
+                team: simcord.ChannelHandle, escalation: simcord.ChannelHandle,
+                agents: simcord.RoleHandle, managers: simcord.RoleHandle) -> DeskConfig:
+    return DeskConfig(discord=DiscordSection(
+        guild_id=guild.id, support_channel_id=support.id, team_channel_id=team.id,
+        escalation_channel_id=escalation.id, agent_role_id=agents.id,
+        escalation_role_id=managers.id))
+
+
+@pytest.fixture
+async def world(sqlite_url: str) -> AsyncIterator[World]:
+    env = simcord.Env(discord.Client(intents=discord.Intents.default()))
+    await env.start()  # a placeholder bot until the world's ids are known
+    guild = env.create_guild("Acme", id=GUILD_ID)
+    agents = guild.create_role("Agents")
+    managers = guild.create_role("Managers", mentionable=True)
+    hidden = discord.PermissionOverwrite(view_channel=False)
+    visible = discord.PermissionOverwrite(view_channel=True)
+    staff_only = {guild.default_role: hidden, agents: visible, guild.me: visible}
+    support = guild.create_text_channel("support")
+    team = guild.create_text_channel("team", overwrites=staff_only)
+    escalation = guild.create_text_channel("escalations", overwrites=staff_only)
+    alice = guild.add_member(env.create_user("alice", global_name="Alice"))
+    dave = guild.add_member(env.create_user("dave", global_name="Dave"))
+    bob = guild.add_member(env.create_user("bob", global_name="Bob"), roles=[agents])
+    erin = guild.add_member(env.create_user("erin", global_name="Erin"), roles=[agents])
+    config = make_config(guild, support, team, escalation, agents, managers)
+    platform = await build_discord(config, token="test-token")
+    runtime = await build(Settings(database_url=sqlite_url), config, [platform.route],
+                          [platform.outbound])
+    platform.attach(runtime.desk)
+    await env.restart_bot(platform.bot)
+    w = World(env, guild, support, team, escalation, agents, managers, alice, dave, bob, erin,
+              config, platform, runtime)
+    try:
+        yield w
+    finally:
+        await env.shutdown()
+        await w.runtime.close()
+    if env.check_errors:
+        env.raise_errors()
+
+
+def modal_inputs(result: simcord.InteractionResult) -> dict[str, dict[str, Any]]:
+    """The text inputs of the modal the bot sent, by custom_id (as Discord shows them)."""
+    shown = result.modal
+    assert shown is not None, "the bot did not answer with a modal"
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == 4:
+                found[node["custom_id"]] = node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(shown.get("components", []))
+    return found
+
+
+def fill(result: simcord.InteractionResult, **by_label: str) -> dict[str, str]:
+    """Modal values keyed by the custom_ids the bot sent, each named by its custom_id or
+    by the start of its label."""
+    inputs = modal_inputs(result)
+    labels = {spec["label"].casefold(): cid for cid, spec in inputs.items()}
+    values = {}
+    for label, text in by_label.items():
+        wanted = label.replace("_", " ").casefold()
+        cid = label if label in inputs else next(
+            (c for lab, c in labels.items() if lab.startswith(wanted)), None)
+        assert cid is not None, f"no input labelled {label!r} in {list(labels)}"
+        values[cid] = text
+    return values
+
+
+async def open_ticket(w: World, who: simcord.MemberActor, category: str = "general", *,
+                      subject: str = "Cannot log in", description: str = "It says error 42",
+                      **extra: str) -> int:
+    """``/ticket new`` → the modal → submit; returns the new ticket's number."""
+    shown = await who.slash(w.support, "ticket new", category=category)
+    result = await who.submit_modal(shown, fill(shown, subject=subject, description=description,
+                                                **extra))
+    assert result.response is not None
+    text = result.response.content
+    assert text.startswith("Opened #"), text
+    return int(text.removeprefix("Opened #").split(":")[0])
