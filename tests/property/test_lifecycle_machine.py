@@ -13,7 +13,8 @@ import asyncio
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, settings
+from hypothesis import event as label
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -69,13 +70,13 @@ class DeskMachine(RuleBasedStateMachine):
         try:
             self.loop.run_until_complete(call)
         except DeskError as err:
-            event(f"refused: {type(err).__name__}")
+            label(f"refused: {type(err).__name__}")
             after = self.stores.state
             assert (after.tickets, after.events, after.deliveries, after.counter) == (
                 before.tickets, before.events, before.deliveries, before.counter)
             return
         assert len(self.stores.state.events) > len(before.events), "change without history"
-        event(f"done: {self.stores.state.events[-1].kind.value}")
+        label(f"done: {self.stores.state.events[-1].kind.value}")
         self._check_transitions(before.tickets)
 
     def _check_transitions(self, before: dict[int, Any]) -> None:
