@@ -20,6 +20,8 @@ from adapters.discord.platform import DiscordPlatform, build_discord
 from bot.runtime import Runtime, build
 from bot.settings import Settings
 from core.config import DeskConfig, DiscordSection
+from core.events import Event
+from core.identity import Actor, UserRef
 
 GUILD_ID = 911_111_111_111_111_111
 
@@ -50,6 +52,16 @@ class World:
         pending = await self.runtime.worker.run_until_idle()
         await self.env.settle()
         return pending
+
+    def as_core_actor(self, member: simcord.MemberActor, *roles: simcord.RoleHandle) -> Actor:
+        """The core identity Discord signs for ``member`` with ``roles``."""
+        return Actor(UserRef("discord", str(self.guild.id), str(member.id)), member.name,
+                     frozenset(str(r.id) for r in roles))
+
+    async def history(self, number: int) -> list[Event]:
+        """The ticket's events as an agent reads them."""
+        details = await self.runtime.desk.show(self.as_core_actor(self.bob, self.agents), number)
+        return list(details.events)
 
     def ticket_thread(self, number: int) -> simcord.ChannelHandle:
         return next(t for t in self.support.threads if t.name and t.name.startswith(f"#{number} "))
