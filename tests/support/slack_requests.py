@@ -145,6 +145,8 @@ def button_press(message: dict[str, Any], user: str, label: str, response_url: s
     (its ``chat.postMessage``/``chat.update`` arguments and ``ts``)."""
     element = None
     for block in message.get("blocks") or []:
+        if block.get("type") != "actions":
+            continue
         for candidate in block.get("elements", []):
             text = (candidate.get("text") or candidate.get("placeholder") or {}).get("text")
             if text == label:
