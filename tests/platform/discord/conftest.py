@@ -49,7 +49,8 @@ class World:
 
     async def deliver(self) -> int:
         """Deliver everything due now; returns what is still pending (due later)."""
-        pending = await self.runtime.worker.run_until_idle()
+        with self.env.time_context():  # discord.py's clock is SimCord's virtual one
+            pending = await self.runtime.worker.run_until_idle()
         await self.env.settle()
         return pending
 
