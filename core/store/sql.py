@@ -11,7 +11,18 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,6 +58,32 @@ D = _table(DeliveryRow)
 R = _table(ReadMarkRow)
 C = _table(CounterRow)
 ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
+
+# The statements every write runs, built once: building a statement per call (and its
+# cache key) cost more than the database round trip it makes (bench/core.py).
+NEXT_NUMBER = (update(C).where(C.c.name == "ticket").values(value=C.c.value + 1)
+               .returning(C.c.value))
+_MINE = T.c.requester_key == bindparam("requester")
+REQUESTER_LOAD = select(
+    select(func.count()).where(_MINE, T.c.status.in_(ACTIVE_VALUES)).scalar_subquery(),
+    select(func.count()).where(_MINE, T.c.opened_at >= bindparam("opened_since"))
+    .scalar_subquery(),
+    select(T.c.number)
+    .where(_MINE, T.c.opened_at >= bindparam("duplicate_since"),
+           T.c.subject == bindparam("subject"), T.c.description == bindparam("description"))
+    .order_by(T.c.number.desc()).limit(1).scalar_subquery(),
+)
+INSERT_TICKET = insert(T)
+GET_TICKET = select(T).where(T.c.number == bindparam("number"))
+GET_TICKET_FOR_UPDATE = GET_TICKET.with_for_update()
+# No SET clause: the parameters' column keys make it (``ticket_number`` is the WHERE's).
+UPDATE_TICKET = update(T).where(T.c.number == bindparam("ticket_number"))
+INSERT_BINDINGS = insert(B).returning(B.c.id, sort_by_parameter_order=True)
+BINDINGS_OF = select(B).where(B.c.ticket_number == bindparam("number")).order_by(B.c.id)
+INSERT_EVENT = insert(E).returning(E.c.id)
+EVENT_BY_REQUEST_KEY = select(E).where(E.c.request_key == bindparam("key"))
+EVENTS_OF = select(E).where(E.c.ticket_number == bindparam("number")).order_by(E.c.id)
+INSERT_DELIVERIES = insert(D)
 
 
 def _person(key: str | None, name: str | None) -> Person | None:
@@ -139,59 +176,43 @@ class SqlStore:
         self.dialect = conn.dialect.name
 
     async def next_ticket_number(self) -> int:
-        result = await self.conn.execute(
-            update(C).where(C.c.name == "ticket").values(value=C.c.value + 1)
-            .returning(C.c.value)
-        )
-        return int(result.scalar_one())
+        return int((await self.conn.execute(NEXT_NUMBER)).scalar_one())
 
     async def requester_load(self, requester: UserRef, opened_since: datetime, subject: str,
                              description: str, duplicate_since: datetime) -> RequesterLoad:
-        mine = T.c.requester_key == requester.key
-        open_count = select(func.count()).where(mine, T.c.status.in_(ACTIVE_VALUES))
-        recent = select(func.count()).where(mine, T.c.opened_at >= opened_since)
-        duplicate = (
-            select(T.c.number)
-            .where(mine, T.c.opened_at >= duplicate_since, T.c.subject == subject,
-                   T.c.description == description)
-            .order_by(T.c.number.desc()).limit(1)
-        )
-        row = (await self.conn.execute(select(
-            open_count.scalar_subquery(), recent.scalar_subquery(), duplicate.scalar_subquery()
-        ))).one()
+        row = (await self.conn.execute(REQUESTER_LOAD, {
+            "requester": requester.key, "opened_since": opened_since,
+            "duplicate_since": duplicate_since, "subject": subject, "description": description,
+        })).one()
         return RequesterLoad(int(row[0]), int(row[1]), row[2])
 
     async def add_ticket(self, ticket: Ticket) -> None:
-        await self.conn.execute(insert(T), [ticket_values(ticket)])
+        await self.conn.execute(INSERT_TICKET, ticket_values(ticket))
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
-        query = select(T).where(T.c.number == number)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = GET_TICKET_FOR_UPDATE if for_update else GET_TICKET
+        row = (await self.conn.execute(query, {"number": number})).first()
         return ticket_from(row) if row else None
 
     async def update_ticket(self, ticket: Ticket) -> None:
         values = ticket_values(ticket)
-        del values["number"]
-        await self.conn.execute(update(T).where(T.c.number == ticket.number).values(values))
+        values["ticket_number"] = values.pop("number")
+        await self.conn.execute(UPDATE_TICKET, values)
 
     async def add_bindings(self, bindings: list[Binding]) -> None:
-        for binding in bindings:
-            result = await self.conn.execute(
-                insert(B).values(
-                    ticket_number=binding.ticket_number, platform=binding.platform,
-                    workspace=binding.workspace, audience=binding.audience.value,
-                    channel=binding.channel, reaches_requester=binding.reaches_requester,
-                    in_requester_dm=binding.in_requester_dm, thread=binding.thread,
-                    card_message=binding.card_message,
-                ).returning(B.c.id)
-            )
-            binding.id = int(result.scalar_one())
+        if not bindings:
+            return
+        result = await self.conn.execute(INSERT_BINDINGS, [{
+            "ticket_number": b.ticket_number, "platform": b.platform, "workspace": b.workspace,
+            "audience": b.audience.value, "channel": b.channel,
+            "reaches_requester": b.reaches_requester, "in_requester_dm": b.in_requester_dm,
+            "thread": b.thread, "card_message": b.card_message,
+        } for b in bindings])
+        for binding, binding_id in zip(bindings, result.scalars(), strict=True):
+            binding.id = int(binding_id)
 
     async def bindings(self, number: int) -> list[Binding]:
-        rows = await self.conn.execute(
-            select(B).where(B.c.ticket_number == number).order_by(B.c.id))
+        rows = await self.conn.execute(BINDINGS_OF, {"number": number})
         return [binding_from(r) for r in rows]
 
     async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
@@ -204,23 +225,21 @@ class SqlStore:
     async def add_event(self, event: Event) -> None:
         try:
             async with self.conn.begin_nested() if event.request_key else _no_savepoint():
-                result = await self.conn.execute(
-                    insert(E).values(event_values(event)).returning(E.c.id))
+                result = await self.conn.execute(INSERT_EVENT, event_values(event))
         except IntegrityError as err:
             raise Conflict("this request was already handled") from err
         event.id = int(result.scalar_one())
 
     async def event_by_request_key(self, key: str) -> Event | None:
-        row = (await self.conn.execute(select(E).where(E.c.request_key == key))).first()
+        row = (await self.conn.execute(EVENT_BY_REQUEST_KEY, {"key": key})).first()
         return event_from(row) if row else None
 
     async def events(self, number: int) -> list[Event]:
-        rows = await self.conn.execute(
-            select(E).where(E.c.ticket_number == number).order_by(E.c.id))
+        rows = await self.conn.execute(EVENTS_OF, {"number": number})
         return [event_from(r) for r in rows]
 
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
-        await self.conn.execute(insert(D), [delivery_values(d) for d in deliveries])
+        await self.conn.execute(INSERT_DELIVERIES, [delivery_values(d) for d in deliveries])
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
