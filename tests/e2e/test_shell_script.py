@@ -7,7 +7,8 @@ from subprocess import CompletedProcess
 
 SCRIPT = """\
 /as lena
-/ticket new category=refund subject="Charged twice for order 77" description="Two captures of 12.50 on my card." receipt=RC-77 card_last4=1234
+/ticket new category=refund subject="Charged twice for order 77" \
+description="Two captures of 12.50 on my card." receipt=RC-77 card_last4=1234
 /as sam --agent
 /ticket claim 1
 /ticket reply 1 Sorry about that, Lena. Checking the payment log now.
