@@ -8,6 +8,7 @@ due and lets the bot settle, the way the running worker would.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ import pytest
 import simcord
 
 from adapters.discord.platform import DiscordPlatform, build_discord
+from adapters.shell.outbound import Printer, ShellOutbound
+from adapters.shell.outbound import route as shell_route
+from adapters.shell.repl import ShellSession
 from bot.runtime import Runtime, build
 from bot.settings import Settings
 from core.config import DeskConfig, DiscordSection
@@ -42,6 +46,12 @@ class World:
     config: DeskConfig
     platform: DiscordPlatform
     runtime: Runtime
+    shell_out: io.StringIO
+
+    def shell(self, persona: str, *, agent: bool = False) -> ShellSession:
+        """A shell-platform session on the same desk, printing into ``shell_out``."""
+        return ShellSession(self.runtime.desk, self.runtime.worker, Printer(self.shell_out),
+                            persona=persona, agent=agent)
 
     @property
     def bot(self) -> Any:
@@ -81,8 +91,10 @@ class World:
     async def restart(self) -> None:
         """A new process: a new bot and outbound on the same database and Discord."""
         platform = await build_discord(self.config, token="test-token")
-        runtime = await build(self.runtime.settings, self.config, [platform.route],
-                              [platform.outbound], migrate=False)
+        runtime = await build(self.runtime.settings, self.config,
+                              [platform.route, shell_route()],
+                              [platform.outbound, ShellOutbound(Printer(self.shell_out))],
+                              migrate=False)
         platform.attach(runtime.desk)
         await self.runtime.close()
         self.platform, self.runtime = platform, runtime
@@ -117,12 +129,14 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
     erin = guild.add_member(env.create_user("erin", global_name="Erin"), roles=[agents])
     config = make_config(guild, support, team, escalation, agents, managers)
     platform = await build_discord(config, token="test-token")
-    runtime = await build(Settings(database_url=sqlite_url), config, [platform.route],
-                          [platform.outbound])
+    shell_out = io.StringIO()  # the shell platform runs on the same desk (issue 4, point 10)
+    runtime = await build(Settings(database_url=sqlite_url), config,
+                          [platform.route, shell_route()],
+                          [platform.outbound, ShellOutbound(Printer(shell_out))])
     platform.attach(runtime.desk)
     await env.restart_bot(platform.bot)
     w = World(env, guild, support, team, escalation, agents, managers, alice, dave, bob, erin,
-              config, platform, runtime)
+              config, platform, runtime, shell_out)
     try:
         yield w
     finally:
