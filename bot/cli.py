@@ -73,6 +73,21 @@ def db_upgrade() -> None:
     typer.echo(f"database is up to date: {settings.database_url}")
 
 
+@app.command("slack-manifest")
+def slack_manifest(
+    url: str = typer.Option(None, "--url", help="Public base URL Slack reaches, e.g. "
+                            "https://support.example.com (HTTP mode). Default: Socket Mode "
+                            "when SLACK_APP_TOKEN is set, else a placeholder URL."),
+) -> None:
+    """Print the Slack app manifest (YAML) for this config."""
+    _, config, credentials = _settings()
+    from adapters.slack.manifest import manifest_yaml
+
+    if url is None and credentials.slack_app_token is None:
+        url = "https://YOUR-HELPTHREAD-HOST"
+    typer.echo(manifest_yaml(config, url), nl=False)
+
+
 def main() -> None:
     try:
         app()
