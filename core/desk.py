@@ -3,62 +3,29 @@
 Each mutation runs in one transaction: load (locked), authorise the actor
 (``core.policy``), apply the transition (``core.tickets``), append the event,
 plan and store its deliveries (``core.routing``), commit — then wake the
-delivery worker. Errors are the typed ones of ``core.errors``.
+delivery worker. Errors are the typed ones of ``core.errors``. Opening lives in
+``core.intake``, reading in ``core.reading``, the shared change path in
+``core.changes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
 from core import policy
 from core import tickets as lifecycle
-from core.clock import Clock, SystemClock
-from core.config import DeskConfig
-from core.errors import Conflict, Invalid, InvalidTransition, Limited, NotAllowed, NotFound
+from core.errors import Conflict, Invalid, InvalidTransition, NotAllowed
 from core.events import Audience, Event, EventKind
 from core.identity import Actor, Person
+from core.intake import Intake, NewTicket, Opened
 from core.reading import Reading
-from core.routing import Binding, PlatformRoute, bindings_for, plan_deliveries
-from core.store.port import Store, StoreFactory
-from core.tickets import Link, LinkKind, Ticket, Visibility
-from core.validation import (
-    ACCOUNT_MAX,
-    COMMENT_MAX,
-    DESCRIPTION_MAX,
-    SUBJECT_MAX,
-    clean_category,
-    clean_category_fields,
-    clean_priority,
-    clean_text,
-)
+from core.routing import Binding
+from core.store.port import Store
+from core.tickets import Link, LinkKind, Ticket
+from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
 
-HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class NewTicket:
-    """The form (PRODUCT.md §2). ``category`` by key or name; ``fields`` the category's
-    own; ``requester`` set only when an agent opens it on someone's behalf."""
-
-    category: str
-    subject: str
-    description: str
-    priority: str | None = None
-    account: str | None = None
-    visibility: str = "private"
-    fields: Mapping[str, str] = field(default_factory=dict)
-    requester: Actor | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """``duplicate`` is True when an existing ticket was returned (retry or resubmission)."""
-
-    ticket: Ticket
-    duplicate: bool = False
+__all__ = ["Commented", "Desk", "NewTicket", "Opened"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,115 +38,9 @@ class Commented:
     follow_up: Ticket | None = None
 
 
-class Desk(Reading):
+class Desk(Intake, Reading):
     """The ticket core. ``routes`` are the platforms running now (where new tickets get
     threads); ``on_commit`` is called after every commit that queued deliveries."""
-
-    def __init__(
-        self,
-        config: DeskConfig,
-        stores: StoreFactory,
-        routes: list[PlatformRoute],
-        clock: Clock | None = None,
-        on_commit: Callable[[], None] | None = None,
-    ) -> None:
-        self.config = config
-        self.stores = stores
-        self.routes = routes
-        self.clock = clock or SystemClock()
-        self._on_commit = on_commit or (lambda: None)
-
-    # ---- opening -------------------------------------------------------------
-
-    def validate(self, form: NewTicket) -> dict[str, Any]:
-        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field."""
-        category = clean_category(self.config, form.category)
-        visibility = (form.visibility or "private").strip().lower()
-        if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
-            raise Invalid("visibility", "must be private or shared")
-        return {
-            "category": category.key,
-            "subject": clean_text("subject", form.subject, max_length=SUBJECT_MAX,
-                                  multiline=False),
-            "description": clean_text("description", form.description,
-                                      max_length=DESCRIPTION_MAX, multiline=True),
-            "priority": clean_priority(form.priority),
-            "account": clean_text("account", form.account, max_length=ACCOUNT_MAX,
-                                  multiline=False, required=False) or None,
-            "visibility": Visibility(visibility),
-            "fields": clean_category_fields(category, dict(form.fields)),
-        }
-
-    async def open_ticket(
-        self, actor: Actor, form: NewTicket, *, request_key: str | None = None
-    ) -> Opened:
-        """Open a ticket (PRODUCT.md §2, §8). Raises ``Invalid``, ``Limited``,
-        ``NotAllowed`` (``requester`` set by a non-agent). A repeated ``request_key`` or
-        the same subject and description within ``desk.duplicate_window`` returns the
-        existing ticket with ``duplicate=True``."""
-        cleaned = self.validate(form)
-        acting_agent = policy.is_agent(actor, self.config)
-        if form.requester is not None and not acting_agent:
-            raise NotAllowed("only agents can open a ticket on someone else's behalf")
-        requester = form.requester or actor
-        try:
-            return await self._open(actor, requester, cleaned, acting_agent, request_key)
-        except Conflict:
-            # A concurrent retry of the same request won the insert; return its ticket.
-            return await self._open(actor, requester, cleaned, acting_agent, request_key)
-
-    async def _open(self, actor: Actor, requester: Actor, cleaned: dict[str, Any],
-                    acting_agent: bool, request_key: str | None) -> Opened:
-        now = self.clock.now()
-        async with self.stores.transaction() as store:
-            if request_key and (prior := await store.event_by_request_key(request_key)):
-                return Opened(await self._load(store, prior.ticket_number), duplicate=True)
-            load = await store.requester_load(
-                requester.ref, now - HOUR, cleaned["subject"], cleaned["description"],
-                now - self.config.desk.duplicate_window,
-            )
-            if load.duplicate_of is not None:
-                return Opened(await self._load(store, load.duplicate_of), duplicate=True)
-            if not acting_agent:
-                self._check_limits(load.open_count, load.opened_since)
-            ticket = await self._create(store, actor, requester, cleaned, request_key)
-        self._on_commit()
-        return Opened(ticket)
-
-    def _check_limits(self, open_count: int, opened_last_hour: int) -> None:
-        desk = self.config.desk
-        if open_count >= desk.max_open_per_user:
-            raise Limited(f"you already have {open_count} open tickets (the limit is "
-                          f"{desk.max_open_per_user}); close or finish one first")
-        if opened_last_hour >= desk.max_new_per_hour:
-            raise Limited(f"you opened {opened_last_hour} tickets in the last hour (the "
-                          f"limit is {desk.max_new_per_hour}); try again later")
-
-    async def _create(self, store: Store, actor: Actor, requester: Actor,
-                      cleaned: dict[str, Any], request_key: str | None,
-                      links: list[Link] | None = None) -> Ticket:
-        now = self.clock.now()
-        sla = self.config.sla[cleaned["priority"]]
-        ticket = Ticket(
-            number=await store.next_ticket_number(),
-            requester=requester.person,
-            opened_at=now,
-            source=actor.ref.platform,
-            locale=requester.locale,
-            last_activity_at=now,
-            first_response_due=now + sla.first_response,
-            resolution_due=now + sla.resolution,
-            links=list(links or []),
-            **cleaned,
-        )
-        await store.add_ticket(ticket)
-        bindings = bindings_for(ticket, self.routes)
-        await store.add_bindings(bindings)
-        data = {"on_behalf": True} if requester.ref != actor.ref else {}
-        event = Event(ticket.number, EventKind.OPENED, actor.person, now, actor.ref.platform,
-                      data=data, request_key=request_key)
-        await self._record(store, ticket, event, bindings)
-        return ticket
 
     # ---- conversation --------------------------------------------------------
 
@@ -446,61 +307,3 @@ class Desk(Reading):
             return {"watcher": watcher.name}
         return await self._changed(actor, number, EventKind.WATCHER_ADDED, apply, None)
 
-    # ---- the shared path of every change -------------------------------------
-
-    async def _changed(self, actor: Actor, number: int, kind: EventKind,
-                       apply: Callable[[Ticket], dict[str, Any]], agent_only: str | None,
-                       audience: Audience = Audience.PUBLIC) -> Ticket:
-        ticket, _ = await self._change(actor, number, kind, apply, audience=audience,
-                                       agent_only=agent_only)
-        return ticket
-
-    async def _change(self, actor: Actor, number: int, kind: EventKind,
-                      apply: Callable[[Ticket], dict[str, Any]], *, audience: Audience,
-                      agent_only: str | None, origin: Binding | None = None,
-                      request_key: str | None = None) -> tuple[Ticket, Event]:
-        if agent_only:
-            policy.require_agent(actor, self.config, agent_only)
-        try:
-            return await self._change_once(actor, number, kind, apply, audience, origin,
-                                           request_key)
-        except Conflict:
-            # A concurrent retry of the same request was stored first: answer with it.
-            return await self._change_once(actor, number, kind, apply, audience, origin,
-                                           request_key)
-
-    async def _change_once(self, actor: Actor, number: int, kind: EventKind,
-                           apply: Callable[[Ticket], dict[str, Any]], audience: Audience,
-                           origin: Binding | None,
-                           request_key: str | None) -> tuple[Ticket, Event]:
-        now = self.clock.now()
-        async with self.stores.transaction() as store:
-            if request_key and (prior := await store.event_by_request_key(request_key)):
-                return await self._load(store, prior.ticket_number), prior
-            ticket = await self._load(store, number, lock=True)
-            policy.require_visible(actor, ticket, self.config)
-            data = apply(ticket)
-            ticket.last_activity_at = now
-            await store.update_ticket(ticket)
-            event = Event(number, kind, actor.person, now, actor.ref.platform,
-                          audience=audience, data=data, request_key=request_key,
-                          origin_binding_id=origin.id if origin else None)
-            await self._record(store, ticket, event)
-        self._on_commit()
-        return ticket, event
-
-    async def _record(self, store: Store, ticket: Ticket, event: Event,
-                      bindings: list[Binding] | None = None) -> None:
-        await store.add_event(event)
-        if bindings is None:
-            bindings = await store.bindings(ticket.number)
-        deliveries = plan_deliveries(event, ticket, bindings, self.routes, event.at)
-        if deliveries:
-            await store.add_deliveries(deliveries)
-
-    @staticmethod
-    async def _load(store: Store, number: int, *, lock: bool = False) -> Ticket:
-        ticket = await store.get_ticket(number, for_update=lock)
-        if ticket is None:
-            raise NotFound(f"there is no ticket #{number}")
-        return ticket
