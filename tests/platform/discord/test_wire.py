@@ -1,0 +1,140 @@
+"""Against a wire-level fake Discord: start-up, and REST 429 / 5xx / refused connections.
+
+SimCord raises injected errors at once, so discord.py's own retry never runs there;
+here real HTTP statuses go through discord.py's HTTP client (TESTING.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+
+from adapters.discord.platform import build_discord
+from bot.platforms import run_platforms
+from bot.runtime import build
+from bot.settings import Credentials, Settings
+from core.clock import FrozenClock
+from core.config import DeskConfig, DiscordSection
+from core.desk import NewTicket
+from core.identity import Actor, UserRef
+from tests.platform.discord.wire import APPLICATION_ID, FakeDiscord
+
+GUILD = 500_000_000_000_000_005
+ALICE = 600_000_000_000_000_006
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    server = FakeDiscord(GUILD)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+def config_for(fake: FakeDiscord) -> DeskConfig:
+    return DeskConfig(discord=DiscordSection(
+        guild_id=GUILD, support_channel_id=fake.text_channel("support"),
+        team_channel_id=fake.text_channel("team"), agent_role_id=42))
+
+
+async def test_run_logs_in_syncs_the_group_to_the_guild_and_connects(
+        fake: FakeDiscord, sqlite_url: str) -> None:
+    config = config_for(fake)
+    credentials = Credentials(discord_token="fake-token", discord_api_url=fake.api_url,
+                              discord_gateway_url=fake.gateway_url)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_platforms(Settings(database_url=sqlite_url, port=0),
+                                                config, credentials, stop))
+    await asyncio.wait_for(fake.identified.wait(), timeout=30)  # a guard, not a measurement
+    stop.set()
+    await running
+    synced = fake.made("PUT", "/applications/*/guilds/*/commands")
+    assert [r.path for r in synced] == [f"/applications/{APPLICATION_ID}/guilds/{GUILD}/commands"]
+    assert [c["name"] for c in synced[0].body] == ["ticket"]
+    subcommands = {o["name"] for o in synced[0].body[0]["options"]}
+    assert {"new", "list", "show", "search", "queue", "reply", "note", "transcript", "help",
+            "panel"} <= subcommands
+    assert fake.identify["token"] == "fake-token"
+    assert fake.identify["intents"] & discord.Intents(message_content=True).value
+
+
+async def _desk_on(fake: FakeDiscord, sqlite_url: str, clock: FrozenClock):  # type: ignore[no-untyped-def]
+    config = config_for(fake)
+    platform = await build_discord(config, token="fake-token", api_url=fake.api_url)
+    runtime = await build(Settings(database_url=sqlite_url), config, [platform.route],
+                          [platform.outbound], clock=clock)
+    platform.attach(runtime.desk)
+    await platform.bot.login("fake-token")  # REST only: deliveries need no gateway
+    return config, platform, runtime
+
+
+ALICE_ACTOR = Actor(UserRef("discord", str(GUILD), str(ALICE)), "Alice")
+
+
+async def _open(runtime, subject: str) -> int:  # type: ignore[no-untyped-def]
+    opened = await runtime.desk.open_ticket(
+        ALICE_ACTOR, NewTicket(category="general", subject=subject, description="details"))
+    return int(opened.ticket.number)
+
+
+async def test_short_429_and_a_500_are_retried_by_discord_py(fake: FakeDiscord,
+                                                             sqlite_url: str) -> None:
+    clock = FrozenClock()
+    config, platform, runtime = await _desk_on(fake, sqlite_url, clock)
+    try:
+        fake.fail("POST", f"/channels/{config.discord.support_channel_id}/threads", 429,
+                  retry_after=0.05)
+        fake.fail("POST", "/channels/*/messages", 500)
+        await _open(runtime, "Login broken")
+        assert await runtime.worker.run_until_idle() == 0
+        statuses = [r.status for r in fake.requests if r.method == "POST"]
+        assert 429 in statuses and 500 in statuses
+        private = [r for r in fake.made("POST", "/channels/*/threads")
+                   if r.body.get("type") == 12]
+        assert len(private) == 1  # the private ticket thread
+        assert len(fake.made("POST", "/channels/*/messages/*/threads")) == 1  # the team thread
+        assert len(fake.made("POST", "/users/@me/channels")) == 1  # the receipt's DM
+    finally:
+        await platform.stop()
+        await runtime.close()
+
+
+async def test_long_429_outage_and_refused_connections_are_retried_later_nothing_lost(
+        fake: FakeDiscord, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FrozenClock()
+    config, platform, runtime = await _desk_on(fake, sqlite_url, clock)
+    team = config.discord.team_channel_id
+    try:
+        fake.fail("POST", f"/channels/{team}/messages", 429, retry_after=120)  # > 30 s
+        fake.fail("POST", "/channels/*/threads", 503, times=2)
+        n = await _open(runtime, "Export failing")
+        assert await runtime.worker.run_until_idle() > 0  # waiting, not dropped
+        await fake.down()
+        await runtime.desk.comment(ALICE_ACTOR, n, "any news?")
+        for _ in range(20):
+            clock.advance(600)
+            if await runtime.worker.run_until_idle() == 0:
+                break
+            await fake.up()
+        assert await runtime.worker.run_until_idle() == 0
+        private = [r for r in fake.made("POST", "/channels/*/threads")
+                   if r.body.get("type") == 12]
+        assert len(private) == 1, "one private thread, however often it was retried"
+        assert len(fake.made("POST", f"/channels/{team}/messages")) == 1  # one team card
+        comments = [r for r in fake.made("POST", "/channels/*/messages")
+                    if r.body.get("embeds") and r.body["embeds"][0].get("description")
+                    == "any news?"]
+        # the comment reached both threads, once each
+        assert len(comments) == 2 and len({r.path for r in comments}) == 2
+        assert "cannot reach Discord" in caplog.text  # the refused connections happened
+    finally:
+        await platform.stop()
+        await runtime.close()

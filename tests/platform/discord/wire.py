@@ -1,0 +1,226 @@
+"""A wire-level fake of Discord: REST (``/api/v10``) and the gateway, on 127.0.0.1.
+
+Only what an unmodified discord.py client and our adapter use (TESTING.md, "Discord"):
+login (``/users/@me``, ``/oauth2/applications/@me``), command sync, channels,
+threads, messages, DMs; the gateway's HELLO → IDENTIFY → READY. Unlike SimCord it
+answers with real HTTP statuses, so discord.py's own 429/5xx handling runs. Faults
+are scripted with ``fail(method, path pattern, status, …)``; ``down()``/``up()``
+refuse connections for a while. Every request is recorded in ``requests``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_USER_ID = 700_000_000_000_000_001
+APPLICATION_ID = 800_000_000_000_000_002  # deliberately not the bot user's id
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: str
+    status: int
+    times: int
+    retry_after: float | None = None
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    status: int
+
+
+@dataclass
+class FakeDiscord:
+    guild_id: int
+    channels: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+    identify: dict[str, Any] = field(default_factory=dict)
+    port: int = 0
+    _ids: Any = field(default_factory=lambda: itertools.count(900_000_000_000_000_000))
+    _runner: web.AppRunner | None = None
+    _site: web.TCPSite | None = None
+
+    # ---- control --------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def text_channel(self, name: str) -> int:
+        cid = next(self._ids)
+        self.channels[cid] = {"id": str(cid), "type": 0, "guild_id": str(self.guild_id),
+                              "name": name, "position": 0, "permission_overwrites": []}
+        return cid
+
+    def fail(self, method: str, pattern: str, status: int, *, times: int = 1,
+             retry_after: float | None = None) -> None:
+        self.faults.append(Fault(method, pattern, status, times, retry_after))
+
+    def made(self, method: str, pattern: str) -> list[Recorded]:
+        """Requests that succeeded (2xx) matching ``method`` and ``pattern``."""
+        return [r for r in self.requests if r.method == method and r.status < 300
+                and fnmatch.fnmatch(r.path, pattern)]
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await self.up()
+
+    async def up(self) -> None:
+        """Listen (again) on the same port; does nothing if already listening."""
+        assert self._runner is not None
+        if self._site is not None:
+            return
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await self._site.start()
+        if not self.port:
+            self.port = self._runner.addresses[0][1]
+
+    async def down(self) -> None:
+        """Stop listening: connections are refused until ``up()``."""
+        assert self._site is not None and self._runner is not None
+        await self._site.stop()
+        self._site = None
+        if self._runner.server is not None:  # drop kept-alive connections too
+            await self._runner.server.shutdown(0.1)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- REST -------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        # exactly application/json: aiohttp's json_response adds a charset discord.py refuses
+        return web.Response(status=status, body=json.dumps(data).encode(),
+                            headers={"Content-Type": "application/json", **(headers or {})})
+
+    def _fault(self, method: str, path: str) -> web.Response | None:
+        for fault in self.faults:
+            if fault.times and fault.method == method and fnmatch.fnmatch(path, fault.pattern):
+                fault.times -= 1
+                if fault.status == 429:
+                    after = fault.retry_after or 0.01
+                    return self._json({"message": "You are being rate limited.",
+                                       "retry_after": after, "global": False}, 429,
+                                      {"Retry-After": str(after), "Via": "1.1 google",
+                                       "X-RateLimit-Scope": "user"})
+                return self._json({"message": "Service trouble", "code": 0}, fault.status)
+        return None
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["path"]
+        raw = await request.read()
+        body = json.loads(raw) if raw and request.content_type == "application/json" else None
+        response = self._fault(request.method, path) or self._answer(request.method, path, body)
+        self.requests.append(Recorded(request.method, path, body, response.status))
+        return response
+
+    def _user(self, uid: int, name: str = "user") -> dict[str, Any]:
+        return {"id": str(uid), "username": name, "discriminator": "0", "avatar": None,
+                "global_name": name, "bot": uid == BOT_USER_ID}
+
+    def _message(self, channel_id: str, body: dict[str, Any], mid: int | None = None
+                 ) -> dict[str, Any]:
+        return {"id": str(mid or next(self._ids)), "channel_id": channel_id, "type": 0,
+                "author": self._user(BOT_USER_ID, "helpthread"),
+                "content": body.get("content") or "", "embeds": body.get("embeds") or [],
+                "components": body.get("components") or [], "attachments": [],
+                "mentions": [], "mention_roles": [], "mention_everyone": False,
+                "pinned": False, "tts": False, "timestamp": "2026-01-05T09:00:00+00:00",
+                "edited_timestamp": None, "flags": 0}
+
+    def _thread(self, parent: str, name: str, kind: int) -> dict[str, Any]:
+        tid = next(self._ids)
+        data = {"id": str(tid), "type": kind, "guild_id": str(self.guild_id),
+                "parent_id": parent, "name": name, "owner_id": str(BOT_USER_ID),
+                "member_count": 1, "message_count": 0,
+                "thread_metadata": {"archived": False, "auto_archive_duration": 10080,
+                                    "archive_timestamp": "2026-01-05T09:00:00+00:00",
+                                    "locked": False}}
+        self.channels[tid] = data
+        return data
+
+    def _answer(self, method: str, path: str, body: Any) -> web.Response:
+        parts = path.strip("/").split("/")
+        if method == "GET" and path == "/users/@me":
+            return self._json(self._user(BOT_USER_ID, "helpthread"))
+        if method == "GET" and path == "/oauth2/applications/@me":
+            return self._json({"id": str(APPLICATION_ID), "name": "Helpthread", "icon": None,
+                               "description": "", "bot_public": False,
+                               "bot_require_code_grant": False, "verify_key": "0" * 64,
+                               "flags": 0, "owner": self._user(1, "owner")})
+        if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
+            synced = [{**c, "id": str(next(self._ids)), "application_id": str(APPLICATION_ID),
+                       "guild_id": parts[3], "version": "1"} for c in body]
+            return self._json(synced)
+        if method == "GET" and parts[0] == "users":
+            return self._json(self._user(int(parts[1])))
+        if method == "POST" and path == "/users/@me/channels":
+            did = next(self._ids)
+            return self._json({"id": str(did), "type": 1,
+                               "recipients": [self._user(int(body["recipient_id"]))]})
+        if parts[0] == "channels":
+            return self._channel_route(method, parts, body)
+        return self._json({"message": f"fake Discord has no {method} {path}", "code": 0}, 404)
+
+    def _channel_route(self, method: str, parts: list[str], body: Any) -> web.Response:
+        cid = parts[1]
+        rest = parts[2:]
+        if method == "GET" and not rest:
+            found = self.channels.get(int(cid))
+            return self._json(found) if found else self._json({"message": "Unknown Channel",
+                                                                "code": 10003}, 404)
+        if method == "POST" and rest == ["threads"]:
+            return self._json(self._thread(cid, body["name"], int(body.get("type", 11))), 201)
+        if method == "PUT" and rest[:1] == ["thread-members"]:
+            return web.Response(status=204)
+        if method == "POST" and rest == ["messages"]:
+            return self._json(self._message(cid, body))
+        if method == "POST" and len(rest) == 3 and rest[2] == "threads":
+            return self._json(self._thread(cid, body["name"], 11), 201)
+        if method == "PATCH" and rest[:1] == ["messages"]:
+            return self._json(self._message(cid, body, int(rest[1])))
+        return self._json({"message": "not faked", "code": 0}, 404)
+
+    # ---- gateway ----------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            if frame["op"] == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif frame["op"] == 2:
+                self.identify = frame["d"]
+                await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": {
+                    "v": 10, "user": self._user(BOT_USER_ID, "helpthread"), "guilds": [],
+                    "session_id": "fake-session", "resume_gateway_url": self.gateway_url,
+                    "application": {"id": str(APPLICATION_ID), "flags": 0}}}))
+                self.identified.set()
+        return ws
