@@ -153,6 +153,7 @@ class FakeSlack:
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(int(failure.retry_after))
             body = {"ok": False, "error": failure.error or "ratelimited"}
+            call.answer = body
             return _json(body, status=failure.status, headers=headers)
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(args) if handler else {"ok": True}
