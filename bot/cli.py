@@ -88,6 +88,26 @@ def slack_manifest(
     typer.echo(manifest_yaml(config, url), nl=False)
 
 
+@app.command("discord-invite")
+def discord_invite() -> None:
+    """Print the Discord invite URL with the scopes and permissions the bot needs."""
+    _, config, credentials = _settings()
+    if credentials.discord_token is None:
+        typer.echo("helpthread: set DISCORD_TOKEN; the invite is for the token's application",
+                   err=True)
+        raise typer.Exit(2)
+    from adapters.discord.invite import InviteError, fetch_application_id, invite_text
+    from adapters.discord.platform import apply_urls
+
+    apply_urls(credentials.discord_api_url, credentials.discord_gateway_url)
+    try:
+        app_id = asyncio.run(fetch_application_id(credentials.discord_token.get_secret_value()))
+    except InviteError as err:
+        typer.echo(f"helpthread: {err}", err=True)
+        raise typer.Exit(1) from err
+    typer.echo("\n".join(invite_text(app_id, config.discord.guild_id)))
+
+
 def main() -> None:
     try:
         app()

@@ -9,6 +9,7 @@ The application id is read from the token's application
 
 from __future__ import annotations
 
+import aiohttp
 import discord
 
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")
@@ -42,16 +43,25 @@ def permission_lines() -> list[str]:
     return [f"  {name.replace('_', ' ').title()}: {why}" for name, why in WHY.items()]
 
 
+class InviteError(Exception):
+    """The token's application could not be read; ``str()`` says why."""
+
+
 async def fetch_application_id(token: str) -> int:
     """Log in with ``token`` (REST only, no gateway) and return its application's id.
-    The REST base URL must already be applied (``platform.apply_urls``)."""
+    The REST base URL must already be applied (``platform.apply_urls``). Raises
+    ``InviteError`` for a refused token or an unreachable API."""
     client = discord.Client(intents=discord.Intents.none())
     try:
         await client.login(token)
-        assert client.application_id is not None
-        return client.application_id
+    except discord.LoginFailure as err:
+        raise InviteError("Discord refused DISCORD_TOKEN (is it the bot token?)") from err
+    except (discord.HTTPException, aiohttp.ClientError, OSError) as err:
+        raise InviteError(f"cannot read the token's application: {err}") from err
     finally:
         await client.close()
+    assert client.application_id is not None
+    return client.application_id
 
 
 def invite_text(application_id: int, guild_id: int | None) -> list[str]:
