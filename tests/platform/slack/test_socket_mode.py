@@ -1,0 +1,87 @@
+"""Issue 3, point 1: with SLACK_APP_TOKEN the same story runs over Socket Mode — the
+fake Slack pushes envelopes over a WebSocket and reads the app's acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.slack.platform import build_slack
+from bot.runtime import build
+from bot.settings import Settings
+from tests.platform.slack.harness import (
+    AGENT,
+    ALICE,
+    CONFIG,
+    SECRET,
+    SUPPORT,
+    TEAM_CHANNEL,
+    Harness,
+    frozen_now,
+)
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import (
+    button_press,
+    by_label,
+    command_body,
+    event_body,
+    message_event,
+    view_action,
+    view_submission,
+)
+
+
+@pytest.fixture
+async def sh(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
+    platform = await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
+                                 app_token="xapp-1-test", api_url=fake.api_url)
+    assert platform.http_routes() == [], "Socket Mode serves no HTTP route"
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [platform.route],
+                          [platform.outbound], clock=frozen_now())
+    platform.attach(runtime.desk)
+    await platform.start()
+    try:
+        yield Harness(fake, platform, runtime, runtime.worker.clock, None)  # type: ignore
+    finally:
+        await platform.stop()
+        await runtime.close()
+
+
+async def test_socket_mode_runs_the_same_story(sh: Harness):
+    fake = sh.fake
+    assert fake.of("apps.connections.open"), "the WebSocket URL came from SLACK_API_URL"
+
+    ack = await fake.push("slash_commands", command_body(ALICE, "new", fake.response_url()))
+    await sh.settle()
+    assert "payload" not in ack or not ack["payload"]
+    form = sh.last_view()
+    await fake.push("interactive", view_action(form, ALICE, "Category", "General question"))
+    await sh.settle()
+    form = sh.last_view()
+
+    bad = by_label(form, {"Category": "General question", "Subject": "", "Description": "x"})
+    ack = await fake.push("interactive", view_submission(form, ALICE, bad))
+    assert ack["payload"]["response_action"] == "errors"
+    good = by_label(form, {"Category": "General question", "Subject": "Socket ticket",
+                           "Description": "Over the WebSocket",
+                           "Sharing": ["Share with my organisation"]})
+    ack = await fake.push("interactive", view_submission(form, ALICE, good))
+    assert not ack.get("payload")
+    await sh.settle()
+    [card] = sh.cards(SUPPORT)
+    [team_card] = sh.cards(TEAM_CHANNEL)
+    assert "Socket ticket" in str(card["blocks"]) and len(sh.dms(ALICE)) == 1
+
+    event = event_body(message_event(ALICE, SUPPORT, "via socket", thread_ts=card["ts"]),
+                       "Ev0SOCKET")
+    for retry in (0, 1, 2):
+        await fake.push("events_api", event, retry_attempt=retry)
+        await sh.settle()
+    assert [p["text"] for p in sh.thread(team_card)] == ["via socket"]
+
+    await fake.push("interactive", button_press(team_card, AGENT, "Claim",
+                                                fake.response_url(), TEAM_CHANNEL))
+    await sh.settle()
+    assert "Ada Agent" in str(sh.current(team_card)["blocks"])
+    assert len(fake.acks) >= 8, "every envelope was acknowledged"
