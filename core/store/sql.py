@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +76,15 @@ REQUESTER_LOAD = select(
 )
 INSERT_TICKET = insert(T)
 GET_TICKET = select(T).where(T.c.number == bindparam("number"))
-GET_TICKET_FOR_UPDATE = GET_TICKET.with_for_update()
+# A locked load also reads the ticket's bindings (one round trip instead of two): every
+# change records an event, and planning its deliveries needs them.
+LOCK_TICKET_WITH_BINDINGS = (
+    select(T, *(column.label(f"binding_{column.name}") for column in B.c))
+    .select_from(T.outerjoin(B, B.c.ticket_number == T.c.number))
+    .where(T.c.number == bindparam("number"))
+    .order_by(B.c.id)
+    .with_for_update(of=T)
+)
 # No SET clause: the parameters' column keys make it (``ticket_number`` is the WHERE's).
 UPDATE_TICKET = update(T).where(T.c.number == bindparam("ticket_number"))
 INSERT_BINDINGS = insert(B).returning(B.c.id, sort_by_parameter_order=True)
@@ -130,12 +139,15 @@ def ticket_from(row: Any) -> Ticket:
     )
 
 
-def binding_from(row: Any) -> Binding:
+def binding_from(row: Any, prefix: str = "") -> Binding:
+    """The binding in ``row``; ``prefix`` names its columns when joined to another table."""
+    v = row._mapping
     return Binding(
-        ticket_number=row.ticket_number, platform=row.platform, workspace=row.workspace,
-        audience=Audience(row.audience), channel=row.channel,
-        reaches_requester=row.reaches_requester, in_requester_dm=row.in_requester_dm,
-        thread=row.thread, card_message=row.card_message, id=row.id,
+        ticket_number=v[prefix + "ticket_number"], platform=v[prefix + "platform"],
+        workspace=v[prefix + "workspace"], audience=Audience(v[prefix + "audience"]),
+        channel=v[prefix + "channel"], reaches_requester=v[prefix + "reaches_requester"],
+        in_requester_dm=v[prefix + "in_requester_dm"], thread=v[prefix + "thread"],
+        card_message=v[prefix + "card_message"], id=v[prefix + "id"],
     )
 
 
@@ -169,11 +181,16 @@ def delivery_values(d: Delivery) -> dict[str, Any]:
 
 
 class SqlStore:
-    """One transaction on one connection; see ``core.store.port.Store``."""
+    """One transaction on one connection; see ``core.store.port.Store``.
+
+    ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement
+    and ``bindings()`` answers from that read for the rest of the transaction (nothing in
+    it changes a binding but ``add_bindings``, which drops the remembered list)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
+        self._bindings: dict[int, list[Binding]] = {}
 
     async def next_ticket_number(self) -> int:
         return int((await self.conn.execute(NEXT_NUMBER)).scalar_one())
@@ -190,9 +207,15 @@ class SqlStore:
         await self.conn.execute(INSERT_TICKET, ticket_values(ticket))
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
-        query = GET_TICKET_FOR_UPDATE if for_update else GET_TICKET
-        row = (await self.conn.execute(query, {"number": number})).first()
-        return ticket_from(row) if row else None
+        if not for_update:
+            row = (await self.conn.execute(GET_TICKET, {"number": number})).first()
+            return ticket_from(row) if row else None
+        rows = (await self.conn.execute(LOCK_TICKET_WITH_BINDINGS, {"number": number})).all()
+        if not rows:
+            return None
+        self._bindings[number] = [
+            binding_from(r, "binding_") for r in rows if r._mapping["binding_id"] is not None]
+        return ticket_from(rows[0])
 
     async def update_ticket(self, ticket: Ticket) -> None:
         values = ticket_values(ticket)
@@ -202,6 +225,8 @@ class SqlStore:
     async def add_bindings(self, bindings: list[Binding]) -> None:
         if not bindings:
             return
+        for binding in bindings:
+            self._bindings.pop(binding.ticket_number, None)
         result = await self.conn.execute(INSERT_BINDINGS, [{
             "ticket_number": b.ticket_number, "platform": b.platform, "workspace": b.workspace,
             "audience": b.audience.value, "channel": b.channel,
@@ -212,6 +237,9 @@ class SqlStore:
             binding.id = int(binding_id)
 
     async def bindings(self, number: int) -> list[Binding]:
+        known = self._bindings.get(number)
+        if known is not None:
+            return [replace(b) for b in known]
         rows = await self.conn.execute(BINDINGS_OF, {"number": number})
         return [binding_from(r) for r in rows]
 
