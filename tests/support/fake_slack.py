@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 TEAM = "T0TEST"
 BOT_USER = "U0BOT"
 BOT_ID = "B0BOT"
+PUSH_TIMEOUT = 10.0  # seconds: a safety net so a broken app fails a test instead of hanging
 
 
 @dataclass
@@ -265,11 +266,11 @@ class FakeSlack:
             self._sockets.remove(ws)
         return ws
 
-    async def push(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
-                   timeout: float = 10.0) -> dict[str, Any]:
+    async def push(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0
+                   ) -> dict[str, Any]:
         """Send one envelope (``events_api``, ``slash_commands``, ``interactive``) and
         return the app's acknowledgement."""
-        await asyncio.wait_for(self.connected.wait(), timeout)
+        await asyncio.wait_for(self.connected.wait(), PUSH_TIMEOUT)
         envelope_id = uuid.uuid4().hex
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acked[envelope_id] = future
@@ -277,7 +278,7 @@ class FakeSlack:
                     "accepts_response_payload": kind != "events_api",
                     "retry_attempt": retry_attempt, "retry_reason": ""}
         await self._sockets[-1].send_json(envelope)
-        return await asyncio.wait_for(future, timeout)
+        return await asyncio.wait_for(future, PUSH_TIMEOUT)
 
 
 async def _read_args(request: web.Request) -> dict[str, Any]:

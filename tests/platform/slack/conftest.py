@@ -11,7 +11,7 @@ from aiohttp import web
 from adapters.slack.platform import build_slack
 from bot.runtime import build
 from bot.settings import Settings
-from tests.platform.slack.harness import CONFIG, NAMES, SECRET, GROUP_AGENT, Harness, frozen_now
+from tests.platform.slack.harness import CONFIG, GROUP_AGENT, NAMES, SECRET, Harness, frozen_now
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SignedSlack
 

@@ -61,7 +61,7 @@ async def test_claim_by_an_agent_updates_both_cards_and_posts_in_both_threads(h:
 
 
 async def test_claim_by_a_non_agent_is_refused_ephemerally_and_changes_nothing(h: Harness):
-    ticket_card, team_card = await opened(h)
+    _ticket_card, team_card = await opened(h)
     calls = len(h.fake.calls)
     await h.press(BOB, team_card, "Claim")  # Bob is no agent: a forged press
     assert any("only agents can claim" in t.lower() for t in h.told())
@@ -99,13 +99,13 @@ async def test_resolve_with_a_too_short_note_is_refused_in_the_form(h: Harness):
     await h.press(AGENT, team_card, "Resolve")
     form = h.last_view()
     [block] = [b for b in form["blocks"] if b.get("type") == "input"]
-    status, body = await h.submit(AGENT, {"Resolution note": "ok"})
+    _, body = await h.submit(AGENT, {"Resolution note": "ok"})
     assert body["response_action"] == "errors"
     assert list(body["errors"]) == [block["block_id"]]
     assert "6 characters" in body["errors"][block["block_id"]]
     assert "Resolved" not in str(h.current(team_card)["blocks"])
 
-    status, body = await h.submit(AGENT, {"Resolution note": "Password reset done."})
+    _status, body = await h.submit(AGENT, {"Resolution note": "Password reset done."})
     assert body == {}
     assert "Resolved" in str(h.current(team_card)["blocks"])
     assert "Password reset done." in str(h.current(ticket_card)["blocks"])
@@ -135,7 +135,7 @@ async def test_priority_select_and_escalate_form_on_the_team_card(h: Harness):
 
 
 async def test_channel_ping_typed_by_a_user_stays_harmless_text(h: Harness):
-    ticket_card, team_card = await opened(h, subject="<!channel> & <@U0BOB> help",
+    ticket_card, _team_card = await opened(h, subject="<!channel> & <@U0BOB> help",
                                           description="<!here> please")
     await h.say(ALICE, SUPPORT, ticket_card["ts"], "&lt;!everyone&gt; and <!channel> now")
     posted = h.fake.of("chat.postMessage") + h.fake.of("chat.update")
