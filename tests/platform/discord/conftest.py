@@ -17,6 +17,7 @@ import discord
 import pytest
 import simcord
 
+from adapters.discord.invite import BOT_PERMISSIONS
 from adapters.discord.platform import DiscordPlatform, build_discord
 from adapters.shell.outbound import Printer, ShellOutbound
 from adapters.shell.outbound import route as shell_route
@@ -39,6 +40,7 @@ class World:
     escalation: simcord.ChannelHandle
     agents: simcord.RoleHandle
     managers: simcord.RoleHandle
+    onlookers: simcord.RoleHandle
     alice: simcord.MemberActor
     dave: simcord.MemberActor
     bob: simcord.MemberActor
@@ -119,8 +121,15 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
     managers = guild.create_role("Managers", mentionable=True)
     hidden = discord.PermissionOverwrite(view_channel=False)
     visible = discord.PermissionOverwrite(view_channel=True)
-    staff_only = {guild.default_role: hidden, agents: visible, guild.me: visible}
-    support = guild.create_text_channel("support")
+    onlookers = guild.create_role("Onlookers")  # may read the team channel, are no agents
+    # the bot gets exactly the invite's permissions in its channels: every test shows
+    # that they are enough (issue 4, point 9)
+    exact = discord.PermissionOverwrite.from_pair(
+        BOT_PERMISSIONS, discord.Permissions(discord.Permissions.all().value
+                                             & ~BOT_PERMISSIONS.value))
+    staff_only = {guild.default_role: hidden, agents: visible, onlookers: visible,
+                  guild.me: exact}
+    support = guild.create_text_channel("support", overwrites={guild.me: exact})
     team = guild.create_text_channel("team", overwrites=staff_only)
     escalation = guild.create_text_channel("escalations", overwrites=staff_only)
     alice = guild.add_member(env.create_user("alice", global_name="Alice"))
@@ -135,8 +144,8 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
                           [platform.outbound, ShellOutbound(Printer(shell_out))])
     platform.attach(runtime.desk)
     await env.restart_bot(platform.bot)
-    w = World(env, guild, support, team, escalation, agents, managers, alice, dave, bob, erin,
-              config, platform, runtime, shell_out)
+    w = World(env, guild, support, team, escalation, agents, managers, onlookers,
+              alice, dave, bob, erin, config, platform, runtime, shell_out)
     try:
         yield w
     finally:
