@@ -57,6 +57,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
     port: int = 0
+    handled: int = 0  # Web API calls answered, recorded or not (the benchmark reads it)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -75,6 +76,7 @@ class FakeSlack:
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file}", self._upload)
         app.router.add_get("/link", self._socket)
+        app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -141,6 +143,7 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _read_args(request)
+        self.handled += 1
         call = Call(method, args)
         if self.record:
             self.calls.append(call)
@@ -235,6 +238,9 @@ class FakeSlack:
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return _json({"handled": self.handled})
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file"]] = await request.read()

@@ -1,0 +1,243 @@
+"""Slack acknowledgement latency: ``helpthread run`` (HTTP mode, SQLite) against a bare
+Bolt app whose listeners only ``ack()``, side by side in the same run.
+
+Both run as their own processes on loopback, both call the same fake Slack Web API
+(its own process too). The load is signed requests as Slack sends them: half
+``/ticket new …`` slash commands (our app then opens the form with ``views.open``),
+half submissions of the ticket form (our app validates, acknowledges, opens the
+ticket and delivers its cards and receipt). Latency is from sending a request to
+reading Bolt's answer, the window Slack allows 3 seconds for.
+
+    python -m bench.slack [--requests 400] [--levels 1,8,32,64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import suppress
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- the bare app: a Bolt AsyncApp whose listeners only ack() ------------------------
+
+
+async def serve_bare(port: int, api_url: str) -> None:
+    from aiohttp import web
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack import ids
+    from adapters.slack.app import http_handler
+
+    app = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url),
+                   signing_secret=SECRET, process_before_response=False)
+
+    async def just_ack(ack):  # type: ignore[no-untyped-def]
+        await ack()
+
+    app.command(ids.COMMAND)(just_ack)
+    app.view(ids.FORM_NEW)(just_ack)
+    http = web.Application()
+    http.router.add_post("/slack/events", http_handler(app))
+    runner = web.AppRunner(http, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+# ---- requests --------------------------------------------------------------------------
+
+
+def signed(body: str, content_type: str) -> dict[str, str]:
+    from slack_sdk.signature import SignatureVerifier
+
+    ts = str(int(time.time()))
+    return {"X-Slack-Request-Timestamp": ts, "Content-Type": content_type,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+                timestamp=ts, body=body)}
+
+
+def command_request(i: int, fake: str) -> tuple[str, dict[str, str]]:
+    body = urlencode({"team_id": "T0TEST", "user_id": f"U{i:08d}", "user_name": f"user{i}",
+                      "command": "/ticket", "text": f"new Printer {i} is on fire",
+                      "channel_id": "C0GENERAL", "trigger_id": f"trig-{i}",
+                      "response_url": f"{fake}/response/{i}"})
+    return body, signed(body, "application/x-www-form-urlencoded")
+
+
+def form_request(i: int, view: dict[str, object]) -> tuple[str, dict[str, str]]:
+    state = {"values": {
+        "category": {"category_chosen": {"type": "static_select",
+                                         "selected_option": {"value": "general"}}},
+        "subject": {"value": {"type": "plain_text_input", "value": f"Bench ticket {i}"}},
+        "description": {"value": {"type": "plain_text_input",
+                                  "value": f"Benchmark description {uuid.uuid4().hex}"}},
+        "priority": {"value": {"type": "static_select", "selected_option": {"value": "normal"}}},
+    }}
+    payload = {"type": "view_submission", "team": {"id": "T0TEST"},
+               "user": {"id": f"U{i:08d}", "name": f"user{i}", "team_id": "T0TEST"},
+               "view": {**view, "id": f"VBENCH{i}{uuid.uuid4().hex[:6]}", "state": state}}
+    body = urlencode({"payload": json.dumps(payload)})
+    return body, signed(body, "application/x-www-form-urlencoded")
+
+
+async def level(url: str, fake: str, concurrency: int, count: int, start: int,
+                view: dict[str, object]) -> tuple[list[float], float]:
+    """``count`` requests, ``concurrency`` at a time; latencies (s) and wall time (s)."""
+    latencies: list[float] = []
+    queue = list(range(start, start + count))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            while queue:
+                i = queue.pop()
+                body, headers = command_request(i, fake) if i % 2 else form_request(i, view)
+                began = time.perf_counter()
+                async with http.post(url, data=body, headers=headers) as answer:
+                    await answer.read()
+                    if answer.status != 200:
+                        raise RuntimeError(f"{url} answered {answer.status}")
+                latencies.append(time.perf_counter() - began)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - began
+
+
+async def quiet(fake: str) -> None:
+    """Wait until the fake Slack has seen no call for 0.5 s: leftover work is done."""
+    last, still = -1, 0.0
+    async with aiohttp.ClientSession() as http:
+        while still < 0.5:
+            async with http.get(f"{fake}/stats") as answer:
+                handled = (await answer.json())["handled"]
+            still = still + 0.1 if handled == last else 0.0
+            last = handled
+            await asyncio.sleep(0.1)
+
+
+async def wait_up(url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            with suppress(aiohttp.ClientError):
+                async with http.post(url, data="") as answer:
+                    if answer.status in (200, 401, 404):
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} never answered")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def measure(args: argparse.Namespace) -> None:
+    from adapters.slack.forms import FormMeta, ticket_form
+    from core.config import DeskConfig
+
+    view = ticket_form(DeskConfig(), FormMeta())
+    fake_port, ours_port, bare_port = free_port(), free_port(), free_port()
+    fake = f"http://127.0.0.1:{fake_port}"
+    tmp = tempfile.mkdtemp(prefix="helpthread-bench-")
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
+    env.update({
+        "HELPTHREAD_PORT": str(ours_port), "HELPTHREAD_LOG_FORMAT": "json",
+        "HELPTHREAD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": f"{fake}/api/",
+        "HELPTHREAD_SLACK__SUPPORT_CHANNEL": "C0SUPPORT",
+        "HELPTHREAD_SLACK__TEAM_CHANNEL": "C0TEAM",
+        "HELPTHREAD_DESK__MAX_NEW_PER_HOUR": "1000000",
+        "HELPTHREAD_DESK__MAX_OPEN_PER_USER": "1000000",
+    })
+    env.pop("HELPTHREAD_CONFIG", None)
+    py = sys.executable
+    quiet_out = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [
+        subprocess.Popen([py, "-m", "tests.support.fake_slack", "--port", str(fake_port)],
+                         cwd=ROOT, env=env, **quiet_out),
+        subprocess.Popen([str(Path(py).parent / "helpthread"), "run"], cwd=tmp, env=env,
+                         **quiet_out),
+        subprocess.Popen([py, "-m", "bench.slack", "--bare", str(bare_port), "--api",
+                          f"{fake}/api/"], cwd=ROOT, env=env, **quiet_out),
+    ]
+    ours = f"http://127.0.0.1:{ours_port}/slack/events"
+    bare = f"http://127.0.0.1:{bare_port}/slack/events"
+    try:
+        for url in (ours, bare):
+            await wait_up(url)
+            await level(url, fake, 4, 40, 10_000_000 + (url == bare) * 1000, view)  # warm up
+        await quiet(fake)
+        rows = []
+        start = 0
+        for concurrency in args.levels:
+            result = {}
+            for name, url in (("bare", bare), ("ours", ours)):
+                start += args.requests
+                latencies, wall = await level(url, fake, concurrency, args.requests, start, view)
+                result[name] = (statistics.median(latencies), pct(latencies, 99),
+                                len(latencies) / wall)
+                await quiet(fake)
+            rows.append((concurrency, result))
+        report(rows, args.requests)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+
+
+def report(rows: list[tuple[int, dict[str, tuple[float, float, float]]]], n: int) -> None:
+    print(f"Slack acknowledgement latency, {n} signed requests per run "
+          "(half /ticket commands, half form submissions); ms")
+    print(f"{'conc':>5} | {'bare p50':>8} {'bare p99':>8} {'bare rps':>8} | "
+          f"{'ours p50':>8} {'ours p99':>8} {'ours rps':>8} | {'p99 ratio':>9}")
+    for concurrency, r in rows:
+        b, o = r["bare"], r["ours"]
+        print(f"{concurrency:>5} | {b[0] * 1000:8.1f} {b[1] * 1000:8.1f} {b[2]:8.0f} | "
+              f"{o[0] * 1000:8.1f} {o[1] * 1000:8.1f} {o[2]:8.0f} | {o[1] / b[1]:8.2f}x")
+    print("Slack's window is 3000 ms; target: ours p99 ≤ 1.3 × bare p99.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1, 8, 32, 64])
+    parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        asyncio.run(serve_bare(args.bare, args.api))
+    else:
+        asyncio.run(measure(args))
+
+
+if __name__ == "__main__":
+    main()
