@@ -8,6 +8,7 @@ to an interaction is ephemeral; Discord wants the first one within 3 seconds
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from adapters.discord.bot import HelpthreadBot
 
 PLATFORM = "discord"
+ALREADY_ACKNOWLEDGED = 40060  # Discord: "Interaction has already been acknowledged"
+log = logging.getLogger("helpthread.discord")
 
 
 def bot_of(interaction: discord.Interaction[Any]) -> HelpthreadBot:
@@ -63,10 +66,17 @@ async def answer(interaction: discord.Interaction[Any], text: str | None = None,
         kwargs["view"] = view
     if file is not None:
         kwargs["file"] = file
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+    except discord.HTTPException as err:
+        if err.code != ALREADY_ACKNOWLEDGED:
+            raise
+        # a redelivered interaction: core already deduplicated the work; the first
+        # delivery was answered
+        log.info("discord.interaction_redelivered id=%s", interaction.id)
 
 
 async def refuse(interaction: discord.Interaction[Any], err: DeskError) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
+import pytest
 
 from tests.platform.discord.conftest import World, fill, open_ticket
 
@@ -99,3 +102,27 @@ async def test_redelivered_message_does_not_make_a_second_comment(world: World) 
     await w.deliver()
     assert [e.text for e in await w.history(n)].count("only once") == 1
     assert texts(w.team_thread(n)).count("only once") == 1
+
+
+async def _redeliver_last_interaction(w: World) -> None:
+    """The gateway delivers the last interaction again (e.g. replayed after a resume)."""
+    payload = next(p for kind, name, p in reversed(w.env.backend.transcript)
+                   if name == "INTERACTION_CREATE")
+    w.env.backend.emit("INTERACTION_CREATE", payload)
+    await w.env.settle()
+
+
+async def test_redelivered_interactions_do_not_duplicate_tickets_or_replies(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "helpthread.discord")
+    w = world
+    n = await open_ticket(w, w.alice)
+    await _redeliver_last_interaction(w)  # the form submission, again (discord.py drops it)
+    await w.deliver()
+    await w.bob.slash(w.team_thread(n), "ticket reply", text="Only one reply")
+    await _redeliver_last_interaction(w)  # the command runs again: core deduplicates it
+    await w.deliver()
+    assert caplog.text.count("discord.interaction_redelivered") == 1
+    assert [e.kind.value for e in await w.history(n)] == ["opened", "commented"]
+    assert len(w.support.threads) == 1
+    assert texts(w.ticket_thread(n)).count("Only one reply") == 1
