@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -67,6 +68,7 @@ class Shared:
     team_id: str
     bot_user_id: str | None = None
     desk_: Desk | None = None
+    session: aiohttp.ClientSession | None = None  # the Web API's connection pool
     inflight: Inflight = field(default_factory=Inflight)
 
     @property
@@ -96,7 +98,7 @@ class Shared:
         url = body.get("response_url")
         if url:
             try:
-                webhook = AsyncWebhookClient(url, timeout=10)
+                webhook = AsyncWebhookClient(url, timeout=10, session=self.session)
                 answer = await webhook.send(text=text, response_type="ephemeral",
                                             replace_original=False)
                 if answer.status_code < 400:
@@ -118,7 +120,7 @@ class Shared:
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": p}}
                   for p in pieces[:50] if p]
         if url:
-            webhook = AsyncWebhookClient(url, timeout=10)
+            webhook = AsyncWebhookClient(url, timeout=10, session=self.session)
             answer = await webhook.send(text=pieces[0][:3000] if pieces else "",
                                         blocks=blocks, response_type="ephemeral",
                                         replace_original=False)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
@@ -30,6 +31,7 @@ log = logging.getLogger("helpthread.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
+WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 
 
 class SlackConfigError(ValueError):
@@ -94,10 +96,14 @@ class SlackPlatform:
             log.info("slack.socket_mode.connected")
 
     async def stop(self) -> None:
+        """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.
+        Deliveries still pending stay in the outbox for the next start."""
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.shared.inflight.idle(), STOP_GRACE_SECONDS)
+        if self.shared.session is not None:
+            await self.shared.session.close()
 
     async def idle(self) -> None:
         """Wait until no listener is running (tests: the work after ``ack`` is done)."""
@@ -110,13 +116,22 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
     """The Slack platform for ``config``. Calls ``auth.test`` once to learn the
     workspace (team id) and the app's own user id."""
     base = api_base(api_url)
-    client = AsyncWebClient(token=bot_token, base_url=base)
+    # One connection pool for every Web API call (slack_sdk opens a session per call
+    # without it: a new TCP/TLS connection each time).
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT))
+    client = AsyncWebClient(token=bot_token, base_url=base, session=session,
+                            timeout=int(WEB_API_TIMEOUT))
     outbound_client = AsyncWebClient(
-        token=bot_token, base_url=base,
+        token=bot_token, base_url=base, session=session, timeout=int(WEB_API_TIMEOUT),
         retry_handlers=[AsyncConnectionErrorRetryHandler(), ShortRateLimitRetryHandler()])
-    auth = await client.auth_test()
+    try:
+        auth = await client.auth_test()
+    except BaseException:
+        await session.close()
+        raise
     shared = Shared(client=client, config=config,
                     people=People(client, config.slack.agent_groups),
-                    team_id=str(auth["team_id"]), bot_user_id=auth.get("user_id"))
+                    team_id=str(auth["team_id"]), bot_user_id=auth.get("user_id"),
+                    session=session)
     outbound = SlackOutbound(outbound_client, config)
     return SlackPlatform(config, shared, signing_secret, outbound, app_token)
