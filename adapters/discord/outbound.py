@@ -101,6 +101,15 @@ class DiscordOutbound:
         user = self.bot.get_user(uid) if uid else None
         return user.display_avatar.url if user else None
 
+    async def _add(self, thread: Any, user_id: int | None) -> None:
+        """Add a member to a private thread; one who left the server is skipped."""
+        if user_id is None:
+            return
+        try:
+            await thread.add_user(discord.Object(user_id))
+        except discord.NotFound:
+            log.warning("discord.thread_member_gone thread=%s user=%s", thread.id, user_id)
+
     def _step(self, job: DeliveryJob) -> dict[str, int]:
         assert job.delivery.id is not None
         return self._progress.setdefault(job.delivery.id, {})
@@ -124,9 +133,7 @@ class DiscordOutbound:
                     invitable=False, auto_archive_duration=ARCHIVE_AFTER_MINUTES)
                 step["thread"] = thread.id
             thread = await self._channel(step["thread"])
-            requester = self._member_id(t.requester)
-            if requester is not None:
-                await thread.add_user(discord.Object(requester))
+            await self._add(thread, self._member_id(t.requester))
             card = await thread.send(embed=render.card_embed(t, team=False),
                                      view=ticket_card_view(t))
             self._threads[t.number] = thread.id
@@ -159,9 +166,7 @@ class DiscordOutbound:
             await holder.get_partial_message(int(binding.card_message)).edit(
                 embed=render.card_embed(t, team=not public), view=view)
         if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
-            assignee = self._member_id(t.assignee)
-            if assignee is not None:
-                await thread.add_user(discord.Object(assignee))
+            await self._add(thread, self._member_id(t.assignee))
         self._done(job)
 
     # ---- direct messages and escalations ------------------------------------------------

@@ -199,10 +199,13 @@ def escalation_text(event: Event, t: TicketView, role_id: int | None) -> str:
     return _shorten(ping + event_text(event, t), CONTENT_MAX, "")
 
 
-def refusal(err: DeskError) -> str:
-    """How every refusal reads: an ``Invalid`` names its field."""
+def refusal(err: DeskError, labels: dict[str, str] | None = None) -> str:
+    """How every refusal reads: an ``Invalid`` names its field — by the label the form
+    showed, when there is one, and its key."""
     if isinstance(err, Invalid):
-        return f"**{err.field}**: {err.reason}"
+        label = (labels or {}).get(err.field)
+        name = f"**{label}** ({err.field})" if label else f"**{err.field}**"
+        return f"{name}: {err.reason}"
     return f"Refused: {err.message}"
 
 

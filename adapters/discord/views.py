@@ -91,7 +91,10 @@ class TicketForm(discord.ui.Modal):
             opened = await bot.desk.open_ticket(actor, form, request_key=request_key(interaction))
         except DeskError as err:
             retry = RetryForm(self.category, opts, values)
-            await answer(interaction, render.refusal(err) + "\nNothing was opened.", view=retry)
+            labels = {"subject": "Subject", "description": "Description",
+                      **{f.key: f.label for f in self.category.fields}}
+            await answer(interaction, render.refusal(err, labels) + "\nNothing was opened.",
+                         view=retry)
             return
         if not opened.duplicate:
             bot.remember_receipt(opened.ticket.number, interaction)

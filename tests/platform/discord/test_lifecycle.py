@@ -72,6 +72,8 @@ async def test_resolve_needs_a_real_note_then_the_requester_reopens(world: World
     assert card_fields(card)["Resolution"] == "Password reset sent"
     assert labels(card) == ["Reopen"]
     assert labels(w.team_card(n)) == ["Reply", "Reopen"]
+    told = w.ticket_thread(n).history()[-1].embeds[0].description
+    assert told == f"Bob resolved #{n}:\nPassword reset sent"  # the requester is told
 
     again = await w.alice.click(card, label="Reopen")
     assert again.response.content == f"Done: #{n} is in progress."
