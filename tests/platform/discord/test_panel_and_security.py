@@ -37,6 +37,12 @@ async def test_old_card_buttons_work_after_a_restart(world: World) -> None:
     assert done.response.content == f"You have #{n}; it is in progress."
     await w.deliver()
     assert w.ticket_thread(n).history(viewer=w.bob)
+    await w.alice.click(w.ticket_card(n), label="Close")  # the ticket card's button too
+    await w.alice.send(w.ticket_thread(n), "Sorry, one more thing")  # and thread messages
+    await w.deliver()
+    said = [m.embeds[0].description for m in w.team_thread(n).history() if m.embeds]
+    assert f"alice closed #{n}." in [s.lower() for s in said]
+    assert "Sorry, one more thing" in said
 
 
 async def _forged_claim(w: World, channel_id: int, number: int) -> discord.Message:
