@@ -33,6 +33,7 @@ import aiohttp
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 4  # rounds per concurrency level, alternating bare and ours
 
 
 def free_port() -> int:
@@ -196,14 +197,21 @@ async def measure(args: argparse.Namespace) -> None:
         rows = []
         start = 0
         for concurrency in args.levels:
-            result = {}
-            for name, url in (("bare", bare), ("ours", ours)):
-                start += args.requests
-                latencies, wall = await level(url, fake, concurrency, args.requests, start, view)
-                result[name] = (statistics.median(latencies), pct(latencies, 99),
-                                len(latencies) / wall)
-                await quiet(fake)
-            rows.append((concurrency, result))
+            # Alternate short rounds of each app, so a busy moment on the machine hits
+            # both alike; each round starts once the previous one's work is done.
+            latencies: dict[str, list[float]] = {"bare": [], "ours": []}
+            walls = {"bare": 0.0, "ours": 0.0}
+            per_round = max(concurrency, args.requests // ROUNDS)
+            for _ in range(ROUNDS):
+                for name, url in (("bare", bare), ("ours", ours)):
+                    start += per_round
+                    got, wall = await level(url, fake, concurrency, per_round, start, view)
+                    latencies[name] += got
+                    walls[name] += wall
+                    await quiet(fake)
+            rows.append((concurrency, {
+                name: (statistics.median(lat), pct(lat, 99), len(lat) / walls[name])
+                for name, lat in latencies.items()}))
         report(rows, args.requests)
     finally:
         for proc in procs:

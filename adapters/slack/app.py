@@ -23,6 +23,7 @@ from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
 from adapters.slack.interactions import Interactions
+from adapters.slack.pacing import AckFirst
 
 EVENTS_PATH = "/slack/events"
 
@@ -52,12 +53,17 @@ class FormSafeRequest(AsyncBoltRequest):
             self.context = build_async_context(AsyncBoltContext({}), self.body)
 
 
-def http_handler(app: AsyncApp) -> Any:
-    """The aiohttp handler of ``/slack/events``: commands, interactivity and events."""
+def http_handler(app: AsyncApp, pace: AckFirst | None = None) -> Any:
+    """The aiohttp handler of ``/slack/events``: commands, interactivity and events.
+    While it dispatches, ``pace`` holds back work nobody waits on."""
+    pace = pace or AckFirst()
 
     async def handle(request: web.Request) -> web.Response:
-        bolt_request = FormSafeRequest(body=await request.text(), query=request.query_string,
-                                       headers=dict(request.headers))
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        with pace.acknowledging():
+            bolt_request = FormSafeRequest(body=await request.text(),
+                                           query=request.query_string,
+                                           headers=dict(request.headers))
+            response = await app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(response)
 
     return handle

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.pacing import AckFirst
 from adapters.slack.people import People
 from core.config import DeskConfig
 from core.desk import Desk
@@ -70,6 +71,7 @@ class Shared:
     desk_: Desk | None = None
     session: aiohttp.ClientSession | None = None  # the Web API's connection pool
     inflight: Inflight = field(default_factory=Inflight)
+    pace: AckFirst = field(default_factory=AckFirst)  # bulk work gives way to acks
 
     @property
     def desk(self) -> Desk:

@@ -63,6 +63,10 @@ class Events:
         app.event("app_home_opened")(self.s.inflight.track(self.on_home))
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self.s.pace.background():
+            await self._message(body, event)
+
+    async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         subtype = event.get("subtype")
         if subtype == "message_changed":
             await self._changed(event)

@@ -95,18 +95,20 @@ class Interactions:
                       errors=forms.field_error(view, self.s.config, err.field, err.reason))
             return
         await ack()
-        try:
-            actor = await self.s.actor(body)
-            meta = forms.FormMeta.load(view.get("private_metadata"))
-            requester = None
-            if meta.on_behalf:
-                requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
-            form = forms.new_ticket(view, requester)
-            if meta.source.get("c") and meta.source.get("ts"):
-                form = await self._with_source_link(form, meta.source)
-            await self.s.desk.open_ticket(actor, form, request_key=f"slack:view:{view['id']}")
-        except DeskError as err:
-            await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
+        async with self.s.pace.background():
+            try:
+                actor = await self.s.actor(body)
+                meta = forms.FormMeta.load(view.get("private_metadata"))
+                requester = None
+                if meta.on_behalf:
+                    requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
+                form = forms.new_ticket(view, requester)
+                if meta.source.get("c") and meta.source.get("ts"):
+                    form = await self._with_source_link(form, meta.source)
+                await self.s.desk.open_ticket(actor, form,
+                                              request_key=f"slack:view:{view['id']}")
+            except DeskError as err:
+                await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
 
     async def _with_source_link(self, form: Any, source: dict[str, str]) -> Any:
         from dataclasses import replace

@@ -19,6 +19,7 @@ Failures: HTTP 429 beyond a short ``Retry-After`` and 5xx or connection errors r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import views
+from adapters.slack.pacing import AckFirst
 from core.config import DeskConfig
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind
@@ -44,6 +46,7 @@ PERMANENT = frozenset({
     "msg_too_long", "invalid_blocks", "invalid_blocks_format", "no_text", "invalid_arguments",
     "message_not_found", "cant_update_message", "restricted_action", "team_access_not_granted",
 })
+CONCURRENT_DELIVERIES = 8  # at most this many deliveries talk to Slack at once
 SHORT_WAIT_SECONDS = 2.0  # a Retry-After up to this is waited out inside the call
 
 
@@ -106,17 +109,25 @@ class SlackOutbound:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, config: DeskConfig) -> None:
+    def __init__(self, client: AsyncWebClient, config: DeskConfig,
+                 pace: AckFirst | None = None) -> None:
         self.client = client
         self.config = config
+        self.pace = pace or AckFirst()
         self.desk: BindingSource | None = None
         self._dm_channels: dict[str, str] = {}
         self._permalinks: dict[tuple[str, str], str] = {}
+        self._calls = asyncio.Semaphore(CONCURRENT_DELIVERIES)
 
     def attach(self, desk: BindingSource) -> None:
         self.desk = desk
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
+        await self.pace.give_way()
+        async with self._calls:
+            return await self._deliver(job)
+
+    async def _deliver(self, job: DeliveryJob) -> Delivered:
         d = job.delivery
         try:
             if d.target is Target.BINDING:

@@ -88,7 +88,7 @@ class SlackPlatform:
     def http_routes(self) -> list[web.AbstractRouteDef]:
         if self.socket is not None:
             return []
-        return [web.post(EVENTS_PATH, http_handler(self.app))]
+        return [web.post(EVENTS_PATH, http_handler(self.app, self.shared.pace))]
 
     async def start(self) -> None:
         if self.socket is not None:
@@ -133,5 +133,5 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
                     people=People(client, config.slack.agent_groups),
                     team_id=str(auth["team_id"]), bot_user_id=auth.get("user_id"),
                     session=session)
-    outbound = SlackOutbound(outbound_client, config)
+    outbound = SlackOutbound(outbound_client, config, shared.pace)
     return SlackPlatform(config, shared, signing_secret, outbound, app_token)
