@@ -88,6 +88,9 @@ LOCK_TICKET_WITH_BINDINGS = (
 # No SET clause: the parameters' column keys make it (``ticket_number`` is the WHERE's).
 UPDATE_TICKET = update(T).where(T.c.number == bindparam("ticket_number"))
 INSERT_BINDINGS = insert(B).returning(B.c.id, sort_by_parameter_order=True)
+# SQLAlchemy cannot batch the ordered form on SQLite (it would send one INSERT per row),
+# but SQLite assigns the new rowids in VALUES order: one INSERT, ids sorted ascending.
+INSERT_BINDINGS_SQLITE = insert(B).returning(B.c.id)
 BINDINGS_OF = select(B).where(B.c.ticket_number == bindparam("number")).order_by(B.c.id)
 INSERT_EVENT = insert(E).returning(E.c.id)
 EVENT_BY_REQUEST_KEY = select(E).where(E.c.request_key == bindparam("key"))
@@ -227,13 +230,17 @@ class SqlStore:
             return
         for binding in bindings:
             self._bindings.pop(binding.ticket_number, None)
-        result = await self.conn.execute(INSERT_BINDINGS, [{
+        rows = [{
             "ticket_number": b.ticket_number, "platform": b.platform, "workspace": b.workspace,
             "audience": b.audience.value, "channel": b.channel,
             "reaches_requester": b.reaches_requester, "in_requester_dm": b.in_requester_dm,
             "thread": b.thread, "card_message": b.card_message,
-        } for b in bindings])
-        for binding, binding_id in zip(bindings, result.scalars(), strict=True):
+        } for b in bindings]
+        if self.dialect == "sqlite":
+            ids = sorted((await self.conn.execute(INSERT_BINDINGS_SQLITE, rows)).scalars())
+        else:
+            ids = list((await self.conn.execute(INSERT_BINDINGS, rows)).scalars())
+        for binding, binding_id in zip(bindings, ids, strict=True):
             binding.id = int(binding_id)
 
     async def bindings(self, number: int) -> list[Binding]:

@@ -3,8 +3,9 @@
 - 50 agents claim one ticket at the same moment: one wins, 49 are told who has it.
 - 4 OS processes open 500 tickets together: numbers 1..500, each once, no gaps
   (on PostgreSQL, and on a SQLite file in WAL mode with ``BEGIN IMMEDIATE``).
-- Several delivery workers share one queue: each delivery goes out once, and per
-  ticket and platform in the order it was committed.
+- Several delivery workers share one queue: each delivery goes out once, to the thread
+  it was planned for, and per ticket and platform in the order it was committed (on
+  PostgreSQL, and on SQLite).
 """
 
 from __future__ import annotations
@@ -175,9 +176,10 @@ class SharedLogOutbound(RecordingOutbound):
         return await super().deliver(job)
 
 
-async def test_delivery_workers_share_one_queue(postgres_url: str) -> None:
-    await upgrade_async(postgres_url)
-    engine = make_engine(postgres_url)
+async def test_delivery_workers_share_one_queue(database_url: str) -> None:
+    """On PostgreSQL the workers skip each other's locked rows; on SQLite they take turns."""
+    await upgrade_async(database_url)
+    engine = make_engine(database_url)
     config = DeskConfig()
     try:
         desk = Desk(config, SqlStores(engine), [ROUTE])
@@ -203,7 +205,12 @@ async def test_delivery_workers_share_one_queue(postgres_url: str) -> None:
         assert await SqlOutbox(engine).pending(["shell"]) == 0
         delivered_ids = [entry[2] for entry in log]
         assert sorted(delivered_ids) == [row.id for row in queued]  # each exactly once
-        assert sum(len(o.jobs) for o in outbounds) == len(queued)
+        jobs = [job for o in outbounds for job in o.jobs]
+        assert len(jobs) == len(queued)
+        for job in jobs:  # each thread delivery reached the thread it was planned for
+            if job.binding is not None:
+                assert job.binding.id == job.delivery.binding_id
+                assert job.binding.audience is job.delivery.audience
         chains: dict[tuple[int, str], list[int]] = defaultdict(list)
         for _, ticket_number, delivery_id, platform in log:
             chains[(ticket_number, platform)].append(delivery_id)
