@@ -51,7 +51,7 @@ from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 
 TARGET = 0.5
-BLOCK = 50  # calls per alternating desk/raw block
+BLOCK = 25  # calls per alternating desk/raw block
 WARMUP = 20  # calls of each kind before measuring (statement caches, connections)
 RAW_NUMBERS_FROM = 10_000_000  # raw tickets take numbers far above the desk's
 PG_ADMIN_DSN = os.environ.get("HELPTHREAD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
