@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 
-MAX_DEFER = 0.25  # seconds background work waits at most for a quiet moment
+MAX_DEFER = 1.0  # seconds background work waits at most for a quiet moment
 BULK_CONCURRENCY = 4
 
 
