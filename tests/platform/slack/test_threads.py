@@ -110,6 +110,8 @@ async def test_resolve_with_a_too_short_note_is_refused_in_the_form(h: Harness):
     assert "Resolved" in str(h.current(team_card)["blocks"])
     assert "Password reset done." in str(h.current(ticket_card)["blocks"])
     assert any("Password reset done." in p["text"] for p in h.thread(ticket_card))
+    assert any("Password reset done." in str(p.get("blocks")) for p in h.dms(ALICE)), \
+        "the requester of a shared ticket gets the resolution by DM"
 
 
 async def test_requester_reopens_from_the_ticket_card(h: Harness):
