@@ -30,12 +30,7 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.sql import C, D, E, SqlStores, T
-from tests.support.databases import postgres_available
 from tests.support.recording import RecordingOutbound
-
-# postgres_available() probes with asyncio.run(), which fails once the test's event loop
-# runs (inside the async postgres_url fixture); probing here, at import, caches the answer.
-postgres_available()
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTE = PlatformRoute(platform="shell", workspace="local", support_channel="ticket",
