@@ -55,7 +55,10 @@ class Store(Protocol):
         subject: str,
         description: str,
         duplicate_since: datetime,
-    ) -> RequesterLoad: ...
+    ) -> RequesterLoad:
+        """Counts for the limits and a duplicate, holding a per-requester lock until the
+        transaction ends, so two submissions by one requester are checked one at a time."""
+        ...
 
     async def add_ticket(self, ticket: Ticket) -> None: ...
 

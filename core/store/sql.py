@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,6 +75,8 @@ REQUESTER_LOAD = select(
            T.c.subject == bindparam("subject"), T.c.description == bindparam("description"))
     .order_by(T.c.number.desc()).limit(1).scalar_subquery(),
 )
+# Two identical submissions at the same moment must not both pass the duplicate check.
+LOCK_REQUESTER = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 INSERT_TICKET = insert(T)
 GET_TICKET = select(T).where(T.c.number == bindparam("number"))
 # A locked load also reads the ticket's bindings (one round trip instead of two): every
@@ -200,6 +203,8 @@ class SqlStore:
 
     async def requester_load(self, requester: UserRef, opened_since: datetime, subject: str,
                              description: str, duplicate_since: datetime) -> RequesterLoad:
+        if self.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises writers
+            await self.conn.execute(LOCK_REQUESTER, {"key": requester.key})
         row = (await self.conn.execute(REQUESTER_LOAD, {
             "requester": requester.key, "opened_since": opened_since,
             "duplicate_since": duplicate_since, "subject": subject, "description": description,

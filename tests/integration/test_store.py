@@ -131,3 +131,9 @@ async def test_refused_submissions_take_no_number(wired: Wired) -> None:
     async with wired.stores.engine.connect() as conn:
         value = (await conn.execute(text("select value from counters"))).scalar_one()
     assert value == 0
+
+
+async def test_identical_submissions_at_once_make_one_ticket(wired: Wired) -> None:
+    results = await asyncio.gather(*(wired.desk.open_ticket(LENA, form()) for _ in range(6)))
+    assert {r.ticket.number for r in results} == {1}
+    assert sorted(r.duplicate for r in results) == [False] + [True] * 5
