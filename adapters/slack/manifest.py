@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from adapters.slack import ids
 from core.config import DeskConfig
@@ -114,5 +114,6 @@ def manifest_yaml(config: DeskConfig, public_url: str | None) -> str:
               + ("Socket Mode: also create an app-level token with connections:write "
                  "(SLACK_APP_TOKEN).\n" if request_url is None else
                  f"Requests go to {request_url}.\n"))
-    return header + yaml.safe_dump(manifest(config, request_url), sort_keys=False,
-                                   allow_unicode=True)
+    body: str = yaml.safe_dump(manifest(config, request_url), sort_keys=False,
+                               allow_unicode=True)
+    return header + body
