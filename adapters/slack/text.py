@@ -41,9 +41,10 @@ def _markup_to_plain(match: re.Match[str]) -> str:
         return label or target
     if target.startswith("!"):  # <!channel>, <!here>, <!everyone>
         return "@" + (label or target[1:])
-    if label:
-        return f"{label} ({target})" if label != target else target
-    return target.removeprefix("mailto:")
+    target = target.removeprefix("mailto:")
+    if label and label != target:
+        return f"{label} ({target})"
+    return target
 
 
 def from_slack(text: str) -> str:

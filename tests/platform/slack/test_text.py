@@ -1,0 +1,25 @@
+"""Slack text in and out (issue 3, point 8): escaping, Slack markup, long text."""
+
+from __future__ import annotations
+
+from adapters.slack.text import chunks, escape, from_slack
+
+
+def test_escape_turns_every_control_sequence_into_text():
+    assert escape("<!channel> & <@U1> > x") == "&lt;!channel&gt; &amp; &lt;@U1&gt; &gt; x"
+
+
+def test_slack_markup_becomes_readable_plain_text():
+    text = ("<!here> see <https://x.io/a?b=1|the doc>, ask <@U123|ada> in <#C9|general> "
+            "&amp; <!subteam^S1|@support> &lt;3 <mailto:a@b.c|a@b.c>")
+    assert from_slack(text) == ("@here see the doc (https://x.io/a?b=1), ask @ada in #general "
+                                "& @support <3 a@b.c")
+    assert escape(from_slack("<!channel>")) == "@channel"
+
+
+def test_chunks_respect_the_limit_and_never_split_an_entity():
+    text = "&" * 1000 + " word" * 900
+    pieces = list(chunks(text, 3000))
+    assert all(len(p) <= 3000 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == escape(text).replace(" ", "")
+    assert all(not p.endswith(("&", "&a", "&am", "&amp")) for p in pieces)
