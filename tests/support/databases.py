@@ -2,12 +2,11 @@
 
 PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth): each call to
 ``fresh_postgres_url`` creates ``helpthread_test_<random>``; ``drop_postgres`` drops it.
-Where no server answers, ``postgres_available()`` says why, so tests skip with a reason.
+Where no server answers, ``postgres_answers()`` says why, so tests skip with a reason.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 
@@ -33,13 +32,6 @@ async def postgres_answers() -> tuple[bool, str]:
         _available = await _probe()
     return _available
 
-
-def postgres_available() -> tuple[bool, str]:
-    """``postgres_answers`` for code outside an event loop (module level, skipif)."""
-    global _available
-    if _available is None:
-        _available = asyncio.run(_probe())
-    return _available
 
 
 async def fresh_postgres_url() -> tuple[str, str]:
