@@ -30,6 +30,9 @@ EVENTS_PATH = "/slack/events"
 
 def build_app(shared: Shared, signing_secret: str) -> AsyncApp:
     """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``)."""
+    # process_before_response stays False: Bolt answers as soon as ack() is called and
+    # the listener runs on; pacing.AckFirst relies on that (work after the ack waits
+    # for dispatches to end, which would never happen if they waited for it).
     app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
                    process_before_response=False)
     Commands(shared).register(app)
