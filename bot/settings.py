@@ -26,6 +26,7 @@ from core.config import (
     DeskSection,
     DiscordSection,
     LifecycleSection,
+    Priority,
     ShellSection,
     SlackSection,
     SlaTarget,
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
-    sla: dict[str, SlaTarget] = Field(default_factory=dict)
+    sla: dict[Priority, SlaTarget] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     slack: SlackSection = SlackSection()
     discord: DiscordSection = DiscordSection()
@@ -116,9 +117,9 @@ class Credentials(BaseSettings):
 def _describe(err: ValidationError) -> str:
     lines = []
     for problem in err.errors():
-        key = ".".join(str(part) for part in problem["loc"]) or "config"
+        key = ".".join(str(part) for part in problem["loc"] if part != "[key]")
         message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"{key}: {message}")
+        lines.append(f"{key}: {message}" if key else message)
     return "; ".join(lines)
 
 

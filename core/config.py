@@ -8,9 +8,17 @@ Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from core.durations import format_duration, parse_duration
 from core.tickets import PRIORITIES
@@ -27,6 +35,9 @@ def _duration(value: Any) -> timedelta:
 Duration = Annotated[
     timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)
 ]
+
+
+Priority = Literal["low", "normal", "high", "urgent"]  # core.tickets.PRIORITIES
 
 
 class _Section(BaseModel):
@@ -156,17 +167,28 @@ class DeskConfig(_Section):
     discord: DiscordSection = DiscordSection()
     shell: ShellSection = ShellSection()
 
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _known_priorities(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                if key not in PRIORITIES:
+                    raise ValueError(f"{key!r} is not a priority; use {', '.join(PRIORITIES)}")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> DeskConfig:
         if not self.categories:
             raise ValueError("categories: at least one category is needed")
-        keys = [c.key for c in self.categories]
-        for key in keys:
-            if keys.count(key) > 1:
-                raise ValueError(f"categories: key {key!r} appears twice")
-        unknown = set(self.sla) - set(PRIORITIES)
-        if unknown:
-            raise ValueError(f"sla: unknown priority {sorted(unknown)[0]!r}")
+        seen: dict[str, str] = {}
+        for category in self.categories:  # "category=x" must name exactly one category
+            for word in {category.key.casefold(), category.name.casefold()}:
+                if word in seen and seen[word] != category.key:
+                    raise ValueError(f"categories: {word!r} names both {seen[word]!r} and "
+                                     f"{category.key!r}")
+                if word in seen:
+                    raise ValueError(f"categories: key {category.key!r} appears twice")
+                seen[word] = category.key
         missing = set(PRIORITIES) - set(self.sla)
         if missing:
             defaults = _default_sla()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from core.clock import Clock, SystemClock
 from core.config import DeskConfig
-from core.events import Event
+from core.events import Audience, Event
 from core.routing import Binding, Delivery
 from core.views import TicketView, ticket_view
 
@@ -145,7 +145,9 @@ class DeliveryWorker:
         try:
             event, ticket, binding = await self.outbox.context(delivery)
             event.data = event.data_for(delivery.audience)
-            job = DeliveryJob(delivery, event, ticket_view(ticket, self.config), binding)
+            internal = delivery.audience is Audience.INTERNAL
+            job = DeliveryJob(delivery, event, ticket_view(ticket, self.config, internal=internal),
+                              binding)
             delivered = await outbound.deliver(job)
         except RetryLater as err:
             wait = err.after if err.after is not None else self._backoff(delivery.attempts)

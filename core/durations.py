@@ -20,7 +20,10 @@ def parse_duration(text: str) -> timedelta:
     amount, unit = int(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
-    return timedelta(seconds=amount * _UNITS[unit])
+    try:
+        return timedelta(seconds=amount * _UNITS[unit])
+    except OverflowError as err:
+        raise ValueError(f"{text!r} is too long a duration") from err
 
 
 def format_duration(value: timedelta) -> str:

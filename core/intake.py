@@ -134,6 +134,7 @@ class Intake(DeskBase):
             **cleaned,
         )
         await store.add_ticket(ticket)
+        await store.mark_read(ticket.number, actor.ref, now)  # who opened it has seen it
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)
         data = {"on_behalf": True} if requester.ref != actor.ref else {}

@@ -49,7 +49,7 @@ class Reading:
             bindings = await store.bindings(number)
             await store.mark_read(number, actor.ref, self.clock.now())
         return TicketDetails(
-            ticket=ticket_view(ticket, self.config),
+            ticket=ticket_view(ticket, self.config, internal=agent),
             events=tuple(events),
             bindings=tuple(bindings),
             sensitive=sensitive_fields(ticket, self.config) if agent else (),
@@ -79,20 +79,28 @@ class Reading:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         if len(text) > SEARCH_MAX:
             raise Invalid("search", f"is longer than {SEARCH_MAX} characters")
-        number = re.fullmatch(r"#?(\d{1,9})", text)
-        if number:
-            try:
-                details = await self.show(actor, int(number.group(1)))
-            except NotFound:
-                return []
-            return [Listed(details.ticket, False, None)]
+        by_number = re.fullmatch(r"#(\d{1,9})", text)
+        if by_number:  # "#42" is a ticket number; a bare 42 is also a word (order ids, PIDs)
+            return await self._numbered(actor, int(by_number.group(1)))
         try:
             words = tuple(w for w in shlex.split(text) if w.strip())
         except ValueError:
-            words = tuple(text.replace('"', " ").split())
+            words = tuple(w for w in text.replace('"', " ").split() if w.strip())
+        if not words:
+            raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         query = TicketQuery(viewer=actor.ref, viewer_is_agent=policy.is_agent(actor, self.config),
                             words=words)
-        return await self._listed(actor, query)
+        found = await self._listed(actor, query)
+        if re.fullmatch(r"\d{1,9}", text) and all(i.ticket.number != int(text) for i in found):
+            found = await self._numbered(actor, int(text)) + found
+        return found
+
+    async def _numbered(self, actor: Actor, number: int) -> list[Listed]:
+        try:
+            details = await self.show(actor, number)
+        except NotFound:
+            return []
+        return [Listed(details.ticket, False, None)]
 
     async def queue(self, actor: Actor) -> list[Listed]:
         """Agents: unassigned and overdue active tickets, most urgent SLA first."""
@@ -121,7 +129,7 @@ class Reading:
             marks = await store.last_read([t.number for t in found], actor.ref)
         return [
             Listed(
-                ticket_view(t, self.config),
+                ticket_view(t, self.config, internal=query.viewer_is_agent),
                 unread=_unread(t, marks.get(t.number)),
                 last_activity_at=t.last_activity_at,
             )

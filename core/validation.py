@@ -19,7 +19,7 @@ COMMENT_MAX = 4000  # same cap as a description: Discord's text input maximum
 ACCOUNT_MAX = 64
 
 # Bidirectional overrides/isolates can disguise text (TESTING.md, "hostile text").
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def clean_text(field: str, value: str | None, *, max_length: int, multiline: bool,
@@ -39,7 +39,7 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
     for ch in text:
         if ch in "\n\r" and not multiline:
             raise Invalid(field, "must be a single line")
-        if ch in _BIDI_CONTROLS:
+        if ch in BIDI_CONTROLS:
             raise Invalid(field, "contains a text-direction control character")
         if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t":
             raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")

@@ -14,7 +14,9 @@ from core.config import DeskConfig
 from core.events import Event
 from core.identity import Person
 from core.routing import Binding
-from core.tickets import Link, Status, Ticket, Visibility
+from core.tickets import Link, LinkKind, Status, Ticket, Visibility
+
+PUBLIC_LINKS = frozenset({LinkKind.FOLLOW_UP_OF, LinkKind.FOLLOWED_UP_BY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,10 @@ class TicketView:
         return self.first_response_due or self.resolution_due
 
 
-def ticket_view(ticket: Ticket, config: DeskConfig) -> TicketView:
+def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool) -> TicketView:
+    """The ticket as ``internal`` (agents: team threads) or public readers may see it:
+    never sensitive fields; for the public, only follow-up links (related/duplicate
+    links are agents' bookkeeping)."""
     category = config.category(ticket.category)
     specs = {f.key: f for f in category.fields} if category else {}
     shown = tuple(
@@ -84,7 +89,7 @@ def ticket_view(ticket: Ticket, config: DeskConfig) -> TicketView:
         first_response_due=None if ticket.first_response_at else ticket.first_response_due,
         resolution_due=ticket.resolution_due,
         resolution=ticket.resolution,
-        links=tuple(ticket.links),
+        links=tuple(link for link in ticket.links if internal or link.kind in PUBLIC_LINKS),
         watchers=tuple(ticket.watchers),
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from adapters.shell import views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
+from core import policy
 from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed
@@ -53,8 +54,8 @@ class ShellSession:
         self.form: Form | None = None
         sensitive = {f.key for c in desk.config.categories for f in c.fields if f.sensitive}
         self._sensitive = re.compile(
-            r"\b(" + "|".join(map(re.escape, sorted(sensitive))) + r')=("[^"]*"|\S+)'
-        ) if sensitive else None
+            r"\b(" + "|".join(map(re.escape, sorted(sensitive))) + r')=("[^"]*"|\S+)',
+            re.IGNORECASE) if sensitive else None
 
     # ---- input ---------------------------------------------------------------
 
@@ -82,11 +83,12 @@ class ShellSession:
         if not self.echo:
             return
         shown = line
-        if self.form and self.form.asking and self._is_sensitive(self.form.asking):
+        answering = self.form and self.form.asking and not line.lstrip().startswith("/")
+        if answering and self._is_sensitive(self.form.asking or ""):
             shown = "••••"
         elif self._sensitive:
             shown = self._sensitive.sub(lambda m: f"{m.group(1)}=••••", line)
-        self.printer.out.write(f"{self.prompt()}{shown}\n")
+        self.printer.out.write(f"{self.prompt()}{views.printable(shown)}\n")
 
     def _is_sensitive(self, key: str) -> bool:
         return any(f.key == key and f.sensitive
@@ -100,7 +102,10 @@ class ShellSession:
                 self.form = None
                 self.say("Form cancelled; nothing was opened.")
             else:
-                self.form.answer(self.form.asking, text)
+                problem = self.form.answer(self.form.asking, text)
+                if problem:
+                    self.say(problem, self.form.prompt(self.form.asking))
+                    return True
                 await self._continue_form()
                 return True
         if not text:
@@ -114,7 +119,7 @@ class ShellSession:
         if word == "/as":
             self._switch(rest)
         elif word == "/thread":
-            self._enter_thread(rest)
+            await self._guard(self._enter_thread(rest))
         elif word == "/ticket":
             await self._guard(self._ticket(rest.strip()))
         elif word == "/help":
@@ -149,7 +154,7 @@ class ShellSession:
             return
         self.me = self._persona(names[0], "--agent" in words)
 
-    def _enter_thread(self, rest: str) -> None:
+    async def _enter_thread(self, rest: str) -> None:
         words = rest.split()
         if not words:
             self.me.thread = None
@@ -160,7 +165,11 @@ class ShellSession:
             self.say("Usage: /thread N [team]")
             return
         team = len(words) == 2
-        self.me.thread = (int(match.group(1)), Audience.INTERNAL if team else Audience.PUBLIC)
+        number = int(match.group(1))
+        if team:
+            policy.require_agent(self.me.actor(), self.desk.config, "enter a team thread")
+        await self.desk.show(self.me.actor(), number)  # NotFound unless they may see it
+        self.me.thread = (number, Audience.INTERNAL if team else Audience.PUBLIC)
         kind = "team thread (internal notes)" if team else "ticket thread"
         self.say(f"You are in #{match.group(1)}'s {kind}; what you type is posted there.")
 
@@ -177,6 +186,8 @@ class ShellSession:
             await self.desk.comment(self.me.actor(), number, text)
         else:
             await self.desk.note(self.me.actor(), number, text)
+        if audience is Audience.INTERNAL:
+            self.say(f"Internal note added to #{number}.")
 
     # ---- /ticket ---------------------------------------------------------------
 
@@ -197,7 +208,7 @@ class ShellSession:
             "resume": self._simple("resume"), "reopen": self._simple("reopen"),
             "assign": self._assign, "wait": self._with_text("request_info"),
             "hold": self._with_text("hold"), "resolve": self._with_text("resolve"),
-            "escalate": self._with_text("escalate"), "close": self._close,
+            "escalate": self._escalate, "close": self._close,
             "priority": self._priority, "link": self._link, "transcript": self._transcript,
             "help": self._help,
         }
@@ -228,6 +239,11 @@ class ShellSession:
             ticket = await getattr(self.desk, method)(self.me.actor(), number, text)
             self.say(f"Done: #{ticket.number} is {views.status(ticket.status)}.")
         return run
+
+    async def _escalate(self, args: str) -> None:
+        number, reason = self._number(args)
+        ticket = await self.desk.escalate(self.me.actor(), number, reason)
+        self.say(f"Done: #{ticket.number} is escalated (level {ticket.escalation_level}).")
 
     async def _close(self, args: str) -> None:
         number, reason = self._number(args)
@@ -280,10 +296,9 @@ class ShellSession:
         d = await self.desk.show(self.me.actor(), number)
         lines = [f"Transcript of #{number}: {d.ticket.subject}"]
         for e in d.events:
-            who = e.actor.name if e.actor else "Helpthread"
-            said = views.event_lines(e, d.ticket, "thread")
-            lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} {e.kind.value} by {who} via {e.platform}")
-            lines += [f"  {line.strip()}" for line in said]
+            said = views.event_lines(e, d.ticket, "history")
+            lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC, via {e.platform}: {said[0]}")
+            lines += [f"  {line.strip()}" for line in said[1:]]
         self.say(*lines)
 
     async def _list(self, args: str) -> None:
@@ -296,7 +311,7 @@ class ShellSession:
                           "org, unread")
         items = await self.desk.list_tickets(self.me.actor(), scope, mine="mine" in words,
                                              org="org" in words, unread="unread" in words)
-        self.say(*views.listing(items, f"No {scope} tickets."))
+        self.say(*views.listing(items, "No tickets." if scope == "all" else f"No {scope} tickets."))
 
     async def _search(self, args: str) -> None:
         items = await self.desk.search(self.me.actor(), args)
@@ -313,24 +328,13 @@ class ShellSession:
         try:
             tokens = shlex.split(args)
         except ValueError as err:
-            raise Invalid("command", f"cannot read it: {err}") from err
-        loose: list[str] = []
-        for token in tokens:
-            key, eq, value = token.partition("=")
-            if token.startswith("for:") or (eq and key == "for"):
-                name = token[4:] if token.startswith("for:") else value
-                form.requester = self.personas.get(name.lstrip("@"),
-                                                   Persona(name.lstrip("@"))).actor()
-            elif eq and key in form.known_keys():
-                form.values[key] = value
-            elif eq and re.fullmatch(r"[a-z_][a-z0-9_]*", key):
-                raise Invalid(key, "is not a field of the ticket form")
-            else:
-                loose.append(token)
-        if loose and "subject" not in form.values:
-            form.values["subject"] = " ".join(loose)
-        if form.requester is not None and not self.me.agent:
-            raise NotAllowed("only agents can open a ticket on someone else's behalf")
+            raise Invalid("command", f"cannot be read ({err}); close the quotes") from err
+        form.fill_inline(tokens)
+        if form.requester_name is not None:
+            if not self.me.agent:
+                raise NotAllowed("only agents can open a ticket on someone else's behalf")
+            form.requester = self.personas.get(form.requester_name,
+                                               Persona(form.requester_name)).actor()
         self.form = form
         await self._continue_form()
 
@@ -349,14 +353,13 @@ class ShellSession:
         try:
             opened = await self.desk.open_ticket(self.me.actor(), form.to_new_ticket())
         except Invalid as err:
-            self.say(f"{err.field}: {err.reason}")
-            if err.field in form.values or err.field in form.skipped or err.field in (
-                    "subject", "description", "category"):
+            if form.askable(err.field):
                 form.forget(err.field)
                 form.asking = err.field
-                self.say(form.prompt(err.field))
+                self.say(f"{err.field}: {err.reason}", form.prompt(err.field))
                 return
             self.form = None
+            self.say(f"{err.field}: {err.reason}", "Nothing was opened.")
             return
         except DeskError as err:
             self.form = None

@@ -6,13 +6,15 @@ relative to now, with humanize ("in 8 hours").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 
 import humanize
 
 from core.events import Event, EventKind
 from core.routing import Target
 from core.tickets import Status
+from core.validation import BIDI_CONTROLS as BIDI
 from core.views import Listed, TicketDetails, TicketView
 
 STATUS_WORDS = {
@@ -25,11 +27,26 @@ STATUS_WORDS = {
 }
 
 
+def printable(text: str) -> str:
+    """``text`` with control and direction-override characters shown as escapes, so an
+    echoed line cannot move the terminal's cursor or colours."""
+    return "".join(
+        ch if ch == "\t" or (unicodedata.category(ch) != "Cc" and ch not in BIDI) else
+        f"\\u{ord(ch):04x}" for ch in text)
+
+
 def when(moment: datetime | None, now: datetime | None = None) -> str:
+    """``2026-01-05 17:00 UTC (in 8 hours)``; relative part rounded to the minute."""
     if moment is None:
         return "—"
     now = now or datetime.now(UTC)
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({humanize.naturaltime(moment, when=now)})"
+    seconds = round((moment - now).total_seconds() / 60) * 60
+    if seconds == 0:
+        relative = "now"
+    else:
+        span = humanize.naturaldelta(timedelta(seconds=abs(seconds)))
+        relative = f"in {span}" if seconds > 0 else f"{span} ago"
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
 
 
 def status(value: Status | str) -> str:
@@ -73,6 +90,8 @@ def event_lines(event: Event, t: TicketView, purpose: str) -> list[str]:
     data = event.data
     kind = event.kind
     if kind is EventKind.OPENED:
+        if purpose == "history":
+            return [f"{who} opened #{t.number}: {t.subject}", f"  {t.description}"]
         if purpose == "receipt":
             return [
                 f"We have your ticket #{t.number}: {t.subject}",
@@ -173,6 +192,7 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket reply N text      /ticket note N text        (agents)
   /ticket claim N | assign N NAME | unassign N | wait N question | hold N reason | resume N (agents)
   /ticket priority N low|normal|high|urgent | escalate N reason | resolve N note (agents)
+  /ticket link N related|duplicate_of M (agents)
   /ticket close N [reason] | reopen N                  (agents; the requester for their own)
   /ticket queue (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);

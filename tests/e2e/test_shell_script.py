@@ -69,4 +69,40 @@ def test_bad_input_is_refused_by_name_and_the_form_asks_again(
     assert "(to lena) Form cancelled; nothing was opened." in out
     assert "(to lena) Refused: only agents can claim tickets" in out
     assert "(to lena) Refused: there is no ticket #99" in out
-    assert "(to lena) Refused: only agents can write internal notes" in out
+    assert "(to lena) Refused: only agents can enter a team thread" in out
+
+
+def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProcess[str]]) -> None:
+    script = (
+        "/as lena\n"
+        # a sensitive key in another case is still the field: masked, stored, never echoed
+        "/ticket new category=refund description=\"double charge\" receipt=R9 Card_Last4=4242"
+        " subject=\"Refund\"\n"
+        # a required field left empty is asked again
+        "/ticket new category=general\n"
+        "\n"
+        "Printer on fire\n"
+        "It smokes.\n"
+        "/ticket new category=general subject=s description=d share=maybe\n"
+        "no\n"
+        "/ticket new category=general subject=\"x\" stray description=d\n"
+        "/ticket new category=general subject=s2 description=d receipt=RC1\n"
+        "/ticket new category=general subject=\"bell\x07\u202e\" description=d\n"
+        "/as sam --agent\n"
+        "/ticket new for: category=general subject=s3 description=d\n"
+    )
+    done = run_helpthread(script)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "4242" not in out and "Card_Last4=••••" in out
+    assert "(to lena) Opened #1: Refund." in out
+    assert "(to lena) subject: is required and cannot be empty" in out
+    assert "(to lena) Opened #2: Printer on fire." in out
+    assert "(to lena) share: answer yes or no" in out
+    assert "(to lena) Opened #3: s." in out
+    assert "(to lena) subject: is given twice (also as the words 'stray')" in out
+    assert "(to lena) receipt: is not a field of category 'general'" in out
+    assert "Nothing was opened." in out
+    assert "\\u0007\\u202e" in out and "\x07" not in out and "\u202e" not in out
+    assert "(to sam) for: name the requester, like for:lena" in out
+    assert "Opened #4" not in out

@@ -91,10 +91,14 @@ async def test_unread_marks_and_shared_org(wired: Wired) -> None:
     desk, clock = wired.desk, wired.clock
     await desk.open_ticket(LENA, form(visibility="shared"))
     colleague = person("omar")
+    # a shared ticket counts as read once any org member has seen its latest activity:
+    # lena opened it
+    assert [i.unread for i in await desk.list_tickets(colleague, org=True)] == [False]
+    clock.advance(1)
+    await desk.comment(LENA, 1, "more detail")
     assert [i.unread for i in await desk.list_tickets(colleague, org=True)] == [True]
     clock.advance(1)
     await desk.show(colleague, 1)
-    # a shared ticket counts as read once any org member has seen its latest activity
     assert [i.unread for i in await desk.list_tickets(LENA)] == [False]
     clock.advance(1)
     await desk.reply(SAM, 1, "On it")

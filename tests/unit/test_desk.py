@@ -323,9 +323,10 @@ async def test_list_search_queue_and_unread(desk, clock) -> None:
     await desk.resolve(SAM, 1, "Works again now")
     assert [i.ticket.number for i in await desk.list_tickets(LENA, "closed")] == [1]
     assert [i.ticket.number for i in await desk.list_tickets(LENA, "all")] == [1, 2]
-    assert [i.ticket.number for i in await desk.list_tickets(LENA, "all", unread=True)] == [1, 2]
-    await desk.show(LENA, 2)
+    # her own new ticket is read; the one an agent resolved is not, until she looks
     assert [i.ticket.number for i in await desk.list_tickets(LENA, "all", unread=True)] == [1]
+    await desk.show(LENA, 1)
+    assert await desk.list_tickets(LENA, "all", unread=True) == []
     assert [i.ticket.number for i in await desk.list_tickets(SAM, "all", mine=True)] == [1]
     with pytest.raises(Invalid):
         await desk.list_tickets(LENA, "everything")
@@ -339,3 +340,23 @@ async def test_sensitive_fields_only_for_agents_show(desk, stores) -> None:
     theirs = await desk.show(SAM, 1)
     assert [(f.key, f.value) for f in theirs.sensitive] == [("card_last4", "4242")]
     assert "4242" not in repr(theirs.ticket)
+
+
+async def test_search_by_bare_number_finds_words_and_the_ticket(desk) -> None:
+    await desk.open_ticket(LENA, form(subject="Orders 5512 and 2 missing"))
+    await desk.open_ticket(LENA, form(subject="Second"))
+    assert [i.ticket.number for i in await desk.search(LENA, "5512")] == [1]
+    assert [i.ticket.number for i in await desk.search(LENA, "2")] == [2, 1]
+    assert [i.ticket.number for i in await desk.search(LENA, "#2")] == [2]
+    for empty in ('"', '""', "  "):
+        with pytest.raises(Invalid):
+            await desk.search(LENA, empty)
+
+
+async def test_requesters_do_not_see_agents_links(desk) -> None:
+    await desk.open_ticket(LENA, form(subject="one"))
+    await desk.open_ticket(LENA, form(subject="two"))
+    await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 1)
+    assert (await desk.show(LENA, 2)).ticket.links == ()
+    assert [(x.kind, x.number) for x in (await desk.show(SAM, 2)).ticket.links] == [
+        (LinkKind.DUPLICATE_OF, 1)]
