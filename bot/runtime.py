@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.shell.outbound import Printer, ShellOutbound
 from adapters.shell.outbound import route as shell_route
 from adapters.shell.repl import ShellSession
-from bot.settings import Credentials, Settings
+from bot.settings import Settings
 from core.clock import Clock
 from core.config import DeskConfig
 from core.delivery import DeliveryWorker, Outbound
@@ -51,12 +52,28 @@ async def build(settings: Settings, config: DeskConfig, routes: list[PlatformRou
 
 
 async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator[str]:
-    """Lines from stdin without blocking the event loop; a prompt at a terminal."""
+    """Lines from stdin, read by a daemon thread so the event loop never blocks and Ctrl-C
+    ends the process at once (a pool thread stuck in ``readline`` would hold exit)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    asked = threading.Event()
+
+    def read() -> None:
+        while True:
+            asked.wait()
+            asked.clear()
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
     while True:
         if interactive:
             sys.stdout.write(session.prompt())
             sys.stdout.flush()
-        line = await asyncio.to_thread(sys.stdin.readline)
+        asked.set()
+        line = await lines.get()
         if not line:
             return
         yield line
@@ -78,7 +95,3 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
         await session.run(stdin_lines(session, interactive))
     finally:
         await runtime.close()
-
-
-def has_platform(credentials: Credentials) -> bool:
-    return credentials.slack or credentials.discord

@@ -141,3 +141,9 @@ async def test_identical_submissions_at_once_make_one_ticket(wired: Wired) -> No
     results = await asyncio.gather(*(wired.desk.open_ticket(LENA, form()) for _ in range(6)))
     assert {r.ticket.number for r in results} == {1}
     assert sorted(r.duplicate for r in results) == [False] + [True] * 5
+
+
+async def test_search_folds_case_beyond_ascii(wired: Wired) -> None:
+    await wired.desk.open_ticket(LENA, form(subject="Überweisung fehlt", description="ÉTÉ"))
+    assert [i.ticket.number for i in await wired.desk.search(LENA, "überweisung")] == [1]
+    assert [i.ticket.number for i in await wired.desk.search(LENA, "été")] == [1]
