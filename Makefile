@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/helpthread run
+	@$(BIN)/helpthread run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

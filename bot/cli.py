@@ -40,9 +40,16 @@ def run() -> None:
     settings, config, credentials = _settings()
     if credentials.slack or credentials.discord:
         logs.configure(settings.log_format)
-        from bot.platforms import run_platforms
+        from bot.platforms import StartupError, run_platforms
 
-        asyncio.run(run_platforms(settings, config, credentials))
+        try:
+            asyncio.run(run_platforms(settings, config, credentials))
+        except ConfigError as err:
+            typer.echo(f"helpthread: {err}", err=True)
+            raise typer.Exit(2) from err
+        except StartupError as err:
+            typer.echo(f"helpthread: {err}", err=True)
+            raise typer.Exit(1) from err
         return
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell

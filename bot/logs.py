@@ -33,3 +33,4 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))  # plugin chatter

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.runtime import build
-from bot.settings import Credentials, Settings
+from bot.settings import ConfigError, Credentials, Settings
 from core.config import DeskConfig
 from core.delivery import Outbound
 from core.desk import Desk
@@ -45,28 +45,52 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+class StartupError(Exception):
+    """A platform could not start (unreachable, credentials refused); one line for the
+    operator, exit status 1."""
+
+
 async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[Any]:
+    """Build every platform with credentials. Raises ``ConfigError`` (a missing or wrong
+    setting, named) or ``StartupError`` (the platform cannot be reached)."""
     platforms: list[Any] = []
     if credentials.slack:
-        from adapters.slack.platform import build_slack
+        from adapters.slack.platform import SlackConfigError, build_slack, route_for
 
-        platforms.append(await build_slack(
-            config,
-            bot_token=_secret(credentials.slack_bot_token),
-            signing_secret=_secret(credentials.slack_signing_secret),
-            app_token=_secret(credentials.slack_app_token) or None,
-            api_url=credentials.slack_api_url,
-        ))
+        if not credentials.slack_app_token and not credentials.slack_signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in "
+                              "HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+        try:
+            route_for(config, "")  # checks the [slack] keys before any network call
+            platforms.append(await build_slack(
+                config,
+                bot_token=_secret(credentials.slack_bot_token),
+                signing_secret=_secret(credentials.slack_signing_secret),
+                app_token=_secret(credentials.slack_app_token) or None,
+                api_url=credentials.slack_api_url,
+            ))
+        except SlackConfigError as err:
+            raise ConfigError(str(err)) from err
+        except Exception as err:
+            raise StartupError(f"cannot start Slack: {_reason(err)}") from err
     if credentials.discord:
-        from adapters.discord.platform import build_discord
+        from adapters.discord.platform import DiscordConfigError, build_discord
 
-        platforms.append(await build_discord(
-            config,
-            token=_secret(credentials.discord_token),
-            api_url=credentials.discord_api_url,
-            gateway_url=credentials.discord_gateway_url,
-        ))
+        try:
+            platforms.append(await build_discord(
+                config,
+                token=_secret(credentials.discord_token),
+                api_url=credentials.discord_api_url,
+                gateway_url=credentials.discord_gateway_url,
+            ))
+        except DiscordConfigError as err:
+            raise ConfigError(str(err.code).removeprefix("helpthread: ")) from err
     return platforms
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 async def healthz(_: web.Request) -> web.Response:

@@ -1,0 +1,30 @@
+"""``helpthread run`` with platform credentials but a setting missing, or the platform
+unreachable: one line naming the problem, exit 2 for config, 1 for an outage."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import HELPTHREAD, clean_env
+
+
+@pytest.mark.parametrize(("env", "config", "status", "says"), [
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "", 2, "SLACK_SIGNING_SECRET"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "", 2,
+     "slack.support_channel"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+      "SLACK_API_URL": "http://127.0.0.1:9/api/"}, '[slack]\nsupport_channel = "C1"\n', 1,
+     "cannot start Slack"),
+    ({"DISCORD_TOKEN": "x"}, "", 2, "discord.guild_id"),
+])
+def test_one_line_and_the_right_status(tmp_path: Path, env: dict[str, str], config: str,
+                                       status: int, says: str) -> None:
+    (tmp_path / "helpthread.toml").write_text(config)
+    done = subprocess.run([HELPTHREAD, "run"], env={**clean_env(tmp_path), **env},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, input="")
+    assert done.returncode == status, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and lines[0].startswith("helpthread: ")
