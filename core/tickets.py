@@ -81,10 +81,6 @@ class Ticket:
     resolution_due: datetime | None = None
     resolution: str | None = None
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
     def ended_at(self) -> datetime | None:
         """When it stopped being worked on: resolved, or closed without a resolution."""
         return self.resolved_at or self.closed_at
