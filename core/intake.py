@@ -110,10 +110,10 @@ class Intake(DeskBase):
     def _check_limits(self, open_count: int, opened_last_hour: int) -> None:
         desk = self.config.desk
         if open_count >= desk.max_open_per_user:
-            raise Limited(f"you already have {open_count} open tickets (the limit is "
+            raise Limited(f"you already have {_tickets(open_count, 'open ')} (the limit is "
                           f"{desk.max_open_per_user}); close or finish one first")
         if opened_last_hour >= desk.max_new_per_hour:
-            raise Limited(f"you opened {opened_last_hour} tickets in the last hour (the "
+            raise Limited(f"you opened {_tickets(opened_last_hour)} in the last hour (the "
                           f"limit is {desk.max_new_per_hour}); try again later")
 
     async def _create(self, store: Store, actor: Actor, requester: Actor,
@@ -142,3 +142,7 @@ class Intake(DeskBase):
                       data=data, request_key=request_key)
         await self._record(store, ticket, event, bindings)
         return ticket
+
+
+def _tickets(count: int, kind: str = "") -> str:
+    return f"{count} {kind}ticket{'' if count == 1 else 's'}"
