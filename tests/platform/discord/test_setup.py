@@ -72,9 +72,9 @@ async def test_helpthread_run_stops_with_a_message_naming_the_category(tmp_path:
         + "".join(f'  {{ key = "f{i}", label = "Field {i}" }},\n' for i in range(4)) + "]\n")
     code, _, err = await _helpthread(tmp_path, "run", DISCORD_TOKEN="t",
                                      DISCORD_API_URL="http://127.0.0.1:9/api/v10")
-    assert code == 1
+    assert code == 2  # an invalid config: exit status 2, one line (issue 2, point 7)
     assert "category 'warranty' declares 4 fields" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_invite_url_has_the_scopes_and_exactly_the_needed_permissions() -> None:
