@@ -32,6 +32,8 @@ log = logging.getLogger("helpthread.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
+# slack_sdk's loggers for Web API calls and response_url posts (their default names).
+SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
 
 class SlackConfigError(ValueError):
@@ -110,12 +112,26 @@ class SlackPlatform:
         await self.shared.inflight.idle()
 
 
+def settle_sdk_loggers() -> None:
+    """Pin slack_sdk's loggers to the level in effect now (``bot.logs`` has configured
+    it). slack_sdk tests ``logger.level <= DEBUG`` — the logger's own level, 0 when
+    unset — so with no level of their own it formats a debug line holding the whole
+    request and the whole answer of every Web API call (a form view is ~4 kB each
+    way), which logging then drops: CPU on the event loop that acknowledges requests.
+    With the level pinned, that happens only when debug logging is really on."""
+    for name in SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logger.getEffectiveLevel())
+
+
 async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str,
                       app_token: str | None = None, api_url: str | None = None,
                       ) -> SlackPlatform:
     """The Slack platform for ``config``. Calls ``auth.test`` once to learn the
     workspace (team id) and the app's own user id."""
     base = api_base(api_url)
+    settle_sdk_loggers()
     # One connection pool for every Web API call (slack_sdk opens a session per call
     # without it: a new TCP/TLS connection each time).
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT))
