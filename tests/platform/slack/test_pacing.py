@@ -35,3 +35,22 @@ async def test_background_work_is_never_starved():
     with pace.acknowledging():
         async with pace.background():
             pass  # max_defer elapsed: it goes ahead even though requests keep coming
+
+
+async def test_an_instant_between_two_requests_is_not_a_quiet_moment():
+    pace = AckFirst(max_defer=60, settle=0.05)
+    started = asyncio.Event()
+
+    async def work() -> None:
+        async with pace.background():
+            started.set()
+
+    with pace.acknowledging():
+        task = asyncio.create_task(work())
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)  # nothing in dispatch for a moment, then the next request
+    with pace.acknowledging():
+        await asyncio.sleep(0.06)
+        assert not started.is_set(), "the burst goes on: still held back"
+    await asyncio.wait_for(task, 5)
+    assert started.is_set()
