@@ -13,14 +13,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from core.clock import Clock, SystemClock
 from core.config import DeskConfig
 from core.events import Audience, Event
 from core.routing import Binding, Delivery
+from core.tickets import Ticket
 from core.views import TicketView, ticket_view
 
 log = logging.getLogger("helpthread.delivery")
@@ -64,6 +65,15 @@ class Undeliverable(Exception):
     """The platform refused the delivery for good (channel gone, user unknown)."""
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    """What a batch of deliveries refers to, by id: events, tickets (by number), bindings."""
+
+    events: dict[int, Event]
+    tickets: dict[int, Ticket]
+    bindings: dict[int, Binding]
+
+
 class Outbound(Protocol):
     """A platform's outbound port. ``platform`` names which deliveries it takes."""
 
@@ -78,7 +88,9 @@ class Outbox(Protocol):
     async def claim(self, platforms: list[str], now: datetime, lease_until: datetime,
                     owner: str, limit: int) -> list[Delivery]: ...
 
-    async def context(self, delivery: Delivery) -> tuple[Event, Any, Binding | None]: ...
+    async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext: ...
+
+    async def release(self, deliveries: list[Delivery]) -> None: ...
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None: ...
 
@@ -108,15 +120,27 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Claim one batch (the head of each ticket's queue) and deliver it. Returns how
-        many deliveries were attempted."""
+        """Claim one batch — the due head of each (ticket, platform) queue and the
+        deliveries behind it — and deliver each queue in order, the queues side by side.
+        Returns how many deliveries were claimed."""
         now = self.clock.now()
         claimed = await self.outbox.claim(
             list(self.outbounds), now, now + timedelta(seconds=LEASE_SECONDS), self.owner,
             self.batch)
-        if claimed:
-            await asyncio.gather(*(self._deliver(d) for d in claimed))
+        if not claimed:
+            return 0
+        context = await self.outbox.contexts(claimed)
+        queues: dict[tuple[int, str], list[Delivery]] = {}
+        for delivery in claimed:
+            queues.setdefault((delivery.ticket_number, delivery.platform), []).append(delivery)
+        await asyncio.gather(*(self._deliver_queue(q, context) for q in queues.values()))
         return len(claimed)
+
+    async def _deliver_queue(self, queue: list[Delivery], context: DeliveryContext) -> None:
+        for i, delivery in enumerate(queue):
+            if not await self._deliver(delivery, context):
+                await self.outbox.release(queue[i + 1:])  # order: nothing overtakes a retry
+                return
 
     async def run_until_idle(self, max_rounds: int = 10_000) -> int:
         """Deliver until nothing is due now; returns the deliveries still pending (due
@@ -140,29 +164,37 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, context: DeliveryContext) -> bool:
+        """One delivery; False when it must be retried later (its queue stops there)."""
         outbound = self.outbounds[delivery.platform]
+        binding = context.bindings.get(delivery.binding_id or 0)
         try:
-            event, ticket, binding = await self.outbox.context(delivery)
-            event.data = event.data_for(delivery.audience)
+            event = context.events[delivery.event_id]
+            event = replace(event, data=event.data_for(delivery.audience))
             internal = delivery.audience is Audience.INTERNAL
-            job = DeliveryJob(delivery, event, ticket_view(ticket, self.config, internal=internal),
-                              binding)
-            delivered = await outbound.deliver(job)
+            view = ticket_view(context.tickets[delivery.ticket_number], self.config,
+                               internal=internal)
+            delivered = await outbound.deliver(DeliveryJob(delivery, event, view, binding))
         except RetryLater as err:
             wait = err.after if err.after is not None else self._backoff(delivery.attempts)
             await self.outbox.retry(delivery, str(err), self.clock.now() + timedelta(seconds=wait))
             log.warning("delivery %s retried in %.1fs: %s", delivery.id, wait, err)
+            return False
         except Undeliverable as err:
             await self.outbox.fail(delivery, str(err), self.clock.now())
             log.error("delivery %s failed for good: %s", delivery.id, err)
+            return True
         except Exception as err:  # an adapter bug or outage: keep it and retry later
             wait = self._backoff(delivery.attempts)
             await self.outbox.retry(delivery, f"{type(err).__name__}: {err}",
                                     self.clock.now() + timedelta(seconds=wait))
             log.exception("delivery %s raised; retried in %.1fs", delivery.id, wait)
-        else:
-            await self.outbox.complete(delivery, delivered, self.clock.now())
+            return False
+        await self.outbox.complete(delivery, delivered, self.clock.now())
+        if binding is not None:  # the next message in this queue goes under the new card
+            binding.thread = binding.thread or delivered.thread
+            binding.card_message = binding.card_message or delivered.card_message
+        return True
 
     @staticmethod
     def _backoff(attempts: int) -> float:

@@ -11,17 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
-from core.delivery import Delivered
-from core.events import Audience, Event
-from core.routing import Binding, Delivery, DeliveryState, Target
+from core.delivery import Delivered, DeliveryContext
+from core.events import Audience
+from core.routing import Delivery, DeliveryState, Target
 from core.store.sql import B, D, E, T, binding_from, event_from, ticket_from
-from core.tickets import Ticket
 
 PENDING = DeliveryState.PENDING.value
+CHAIN_MAX = 20  # deliveries of one (ticket, platform) queue taken in one claim
 
 
 def _delivery_from(row: Any) -> Delivery:
@@ -64,25 +64,65 @@ class SqlOutbox:
             .with_for_update(skip_locked=True)
         )
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(query)).all()
-            if rows:
+            heads = list((await conn.execute(query)).all())
+            rows = list(heads)
+            if heads:
+                rows += await self._followers(conn, heads, now)
                 await conn.execute(
                     update(D).where(D.c.id.in_([r.id for r in rows]))
                     .values(leased_until=lease_until))
-        return [_delivery_from(r) for r in rows]
+        return [_delivery_from(r) for r in sorted(rows, key=lambda r: r.id)]
 
-    async def context(self, delivery: Delivery) -> tuple[Event, Ticket, Binding | None]:
+    @staticmethod
+    async def _followers(conn: AsyncConnection, heads: list[Any], now: datetime) -> list[Any]:
+        """The next pending deliveries of each claimed head's (ticket, platform) queue, in
+        order, up to ``CHAIN_MAX`` each and stopping at one not yet due, so one round
+        delivers a ticket's card and the messages under it. Nobody else can claim them:
+        they are not heads while their head is pending."""
+        chains = {(h.ticket_number, h.platform) for h in heads}
+        query = (
+            select(D)
+            .where(D.c.state == PENDING, tuple_(D.c.ticket_number, D.c.platform).in_(chains),
+                   D.c.id.not_in([h.id for h in heads]))
+            .order_by(D.c.id)
+            .with_for_update()
+        )
+        taken: list[Any] = []
+        per_chain: dict[tuple[int, str], int] = {}
+        stopped: set[tuple[int, str]] = set()
+        for row in (await conn.execute(query)).all():
+            chain = (row.ticket_number, row.platform)
+            due = (row.next_attempt_at is None or row.next_attempt_at <= now) and (
+                row.leased_until is None or row.leased_until <= now)
+            if chain in stopped or not due or per_chain.get(chain, 0) >= CHAIN_MAX:
+                stopped.add(chain)
+                continue
+            per_chain[chain] = per_chain.get(chain, 0) + 1
+            taken.append(row)
+        return taken
+
+    async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext:
+        """The events, tickets and bindings ``deliveries`` refer to, in three queries."""
+        event_ids = {d.event_id for d in deliveries}
+        numbers = {d.ticket_number for d in deliveries}
+        binding_ids = {d.binding_id for d in deliveries if d.binding_id is not None}
         async with self.engine.connect() as conn:
-            event = event_from((await conn.execute(
-                select(E).where(E.c.id == delivery.event_id))).one())
-            ticket = ticket_from((await conn.execute(
-                select(T).where(T.c.number == delivery.ticket_number))).one())
-            binding = None
-            if delivery.binding_id is not None:
-                binding = binding_from((await conn.execute(
-                    select(B).where(B.c.id == delivery.binding_id))).one())
+            events = {r.id: event_from(r) for r in await conn.execute(
+                select(E).where(E.c.id.in_(event_ids)))}
+            tickets = {r.number: ticket_from(r) for r in await conn.execute(
+                select(T).where(T.c.number.in_(numbers)))}
+            bindings = {r.id: binding_from(r) for r in await conn.execute(
+                select(B).where(B.c.id.in_(binding_ids)))} if binding_ids else {}
             await conn.rollback()
-        return event, ticket, binding
+        return DeliveryContext(events, tickets, bindings)
+
+    async def release(self, deliveries: list[Delivery]) -> None:
+        """Give back leased deliveries not attempted (their queue stopped at a retry)."""
+        if not deliveries:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]))
+                               .values(leased_until=None))
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
         async with self.engine.begin() as conn:

@@ -39,6 +39,9 @@ async def test_deliveries_go_out_in_order_and_record_thread_ids(wired: Wired) ->
     ]
     assert [j.delivery.audience for j in jobs if j.event.kind is EventKind.NOTED] == [
         Audience.INTERNAL]
+    # messages after the card go under it, even when card and message leave in one round
+    assert all(j.binding is not None and j.binding.thread for j in jobs
+               if j.delivery.purpose == "thread")
     bindings = (await wired.desk.show(SAM, 1)).bindings
     assert all(b.thread and b.card_message for b in bindings)
     found = await wired.desk.binding_at("shell", bindings[0].channel, bindings[0].thread or "")
@@ -72,7 +75,7 @@ async def test_429_is_retried_after_retry_after_and_nothing_is_lost(wired: Wired
     assert await worker.run_once() == 0  # Retry-After not over yet
     wired.clock.advance(2)
     assert await worker.run_until_idle() == 0
-    assert len(outbound.jobs) == 3
+    assert [j.delivery.purpose for j in outbound.jobs] == ["card", "card", "receipt"]
     assert [a for _, _, a in await states(wired)] == [2, 1, 1]  # one refusal, then success
 
 
@@ -82,7 +85,7 @@ async def test_a_dead_worker_lease_expires_and_another_delivers(wired: Wired) ->
     now = wired.clock.now()
 
     taken = await outbox.claim(["shell"], now, now + timedelta(seconds=120), "dead", 10)
-    assert len(taken) == 1  # one chain per ticket and platform: only its head is due
+    assert len(taken) == 3  # one queue per ticket and platform: its head and what follows
     assert await wired.worker.run_once() == 0  # leased by the dead worker
     wired.clock.advance(121)
     assert await wired.worker.run_until_idle() == 0
