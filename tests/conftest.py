@@ -15,13 +15,8 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROX
     os.environ.pop(_var, None)
 
 
-@pytest.fixture
-async def sqlite_url(tmp_path: Path) -> AsyncIterator[str]:
-    yield f"sqlite+aiosqlite:///{tmp_path / 'helpthread.db'}"
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+async def _postgres() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; a skip naming why if none answers."""
     ok, why = await postgres_answers()
     if not ok:
         pytest.skip(why)
@@ -30,6 +25,17 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_postgres(name)
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> AsyncIterator[str]:
+    yield f"sqlite+aiosqlite:///{tmp_path / 'helpthread.db'}"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async for url in _postgres():
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -38,11 +44,5 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'helpthread.db'}"
         return
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
-    url, name = await fresh_postgres_url()
-    try:
+    async for url in _postgres():
         yield url
-    finally:
-        await drop_postgres(name)
