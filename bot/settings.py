@@ -83,12 +83,11 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def desk_config(self) -> DeskConfig:
-        data: dict[str, Any] = {
-            "desk": self.desk, "lifecycle": self.lifecycle, "categories": self.categories,
-            "slack": self.slack, "discord": self.discord, "shell": self.shell,
-        }
-        if self.sla:
-            data["sla"] = self.sla
+        """The config file's sections as the core's ``DeskConfig`` (its checks run here);
+        SLA targets not given keep the defaults of PRODUCT.md §7."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields}
+        if not self.sla:
+            del data["sla"]
         return DeskConfig(**data)
 
 
