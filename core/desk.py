@@ -94,7 +94,7 @@ class Desk(Intake, Reading):
             if follow_up is not None:
                 event = Event(number, EventKind.LINKED, actor.person, now, actor.ref.platform,
                               data={"link": LinkKind.FOLLOWED_UP_BY.value,
-                                    "number": follow_up.number})
+                                    "number": follow_up.number, "by_reply": True})
                 ticket.links.append(Link(LinkKind.FOLLOWED_UP_BY, follow_up.number))
                 await store.update_ticket(ticket)
                 await self._record(store, ticket, event)

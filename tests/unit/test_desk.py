@@ -233,6 +233,10 @@ async def test_reopen_window_and_follow_up(desk, stores, clock) -> None:
     old = (await desk.show(LENA, 1)).ticket
     assert old.status is Status.CLOSED
     assert (LinkKind.FOLLOWED_UP_BY, 2) in [(x.kind, x.number) for x in old.links]
+    # The link is the requester's reply, not an agent's `link`: its history says so.
+    linked = [e for e in stores.state.events if e.kind is EventKind.LINKED]
+    assert [(e.ticket_number, e.actor, e.data.get("by_reply")) for e in linked] == [
+        (1, LENA.person, True)]
     assert (await desk.reopen(SAM, 1)).status is Status.IN_PROGRESS  # agents: any time
 
 
