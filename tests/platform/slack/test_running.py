@@ -1,9 +1,11 @@
 """Issue 3, point 1: `helpthread run` with Slack credentials serves `/slack/events` and
-`/healthz` on HELPTHREAD_PORT, and every Web API call goes to SLACK_API_URL."""
+`/healthz` on HELPTHREAD_PORT, and every Web API call goes to SLACK_API_URL. Once
+started, the start-up heap is kept out of the garbage collector's full passes."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from urllib.parse import urlencode
 
@@ -41,6 +43,11 @@ async def test_run_serves_slack_events_and_healthz(fake: FakeSlack, sqlite_url: 
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
+            for _ in range(200):
+                if gc.get_freeze_count():
+                    break
+                await asyncio.sleep(0.02)
+            assert gc.get_freeze_count() > 10_000  # modules, SDKs, SQLAlchemy: frozen
             body = urlencode(command_body(ALICE, "new", fake.response_url()))
             headers = signed_headers(SECRET, body, "application/x-www-form-urlencoded")
             async with http.post(f"{base}/slack/events", data=body, headers=headers) as answer:
@@ -57,3 +64,4 @@ async def test_run_serves_slack_events_and_healthz(fake: FakeSlack, sqlite_url: 
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
+    assert gc.get_freeze_count() == 0  # given back at shutdown
