@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,9 @@ class FakeSlack:
     acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
     port: int = 0
     handled: int = 0  # Web API calls answered, recorded or not (the benchmark reads it)
+    # trigger_id -> when its views.open arrived (time.monotonic(), one clock for every
+    # process on the machine): the benchmark's "form shown" latency.
+    forms_opened: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -77,6 +81,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file}", self._upload)
         app.router.add_get("/link", self._socket)
         app.router.add_get("/stats", self._stats)
+        app.router.add_post("/forms", self._forms)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -217,6 +222,7 @@ class FakeSlack:
                                      "hash": uuid.uuid4().hex[:8], "team_id": TEAM}}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.forms_opened[str(args.get("trigger_id"))] = time.monotonic()
         return self._view(args)
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +247,11 @@ class FakeSlack:
 
     async def _stats(self, request: web.Request) -> web.Response:
         return _json({"handled": self.handled})
+
+    async def _forms(self, request: web.Request) -> web.Response:
+        """The views.open arrival times seen so far, then forgotten."""
+        opened, self.forms_opened = self.forms_opened, {}
+        return _json(opened)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file"]] = await request.read()
