@@ -10,7 +10,6 @@ platform's ``Retry-After``); ``Undeliverable`` marks a delivery failed for good.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -161,8 +160,17 @@ class DeliveryWorker:
             if handled:
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await self._sleep(stop)
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        """Until ``wake()``, ``stop`` or ``poll_seconds`` (a stop is not kept waiting)."""
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.poll_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def _deliver(self, delivery: Delivery, context: DeliveryContext) -> bool:
         """One delivery; False when it must be retried later (its queue stops there)."""

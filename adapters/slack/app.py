@@ -3,8 +3,7 @@
 Bolt verifies each HTTP request's signature (``X-Slack-Signature`` over
 ``v0:{timestamp}:{body}`` with the signing secret; older than 5 minutes or wrong:
 401) before any listener runs. Listeners ``ack()`` first and keep working after
-the acknowledgement (``process_before_response=False``), well inside Slack's
-3-second window.
+the acknowledgement (``context.Inflight``), well inside Slack's 3-second window.
 """
 
 from __future__ import annotations
@@ -30,11 +29,12 @@ EVENTS_PATH = "/slack/events"
 
 def build_app(shared: Shared, signing_secret: str) -> AsyncApp:
     """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``)."""
-    # process_before_response stays False: Bolt answers as soon as ack() is called and
-    # the listener runs on; pacing.AckFirst relies on that (work after the ack waits
-    # for dispatches to end, which would never happen if they waited for it).
+    # process_before_response=True: Bolt answers when the listener returns, and
+    # Inflight.track returns as soon as the listener has called ack() (the listener
+    # runs on as a task of its own). With False, Bolt would poll for the ack every
+    # 10 ms instead. pacing.AckFirst relies on the answer not waiting for the work.
     app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
-                   process_before_response=False)
+                   process_before_response=True)
     Commands(shared).register(app)
     Interactions(shared).register(app)
     Events(shared).register(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,30 +27,59 @@ log = logging.getLogger("helpthread.slack")
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
+ACK_WINDOW_SECONDS = 3.0  # Slack's wait for an acknowledgement (Slack API: "Acknowledge")
+
+
 class Inflight:
-    """Counts listeners still running after their ``ack()`` (Bolt runs them on after
-    acknowledging). ``idle()`` waits until none is left: tests and shutdown use it."""
+    """Runs each listener as a task of its own and hands Bolt back control the moment
+    the listener has called ``ack()``, so Bolt (``process_before_response=True``)
+    sends the acknowledgement at once while the listener works on: no polling, no
+    10 ms tick (Bolt's own ``process_before_response=False`` checks for the ack every
+    10 ms). Listeners without an ``ack`` parameter (events, which Bolt acknowledges
+    itself) are handed back at once. Counts listeners still running; ``idle()`` waits
+    until none is left (tests and shutdown)."""
 
     def __init__(self) -> None:
         self.count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # held: the loop keeps weak refs
 
     def track(self, listener: F) -> F:
+        takes_ack = "ack" in inspect.signature(listener).parameters
+
         @functools.wraps(listener)
-        async def run(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            self._idle.clear()
-            try:
-                return await listener(*args, **kwargs)
-            except Exception:
-                log.exception("Slack listener %s failed", listener.__name__)
-                raise
-            finally:
-                self.count -= 1
-                if self.count == 0:
-                    self._idle.set()
+        async def run(**kwargs: Any) -> None:
+            acked = asyncio.Event()
+            if takes_ack:
+                kwargs["ack"] = _signalling(kwargs["ack"], acked)
+            else:
+                acked.set()
+            task = asyncio.get_running_loop().create_task(self._run(listener, kwargs))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            if not acked.is_set():
+                waiter = asyncio.ensure_future(acked.wait())
+                await asyncio.wait({task, waiter}, timeout=ACK_WINDOW_SECONDS,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+            if task.done() and not acked.is_set():
+                task.result()  # failed before ack(): Bolt answers 500 and logs it
         return run  # type: ignore[return-value]
+
+    async def _run(self, listener: Callable[..., Awaitable[Any]],
+                   kwargs: dict[str, Any]) -> None:
+        self.count += 1
+        self._idle.clear()
+        try:
+            await listener(**kwargs)
+        except Exception:
+            log.exception("Slack listener %s failed", listener.__name__)
+            raise
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
 
     async def idle(self) -> None:
         """Return once no listener runs (after letting just-started ones begin)."""
@@ -59,6 +89,16 @@ class Inflight:
             if self.count == 0:
                 return
             await self._idle.wait()
+
+
+def _signalling(ack: Callable[..., Awaitable[Any]], acked: asyncio.Event,
+                ) -> Callable[..., Awaitable[Any]]:
+    async def ack_and_signal(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await ack(*args, **kwargs)
+        finally:
+            acked.set()
+    return ack_and_signal
 
 
 @dataclass

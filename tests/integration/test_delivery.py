@@ -117,3 +117,23 @@ async def test_other_platforms_deliveries_wait_for_their_worker(wired: Wired) ->
     await wired.desk.open_ticket(LENA, form())
     assert await worker.run_until_idle() == 0 and other.jobs == []
     assert await wired.worker.run_until_idle() == 0 and len(wired.outbound.jobs) == 3
+
+
+async def test_a_running_worker_delivers_on_wake_and_stops_without_waiting_for_its_poll(
+        wired: Wired) -> None:
+    import asyncio
+
+    worker = DeliveryWorker(SqlOutbox(wired.stores.engine), [wired.outbound],
+                            wired.desk.config, clock=wired.clock, poll_seconds=3600)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.05)  # asleep until woken: its poll is an hour away
+    await wired.desk.open_ticket(LENA, form())
+    worker.wake()
+    for _ in range(200):
+        if len(wired.outbound.jobs) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert len(wired.outbound.jobs) == 3
+    stop.set()
+    await asyncio.wait_for(running, 5)  # not an hour

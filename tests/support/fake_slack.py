@@ -4,7 +4,8 @@ This fakes the platform (the far side of the SDK), never our code (TESTING.md).
 Every call is recorded as ``Call(method, args)``. Answers follow Slack's shapes:
 ``chat.postMessage`` hands out increasing ``ts``; ``views.open`` echoes the view
 with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
-``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429.
+``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429;
+``hold(method)`` keeps its calls waiting until ``release(method)`` (a slow Slack).
 Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
 ``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
 
@@ -66,6 +67,7 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
         self._failures: dict[str, list[Failure]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._acked: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
@@ -112,6 +114,13 @@ class FakeSlack:
              retry_after: float | None = None, times: int = 1) -> None:
         self._failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
 
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` are recorded, then wait for ``release(method)``."""
+        self._held[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        self._held.pop(method).set()
+
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
 
@@ -152,6 +161,8 @@ class FakeSlack:
         call = Call(method, args)
         if self.record:
             self.calls.append(call)
+        if method in self._held:
+            await asyncio.wait_for(self._held[method].wait(), PUSH_TIMEOUT)
         queue = self._failures.get(method)
         if queue:
             failure = queue[0]
