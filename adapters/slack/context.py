@@ -4,6 +4,7 @@ resolver, the desk once attached, and a count of listeners still running."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -30,6 +31,21 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 ACK_WINDOW_SECONDS = 3.0  # Slack's wait for an acknowledgement (Slack API: "Acknowledge")
 
 
+class _Signalling:
+    """Bolt's ``ack`` that also tells ``Inflight`` the listener has acknowledged."""
+
+    def __init__(self, ack: Callable[..., Awaitable[Any]], then: Callable[[], None]) -> None:
+        self._ack, self._then = ack, then
+        self.acked = False
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._ack(*args, **kwargs)
+        finally:
+            self.acked = True
+            self._then()
+
+
 class Inflight:
     """Runs each listener as a task of its own and hands Bolt back control the moment
     the listener has called ``ack()``, so Bolt (``process_before_response=True``)
@@ -50,32 +66,43 @@ class Inflight:
 
         @functools.wraps(listener)
         async def run(**kwargs: Any) -> None:
-            acked = asyncio.Event()
-            if takes_ack:
-                kwargs["ack"] = _signalling(kwargs["ack"], acked)
-            else:
-                acked.set()
-            task = asyncio.get_running_loop().create_task(self._run(listener, kwargs))
+            loop = asyncio.get_running_loop()
+            handed_back: asyncio.Future[None] = loop.create_future()
+
+            def hand_back(*_: Any) -> None:
+                if not handed_back.done():
+                    handed_back.set_result(None)
+
+            ack = _Signalling(kwargs["ack"], hand_back) if takes_ack else None
+            if ack is not None:
+                kwargs["ack"] = ack
+            task = loop.create_task(self._run(listener, kwargs, ack))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            if not acked.is_set():
-                waiter = asyncio.ensure_future(acked.wait())
-                await asyncio.wait({task, waiter}, timeout=ACK_WINDOW_SECONDS,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-            if task.done() and not acked.is_set():
-                task.result()  # failed before ack(): Bolt answers 500 and logs it
+            if ack is None:
+                return  # Bolt acknowledges events itself once this returns
+            task.add_done_callback(hand_back)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ACK_WINDOW_SECONDS):
+                    await handed_back
+            failed = task.result() if task.done() else None
+            if failed is not None and not ack.acked:
+                raise failed  # before ack(): Bolt answers 500 and logs it
         return run  # type: ignore[return-value]
 
-    async def _run(self, listener: Callable[..., Awaitable[Any]],
-                   kwargs: dict[str, Any]) -> None:
+    async def _run(self, listener: Callable[..., Awaitable[Any]], kwargs: dict[str, Any],
+                   ack: _Signalling | None) -> Exception | None:
+        """The listener's whole run; a failure is logged here once it has acknowledged
+        (nobody else sees it then), else returned for ``track`` to hand to Bolt."""
         self.count += 1
         self._idle.clear()
         try:
             await listener(**kwargs)
-        except Exception:
-            log.exception("Slack listener %s failed", listener.__name__)
-            raise
+            return None
+        except Exception as err:
+            if ack is None or ack.acked:
+                log.exception("Slack listener %s failed", listener.__name__)
+            return err
         finally:
             self.count -= 1
             if self.count == 0:
@@ -89,16 +116,6 @@ class Inflight:
             if self.count == 0:
                 return
             await self._idle.wait()
-
-
-def _signalling(ack: Callable[..., Awaitable[Any]], acked: asyncio.Event,
-                ) -> Callable[..., Awaitable[Any]]:
-    async def ack_and_signal(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return await ack(*args, **kwargs)
-        finally:
-            acked.set()
-    return ack_and_signal
 
 
 @dataclass
