@@ -49,12 +49,28 @@ def api_base(api_url: str | None) -> str:
 def route_for(config: DeskConfig, workspace: str) -> PlatformRoute:
     """Where Slack places tickets: shared tickets' threads under cards in
     ``slack.support_channel``, private ones in the requester's DM with the app, team
-    threads in the category's ``slack_team_channel`` (default ``slack.team_channel``)."""
+    threads in the category's ``slack_team_channel`` (default ``slack.team_channel``).
+
+    Raises ``SlackConfigError`` naming the key when a channel is missing, or when an
+    internal channel (team, escalation) is the support channel."""
     slack = config.slack
     if not slack.support_channel:
         raise SlackConfigError("slack.support_channel is not set (the channel id where "
                                "shared tickets get their threads)")
-    team_channel = slack.team_channel or slack.support_channel
+    if not slack.team_channel:
+        raise SlackConfigError("slack.team_channel is not set (the agents' channel id where "
+                               "team cards and internal notes go)")
+    # Internal notes in the support channel would be read by requesters' colleagues
+    # (PRODUCT.md §5: the team thread is internal).
+    internal = {"slack.team_channel": slack.team_channel,
+                "slack.escalation_channel": slack.escalation_channel,
+                **{f"categories.{c.key}.slack_team_channel": c.slack_team_channel
+                   for c in config.categories}}
+    for key, channel in internal.items():
+        if channel == slack.support_channel:
+            raise SlackConfigError(f"{key} is the support channel {channel}; team threads "
+                                   "hold internal notes, give them a channel of agents only")
+    team_channel = slack.team_channel
     return PlatformRoute(
         platform=PLATFORM,
         workspace=workspace,
