@@ -68,7 +68,7 @@ async def serve_bare(port: int, api_url: str, before_response: bool) -> None:
     app.command(ids.COMMAND)(just_ack)
     app.view(ids.FORM_NEW)(just_ack)
     http = web.Application()
-    http.router.add_post("/slack/events", http_handler(app))
+    http.router.add_post("/slack/events", http_handler(app, SECRET))
     runner = web.AppRunner(http, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
@@ -56,16 +57,32 @@ class FormSafeRequest(AsyncBoltRequest):
             self.context = build_async_context(AsyncBoltContext({}), self.body)
 
 
-def http_handler(app: AsyncApp, pace: AckFirst | None = None) -> Any:
+def http_handler(app: AsyncApp, signing_secret: str, pace: AckFirst | None = None) -> Any:
     """The aiohttp handler of ``/slack/events``: commands, interactivity and events.
-    While it dispatches, ``pace`` holds back work nobody waits on."""
+
+    The signature is checked (slack_sdk's ``SignatureVerifier``, the one Bolt uses)
+    before the body is parsed, so an unsigned request is a 401 whatever it holds — not
+    a parse error — and nobody's garbage is parsed; Bolt checks it again. A signed body
+    that is not what Slack sends answers 400. While it dispatches, ``pace`` holds back
+    work nobody waits on."""
     pace = pace or AckFirst()
+    verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+            signed = verifier.is_valid_request(body, request.headers)
+        except (UnicodeDecodeError, ValueError):  # not UTF-8; a timestamp like "abc"
+            signed = False
+        if not signed:
+            return web.json_response({"error": "invalid request"}, status=401)
         with pace.acknowledging():
-            bolt_request = FormSafeRequest(body=await request.text(),
-                                           query=request.query_string,
-                                           headers=dict(request.headers))
+            try:
+                bolt_request = FormSafeRequest(body=body, query=request.query_string,
+                                               headers=dict(request.headers))
+            except (ValueError, TypeError, AttributeError):  # JSON that is not Slack's
+                return web.json_response({"error": "malformed request"}, status=400)
             response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 

@@ -94,6 +94,7 @@ class SlackPlatform:
         self.shared = shared
         self.route = route_for(config, shared.team_id)
         self.outbound = outbound
+        self.signing_secret = signing_secret
         self.app = build_app(shared, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
@@ -106,7 +107,8 @@ class SlackPlatform:
     def http_routes(self) -> list[web.AbstractRouteDef]:
         if self.socket is not None:
             return []
-        return [web.post(EVENTS_PATH, http_handler(self.app, self.shared.pace))]
+        handler = http_handler(self.app, self.signing_secret, self.shared.pace)
+        return [web.post(EVENTS_PATH, handler)]
 
     async def start(self) -> None:
         if self.socket is not None:

@@ -36,3 +36,30 @@ async def test_a_stale_signature_gets_401(h: Harness):
 async def test_a_signed_request_is_accepted(h: Harness):
     status, _ = await h.command(ALICE, "help")
     assert status == 200
+
+
+async def test_unsigned_garbage_is_refused_before_it_is_read(h: Harness):
+    assert h.slack.session is not None
+    for body, content_type in [("{bad", "application/json"), ("[1]", "application/json"),
+                               ("payload=%7B", "application/x-www-form-urlencoded"),
+                               ("", "application/x-www-form-urlencoded")]:
+        async with h.slack.session.post(h.slack.url, data=body.encode(),
+                                        headers={"Content-Type": content_type}) as answer:
+            assert answer.status == 401, body
+    async with h.slack.session.post(h.slack.url, data=b"\xff\xfe",
+                                    headers={"Content-Type": "application/json"}) as answer:
+        assert answer.status == 401
+    form = urlencode(command_body(ALICE, "new", h.fake.response_url()))
+    status, _ = await h.slack.post(form, "application/x-www-form-urlencoded",
+                                   extra={"X-Slack-Request-Timestamp": "abc"})
+    assert status == 401
+
+
+async def test_signed_bodies_that_are_not_slacks_get_400_and_the_app_goes_on(h: Harness):
+    for body, content_type in [("[1]", "application/json"), ("null", "application/json"),
+                               ("{bad", "application/json"),
+                               ("payload=%7B", "application/x-www-form-urlencoded")]:
+        status, _ = await h.slack.post(body, content_type)
+        assert status in (400, 404), (body, status)
+    status, _ = await h.command(ALICE, "help")
+    assert status == 200 and "/ticket" in h.told()[-1]
