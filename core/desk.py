@@ -15,7 +15,7 @@ from typing import Any
 
 from core import policy
 from core import tickets as lifecycle
-from core.errors import Conflict, Invalid, InvalidTransition, NotAllowed
+from core.errors import Conflict, Invalid, InvalidTransition
 from core.events import Audience, Event, EventKind
 from core.identity import Actor, Person
 from core.intake import Intake, NewTicket, Opened
@@ -269,14 +269,7 @@ class Desk(Intake, Reading):
         first-response target is breached (PRODUCT.md §7)."""
         text = clean_text("reason", reason, max_length=COMMENT_MAX, multiline=True)
         def apply(ticket: Ticket) -> dict[str, Any]:
-            if not policy.is_agent(actor, self.config):
-                policy.require_agent_or_requester(actor, ticket, self.config, "escalate it")
-                due = ticket.first_response_due
-                breached = ticket.first_response_at is None and due is not None \
-                    and self.clock.now() >= due
-                if not breached:
-                    raise NotAllowed(f"#{number} can be escalated by its requester once its "
-                                     "first-response target has passed")
+            policy.require_may_escalate(actor, ticket, self.config, self.clock.now())
             level = lifecycle.escalate(ticket)
             return {"level": level, "internal": {"reason": text}}
         return await self._changed(actor, number, EventKind.ESCALATED, apply, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.config import DeskConfig
 from core.errors import NotAllowed, NotFound
 from core.identity import Actor, UserRef
@@ -52,3 +54,17 @@ def require_agent_or_requester(
 ) -> None:
     if not (is_agent(actor, config) or is_requester(actor, ticket)):
         raise NotAllowed(f"only agents or the requester of #{ticket.number} can {doing}")
+
+
+def require_may_escalate(actor: Actor, ticket: Ticket, config: DeskConfig,
+                         now: datetime) -> None:
+    """Agents may escalate any time; the requester once the first-response target has
+    passed without a first response (PRODUCT.md §7). ``now`` in UTC. Raises
+    ``NotAllowed`` saying which."""
+    if is_agent(actor, config):
+        return
+    require_agent_or_requester(actor, ticket, config, "escalate it")
+    due = ticket.first_response_due
+    if ticket.first_response_at is not None or due is None or now < due:
+        raise NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
+                         "first-response target has passed")

@@ -56,6 +56,17 @@ class Reading:
             viewer_is_agent=agent,
         )
 
+    async def check_may_escalate(self, actor: Actor, number: int) -> None:
+        """Raises what ``Desk.escalate`` would for ``actor`` — ``NotFound``,
+        ``NotAllowed`` — and changes nothing: lets a front end refuse before it asks for
+        a reason (the Slack card's Escalate button opens a form)."""
+        async with self.stores.transaction() as store:
+            ticket = await store.get_ticket(number)
+            if ticket is None:
+                raise NotFound(f"there is no ticket #{number}")
+            policy.require_visible(actor, ticket, self.config)
+            policy.require_may_escalate(actor, ticket, self.config, self.clock.now())
+
     async def list_tickets(self, actor: Actor, scope: str = "open", *, mine: bool = False,
                            org: bool = False, unread: bool = False) -> list[Listed]:
         """``/ticket list [open|closed|all] [mine|org] [unread]``, newest activity first."""

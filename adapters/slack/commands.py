@@ -22,7 +22,6 @@ from core.errors import DeskError, Invalid
 from core.identity import Actor
 from core.routing import Binding
 
-NUMBER = re.compile(r"#?(\d{1,9})$")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 Handler = Callable[[Actor, str, dict[str, Any]], Awaitable[None]]
 
@@ -83,7 +82,7 @@ class Commands:
         subject = from_slack(rest).strip()
         view = forms.ticket_form(self.s.config, meta, subject=subject,
                                  on_behalf_name=on_behalf_name)
-        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self.s.open_view(body, view)
 
     # ---- answers -------------------------------------------------------------------
 
@@ -196,7 +195,7 @@ class Commands:
 def _number(args: str) -> tuple[int, str]:
     """``(ticket number, the rest)`` of ``42 text`` / ``#42 text``."""
     first, _, rest = args.strip().partition(" ")
-    match = NUMBER.match(first)
-    if not match:
+    number = ids.ticket_number(first)
+    if number is None:
         raise Invalid("number", "say which ticket, like 42 or #42")
-    return int(match.group(1)), rest.strip()
+    return number, rest.strip()

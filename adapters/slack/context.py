@@ -173,6 +173,20 @@ class Shared:
             except SlackApiError as err:
                 log.warning("cannot DM %s: %s", user_id, err.response.get("error"))
 
+    async def open_view(self, body: dict[str, Any], view: dict[str, Any]) -> bool:
+        """``views.open`` with the request's ``trigger_id`` (it lives 3 seconds). When
+        Slack refuses (``expired_trigger_id``, a view it rejects), the person is told
+        rather than left with nothing; returns whether the form opened."""
+        try:
+            await self.client.views_open(trigger_id=body.get("trigger_id"), view=view)
+            return True
+        except SlackApiError as err:
+            error = err.response.get("error") if err.response is not None else None
+            log.warning("views.open refused: %s", error)
+            await self.tell(body, f"Slack did not open the form ({error or 'no answer'}). "
+                            "Please try again.")
+            return False
+
     async def answer(self, body: dict[str, Any], pieces: list[str]) -> None:
         """A longer ephemeral answer: one section per ≤ 3000-character piece."""
         url = body.get("response_url")

@@ -47,6 +47,15 @@ PRIORITY = "ticket:priority"
 HOME_NEW = "home:new"
 
 ACTIONS = re.compile(r"^ticket:[a-z_]+$")
+# A ticket number as people and controls write it: 42 or #42, ASCII digits only, at
+# most nine of them (no store overflows; a forged "²" or 10**20 is not a number).
+TICKET_NUMBER = re.compile(r"#?([0-9]{1,9})", re.ASCII)
+
+
+def ticket_number(text: str) -> int | None:
+    """``42`` / ``#42`` → 42; anything else → None."""
+    match = TICKET_NUMBER.fullmatch(text.strip())
+    return int(match.group(1)) if match else None
 
 
 def field_block(key: str) -> str:

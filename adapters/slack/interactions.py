@@ -50,7 +50,7 @@ class Interactions:
         """Global shortcut "Open a ticket" and the App Home button."""
         await ack()
         view = forms.ticket_form(self.s.config, forms.FormMeta())
-        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self.s.open_view(body, view)
 
     async def on_from_message(self, ack: Any, body: dict[str, Any]) -> None:
         """Message shortcut "Create ticket from message": the message prefills the
@@ -63,7 +63,7 @@ class Interactions:
                                       "ts": str(message.get("ts", ""))})
         view = forms.ticket_form(self.s.config, meta, subject=subject,
                                  description=shorten(text, DESCRIPTION_PREFILL_MAX))
-        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self.s.open_view(body, view)
 
     async def on_category(self, ack: Any, body: dict[str, Any]) -> None:
         """A category was chosen: the form grows that category's own fields."""
@@ -131,9 +131,9 @@ class Interactions:
         raw = str(action.get("value") or (action.get("selected_option") or {}).get("value", ""))
         number_text, _, choice = raw.partition(":")
         try:
-            if not number_text.isdigit():
+            number = ids.ticket_number(number_text)
+            if number is None:
                 raise Invalid("ticket", "this control does not name a ticket")
-            number = int(number_text)
             actor = await self.s.actor(body)
             desk = self.s.desk
             if action_id == ids.CLAIM:
@@ -165,10 +165,11 @@ class Interactions:
                                    min_length=RESOLUTION_NOTE_MIN,
                                    hint="What was done. The requester sees it.")
         else:
+            await self.s.desk.check_may_escalate(actor, number)
             view = forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
                                    label="Why does it need escalating?", submit="Escalate",
                                    hint="Seen by agents and the escalation channel only.")
-        await self.s.client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self.s.open_view(body, view)
 
     async def on_text_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Reply, Resolve and Escalate forms: the desk acts before ``ack`` so that a

@@ -101,3 +101,10 @@ async def test_a_refusal_after_the_form_closed_reaches_the_user_by_dm(h: Harness
     assert len(h.cards(SUPPORT)) == before, "nothing opened"
     refusal = h.dms(ALICE)[-1]
     assert "not opened" in refusal["text"] and "limit" in refusal["text"]
+
+
+async def test_a_form_slack_refuses_to_open_is_explained_to_the_person(h: Harness):
+    h.fake.fail("views.open", error="expired_trigger_id")
+    status, _ = await h.command(ALICE, "new")
+    assert status == 200
+    assert any("did not open the form (expired_trigger_id)" in t for t in h.told())

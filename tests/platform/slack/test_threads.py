@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from tests.platform.slack.harness import (
     AGENT,
     ALICE,
@@ -199,3 +202,33 @@ def _agent():
     from core.identity import Actor, UserRef
 
     return Actor(UserRef("slack", "T0TEST", AGENT), "Ada Agent")
+
+
+async def test_escalate_button_is_refused_before_any_form_for_someone_who_may_not(h: Harness):
+    _, team_card = await opened(h)
+    views = len(h.fake.of("views.open"))
+    await h.press(BOB, team_card, "Escalate")  # neither agent nor requester: forged
+    await h.press(ALICE, team_card, "Escalate")  # the requester, before any breach
+    assert len(h.fake.of("views.open")) == views, "no form was opened"
+    assert any("Only agents or the requester" in t for t in h.told())
+    assert any("once its first-response target has passed" in t for t in h.told())
+
+
+async def test_forged_ticket_numbers_on_a_button_are_refused_with_a_message(h: Harness):
+    _, team_card = await opened(h)
+    for forged in ("²", "99999999999999999999999", "-1", "1e3"):
+        card = {**team_card, "blocks": _with_value(team_card["blocks"], "Claim", forged)}
+        told = len(h.told())
+        status, _ = await h.press(AGENT, card, "Claim")
+        assert status == 200
+        assert "does not name a ticket" in " ".join(h.told()[told:]), forged
+    assert (await h.runtime.desk.show(_agent(), 1)).ticket.assignee is None
+
+
+def _with_value(blocks: list[dict[str, Any]], label: str, value: str) -> list[dict[str, Any]]:
+    copied = json.loads(json.dumps(blocks))
+    for block in (b for b in copied if b["type"] == "actions"):
+        for element in block["elements"]:
+            if element.get("text", {}).get("text") == label:
+                element["value"] = value
+    return copied
