@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from urllib.parse import urlsplit
 
 import typer
 
@@ -90,6 +91,16 @@ def slack_manifest(
     _, config, credentials = _settings()
     from adapters.slack.manifest import manifest_yaml
 
+    if url is not None and credentials.slack_app_token is not None:
+        typer.echo("helpthread: SLACK_APP_TOKEN is set, so `helpthread run` uses Socket Mode "
+                   "and Slack needs no URL; drop --url, or unset SLACK_APP_TOKEN for HTTP "
+                   "mode", err=True)
+        raise typer.Exit(2)
+    if url is not None and (urlsplit(url).scheme not in ("https", "http")
+                            or not urlsplit(url).netloc):
+        typer.echo(f"helpthread: --url: {url!r} is not an https:// address Slack can reach",
+                   err=True)
+        raise typer.Exit(2)
     if url is None and credentials.slack_app_token is None:
         url = "https://YOUR-HELPTHREAD-HOST"
     typer.echo(manifest_yaml(config, url), nl=False)

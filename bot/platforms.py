@@ -58,6 +58,9 @@ async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[
     if credentials.slack:
         from adapters.slack.platform import SlackConfigError, build_slack, route_for
 
+        if credentials.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN: needed to use Slack (SLACK_SIGNING_SECRET "
+                              "or SLACK_APP_TOKEN is set); it is the app's xoxb- token")
         if not credentials.slack_app_token and not credentials.slack_signing_secret:
             raise ConfigError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in "
                               "HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")

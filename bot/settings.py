@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -48,6 +50,32 @@ def config_path() -> Path | None:
     return default if default.exists() else None
 
 
+class ListFriendlyEnv(EnvSettingsSource):
+    """``HELPTHREAD_…`` variables, where a list of ids may be written as JSON
+    (``["U0A", "U0B"]``) or comma-separated (``U0A,U0B``). Anything else that is not
+    JSON where JSON is needed raises ``ConfigError`` naming the variable."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None,
+                             value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            text = str(value).strip()
+            if field is not None and _is_list_of_str(field.annotation) \
+                    and not text.startswith(("[", "{", '"')):
+                return [item.strip() for item in text.split(",") if item.strip()]
+            name = next((k for k, v in os.environ.items() if v == value
+                         and k.upper().startswith("HELPTHREAD_")
+                         and k.upper().endswith(field_name.upper())), field_name)
+            raise ConfigError(f"{name}: {text[:40]!r} is not valid JSON; write this "
+                              "setting as JSON or set it in the config file") from None
+
+
+def _is_list_of_str(annotation: Any) -> bool:
+    return get_origin(annotation) in (tuple, list) and set(get_args(annotation)) <= {
+        str, Ellipsis}
+
+
 class Settings(BaseSettings):
     """The config file's sections plus the process settings of PRODUCT.md §9."""
 
@@ -76,7 +104,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, ListFriendlyEnv(settings_cls)]
         path = config_path()
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
@@ -106,7 +134,9 @@ class Credentials(BaseSettings):
 
     @property
     def slack(self) -> bool:
-        return self.slack_bot_token is not None
+        """Any Slack credential is set: Slack is wanted (a missing one is then named)."""
+        return any(v is not None for v in (self.slack_bot_token, self.slack_signing_secret,
+                                           self.slack_app_token))
 
     @property
     def discord(self) -> bool:
@@ -135,5 +165,6 @@ def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
         where = f" in {path}" if path else ""
         raise ConfigError(f"invalid configuration{where}: {_describe(err)}") from err
     except (OSError, ValueError) as err:  # unreadable or malformed TOML
-        raise ConfigError(f"cannot read config {path}: {err}") from err
+        where = str(path) if path else "the environment"
+        raise ConfigError(f"cannot read the configuration in {where}: {err}") from err
     return settings, desk, credentials

@@ -124,7 +124,8 @@ class TicketGroup(app_commands.Group):
         async def work(actor: Actor) -> str:
             items = await bot_of(interaction).desk.list_tickets(actor, scope, mine=mine,
                                                                  org=org, unread=unread)
-            return render.listing(items, f"No {scope} tickets.")
+            empty = "No tickets." if scope == "all" else f"No {scope} tickets."
+            return render.listing(items, empty)
         await act(interaction, None, work)
 
     @app_commands.command(name="show", description="All about one ticket")

@@ -8,6 +8,7 @@ the acknowledgement (``context.Inflight``), well inside Slack's 3-second window.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
@@ -26,6 +28,20 @@ from adapters.slack.interactions import Interactions
 from adapters.slack.pacing import AckFirst
 
 EVENTS_PATH = "/slack/events"
+
+
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` itself and warns that the ``client`` we pass wins
+    over it; our client carries that very token (``platform.build_slack``), so the
+    warning at every start says nothing."""
+
+    text = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.text
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
 
 def build_app(shared: Shared, signing_secret: str) -> AsyncApp:

@@ -99,7 +99,7 @@ class Commands:
         scope = next((w for w in words if w in ("open", "closed", "all")), "open")
         items = await self.s.desk.list_tickets(actor, scope, mine="mine" in words,
                                                org="org" in words, unread="unread" in words)
-        text = answers.listing(items, f"No {scope} tickets.")
+        text = answers.listing(items, "No tickets." if scope == "all" else f"No {scope} tickets.")
         await self.s.answer(body, answers.chunks_of(text))
 
     async def _search(self, actor: Actor, rest: str, body: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ from tests.e2e.conftest import HELPTHREAD, clean_env
 
 @pytest.mark.parametrize(("env", "config", "status", "says"), [
     ({"SLACK_BOT_TOKEN": "xoxb-1"}, "", 2, "SLACK_SIGNING_SECRET"),
+    ({"SLACK_APP_TOKEN": "xapp-1"}, "", 2, "SLACK_BOT_TOKEN"),
+    ({"HELPTHREAD_SLACK__AGENT_USERS": "[U1"}, "", 2, "HELPTHREAD_SLACK__AGENT_USERS"),
     ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "", 2,
      "slack.support_channel"),
     ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},

@@ -93,7 +93,8 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     ("", {"HELPTHREAD_DESK__MAX_NEW_PER_HOUR": "many"}, "desk.max_new_per_hour"),
     ('[[categories]]\nkey = "Bad Key"\nname = "x"\n', {}, "categories.0.key"),
     ("[sla.whenever]\nfirst_response = '1h'\nresolution = '2h'\n", {}, "sla.whenever: Input"),
-    ("[desk\n", {}, "cannot read config"),
+    ("[desk\n", {}, "cannot read the configuration"),
+    ("", {"HELPTHREAD_SLACK__AGENT_USERS": '["U1"'}, "HELPTHREAD_SLACK__AGENT_USERS: "),
     ('[lifecycle]\nreopen_window = "99999999999d"\n', {}, "lifecycle.reopen_window"),
     ('[[categories]]\nkey = "x"\nname = "y"\n[[categories]]\nkey = "y"\nname = "z"\n', {},
      "'y' names both"),
@@ -109,6 +110,17 @@ def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_settings()
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("U0A", ("U0A",)), ("U0A, U0B", ("U0A", "U0B")), ('["U0A","U0B"]', ("U0A", "U0B")),
+])
+def test_a_list_of_ids_may_be_json_or_comma_separated_in_the_environment(
+        monkeypatch: pytest.MonkeyPatch, written: str, read: tuple[str, ...]) -> None:
+    monkeypatch.delenv("HELPTHREAD_CONFIG", raising=False)
+    monkeypatch.setenv("HELPTHREAD_SLACK__AGENT_USERS", written)
+    _, config, _ = load_settings()
+    assert config.slack.agent_users == read
 
 
 def test_invalid_config_stops_the_process_with_status_2(tmp_path: Path) -> None:

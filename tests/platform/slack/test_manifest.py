@@ -45,9 +45,14 @@ def test_the_cli_prints_it(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(result.output)["features"]["slash_commands"][0]["url"] == \
         "https://h.example/slack/events"
+    for bad in ("ftp://h.example", "h.example", "https://"):
+        result = CliRunner().invoke(app, ["slack-manifest", "--url", bad])
+        assert result.exit_code == 2 and "--url" in result.output, bad
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
     result = CliRunner().invoke(app, ["slack-manifest"])
     assert yaml.safe_load(result.output)["settings"]["socket_mode_enabled"] is True
+    result = CliRunner().invoke(app, ["slack-manifest", "--url", "https://h.example"])
+    assert result.exit_code == 2 and "Socket Mode" in result.output
 
 
 async def test_every_method_the_app_calls_is_covered_by_the_manifest_scopes(h: Harness):
