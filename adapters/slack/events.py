@@ -23,7 +23,6 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers
 from adapters.slack.context import Shared
-from adapters.slack.text import from_slack
 from core import policy
 from core.errors import DeskError
 from core.routing import Binding
@@ -90,7 +89,7 @@ class Events:
                    or self.s.team_id)
         actor = await self.s.people.actor(team, user)
         files = attachments_of(event)
-        text = from_slack(str(event.get("text") or "")).strip()
+        text = (await self.s.people.readable(str(event.get("text") or ""))).strip()
         if not text and files:
             text = "📎 " + ", ".join(f["name"] for f in files)
         try:

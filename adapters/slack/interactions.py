@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
-from adapters.slack.text import from_slack, shorten
+from adapters.slack.text import shorten
 from core import policy
 from core.errors import DeskError, Invalid
 from core.tickets import RESOLUTION_NOTE_MIN
@@ -57,7 +57,7 @@ class Interactions:
         description; its link is added when the form is submitted."""
         await ack()
         message = body.get("message") or {}
-        text = from_slack(str(message.get("text") or "")).strip()
+        text = (await self.s.people.readable(str(message.get("text") or ""))).strip()
         subject = shorten(text.split("\n", 1)[0], 80) if text else ""
         meta = forms.FormMeta(source={"c": str((body.get("channel") or {}).get("id", "")),
                                       "ts": str(message.get("ts", ""))})

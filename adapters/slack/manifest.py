@@ -34,6 +34,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.open": "im:write",
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
+    "usergroups.list": "usergroups:read",
     "views.open": None,
     "views.update": None,
     "views.publish": None,

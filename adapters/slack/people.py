@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.text import from_slack
+from adapters.slack.text import from_slack, mentioned_ids
 from core.identity import Actor, UserRef
 
 PLATFORM = "slack"
-NAME_TTL = 600.0  # seconds a display name is reused
+NAME_TTL = 600.0  # seconds a display name (or a user group's handle) is reused
+MENTIONS_NAMED = 20  # distinct people named in one message, at most (users.info each)
 GROUP_TTL = 60.0  # seconds a user group's member list is reused
 
 log = logging.getLogger("helpthread.slack")
@@ -43,7 +44,18 @@ class People:
         self.agent_groups = agent_groups
         self._profiles: dict[str, _Profile] = {}
         self._groups: dict[str, tuple[frozenset[str], float]] = {}
+        self._handles: tuple[dict[str, str], float] = ({}, float("-inf"))
         self._lock = asyncio.Lock()
+
+    async def readable(self, text: str) -> str:
+        """``text.from_slack`` with the people and user groups Slack mentions by id
+        named (``<@U123>`` → ``@Ada``), as a reader of the thread saw them."""
+        users, groups = mentioned_ids(text)
+        names = {u: await self.name(u) for u in sorted(users)[:MENTIONS_NAMED]}
+        if groups:
+            handles = await self._group_handles()
+            names.update({g: handles[g] for g in groups if g in handles})
+        return from_slack(text, names)
 
     async def actor(self, team: str, user_id: str, name_hint: str | None = None) -> Actor:
         """The signed user ``user_id`` of ``team`` with their name and agent groups."""
@@ -71,6 +83,20 @@ class People:
             fresh = cached or _Profile(hint or user_id, None, now)
         self._profiles[user_id] = fresh
         return fresh
+
+    async def _group_handles(self) -> dict[str, str]:
+        """User-group id → handle (``usergroups.list``), cached ``NAME_TTL`` seconds."""
+        handles, at = self._handles
+        if time.monotonic() - at < NAME_TTL:
+            return handles
+        try:
+            answer = await self.client.usergroups_list()
+            handles = {str(g["id"]): str(g.get("handle") or g.get("name") or g["id"])
+                       for g in answer.get("usergroups") or [] if g.get("id")}
+        except SlackApiError as err:  # missing usergroups:read: ids stay ids
+            log.warning("usergroups.list failed: %s", err.response.get("error"))
+        self._handles = (handles, time.monotonic())
+        return handles
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
         """The configured agent groups ``user_id`` is a member of."""

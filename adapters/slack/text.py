@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 SECTION_TEXT_MAX = 3000  # a section block's text (Block Kit reference, "Section")
@@ -21,6 +21,8 @@ MESSAGE_TEXT_MAX = 40_000  # chat.postMessage ``text`` (longer is truncated by S
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MARKUP = re.compile(r"<([^<>]*)>")
+_BARE_USER = re.compile(r"<@([UW][A-Z0-9]+)>")
+_BARE_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)>")
 
 
 def escape(text: str) -> str:
@@ -28,15 +30,16 @@ def escape(text: str) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
-def _markup_to_plain(match: re.Match[str]) -> str:
+def _markup_to_plain(match: re.Match[str], names: Mapping[str, str]) -> str:
     inner = match.group(1)
     target, _, label = inner.partition("|")
     if target.startswith("@"):  # user mention <@U123> or <@U123|name>
-        return "@" + (label or target[1:])
+        return "@" + (label or names.get(target[1:]) or target[1:])
     if target.startswith("#"):  # channel <#C123|name>
         return "#" + (label or target[1:])
     if target.startswith("!subteam^"):  # user group <!subteam^S123|@team>
-        return label or "@" + target.split("^", 1)[1]
+        group = target.split("^", 1)[1]
+        return label or "@" + (names.get(group) or group)
     if target.startswith("!date^"):
         return label or target
     if target.startswith("!"):  # <!channel>, <!here>, <!everyone>
@@ -47,11 +50,20 @@ def _markup_to_plain(match: re.Match[str]) -> str:
     return target
 
 
-def from_slack(text: str) -> str:
+def from_slack(text: str, names: Mapping[str, str] | None = None) -> str:
     """What a user typed, as plain text: Slack's ``<…>`` markup becomes readable words
     (``<!channel>`` → ``@channel``, ``<url|label>`` → ``label (url)``) and entities are
-    decoded. The result is stored by the desk and escaped again on the way out."""
-    return html.unescape(_MARKUP.sub(_markup_to_plain, text or "")).replace("\r\n", "\n")
+    decoded. ``names`` maps user and user-group ids to names for mentions Slack sent
+    without one (events carry ``<@U123>``, not ``<@U123|ada>``). The result is stored by
+    the desk and escaped again on the way out."""
+    known = names or {}
+    plain = _MARKUP.sub(lambda m: _markup_to_plain(m, known), text or "")
+    return html.unescape(plain).replace("\r\n", "\n")
+
+
+def mentioned_ids(text: str) -> tuple[set[str], set[str]]:
+    """``(user ids, user-group ids)`` mentioned in ``text`` without a name."""
+    return set(_BARE_USER.findall(text or "")), set(_BARE_GROUP.findall(text or ""))
 
 
 def chunks(text: str, limit: int = SECTION_TEXT_MAX) -> Iterator[str]:

@@ -219,6 +219,11 @@ class FakeSlack:
                                      "locale": "en-US", "team_id": TEAM,
                                      "profile": {"display_name": name, "real_name": name}}}
 
+    def _usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "usergroups": [
+            {"id": g, "handle": g.lower().removeprefix("s0") + "-team", "name": g}
+            for g in self.groups]}
+
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup"))
         if group not in self.groups:

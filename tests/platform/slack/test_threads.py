@@ -33,6 +33,15 @@ async def test_thread_message_is_mirrored_to_the_team_thread_under_the_authors_n
     assert h.thread(ticket_card) == [], "not echoed back where it was typed"
 
 
+async def test_mentions_slack_sends_as_ids_are_mirrored_as_names_and_never_ping(h: Harness):
+    ticket_card, team_card = await opened(h)
+    await h.say(ALICE, SUPPORT, ticket_card["ts"],
+                "as <@U0AGENT> and <!subteam^S0AGENTS> said, ask <@U0NOBODY>")
+    [mirrored] = h.thread(team_card)
+    assert "as @Ada Agent and @agents-team said, ask @u0nobody" in mirrored["text"]
+    assert "<@" not in mirrored["text"] and "<!subteam" not in mirrored["text"]
+
+
 async def test_team_thread_message_is_an_internal_note_that_goes_nowhere_else(h: Harness):
     ticket_card, team_card = await opened(h)
     before = len(h.fake.posts())
