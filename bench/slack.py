@@ -11,7 +11,7 @@ reading Bolt's answer, the window Slack allows 3 seconds for. Beside it, for our
 ``views.open`` (what the person who typed it waits for; the ``trigger_id`` lives 3
 seconds). Every command must get its form, or the run stops.
 
-    python -m bench.slack [--requests 400] [--levels 1,8,32,64]
+    python -m bench.slack [--requests 800] [--levels 1,8,32,64]
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def report(rows: list[tuple[int, Row]], n: int, server: set[int], rest: set[int]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32, 64])
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
