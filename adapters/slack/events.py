@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers
 from adapters.slack.context import Shared
+from adapters.slack.pacing import InOrder
 from core import policy
 from core.errors import DeskError
 from core.routing import Binding
@@ -56,13 +57,17 @@ class Events:
     def __init__(self, shared: Shared) -> None:
         self.s = shared
         self._hinted: dict[str, float] = {}
+        self._in_order = InOrder()
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.s.inflight.track(self.on_message))
         app.event("app_home_opened")(self.s.inflight.track(self.on_home))
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self.s.pace.background():
+        # Its turn is taken on arrival (this task starts in dispatch order), before
+        # giving way: the thread's messages are then handled in the order Slack sent them.
+        thread = (event.get("channel"), event.get("thread_ts") or event.get("ts"))
+        async with self._in_order.turn(thread), self.s.pace.background():
             await self._message(body, event)
 
     async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:

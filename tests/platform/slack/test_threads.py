@@ -14,6 +14,7 @@ from tests.platform.slack.harness import (
     TEAM_CHANNEL,
     Harness,
 )
+from tests.support.slack_requests import event_body, message_event
 
 
 async def opened(h: Harness, **kwargs: object) -> tuple[dict, dict]:
@@ -40,6 +41,19 @@ async def test_mentions_slack_sends_as_ids_are_mirrored_as_names_and_never_ping(
     [mirrored] = h.thread(team_card)
     assert "as @Ada Agent and @agents-team said, ask @u0nobody" in mirrored["text"]
     assert "<@" not in mirrored["text"] and "<!subteam" not in mirrored["text"]
+
+
+async def test_messages_sent_back_to_back_are_kept_and_mirrored_in_their_order(h: Harness):
+    ticket_card, team_card = await opened(h)
+    for i in range(8):  # each acknowledged before the next; none finished meanwhile
+        event = message_event(ALICE, SUPPORT, f"msg {i}", thread_ts=ticket_card["ts"])
+        status, _ = await h.slack.event(event_body(event))
+        assert status == 200
+    await h.settle()
+    assert [m["text"] for m in h.thread(team_card)] == [f"msg {i}" for i in range(8)]
+    history = (await h.runtime.desk.show(_agent(), 1)).events
+    assert [e.data.get("text") for e in history if e.data.get("text")] == \
+        [f"msg {i}" for i in range(8)]
 
 
 async def test_team_thread_message_is_an_internal_note_that_goes_nowhere_else(h: Harness):
