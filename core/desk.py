@@ -22,7 +22,7 @@ from core.intake import Intake, NewTicket, Opened
 from core.reading import Reading
 from core.routing import Binding
 from core.store.port import Store
-from core.tickets import Link, LinkKind, Ticket
+from core.tickets import PRIORITIES, Link, LinkKind, Ticket
 from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
 
 __all__ = ["Commented", "Desk", "NewTicket", "Opened"]
@@ -176,7 +176,9 @@ class Desk(Intake, Reading):
         return await self._changed(actor, number, EventKind.CLAIMED, apply, "claim tickets")
 
     async def assign(self, actor: Actor, number: int, agent: Actor) -> Ticket:
-        """Give it to ``agent``, who must be an agent (as their platform vouches)."""
+        """Give it to ``agent``, who must be an agent (as their platform vouches).
+        Raises ``NotAllowed`` for a non-agent ``actor`` before looking at ``agent``."""
+        policy.require_agent(actor, self.config, "assign tickets")
         if not policy.is_agent(agent, self.config):
             raise Invalid("assignee", f"{agent.name} is not an agent")
         def apply(ticket: Ticket) -> dict[str, Any]:
@@ -252,7 +254,11 @@ class Desk(Intake, Reading):
         return await self._changed(actor, number, EventKind.REOPENED, apply, None)
 
     async def set_priority(self, actor: Actor, number: int, priority: str) -> Ticket:
-        """Change priority; SLA targets not yet met move with it (PRODUCT.md §7)."""
+        """Change priority; SLA targets not yet met move with it (PRODUCT.md §7).
+        Raises ``Invalid("priority")`` unless ``priority`` names one (no default here:
+        an empty level must not quietly mean normal)."""
+        if not priority or not priority.strip():
+            raise Invalid("priority", f"say which: {', '.join(PRIORITIES)}")
         new = clean_priority(priority)
         def apply(ticket: Ticket) -> dict[str, Any]:
             old = lifecycle.set_priority(ticket, new)

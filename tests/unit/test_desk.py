@@ -259,6 +259,8 @@ async def test_assign_needs_an_agent_and_tells_them(desk, stores) -> None:
     assert [d.address for d in dms] == [ANA.ref.key]
     with pytest.raises(InvalidTransition, match="already claimed by ana"):
         await desk.claim(SAM, 1)
+    with pytest.raises(NotAllowed, match="only agents can assign"):
+        await desk.assign(LENA, 1, MARCO)  # the actor is refused, whoever the target
 
 
 async def test_hold_reason_stays_internal(desk, stores) -> None:
@@ -286,6 +288,10 @@ async def test_priority_change_moves_the_sla_targets(desk) -> None:
     t = await desk.set_priority(SAM, 1, "urgent")
     assert t.first_response_due == opened.opened_at + timedelta(hours=1)
     assert t.resolution_due == opened.opened_at + timedelta(hours=8)
+    for missing in ("", "  "):
+        with pytest.raises(Invalid, match="say which"):
+            await desk.set_priority(SAM, 1, missing)  # not quietly "normal"
+    assert (await desk.show(SAM, 1)).ticket.priority == "urgent"
 
 
 async def test_every_change_is_in_the_history(desk, stores) -> None:
