@@ -12,8 +12,11 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
     """``fmt``: ``json``, ``console`` or ``auto`` (console when stderr is a terminal).
     Standard-library loggers (ours, Bolt's, discord.py's) go through the same renderer."""
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+    # JSON: a traceback becomes the "exception" field (without format_exc_info it would
+    # be rendered as "<traceback object …>"); the console renderer prints it itself.
+    renderers: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json_output else [structlog.dev.ConsoleRenderer()]
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -27,7 +30,7 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         foreign_pre_chain=shared,
     ))
     root = logging.getLogger()

@@ -46,6 +46,9 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+STOP_GRACE_SECONDS = 5.0  # a delivery round in progress gets this long at shutdown
+
+
 class StartupError(Exception):
     """A platform could not start (unreachable, credentials refused); one line for the
     operator, exit status 1."""
@@ -132,22 +135,30 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
         http.add_routes(platform.http_routes())
     runner = web.AppRunner(http, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "0.0.0.0", settings.port)
-    await site.start()
-    log.info("http.listening", port=settings.port)
-
-    worker = asyncio.create_task(runtime.worker.run(stop))
+    worker: asyncio.Task[None] | None = None
     try:
+        try:
+            await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+        except OSError as err:
+            raise StartupError(f"HELPTHREAD_PORT {settings.port}: cannot listen there "
+                               f"({err.strerror or err})") from err
+        log.info("http.listening", port=settings.port)
+        worker = asyncio.create_task(runtime.worker.run(stop))
         for platform in platforms:
             await platform.start()
         log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
         freeze_startup_heap()
         await stop.wait()
     finally:
+        stop.set()
+        if worker is not None:  # let a delivery round end before the platforms close
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(worker), STOP_GRACE_SECONDS)
         for platform in platforms:
             with contextlib.suppress(Exception):
                 await platform.stop()
-        await worker
+        if worker is not None:
+            await worker
         await runner.cleanup()
         await runtime.close()
         gc.unfreeze()

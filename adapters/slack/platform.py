@@ -16,6 +16,7 @@ import logging
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,6 +34,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # slack_sdk's loggers for Web API calls and response_url posts (their default names).
+# auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
+TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
+                           "token_expired", "not_allowed_token_type"})
 SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
 
@@ -147,7 +151,9 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
                       app_token: str | None = None, api_url: str | None = None,
                       ) -> SlackPlatform:
     """The Slack platform for ``config``. Calls ``auth.test`` once to learn the
-    workspace (team id) and the app's own user id."""
+    workspace (team id) and the app's own user id. Raises ``SlackConfigError`` when
+    Slack refuses the token, ``RuntimeError`` for any other refusal, and the network's
+    own errors when Slack cannot be reached."""
     base = api_base(api_url)
     settle_sdk_loggers()
     # One connection pool for every Web API call (slack_sdk opens a session per call
@@ -160,6 +166,13 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
         retry_handlers=[AsyncConnectionErrorRetryHandler(), ShortRateLimitRetryHandler()])
     try:
         auth = await client.auth_test()
+    except SlackApiError as err:
+        await session.close()
+        error = str(err.response.get("error")) if err.response is not None else "no answer"
+        if error in TOKEN_REFUSED:
+            raise SlackConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({error}); use the "
+                                   "app's Bot User OAuth Token, xoxb-…") from err
+        raise RuntimeError(f"Slack answered auth.test with {error}") from err
     except BaseException:
         await session.close()
         raise

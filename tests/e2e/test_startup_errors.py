@@ -3,12 +3,15 @@ unreachable: one line naming the problem, exit 2 for config, 1 for an outage."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import HELPTHREAD, clean_env
+from tests.support.fake_slack import FakeSlack
 
 
 @pytest.mark.parametrize(("env", "config", "status", "says"), [
@@ -39,3 +42,45 @@ def test_one_line_and_the_right_status(tmp_path: Path, env: dict[str, str], conf
     assert done.returncode == status, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and lines[0].startswith("helpthread: ")
+
+
+SLACK_CONFIG = '[slack]\nsupport_channel = "C1"\nteam_channel = "C2"\n'
+
+
+async def _run(tmp_path: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    (tmp_path / "helpthread.toml").write_text(SLACK_CONFIG)
+    proc = await asyncio.create_subprocess_exec(
+        HELPTHREAD, "run", env={**clean_env(tmp_path), **env}, cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, err.decode().strip().splitlines()
+
+
+async def test_a_token_slack_refuses_is_named(tmp_path: Path) -> None:
+    fake = await FakeSlack().start()
+    try:
+        fake.fail("auth.test", error="invalid_auth")
+        status, lines = await _run(tmp_path, {
+            "SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": fake.api_url})
+    finally:
+        await fake.stop()
+    assert status == 2, lines
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "invalid_auth" in lines[0]
+
+
+async def test_a_port_in_use_is_one_line_and_status_1(tmp_path: Path) -> None:
+    fake = await FakeSlack().start()
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            status, lines = await _run(tmp_path, {
+                "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                "SLACK_API_URL": fake.api_url, "HELPTHREAD_PORT": str(port)})
+        finally:
+            await fake.stop()
+    assert status == 1, lines
+    assert len(lines) == 1 and f"HELPTHREAD_PORT {port}" in lines[0], lines
