@@ -89,6 +89,7 @@ def slack_manifest(
 ) -> None:
     """Print the Slack app manifest (YAML) for this config."""
     _, config, credentials = _settings()
+    from adapters.slack.app import EVENTS_PATH
     from adapters.slack.manifest import manifest_yaml
 
     if url is not None and credentials.slack_app_token is not None:
@@ -96,11 +97,14 @@ def slack_manifest(
                    "and Slack needs no URL; drop --url, or unset SLACK_APP_TOKEN for HTTP "
                    "mode", err=True)
         raise typer.Exit(2)
-    if url is not None and (urlsplit(url).scheme not in ("https", "http")
-                            or not urlsplit(url).netloc):
-        typer.echo(f"helpthread: --url: {url!r} is not an https:// address Slack can reach",
-                   err=True)
-        raise typer.Exit(2)
+    if url is not None:
+        parts = urlsplit(url.strip())
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url.strip()):
+            typer.echo(f"helpthread: --url: {url!r} is not an https:// address (Slack sends "
+                       "requests to HTTPS URLs only)", err=True)
+            raise typer.Exit(2)
+        # The base URL is asked for; one given with the events path keeps working.
+        url = url.strip().rstrip("/").removesuffix(EVENTS_PATH)
     if url is None and credentials.slack_app_token is None:
         url = "https://YOUR-HELPTHREAD-HOST"
     typer.echo(manifest_yaml(config, url), nl=False)

@@ -143,8 +143,8 @@ class Commands:
 
     async def _stats(self, actor: Actor, rest: str, body: dict[str, Any]) -> None:
         policy.require_agent(actor, self.s.config, "see stats")
-        await self.s.tell(body, "Stats are not available in Slack yet; "
-                                "use `helpthread report`.")
+        await self.s.tell(body, "`/ticket stats` is not built yet. `/ticket queue` shows "
+                                "what is unassigned or overdue.")
 
     # ---- changes -------------------------------------------------------------------
 

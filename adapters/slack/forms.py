@@ -162,7 +162,9 @@ def form_number(view: dict[str, Any]) -> int | None:
         number = json.loads(view.get("private_metadata") or "{}").get("n")
     except ValueError:
         return None
-    return number if isinstance(number, int) else None
+    if isinstance(number, bool) or not isinstance(number, int):
+        return None  # true is an int to Python; a forged form must not mean #1
+    return number if 0 < number < 10**9 else None  # a store's number, never an overflow
 
 
 # ---- reading what was submitted -------------------------------------------------

@@ -21,6 +21,7 @@ MESSAGE_TEXT_MAX = 40_000  # chat.postMessage ``text`` (longer is truncated by S
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MARKUP = re.compile(r"<([^<>]*)>")
+_LINK_UNSAFE = re.compile(r"[<>|\s]")
 _BARE_USER = re.compile(r"<@([UW][A-Z0-9]+)>")
 _BARE_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)>")
 
@@ -104,7 +105,12 @@ def date(moment: datetime | None) -> str:
 
 
 def link(url: str | None, label: str) -> str:
-    """An mrkdwn link with an escaped label, or the label alone without a URL."""
+    """An mrkdwn link with an escaped label, or the label alone without a URL. A URL that
+    could end the link early or open another control (``<``, ``>``, ``|``, spaces;
+    user-supplied, e.g. an attachment's) is shown as escaped text instead; ``&`` in a
+    URL is written ``&amp;``, as Slack's formatting reference asks."""
     if not url:
         return escape(label)
-    return f"<{url}|{escape(label).replace('|', '¦')}>"
+    if _LINK_UNSAFE.search(url) or not url.startswith(("https://", "http://")):
+        return f"{escape(label)} ({escape(url)})"
+    return f"<{url.replace('&', '&amp;')}|{escape(label).replace('|', '¦')}>"

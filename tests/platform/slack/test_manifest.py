@@ -45,7 +45,11 @@ def test_the_cli_prints_it(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(result.output)["features"]["slash_commands"][0]["url"] == \
         "https://h.example/slack/events"
-    for bad in ("ftp://h.example", "h.example", "https://"):
+    result = CliRunner().invoke(app, ["slack-manifest", "--url", "https://h.example/slack/events"])
+    assert yaml.safe_load(result.output)["features"]["slash_commands"][0]["url"] == \
+        "https://h.example/slack/events", "the events path is not doubled"
+    for bad in ("ftp://h.example", "h.example", "https://", "http://h.example",
+                "https://a b.example"):
         result = CliRunner().invoke(app, ["slack-manifest", "--url", bad])
         assert result.exit_code == 2 and "--url" in result.output, bad
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.slack.text import chunks, escape, from_slack
+from adapters.slack.text import chunks, escape, from_slack, link
 
 
 def test_escape_turns_every_control_sequence_into_text():
@@ -23,3 +23,12 @@ def test_chunks_respect_the_limit_and_never_split_an_entity():
     assert all(len(p) <= 3000 for p in pieces)
     assert "".join(pieces).replace(" ", "") == escape(text).replace(" ", "")
     assert all(not p.endswith(("&", "&a", "&am", "&amp")) for p in pieces)
+
+
+def test_a_link_never_carries_markup_of_its_own():
+    assert link("https://x.slack.com/archives/C1/p1?thread_ts=1.2&cid=C1", "its thread") == \
+        "<https://x.slack.com/archives/C1/p1?thread_ts=1.2&amp;cid=C1|its thread>"
+    forged = "https://files.slack.com/x|y> <!channel"
+    assert link(forged, "a.png") == "a.png (https://files.slack.com/x|y&gt; &lt;!channel)"
+    assert link("javascript:alert(1)", "a.png") == "a.png (javascript:alert(1))"
+    assert link("https://ok.example/a", "<b>") == "<https://ok.example/a|&lt;b&gt;>"

@@ -131,6 +131,12 @@ async def test_resolve_with_a_too_short_note_is_refused_in_the_form(h: Harness):
     assert "6 characters" in body["errors"][block["block_id"]]
     assert "Resolved" not in str(h.current(team_card)["blocks"])
 
+    for forged in ("true", "1e30", str(10**30), "-1", '"1"'):
+        view = {**form, "private_metadata": '{"n": ' + forged + "}"}
+        _, body = await h.submit(AGENT, {"Resolution note": "Done, honestly."}, view=view)
+        assert "does not name a ticket" in str(body.get("errors")), forged
+    assert "Resolved" not in str(h.current(team_card)["blocks"])
+
     _status, body = await h.submit(AGENT, {"Resolution note": "Password reset done."})
     assert body == {}
     assert "Resolved" in str(h.current(team_card)["blocks"])
