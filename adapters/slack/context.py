@@ -76,31 +76,35 @@ class Inflight:
             ack = _Signalling(kwargs["ack"], hand_back) if takes_ack else None
             if ack is not None:
                 kwargs["ack"] = ack
-            task = loop.create_task(self._run(listener, kwargs, ack))
+            else:
+                hand_back()  # Bolt acknowledges events itself once this returns
+            task = loop.create_task(self._run(listener, kwargs, handed_back))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             if ack is None:
-                return  # Bolt acknowledges events itself once this returns
+                return
             task.add_done_callback(hand_back)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ACK_WINDOW_SECONDS):
-                    await handed_back
+                    await asyncio.shield(handed_back)
+            hand_back()  # from here on the listener's failures are its own to log
             failed = task.result() if task.done() else None
             if failed is not None and not ack.acked:
                 raise failed  # before ack(): Bolt answers 500 and logs it
         return run  # type: ignore[return-value]
 
     async def _run(self, listener: Callable[..., Awaitable[Any]], kwargs: dict[str, Any],
-                   ack: _Signalling | None) -> Exception | None:
-        """The listener's whole run; a failure is logged here once it has acknowledged
-        (nobody else sees it then), else returned for ``track`` to hand to Bolt."""
+                   handed_back: asyncio.Future[None]) -> Exception | None:
+        """The listener's whole run. A failure once Bolt has its answer (``handed_back``
+        done: acknowledged, an event, or Slack's window over) is logged here, since
+        nobody else sees it; before that it is returned for ``track`` to give Bolt."""
         self.count += 1
         self._idle.clear()
         try:
             await listener(**kwargs)
             return None
         except Exception as err:
-            if ack is None or ack.acked:
+            if handed_back.done():
                 log.exception("Slack listener %s failed", listener.__name__)
             return err
         finally:
@@ -173,19 +177,17 @@ class Shared:
             except SlackApiError as err:
                 log.warning("cannot DM %s: %s", user_id, err.response.get("error"))
 
-    async def open_view(self, body: dict[str, Any], view: dict[str, Any]) -> bool:
+    async def open_view(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """``views.open`` with the request's ``trigger_id`` (it lives 3 seconds). When
         Slack refuses (``expired_trigger_id``, a view it rejects), the person is told
-        rather than left with nothing; returns whether the form opened."""
+        rather than left with nothing."""
         try:
             await self.client.views_open(trigger_id=body.get("trigger_id"), view=view)
-            return True
         except SlackApiError as err:
             error = err.response.get("error") if err.response is not None else None
             log.warning("views.open refused: %s", error)
             await self.tell(body, f"Slack did not open the form ({error or 'no answer'}). "
                             "Please try again.")
-            return False
 
     async def answer(self, body: dict[str, Any], pieces: list[str]) -> None:
         """A longer ephemeral answer: one section per ≤ 3000-character piece."""

@@ -33,10 +33,10 @@ log = logging.getLogger("helpthread.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
-# slack_sdk's loggers for Web API calls and response_url posts (their default names).
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                            "token_expired", "not_allowed_token_type"})
+# slack_sdk's loggers for Web API calls and response_url posts (their default names).
 SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
 
