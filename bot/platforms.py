@@ -95,6 +95,28 @@ async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[
     return platforms
 
 
+async def _start(platform: RunningPlatform, stop: asyncio.Event) -> bool:
+    """``platform.start()``, given up when ``stop`` is set first (SIGTERM while Slack is
+    slow to answer). Its ``ValueError`` (a setting Slack or Discord refused) becomes
+    ``ConfigError``, anything else ``StartupError``; False when stopped."""
+    starting = asyncio.ensure_future(platform.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await starting
+        return False
+    try:
+        starting.result()
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+    except Exception as err:
+        raise StartupError(f"cannot start {platform.route.platform}: {_reason(err)}") from err
+    return True
+
+
 def _reason(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -137,15 +159,16 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
     await runner.setup()
     worker: asyncio.Task[None] | None = None
     try:
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        for platform in platforms:  # a refused token is found before anything is said
+            if not await _start(platform, stop):
+                return  # stopped while starting
         try:
             await web.TCPSite(runner, "0.0.0.0", settings.port).start()
         except OSError as err:
             raise StartupError(f"HELPTHREAD_PORT {settings.port}: cannot listen there "
                                f"({err.strerror or err})") from err
         log.info("http.listening", port=settings.port)
-        worker = asyncio.create_task(runtime.worker.run(stop))
-        for platform in platforms:
-            await platform.start()
         log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
         freeze_startup_heap()
         await stop.wait()

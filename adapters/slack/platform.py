@@ -32,6 +32,7 @@ log = logging.getLogger("helpthread.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
+SOCKET_CONNECT_SECONDS = 30.0  # to open Socket Mode's WebSocket at start-up
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
@@ -115,15 +116,38 @@ class SlackPlatform:
         return [web.post(EVENTS_PATH, handler)]
 
     async def start(self) -> None:
-        if self.socket is not None:
-            await self.socket.connect_async()  # type: ignore[no-untyped-call]
-            log.info("slack.socket_mode.connected")
+        """Socket Mode: check the app token (``apps.connections.open``), then connect
+        within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack refuses
+        the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
+        (slack_sdk would otherwise retry for ever). HTTP mode: nothing to start."""
+        if self.socket is None:
+            return
+        client = self.socket.client
+        try:
+            answer = await self.shared.client.apps_connections_open(app_token=client.app_token)
+        except SlackApiError as err:
+            error = str(err.response.get("error")) if err.response is not None else "?"
+            if error in TOKEN_REFUSED:
+                raise SlackConfigError(f"SLACK_APP_TOKEN: Slack refused it ({error}); use an "
+                                       "app-level token (xapp-…) with connections:write") from err
+            raise RuntimeError(f"Slack answered apps.connections.open with {error}") from err
+        client.wss_uri = str(answer["url"])  # one URL, not asked for twice
+        try:
+            await asyncio.wait_for(self.socket.connect_async(),  # type: ignore[no-untyped-call]
+                                   SOCKET_CONNECT_SECONDS)
+        except TimeoutError:
+            client.closed = True  # slack_sdk's own loop stops retrying
+            raise RuntimeError(f"the Socket Mode WebSocket ({answer['url']}) could not be "
+                               f"reached in {SOCKET_CONNECT_SECONDS:.0f} s") from None
+        log.info("slack.socket_mode.connected")
 
     async def stop(self) -> None:
         """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.
         Deliveries still pending stay in the outbox for the next start."""
-        if self.socket is not None:
+        if self.socket is not None and self.socket.client.current_session is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
+        elif self.socket is not None:  # never connected: only its HTTP session to close
+            await self.socket.client.aiohttp_client_session.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.shared.inflight.idle(), STOP_GRACE_SECONDS)
         if self.shared.session is not None:

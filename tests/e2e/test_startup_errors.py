@@ -84,3 +84,41 @@ async def test_a_port_in_use_is_one_line_and_status_1(tmp_path: Path) -> None:
             await fake.stop()
     assert status == 1, lines
     assert len(lines) == 1 and f"HELPTHREAD_PORT {port}" in lines[0], lines
+
+
+async def test_an_app_token_slack_refuses_is_named(tmp_path: Path) -> None:
+    fake = await FakeSlack().start()
+    try:
+        fake.fail("apps.connections.open", error="invalid_auth")
+        status, lines = await _run(tmp_path, {
+            "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-wrong",
+            "SLACK_API_URL": fake.api_url})
+    finally:
+        await fake.stop()
+    assert status == 2, lines
+    assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0], lines
+
+
+async def test_sigterm_while_slack_is_slow_to_answer_at_start_stops_it(tmp_path: Path) -> None:
+    fake = await FakeSlack().start()
+    fake.hold("apps.connections.open")  # Socket Mode's first call never answers
+    (tmp_path / "helpthread.toml").write_text(SLACK_CONFIG)
+    env = {**clean_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
+           "SLACK_API_URL": fake.api_url}
+    proc = await asyncio.create_subprocess_exec(
+        HELPTHREAD, "run", env=env, cwd=tmp_path, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        for _ in range(600):  # bounded: until it asks Slack for the WebSocket
+            if fake.of("apps.connections.open"):
+                break
+            await asyncio.sleep(0.05)
+        assert fake.of("apps.connections.open")
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        fake.release("apps.connections.open")
+        await fake.stop()
+    assert proc.returncode == 0, err.decode()

@@ -63,6 +63,7 @@ class FakeSlack:
     # trigger_id -> when its views.open arrived (time.monotonic(), one clock for every
     # process on the machine): the benchmark's "form shown" latency.
     forms_opened: dict[str, float] = field(default_factory=dict)
+    socket_url: str | None = None  # what apps.connections.open hands out (default: ours)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -259,7 +260,7 @@ class FakeSlack:
                                       for f in files or []]}
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        return {"ok": True, "url": self.socket_url or f"ws://127.0.0.1:{self.port}/link"}
 
     async def _stats(self, request: web.Request) -> web.Response:
         return _json({"handled": self.handled})

@@ -3,11 +3,13 @@ fake Slack pushes envelopes over a WebSocket and reads the app's acknowledgement
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.slack.platform import build_slack
+from adapters.slack import platform as slack_platform
+from adapters.slack.platform import SlackConfigError, SlackPlatform, build_slack
 from bot.runtime import build
 from bot.settings import Settings
 from tests.platform.slack.harness import (
@@ -85,3 +87,32 @@ async def test_socket_mode_runs_the_same_story(sh: Harness):
     await sh.settle()
     assert "Ada Agent" in str(sh.current(team_card)["blocks"])
     assert len(fake.acks) >= 8, "every envelope was acknowledged"
+
+
+async def _socket_platform(fake: FakeSlack) -> SlackPlatform:
+    return await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
+                             app_token="xapp-1-test", api_url=fake.api_url)
+
+
+async def test_an_app_token_slack_refuses_is_named_at_start(fake: FakeSlack):
+    platform = await _socket_platform(fake)
+    fake.fail("apps.connections.open", error="invalid_auth")
+    try:
+        with pytest.raises(SlackConfigError, match=r"SLACK_APP_TOKEN.*invalid_auth"):
+            await platform.start()
+    finally:
+        await platform.stop()
+
+
+async def test_a_websocket_that_cannot_be_reached_fails_the_start_in_bounded_time(
+        fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(slack_platform, "SOCKET_CONNECT_SECONDS", 0.5)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        fake.socket_url = f"ws://127.0.0.1:{closed.getsockname()[1]}/link"  # nobody listens
+    platform = await _socket_platform(fake)
+    try:
+        with pytest.raises(RuntimeError, match="could not be reached"):
+            await platform.start()
+    finally:
+        await platform.stop()
