@@ -15,6 +15,7 @@ from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
 from core.errors import DeskError, Invalid
 from core.events import EventKind
+from core.tickets import Ticket
 from core.views import Listed, TicketDetails
 
 HOME_BLOCKS_MAX = 100
@@ -40,6 +41,13 @@ def refusal(err: DeskError) -> str:
     if isinstance(err, Invalid):
         return f":warning: {escape(err.field)}: {escape(err.reason)}"
     return f":no_entry: {escape(err.message[:1].upper() + err.message[1:])}."
+
+
+def already_opened(ticket: Ticket) -> str:
+    """The answer to a form that repeats one sent moments ago (PRODUCT.md §8)."""
+    return (f"You already opened this as *#{ticket.number}* ({escape(ticket.subject)}, "
+            f"{status_word(ticket.status)}); nothing new was opened. "
+            f"`/ticket show {ticket.number}` has its details and thread.")
 
 
 def listing(items: list[Listed], empty: str) -> str:

@@ -105,8 +105,10 @@ class Interactions:
                 form = forms.new_ticket(view, requester)
                 if meta.source.get("c") and meta.source.get("ts"):
                     form = await self._with_source_link(form, meta.source)
-                await self.s.desk.open_ticket(actor, form,
-                                              request_key=f"slack:view:{view['id']}")
+                opened = await self.s.desk.open_ticket(
+                    actor, form, request_key=f"slack:view:{view['id']}")
+                if opened.duplicate:  # PRODUCT.md §8: the existing ticket, not a new one
+                    await self.s.tell(body, answers.already_opened(opened.ticket))
             except DeskError as err:
                 await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
 

@@ -108,3 +108,12 @@ async def test_a_form_slack_refuses_to_open_is_explained_to_the_person(h: Harnes
     status, _ = await h.command(ALICE, "new")
     assert status == 200
     assert any("did not open the form (expired_trigger_id)" in t for t in h.told())
+
+
+async def test_the_same_form_sent_again_opens_nothing_new_and_says_so(h: Harness):
+    await h.open_ticket(ALICE, subject="VPN down", description="Since noon")
+    await h.open_ticket(ALICE, subject="VPN down", description="Since noon")  # a new form
+    assert len(h.cards(SUPPORT)) == 1
+    [receipt, again] = h.dms(ALICE)
+    assert "You already opened this as *#1*" in again["text"]
+    assert "nothing new was opened" in again["text"]
