@@ -8,11 +8,13 @@ are written ``42`` or ``#42``; a slash command cannot be typed inside a thread
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
@@ -22,6 +24,7 @@ from core.errors import DeskError, Invalid
 from core.identity import Actor
 from core.routing import Binding
 
+log = logging.getLogger("helpthread.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 Handler = Callable[[Actor, str, dict[str, Any]], Awaitable[None]]
 
@@ -50,6 +53,11 @@ class Commands:
             await handler(await self.s.actor(body), rest.strip(), body)
         except DeskError as err:
             await self.s.tell(body, answers.refusal(err))
+        except SlackApiError as err:  # e.g. the transcript's upload: say so, never silence
+            error = err.response.get("error") if err.response is not None else None
+            log.warning("/ticket %s: Slack answered %s", sub, error)
+            await self.s.tell(body, f"Slack refused part of that ({error or 'no answer'}); "
+                              "please try again.")
 
     def _handlers(self) -> dict[str, Handler]:
         return {
@@ -125,8 +133,12 @@ class Commands:
             internal = b.audience.value == "internal"
             if internal and not agent:
                 continue
-            answer = await self.s.client.chat_getPermalink(channel=b.channel,
-                                                           message_ts=b.thread)
+            try:
+                answer = await self.s.client.chat_getPermalink(channel=b.channel,
+                                                               message_ts=b.thread)
+            except SlackApiError as err:  # app removed from the channel: no link, still an answer
+                log.warning("no permalink for %s: %s", b.channel, err.response.get("error"))
+                continue
             urls["Team thread" if internal else "Ticket thread"] = str(answer["permalink"])
         return urls
 

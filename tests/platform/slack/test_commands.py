@@ -145,3 +145,13 @@ def _alice():
     from core.identity import Actor, UserRef
 
     return Actor(UserRef("slack", "T0TEST", ALICE), "Alice")
+
+
+async def test_show_and_transcript_answer_even_when_slack_refuses_a_call(h: Harness):
+    await h.open_ticket(subject="VPN drops every hour")
+    h.fake.fail("chat.getPermalink", error="channel_not_found", times=5)
+    await h.command(ALICE, "show 1")
+    assert "VPN drops every hour" in str(h.fake.responses[-1]), "answered, without the link"
+    h.fake.fail("files.getUploadURLExternal", error="not_allowed")
+    await h.command(ALICE, "transcript 1")
+    assert "Slack refused part of that (not_allowed)" in h.told()[-1]
