@@ -123,10 +123,15 @@ class Reading:
         far = datetime.max.replace(tzinfo=now.tzinfo)
         return sorted(listed, key=lambda item: item.ticket.sla_due or far)[:50]
 
-    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
-        """The ticket or team thread at ``thread`` in ``channel`` (for adapters' events)."""
+    async def binding_at(self, platform: str, channel: str, thread: str, *,
+                         in_dm: bool = False) -> Binding | None:
+        """The ticket or team thread at ``thread`` in ``channel`` (for adapters' events).
+        ``in_dm``: the message was written in someone's DM with the app, so a thread
+        stored under the placeholder channel ``dm`` (a requester's DM) may match; a
+        message in any other channel never lands on a DM thread (ts values are unique
+        only within a channel)."""
         async with self.stores.transaction() as store:
-            return await store.binding_at(platform, channel, thread)
+            return await store.binding_at(platform, channel, thread, in_dm=in_dm)
 
     async def bindings_of(self, number: int) -> list[Binding]:
         """Where ticket ``number`` lives on every platform (adapters link to its threads).

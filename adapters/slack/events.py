@@ -85,7 +85,7 @@ class Events:
         in_dm = event.get("channel_type") == "im"
         binding = None
         if thread and thread != event.get("ts"):
-            binding = await self.s.desk.binding_at("slack", channel, str(thread))
+            binding = await self.s.desk.binding_at("slack", channel, str(thread), in_dm=in_dm)
         if binding is None:
             if in_dm:
                 await self._hint(channel, user)
@@ -128,7 +128,8 @@ class Events:
         thread = message.get("thread_ts")
         if not thread or thread == message.get("ts"):
             return None
-        return await self.s.desk.binding_at("slack", str(event.get("channel")), str(thread))
+        return await self.s.desk.binding_at("slack", str(event.get("channel")), str(thread),
+                                            in_dm=event.get("channel_type") == "im")
 
     async def _whisper(self, channel: str, user: str, thread: str, text: str) -> None:
         try:

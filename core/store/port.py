@@ -74,8 +74,10 @@ class Store(Protocol):
 
     async def bindings(self, number: int) -> list[Binding]: ...
 
-    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
-        """The binding whose thread is ``thread`` in ``channel`` on ``platform``."""
+    async def binding_at(self, platform: str, channel: str, thread: str, *,
+                         in_dm: bool = False) -> Binding | None:
+        """The binding whose thread is ``thread`` in ``channel`` on ``platform``; with
+        ``in_dm`` also one stored under the placeholder channel ``dm``."""
         ...
 
     async def add_event(self, event: Event) -> None:

@@ -255,11 +255,11 @@ class SqlStore:
         rows = await self.conn.execute(BINDINGS_OF, {"number": number})
         return [binding_from(r) for r in rows]
 
-    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
-        row = (await self.conn.execute(
-            select(B).where(B.c.platform == platform, B.c.thread == thread,
-                            or_(B.c.channel == channel, B.c.channel == "dm"))
-        )).first()
+    async def binding_at(self, platform: str, channel: str, thread: str, *,
+                         in_dm: bool = False) -> Binding | None:
+        where = [B.c.platform == platform, B.c.thread == thread]
+        where.append(B.c.channel.in_([channel, "dm"]) if in_dm else B.c.channel == channel)
+        row = (await self.conn.execute(select(B).where(*where))).first()
         return binding_from(row) if row else None
 
     async def add_event(self, event: Event) -> None:

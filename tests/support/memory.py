@@ -68,9 +68,11 @@ class MemoryStore:
     async def bindings(self, number: int) -> list[Binding]:
         return [copy.deepcopy(b) for b in self.s.bindings if b.ticket_number == number]
 
-    async def binding_at(self, platform: str, channel: str, thread: str) -> Binding | None:
+    async def binding_at(self, platform: str, channel: str, thread: str, *,
+                         in_dm: bool = False) -> Binding | None:
+        channels = (channel, "dm") if in_dm else (channel,)
         for b in self.s.bindings:
-            if b.platform == platform and b.thread == thread and b.channel in (channel, "dm"):
+            if b.platform == platform and b.thread == thread and b.channel in channels:
                 return copy.deepcopy(b)
         return None
 

@@ -114,6 +114,6 @@ async def test_the_same_form_sent_again_opens_nothing_new_and_says_so(h: Harness
     await h.open_ticket(ALICE, subject="VPN down", description="Since noon")
     await h.open_ticket(ALICE, subject="VPN down", description="Since noon")  # a new form
     assert len(h.cards(SUPPORT)) == 1
-    [receipt, again] = h.dms(ALICE)
+    [_receipt, again] = h.dms(ALICE)
     assert "You already opened this as *#1*" in again["text"]
     assert "nothing new was opened" in again["text"]

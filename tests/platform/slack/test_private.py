@@ -41,3 +41,14 @@ async def test_top_level_dm_gets_a_hint_once(h: Harness):
     await h.say(ALICE, ALICE_DM, None, "anyone?", channel_type="im")
     [hint] = h.fake.posts(ALICE_DM)
     assert "/ticket" in hint["text"]
+
+
+async def test_a_thread_elsewhere_with_the_same_ts_never_lands_on_the_dm_ticket(h: Harness):
+    await h.open_ticket(shared=False)
+    [dm_card] = h.cards(ALICE_DM)
+    [team_card] = h.cards(TEAM_CHANNEL)
+    await h.say(AGENT, "C0RANDOM", dm_card["ts"], "unrelated chatter")  # ts unique per channel
+    assert h.thread(team_card) == []
+    history = (await h.runtime.desk.show(await h.platform.shared.actor({"user_id": AGENT}),
+                                         1)).events
+    assert not any("unrelated" in str(e.data) for e in history)
