@@ -56,6 +56,21 @@ async def test_messages_sent_back_to_back_are_kept_and_mirrored_in_their_order(h
         [f"msg {i}" for i in range(8)]
 
 
+async def test_a_forwarded_or_blocks_only_message_keeps_what_it_says(h: Harness):
+    ticket_card, team_card = await opened(h)
+    await h.say(ALICE, SUPPORT, ticket_card["ts"], "", attachments=[{
+        "is_share": True, "author_name": "Bob", "fallback": "[Bob] the invoice is wrong",
+        "text": "the invoice is wrong\nsee <https://x.io|page 2>"}])
+    await h.say(ALICE, SUPPORT, ticket_card["ts"], "", blocks=[{
+        "type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "ping "}, {"type": "user", "user_id": "U0AGENT"},
+            {"type": "text", "text": " about "}, {"type": "broadcast", "range": "channel"}]}]}])
+    forwarded, blocks_only = (m["text"] for m in h.thread(team_card))
+    assert "Forwarded from Bob:" in forwarded and "the invoice is wrong" in forwarded
+    assert "page 2 (https://x.io)" in forwarded
+    assert blocks_only == "ping @Ada Agent about @channel", "named, never a ping"
+
+
 async def test_team_thread_message_is_an_internal_note_that_goes_nowhere_else(h: Harness):
     ticket_card, team_card = await opened(h)
     before = len(h.fake.posts())
