@@ -39,9 +39,10 @@ class DeskBase:
 
     async def _changed(self, actor: Actor, number: int, kind: EventKind,
                        apply: Callable[[Ticket], dict[str, Any]], agent_only: str | None,
-                       audience: Audience = Audience.PUBLIC) -> Ticket:
+                       audience: Audience = Audience.PUBLIC,
+                       request_key: str | None = None) -> Ticket:
         ticket, _ = await self._change(actor, number, kind, apply, audience=audience,
-                                       agent_only=agent_only)
+                                       agent_only=agent_only, request_key=request_key)
         return ticket
 
     async def _change(self, actor: Actor, number: int, kind: EventKind,

@@ -217,9 +217,11 @@ class Desk(Intake, Reading):
             return {"to": ticket.status.value}
         return await self._changed(actor, number, EventKind.RESUMED, apply, "resume tickets")
 
-    async def resolve(self, actor: Actor, number: int, note: str) -> Ticket:
+    async def resolve(self, actor: Actor, number: int, note: str, *,
+                      request_key: str | None = None) -> Ticket:
         """Resolve with a resolution note (≥ 6 characters, PRODUCT.md §3), told to the
-        requester."""
+        requester. The same ``request_key`` again (a form sent twice) returns the ticket
+        as that request left it, changing nothing."""
         text = clean_text("resolution", note, max_length=COMMENT_MAX, multiline=True,
                           min_length=1)
         def apply(ticket: Ticket) -> dict[str, Any]:
@@ -227,7 +229,8 @@ class Desk(Intake, Reading):
             lifecycle.resolve(ticket, actor.person, text, now)
             ticket.first_response_at = ticket.first_response_at or now
             return {"text": text, "to": ticket.status.value}
-        return await self._changed(actor, number, EventKind.RESOLVED, apply, "resolve tickets")
+        return await self._changed(actor, number, EventKind.RESOLVED, apply, "resolve tickets",
+                                   request_key=request_key)
 
     async def close(self, actor: Actor, number: int, reason: str | None = None) -> Ticket:
         """Close: any agent, or the requester their own (PRODUCT.md §3)."""
@@ -270,15 +273,18 @@ class Desk(Intake, Reading):
         return await self._changed(actor, number, EventKind.PRIORITY_CHANGED, apply,
                                    "change priority")
 
-    async def escalate(self, actor: Actor, number: int, reason: str) -> Ticket:
+    async def escalate(self, actor: Actor, number: int, reason: str, *,
+                       request_key: str | None = None) -> Ticket:
         """Raise the escalation level: agents any time; the requester once the
-        first-response target is breached (PRODUCT.md §7)."""
+        first-response target is breached (PRODUCT.md §7). ``request_key`` as for
+        ``resolve``: a form sent twice escalates once."""
         text = clean_text("reason", reason, max_length=COMMENT_MAX, multiline=True)
         def apply(ticket: Ticket) -> dict[str, Any]:
             policy.require_may_escalate(actor, ticket, self.config, self.clock.now())
             level = lifecycle.escalate(ticket)
             return {"level": level, "internal": {"reason": text}}
-        return await self._changed(actor, number, EventKind.ESCALATED, apply, None)
+        return await self._changed(actor, number, EventKind.ESCALATED, apply, None,
+                                   request_key=request_key)
 
     async def link(self, actor: Actor, number: int, kind: LinkKind, other: int) -> Ticket:
         """Link to another ticket (related / duplicate-of); agents only."""

@@ -170,6 +170,14 @@ def form_number(view: dict[str, Any]) -> int | None:
 # ---- reading what was submitted -------------------------------------------------
 
 
+def label_of(view: dict[str, Any], block_id: str) -> str | None:
+    """The label a person reads on input block ``block_id`` of ``view``."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == block_id:
+            return str((block.get("label") or {}).get("text") or "") or None
+    return None
+
+
 def value_of(view: dict[str, Any], block_id: str) -> str | None:
     """The value of the input in ``block_id``, whatever its element type; None if empty.
     Checkboxes give their selected values joined by commas."""

@@ -183,15 +183,18 @@ class Interactions:
             if number is None:
                 raise Invalid("ticket", "this form does not name a ticket")
             actor = await self.s.actor(body)
+            key = f"slack:view:{view['id']}"  # a form sent twice acts once
             if callback == ids.FORM_REPLY:
-                await self.s.desk.reply(actor, number, text, request_key=f"slack:view:{view['id']}")
+                await self.s.desk.reply(actor, number, text, request_key=key)
             elif callback == ids.FORM_RESOLVE:
-                await self.s.desk.resolve(actor, number, text)
+                await self.s.desk.resolve(actor, number, text, request_key=key)
             else:
-                await self.s.desk.escalate(actor, number, text)
+                await self.s.desk.escalate(actor, number, text, request_key=key)
         except DeskError as err:
-            reason = err.reason if isinstance(err, Invalid) else err.message
-            await ack(response_action="errors",
-                      errors={ids.BLOCK_TEXT: reason[:1].upper() + reason[1:]})
+            if isinstance(err, Invalid):  # name the field, as its label says
+                reason = f"{forms.label_of(view, ids.BLOCK_TEXT) or err.field} {err.reason}"
+            else:
+                reason = err.message[:1].upper() + err.message[1:]
+            await ack(response_action="errors", errors={ids.BLOCK_TEXT: reason})
             return
         await ack()

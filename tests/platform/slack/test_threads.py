@@ -144,6 +144,7 @@ async def test_resolve_with_a_too_short_note_is_refused_in_the_form(h: Harness):
     assert body["response_action"] == "errors"
     assert list(body["errors"]) == [block["block_id"]]
     assert "6 characters" in body["errors"][block["block_id"]]
+    assert "resolution note" in body["errors"][block["block_id"]].lower(), "names the field"
     assert "Resolved" not in str(h.current(team_card)["blocks"])
 
     for forged in ("true", "1e30", str(10**30), "-1", '"1"'):
@@ -154,6 +155,12 @@ async def test_resolve_with_a_too_short_note_is_refused_in_the_form(h: Harness):
 
     _status, body = await h.submit(AGENT, {"Resolution note": "Password reset done."})
     assert body == {}
+    resolved_view = h.last_view()
+    _status, body = await h.submit(AGENT, {"Resolution note": "Password reset done."},
+                                   view=resolved_view)  # the same form, sent again
+    assert body == {}, "closes like the first: it was done"
+    history = (await h.runtime.desk.show(_agent(), 1)).events
+    assert [e.kind.value for e in history].count("resolved") == 1
     assert "Resolved" in str(h.current(team_card)["blocks"])
     assert "Password reset done." in str(h.current(ticket_card)["blocks"])
     assert any("Password reset done." in p["text"] for p in h.thread(ticket_card))
