@@ -23,6 +23,7 @@ from core import policy
 from core.errors import DeskError, Invalid
 from core.identity import Actor
 from core.routing import Binding
+from core.validation import SUBJECT_MAX
 
 log = logging.getLogger("helpthread.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -39,7 +40,7 @@ class Commands:
     async def on_ticket(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         text = str(body.get("text") or "").strip()
-        sub, _, rest = text.partition(" ")
+        sub, rest = _first_word(text)
         sub = sub.lower()
         try:
             if sub in ("", "new") or sub.startswith("for:"):
@@ -87,8 +88,10 @@ class Commands:
             meta.on_behalf = mention.group(1)
             on_behalf_name = await self.s.people.name(meta.on_behalf)
             rest = (rest[:match.start()] + " " + rest[match.end():]).strip()
-        subject = from_slack(rest).strip()
-        view = forms.ticket_form(self.s.config, meta, subject=subject,
+        subject, description = from_slack(rest).strip(), ""
+        if len(subject) > SUBJECT_MAX:  # too long for a subject: it starts the description
+            subject, description = "", subject
+        view = forms.ticket_form(self.s.config, meta, subject=subject, description=description,
                                  on_behalf_name=on_behalf_name)
         await self.s.open_view(body, view)
 
@@ -204,9 +207,15 @@ class Commands:
         await self.s.tell(body, f"Done: #{number} is assigned to {agent.name}.")
 
 
+def _first_word(text: str) -> tuple[str, str]:
+    """``(first word, the rest)``; any whitespace separates them, a tab too."""
+    parts = text.split(None, 1)
+    return (parts[0], parts[1].strip() if len(parts) > 1 else "") if parts else ("", "")
+
+
 def _number(args: str) -> tuple[int, str]:
     """``(ticket number, the rest)`` of ``42 text`` / ``#42 text``."""
-    first, _, rest = args.strip().partition(" ")
+    first, rest = _first_word(args)
     number = ids.ticket_number(first)
     if number is None:
         raise Invalid("number", "say which ticket, like 42 or #42")

@@ -155,3 +155,15 @@ async def test_show_and_transcript_answer_even_when_slack_refuses_a_call(h: Harn
     h.fake.fail("files.getUploadURLExternal", error="not_allowed")
     await h.command(ALICE, "transcript 1")
     assert "Slack refused part of that (not_allowed)" in h.told()[-1]
+
+
+async def test_a_tab_separates_words_and_a_long_subject_starts_the_description(h: Harness):
+    await h.open_ticket(subject="VPN drops every hour")
+    await h.command(ALICE, "show\t1")
+    assert "VPN drops every hour" in str(h.fake.responses[-1])
+    words = "word " * 60  # 300 characters: more than a subject holds
+    await h.command(ALICE, "new " + words)
+    inputs = {b["label"]["text"]: b["element"] for b in h.last_view()["blocks"]
+              if b.get("type") == "input"}
+    assert "initial_value" not in inputs["Subject"], "never cut to fit"
+    assert inputs["Description"]["initial_value"] == words.strip()
