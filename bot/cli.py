@@ -98,16 +98,30 @@ def slack_manifest(
                    "mode", err=True)
         raise typer.Exit(2)
     if url is not None:
-        parts = urlsplit(url.strip())
-        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url.strip()):
+        base = _https_base(url)
+        if base is None:
             typer.echo(f"helpthread: --url: {url!r} is not an https:// address (Slack sends "
                        "requests to HTTPS URLs only)", err=True)
             raise typer.Exit(2)
-        # The base URL is asked for; one given with the events path keeps working.
-        url = url.strip().rstrip("/").removesuffix(EVENTS_PATH)
+        url = base.removesuffix(EVENTS_PATH)  # given with the events path: not doubled
     if url is None and credentials.slack_app_token is None:
         url = "https://YOUR-HELPTHREAD-HOST"
     typer.echo(manifest_yaml(config, url), nl=False)
+
+
+def _https_base(url: str) -> str | None:
+    """``url`` without a trailing ``/`` when it is a plain https:// address (a host, a
+    valid port, a path; no query, fragment or spaces), else None."""
+    text = url.strip()
+    parts = urlsplit(text)
+    try:
+        valid_port = parts.port is None or 0 < parts.port
+    except ValueError:  # out of range
+        valid_port = False
+    if parts.scheme != "https" or not parts.hostname or not valid_port or parts.query \
+            or parts.fragment or any(c.isspace() for c in text):
+        return None
+    return text.rstrip("/")
 
 
 @app.command("discord-invite")
