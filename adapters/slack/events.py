@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -25,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers
 from adapters.slack.context import Shared
 from adapters.slack.pacing import InOrder
+from adapters.slack.text import message_text
 from core import policy
 from core.errors import DeskError
 from core.routing import Binding
@@ -52,53 +52,6 @@ def attachments_of(event: dict[str, Any]) -> list[dict[str, Any]]:
                           "url": str(f.get("permalink") or f.get("url_private") or ""),
                           "slack_file": str(f["id"])})
     return found
-
-
-def text_of(message: dict[str, Any]) -> str:
-    """A message's text in Slack markup: its ``text``; else what its rich-text blocks
-    say (a message sent with blocks only); plus what it forwards (a shared message
-    arrives as an attachment with ``is_share``, and ``text`` empty)."""
-    text = str(message.get("text") or "")
-    if not text.strip():
-        text = "\n".join(filter(None, (_rich_text(b) for b in message.get("blocks") or [])))
-    for shared in message.get("attachments") or []:
-        if not isinstance(shared, dict) or not shared.get("is_share"):
-            continue
-        body = str(shared.get("text") or shared.get("fallback") or "").strip()
-        if body:
-            author = str(shared.get("author_name") or "")
-            head = f"Forwarded from {author}:" if author else "Forwarded:"
-            quoted = "\n".join("> " + line for line in body.split("\n"))
-            text = "\n".join(filter(None, (text, head, quoted)))
-    return text
-
-
-def _link(e: dict[str, Any]) -> str:
-    url = str(e.get("url", ""))
-    return f"<{url}|{e['text']}>" if e.get("text") else url
-
-
-_RICH_TEXT_MARKUP: dict[str, Callable[[dict[str, Any]], str]] = {  # leaf -> Slack markup
-    "text": lambda e: str(e.get("text", "")),
-    "link": _link,
-    "user": lambda e: f"<@{e.get('user_id', '')}>",
-    "usergroup": lambda e: f"<!subteam^{e.get('usergroup_id', '')}>",
-    "channel": lambda e: f"<#{e.get('channel_id', '')}>",
-    "broadcast": lambda e: f"<!{e.get('range', 'here')}>",
-    "emoji": lambda e: f":{e.get('name', '')}:",
-}
-
-
-def _rich_text(element: Any) -> str:
-    """The text of a ``rich_text`` block (sections, lists, quotes, code), in markup."""
-    if not isinstance(element, dict):
-        return ""
-    leaf = _RICH_TEXT_MARKUP.get(str(element.get("type")))
-    if leaf is not None:
-        return leaf(element)
-    parts = [_rich_text(e) for e in element.get("elements") or []]
-    joiner = "\n" if element.get("type") in ("rich_text", "rich_text_list") else ""
-    return joiner.join(p for p in parts if p)
 
 
 class Events:
@@ -142,7 +95,7 @@ class Events:
                    or self.s.team_id)
         actor = await self.s.people.actor(team, user)
         files = attachments_of(event)
-        text = (await self.s.people.readable(text_of(event))).strip()
+        text = (await self.s.people.readable(message_text(event))).strip()
         if not text and files:
             text = "📎 " + ", ".join(f["name"] for f in files)
         try:

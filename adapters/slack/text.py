@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 SECTION_TEXT_MAX = 3000  # a section block's text (Block Kit reference, "Section")
 FIELD_TEXT_MAX = 2000  # one of a section's fields
@@ -65,6 +66,54 @@ def from_slack(text: str, names: Mapping[str, str] | None = None) -> str:
 def mentioned_ids(text: str) -> tuple[set[str], set[str]]:
     """``(user ids, user-group ids)`` mentioned in ``text`` without a name."""
     return set(_BARE_USER.findall(text or "")), set(_BARE_GROUP.findall(text or ""))
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message event's text in Slack markup, for ``from_slack``: its ``text``; else
+    what its rich-text blocks say (a message sent with blocks only); plus what it
+    forwards (a shared message arrives as an attachment with ``is_share``, and ``text``
+    empty)."""
+    text = str(message.get("text") or "")
+    if not text.strip():
+        text = "\n".join(filter(None, (_rich_text(b) for b in message.get("blocks") or [])))
+    for shared in message.get("attachments") or []:
+        if not isinstance(shared, dict) or not shared.get("is_share"):
+            continue
+        body = str(shared.get("text") or shared.get("fallback") or "").strip()
+        if body:
+            author = str(shared.get("author_name") or "")
+            head = f"Forwarded from {author}:" if author else "Forwarded:"
+            quoted = "\n".join("> " + line for line in body.split("\n"))
+            text = "\n".join(filter(None, (text, head, quoted)))
+    return text
+
+
+def _link(e: dict[str, Any]) -> str:
+    url = str(e.get("url", ""))
+    return f"<{url}|{escape(str(e['text']))}>" if e.get("text") else url
+
+
+_RICH_TEXT_MARKUP: dict[str, Callable[[dict[str, Any]], str]] = {  # leaf -> Slack markup
+    "text": lambda e: escape(str(e.get("text", ""))),  # rich text is plain: made markup
+    "link": _link,
+    "user": lambda e: f"<@{e.get('user_id', '')}>",
+    "usergroup": lambda e: f"<!subteam^{e.get('usergroup_id', '')}>",
+    "channel": lambda e: f"<#{e.get('channel_id', '')}>",
+    "broadcast": lambda e: f"<!{e.get('range', 'here')}>",
+    "emoji": lambda e: f":{e.get('name', '')}:",
+}
+
+
+def _rich_text(element: Any) -> str:
+    """The text of a ``rich_text`` block (sections, lists, quotes, code), in markup."""
+    if not isinstance(element, dict):
+        return ""
+    leaf = _RICH_TEXT_MARKUP.get(str(element.get("type")))
+    if leaf is not None:
+        return leaf(element)
+    parts = [_rich_text(e) for e in element.get("elements") or []]
+    joiner = "\n" if element.get("type") in ("rich_text", "rich_text_list") else ""
+    return joiner.join(p for p in parts if p)
 
 
 def chunks(text: str, limit: int = SECTION_TEXT_MAX) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.slack.text import chunks, escape, from_slack, link
+from adapters.slack.text import chunks, escape, from_slack, link, message_text
 
 
 def test_escape_turns_every_control_sequence_into_text():
@@ -32,3 +32,14 @@ def test_a_link_never_carries_markup_of_its_own():
     assert link(forged, "a.png") == "a.png (https://files.slack.com/x|y&gt; &lt;!channel)"
     assert link("javascript:alert(1)", "a.png") == "a.png (javascript:alert(1))"
     assert link("https://ok.example/a", "<b>") == "<https://ok.example/a|&lt;b&gt;>"
+
+
+def test_a_blocks_only_message_reads_as_its_text_and_literal_brackets_stay_text():
+    message = {"text": "", "blocks": [{"type": "rich_text", "elements": [
+        {"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "a <b> & "},
+            {"type": "link", "url": "https://x.io", "text": "docs"}]},
+        {"type": "rich_text_list", "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "one"}]},
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "two"}]}]}]}]}
+    assert from_slack(message_text(message)) == "a <b> & docs (https://x.io)\none\ntwo"
