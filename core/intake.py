@@ -45,10 +45,13 @@ class NewTicket:
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """``duplicate`` is True when an existing ticket was returned (retry or resubmission)."""
+    """``duplicate`` is True when an existing ticket was returned (retry or resubmission);
+    ``retried`` when it was found by the same ``request_key`` (the platform sent the same
+    request again: its first answer stands, nothing new to tell)."""
 
     ticket: Ticket
     duplicate: bool = False
+    retried: bool = False
 
 
 class Intake(DeskBase):
@@ -94,7 +97,8 @@ class Intake(DeskBase):
         now = self.clock.now()
         async with self.stores.transaction() as store:
             if request_key and (prior := await store.event_by_request_key(request_key)):
-                return Opened(await self._load(store, prior.ticket_number), duplicate=True)
+                return Opened(await self._load(store, prior.ticket_number), duplicate=True,
+                              retried=True)
             load = await store.requester_load(
                 requester.ref, now - HOUR, cleaned["subject"], cleaned["description"],
                 now - self.config.desk.duplicate_window,

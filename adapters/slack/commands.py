@@ -78,7 +78,7 @@ class Commands:
         """``/ticket``, ``/ticket new [subject]``, ``/ticket new for:@user [subject]``."""
         meta = forms.FormMeta()
         on_behalf_name = None
-        match = re.search(r"(?:^|\s)for:\s*(\S+)", rest)
+        match = re.match(r"for:\s*(\S+)", rest)  # only first: "for:" in a subject is text
         if match:
             mention = MENTION.fullmatch(match.group(1))
             if not mention:
@@ -87,7 +87,7 @@ class Commands:
             policy.require_agent(actor, self.s.config, "open a ticket on someone's behalf")
             meta.on_behalf = mention.group(1)
             on_behalf_name = await self.s.people.name(meta.on_behalf)
-            rest = (rest[:match.start()] + " " + rest[match.end():]).strip()
+            rest = rest[match.end():].strip()
         subject, description = from_slack(rest).strip(), ""
         if len(subject) > SUBJECT_MAX:  # too long for a subject: it starts the description
             subject, description = "", subject

@@ -107,7 +107,7 @@ class Interactions:
                     form = await self._with_source_link(form, meta.source)
                 opened = await self.s.desk.open_ticket(
                     actor, form, request_key=f"slack:view:{view['id']}")
-                if opened.duplicate:  # PRODUCT.md §8: the existing ticket, not a new one
+                if opened.duplicate and not opened.retried:  # PRODUCT.md §8
                     await self.s.tell(body, answers.already_opened(opened.ticket))
             except DeskError as err:
                 await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))

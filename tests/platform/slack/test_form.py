@@ -3,6 +3,7 @@ its receipt, its ticket card and its team card."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.platform.slack.harness import ALICE, BILLING, SUPPORT, TEAM_CHANNEL, Harness
@@ -117,3 +118,21 @@ async def test_the_same_form_sent_again_opens_nothing_new_and_says_so(h: Harness
     [_receipt, again] = h.dms(ALICE)
     assert "You already opened this as *#1*" in again["text"]
     assert "nothing new was opened" in again["text"]
+
+
+async def test_the_same_form_delivered_twice_is_answered_once(h: Harness):
+    await h.command(ALICE, "new")
+    await h.choose(ALICE, "Category", "general")
+    form = h.last_view()
+    values = {"Category": "general", "Subject": "VPN down", "Description": "Since noon",
+              "Priority": "Normal"}
+    await asyncio.gather(h.submit(ALICE, values, view=form), h.submit(ALICE, values, view=form))
+    assert len(h.cards(SUPPORT)) == 0 and len(h.dms(ALICE)) == 1, "one receipt, no 'already'"
+
+
+async def test_for_colon_inside_a_subject_is_just_text(h: Harness):
+    await h.command(ALICE, "new Waiting for: payout since May")
+    subject = next(b for b in h.last_view()["blocks"] if b.get("block_id") == "subject")
+    assert subject["element"]["initial_value"] == "Waiting for: payout since May"
+    await h.command(ALICE, "new for: payout")  # first word: it names someone, and does not
+    assert "name the requester with a mention" in h.told()[-1]
