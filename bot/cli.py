@@ -118,8 +118,8 @@ def _https_base(url: str) -> str | None:
         valid_port = parts.port is None or 0 < parts.port
     except ValueError:  # out of range
         valid_port = False
-    if parts.scheme != "https" or not parts.hostname or not valid_port or parts.query \
-            or parts.fragment or any(c.isspace() for c in text):
+    if parts.scheme != "https" or not parts.hostname or not valid_port \
+            or any(c.isspace() or c in "?#" for c in text):
         return None
     return text.rstrip("/")
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
@@ -54,8 +54,9 @@ class Commands:
             await handler(await self.s.actor(body), rest.strip(), body)
         except DeskError as err:
             await self.s.tell(body, answers.refusal(err))
-        except SlackApiError as err:  # e.g. the transcript's upload: say so, never silence
-            error = err.response.get("error") if err.response is not None else None
+        except SlackClientError as err:  # e.g. the transcript's upload: say so, never silence
+            response = getattr(err, "response", None)
+            error = response.get("error") if response is not None else type(err).__name__
             log.warning("/ticket %s: Slack answered %s", sub, error)
             await self.s.tell(body, f"Slack refused part of that ({error or 'no answer'}); "
                               "please try again.")

@@ -271,6 +271,12 @@ class FakeSlack:
         return _json(opened)
 
     async def _upload(self, request: web.Request) -> web.Response:
+        """The file-transfer URL ``files.getUploadURLExternal`` handed out; ``fail("upload",
+        status=…)`` makes the next transfers answer that HTTP status."""
+        queue = self._failures.get("upload")
+        if queue:
+            failure = queue.pop(0)
+            return web.Response(status=failure.status, text="upload failed")
         self.uploads[request.match_info["file"]] = await request.read()
         return web.Response(text="OK - uploaded")
 

@@ -50,7 +50,7 @@ def test_the_cli_prints_it(monkeypatch, tmp_path):
         "https://h.example/slack/events", "the events path is not doubled"
     for bad in ("ftp://h.example", "h.example", "https://", "http://h.example",
                 "https://a b.example", "https://h.example/x?a=1", "https://h.example#f",
-                "https://h.example:99999"):
+                "https://h.example:99999", "https://h.example?", "https://h.example#"):
         result = CliRunner().invoke(app, ["slack-manifest", "--url", bad])
         assert result.exit_code == 2 and "--url" in result.output, bad
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
