@@ -41,6 +41,23 @@ TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "to
 SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
 
+class _HeldBack(logging.Filter):
+    """Drops a logger's records that start with ``prefix`` (slack_sdk's retry messages,
+    a traceback each), keeping the last one's first line for the one we write."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.last: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(self.prefix):
+            return True
+        self.last = message.splitlines()[0][:200]
+        return False
+
+
 class SlackConfigError(ValueError):
     """The ``[slack]`` config lacks something Slack needs (the message names it)."""
 
@@ -132,13 +149,18 @@ class SlackPlatform:
                                        "app-level token (xapp-…) with connections:write") from err
             raise RuntimeError(f"Slack answered apps.connections.open with {error}") from err
         client.wss_uri = str(answer["url"])  # one URL, not asked for twice
+        retries = _HeldBack("Failed to connect")  # at start a failure is said once, below
+        client.logger.addFilter(retries)
         try:
             await asyncio.wait_for(self.socket.connect_async(),  # type: ignore[no-untyped-call]
                                    SOCKET_CONNECT_SECONDS)
         except TimeoutError:
             client.closed = True  # slack_sdk's own loop stops retrying
             raise RuntimeError(f"the Socket Mode WebSocket ({answer['url']}) could not be "
-                               f"reached in {SOCKET_CONNECT_SECONDS:.0f} s") from None
+                               f"reached in {SOCKET_CONNECT_SECONDS:.0f} s"
+                               + (f": {retries.last}" if retries.last else "")) from None
+        finally:
+            client.logger.removeFilter(retries)
         log.info("slack.socket_mode.connected")
 
     async def stop(self) -> None:

@@ -3,6 +3,7 @@ fake Slack pushes envelopes over a WebSocket and reads the app's acknowledgement
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -105,14 +106,16 @@ async def test_an_app_token_slack_refuses_is_named_at_start(fake: FakeSlack):
 
 
 async def test_a_websocket_that_cannot_be_reached_fails_the_start_in_bounded_time(
-        fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
+        fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
     monkeypatch.setattr(slack_platform, "SOCKET_CONNECT_SECONDS", 0.5)
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         fake.socket_url = f"ws://127.0.0.1:{closed.getsockname()[1]}/link"  # nobody listens
     platform = await _socket_platform(fake)
     try:
-        with pytest.raises(RuntimeError, match="could not be reached"):
+        with pytest.raises(RuntimeError, match=r"could not be reached.*Failed to connect"):
             await platform.start()
     finally:
         await platform.stop()
+    assert not [r for r in caplog.records if r.name.startswith("slack_sdk.socket_mode")
+                and r.levelno >= logging.ERROR], "said once, in the error, not per retry"
