@@ -74,6 +74,7 @@ class Desk(Intake, Reading):
                 return Commented(await self._load(store, prior.ticket_number), prior)
             ticket = await self._load(store, number, lock=True)
             policy.require_visible(actor, ticket, self.config)
+            policy.require_may_write_in(actor, ticket, origin)
             agent = policy.is_agent(actor, self.config)
             requester = policy.is_requester(actor, ticket)
             data: dict[str, Any] = {"text": body}

@@ -7,6 +7,7 @@ from datetime import datetime
 from core.config import DeskConfig
 from core.errors import NotAllowed, NotFound
 from core.identity import Actor, UserRef
+from core.routing import Binding
 from core.tickets import Ticket, Visibility
 
 
@@ -68,3 +69,12 @@ def require_may_escalate(actor: Actor, ticket: Ticket, config: DeskConfig,
     if ticket.first_response_at is not None or due is None or now < due:
         raise NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
                          "first-response target has passed")
+
+
+def require_may_write_in(actor: Actor, ticket: Ticket, thread: Binding | None) -> None:
+    """A ticket thread kept in the requester's direct messages (``dm``) has one writer,
+    the requester: a message from anyone else there belongs to another thread (a
+    platform id that repeats in another DM). Raises ``NotFound``."""
+    if thread is not None and (thread.in_requester_dm or thread.channel == "dm") \
+            and not is_requester(actor, ticket):
+        raise NotFound(f"this is not the thread of #{ticket.number}")

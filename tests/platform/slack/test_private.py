@@ -48,7 +48,10 @@ async def test_a_thread_elsewhere_with_the_same_ts_never_lands_on_the_dm_ticket(
     [dm_card] = h.cards(ALICE_DM)
     [team_card] = h.cards(TEAM_CHANNEL)
     await h.say(AGENT, "C0RANDOM", dm_card["ts"], "unrelated chatter")  # ts unique per channel
+    await h.say(AGENT, "D0AGENT", dm_card["ts"], "unrelated too", channel_type="im")  # another DM
     assert h.thread(team_card) == []
     history = (await h.runtime.desk.show(await h.platform.shared.actor({"user_id": AGENT}),
                                          1)).events
     assert not any("unrelated" in str(e.data) for e in history)
+    await h.say(ALICE, ALICE_DM, dm_card["ts"], "still broken", channel_type="im")
+    assert [m["text"] for m in h.thread(team_card)] == ["still broken"], "hers still lands"
