@@ -38,6 +38,8 @@ EDIT_NOTE = ("Edits are not copied to ticket #{n}: it keeps what you first wrote
              "Post a new message in this thread to correct it.")
 DELETE_NOTE = ("Deleting a message here does not remove it from ticket #{n}; its history "
                "keeps everything. Ask an agent if it must go.")
+THREAD_HINT = ("Replies here do not reach your ticket. Write in the ticket's own thread "
+               "(the link in the message above), so the team sees it.")
 DM_HINT = ("To open a ticket, use `/ticket` or the *Open a ticket* shortcut. To add to a "
            "ticket, reply in its thread (under its card).")
 
@@ -89,7 +91,7 @@ class Events:
             binding = await self.s.desk.binding_at("slack", channel, str(thread), in_dm=in_dm)
         if binding is None:
             if in_dm:
-                await self._hint(channel, user)
+                await self._hint(channel, user, str(thread) if thread else None)
             return
         team = str(event.get("user_team") or event.get("team") or body.get("team_id")
                    or self.s.team_id)
@@ -139,13 +141,18 @@ class Events:
         except SlackApiError as err:
             log.warning("ephemeral to %s failed: %s", user, err.response.get("error"))
 
-    async def _hint(self, channel: str, user: str) -> None:
+    async def _hint(self, channel: str, user: str, thread: str | None) -> None:
+        """A message in the app's DM that no ticket will read: a top-level one gets
+        ``DM_HINT`` (at most hourly per person); a reply under a receipt or notice gets
+        ``THREAD_HINT`` in that thread, once per thread — neither is dropped unseen."""
+        key = f"{channel}:{thread}" if thread else user
         now = time.monotonic()
-        if now - self._hinted.get(user, -HINT_EVERY_SECONDS) < HINT_EVERY_SECONDS:
+        if now - self._hinted.get(key, -HINT_EVERY_SECONDS) < HINT_EVERY_SECONDS:
             return
-        self._hinted[user] = now
+        self._hinted[key] = float("inf") if thread else now
         try:
-            await self.s.client.chat_postMessage(channel=channel, text=DM_HINT)
+            await self.s.client.chat_postMessage(channel=channel, thread_ts=thread,
+                                                 text=THREAD_HINT if thread else DM_HINT)
         except SlackApiError as err:
             log.warning("DM hint to %s failed: %s", user, err.response.get("error"))
 

@@ -55,3 +55,12 @@ async def test_a_thread_elsewhere_with_the_same_ts_never_lands_on_the_dm_ticket(
     assert not any("unrelated" in str(e.data) for e in history)
     await h.say(ALICE, ALICE_DM, dm_card["ts"], "still broken", channel_type="im")
     assert [m["text"] for m in h.thread(team_card)] == ["still broken"], "hers still lands"
+
+
+async def test_a_reply_under_a_receipt_is_told_where_to_write_once_per_thread(h: Harness):
+    await h.open_ticket(shared=True)
+    [receipt] = h.dms(ALICE)
+    await h.say(ALICE, ALICE_DM, receipt["ts"], "thanks!", channel_type="im")
+    await h.say(ALICE, ALICE_DM, receipt["ts"], "also this", channel_type="im")
+    [hint] = h.fake.posts(ALICE_DM, thread=receipt["ts"])
+    assert "do not reach your ticket" in hint["text"]
