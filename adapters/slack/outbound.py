@@ -168,7 +168,7 @@ class SlackOutbound:
                 and job.event.actor:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                          receipt=binding.in_requester_dm and job.event.kind is EventKind.OPENED,
+                          receipt=binding.in_requester_dm or binding.channel == "dm",
                           opened_by=opened_by)
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
@@ -178,7 +178,8 @@ class SlackOutbound:
         return str(answer["ts"])
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
-        text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL)
+        text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
+                                  receipt=binding.in_requester_dm or binding.channel == "dm")
         try:
             await self.client.chat_update(channel=channel, ts=str(binding.card_message),
                                           text=text, blocks=blocks)

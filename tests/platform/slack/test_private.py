@@ -33,6 +33,7 @@ async def test_dm_thread_message_becomes_a_comment_and_replies_come_back_there(h
     assert any("Ada Agent" in t and "is handling" in t for t in in_dm), "who has it"
     assert "Please update the app." in in_dm
     assert "In progress" in str(h.current(dm_card)["blocks"]), "the DM card is updated too"
+    assert "We have your ticket" in str(h.current(dm_card)["blocks"]), "still theirs"
     assert h.dms(ALICE) == h.cards(ALICE_DM) + h.thread(dm_card), "no extra DMs needed"
 
 
