@@ -56,10 +56,11 @@ class Commands:
             await self.s.tell(body, answers.refusal(err))
         except SlackClientError as err:  # e.g. the transcript's upload: say so, never silence
             response = getattr(err, "response", None)
-            error = response.get("error") if response is not None else type(err).__name__
-            log.warning("/ticket %s: Slack answered %s", sub, error)
-            await self.s.tell(body, f"Slack refused part of that ({error or 'no answer'}); "
-                              "please try again.")
+            error = response.get("error") if response is not None else None
+            log.warning("/ticket %s: Slack failed: %s", sub, error or err)
+            what = f"Slack refused part of that ({error})" if error else \
+                "Part of that did not get through to Slack"
+            await self.s.tell(body, f"{what}; please try again.")
 
     def _handlers(self) -> dict[str, Handler]:
         return {
@@ -79,7 +80,7 @@ class Commands:
         """``/ticket``, ``/ticket new [subject]``, ``/ticket new for:@user [subject]``."""
         meta = forms.FormMeta()
         on_behalf_name = None
-        match = re.match(r"for:\s*(\S+)", rest)  # only first: "for:" in a subject is text
+        match = re.match(r"for:\s*(\S*)", rest)  # only first: "for:" in a subject is text
         if match:
             mention = MENTION.fullmatch(match.group(1))
             if not mention:

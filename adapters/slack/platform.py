@@ -54,7 +54,7 @@ class _HeldBack(logging.Filter):
         message = record.getMessage()
         if not message.startswith(self.prefix):
             return True
-        self.last = message.splitlines()[0][:200]
+        self.last = message.splitlines()[0].removesuffix("; Retrying...")[:200]
         return False
 
 

@@ -134,7 +134,11 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     requester, assignee, SLA due, description; ``team`` adds agent controls;
     ``receipt`` words it for the requester (a private ticket's card in their DM)."""
     blocks: Blocks = []
-    if receipt:
+    if receipt and t.status in DONE:
+        blocks.append(_section(
+            f"Your ticket {title(t)} is {status_word(t.status).lower()}.\nReply in this "
+            "thread if you still need help."))
+    elif receipt:
         blocks.append(_section(
             f"We have your ticket {title(t)}\nAn agent will answer in this thread; reply "
             "here to add anything. You will see here who picks it up and every change."))

@@ -136,3 +136,6 @@ async def test_for_colon_inside_a_subject_is_just_text(h: Harness):
     assert subject["element"]["initial_value"] == "Waiting for: payout since May"
     await h.command(ALICE, "new for: payout")  # first word: it names someone, and does not
     assert "name the requester with a mention" in h.told()[-1]
+    told = len(h.told())
+    await h.command(ALICE, "new for:")
+    assert len(h.told()) == told + 1 and "name the requester" in h.told()[-1]

@@ -34,6 +34,9 @@ async def test_dm_thread_message_becomes_a_comment_and_replies_come_back_there(h
     assert "Please update the app." in in_dm
     assert "In progress" in str(h.current(dm_card)["blocks"]), "the DM card is updated too"
     assert "We have your ticket" in str(h.current(dm_card)["blocks"]), "still theirs"
+    await h.command(AGENT, "resolve 1 Updated the app for you.")
+    assert "Your ticket *#1" in str(h.current(dm_card)["blocks"])
+    assert "is resolved" in str(h.current(dm_card)["blocks"])
     assert h.dms(ALICE) == h.cards(ALICE_DM) + h.thread(dm_card), "no extra DMs needed"
 
 

@@ -113,8 +113,10 @@ async def test_a_websocket_that_cannot_be_reached_fails_the_start_in_bounded_tim
         fake.socket_url = f"ws://127.0.0.1:{closed.getsockname()[1]}/link"  # nobody listens
     platform = await _socket_platform(fake)
     try:
-        with pytest.raises(RuntimeError, match=r"could not be reached.*Failed to connect"):
+        with pytest.raises(RuntimeError, match=r"could not be reached.*Failed to connect") \
+                as failed:
             await platform.start()
+        assert "Retrying" not in str(failed.value), "it is not retrying: it stops"
     finally:
         await platform.stop()
     assert not [r for r in caplog.records if r.name.startswith("slack_sdk.socket_mode")
