@@ -57,17 +57,22 @@ async def _run(tmp_path: Path, env: dict[str, str]) -> tuple[int, list[str]]:
     return proc.returncode or 0, err.decode().strip().splitlines()
 
 
-async def test_a_token_slack_refuses_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("method", "env", "named"), [
+    ("auth.test", {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s"},
+     "SLACK_BOT_TOKEN"),
+    ("apps.connections.open", {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-wrong"},
+     "SLACK_APP_TOKEN"),
+])
+async def test_a_token_slack_refuses_is_named(tmp_path: Path, method: str,
+                                              env: dict[str, str], named: str) -> None:
     fake = await FakeSlack().start()
     try:
-        fake.fail("auth.test", error="invalid_auth")
-        status, lines = await _run(tmp_path, {
-            "SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": fake.api_url})
+        fake.fail(method, error="invalid_auth")
+        status, lines = await _run(tmp_path, {**env, "SLACK_API_URL": fake.api_url})
     finally:
         await fake.stop()
     assert status == 2, lines
-    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "invalid_auth" in lines[0]
+    assert len(lines) == 1 and named in lines[0] and "invalid_auth" in lines[0], lines
 
 
 async def test_a_port_in_use_is_one_line_and_status_1(tmp_path: Path) -> None:
@@ -84,19 +89,6 @@ async def test_a_port_in_use_is_one_line_and_status_1(tmp_path: Path) -> None:
             await fake.stop()
     assert status == 1, lines
     assert len(lines) == 1 and f"HELPTHREAD_PORT {port}" in lines[0], lines
-
-
-async def test_an_app_token_slack_refuses_is_named(tmp_path: Path) -> None:
-    fake = await FakeSlack().start()
-    try:
-        fake.fail("apps.connections.open", error="invalid_auth")
-        status, lines = await _run(tmp_path, {
-            "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-wrong",
-            "SLACK_API_URL": fake.api_url})
-    finally:
-        await fake.stop()
-    assert status == 2, lines
-    assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0], lines
 
 
 async def test_sigterm_while_slack_is_slow_to_answer_at_start_stops_it(tmp_path: Path) -> None:
