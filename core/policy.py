@@ -75,6 +75,5 @@ def require_may_write_in(actor: Actor, ticket: Ticket, thread: Binding | None) -
     """A ticket thread kept in the requester's direct messages (``dm``) has one writer,
     the requester: a message from anyone else there belongs to another thread (a
     platform id that repeats in another DM). Raises ``NotFound``."""
-    if thread is not None and (thread.in_requester_dm or thread.channel == "dm") \
-            and not is_requester(actor, ticket):
+    if thread is not None and thread.in_requester_dm and not is_requester(actor, ticket):
         raise NotFound(f"this is not the thread of #{ticket.number}")

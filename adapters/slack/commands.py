@@ -51,7 +51,7 @@ class Commands:
                 await self.s.tell(body, f"I don't know `/ticket {from_slack(sub)[:40]}`. "
                                   "Try `/ticket help`.")
                 return
-            await handler(await self.s.actor(body), rest.strip(), body)
+            await handler(await self.s.actor(body), rest, body)
         except DeskError as err:
             await self.s.tell(body, answers.refusal(err))
         except SlackClientError as err:  # e.g. the transcript's upload: say so, never silence
@@ -133,7 +133,7 @@ class Commands:
     async def _thread_urls(self, bindings: tuple[Binding, ...], agent: bool) -> dict[str, str]:
         urls: dict[str, str] = {}
         for b in bindings:
-            if b.platform != "slack" or not b.thread or b.channel == "dm":
+            if b.platform != "slack" or not b.thread or b.in_requester_dm:
                 continue
             internal = b.audience.value == "internal"
             if internal and not agent:
@@ -221,4 +221,4 @@ def _number(args: str) -> tuple[int, str]:
     number = ids.ticket_number(first)
     if number is None:
         raise Invalid("number", "say which ticket, like 42 or #42")
-    return number, rest.strip()
+    return number, rest

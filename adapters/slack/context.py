@@ -184,10 +184,9 @@ class Shared:
         try:
             await self.client.views_open(trigger_id=body.get("trigger_id"), view=view)
         except SlackApiError as err:
-            error = err.response.get("error") if err.response is not None else None
+            error = err.response.get("error")
             log.warning("views.open refused: %s", error)
-            await self.tell(body, f"Slack did not open the form ({error or 'no answer'}). "
-                            "Please try again.")
+            await self.tell(body, f"Slack did not open the form ({error}). Please try again.")
 
     async def answer(self, body: dict[str, Any], pieces: list[str]) -> None:
         """A longer ephemeral answer: one section per ≤ 3000-character piece."""

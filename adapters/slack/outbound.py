@@ -168,7 +168,7 @@ class SlackOutbound:
                 and job.event.actor:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                          receipt=binding.in_requester_dm or binding.channel == "dm",
+                          receipt=binding.in_requester_dm,
                           opened_by=opened_by)
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
@@ -179,7 +179,7 @@ class SlackOutbound:
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
         text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                                  receipt=binding.in_requester_dm or binding.channel == "dm")
+                                  receipt=binding.in_requester_dm)
         try:
             await self.client.chat_update(channel=channel, ts=str(binding.card_message),
                                           text=text, blocks=blocks)
@@ -200,7 +200,7 @@ class SlackOutbound:
                                            unfurl_links=False, unfurl_media=False, **extra)
 
     async def _channel(self, binding: Binding, job: DeliveryJob) -> str:
-        if binding.in_requester_dm or binding.channel == "dm":
+        if binding.in_requester_dm:
             return await self._dm(job.ticket.requester.ref.user_id)
         return binding.channel
 
@@ -243,7 +243,7 @@ class SlackOutbound:
             if binding.platform == self.platform and binding.audience is audience \
                     and binding.thread:
                 channel = binding.channel
-                if binding.in_requester_dm or channel == "dm":
+                if binding.in_requester_dm:
                     return None  # the requester's own DM: the receipt is the card itself
                 key = (channel, binding.thread)
                 if key not in self._permalinks:

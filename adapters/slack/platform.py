@@ -58,6 +58,16 @@ class _HeldBack(logging.Filter):
         return False
 
 
+def _refused(err: SlackApiError, method: str, setting: str, wanted: str) -> Exception:
+    """What start-up raises when Slack answers ``method`` with an error: a token it
+    refuses is the operator's ``setting`` to fix (``SlackConfigError``), anything else
+    a ``RuntimeError`` naming Slack's error code."""
+    error = str(err.response.get("error"))
+    if error in TOKEN_REFUSED:
+        return SlackConfigError(f"{setting}: Slack refused it ({error}); use {wanted}")
+    return RuntimeError(f"Slack answered {method} with {error}")
+
+
 class SlackConfigError(ValueError):
     """The ``[slack]`` config lacks something Slack needs (the message names it)."""
 
@@ -143,11 +153,8 @@ class SlackPlatform:
         try:
             answer = await self.shared.client.apps_connections_open(app_token=client.app_token)
         except SlackApiError as err:
-            error = str(err.response.get("error")) if err.response is not None else "?"
-            if error in TOKEN_REFUSED:
-                raise SlackConfigError(f"SLACK_APP_TOKEN: Slack refused it ({error}); use an "
-                                       "app-level token (xapp-…) with connections:write") from err
-            raise RuntimeError(f"Slack answered apps.connections.open with {error}") from err
+            raise _refused(err, "apps.connections.open", "SLACK_APP_TOKEN",
+                           "an app-level token (xapp-…) with connections:write") from err
         client.wss_uri = str(answer["url"])  # one URL, not asked for twice
         retries = _HeldBack("Failed to connect")  # at start a failure is said once, below
         client.logger.addFilter(retries)
@@ -214,11 +221,8 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
         auth = await client.auth_test()
     except SlackApiError as err:
         await session.close()
-        error = str(err.response.get("error")) if err.response is not None else "no answer"
-        if error in TOKEN_REFUSED:
-            raise SlackConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({error}); use the "
-                                   "app's Bot User OAuth Token, xoxb-…") from err
-        raise RuntimeError(f"Slack answered auth.test with {error}") from err
+        raise _refused(err, "auth.test", "SLACK_BOT_TOKEN",
+                       "the app's Bot User OAuth Token, xoxb-…") from err
     except BaseException:
         await session.close()
         raise
