@@ -17,7 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy core
+	$(BIN)/mypy --strict core adapters bot
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 

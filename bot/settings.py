@@ -58,7 +58,8 @@ class ListFriendlyEnv(EnvSettingsSource):
     def decode_complex_value(self, field_name: str, field: FieldInfo | None,
                              value: Any) -> Any:
         try:
-            return super().decode_complex_value(field_name, field, value)
+            return super().decode_complex_value(
+                field_name, field, value)  # type: ignore[arg-type]  # pydantic passes None
         except ValueError:
             text = str(value).strip()
             if field is not None and _is_list_of_str(field.annotation) \

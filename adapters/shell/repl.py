@@ -83,8 +83,8 @@ class ShellSession:
         if not self.echo:
             return
         shown = line
-        answering = self.form and self.form.asking and not line.lstrip().startswith("/")
-        if answering and self._is_sensitive(self.form.asking or ""):
+        asking = self.form.asking if self.form else None
+        if asking and not line.lstrip().startswith("/") and self._is_sensitive(asking):
             shown = "••••"
         elif self._sensitive:
             shown = self._sensitive.sub(lambda m: f"{m.group(1)}=••••", line)
@@ -97,14 +97,15 @@ class ShellSession:
     async def handle(self, line: str) -> bool:
         """One line of input; False to stop."""
         text = line.strip()
-        if self.form and self.form.asking:
+        asking = self.form.asking if self.form else None
+        if self.form and asking:
             if text.startswith("/"):
                 self.form = None
                 self.say("Form cancelled; nothing was opened.")
             else:
-                problem = self.form.answer(self.form.asking, text)
+                problem = self.form.answer(asking, text)
                 if problem:
-                    self.say(problem, self.form.prompt(self.form.asking))
+                    self.say(problem, self.form.prompt(asking))
                     return True
                 await self._continue_form()
                 return True
