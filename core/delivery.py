@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -32,14 +32,15 @@ LEASE_SECONDS = 120.0  # a worker that dies mid-delivery frees its rows after th
 
 @dataclass(frozen=True, slots=True)
 class DeliveryJob:
-    """What an adapter needs to render one delivery. ``event.data`` is already filtered
-    for ``delivery.audience``; ``ticket`` is the ticket now, without sensitive fields;
-    ``binding`` is set for thread deliveries."""
+    """What an adapter needs to render one delivery. ``event`` is already as
+    ``delivery.audience`` may read it (``Event.visible_to``); ``ticket`` is the ticket
+    now, without sensitive fields; ``binding`` is set for thread deliveries."""
 
     delivery: Delivery
     event: Event
     ticket: TicketView
     binding: Binding | None
+    desk_name: str = "Helpthread"  # desk.name: how the desk signs what it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +179,12 @@ class DeliveryWorker:
         binding = context.bindings.get(delivery.binding_id or 0)
         try:
             event = context.events[delivery.event_id]
-            event = replace(event, data=event.data_for(delivery.audience))
+            event = event.visible_to(delivery.audience)
             internal = delivery.audience is Audience.INTERNAL
             view = ticket_view(context.tickets[delivery.ticket_number], self.config,
-                               internal=internal)
-            delivered = await outbound.deliver(DeliveryJob(delivery, event, view, binding))
+                               internal=internal, now=self.clock.now())
+            delivered = await outbound.deliver(DeliveryJob(delivery, event, view, binding,
+                                                           self.config.desk.name))
         except RetryLater as err:
             wait = err.after if err.after is not None else self._backoff(delivery.attempts)
             await self.outbox.retry(delivery, str(err), self.clock.now() + timedelta(seconds=wait))

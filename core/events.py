@@ -1,18 +1,24 @@
 """What happened: events are the history and the source of every delivery (DESIGN.md).
 
-``Event.data`` holds what the event says (``text``, ``from``/``to`` status,
-``attachments``…). Anything only agents may read sits under ``data["internal"]``;
-``public_data`` removes it before a public audience sees the event.
+Each event kind has one frozen payload type (``Commented(text, attachments)``,
+``Escalated(level, reason)``…); the ``Payload`` union names them all, so an
+adapter's ``match`` over it ending in ``assert_never`` is checked by mypy.
+Which fields only agents may read is declared beside each payload
+(``INTERNAL_FIELDS``); ``Event.visible_to(audience)`` removes them. Stored as
+JSON with the kind (``core.codec``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from core import codec
 from core.identity import Person
+from core.tickets import LinkKind, Status
 
 
 class Audience(StrEnum):
@@ -39,23 +45,164 @@ class EventKind(StrEnum):
     WATCHER_ADDED = "watcher_added"
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file posted with a message: ``size`` in bytes when the platform says, ``url``
+    where it can be fetched (Slack permalink, Discord CDN URL)."""
+
+    name: str
+    size: int | None = None
+    url: str = ""
+
+
+class _Payload:
+    """Base of every payload: ``INTERNAL_FIELDS`` are shown to agents only."""
+
+    __slots__ = ()
+    INTERNAL_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Opened(_Payload):
+    on_behalf: bool = False  # an agent opened it for the requester
+
+
+@dataclass(frozen=True, slots=True)
+class Commented(_Payload):
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Noted(_Payload):
+    """An internal note; the whole event is ``Audience.INTERNAL``."""
+
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed(_Payload):
+    to: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned(_Payload):
+    assignee: str  # the agent's display name then
+    to: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned(_Payload):
+    previous: str
+    to: Status
+
+
+@dataclass(frozen=True, slots=True)
+class InfoRequested(_Payload):
+    """The ticket waits on the requester's answer to ``question`` (public)."""
+
+    question: str
+    to: Status = Status.WAITING
+
+
+@dataclass(frozen=True, slots=True)
+class Held(_Payload):
+    """Parked on a third party; the reason is the team's business."""
+
+    INTERNAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
+    reason: str | None
+    to: Status = Status.ON_HOLD
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed(_Payload):
+    to: Status
+    by_reply: bool = False  # the requester's answer to a question resumed it
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved(_Payload):
+    note: str
+    to: Status = Status.RESOLVED
+
+
+@dataclass(frozen=True, slots=True)
+class Closed(_Payload):
+    reason: str | None = None
+    to: Status = Status.CLOSED
+    by_system: bool = False  # expiry, auto-close, a close request nobody answered
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened(_Payload):
+    to: Status
+    by_reply: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityChanged(_Payload):
+    previous: str
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated(_Payload):
+    INTERNAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason"})
+    level: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Linked(_Payload):
+    link: LinkKind
+    number: int
+    by_reply: bool = False  # a requester's message past the reopen window opened it
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherAdded(_Payload):
+    watcher: str
+
+
+Payload = (Opened | Commented | Noted | Claimed | Assigned | Unassigned | InfoRequested
+           | Held | Resumed | Resolved | Closed | Reopened | PriorityChanged | Escalated
+           | Linked | WatcherAdded)
+
+KIND_OF: dict[type[Any], EventKind] = {
+    Opened: EventKind.OPENED, Commented: EventKind.COMMENTED, Noted: EventKind.NOTED,
+    Claimed: EventKind.CLAIMED, Assigned: EventKind.ASSIGNED,
+    Unassigned: EventKind.UNASSIGNED, InfoRequested: EventKind.WAITING,
+    Held: EventKind.HELD, Resumed: EventKind.RESUMED, Resolved: EventKind.RESOLVED,
+    Closed: EventKind.CLOSED, Reopened: EventKind.REOPENED,
+    PriorityChanged: EventKind.PRIORITY_CHANGED, Escalated: EventKind.ESCALATED,
+    Linked: EventKind.LINKED, WatcherAdded: EventKind.WATCHER_ADDED,
+}
+PAYLOAD_OF: dict[EventKind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
+
 # Kinds that change what a card shows: cards are updated in place (PRODUCT.md §5).
-CARD_CHANGES = frozenset(
-    {
-        EventKind.OPENED,
-        EventKind.CLAIMED,
-        EventKind.ASSIGNED,
-        EventKind.UNASSIGNED,
-        EventKind.WAITING,
-        EventKind.HELD,
-        EventKind.RESUMED,
-        EventKind.RESOLVED,
-        EventKind.CLOSED,
-        EventKind.REOPENED,
-        EventKind.PRIORITY_CHANGED,
-        EventKind.ESCALATED,
-    }
-)
+CARD_CHANGES = frozenset(set(EventKind) - {EventKind.COMMENTED, EventKind.NOTED,
+                                           EventKind.LINKED, EventKind.WATCHER_ADDED})
+
+
+def payload_text(payload: Payload) -> str | None:
+    """The free text a payload carries (comment, question, note, reason), for search."""
+    for name in ("text", "question", "note", "reason"):
+        value = getattr(payload, name, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def payload_to_json(payload: Payload) -> dict[str, Any]:
+    data: dict[str, Any] = codec.encode(payload)
+    return data
+
+
+def payload_from_json(kind: EventKind, data: dict[str, Any]) -> Payload:
+    """Raises ``TypeError`` for data this version does not understand."""
+    payload: Payload = codec.decode(PAYLOAD_OF[kind], data)
+    return payload
 
 
 @dataclass(slots=True)
@@ -65,24 +212,28 @@ class Event:
     ``origin_binding_id`` is the thread it was typed in (not echoed back there)."""
 
     ticket_number: int
-    kind: EventKind
+    payload: Payload
     actor: Person | None
     at: datetime
     platform: str
     audience: Audience = Audience.PUBLIC
-    data: dict[str, Any] = field(default_factory=dict)
     request_key: str | None = None
     origin_binding_id: int | None = None
     id: int | None = None
+    kind: EventKind = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kind = KIND_OF[type(self.payload)]
 
     @property
     def text(self) -> str | None:
-        value = self.data.get("text")
-        return value if isinstance(value, str) else None
+        return payload_text(self.payload)
 
-    def public_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.data.items() if k != "internal"}
-
-    def data_for(self, audience: Audience) -> dict[str, Any]:
-        """The event's data as ``audience`` may read it."""
-        return dict(self.data) if audience is Audience.INTERNAL else self.public_data()
+    def visible_to(self, audience: Audience) -> Event:
+        """This event as ``audience`` may read it: internal fields of the payload are
+        ``None`` for the public."""
+        hidden = type(self.payload).INTERNAL_FIELDS
+        if audience is Audience.INTERNAL or not hidden:
+            return self
+        payload = dataclasses.replace(self.payload, **dict.fromkeys(hidden))  # type: ignore[arg-type]
+        return dataclasses.replace(self, payload=payload)

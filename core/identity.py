@@ -46,13 +46,19 @@ class Person:
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who acts: identity, display name, and the groups/roles the platform vouches for
-    (Slack user-group ids, Discord role ids, the shell's ``agents``)."""
+    (Slack user-group ids, Discord role ids, the shell's ``agents``). ``system`` marks
+    the desk itself (``SYSTEM``: the scheduler, e-mail intake), whose rights are a
+    row of ``core.policy.PERMISSIONS`` like everyone's."""
 
     ref: UserRef
     name: str
     groups: frozenset[str] = field(default_factory=frozenset)
     locale: str | None = None
+    system: bool = False
 
     @property
     def person(self) -> Person:
         return Person(self.ref, self.name)
+
+
+SYSTEM = Actor(UserRef("desk", "", "system"), "the desk", system=True)

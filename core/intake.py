@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from core import policy
 from core.changes import DeskBase
-from core.errors import Conflict, Invalid, Limited, NotAllowed
-from core.events import Event, EventKind
+from core.commands import OpenTicket
+from core.errors import Conflict, Invalid, Limited
+from core.events import Opened as OpenedPayload
 from core.identity import Actor
+from core.policy import Action
 from core.routing import bindings_for
 from core.store.port import Store
 from core.tickets import Link, Ticket, Visibility
@@ -28,19 +29,7 @@ from core.validation import (
 HOUR = timedelta(hours=1)
 
 
-@dataclass(frozen=True, slots=True)
-class NewTicket:
-    """The form (PRODUCT.md §2). ``category`` by key or name; ``fields`` the category's
-    own; ``requester`` set only when an agent opens it on someone's behalf."""
-
-    category: str
-    subject: str
-    description: str
-    priority: str | None = None
-    account: str | None = None
-    visibility: str = "private"
-    fields: Mapping[str, str] = field(default_factory=dict)
-    requester: Actor | None = None
+NewTicket = OpenTicket  # the form's older name, kept for callers
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +44,7 @@ class Opened:
 
 
 class Intake(DeskBase):
-    def validate(self, form: NewTicket) -> dict[str, Any]:
+    def validate(self, form: OpenTicket) -> dict[str, Any]:
         """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field."""
         category = clean_category(self.config, form.category)
         visibility = (form.visibility or "private").strip().lower()
@@ -75,16 +64,17 @@ class Intake(DeskBase):
         }
 
     async def open_ticket(
-        self, actor: Actor, form: NewTicket, *, request_key: str | None = None
+        self, actor: Actor, form: OpenTicket, *, request_key: str | None = None
     ) -> Opened:
         """Open a ticket (PRODUCT.md §2, §8). Raises ``Invalid``, ``Limited``,
         ``NotAllowed`` (``requester`` set by a non-agent). A repeated ``request_key`` or
         the same subject and description within ``desk.duplicate_window`` returns the
         existing ticket with ``duplicate=True``."""
+        policy.authorize(actor, Action.OPEN, self.config)
+        if form.requester is not None and form.requester.ref != actor.ref:
+            policy.authorize(actor, Action.OPEN_FOR_OTHERS, self.config)
         cleaned = self.validate(form)
         acting_agent = policy.is_agent(actor, self.config)
-        if form.requester is not None and not acting_agent:
-            raise NotAllowed("only agents can open a ticket on someone else's behalf")
         requester = form.requester or actor
         try:
             return await self._open(actor, requester, cleaned, acting_agent, request_key)
@@ -110,6 +100,13 @@ class Intake(DeskBase):
             ticket = await self._create(store, actor, requester, cleaned, request_key)
         self._on_commit()
         return Opened(ticket)
+
+    async def _check_requester_limits(self, store: Store, requester: Actor,
+                                      now: datetime) -> None:
+        """Raises ``Limited`` when ``requester`` may open no ticket now (PRODUCT.md §8)."""
+        load = await store.requester_load(requester.ref, now - HOUR, "", "",
+                                          now - self.config.desk.duplicate_window)
+        self._check_limits(load.open_count, load.opened_since)
 
     def _check_limits(self, open_count: int, opened_last_hour: int) -> None:
         desk = self.config.desk
@@ -141,10 +138,9 @@ class Intake(DeskBase):
         await store.mark_read(ticket.number, actor.ref, now)  # who opened it has seen it
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)
-        data = {"on_behalf": True} if requester.ref != actor.ref else {}
-        event = Event(ticket.number, EventKind.OPENED, actor.person, now, actor.ref.platform,
-                      data=data, request_key=request_key)
-        await self._record(store, ticket, event, bindings)
+        payload = OpenedPayload(on_behalf=requester.ref != actor.ref)
+        await self._record(store, ticket, payload, actor, now, request_key=request_key,
+                           bindings=bindings)
         return ticket
 
 

@@ -1,24 +1,159 @@
-"""Who may do what (PRODUCT.md §1). Every use case asks here, from the signed identity."""
+"""Who may do what (PRODUCT.md §1): one permission table, asked by every command.
+
+``PERMISSIONS`` maps each ``Action`` to the roles that may take it and, for some
+roles, a condition (a requester reopens only within the reopen window, escalates
+only after a breached first-response target). An actor's roles on a ticket come
+from the identity the platform signed (``roles``); ``System`` — the scheduler,
+e-mail intake — is a role of its own. ``authorize`` raises the typed refusal;
+``core.capabilities`` asks the same table which actions a card may offer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from core.config import DeskConfig
-from core.errors import NotAllowed, NotFound
+from core.errors import DeskError, InvalidTransition, NotAllowed, NotFound
 from core.identity import Actor, UserRef
 from core.routing import Binding
-from core.tickets import Ticket, Visibility
+from core.tickets import DONE, Ticket, Visibility, within_reopen_window
+
+
+class Role(StrEnum):
+    PERSON = "person"  # anyone the platform signed: may open tickets
+    REQUESTER = "requester"
+    WATCHER = "watcher"
+    ORG_MEMBER = "org_member"  # same workspace as the requester, on a shared ticket
+    AGENT = "agent"
+    SYSTEM = "system"  # the desk itself: scheduler, e-mail intake
+
+
+class Action(StrEnum):
+    OPEN = "open"
+    OPEN_FOR_OTHERS = "open_for_others"
+    SEE = "see"
+    SEE_INTERNAL = "see_internal"  # internal notes, the team thread, sensitive fields
+    QUEUE = "queue"
+    POST_PANEL = "post_panel"
+    STATS = "stats"
+    COMMENT = "comment"
+    REPLY = "reply"
+    NOTE = "note"
+    CLAIM = "claim"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    REQUEST_INFO = "request_info"
+    HOLD = "hold"
+    RESUME = "resume"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    SET_PRIORITY = "set_priority"
+    ESCALATE = "escalate"
+    LINK = "link"
+    ADD_WATCHER = "add_watcher"
+
+
+TICKET_ROLES = frozenset({Role.REQUESTER, Role.WATCHER, Role.ORG_MEMBER})  # held on one ticket
+
+# A condition on a role's right: None when allowed, else the refusal it gives now.
+Condition = Callable[[Ticket, DeskConfig, datetime], DeskError | None]
+
+
+def _within_reopen_window(ticket: Ticket, config: DeskConfig,
+                          now: datetime) -> DeskError | None:
+    window = config.lifecycle.reopen_window
+    if ticket.status not in DONE or within_reopen_window(ticket, now, window):
+        return None
+    return InvalidTransition(f"#{ticket.number} ended more than {window.days} days ago and "
+                             "can no longer be reopened; reply to it to open a follow-up "
+                             "ticket")
+
+
+def _first_response_breached(ticket: Ticket, config: DeskConfig,
+                             now: datetime) -> DeskError | None:
+    due = ticket.first_response_due
+    if ticket.first_response_at is None and due is not None and now >= due:
+        return None
+    return NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
+                      "first-response target has passed")
+
+
+_ALWAYS = None
+Rights = dict[Role, Condition | None]
+_READERS: Rights = {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS,
+            Role.ORG_MEMBER: _ALWAYS, Role.SYSTEM: _ALWAYS}
+_AGENTS: Rights = {Role.AGENT: _ALWAYS}
+
+PERMISSIONS: dict[Action, Rights] = {
+    Action.OPEN: {Role.PERSON: _ALWAYS},
+    Action.OPEN_FOR_OTHERS: _AGENTS,
+    Action.SEE: _READERS,
+    Action.SEE_INTERNAL: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS},
+    Action.QUEUE: _AGENTS,
+    Action.POST_PANEL: _AGENTS,
+    Action.STATS: _AGENTS,
+    Action.COMMENT: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS,
+                     Role.ORG_MEMBER: _ALWAYS},
+    Action.REPLY: _AGENTS,
+    Action.NOTE: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS},
+    Action.CLAIM: _AGENTS,
+    Action.ASSIGN: _AGENTS,
+    Action.UNASSIGN: _AGENTS,
+    Action.REQUEST_INFO: _AGENTS,
+    Action.HOLD: _AGENTS,
+    Action.RESUME: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS},
+    Action.RESOLVE: _AGENTS,
+    Action.CLOSE: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.SYSTEM: _ALWAYS},
+    Action.REOPEN: {Role.AGENT: _ALWAYS, Role.REQUESTER: _within_reopen_window},
+    Action.SET_PRIORITY: _AGENTS,
+    Action.ESCALATE: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS,
+                      Role.REQUESTER: _first_response_breached},
+    Action.LINK: _AGENTS,
+    Action.ADD_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+}
+
+# How a refusal names the action ("only agents can claim tickets").
+DOING: dict[Action, str] = {
+    Action.OPEN: "open tickets", Action.OPEN_FOR_OTHERS: "open a ticket on someone's behalf",
+    Action.SEE: "see it", Action.SEE_INTERNAL: "enter a team thread",
+    Action.QUEUE: "see the queue", Action.POST_PANEL: "post a ticket panel",
+    Action.STATS: "see stats", Action.COMMENT: "comment on it",
+    Action.REPLY: "reply from the team side", Action.NOTE: "write internal notes",
+    Action.CLAIM: "claim tickets", Action.ASSIGN: "assign tickets",
+    Action.UNASSIGN: "unassign tickets", Action.REQUEST_INFO: "ask for information",
+    Action.HOLD: "put tickets on hold", Action.RESUME: "resume tickets",
+    Action.RESOLVE: "resolve tickets", Action.CLOSE: "close it", Action.REOPEN: "reopen it",
+    Action.SET_PRIORITY: "change priority", Action.ESCALATE: "escalate it",
+    Action.LINK: "link tickets", Action.ADD_WATCHER: "add watchers",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the table says for one actor, action and ticket: allowed when ``refusal`` is
+    None, else the typed error to raise (``NotFound`` for a ticket hidden from them)."""
+
+    refusal: DeskError | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
 
 
 def is_agent(actor: Actor, config: DeskConfig) -> bool:
     """An agent by user id or by a group/role the platform vouches for."""
+    if actor.system:
+        return False
     users, groups = config.agent_ids(actor.ref.platform)
     return actor.ref.user_id in users or bool(groups & actor.groups)
 
 
 def is_requester(actor: Actor, ticket: Ticket) -> bool:
-    return actor.ref == ticket.requester.ref
+    return not actor.system and actor.ref == ticket.requester.ref
 
 
 def is_watcher(ref: UserRef, ticket: Ticket) -> bool:
@@ -30,45 +165,73 @@ def is_org_member(ref: UserRef, ticket: Ticket) -> bool:
     return ticket.visibility is Visibility.SHARED and ref.org == ticket.requester.ref.org
 
 
+def roles(actor: Actor, config: DeskConfig, ticket: Ticket | None = None) -> frozenset[Role]:
+    """Every role ``actor`` holds — on ``ticket`` when given."""
+    if actor.system:
+        return frozenset({Role.SYSTEM})
+    held = {Role.PERSON}
+    if is_agent(actor, config):
+        held.add(Role.AGENT)
+    if ticket is not None:
+        if is_requester(actor, ticket):
+            held.add(Role.REQUESTER)
+        if is_watcher(actor.ref, ticket):
+            held.add(Role.WATCHER)
+        if is_org_member(actor.ref, ticket):
+            held.add(Role.ORG_MEMBER)
+    return frozenset(held)
+
+
+def judge(held: frozenset[Role], action: Action, config: DeskConfig,
+          ticket: Ticket | None = None, now: datetime | None = None) -> Verdict:
+    """The table's answer for roles ``held``. A ticket they may not see is hidden — unless
+    the action is one no role on a ticket could give them (``only agents can claim``
+    says no more about a ticket than that)."""
+    rights = PERMISSIONS[action]
+    if not set(rights) & TICKET_ROLES and not held & set(rights):
+        return Verdict(NotAllowed(_only(set(rights), action, ticket)))
+    if ticket is not None and not held & set(PERMISSIONS[Action.SEE]):
+        return Verdict(NotFound(f"there is no ticket #{ticket.number} you can see"))
+    refusals: list[DeskError] = []
+    for role in sorted(held & set(rights)):
+        condition = rights[role]
+        if condition is None:
+            return Verdict()
+        if ticket is not None and now is not None:
+            refusal = condition(ticket, config, now)
+            if refusal is None:
+                return Verdict()
+            refusals.append(refusal)
+    return Verdict(refusals[0] if refusals else NotAllowed(_only(set(rights), action, ticket)))
+
+
+def _only(allowed: set[Role], action: Action, ticket: Ticket | None) -> str:
+    if Role.REQUESTER in allowed and ticket is not None:
+        return f"only agents or the requester of #{ticket.number} can {DOING[action]}"
+    return f"only agents can {DOING[action]}"
+
+
+def authorize(actor: Actor, action: Action, config: DeskConfig,
+              ticket: Ticket | None = None, now: datetime | None = None) -> None:
+    """Raises ``NotFound`` (a ticket ``actor`` may not see does not exist for them) or
+    ``NotAllowed`` naming who may. ``now`` (UTC) is needed for conditional rights."""
+    refusal = judge(roles(actor, config, ticket), action, config, ticket, now).refusal
+    if refusal is not None:
+        raise refusal
+
+
+def can(actor: Actor, action: Action, config: DeskConfig, ticket: Ticket | None = None,
+        now: datetime | None = None) -> bool:
+    return judge(roles(actor, config, ticket), action, config, ticket, now).allowed
+
+
 def can_see(actor: Actor, ticket: Ticket, config: DeskConfig) -> bool:
-    return (
-        is_agent(actor, config)
-        or is_requester(actor, ticket)
-        or is_watcher(actor.ref, ticket)
-        or is_org_member(actor.ref, ticket)
-    )
+    return can(actor, Action.SEE, config, ticket)
 
 
 def require_visible(actor: Actor, ticket: Ticket, config: DeskConfig) -> None:
     """Raises ``NotFound`` — a ticket you may not see is a ticket that does not exist for you."""
-    if not can_see(actor, ticket, config):
-        raise NotFound(f"there is no ticket #{ticket.number} you can see")
-
-
-def require_agent(actor: Actor, config: DeskConfig, doing: str) -> None:
-    if not is_agent(actor, config):
-        raise NotAllowed(f"only agents can {doing}")
-
-
-def require_agent_or_requester(
-    actor: Actor, ticket: Ticket, config: DeskConfig, doing: str
-) -> None:
-    if not (is_agent(actor, config) or is_requester(actor, ticket)):
-        raise NotAllowed(f"only agents or the requester of #{ticket.number} can {doing}")
-
-
-def require_may_escalate(actor: Actor, ticket: Ticket, config: DeskConfig,
-                         now: datetime) -> None:
-    """Agents may escalate any time; the requester once the first-response target has
-    passed without a first response (PRODUCT.md §7). ``now`` in UTC. Raises
-    ``NotAllowed`` saying which."""
-    if is_agent(actor, config):
-        return
-    require_agent_or_requester(actor, ticket, config, "escalate it")
-    due = ticket.first_response_due
-    if ticket.first_response_at is not None or due is None or now < due:
-        raise NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
-                         "first-response target has passed")
+    authorize(actor, Action.SEE, config, ticket)
 
 
 def require_may_write_in(actor: Actor, ticket: Ticket, thread: Binding | None) -> None:

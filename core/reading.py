@@ -11,15 +11,17 @@ import shlex
 from datetime import datetime
 
 from core import policy
+from core.capabilities import transition_refusal
 from core.clock import Clock
 from core.config import DeskConfig
 from core.errors import Invalid, NotFound
 from core.events import Audience
 from core.identity import Actor
+from core.policy import Action
 from core.routing import Binding
 from core.store.port import StoreFactory, TicketQuery
 from core.tickets import ACTIVE, DONE, Status, Ticket
-from core.views import Listed, TicketDetails, sensitive_fields, ticket_view
+from core.views import Listed, TicketDetails, TicketView, sensitive_fields, ticket_view
 
 LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
 SEARCH_MAX = 200
@@ -37,35 +39,55 @@ class Reading:
             ticket = await store.get_ticket(number)
             if ticket is None:
                 raise NotFound(f"there is no ticket #{number}")
+            now = self.clock.now()
             policy.require_visible(actor, ticket, self.config)
-            agent = policy.is_agent(actor, self.config)
-            events = [
-                e for e in await store.events(number)
-                if agent or e.audience is Audience.PUBLIC
-            ]
-            if not agent:
-                for e in events:
-                    e.data = e.public_data()
-            bindings = await store.bindings(number)
-            await store.mark_read(number, actor.ref, self.clock.now())
+            agent = policy.can(actor, Action.SEE_INTERNAL, self.config, ticket)
+            audience = Audience.INTERNAL if agent else Audience.PUBLIC
+            events = [e.visible_to(audience) for e in await store.events(number)
+                      if agent or e.audience is Audience.PUBLIC]
+            bindings = [b for b in await store.bindings(number)
+                        if agent or b.audience is Audience.PUBLIC]
+            await store.mark_read(number, actor.ref, now)
+        held = policy.roles(actor, self.config, ticket)
         return TicketDetails(
-            ticket=ticket_view(ticket, self.config, internal=agent),
+            ticket=ticket_view(ticket, self.config, internal=agent, now=now, viewer=held,
+                               who=actor.person),
             events=tuple(events),
             bindings=tuple(bindings),
             sensitive=sensitive_fields(ticket, self.config) if agent else (),
             viewer_is_agent=agent,
         )
 
-    async def check_may_escalate(self, actor: Actor, number: int) -> None:
-        """Raises what ``Desk.escalate`` would for ``actor`` — ``NotFound``,
-        ``NotAllowed`` — and changes nothing: lets a front end refuse before it asks for
-        a reason (the Slack card's Escalate button opens a form)."""
+    async def check(self, actor: Actor, number: int, action: Action) -> TicketView:
+        """Raises what running ``action`` on ticket ``number`` would raise for ``actor``
+        now — ``NotFound``, ``NotAllowed``, ``InvalidTransition`` — and changes nothing:
+        a control is pre-checked with this before its form opens. Returns the ticket as
+        ``actor`` may see it."""
         async with self.stores.transaction() as store:
             ticket = await store.get_ticket(number)
-            if ticket is None:
-                raise NotFound(f"there is no ticket #{number}")
-            policy.require_visible(actor, ticket, self.config)
-            policy.require_may_escalate(actor, ticket, self.config, self.clock.now())
+        if ticket is None:
+            raise NotFound(f"there is no ticket #{number}")
+        now = self.clock.now()
+        policy.authorize(actor, action, self.config, ticket, now)
+        refusal = transition_refusal(action, ticket, actor.person, now)
+        if refusal is not None:
+            raise refusal
+        agent = policy.can(actor, Action.SEE_INTERNAL, self.config, ticket)
+        return ticket_view(ticket, self.config, internal=agent, now=now,
+                           viewer=policy.roles(actor, self.config, ticket), who=actor.person)
+
+    async def check_may_escalate(self, actor: Actor, number: int) -> None:
+        """``check(actor, number, Action.ESCALATE)`` (the Escalate button's form)."""
+        await self.check(actor, number, Action.ESCALATE)
+
+    def may(self, actor: Actor, action: Action) -> bool:
+        """True if ``actor`` may take ``action``, which names no ticket (open for
+        someone, the queue, a panel, stats): adapters ask before they show a form."""
+        return policy.can(actor, action, self.config)
+
+    def require(self, actor: Actor, action: Action) -> None:
+        """Raises ``NotAllowed`` unless ``actor`` may take ``action`` (no ticket)."""
+        policy.authorize(actor, action, self.config)
 
     async def list_tickets(self, actor: Actor, scope: str = "open", *, mine: bool = False,
                            org: bool = False, unread: bool = False) -> list[Listed]:
@@ -74,7 +96,7 @@ class Reading:
             raise Invalid("scope", "must be open, closed or all")
         query = TicketQuery(
             viewer=actor.ref,
-            viewer_is_agent=policy.is_agent(actor, self.config),
+            viewer_is_agent=policy.can(actor, Action.SEE_INTERNAL, self.config),
             statuses=LIST_SCOPES[scope],
             mine=mine,
             org=org,
@@ -99,7 +121,8 @@ class Reading:
             words = tuple(w for w in text.replace('"', " ").split() if w.strip())
         if not words:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
-        query = TicketQuery(viewer=actor.ref, viewer_is_agent=policy.is_agent(actor, self.config),
+        query = TicketQuery(viewer=actor.ref,
+                            viewer_is_agent=policy.can(actor, Action.SEE_INTERNAL, self.config),
                             words=words)
         found = await self._listed(actor, query)
         if re.fullmatch(r"\d{1,9}", text) and all(i.ticket.number != int(text) for i in found):
@@ -115,7 +138,7 @@ class Reading:
 
     async def queue(self, actor: Actor) -> list[Listed]:
         """Agents: unassigned and overdue active tickets, most urgent SLA first."""
-        policy.require_agent(actor, self.config, "see the queue")
+        policy.authorize(actor, Action.QUEUE, self.config)
         now = self.clock.now()
         query = TicketQuery(viewer=actor.ref, viewer_is_agent=True, statuses=ACTIVE,
                             unassigned_or_due_before=now, limit=200)
@@ -142,19 +165,16 @@ class Reading:
     async def _listed(self, actor: Actor, query: TicketQuery) -> list[Listed]:
         async with self.stores.transaction() as store:
             found: list[Ticket] = await store.find_tickets(query)
-            marks = await store.last_read([t.number for t in found], actor.ref)
+            unread = await store.unread([t.number for t in found], actor.ref,
+                                        internal=query.viewer_is_agent)
         return [
             Listed(
                 ticket_view(t, self.config, internal=query.viewer_is_agent),
-                unread=_unread(t, marks.get(t.number)),
+                unread=t.number in unread,
                 last_activity_at=t.last_activity_at,
             )
             for t in found
         ]
-
-
-def _unread(ticket: Ticket, seen: datetime | None) -> bool:
-    return ticket.last_activity_at is not None and (seen is None or seen < ticket.last_activity_at)
 
 
 __all__ = ["LIST_SCOPES", "Reading", "Status"]

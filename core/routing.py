@@ -23,6 +23,17 @@ class Target(StrEnum):
     EMAIL = "email"  # an e-mail watcher
 
 
+class Purpose(StrEnum):
+    """Why a delivery goes out; adapters render each its own way."""
+
+    CARD = "card"  # a new ticket's card (and the thread under it)
+    THREAD = "thread"  # an event mirrored into a ticket or team thread
+    RECEIPT = "receipt"  # the requester's receipt of a new ticket (PRODUCT.md §6)
+    NOTIFY = "notify"  # a public update for a requester or watcher no thread reaches
+    ASSIGNED = "assigned"  # tells an agent someone gave them a ticket
+    ESCALATION = "escalation"  # the escalation channel's notice
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DONE = "done"
@@ -59,7 +70,7 @@ class Delivery:
     created_at: datetime
     binding_id: int | None = None
     address: str | None = None
-    purpose: str = "thread"
+    purpose: Purpose = Purpose.THREAD
     state: DeliveryState = DeliveryState.PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
@@ -116,7 +127,7 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
     return result
 
 
-def _dm(event: Event, ref: UserRef, purpose: str, now: datetime) -> Delivery:
+def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery:
     assert event.id is not None
     target = Target.EMAIL if ref.platform == "email" else Target.DM
     return Delivery(
@@ -162,7 +173,7 @@ def plan_deliveries(
                 audience=binding.audience,
                 created_at=now,
                 binding_id=binding.id,
-                purpose="card" if event.kind is EventKind.OPENED else "thread",
+                purpose=Purpose.CARD if event.kind is EventKind.OPENED else Purpose.THREAD,
             )
         )
     if event.audience is Audience.INTERNAL:
@@ -177,16 +188,16 @@ def plan_deliveries(
     if event.kind is EventKind.OPENED:
         receipt_in_dm_thread = any(b.in_requester_dm for b in bindings)
         if not receipt_in_dm_thread:
-            out.append(_dm(event, requester, "receipt", now))
+            out.append(_dm(event, requester, Purpose.RECEIPT, now))
     elif requester != actor_ref and not requester_in_thread:
-        out.append(_dm(event, requester, "notify", now))
+        out.append(_dm(event, requester, Purpose.NOTIFY, now))
     for watcher in ticket.watchers:
         if watcher.ref not in (actor_ref, requester):
-            out.append(_dm(event, watcher.ref, "notify", now))
+            out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
 
     assignee = ticket.assignee.ref if ticket.assignee else None
     if event.kind is EventKind.ASSIGNED and assignee and assignee != actor_ref:
-        out.append(_dm(event, assignee, "assigned", now))
+        out.append(_dm(event, assignee, Purpose.ASSIGNED, now))
     if event.kind is EventKind.ESCALATED:
         for route in routes:
             if route.escalation_channel:
@@ -199,7 +210,7 @@ def plan_deliveries(
                         audience=Audience.INTERNAL,
                         created_at=now,
                         address=route.escalation_channel,
-                        purpose="escalation",
+                        purpose=Purpose.ESCALATION,
                     )
                 )
     return out

@@ -86,7 +86,8 @@ class Ticket:
         return self.resolved_at or self.closed_at
 
 
-def _require(ticket: Ticket, allowed: frozenset[Status], doing: str) -> None:
+def require_status(ticket: Ticket, allowed: frozenset[Status], doing: str) -> None:
+    """Raises ``InvalidTransition`` unless the ticket is in one of ``allowed``."""
     if ticket.status not in allowed:
         raise InvalidTransition(
             f"#{ticket.number} is {ticket.status.value.replace('_', ' ')}; it cannot be {doing}"
@@ -95,7 +96,7 @@ def _require(ticket: Ticket, allowed: frozenset[Status], doing: str) -> None:
 
 def claim(ticket: Ticket, agent: Person) -> None:
     """Take an unassigned active ticket; ``open`` becomes ``in_progress``."""
-    _require(ticket, ACTIVE, "claimed")
+    require_status(ticket, ACTIVE, "claimed")
     if ticket.assignee is not None:
         if ticket.assignee.ref == agent.ref:
             raise InvalidTransition(f"#{ticket.number} is already yours")
@@ -105,7 +106,7 @@ def claim(ticket: Ticket, agent: Person) -> None:
 
 def assign(ticket: Ticket, agent: Person) -> None:
     """Give the ticket to ``agent``; ``open`` becomes ``in_progress``."""
-    _require(ticket, ACTIVE, "assigned")
+    require_status(ticket, ACTIVE, "assigned")
     if ticket.assignee is not None and ticket.assignee.ref == agent.ref:
         raise InvalidTransition(f"#{ticket.number} is already assigned to {agent.name}")
     ticket.assignee = agent
@@ -115,7 +116,7 @@ def assign(ticket: Ticket, agent: Person) -> None:
 
 def unassign(ticket: Ticket) -> Person:
     """Hand the ticket back to the queue; ``in_progress`` becomes ``open``."""
-    _require(ticket, ACTIVE, "unassigned")
+    require_status(ticket, ACTIVE, "unassigned")
     if ticket.assignee is None:
         raise InvalidTransition(f"#{ticket.number} is not assigned to anyone")
     previous = ticket.assignee
@@ -132,21 +133,23 @@ def _take_if_unassigned(ticket: Ticket, agent: Person) -> None:
 
 def request_info(ticket: Ticket, agent: Person) -> None:
     """Ask the requester something: the ticket waits on them (SLA clock paused)."""
-    _require(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.ON_HOLD}), "set waiting")
+    require_status(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.ON_HOLD}),
+                   "set waiting")
     _take_if_unassigned(ticket, agent)
     ticket.status = Status.WAITING
 
 
 def hold(ticket: Ticket, agent: Person) -> None:
     """Park the ticket on a third party: no SLA clock, no expiry."""
-    _require(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING}), "put on hold")
+    require_status(ticket, frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING}),
+                   "put on hold")
     _take_if_unassigned(ticket, agent)
     ticket.status = Status.ON_HOLD
 
 
 def resume(ticket: Ticket) -> None:
     """Back to work from ``waiting`` or ``on_hold``."""
-    _require(ticket, frozenset({Status.WAITING, Status.ON_HOLD}), "resumed")
+    require_status(ticket, frozenset({Status.WAITING, Status.ON_HOLD}), "resumed")
     ticket.status = Status.IN_PROGRESS if ticket.assignee else Status.OPEN
 
 
@@ -160,7 +163,7 @@ def requester_replied(ticket: Ticket) -> bool:
 
 def resolve(ticket: Ticket, agent: Person, note: str, now: datetime) -> None:
     """Resolve with a resolution note of at least ``RESOLUTION_NOTE_MIN`` characters."""
-    _require(ticket, ACTIVE, "resolved")
+    require_status(ticket, ACTIVE, "resolved")
     if len(note.strip()) < RESOLUTION_NOTE_MIN:
         raise InvalidTransition(
             f"a resolution note needs at least {RESOLUTION_NOTE_MIN} characters"
@@ -190,7 +193,7 @@ def reopen(ticket: Ticket) -> None:
     The reopen window is the caller's check: agents may reopen any time, requesters
     only within ``lifecycle.reopen_window`` (PRODUCT.md §3).
     """
-    _require(ticket, DONE, "reopened")
+    require_status(ticket, DONE, "reopened")
     ticket.status = Status.IN_PROGRESS if ticket.assignee else Status.OPEN
     ticket.resolved_at = None
     ticket.closed_at = None
@@ -199,7 +202,7 @@ def reopen(ticket: Ticket) -> None:
 
 def set_priority(ticket: Ticket, priority: str) -> str:
     """Change the priority of an active ticket; returns the old one."""
-    _require(ticket, ACTIVE, "re-prioritised")
+    require_status(ticket, ACTIVE, "re-prioritised")
     if priority == ticket.priority:
         raise InvalidTransition(f"#{ticket.number} is already {priority}")
     old, ticket.priority = ticket.priority, priority
@@ -208,6 +211,6 @@ def set_priority(ticket: Ticket, priority: str) -> str:
 
 def escalate(ticket: Ticket) -> int:
     """Raise the escalation level of an active ticket; returns the new level."""
-    _require(ticket, ACTIVE, "escalated")
+    require_status(ticket, ACTIVE, "escalated")
     ticket.escalation_level += 1
     return ticket.escalation_level

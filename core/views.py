@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.capabilities import ANY_AGENT, audience_roles, available
 from core.config import DeskConfig
 from core.events import Event
 from core.identity import Person
+from core.policy import Action, Role
 from core.routing import Binding
 from core.tickets import Link, LinkKind, Status, Ticket, Visibility
 
@@ -50,6 +52,7 @@ class TicketView:
     resolution: str | None
     links: tuple[Link, ...]
     watchers: tuple[Person, ...]
+    actions: frozenset[Action] = frozenset()  # what this view's viewer may do now
 
     @property
     def sla_due(self) -> datetime | None:
@@ -59,10 +62,13 @@ class TicketView:
         return self.first_response_due or self.resolution_due
 
 
-def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool) -> TicketView:
+def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool,
+                now: datetime | None = None, viewer: frozenset[Role] | None = None,
+                who: Person = ANY_AGENT) -> TicketView:
     """The ticket as ``internal`` (agents: team threads) or public readers may see it:
     never sensitive fields; for the public, only follow-up links (related/duplicate
-    links are agents' bookkeeping)."""
+    links are agents' bookkeeping). With ``now`` (UTC), ``actions`` holds what
+    ``viewer``'s roles allow now (default: a card's audience, ``audience_roles``)."""
     category = config.category(ticket.category)
     specs = {f.key: f for f in category.fields} if category else {}
     shown = tuple(
@@ -91,6 +97,9 @@ def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool) -> Ticket
         resolution=ticket.resolution,
         links=tuple(link for link in ticket.links if internal or link.kind in PUBLIC_LINKS),
         watchers=tuple(ticket.watchers),
+        actions=frozenset() if now is None else available(
+            viewer if viewer is not None else audience_roles(internal), ticket, config, now,
+            who),
     )
 
 

@@ -21,6 +21,7 @@ from adapters.discord.views import DYNAMIC_ITEMS
 from core.config import DeskConfig
 from core.desk import Desk
 from core.errors import DeskError
+from core.events import Attachment
 
 log = logging.getLogger("helpthread.discord")
 
@@ -103,14 +104,13 @@ class HelpthreadBot(discord.Client):
         binding = await self.desk.binding_at(PLATFORM, str(parent), str(channel.id))
         if binding is None:
             return
-        attachments = [{"name": a.filename, "size": a.size, "url": a.url}
-                       for a in message.attachments]
+        attachments = tuple(Attachment(a.filename, a.size, a.url) for a in message.attachments)
         text = message.content.strip() or render.attachments_only(len(attachments))
         if not text:
             return  # a sticker or an embed-only message: nothing to record
         actor = actor_of(message.author, self.guild_id)
         try:
-            await self.desk.post_in_thread(actor, binding, text, attachments=attachments or None,
+            await self.desk.post_in_thread(actor, binding, text, attachments=attachments,
                                            request_key=f"discord:message:{message.id}")
         except DeskError as err:
             await message.reply(render.not_recorded(err), mention_author=False)

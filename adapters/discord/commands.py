@@ -24,9 +24,9 @@ from adapters.discord.acting import (
     thread_ticket,
 )
 from adapters.discord.views import TicketForm, panel_view
-from core import policy
 from core.errors import DeskError, Invalid
 from core.identity import Actor
+from core.policy import Action
 from core.validation import clean_category
 
 Interaction = discord.Interaction[Any]
@@ -85,7 +85,7 @@ class TicketGroup(app_commands.Group):
             chosen = clean_category(bot.config, category)
             requester = None
             if for_ is not None:
-                policy.require_agent(actor, bot.config, "open a ticket on someone's behalf")
+                bot.desk.require(actor, Action.OPEN_FOR_OTHERS)
                 requester = actor_of(for_, bot.guild_id)
         except DeskError as err:
             await refuse(interaction, err)
@@ -108,7 +108,7 @@ class TicketGroup(app_commands.Group):
     async def panel(self, interaction: Interaction,
                     channel: discord.TextChannel | None = None) -> None:
         async def work(actor: Actor) -> str:
-            policy.require_agent(actor, bot_of(interaction).config, "post a ticket panel")
+            bot_of(interaction).desk.require(actor, Action.POST_PANEL)
             target: Any = channel or interaction.channel
             await target.send(embed=render.panel_embed(bot_of(interaction).config.desk.name),
                               view=panel_view())

@@ -10,12 +10,32 @@ timestamps (``<t:unix:R>``), shown in each reader's own time zone.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import assert_never
 
 import discord
 
 from core.errors import DeskError, Invalid
-from core.events import Event, EventKind
-from core.tickets import Status
+from core.events import (
+    Assigned,
+    Claimed,
+    Closed,
+    Commented,
+    Escalated,
+    Event,
+    EventKind,
+    Held,
+    InfoRequested,
+    Linked,
+    Noted,
+    Opened,
+    PriorityChanged,
+    Reopened,
+    Resolved,
+    Resumed,
+    Unassigned,
+    WatcherAdded,
+)
+from core.tickets import LinkKind, Status
 from core.views import Listed, TicketDetails, TicketView
 
 CONTENT_MAX = 2000
@@ -104,69 +124,65 @@ def _author(embed: discord.Embed, name: str, icon: str | None) -> discord.Embed:
     return embed.set_author(name=name[:EMBED_TITLE_MAX], icon_url=icon)
 
 
-def event_text(event: Event, t: TicketView) -> str:
+def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> str:
     """What a delivered event says (a thread message's or a DM's body)."""
-    who = event.actor.name if event.actor else "Helpthread"
-    text = event.text or ""
-    data = event.data
-    internal = data.get("internal", {})
-    to = data.get("to")
-    now = status(to) if isinstance(to, str) and to in set(Status) else status(t.status)
-    k = event.kind
-    if k is EventKind.OPENED:
-        opener = f" (opened by {who} for {t.requester.name})" if data.get("on_behalf") else ""
-        return f"New ticket #{t.number}{opener}: {t.subject}"
-    if k in (EventKind.COMMENTED, EventKind.NOTED):
-        return text
-    if k is EventKind.CLAIMED:
-        return f"{who} claimed #{t.number}; it is now {now.lower()}."
-    if k is EventKind.ASSIGNED:
-        return f"{who} assigned #{t.number} to {data.get('assignee')}."
-    if k is EventKind.UNASSIGNED:
-        return f"{who} handed #{t.number} back to the queue."
-    if k is EventKind.WAITING:
-        return f"{who} needs more information:\n{text}\n\nReply in this thread."
-    if k is EventKind.HELD:
-        reason = internal.get("reason")
-        return f"{who} put #{t.number} on hold" + (f": {reason}" if reason else ".")
-    if k is EventKind.RESUMED:
-        return f"#{t.number} is {now.lower()} again."
-    if k is EventKind.RESOLVED:
-        return f"{who} resolved #{t.number}:\n{text}"
-    if k is EventKind.CLOSED:
-        return f"{who} closed #{t.number}" + (f": {text}" if text else ".")
-    if k is EventKind.REOPENED:
-        return f"{who} reopened #{t.number}; it is {now.lower()}."
-    if k is EventKind.PRIORITY_CHANGED:
-        return f"{who} changed the priority of #{t.number} from {data.get('from')} to " \
-               f"{data.get('to')}."
-    if k is EventKind.ESCALATED:
-        reason = internal.get("reason")
-        return f"{who} escalated #{t.number} (level {data.get('level')})" + \
-            (f": {reason}" if reason else ".")
-    if k is EventKind.LINKED:
-        if data.get("link") == "followed_up_by":
-            return f"#{t.number} continues in follow-up ticket #{data.get('number')}."
-        return f"{who} linked #{t.number} to #{data.get('number')} ({data.get('link')})."
-    if k is EventKind.WATCHER_ADDED:
-        return f"{who} added {data.get('watcher')} as a watcher of #{t.number}."
-    return f"#{t.number}: {k.value}"
+    who = event.actor.name if event.actor else desk_name
+    n = t.number
+    match event.payload:
+        case Opened(on_behalf=on_behalf):
+            opener = f" (opened by {who} for {t.requester.name})" if on_behalf else ""
+            return f"New ticket #{n}{opener}: {t.subject}"
+        case Commented(text=text) | Noted(text=text):
+            return text
+        case Claimed(to=to):
+            return f"{who} claimed #{n}; it is now {status(to).lower()}."
+        case Assigned(assignee=assignee):
+            return f"{who} assigned #{n} to {assignee}."
+        case Unassigned():
+            return f"{who} handed #{n} back to the queue."
+        case InfoRequested(question=question):
+            return f"{who} needs more information:\n{question}\n\nReply in this thread."
+        case Held(reason=reason):
+            return f"{who} put #{n} on hold" + (f": {reason}" if reason else ".")
+        case Resumed(to=to):
+            return f"#{n} is {status(to).lower()} again."
+        case Resolved(note=note):
+            return f"{who} resolved #{n}:\n{note}"
+        case Closed(reason=reason, by_system=by_system):
+            closer = desk_name if by_system else who
+            return f"{closer} closed #{n}" + (f": {reason}" if reason else ".")
+        case Reopened(to=to):
+            return f"{who} reopened #{n}; it is {status(to).lower()}."
+        case PriorityChanged(previous=previous, to=to):
+            return f"{who} changed the priority of #{n} from {previous} to {to}."
+        case Escalated(level=level, reason=reason):
+            return f"{who} escalated #{n} (level {level})" + (f": {reason}" if reason else ".")
+        case Linked(link=LinkKind.FOLLOWED_UP_BY, number=other):
+            return f"#{n} continues in follow-up ticket #{other}; please write there."
+        case Linked(link=link, number=other):
+            return f"{who} linked #{n} to #{other} ({link.value})."
+        case WatcherAdded(watcher=watcher):
+            return f"{who} added {watcher} as a watcher of #{n}."
+        case unreachable:
+            assert_never(unreachable)
 
 
-def event_embed(event: Event, t: TicketView, icon: str | None = None) -> discord.Embed:
+def event_embed(event: Event, t: TicketView, icon: str | None = None,
+                desk_name: str = "Helpthread") -> discord.Embed:
     """A thread message: the author's name (and avatar) above what they said or did —
     the bot quotes people instead of impersonating them through a webhook."""
-    name = event.actor.name if event.actor else "Helpthread"
+    name = event.actor.name if event.actor else desk_name
     if event.actor and event.actor.ref.platform != "discord":
         name += f" (via {event.actor.ref.platform})"
     colour = NOTE_COLOUR if event.kind is EventKind.NOTED else STATUS_COLOURS[t.status]
-    embed = discord.Embed(description=event_text(event, t), colour=colour)
+    embed = discord.Embed(description=event_text(event, t, desk_name), colour=colour)
     _author(embed, name, icon)
     if event.kind is EventKind.NOTED:
         embed.set_footer(text="Internal note · agents only")
-    files = event.data.get("attachments") or []
+    files = getattr(event.payload, "attachments", ())
     if files:
-        lines = [f"[{f.get('name')}]({f.get('url')}) · {f.get('size', '?')} bytes" for f in files]
+        lines = [f"[{f.name}]({f.url}) · {f.size if f.size is not None else '?'} bytes"
+                 for f in files]
         embed.add_field(name="Attachments", value=_shorten("\n".join(lines), EMBED_FIELD_MAX,
                                                              ""), inline=False)
     return embed
@@ -293,8 +309,8 @@ def transcript(d: TicketDetails) -> str:
         who = e.actor.name if e.actor else "Helpthread"
         lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC {e.kind.value} by {who} via {e.platform}")
         lines += [f"  {line}" for line in event_text(e, t).splitlines()]
-        for f in e.data.get("attachments") or []:
-            lines.append(f"  attachment: {f.get('name')} ({f.get('size')} bytes) {f.get('url')}")
+        for f in getattr(e.payload, "attachments", ()):
+            lines.append(f"  attachment: {f.name} ({f.size} bytes) {f.url}")
     return "\n".join(lines) + "\n"
 
 

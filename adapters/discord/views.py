@@ -18,11 +18,11 @@ import discord
 
 from adapters.discord import render
 from adapters.discord.acting import act, answer, bot_of, interaction_actor, refuse, request_key
-from core import policy
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
 from core.identity import Actor
+from core.policy import Action
 from core.tickets import ACTIVE, PRIORITIES
 from core.validation import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
 from core.views import TicketView
@@ -223,18 +223,16 @@ class ReopenButton(_TicketButton, template=r"ticket:reopen:(?P<n>\d{1,9})"):
 
 
 class _FormButton(_TicketButton, template=FORM_VERBS):
-    """Opens a one-text form after checking the ticket exists for the presser (and, for
-    agent-only forms, that core counts them as an agent); submitting checks again."""
+    """Opens a one-text form after core's pre-check of ``action`` for the presser (who
+    may, on this ticket, now); submitting runs the command, which checks again."""
 
-    agents_only = ""
+    action = Action.REPLY
     form: tuple[str, str, TextAction] = ("", "", _reply)
 
     def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[None]]:
         async def work(actor: Actor) -> None:
             bot = bot_of(interaction)
-            if self.agents_only:
-                policy.require_agent(actor, bot.config, self.agents_only)
-            await bot.desk.show(actor, self.number)  # NotFound if it does not exist for them
+            await bot.desk.check(actor, self.number, self.action)
             title, label, action = self.form
             await interaction.response.send_modal(
                 TextForm(self.verb, title.format(n=self.number), label, self.number, action))
@@ -243,18 +241,19 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
 
 class ReplyButton(_FormButton, template=r"ticket:reply:(?P<n>\d{1,9})"):
     verb, label, style = "reply", "Reply", discord.ButtonStyle.primary
-    agents_only = "reply from the team side"
+    action = Action.REPLY
     form = ("Reply to #{n}", "Your reply (the requester sees it)", _reply)
 
 
 class ResolveButton(_FormButton, template=r"ticket:resolve:(?P<n>\d{1,9})"):
     verb, label, style = "resolve", "Resolve", discord.ButtonStyle.success
-    agents_only = "resolve tickets"
+    action = Action.RESOLVE
     form = ("Resolve #{n}", "Resolution note (at least 6 characters)", _resolve)
 
 
 class EscalateButton(_FormButton, template=r"ticket:escalate:(?P<n>\d{1,9})"):
     verb, label, style = "escalate", "Escalate", discord.ButtonStyle.secondary
+    action = Action.ESCALATE
     form = ("Escalate #{n}", "Why does it need escalating?", _escalate)
 
 

@@ -46,7 +46,7 @@ class ShellOutbound:
         d = job.delivery
         recipient = UserRef.parse(d.address).user_id if d.address else None
         prefix = where(d.target, d.ticket_number, d.audience is Audience.PUBLIC, recipient)
-        self.printer.lines(prefix, event_lines(job.event, job.ticket, d.purpose))
+        self.printer.lines(prefix, event_lines(job.event, job.ticket, d.purpose, job.desk_name))
         if job.binding is not None and job.binding.thread is None:
             return Delivered(thread=str(d.ticket_number), card_message=f"card-{d.id}")
         return Delivered()

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from adapters.shell import views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
-from core import policy
 from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed
 from core.events import Audience
 from core.identity import Actor, UserRef
+from core.policy import Action
 from core.tickets import LinkKind
 
 NUMBER = re.compile(r"#?(\d{1,9})$")
@@ -167,9 +167,8 @@ class ShellSession:
             return
         team = len(words) == 2
         number = int(match.group(1))
-        if team:
-            policy.require_agent(self.me.actor(), self.desk.config, "enter a team thread")
-        await self.desk.show(self.me.actor(), number)  # NotFound unless they may see it
+        await self.desk.check(self.me.actor(), number,
+                              Action.SEE_INTERNAL if team else Action.SEE)
         self.me.thread = (number, Audience.INTERNAL if team else Audience.PUBLIC)
         kind = "team thread (internal notes)" if team else "ticket thread"
         self.say(f"You are in #{match.group(1)}'s {kind}; what you type is posted there.")
@@ -297,7 +296,7 @@ class ShellSession:
         d = await self.desk.show(self.me.actor(), number)
         lines = [f"Transcript of #{number}: {d.ticket.subject}"]
         for e in d.events:
-            said = views.event_lines(e, d.ticket, "history")
+            said = views.event_lines(e, d.ticket, None, self.desk.config.desk.name)
             lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC, via {e.platform}: {said[0]}")
             lines += [f"  {line.strip()}" for line in said[1:]]
         self.say(*lines)

@@ -8,12 +8,33 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from typing import assert_never
 
 import humanize
 
-from core.events import Event, EventKind
-from core.routing import Target
-from core.tickets import Status
+from core.events import (
+    Assigned,
+    Attachment,
+    Claimed,
+    Closed,
+    Commented,
+    Escalated,
+    Event,
+    EventKind,
+    Held,
+    InfoRequested,
+    Linked,
+    Noted,
+    Opened,
+    PriorityChanged,
+    Reopened,
+    Resolved,
+    Resumed,
+    Unassigned,
+    WatcherAdded,
+)
+from core.routing import Purpose, Target
+from core.tickets import LinkKind, Status
 from core.validation import BIDI_CONTROLS as BIDI
 from core.views import Listed, TicketDetails, TicketView
 
@@ -53,13 +74,6 @@ def status(value: Status | str) -> str:
     return STATUS_WORDS[Status(value)]
 
 
-def _to(data: dict[str, object], fallback: Status) -> str:
-    """The status an event moved the ticket to (history shows it as it was then)."""
-    to = data.get("to")
-    return status(to) if isinstance(to, str) and to in {s.value for s in Status} \
-        else status(fallback)
-
-
 def card(t: TicketView) -> list[str]:
     """The ticket card: number, subject, category, priority, status, people, SLA due."""
     assignee = t.assignee.name if t.assignee else "nobody yet"
@@ -83,68 +97,69 @@ def where(target: Target, number: int, audience_public: bool, recipient: str | N
     return f"[DM to {recipient}]"
 
 
-def event_lines(event: Event, t: TicketView, purpose: str) -> list[str]:
-    """What a delivered event says, for a thread or a DM."""
-    who = event.actor.name if event.actor else "Helpthread"
-    text = event.text
-    data = event.data
-    kind = event.kind
-    if kind is EventKind.OPENED:
-        if purpose == "history":
-            return [f"{who} opened #{t.number}: {t.subject}", f"  {t.description}"]
-        if purpose == "receipt":
-            return [
-                f"We have your ticket #{t.number}: {t.subject}",
-                f"  {t.category_name} · {t.priority} priority. An agent will answer in its "
-                f"thread; first response due {when(t.sla_due)}.",
-                f"  Follow it with /thread {t.number}; see it with /ticket show {t.number}.",
-            ]
-        opener = f" (opened by {who} for {t.requester.name})" if data.get("on_behalf") else ""
-        body = [f"New ticket{opener}:", *card(t), f"  {t.description}"]
-        body += [f"  {f.label}: {f.value}" for f in t.fields]
-        return body
-    if kind is EventKind.COMMENTED:
-        lines = [f"{who}: {text}"]
-        for item in data.get("attachments", []):
-            lines.append(f"  attachment: {item.get('name')} ({item.get('size', '?')} bytes) "
-                         f"{item.get('url', '')}".rstrip())
-        return lines
-    if kind is EventKind.NOTED:
-        return [f"{who} (internal note): {text}"]
-    if kind is EventKind.CLAIMED:
-        return [f"{who} claimed #{t.number}; it is {_to(data, t.status)}."]
-    if kind is EventKind.ASSIGNED:
-        return [f"{who} assigned #{t.number} to {data.get('assignee')}."]
-    if kind is EventKind.UNASSIGNED:
-        return [f"{who} handed #{t.number} back to the queue."]
-    if kind is EventKind.WAITING:
-        return [f"{who} needs more information: {text}", f"  #{t.number} is waiting on the "
-                "requester; reply in this thread."]
-    if kind is EventKind.HELD:
-        reason = data.get("internal", {}).get("reason")
-        return [f"{who} put #{t.number} on hold" + (f": {reason}" if reason else ".")]
-    if kind is EventKind.RESUMED:
-        return [f"#{t.number} is {_to(data, t.status)} again."]
-    if kind is EventKind.RESOLVED:
-        return [f"{who} resolved #{t.number}: {text}"]
-    if kind is EventKind.CLOSED:
-        return [f"{who} closed #{t.number}" + (f": {text}" if text else ".")]
-    if kind is EventKind.REOPENED:
-        return [f"{who} reopened #{t.number}; it is {_to(data, t.status)}."]
-    if kind is EventKind.PRIORITY_CHANGED:
-        return [f"{who} changed the priority of #{t.number} from {data.get('from')} to "
-                f"{data.get('to')}."]
-    if kind is EventKind.ESCALATED:
-        reason = data.get("internal", {}).get("reason")
-        return [f"{who} escalated #{t.number} (level {data.get('level')})"
-                + (f": {reason}" if reason else ".")]
-    if kind is EventKind.LINKED:
-        if data.get("link") == "followed_up_by":
-            return [f"#{t.number} continues in follow-up ticket #{data.get('number')}."]
-        return [f"{who} linked #{t.number} to #{data.get('number')} ({data.get('link')})."]
-    if kind is EventKind.WATCHER_ADDED:
-        return [f"{who} added {data.get('watcher')} as a watcher of #{t.number}."]
-    return [f"#{t.number}: {kind.value}"]
+def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
+                desk_name: str = "Helpthread") -> list[str]:
+    """What a delivered event says, for a thread or a DM; ``purpose`` None is the
+    ticket's history (``/ticket show``). The desk's own changes are signed
+    ``desk_name`` (``desk.name``)."""
+    who = event.actor.name if event.actor else desk_name
+    n = t.number
+    match event.payload:
+        case Opened(on_behalf=on_behalf):
+            if purpose is None:
+                return [f"{who} opened #{n}: {t.subject}", f"  {t.description}"]
+            if purpose is Purpose.RECEIPT:
+                return [
+                    f"We have your ticket #{n}: {t.subject}",
+                    f"  {t.category_name} · {t.priority} priority. {desk_name} will answer "
+                    f"in its thread; first response due {when(t.sla_due)}.",
+                    f"  Follow it with /thread {n}; see it with /ticket show {n}.",
+                ]
+            opener = f" (opened by {who} for {t.requester.name})" if on_behalf else ""
+            body = [f"New ticket{opener}:", *card(t), f"  {t.description}"]
+            return body + [f"  {f.label}: {f.value}" for f in t.fields]
+        case Commented(text=text, attachments=files):
+            return [f"{who}: {text}", *attachment_lines(files)]
+        case Noted(text=text, attachments=files):
+            return [f"{who} (internal note): {text}", *attachment_lines(files)]
+        case Claimed(to=to):
+            return [f"{who} claimed #{n}; it is {status(to)}."]
+        case Assigned(assignee=assignee):
+            return [f"{who} assigned #{n} to {assignee}."]
+        case Unassigned():
+            return [f"{who} handed #{n} back to the queue."]
+        case InfoRequested(question=question):
+            return [f"{who} needs more information: {question}",
+                    f"  #{n} is waiting on the requester; reply in this thread."]
+        case Held(reason=reason):
+            return [f"{who} put #{n} on hold" + (f": {reason}" if reason else ".")]
+        case Resumed(to=to):
+            return [f"#{n} is {status(to)} again."]
+        case Resolved(note=note):
+            return [f"{who} resolved #{n}: {note}"]
+        case Closed(reason=reason, by_system=by_system):
+            closer = desk_name if by_system else who
+            return [f"{closer} closed #{n}" + (f": {reason}" if reason else ".")]
+        case Reopened(to=to):
+            return [f"{who} reopened #{n}; it is {status(to)}."]
+        case PriorityChanged(previous=previous, to=to):
+            return [f"{who} changed the priority of #{n} from {previous} to {to}."]
+        case Escalated(level=level, reason=reason):
+            return [f"{who} escalated #{n} (level {level})" + (f": {reason}" if reason else ".")]
+        case Linked(link=LinkKind.FOLLOWED_UP_BY, number=other):
+            return [f"#{n} continues in follow-up ticket #{other}; write there "
+                    f"(/thread {other})."]
+        case Linked(link=link, number=other):
+            return [f"{who} linked #{n} to #{other} ({link.value})."]
+        case WatcherAdded(watcher=watcher):
+            return [f"{who} added {watcher} as a watcher of #{n}."]
+        case unreachable:
+            assert_never(unreachable)
+
+
+def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
+    return [f"  attachment: {f.name} ({f.size if f.size is not None else '?'} bytes) "
+            f"{f.url}".rstrip() for f in files]
 
 
 def details(d: TicketDetails) -> list[str]:
@@ -167,7 +182,7 @@ def details(d: TicketDetails) -> list[str]:
     for e in d.events:
         if e.kind is EventKind.OPENED:
             continue
-        lines += ["    " + line.strip() for line in event_lines(e, t, "thread")]
+        lines += ["    " + line.strip() for line in event_lines(e, t, Purpose.THREAD)]
     return lines
 
 

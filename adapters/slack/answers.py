@@ -13,6 +13,7 @@ from adapters.slack import ids
 from adapters.slack.forms import PRIORITY_WORDS
 from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
+from core import codec
 from core.errors import DeskError, Invalid
 from core.events import EventKind
 from core.tickets import Ticket
@@ -115,14 +116,12 @@ def transcript(d: TicketDetails) -> str:
         who = e.actor.name if e.actor else "Helpthread"
         lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC · {e.kind.value} · {who} · via "
                      f"{e.platform} · {e.audience.value}")
-        for key in ("text", "from", "to", "assignee", "level", "number", "watcher"):
-            if key in e.data:
-                lines.append(f"    {key}: {e.data[key]}")
-        reason = (e.data.get("internal") or {}).get("reason")
-        if reason:
-            lines.append(f"    reason (internal): {reason}")
-        for item in e.data.get("attachments") or []:
-            lines.append(f"    attachment: {item.get('name')} {item.get('url', '')}")
+        for key, value in codec.encode(e.payload).items():
+            if key == "attachments":
+                lines += [f"    attachment: {item['name']} {item['url']}" for item in value]
+            elif value not in (None, False):
+                internal = " (internal)" if key in type(e.payload).INTERNAL_FIELDS else ""
+                lines.append(f"    {key}{internal}: {value}")
     return "\n".join(lines) + "\n"
 
 

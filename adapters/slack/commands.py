@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
 from adapters.slack.text import from_slack
-from core import policy
 from core.errors import DeskError, Invalid
 from core.identity import Actor
+from core.policy import Action
 from core.routing import Binding
 from core.validation import SUBJECT_MAX
 
@@ -86,7 +86,7 @@ class Commands:
             if not mention:
                 raise Invalid("for", "name the requester with a mention, like for:@someone")
             actor = await self.s.actor(body)
-            policy.require_agent(actor, self.s.config, "open a ticket on someone's behalf")
+            self.s.desk.require(actor, Action.OPEN_FOR_OTHERS)
             meta.on_behalf = mention.group(1)
             on_behalf_name = await self.s.people.name(meta.on_behalf)
             rest = rest[match.end():].strip()
@@ -159,7 +159,7 @@ class Commands:
         await self.s.tell(body, f"The transcript of #{number} is in your DMs with me.")
 
     async def _stats(self, actor: Actor, rest: str, body: dict[str, Any]) -> None:
-        policy.require_agent(actor, self.s.config, "see stats")
+        self.s.desk.require(actor, Action.STATS)
         await self.s.tell(body, "`/ticket stats` is not built yet. `/ticket queue` shows "
                                 "what is unassigned or overdue.")
 

@@ -25,8 +25,9 @@ from adapters.slack import answers
 from adapters.slack.context import Shared
 from adapters.slack.pacing import InOrder
 from adapters.slack.text import message_text
-from core import policy
 from core.errors import DeskError
+from core.events import Attachment
+from core.policy import Action
 from core.routing import Binding
 
 log = logging.getLogger("helpthread.slack")
@@ -44,16 +45,13 @@ DM_HINT = ("To open a ticket, use `/ticket` or the *Open a ticket* shortcut. To 
            "ticket, reply in its thread (under its card).")
 
 
-def attachments_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+def attachments_of(event: dict[str, Any]) -> tuple[Attachment, ...]:
     """Files shared with a message: name, size (bytes) and link."""
-    found = []
-    for f in event.get("files") or []:
-        if isinstance(f, dict) and f.get("id"):
-            found.append({"name": str(f.get("name") or f.get("title") or f["id"]),
-                          "size": f.get("size") if isinstance(f.get("size"), int) else None,
-                          "url": str(f.get("permalink") or f.get("url_private") or ""),
-                          "slack_file": str(f["id"])})
-    return found
+    return tuple(
+        Attachment(name=str(f.get("name") or f.get("title") or f["id"]),
+                   size=f["size"] if isinstance(f.get("size"), int) else None,
+                   url=str(f.get("permalink") or f.get("url_private") or ""))
+        for f in event.get("files") or [] if isinstance(f, dict) and f.get("id"))
 
 
 class Events:
@@ -99,9 +97,9 @@ class Events:
         files = attachments_of(event)
         text = (await self.s.people.readable(message_text(event))).strip()
         if not text and files:
-            text = "📎 " + ", ".join(f["name"] for f in files)
+            text = "📎 " + ", ".join(f.name for f in files)
         try:
-            await self.s.desk.post_in_thread(actor, binding, text, attachments=files or None,
+            await self.s.desk.post_in_thread(actor, binding, text, attachments=files,
                                              request_key=f"slack:event:{body.get('event_id')}")
         except DeskError as err:
             await self._whisper(channel, user, str(thread), answers.refusal(err))
@@ -163,7 +161,7 @@ class Events:
         user = str(event.get("user"))
         actor = await self.s.people.actor(str(body.get("team_id") or self.s.team_id), user)
         mine = await self.s.desk.list_tickets(actor, "open", mine=True)
-        queue = await self.s.desk.queue(actor) if policy.is_agent(actor, self.s.config) \
+        queue = await self.s.desk.queue(actor) if self.s.desk.may(actor, Action.QUEUE) \
             else None
         await self.s.client.views_publish(user_id=user,
                                           view=answers.home(actor.name, mine, queue))

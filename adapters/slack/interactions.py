@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
 from adapters.slack.text import shorten
-from core import policy
 from core.errors import DeskError, Invalid
+from core.policy import Action
 from core.tickets import RESOLUTION_NOTE_MIN
 
 log = logging.getLogger("helpthread.slack")
@@ -156,18 +156,18 @@ class Interactions:
     async def _open_text_form(self, action_id: str, number: int, body: dict[str, Any]) -> None:
         actor = await self.s.actor(body)
         if action_id == ids.REPLY:
-            policy.require_agent(actor, self.s.config, "reply from the team side")
+            await self.s.desk.check(actor, number, Action.REPLY)
             view = forms.text_form(ids.FORM_REPLY, number, title=f"Reply to #{number}",
                                    label="Your reply to the requester", submit="Send reply",
                                    hint="Posted in the ticket thread under your name.")
         elif action_id == ids.RESOLVE:
-            policy.require_agent(actor, self.s.config, "resolve tickets")
+            await self.s.desk.check(actor, number, Action.RESOLVE)
             view = forms.text_form(ids.FORM_RESOLVE, number, title=f"Resolve #{number}",
                                    label="Resolution note", submit="Resolve",
                                    min_length=RESOLUTION_NOTE_MIN,
                                    hint="What was done. The requester sees it.")
         else:
-            await self.s.desk.check_may_escalate(actor, number)
+            await self.s.desk.check(actor, number, Action.ESCALATE)
             view = forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
                                    label="Why does it need escalating?", submit="Escalate",
                                    hint="Seen by agents and the escalation channel only.")

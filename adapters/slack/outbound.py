@@ -35,7 +35,7 @@ from adapters.slack import views
 from adapters.slack.pacing import AckFirst
 from core.config import DeskConfig
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
-from core.events import CARD_CHANGES, Audience, EventKind
+from core.events import CARD_CHANGES, Audience, EventKind, Opened
 from core.identity import UserRef
 from core.routing import Binding, Target
 
@@ -164,7 +164,7 @@ class SlackOutbound:
 
     def _card(self, binding: Binding, job: DeliveryJob) -> tuple[str, views.Blocks]:
         opened_by = None
-        if job.event.kind is EventKind.OPENED and job.event.data.get("on_behalf") \
+        if isinstance(job.event.payload, Opened) and job.event.payload.on_behalf \
                 and job.event.actor:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,

@@ -10,13 +10,33 @@ actions block, button text ≤ 75.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from adapters.slack import ids
 from adapters.slack.forms import PRIORITY_WORDS, priority_options
 from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
-from core.events import Event, EventKind
-from core.tickets import ACTIVE, DONE, Status
+from core.events import (
+    Assigned,
+    Attachment,
+    Claimed,
+    Closed,
+    Commented,
+    Escalated,
+    Event,
+    EventKind,
+    Held,
+    InfoRequested,
+    Linked,
+    Noted,
+    Opened,
+    PriorityChanged,
+    Reopened,
+    Resolved,
+    Resumed,
+    Unassigned,
+    WatcherAdded,
+)
+from core.tickets import ACTIVE, DONE, LinkKind, Status
 from core.views import TicketView
 
 Blocks = list[dict[str, Any]]
@@ -162,72 +182,66 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     return fallback, blocks
 
 
-def attachment_lines(data: dict[str, Any]) -> list[str]:
+def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
     lines = []
-    for item in data.get("attachments") or []:
-        if not isinstance(item, dict):
-            continue
-        name = str(item.get("name") or "file")
-        size = item.get("size")
-        label = f"{name} ({size} bytes)" if isinstance(size, int) else name
-        lines.append(":paperclip: " + link(str(item.get("url") or "") or None, label))
+    for item in files:
+        label = f"{item.name or 'file'} ({item.size} bytes)" if item.size is not None \
+            else item.name or "file"
+        lines.append(":paperclip: " + link(item.url or None, label))
     return lines
 
 
-def event_text(event: Event, t: TicketView) -> str:
+def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> str:
     """What a delivered event says in a thread or a DM (mrkdwn, user text escaped)."""
-    who = escape(event.actor.name) if event.actor else "Helpthread"
-    text = escape(event.text or "")
-    data = event.data
+    who = escape(event.actor.name if event.actor else desk_name)
     n = f"#{t.number}"
-    kind = event.kind
-    to = data.get("to")
-    now = status_word(to) if isinstance(to, str) and to in set(Status) else \
-        status_word(t.status)
-    if kind is EventKind.COMMENTED:
-        return "\n".join([text, *attachment_lines(data)])
-    if kind is EventKind.NOTED:
-        return "\n".join([f":lock: _internal note_\n{text}", *attachment_lines(data)])
-    if kind is EventKind.CLAIMED:
-        return f":raising_hand: *{who}* is handling {n}. Status: *{now}*."
-    if kind is EventKind.ASSIGNED:
-        return f":bust_in_silhouette: *{who}* assigned {n} to " \
-               f"*{escape(str(data.get('assignee')))}*. Status: *{now}*."
-    if kind is EventKind.UNASSIGNED:
-        return f"*{who}* handed {n} back to the queue. Status: *{now}*."
-    if kind is EventKind.WAITING:
-        return f":question: *{who}* needs more information:\n{text}\n_{n} is waiting on " \
-               "the requester: reply in this thread._"
-    if kind is EventKind.HELD:
-        reason = (data.get("internal") or {}).get("reason")
-        return f":double_vertical_bar: *{who}* put {n} on hold" + \
-            (f": {escape(str(reason))}" if reason else ".")
-    if kind is EventKind.RESUMED:
-        return f"{n} is back to work. Status: *{now}*."
-    if kind is EventKind.RESOLVED:
-        return f":white_check_mark: *{who}* resolved {n}. Status: *{now}*.\n" \
-               f"*Resolution:* {text}"
-    if kind is EventKind.CLOSED:
-        return f":black_circle: *{who}* closed {n}" + (f": {text}" if text else ".")
-    if kind is EventKind.REOPENED:
-        return f":arrows_counterclockwise: *{who}* reopened {n}. Status: *{now}*."
-    if kind is EventKind.PRIORITY_CHANGED:
-        return f"*{who}* changed the priority of {n} from " \
-               f"*{escape(str(data.get('from')))}* to *{escape(str(data.get('to')))}*."
-    if kind is EventKind.ESCALATED:
-        reason = (data.get("internal") or {}).get("reason")
-        return f":rotating_light: *{who}* escalated {n} (level {data.get('level')})" + \
-            (f": {escape(str(reason))}" if reason else ".")
-    if kind is EventKind.LINKED:
-        if data.get("link") == "followed_up_by":
-            return f"{n} continues in follow-up ticket #{data.get('number')}."
-        return f"*{who}* linked {n} to #{data.get('number')} " \
-               f"({escape(str(data.get('link')).replace('_', ' '))})."
-    if kind is EventKind.WATCHER_ADDED:
-        return f"*{who}* added *{escape(str(data.get('watcher')))}* as a watcher of {n}."
-    if kind is EventKind.OPENED:
-        return f"New ticket {title(t)}"
-    return f"{n}: {kind.value}"
+    match event.payload:
+        case Opened():
+            return f"New ticket {title(t)}"
+        case Commented(text=text, attachments=files):
+            return "\n".join([escape(text), *attachment_lines(files)])
+        case Noted(text=text, attachments=files):
+            return "\n".join([f":lock: _internal note_\n{escape(text)}",
+                              *attachment_lines(files)])
+        case Claimed(to=to):
+            return f":raising_hand: *{who}* is handling {n}. Status: *{status_word(to)}*."
+        case Assigned(assignee=assignee, to=to):
+            return f":bust_in_silhouette: *{who}* assigned {n} to *{escape(assignee)}*. " \
+                   f"Status: *{status_word(to)}*."
+        case Unassigned(to=to):
+            return f"*{who}* handed {n} back to the queue. Status: *{status_word(to)}*."
+        case InfoRequested(question=question):
+            return f":question: *{who}* needs more information:\n{escape(question)}\n_{n} " \
+                   "is waiting on the requester: reply in this thread._"
+        case Held(reason=reason):
+            return f":double_vertical_bar: *{who}* put {n} on hold" + \
+                (f": {escape(reason)}" if reason else ".")
+        case Resumed(to=to):
+            return f"{n} is back to work. Status: *{status_word(to)}*."
+        case Resolved(note=note, to=to):
+            return f":white_check_mark: *{who}* resolved {n}. Status: *{status_word(to)}*.\n" \
+                   f"*Resolution:* {escape(note)}"
+        case Closed(reason=reason, by_system=by_system):
+            closer = escape(desk_name) if by_system else who
+            return f":black_circle: *{closer}* closed {n}" + \
+                (f": {escape(reason)}" if reason else ".")
+        case Reopened(to=to):
+            return f":arrows_counterclockwise: *{who}* reopened {n}. " \
+                   f"Status: *{status_word(to)}*."
+        case PriorityChanged(previous=previous, to=to):
+            return f"*{who}* changed the priority of {n} from *{escape(previous)}* to " \
+                   f"*{escape(to)}*."
+        case Escalated(level=level, reason=reason):
+            return f":rotating_light: *{who}* escalated {n} (level {level})" + \
+                (f": {escape(reason)}" if reason else ".")
+        case Linked(link=LinkKind.FOLLOWED_UP_BY, number=other):
+            return f"{n} continues in follow-up ticket #{other}; please write there."
+        case Linked(link=kind, number=other):
+            return f"*{who}* linked {n} to #{other} ({kind.value.replace('_', ' ')})."
+        case WatcherAdded(watcher=watcher):
+            return f"*{who}* added *{escape(watcher)}* as a watcher of {n}."
+        case unreachable:
+            assert_never(unreachable)
 
 
 def receipt(t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from core.delivery import Delivered, DeliveryContext
 from core.events import Audience
-from core.routing import Delivery, DeliveryState, Target
+from core.routing import Delivery, DeliveryState, Purpose, Target
 from core.store.sql import B, D, E, T, binding_from, event_from, ticket_from
 
 PENDING = DeliveryState.PENDING.value
@@ -28,7 +28,7 @@ def _delivery_from(row: Any) -> Delivery:
     return Delivery(
         ticket_number=row.ticket_number, event_id=row.event_id, platform=row.platform,
         target=Target(row.target), audience=Audience(row.audience), created_at=row.created_at,
-        binding_id=row.binding_id, address=row.address, purpose=row.purpose,
+        binding_id=row.binding_id, address=row.address, purpose=Purpose(row.purpose),
         state=DeliveryState(row.state), attempts=row.attempts,
         next_attempt_at=row.next_attempt_at, last_error=row.last_error, id=row.id,
     )

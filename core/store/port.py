@@ -95,9 +95,11 @@ class Store(Protocol):
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None: ...
 
-    async def last_read(self, numbers: list[int], reader: UserRef) -> dict[int, datetime]:
-        """Per ticket, the latest time ``reader`` — or, for a shared ticket, anyone of
-        the reader's org — saw it."""
+    async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
+        """Those of ``numbers`` with an event ``reader`` has not seen: made by someone
+        else (or the desk), public unless ``internal`` (agents), and later than the
+        latest time ``reader`` — or, for a shared ticket, anyone of the reader's org —
+        saw the ticket (PRODUCT.md §2, "read marks")."""
         ...
 
 

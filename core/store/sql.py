@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import Conflict
-from core.events import Audience, Event, EventKind
+from core.events import Audience, Event, EventKind, payload_from_json, payload_to_json
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery
 from core.store.port import RequesterLoad, TicketQuery
@@ -162,16 +162,17 @@ def event_values(e: Event) -> dict[str, Any]:
         "ticket_number": e.ticket_number, "kind": e.kind.value,
         "actor_key": e.actor.ref.key if e.actor else None,
         "actor_name": e.actor.name if e.actor else None, "at": e.at, "platform": e.platform,
-        "audience": e.audience.value, "data": e.data, "body": e.text,
+        "audience": e.audience.value, "data": payload_to_json(e.payload), "body": e.text,
         "request_key": e.request_key, "origin_binding_id": e.origin_binding_id,
     }
 
 
 def event_from(row: Any) -> Event:
     return Event(
-        ticket_number=row.ticket_number, kind=EventKind(row.kind),
+        ticket_number=row.ticket_number,
+        payload=payload_from_json(EventKind(row.kind), dict(row.data or {})),
         actor=_person(row.actor_key, row.actor_name), at=row.at, platform=row.platform,
-        audience=Audience(row.audience), data=dict(row.data or {}),
+        audience=Audience(row.audience),
         request_key=row.request_key, origin_binding_id=row.origin_binding_id, id=row.id,
     )
 
@@ -327,20 +328,23 @@ class SqlStore:
         await self.conn.execute(stmt.on_conflict_do_update(
             index_elements=[R.c.ticket_number, R.c.reader_key], set_={"seen_at": at}))
 
-    async def last_read(self, numbers: list[int], reader: UserRef) -> dict[int, datetime]:
+    async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
         if not numbers:
-            return {}
-        shared_seen = and_(T.c.visibility == Visibility.SHARED.value,
-                           R.c.reader_org == T.c.requester_org,
-                           literal(reader.org) == T.c.requester_org)
+            return set()
+        seen_after = and_(
+            R.c.ticket_number == E.c.ticket_number, R.c.seen_at >= E.c.at,
+            or_(R.c.reader_key == reader.key,
+                and_(T.c.visibility == Visibility.SHARED.value,
+                     R.c.reader_org == T.c.requester_org,
+                     literal(reader.org) == T.c.requester_org)))
+        news = [E.c.ticket_number == T.c.number,
+                or_(E.c.actor_key.is_(None), E.c.actor_key != reader.key),
+                ~exists().where(seen_after)]
+        if not internal:
+            news.append(E.c.audience == Audience.PUBLIC.value)
         rows = await self.conn.execute(
-            select(R.c.ticket_number, func.max(R.c.seen_at))
-            .join(T, T.c.number == R.c.ticket_number)
-            .where(R.c.ticket_number.in_(numbers),
-                   or_(R.c.reader_key == reader.key, shared_seen))
-            .group_by(R.c.ticket_number)
-        )
-        return {int(n): seen for n, seen in rows}
+            select(T.c.number).where(T.c.number.in_(numbers), exists().where(*news)))
+        return {int(n) for n in rows.scalars()}
 
 
 @asynccontextmanager

@@ -172,7 +172,8 @@ class DeskMachine(RuleBasedStateMachine):
             assert event.actor is not None
             actor = by_key[event.actor.ref]
             ticket = self.stores.state.tickets[event.ticket_number]
-            by_requester_reply = event.data.get("by_reply") and actor.ref == ticket.requester.ref
+            by_requester_reply = getattr(event.payload, "by_reply", False) \
+                and actor.ref == ticket.requester.ref
             if event.kind in AGENT_ONLY and not by_requester_reply:
                 assert is_agent(actor, CONFIG), (event.kind, actor.name)
             if event.kind in (EventKind.CLOSED, EventKind.REOPENED):

@@ -130,16 +130,20 @@ class MemoryStore:
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
         self.s.read_marks[(number, reader.key)] = (reader.org, at)
 
-    async def last_read(self, numbers: list[int], reader: UserRef) -> dict[int, datetime]:
-        out: dict[int, datetime] = {}
-        for (number, key), (org, at) in self.s.read_marks.items():
+    async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
+        out: set[int] = set()
+        for number in numbers:
             t = self.s.tickets.get(number)
-            if number not in numbers or t is None:
+            if t is None:
                 continue
-            shared = (t.visibility is Visibility.SHARED and org == t.requester.ref.org
-                      and reader.org == t.requester.ref.org)
-            if key == reader.key or shared:
-                out[number] = max(at, out.get(number, at))
+            shared = t.visibility is Visibility.SHARED and reader.org == t.requester.ref.org
+            marks = [at for (n, key), (org, at) in self.s.read_marks.items() if n == number
+                     and (key == reader.key or (shared and org == t.requester.ref.org))]
+            seen = max(marks, default=None)
+            if any(e.ticket_number == number and (e.actor is None or e.actor.ref != reader)
+                   and (internal or e.audience is Audience.PUBLIC)
+                   and (seen is None or e.at > seen) for e in self.s.events):
+                out.add(number)
         return out
 
 

@@ -9,7 +9,7 @@ import pytest
 from core.clock import FrozenClock
 from core.config import DeskConfig, DeskSection
 from core.errors import Invalid, InvalidTransition, Limited, NotAllowed, NotFound
-from core.events import Audience, EventKind
+from core.events import Audience, EventKind, Held
 from core.routing import Target
 from core.tickets import LinkKind, Status, Visibility
 from tests.support.memory import MemoryStores
@@ -235,7 +235,7 @@ async def test_reopen_window_and_follow_up(desk, stores, clock) -> None:
     assert (LinkKind.FOLLOWED_UP_BY, 2) in [(x.kind, x.number) for x in old.links]
     # The link is the requester's reply, not an agent's `link`: its history says so.
     linked = [e for e in stores.state.events if e.kind is EventKind.LINKED]
-    assert [(e.ticket_number, e.actor, e.data.get("by_reply")) for e in linked] == [
+    assert [(e.ticket_number, e.actor, e.payload.by_reply) for e in linked] == [
         (1, LENA.person, True)]
     assert (await desk.reopen(SAM, 1)).status is Status.IN_PROGRESS  # agents: any time
 
@@ -268,10 +268,10 @@ async def test_hold_reason_stays_internal(desk, stores) -> None:
     await desk.hold(SAM, 1, "refund in flight at the bank")
     event = stores.state.events[-1]
     assert event.kind is EventKind.HELD
-    assert "reason" not in str(event.public_data())
-    assert event.data_for(Audience.INTERNAL)["internal"]["reason"].startswith("refund")
+    assert event.visible_to(Audience.PUBLIC).payload == Held(None)
+    assert event.visible_to(Audience.INTERNAL).payload == Held("refund in flight at the bank")
     shown = await desk.show(LENA, 1)
-    assert "refund in flight" not in str([e.data for e in shown.events])
+    assert "refund in flight" not in str([e.payload for e in shown.events])
 
 
 async def test_escalation_rules(desk, clock) -> None:

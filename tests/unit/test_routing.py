@@ -6,6 +6,7 @@ from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.routing import PlatformRoute, Target, bindings_for, plan_deliveries
 from core.tickets import Ticket, Visibility
+from tests.support.samples import SAMPLES
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SLACK = PlatformRoute(platform="slack", workspace="T1", support_channel="C_SUPPORT",
@@ -34,8 +35,8 @@ def numbered(bindings):  # type: ignore[no-untyped-def]
 
 def event(kind: EventKind, actor: Person, audience: Audience = Audience.PUBLIC,
           origin: int | None = None) -> Event:
-    return Event(5, kind, actor, NOW, actor.ref.platform, audience=audience, id=1,
-                 origin_binding_id=origin, data={"text": "hi"})
+    return Event(5, SAMPLES[kind], actor, NOW, actor.ref.platform, audience=audience, id=1,
+                 origin_binding_id=origin)
 
 
 def test_private_slack_ticket_lives_in_the_dm_and_the_card_is_the_receipt() -> None:

@@ -32,7 +32,7 @@ async def test_ticket_thread_message_is_mirrored_to_the_team_thread(world: World
     # not echoed back into the thread it was typed in
     assert "Here is a screenshot" not in texts(w.ticket_thread(n))
     comment = (await w.history(n))[-1]
-    assert comment.data["attachments"][0]["name"] == "error.png"
+    assert comment.payload.attachments[0].name == "error.png"
 
 
 async def test_team_thread_message_is_an_internal_note_and_goes_nowhere_else(

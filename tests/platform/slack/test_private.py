@@ -56,7 +56,7 @@ async def test_a_thread_elsewhere_with_the_same_ts_never_lands_on_the_dm_ticket(
     assert h.thread(team_card) == []
     history = (await h.runtime.desk.show(await h.platform.shared.actor({"user_id": AGENT}),
                                          1)).events
-    assert not any("unrelated" in str(e.data) for e in history)
+    assert not any("unrelated" in str(e.payload) for e in history)
     await h.say(ALICE, ALICE_DM, dm_card["ts"], "still broken", channel_type="im")
     assert [m["text"] for m in h.thread(team_card)] == ["still broken"], "hers still lands"
 

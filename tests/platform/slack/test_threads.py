@@ -52,7 +52,7 @@ async def test_messages_sent_back_to_back_are_kept_and_mirrored_in_their_order(h
     await h.settle()
     assert [m["text"] for m in h.thread(team_card)] == [f"msg {i}" for i in range(8)]
     history = (await h.runtime.desk.show(_agent(), 1)).events
-    assert [e.data.get("text") for e in history if e.data.get("text")] == \
+    assert [e.text for e in history if e.text] == \
         [f"msg {i}" for i in range(8)]
 
 
@@ -230,7 +230,7 @@ async def test_file_share_is_recorded_as_an_attachment(h: Harness):
     assert "screenshot.png" in mirrored["text"] and "2048 bytes" in mirrored["text"]
     details = await h.runtime.desk.show(_agent(), 1)
     [comment] = [e for e in details.events if e.kind.value == "commented"]
-    assert comment.data["attachments"][0]["name"] == "screenshot.png"
+    assert comment.payload.attachments[0].name == "screenshot.png"
 
 
 async def test_edits_and_deletions_are_not_mirrored_and_the_author_is_told(h: Harness):

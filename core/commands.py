@@ -1,0 +1,170 @@
+"""Commands: what someone asks the desk to do (DESIGN.md, "Core vocabulary").
+
+Each mutation is one small frozen dataclass naming its ticket and arguments as
+typed (texts are cleaned when the desk runs it, so a stored command is checked
+again then). ``Desk.execute(actor, command, request_key=…)`` runs every one of
+them through the same path. Commands are serialisable (``to_json`` /
+``from_json``) so the scheduler can store them as timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import codec
+from core.events import Attachment
+from core.identity import Actor, Person
+from core.tickets import LinkKind
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """The form (PRODUCT.md §2). ``category`` by key or name; ``fields`` the category's
+    own; ``requester`` set only when an agent opens it on someone's behalf."""
+
+    category: str
+    subject: str
+    description: str
+    priority: str | None = None
+    account: str | None = None
+    visibility: str = "private"
+    fields: Mapping[str, str] = field(default_factory=dict)
+    requester: Actor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A public comment by anyone who may see the ticket. ``in_thread`` is the binding
+    id of the thread it was typed in (not echoed back there)."""
+
+    number: int
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    in_thread: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An agent's public reply from the team side (``/ticket reply``, the Reply form)."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An internal note: team threads only (PRODUCT.md §5)."""
+
+    number: int
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    in_thread: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """Give the ticket to ``assignee``, who must be an agent as their platform vouches."""
+
+    number: int
+    assignee: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Unassign:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """``/ticket wait``: ask the requester ``question``; the ticket waits on them."""
+
+    number: int
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    number: int
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    number: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPriority:
+    number: int
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    number: int
+    kind: LinkKind
+    other: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddWatcher:
+    number: int
+    watcher: Person
+
+
+TicketCommand = (Comment | Reply | Note | Claim | Assign | Unassign | RequestInfo | Hold
+                 | Resume | Resolve | Close | Reopen | SetPriority | Escalate | Link
+                 | AddWatcher)
+Command = OpenTicket | TicketCommand
+
+NAMES: dict[type[Any], str] = {
+    OpenTicket: "open", Comment: "comment", Reply: "reply", Note: "note", Claim: "claim",
+    Assign: "assign", Unassign: "unassign", RequestInfo: "wait", Hold: "hold",
+    Resume: "resume", Resolve: "resolve", Close: "close", Reopen: "reopen",
+    SetPriority: "priority", Escalate: "escalate", Link: "link", AddWatcher: "cc",
+}
+BY_NAME: dict[str, type[Any]] = {name: cls for cls, name in NAMES.items()}
+
+
+def to_json(command: Command) -> dict[str, Any]:
+    """``{"command": "claim", "number": 3}``: plain JSON values only."""
+    return {"command": NAMES[type(command)], **codec.encode(command)}
+
+
+def from_json(data: Mapping[str, Any]) -> Command:
+    """The command ``to_json`` wrote. Raises ``TypeError`` / ``KeyError`` for data this
+    version does not know."""
+    values = dict(data)
+    cls = BY_NAME[values.pop("command")]
+    command: Command = codec.decode(cls, values)
+    return command
