@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core import visibility
 from core.config import DeskConfig
 from core.errors import NotAllowed, NotFound
-from core.identity import Actor, UserRef
+from core.identity import Actor
 from core.routing import Binding
-from core.tickets import Ticket, Visibility
+from core.tickets import Ticket
 
 
 def is_agent(actor: Actor, config: DeskConfig) -> bool:
@@ -21,22 +22,13 @@ def is_requester(actor: Actor, ticket: Ticket) -> bool:
     return actor.ref == ticket.requester.ref
 
 
-def is_watcher(ref: UserRef, ticket: Ticket) -> bool:
-    return any(w.ref == ref for w in ticket.watchers)
-
-
-def is_org_member(ref: UserRef, ticket: Ticket) -> bool:
-    """Same platform and workspace as the requester, on a ticket marked shared."""
-    return ticket.visibility is Visibility.SHARED and ref.org == ticket.requester.ref.org
+is_watcher = visibility.is_watcher
+is_org_member = visibility.in_shared_org
 
 
 def can_see(actor: Actor, ticket: Ticket, config: DeskConfig) -> bool:
-    return (
-        is_agent(actor, config)
-        or is_requester(actor, ticket)
-        or is_watcher(actor.ref, ticket)
-        or is_org_member(actor.ref, ticket)
-    )
+    """The one visibility rule, ``core.visibility`` (the stores' queries compile it)."""
+    return visibility.may_see(visibility.Viewer(actor.ref, is_agent(actor, config)), ticket)
 
 
 def require_visible(actor: Actor, ticket: Ticket, config: DeskConfig) -> None:
