@@ -36,6 +36,7 @@ from core.errors import Conflict
 from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery
+from core.store.failures import unavailable
 from core.store.port import RequesterLoad, TicketQuery
 from core.store.tables import (
     Base,
@@ -367,12 +368,14 @@ async def _no_savepoint() -> AsyncIterator[None]:
 
 class SqlStores:
     """``StoreFactory`` over an engine: each ``transaction()`` is one connection's
-    transaction, committed on a clean exit and rolled back on an exception."""
+    transaction, committed on a clean exit and rolled back on an exception; a failing
+    database raises ``Unavailable`` (``core.store.failures``), never the driver's error."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlStore]:
-        async with self.engine.begin() as conn:
+        """Raises ``core.errors.Unavailable`` when the database fails (``failures``)."""
+        async with unavailable("a desk transaction"), self.engine.begin() as conn:
             yield SqlStore(conn)
