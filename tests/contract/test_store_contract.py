@@ -17,6 +17,7 @@ from core.identity import Person, UserRef
 from core.routing import Binding, Delivery, DeliveryState, Target
 from core.store.port import Store, TicketQuery
 from core.tickets import Link, LinkKind, Status, Ticket, Visibility
+from core.visibility import Viewer, may_see
 from tests.contract.conftest import StoreUnderTest
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
@@ -360,6 +361,17 @@ async def test_find_tickets_shows_a_non_agent_what_they_may_see(
     assert await numbers(contract, UserRef("shell", "local2", "lena")) == []
     assert await numbers(contract, UserRef("shell", "other", "%")) == []
     assert await numbers(contract, UserRef("shell", "other", "m_rco")) == []
+
+
+async def test_find_tickets_agrees_with_the_python_rule(contract: StoreUnderTest) -> None:
+    """What a store lists is what ``core.visibility.may_see`` (``policy.can_see``) allows."""
+    await world(contract)
+    newest_first = sorted(WORLD, key=lambda t: t.last_activity_at or T0, reverse=True)
+    for ref in (LENA, OMAR, MARCO, ZED, SAM, UserRef("slack", "local", "lena")):
+        for agent in (False, True):
+            viewer = Viewer(ref, agent)
+            expected = [t.number for t in newest_first if may_see(viewer, t)]
+            assert await numbers(contract, ref, agent) == expected, viewer
 
 
 async def test_find_tickets_by_status_mine_org_and_due(contract: StoreUnderTest) -> None:
