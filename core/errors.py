@@ -44,3 +44,13 @@ class Limited(DeskError):
 
 class Conflict(DeskError):
     """Someone else changed the ticket first (for example, two claims at once)."""
+
+
+class Unavailable(DeskError):
+    """The desk's database cannot be reached right now (read-only file, disk full, server
+    gone); the transaction was rolled back. Raised by the stores instead of the driver's
+    own exception, so every front end answers with a line and goes on."""
+
+    def __init__(self, message: str = "the desk's database cannot be reached right now; "
+                 "nothing was changed") -> None:
+        super().__init__(message)

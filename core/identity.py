@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+NAME_MAX = 200  # the stores' name columns (tickets.requester_name, events.actor_name…)
+# What no name column can hold alike on SQLite and PostgreSQL: NUL (PostgreSQL text
+# cannot) and lone surrogates (no UTF-8); other C0/C1 controls would break a line.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def display_name(name: str) -> str:
+    """A platform's display name as the desk keeps it. Names are not form fields, so they
+    are never refused (a NUL in someone's profile must not lock them out of the desk):
+    control characters and lone surrogates become U+FFFD, and past ``NAME_MAX``
+    characters the name is cut, ending in "…"."""
+    if _UNSTORABLE.search(name):
+        name = _UNSTORABLE.sub("\ufffd", name)
+    if len(name) > NAME_MAX:
+        name = name[: NAME_MAX - 1] + "…"
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +55,13 @@ class UserRef:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A user with the display name we last saw for them."""
+    """A user with the display name we last saw for them (``display_name``)."""
 
     ref: UserRef
     name: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", display_name(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +76,9 @@ class Actor:
     groups: frozenset[str] = field(default_factory=frozenset)
     locale: str | None = None
     system: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", display_name(self.name))
 
     @property
     def person(self) -> Person:

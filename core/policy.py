@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from core import visibility
 from core.config import DeskConfig
 from core.errors import DeskError, InvalidTransition, NotAllowed, NotFound
-from core.identity import Actor, UserRef
+from core.identity import Actor
 from core.routing import Binding
-from core.tickets import DONE, Ticket, Visibility, within_reopen_window
+from core.tickets import DONE, Ticket, within_reopen_window
 
 
 class Role(StrEnum):
@@ -84,8 +85,13 @@ def _first_response_breached(ticket: Ticket, config: DeskConfig,
 
 _ALWAYS = None
 Rights = dict[Role, Condition | None]
-_READERS: Rights = {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS,
-            Role.ORG_MEMBER: _ALWAYS, Role.SYSTEM: _ALWAYS}
+# Who sees a ticket is written once, in ``core.visibility`` (the stores compile it too);
+# the desk itself sees everything.
+ROLE_OF_GRANT = {visibility.Grant.AGENT: Role.AGENT, visibility.Grant.REQUESTER: Role.REQUESTER,
+                 visibility.Grant.WATCHER: Role.WATCHER,
+                 visibility.Grant.ORG_SHARED: Role.ORG_MEMBER}
+_READERS: Rights = {**{ROLE_OF_GRANT[g]: _ALWAYS for g in visibility.VISIBLE_TO},
+                    Role.SYSTEM: _ALWAYS}
 _AGENTS: Rights = {Role.AGENT: _ALWAYS}
 
 PERMISSIONS: dict[Action, Rights] = {
@@ -156,13 +162,8 @@ def is_requester(actor: Actor, ticket: Ticket) -> bool:
     return not actor.system and actor.ref == ticket.requester.ref
 
 
-def is_watcher(ref: UserRef, ticket: Ticket) -> bool:
-    return any(w.ref == ref for w in ticket.watchers)
-
-
-def is_org_member(ref: UserRef, ticket: Ticket) -> bool:
-    """Same platform and workspace as the requester, on a ticket marked shared."""
-    return ticket.visibility is Visibility.SHARED and ref.org == ticket.requester.ref.org
+is_watcher = visibility.is_watcher
+is_org_member = visibility.in_shared_org  # same workspace as the requester, ticket shared
 
 
 def roles(actor: Actor, config: DeskConfig, ticket: Ticket | None = None) -> frozenset[Role]:

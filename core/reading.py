@@ -21,6 +21,7 @@ from core.policy import Action
 from core.routing import Binding
 from core.store.port import StoreFactory, TicketQuery
 from core.tickets import ACTIVE, DONE, Status, Ticket
+from core.validation import clean_text
 from core.views import Listed, TicketDetails, TicketView, sensitive_fields, ticket_view
 
 LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
@@ -110,8 +111,7 @@ class Reading:
         text = text.strip()
         if not text:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
-        if len(text) > SEARCH_MAX:
-            raise Invalid("search", f"is longer than {SEARCH_MAX} characters")
+        text = clean_text("search", text, max_length=SEARCH_MAX, multiline=True)
         by_number = re.fullmatch(r"#(\d{1,9})", text)
         if by_number:  # "#42" is a ticket number; a bare 42 is also a word (order ids, PIDs)
             return await self._numbered(actor, int(by_number.group(1)))

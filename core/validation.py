@@ -26,7 +26,9 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
                required: bool = True, min_length: int = 1) -> str:
     """Trimmed ``value``; raises ``Invalid(field, …)`` if empty (when required), longer
     than ``max_length`` characters, on several lines when ``multiline`` is False, or
-    holding control or bidirectional-override characters."""
+    holding control or bidirectional-override characters or lone surrogates (a NUL or a
+    surrogate would fail on PostgreSQL, or on both engines: refused here, by name, on
+    every store alike)."""
     text = (value or "").strip()
     if not text:
         if required:
@@ -41,8 +43,11 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
             raise Invalid(field, "must be a single line")
         if ch in BIDI_CONTROLS:
             raise Invalid(field, "contains a text-direction control character")
-        if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t":
+        kind = unicodedata.category(ch)
+        if kind == "Cc" and ch not in "\n\r\t":
             raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
+        if kind == "Cs":  # half of a UTF-16 pair: no database can store it as text
+            raise Invalid(field, f"contains a broken character (U+{ord(ch):04X})")
     return text.replace("\r\n", "\n")
 
 

@@ -17,7 +17,7 @@ from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
 from core.delivery import DeliveryWorker
 from core.desk import Desk
-from core.errors import DeskError, Invalid, NotAllowed
+from core.errors import DeskError, Invalid, NotAllowed, Unavailable
 from core.events import Audience
 from core.identity import Actor, UserRef
 from core.policy import Action
@@ -68,10 +68,10 @@ class ShellSession:
             self._echo(line)
             if not await self.handle(line):
                 break
-            await self.worker.run_until_idle()
+            await self._deliver()
         if self.form:
             self.say("The form was not finished; nothing was opened.")
-        await self.worker.run_until_idle()
+        await self._deliver()
 
     def prompt(self) -> str:
         if self.form and self.form.asking:
@@ -128,6 +128,14 @@ class ShellSession:
         else:
             self.say(f"Unknown command {word}; try /ticket help.")
         return True
+
+    async def _deliver(self) -> None:
+        """Deliver what is due. A database that cannot be reached leaves the queue as it
+        is (the store logged why; the command that met it already said so)."""
+        try:
+            await self.worker.run_until_idle()
+        except Unavailable:
+            return
 
     async def _guard(self, work: Awaitable[None]) -> None:
         try:

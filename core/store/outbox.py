@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from core.delivery import Delivered, DeliveryContext
 from core.events import Audience
 from core.routing import Delivery, DeliveryState, Purpose, Target
+from core.store.failures import unavailable
 from core.store.sql import B, D, E, T, binding_from, event_from, ticket_from
 
 PENDING = DeliveryState.PENDING.value
@@ -63,7 +64,7 @@ class SqlOutbox:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self.engine.begin() as conn:
+        async with unavailable("outbox.claim"), self.engine.begin() as conn:
             heads = list((await conn.execute(query)).all())
             rows = list(heads)
             if heads:
@@ -106,7 +107,7 @@ class SqlOutbox:
         event_ids = {d.event_id for d in deliveries}
         numbers = {d.ticket_number for d in deliveries}
         binding_ids = {d.binding_id for d in deliveries if d.binding_id is not None}
-        async with self.engine.connect() as conn:
+        async with unavailable("outbox.contexts"), self.engine.connect() as conn:
             events = {r.id: event_from(r) for r in await conn.execute(
                 select(E).where(E.c.id.in_(event_ids)))}
             tickets = {r.number: ticket_from(r) for r in await conn.execute(
@@ -120,12 +121,12 @@ class SqlOutbox:
         """Give back leased deliveries not attempted (their queue stopped at a retry)."""
         if not deliveries:
             return
-        async with self.engine.begin() as conn:
+        async with unavailable("outbox.release"), self.engine.begin() as conn:
             await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]))
                                .values(leased_until=None))
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with unavailable("outbox.complete"), self.engine.begin() as conn:
             await conn.execute(
                 update(D).where(D.c.id == delivery.id).values(
                     state=DeliveryState.DONE.value, delivered_at=now, leased_until=None,
@@ -140,19 +141,19 @@ class SqlOutbox:
                     and_(B.c.id == delivery.binding_id)).values(values))
 
     async def retry(self, delivery: Delivery, error: str, at: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with unavailable("outbox.retry"), self.engine.begin() as conn:
             await conn.execute(update(D).where(D.c.id == delivery.id).values(
                 attempts=D.c.attempts + 1, next_attempt_at=at, leased_until=None,
                 last_error=error[:2000]))
 
     async def fail(self, delivery: Delivery, error: str, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with unavailable("outbox.fail"), self.engine.begin() as conn:
             await conn.execute(update(D).where(D.c.id == delivery.id).values(
                 state=DeliveryState.FAILED.value, attempts=D.c.attempts + 1,
                 leased_until=None, delivered_at=now, last_error=error[:2000]))
 
     async def pending(self, platforms: list[str]) -> int:
-        async with self.engine.connect() as conn:
+        async with unavailable("outbox.pending"), self.engine.connect() as conn:
             count = (await conn.execute(select(func.count()).where(
                 D.c.state == PENDING, D.c.platform.in_(platforms or [""])))).scalar_one()
             await conn.rollback()

@@ -10,19 +10,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import (
     Table,
     and_,
     bindparam,
     exists,
+    false,
     func,
     insert,
     literal,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +36,7 @@ from core.errors import Conflict
 from core.events import Audience, Event, EventKind, payload_from_json, payload_to_json
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery
+from core.store.failures import unavailable
 from core.store.port import RequesterLoad, TicketQuery
 from core.store.tables import (
     Base,
@@ -45,6 +48,7 @@ from core.store.tables import (
     TicketRow,
 )
 from core.tickets import ACTIVE, Link, LinkKind, Status, Ticket, Visibility
+from core.visibility import VISIBLE_TO, Grant, Viewer
 
 
 def _table(model: type[Base]) -> Table:
@@ -187,6 +191,27 @@ def delivery_values(d: Delivery) -> dict[str, Any]:
     }
 
 
+def grant_condition(grant: Grant, viewer: Viewer) -> ColumnElement[bool]:
+    """``core.visibility.holds(grant, viewer, ticket)`` as a condition on ``tickets``."""
+    match grant:
+        case Grant.AGENT:
+            return true() if viewer.is_agent else false()
+        case Grant.REQUESTER:
+            return T.c.requester_key == viewer.ref.key
+        case Grant.WATCHER:
+            return T.c.watcher_keys.contains(f"|{viewer.ref.key}|", autoescape=True)
+        case Grant.ORG_SHARED:
+            return and_(T.c.visibility == Visibility.SHARED.value,
+                        T.c.requester_org == viewer.ref.org)
+        case _:
+            assert_never(grant)
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """``core.visibility.may_see`` compiled: the tickets ``viewer`` may see."""
+    return or_(*(grant_condition(grant, viewer) for grant in VISIBLE_TO))
+
+
 class SqlStore:
     """One transaction on one connection; see ``core.store.port.Store``.
 
@@ -284,21 +309,14 @@ class SqlStore:
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
-        conditions: list[ColumnElement[bool]] = []
-        shared_in_my_org = and_(T.c.visibility == Visibility.SHARED.value,
-                                T.c.requester_org == me.org)
-        if not query.viewer_is_agent:
-            conditions.append(or_(
-                T.c.requester_key == me.key,
-                T.c.watcher_keys.contains(f"|{me.key}|", autoescape=True),
-                shared_in_my_org,
-            ))
+        conditions: list[ColumnElement[bool]] = [
+            visible_to(Viewer(me, query.viewer_is_agent))]
         if query.statuses is not None:
             conditions.append(T.c.status.in_(sorted(s.value for s in query.statuses)))
         if query.mine:
             conditions.append(or_(T.c.requester_key == me.key, T.c.assignee_key == me.key))
         if query.org:
-            conditions.append(shared_in_my_org)
+            conditions.append(grant_condition(Grant.ORG_SHARED, Viewer(me, False)))
         if query.unassigned_or_due_before is not None:
             due = query.unassigned_or_due_before
             conditions.append(or_(
@@ -354,12 +372,14 @@ async def _no_savepoint() -> AsyncIterator[None]:
 
 class SqlStores:
     """``StoreFactory`` over an engine: each ``transaction()`` is one connection's
-    transaction, committed on a clean exit and rolled back on an exception."""
+    transaction, committed on a clean exit and rolled back on an exception; a failing
+    database raises ``Unavailable`` (``core.store.failures``), never the driver's error."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlStore]:
-        async with self.engine.begin() as conn:
+        """Raises ``core.errors.Unavailable`` when the database fails (``failures``)."""
+        async with unavailable("a desk transaction"), self.engine.begin() as conn:
             yield SqlStore(conn)

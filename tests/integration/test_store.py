@@ -67,11 +67,9 @@ async def test_life_cycle_history_and_listing(wired: Wired) -> None:
     assert [i.ticket.number for i in await desk.list_tickets(SAM, "all")] == [1, 2]
     assert [i.ticket.number for i in await desk.list_tickets(LENA, "closed")] == [1]
     assert await desk.list_tickets(LENA, "open") == []
-    assert [i.ticket.number for i in await desk.search(SAM, "firstparty")] == [1]  # notes: agents
-    assert await desk.search(LENA, "firstparty") == []  # requester: public text only
+    # what search finds (notes for agents only, escaped wildcards, case beyond ASCII) is
+    # the store contract's (tests/contract); here: the desk's search runs on real storage
     assert [i.ticket.number for i in await desk.search(LENA, "example.test")] == [1]
-    assert [i.ticket.number for i in await desk.search(SAM, "100%")] == [2]
-    assert await desk.search(SAM, "_") == []  # LIKE wildcards are escaped
     assert [i.ticket.number for i in await desk.queue(SAM)] == [2]
 
 
@@ -142,8 +140,3 @@ async def test_identical_submissions_at_once_make_one_ticket(wired: Wired) -> No
     assert {r.ticket.number for r in results} == {1}
     assert sorted(r.duplicate for r in results) == [False] + [True] * 5
 
-
-async def test_search_folds_case_beyond_ascii(wired: Wired) -> None:
-    await wired.desk.open_ticket(LENA, form(subject="Überweisung fehlt", description="ÉTÉ"))
-    assert [i.ticket.number for i in await wired.desk.search(LENA, "überweisung")] == [1]
-    assert [i.ticket.number for i in await wired.desk.search(LENA, "été")] == [1]

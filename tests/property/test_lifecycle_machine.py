@@ -128,10 +128,9 @@ class DeskMachine(RuleBasedStateMachine):
             assert self.stores.state.events == before.events
             return
         self._do(self.desk.run(actor, command, request_key=key))
-        if key is not None and self.stores.state.events:
-            last = self.stores.state.events[-1]
-            if last.request_key == key:
-                self.keys[key] = last.id or 0
+        stored = [e.id for e in self.stores.state.events if key and e.request_key == key]
+        if stored:
+            self.keys[str(key)] = stored[0] or 0
 
     @rule(hours=st.sampled_from([1, 9, 24 * 15]))
     def time_passes(self, hours: int) -> None:

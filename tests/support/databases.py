@@ -33,6 +33,12 @@ async def postgres_answers() -> tuple[bool, str]:
     return _available
 
 
+def read_only_sqlite(url: str) -> str:
+    """The same SQLite file opened read-only (``mode=ro``): every write fails as on a
+    read-only file or a full disk, whoever runs the tests (root ignores ``chmod``)."""
+    path = url.split(":///", 1)[1]
+    return f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+
 
 async def fresh_postgres_url() -> tuple[str, str]:
     """``(sqlalchemy url, database name)`` of a new empty database."""

@@ -19,6 +19,7 @@ from core.identity import UserRef
 from core.routing import Binding, Delivery
 from core.store.port import RequesterLoad, TicketQuery
 from core.tickets import ACTIVE, Ticket, Visibility
+from core.visibility import Viewer, in_shared_org, may_see
 
 
 @dataclass
@@ -58,7 +59,8 @@ class MemoryStore:
         return copy.deepcopy(ticket) if ticket else None
 
     async def update_ticket(self, ticket: Ticket) -> None:
-        self.s.tickets[ticket.number] = copy.deepcopy(ticket)
+        if ticket.number in self.s.tickets:  # as SQL's UPDATE: a missing row stays missing
+            self.s.tickets[ticket.number] = copy.deepcopy(ticket)
 
     async def add_bindings(self, bindings: list[Binding]) -> None:
         for binding in bindings:
@@ -98,14 +100,12 @@ class MemoryStore:
         me = query.viewer
         found = []
         for t in self.s.tickets.values():
-            shared_org = t.visibility is Visibility.SHARED and t.requester.ref.org == me.org
-            visible = query.viewer_is_agent or t.requester.ref == me or shared_org or any(
-                w.ref == me for w in t.watchers)
+            visible = may_see(Viewer(me, query.viewer_is_agent), t)
             if not visible or (query.statuses is not None and t.status not in query.statuses):
                 continue
             if query.mine and me not in (t.requester.ref, t.assignee.ref if t.assignee else None):
                 continue
-            if query.org and not shared_org:
+            if query.org and not in_shared_org(me, t):
                 continue
             due = query.unassigned_or_due_before
             if due is not None and not (

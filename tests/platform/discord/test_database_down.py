@@ -1,0 +1,30 @@
+"""A database that cannot be reached is told like any refusal; the bot goes on."""
+
+from __future__ import annotations
+
+from core.store.engine import make_engine
+from core.store.sql import SqlStores
+from tests.platform.discord.conftest import World, open_ticket
+from tests.support.databases import read_only_sqlite
+
+
+async def test_a_read_only_database_is_one_refusal_and_the_next_command_works(
+        world: World, sqlite_url: str) -> None:
+    w = world
+    n = await open_ticket(w, w.alice)
+    await w.deliver()
+    writable = w.runtime.desk.stores
+    engine = make_engine(read_only_sqlite(sqlite_url))
+    w.runtime.desk.stores = SqlStores(engine)  # the same file, now read-only
+    try:
+        refused = await w.bob.slash(w.team_thread(n), "ticket claim")
+        assert refused.ephemeral
+        assert refused.response.content == ("Refused: the desk's database cannot be reached "
+                                            "right now; nothing was changed")
+        listed = await w.bob.slash(w.team, "ticket list", scope="all")
+        assert f"**#{n}**" in listed.response.content  # reading still works
+    finally:
+        w.runtime.desk.stores = writable
+        await engine.dispose()
+    claimed = await w.bob.slash(w.team_thread(n), "ticket claim")
+    assert claimed.response.content == f"Done: #{n} is in progress."
