@@ -8,6 +8,7 @@ exits with status 2.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -20,6 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.config import (
     DEFAULT_CATEGORIES,
@@ -35,6 +38,8 @@ from core.config import (
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"
+_URL_FORMS = ("sqlite+aiosqlite:///FILE (SQLite) or postgresql+asyncpg://USER@HOST/DB "
+              "(PostgreSQL)")
 
 
 class ConfigError(Exception):
@@ -153,6 +158,48 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def check_database_url(url: str) -> str:
+    """``HELPTHREAD_DATABASE_URL`` as the desk opens it, checked without connecting.
+
+    ``sqlite://`` and ``postgresql://`` (or ``postgres://``) get the async drivers the desk
+    runs on (``aiosqlite``, ``asyncpg``); any other database or driver, an unparseable or
+    empty URL and an in-memory SQLite database raise ``ConfigError`` naming the setting."""
+    text = url.strip()
+    if not text:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: is empty; write {_URL_FORMS}")
+    try:
+        parsed = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: {_masked(text)!r} is not a database URL; "
+                          f"write {_URL_FORMS}") from None
+    backend, driver = parsed.drivername.partition("+")[::2]
+    if backend == "sqlite":
+        wanted = "sqlite+aiosqlite"
+        if not parsed.database or parsed.database == ":memory:" \
+                or parsed.query.get("mode") == "memory":
+            raise ConfigError("HELPTHREAD_DATABASE_URL: names no SQLite file (an in-memory "
+                              "database would be lost at exit); write "
+                              "sqlite+aiosqlite:///helpthread.db or another path")
+    elif backend in ("postgresql", "postgres"):
+        wanted = "postgresql+asyncpg"
+    else:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: {backend!r} databases are not supported; "
+                          f"write {_URL_FORMS}")
+    if driver and f"{backend}+{driver}" != wanted:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: the driver {driver!r} is not supported; "
+                          f"write {wanted}://… (or {backend}://…, which means the same)")
+    return _rendered(parsed.set(drivername=wanted))
+
+
+def _rendered(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _masked(text: str) -> str:
+    """``text`` with what looks like a password (``user:secret@``) starred out."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)[:80]
+
+
 def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     """Read and check everything; raises ``ConfigError`` naming the bad key."""
     path = config_path()
@@ -168,4 +215,5 @@ def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     except (OSError, ValueError) as err:  # unreadable or malformed TOML
         where = str(path) if path else "the environment"
         raise ConfigError(f"cannot read the configuration in {where}: {err}") from err
+    settings.database_url = check_database_url(settings.database_url)
     return settings, desk, credentials
