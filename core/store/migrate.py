@@ -8,6 +8,7 @@ reached (try again later) or the URL names something that is not there (fix it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def upgrade(url: str, revision: str = "head") -> Upgrade:
 async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
     """Open the database at ``url`` and bring it to ``revision`` in one transaction.
     Raises ``CannotOpenDatabase`` when it cannot be opened."""
+    _probe_sqlite(url)
     engine = make_engine(url)
     try:
         async with engine.begin() as connection:
@@ -72,6 +74,22 @@ async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
         raise problem from err
     finally:
         await engine.dispose()
+
+
+def _probe_sqlite(url: str) -> None:
+    """A SQLite file is opened and its header read with the standard library first: when
+    aiosqlite's connector fails, its worker thread may answer after the event loop has
+    closed and print a traceback of its own at exit."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:":
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(parsed.database)) as db:
+            db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as err:
+        raise _sqlite_failure(err, parsed.database) or CannotOpenDatabase(
+            f"cannot open the SQLite file {parsed.database} ({_first_line(err)})") from err
 
 
 def _upgrade(connection: Connection, url: str, revision: str) -> Upgrade:
