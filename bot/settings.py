@@ -34,7 +34,7 @@ from core.config import (
     Priority,
     ShellSection,
     SlackSection,
-    SlaTarget,
+    SlaOverride,
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"
@@ -53,6 +53,22 @@ def config_path() -> Path | None:
         return Path(named)
     default = Path("helpthread.toml")
     return default if default.exists() else None
+
+
+def _check_config_file(path: Path) -> None:
+    """``path`` is a file this process can read, else ``ConfigError`` naming where it came
+    from (pydantic-settings would skip a directory silently and run on the defaults)."""
+    named = "HELPTHREAD_CONFIG: " if os.environ.get("HELPTHREAD_CONFIG") else ""
+    if not path.exists():
+        raise ConfigError(f"{named}{path} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{named}{path} is a directory; name the config file "
+                          "(helpthread.toml)")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"{named}cannot read {path}: {err.strerror or err}") from None
 
 
 class ListFriendlyEnv(EnvSettingsSource):
@@ -95,7 +111,7 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
-    sla: dict[Priority, SlaTarget] = Field(default_factory=dict)
+    sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     slack: SlackSection = SlackSection()
     discord: DiscordSection = DiscordSection()
@@ -120,8 +136,6 @@ class Settings(BaseSettings):
         """The config file's sections as the core's ``DeskConfig`` (its checks run here);
         SLA targets not given keep the defaults of PRODUCT.md §7."""
         data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields}
-        if not self.sla:
-            del data["sla"]
         return DeskConfig(**data)
 
 
@@ -203,8 +217,8 @@ def _masked(text: str) -> str:
 def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     """Read and check everything; raises ``ConfigError`` naming the bad key."""
     path = config_path()
-    if path is not None and not path.exists():
-        raise ConfigError(f"HELPTHREAD_CONFIG: {path} does not exist")
+    if path is not None:
+        _check_config_file(path)
     try:
         settings = Settings()
         desk = settings.desk_config()
