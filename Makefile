@@ -1,19 +1,31 @@
 # `make run` and `make test` are the whole set-up on a fresh machine.
 PYTHON ?= python3
-VENV := .venv
+# this directory, so `make -f path/to/Makefile demo` works from anywhere
+HERE := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VENV := $(HERE)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(HERE)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '$(HERE)[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	@$(BIN)/helpthread run
+
+# The sample desk day on a throwaway database (a temporary directory, removed after) and
+# the default config, as the shell desk: the same output on every run, whatever
+# ./helpthread.db, ./helpthread.toml or platform credentials in the environment hold.
+demo: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT INT TERM && : > "$$tmp/helpthread.toml" \
+	&& env -u SLACK_BOT_TOKEN -u SLACK_SIGNING_SECRET -u SLACK_APP_TOKEN -u DISCORD_TOKEN \
+	   HELPTHREAD_CONFIG="$$tmp/helpthread.toml" \
+	   HELPTHREAD_DATABASE_URL="sqlite+aiosqlite:///$$tmp/demo.db" \
+	   $(BIN)/helpthread run < $(HERE)/samples/desk-day.txt
 
 test: $(STAMP)
 	$(BIN)/ruff check .

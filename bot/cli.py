@@ -6,17 +6,23 @@ import asyncio
 import getpass
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
+from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.settings import ConfigError, Credentials, Settings, load_settings
 from core.config import DeskConfig
 
+# Plain (click) help: typer's rich help panel prints a type after every option, flags
+# too (``--agent <bool>``); click's shows a flag as a flag.
 app = typer.Typer(help="Helpthread: a support-ticket desk that lives in chat.",
-                  no_args_is_help=True, add_completion=False)
-db = typer.Typer(help="Database commands.", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_show_locals=False)
+db = typer.Typer(help="Database commands.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db, name="db")
 
 
@@ -26,6 +32,24 @@ def _settings() -> tuple[Settings, DeskConfig, Credentials]:
     except ConfigError as err:
         typer.echo(f"helpthread: {err}", err=True)
         raise typer.Exit(2) from err
+
+
+T = TypeVar("T")
+
+
+def _started(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; a setting found wrong on the way (the database URL names no database,
+    a platform refuses a token) exits 2, something unreachable exits 1, one line each."""
+    from bot.runtime import StartupError
+
+    try:
+        return asyncio.run(work)
+    except ConfigError as err:
+        typer.echo(f"helpthread: {err}", err=True)
+        raise typer.Exit(2) from err
+    except StartupError as err:
+        typer.echo(f"helpthread: {err}", err=True)
+        raise typer.Exit(1) from err
 
 
 def _default_persona() -> str:
@@ -41,49 +65,49 @@ def run() -> None:
     settings, config, credentials = _settings()
     if credentials.slack or credentials.discord:
         logs.configure(settings.log_format)
-        from bot.platforms import StartupError, run_platforms
+        from bot.platforms import run_platforms
 
-        try:
-            asyncio.run(run_platforms(settings, config, credentials))
-        except ConfigError as err:
-            typer.echo(f"helpthread: {err}", err=True)
-            raise typer.Exit(2) from err
-        except StartupError as err:
-            typer.echo(f"helpthread: {err}", err=True)
-            raise typer.Exit(1) from err
+        _started(run_platforms(settings, config, credentials))
         return
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell
 
-    asyncio.run(run_shell(settings, config, _default_persona(), agent=False))
+    _started(run_shell(settings, config, _default_persona(), agent=False))
 
 
 @app.command()
 def shell(
-    as_: str = typer.Option(None, "--as", help="Who you are in the shell."),
-    agent: bool = typer.Option(False, "--agent", help="Act as an agent."),
+    as_: str = typer.Option(None, "--as", metavar="NAME", help="Who you are in the shell."),
+    agent: bool = typer.Option(False, "--agent", is_flag=True, help="Act as an agent."),
 ) -> None:
     """The shell platform: type /ticket commands as a requester or an agent."""
     settings, config, _ = _settings()
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell
 
-    asyncio.run(run_shell(settings, config, as_ or _default_persona(), agent=agent))
+    _started(run_shell(settings, config, as_ or _default_persona(), agent=agent))
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (Alembic) to HELPTHREAD_DATABASE_URL."""
     settings, _, _ = _settings()
-    from core.store.migrate import upgrade
+    from bot.runtime import migrate_database
 
-    upgrade(settings.database_url)
-    typer.echo(f"database is up to date: {settings.database_url}")
+    done = _started(migrate_database(settings.database_url))
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    if not done.applied:
+        typer.echo(f"database already up to date at {done.after}: {shown}")
+        return
+    applied = ", ".join(f"{rev} ({doc.rstrip('.')})" if doc else rev
+                        for rev, doc in done.applied)
+    typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
 
 
 @app.command("slack-manifest")
 def slack_manifest(
-    url: str = typer.Option(None, "--url", help="Public base URL Slack reaches, e.g. "
+    url: str = typer.Option(None, "--url", metavar="URL",
+                            help="Public base URL Slack reaches, e.g. "
                             "https://support.example.com (HTTP mode). Default: Socket Mode "
                             "when SLACK_APP_TOKEN is set, else a placeholder URL."),
 ) -> None:

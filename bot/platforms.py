@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.runtime import build
+from bot.runtime import StartupError, build, migrate_database
 from bot.settings import ConfigError, Credentials, Settings
 from core.config import DeskConfig
 from core.delivery import Outbound
@@ -47,11 +47,6 @@ def _secret(value: SecretStr | None) -> str:
 
 
 STOP_GRACE_SECONDS = 5.0  # a delivery round in progress gets this long at shutdown
-
-
-class StartupError(Exception):
-    """A platform could not start (unreachable, credentials refused); one line for the
-    operator, exit status 1."""
 
 
 async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[Any]:
@@ -145,9 +140,10 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    await migrate_database(settings.database_url)  # a bad database before any platform call
     platforms: list[RunningPlatform] = await build_platforms(config, credentials)
     runtime = await build(settings, config, [p.route for p in platforms],
-                          [p.outbound for p in platforms])
+                          [p.outbound for p in platforms], migrate=False)
     for platform in platforms:
         platform.attach(runtime.desk)
 

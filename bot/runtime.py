@@ -13,16 +13,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.shell.outbound import Printer, ShellOutbound
 from adapters.shell.outbound import route as shell_route
 from adapters.shell.repl import ShellSession
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from core.clock import Clock
 from core.config import DeskConfig
 from core.delivery import DeliveryWorker, Outbound
 from core.desk import Desk
 from core.routing import PlatformRoute
 from core.store.engine import make_engine
-from core.store.migrate import upgrade_async
+from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.sql import SqlStores
+
+
+class StartupError(Exception):
+    """Something the desk needs could not be reached at start (a platform, the database
+    server, the port); one line for the operator, exit status 1."""
+
+
+async def migrate_database(url: str) -> Upgrade:
+    """Open the database and apply pending migrations. A database that cannot be opened
+    raises ``StartupError`` (no server answers) or ``ConfigError`` (the URL names
+    something that is not there), one line naming ``HELPTHREAD_DATABASE_URL``."""
+    try:
+        return await upgrade_async(url)
+    except CannotOpenDatabase as err:
+        problem = f"HELPTHREAD_DATABASE_URL: {err}"
+        raise (StartupError(problem) if err.unreachable else ConfigError(problem)) from err
 
 
 @dataclass
@@ -44,7 +60,7 @@ async def build(settings: Settings, config: DeskConfig, routes: list[PlatformRou
                 migrate: bool = True) -> Runtime:
     """Migrate the database (Alembic) and wire the desk to ``routes``/``outbounds``."""
     if migrate:
-        await upgrade_async(settings.database_url)
+        await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
     worker = DeliveryWorker(SqlOutbox(engine), outbounds, config, clock=clock)
     desk = Desk(config, SqlStores(engine), routes, clock=clock, on_commit=worker.wake)

@@ -8,6 +8,7 @@ exits with status 2.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -20,6 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.config import (
     DEFAULT_CATEGORIES,
@@ -31,10 +34,12 @@ from core.config import (
     Priority,
     ShellSection,
     SlackSection,
-    SlaTarget,
+    SlaOverride,
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"
+_URL_FORMS = ("sqlite+aiosqlite:///FILE (SQLite) or postgresql+asyncpg://USER@HOST/DB "
+              "(PostgreSQL)")
 
 
 class ConfigError(Exception):
@@ -48,6 +53,22 @@ def config_path() -> Path | None:
         return Path(named)
     default = Path("helpthread.toml")
     return default if default.exists() else None
+
+
+def _check_config_file(path: Path) -> None:
+    """``path`` is a file this process can read, else ``ConfigError`` naming where it came
+    from (pydantic-settings would skip a directory silently and run on the defaults)."""
+    named = "HELPTHREAD_CONFIG: " if os.environ.get("HELPTHREAD_CONFIG") else ""
+    if not path.exists():
+        raise ConfigError(f"{named}{path} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{named}{path} is a directory; name the config file "
+                          "(helpthread.toml)")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"{named}cannot read {path}: {err.strerror or err}") from None
 
 
 class ListFriendlyEnv(EnvSettingsSource):
@@ -90,7 +111,7 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
-    sla: dict[Priority, SlaTarget] = Field(default_factory=dict)
+    sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     slack: SlackSection = SlackSection()
     discord: DiscordSection = DiscordSection()
@@ -115,8 +136,6 @@ class Settings(BaseSettings):
         """The config file's sections as the core's ``DeskConfig`` (its checks run here);
         SLA targets not given keep the defaults of PRODUCT.md §7."""
         data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields}
-        if not self.sla:
-            del data["sla"]
         return DeskConfig(**data)
 
 
@@ -153,11 +172,53 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def check_database_url(url: str) -> str:
+    """``HELPTHREAD_DATABASE_URL`` as the desk opens it, checked without connecting.
+
+    ``sqlite://`` and ``postgresql://`` (or ``postgres://``) get the async drivers the desk
+    runs on (``aiosqlite``, ``asyncpg``); any other database or driver, an unparseable or
+    empty URL and an in-memory SQLite database raise ``ConfigError`` naming the setting."""
+    text = url.strip()
+    if not text:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: is empty; write {_URL_FORMS}")
+    try:
+        parsed = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: {_masked(text)!r} is not a database URL; "
+                          f"write {_URL_FORMS}") from None
+    backend, driver = parsed.drivername.partition("+")[::2]
+    if backend == "sqlite":
+        wanted = "sqlite+aiosqlite"
+        if not parsed.database or parsed.database == ":memory:" \
+                or parsed.query.get("mode") == "memory":
+            raise ConfigError("HELPTHREAD_DATABASE_URL: names no SQLite file (an in-memory "
+                              "database would be lost at exit); write "
+                              "sqlite+aiosqlite:///helpthread.db or another path")
+    elif backend in ("postgresql", "postgres"):
+        wanted = "postgresql+asyncpg"
+    else:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: {backend!r} databases are not supported; "
+                          f"write {_URL_FORMS}")
+    if driver and f"{backend}+{driver}" != wanted:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: the driver {driver!r} is not supported; "
+                          f"write {wanted}://… (or {backend}://…, which means the same)")
+    return _rendered(parsed.set(drivername=wanted))
+
+
+def _rendered(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _masked(text: str) -> str:
+    """``text`` with what looks like a password (``user:secret@``) starred out."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)[:80]
+
+
 def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     """Read and check everything; raises ``ConfigError`` naming the bad key."""
     path = config_path()
-    if path is not None and not path.exists():
-        raise ConfigError(f"HELPTHREAD_CONFIG: {path} does not exist")
+    if path is not None:
+        _check_config_file(path)
     try:
         settings = Settings()
         desk = settings.desk_config()
@@ -168,4 +229,5 @@ def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     except (OSError, ValueError) as err:  # unreadable or malformed TOML
         where = str(path) if path else "the environment"
         raise ConfigError(f"cannot read the configuration in {where}: {err}") from err
+    settings.database_url = check_database_url(settings.database_url)
     return settings, desk, credentials

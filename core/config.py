@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -58,15 +59,37 @@ class LifecycleSection(_Section):
 
 
 class SlaTarget(_Section):
+    """A priority's targets (PRODUCT.md §7); resolution is never before first response."""
+
     first_response: Duration
     resolution: Duration
 
+    @field_validator("resolution")
+    @classmethod
+    def _not_before_first_response(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        first = info.data.get("first_response")
+        if isinstance(first, timedelta) and value < first:
+            raise ValueError(f"{format_duration(value)} is shorter than first_response "
+                             f"({format_duration(first)}); a ticket is answered before it "
+                             "is resolved")
+        return value
+
+
+class SlaOverride(_Section):
+    """A priority's targets as the config file or the environment give them: a key left
+    out keeps its default (``DeskConfig`` fills it in)."""
+
+    first_response: Duration | None = None
+    resolution: Duration | None = None
+
+
+DEFAULT_SLA_HOURS = {"urgent": (1, 8), "high": (4, 24), "normal": (8, 48), "low": (24, 120)}
+
 
 def _default_sla() -> dict[str, SlaTarget]:
-    hours = {"urgent": (1, 8), "high": (4, 24), "normal": (8, 48), "low": (24, 120)}
     return {
         key: SlaTarget(first_response=timedelta(hours=f), resolution=timedelta(hours=r))
-        for key, (f, r) in hours.items()
+        for key, (f, r) in DEFAULT_SLA_HOURS.items()
     }
 
 
@@ -169,12 +192,25 @@ class DeskConfig(_Section):
 
     @field_validator("sla", mode="before")
     @classmethod
-    def _known_priorities(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for key in value:
-                if key not in PRIORITIES:
-                    raise ValueError(f"{key!r} is not a priority; use {', '.join(PRIORITIES)}")
-        return value
+    def _complete_targets(cls, value: Any) -> Any:
+        """Every priority gets a complete ``SlaTarget``: a priority not given, or a key not
+        given for it, keeps its default (PRODUCT.md §10)."""
+        if not isinstance(value, dict):
+            return value
+        for key in value:
+            if key not in PRIORITIES:
+                raise ValueError(f"{key!r} is not a priority; use {', '.join(PRIORITIES)}")
+        targets: dict[str, Any] = {}
+        for key, default in _default_sla().items():
+            given = value.get(key)
+            if isinstance(given, BaseModel):
+                given = given.model_dump(exclude_none=True)
+            if isinstance(given, dict):
+                targets[key] = {**default.model_dump(), **{
+                    k: v for k, v in given.items() if v is not None}}
+            else:
+                targets[key] = default if given is None else given
+        return targets
 
     @model_validator(mode="after")
     def _check(self) -> DeskConfig:
@@ -189,10 +225,6 @@ class DeskConfig(_Section):
                 if word in seen:
                     raise ValueError(f"categories: key {category.key!r} appears twice")
                 seen[word] = category.key
-        missing = set(PRIORITIES) - set(self.sla)
-        if missing:
-            defaults = _default_sla()
-            object.__setattr__(self, "sla", {**{k: defaults[k] for k in missing}, **self.sla})
         return self
 
     def category(self, key_or_name: str) -> Category | None:

@@ -1,14 +1,48 @@
-"""Alembic migrations, run from code (``helpthread db upgrade``; ``helpthread run`` on start)."""
+"""Alembic migrations, run from code (``helpthread db upgrade``; ``helpthread run`` on start).
+
+This is where the database is first opened, so a database that cannot be opened is
+told here as ``CannotOpenDatabase``: one sentence, and whether the server could not be
+reached (try again later) or the URL names something that is not there (fix it).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import Connection, make_url
+
+from core.store.engine import make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class CannotOpenDatabase(Exception):
+    """The database could not be opened or migrated; ``str()`` says why in one line.
+    ``unreachable``: no server answered (an outage, not a wrong setting)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``upgrade`` did: the revision before and after, and the migrations applied
+    in order as ``(revision, first line of its docstring)``."""
+
+    before: str | None
+    after: str | None
+    applied: tuple[tuple[str, str], ...]
 
 
 def alembic_config(url: str) -> Config:
@@ -18,11 +52,135 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> Upgrade:
     """Bring the database at ``url`` to ``revision`` (blocking; runs its own event loop)."""
-    command.upgrade(alembic_config(url), revision)
+    return asyncio.run(upgrade_async(url, revision))
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
-    """``upgrade`` from inside a running event loop (Alembic's env.py starts its own)."""
-    await asyncio.to_thread(upgrade, url, revision)
+async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
+    """Open the database at ``url`` and bring it to ``revision`` in one transaction.
+    Raises ``CannotOpenDatabase`` when it cannot be opened."""
+    _probe_sqlite(url)
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(_upgrade, url, revision)
+    except CannotOpenDatabase:
+        raise
+    except Exception as err:
+        problem = describe_open_failure(err, url)
+        if problem is None:
+            raise
+        raise problem from err
+    finally:
+        await engine.dispose()
+
+
+def _probe_sqlite(url: str) -> None:
+    """A SQLite file is opened and its header read with the standard library first: when
+    aiosqlite's connector fails, its worker thread may answer after the event loop has
+    closed and print a traceback of its own at exit."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:":
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(parsed.database)) as db:
+            db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as err:
+        raise _sqlite_failure(err, parsed.database) or CannotOpenDatabase(
+            f"cannot open the SQLite file {parsed.database} ({_first_line(err)})") from err
+
+
+def _upgrade(connection: Connection, url: str, revision: str) -> Upgrade:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection  # env.py migrates on this connection
+    script = ScriptDirectory.from_config(config)
+    before = MigrationContext.configure(connection).get_current_revision()
+    if before is not None:
+        try:
+            script.get_revision(before)
+        except CommandError:
+            raise CannotOpenDatabase(
+                f"the database is at migration {before!r}, which this version of "
+                "helpthread does not know (was it migrated by a newer version?)") from None
+    command.upgrade(config, revision)
+    after = MigrationContext.configure(connection).get_current_revision()
+    applied = []
+    current = after
+    while current is not None and current != before:  # walk down from after to before
+        found = script.get_revision(current)
+        if found is None:
+            break
+        applied.append((found.revision, (found.doc or "").strip().splitlines()[0]
+                        if found.doc else ""))
+        down = found.down_revision
+        current = down if isinstance(down, str) or down is None else down[0]
+    return Upgrade(before, after, tuple(reversed(applied)))
+
+
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """``err``, the driver's error SQLAlchemy wrapped, and everything they were raised from."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        item = todo.pop(0)
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        orig = getattr(item, "orig", None)
+        todo += [orig if isinstance(orig, BaseException) else None,
+                 item.__cause__, item.__context__]
+
+
+def describe_open_failure(err: BaseException, url: str) -> CannotOpenDatabase | None:
+    """``err`` raised while first opening the database at ``url`` as one sentence, or
+    None when it is not about opening the database (a bug: let it be seen)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_failure(err, parsed.database or "")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    for item in _chain(err):
+        state = getattr(item, "sqlstate", None)
+        if state == "3D000":  # invalid_catalog_name
+            return CannotOpenDatabase(
+                f"database {parsed.database!r} does not exist on the server at {where}; "
+                f"create it (createdb {parsed.database}) or name an existing one")
+        if isinstance(state, str) and state.startswith("28"):  # invalid authorization
+            return CannotOpenDatabase(
+                f"the server at {where} refused user {parsed.username!r}: "
+                f"{_first_line(item)}")
+    for item in _chain(err):
+        if isinstance(item, (OSError, TimeoutError)):
+            return CannotOpenDatabase(
+                f"no PostgreSQL server answers at {where} ({_first_line(item)})",
+                unreachable=True)
+    return None
+
+
+def _sqlite_failure(err: BaseException, database: str) -> CannotOpenDatabase | None:
+    path = Path(database)
+    for item in _chain(err):
+        if not isinstance(item, sqlite3.Error):
+            continue
+        text = _first_line(item)
+        if "not a database" in text or (isinstance(item, sqlite3.DatabaseError) \
+                and "malformed" in text):
+            return CannotOpenDatabase(f"{database} is not a SQLite database ({text})")
+        if "unable to open" in text:
+            if not path.parent.is_dir():
+                return CannotOpenDatabase(
+                    f"the directory {path.parent} of the SQLite file {path.name} does not "
+                    "exist; create it or name another path")
+            if path.is_dir():
+                return CannotOpenDatabase(f"{database} is a directory, not a SQLite file")
+            return CannotOpenDatabase(f"cannot open the SQLite file {database} ({text})")
+        if "readonly" in text or "read-only" in text:
+            return CannotOpenDatabase(f"cannot write to the SQLite file {database} ({text})")
+    return None
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__

@@ -132,3 +132,109 @@ def test_invalid_config_stops_the_process_with_status_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "lifecycle.waiting_expires_after" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# Issue 9, point 7: every SLA key has a default (PRODUCT.md §10), a resolution target
+# shorter than the first-response target is refused, and a config path that cannot be
+# read as a file is refused — each naming the key.
+
+DEFAULT_TARGETS = {"urgent": (timedelta(hours=1), timedelta(hours=8)),
+                   "high": (timedelta(hours=4), timedelta(hours=24)),
+                   "normal": (timedelta(hours=8), timedelta(hours=48)),
+                   "low": (timedelta(hours=24), timedelta(days=5))}
+
+
+def _targets(config: DeskConfig) -> dict[str, tuple[timedelta, timedelta]]:
+    return {k: (t.first_response, t.resolution) for k, t in config.sla.items()}
+
+
+def test_every_priority_has_both_targets_by_default() -> None:
+    assert _targets(DeskConfig()) == DEFAULT_TARGETS
+
+
+@pytest.mark.parametrize(("content", "env"), [
+    ('[sla.urgent]\nfirst_response = "30m"\n', {}),
+    ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONSE": "30m"}),
+])
+def test_a_partial_sla_table_keeps_the_other_keys_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str,
+        env: dict[str, str]) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text(content)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _, config, _ = load_settings()
+    assert _targets(config) == {**DEFAULT_TARGETS,
+                                "urgent": (timedelta(minutes=30), timedelta(hours=8))}
+
+
+def test_the_file_and_the_environment_each_give_one_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text('[sla.high]\nresolution = "2d"\n')
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    monkeypatch.setenv("HELPTHREAD_SLA__HIGH__FIRST_RESPONSE", "2h")
+    _, config, _ = load_settings()
+    assert _targets(config)["high"] == (timedelta(hours=2), timedelta(days=2))
+    assert _targets(config)["low"] == DEFAULT_TARGETS["low"]
+
+
+def test_desk_config_fills_a_partial_target_itself() -> None:
+    config = DeskConfig.model_validate({"sla": {"low": {"resolution": "7d"}}})
+    assert _targets(config)["low"] == (timedelta(hours=24), timedelta(days=7))
+
+
+@pytest.mark.parametrize(("content", "env", "says"), [
+    ('[sla.urgent]\nfirst_response = "2h"\nresolution = "1h"\n', {},
+     "sla.urgent.resolution: 1h is shorter than first_response (2h)"),
+    ('[sla.normal]\nresolution = "4h"\n', {},  # the default first response is 8h
+     "sla.normal.resolution: 4h is shorter than first_response (8h)"),
+    ("", {"HELPTHREAD_SLA__LOW__FIRST_RESPONSE": "6d"},  # the default resolution is 5d
+     "sla.low.resolution: 5d is shorter than first_response (6d)"),
+    ('[sla.urgent]\nfirst_respnse = "30m"\n', {}, "sla.urgent.first_respnse"),
+])
+def test_a_resolution_target_before_the_first_response_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str,
+        env: dict[str, str], says: str) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text(content)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert says in str(raised.value)
+
+
+def test_a_config_path_that_is_a_directory_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (f"HELPTHREAD_CONFIG: {tmp_path} is a directory; "
+                                 "name the config file (helpthread.toml)")
+
+
+def test_a_config_path_that_cannot_be_read_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text("[desk]\n")
+    path.chmod(0)
+    try:
+        with open(path, "rb"):
+            pytest.skip("this user reads files whatever their mode (root)")
+    except PermissionError:
+        pass
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=f"^HELPTHREAD_CONFIG: cannot read {path}"):
+        load_settings()
+
+
+def test_a_default_config_that_is_a_directory_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "helpthread.toml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HELPTHREAD_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match=r"^helpthread\.toml is a directory"):
+        load_settings()

@@ -1,4 +1,7 @@
-"""Alembic environment: async engine, our own engine settings (WAL, BEGIN IMMEDIATE)."""
+"""Alembic environment: async engine, our own engine settings (WAL, BEGIN IMMEDIATE).
+
+``core.store.migrate`` passes its open connection in ``config.attributes``; the
+``alembic`` command line gets an engine of its own."""
 
 from __future__ import annotations
 
@@ -48,5 +51,7 @@ async def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     run_migrations_offline()
+elif isinstance(given := config.attributes.get("connection"), Connection):
+    _run(given)  # core.store.migrate opened the database and reads the revisions around
 else:
     asyncio.run(run_migrations_online())

@@ -1,0 +1,51 @@
+"""The command line itself: what ``db upgrade`` says it did, and ``--help`` that shows
+flags as flags (issue 9, point 7)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import HELPTHREAD, clean_env
+
+
+def _helpthread(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HELPTHREAD, *args], env={**clean_env(tmp_path), "COLUMNS": "100"},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_db_upgrade_says_what_it_applied_then_that_nothing_was_pending(tmp_path: Path) -> None:
+    first = _helpthread(tmp_path, "db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("applied 0001 (Initial tables")
+    assert "; database now at 0001" in first.stdout and "up to date" not in first.stdout
+    again = _helpthread(tmp_path, "db", "upgrade")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("database already up to date at 0001")
+    assert "applied" not in again.stdout
+
+
+def test_db_upgrade_hides_the_password(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [HELPTHREAD, "db", "upgrade"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, env={**clean_env(tmp_path),
+                          "HELPTHREAD_DATABASE_URL": "postgresql://u:hunter2@127.0.0.1:9/x"})
+    assert done.returncode == 1 and "hunter2" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("db",), ("db", "upgrade"),
+                                     ("slack-manifest",), ("discord-invite",)], ids=" ".join)
+def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> None:
+    done = _helpthread(tmp_path, *command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s+--help\s+Show this message", done.stdout, re.M), done.stdout
+    assert "<bool>" not in done.stdout and "BOOLEAN" not in done.stdout
+
+
+def test_shell_help_names_its_options(tmp_path: Path) -> None:
+    done = _helpthread(tmp_path, "shell", "--help")
+    assert re.search(r"^\s+--as NAME\s+Who you are", done.stdout, re.M), done.stdout
+    assert re.search(r"^\s+--agent\s+Act as an agent", done.stdout, re.M), done.stdout

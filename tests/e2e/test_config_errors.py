@@ -1,0 +1,37 @@
+"""Issue 9, point 7: a config path that is not a readable file, and SLA targets out of
+order, stop the process with one line naming the setting and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import HELPTHREAD, clean_env
+
+
+@pytest.mark.parametrize(("config", "env", "says"), [
+    (None, {"HELPTHREAD_CONFIG": "."}, "HELPTHREAD_CONFIG: . is a directory"),
+    ('[sla.urgent]\nresolution = "30m"\n', {},
+     "sla.urgent.resolution: 30m is shorter than first_response (1h)"),
+    ("", {"HELPTHREAD_SLA__HIGH__FIRST_RESPONSE": "2d"},
+     "sla.high.resolution: 1d is shorter than first_response (2d)"),
+])
+def test_one_line_and_status_2(tmp_path: Path, config: str | None, env: dict[str, str],
+                               says: str) -> None:
+    if config is not None:
+        (tmp_path / "helpthread.toml").write_text(config)
+    done = subprocess.run([HELPTHREAD, "run"], env={**clean_env(tmp_path), **env},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, input="")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("helpthread: ") and says in lines[0], lines
+
+
+def test_a_partial_sla_table_starts(tmp_path: Path) -> None:
+    (tmp_path / "helpthread.toml").write_text('[sla.urgent]\nfirst_response = "30m"\n')
+    done = subprocess.run([HELPTHREAD, "run"], env=clean_env(tmp_path), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, input="/ticket list\n")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "No open tickets." in done.stdout

@@ -1,0 +1,54 @@
+"""``HELPTHREAD_DATABASE_URL`` is checked while settings load, before anything connects:
+plain ``sqlite://`` / ``postgresql://`` get the async drivers, anything else is refused
+with one sentence naming the setting (issue 9, point 7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import ConfigError, check_database_url, load_settings
+
+
+@pytest.mark.parametrize(("given", "opened"), [
+    ("sqlite+aiosqlite:///helpthread.db", "sqlite+aiosqlite:///helpthread.db"),
+    ("sqlite:///desk.db", "sqlite+aiosqlite:///desk.db"),
+    ("sqlite:////var/lib/helpthread/desk.db", "sqlite+aiosqlite:////var/lib/helpthread/desk.db"),
+    ("postgresql://support@db.internal/helpthread",
+     "postgresql+asyncpg://support@db.internal/helpthread"),
+    ("postgres://support:s%40cret@db:5433/helpthread",
+     "postgresql+asyncpg://support:s%40cret@db:5433/helpthread"),
+    (" postgresql+asyncpg://postgres@127.0.0.1/test ", "postgresql+asyncpg://postgres@127.0.0.1/test"),
+])
+def test_plain_urls_get_the_async_drivers(given: str, opened: str) -> None:
+    assert check_database_url(given) == opened
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("garbage", "'garbage' is not a database URL"),
+    ("", "is empty"),
+    ("   ", "is empty"),
+    ("mysql://desk@db/helpthread", "'mysql' databases are not supported"),
+    ("sqlite+pysqlite:///desk.db",
+     "the driver 'pysqlite' is not supported; write sqlite+aiosqlite"),
+    ("postgresql+psycopg2://u@db/desk", "the driver 'psycopg2' is not supported; write "
+                                        "postgresql+asyncpg"),
+    ("sqlite://", "names no SQLite file"),
+    ("sqlite+aiosqlite:///:memory:", "names no SQLite file"),
+    ("postgresql://u:hunter2@db:port/desk", "is not a database URL"),
+])
+def test_a_bad_url_is_one_sentence_naming_the_setting(given: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        check_database_url(given)
+    message = str(raised.value)
+    assert message.startswith("HELPTHREAD_DATABASE_URL: ") and says in message, message
+    assert "\n" not in message and "hunter2" not in message
+
+
+def test_load_settings_checks_and_normalises_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPTHREAD_CONFIG", raising=False)
+    monkeypatch.setenv("HELPTHREAD_DATABASE_URL", "sqlite:///desk.db")
+    settings, _, _ = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///desk.db"
+    monkeypatch.setenv("HELPTHREAD_DATABASE_URL", "mysql://desk@db/helpthread")
+    with pytest.raises(ConfigError, match=r"^HELPTHREAD_DATABASE_URL: 'mysql'"):
+        load_settings()
