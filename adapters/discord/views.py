@@ -3,7 +3,9 @@ and the modals (ticket form, reply, resolution, escalation).
 
 Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
 work after a restart; every press is authorised again in core from the presser's
-identity. Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
+identity, with the interaction's id as request key (a redelivered interaction acts
+once). A card shows the controls for exactly the actions core allows its audience
+(``card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
 characters, a modal ≤ 5 inputs and a 45-character title, a text input ≤ 4000
 characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
 """

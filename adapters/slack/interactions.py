@@ -6,7 +6,9 @@
   after the form has closed (the receipt follows), keyed by the view id so a double
   submission opens one ticket. A refusal found then (limits) reaches the user by DM.
 - Buttons carry only the ticket number: the desk authorises every press again, and
-  a refusal goes to the presser alone (``response_url``, else a DM).
+  a refusal goes to the presser alone (``response_url``, else a DM). A card shows the
+  controls core allows (``views.card_actions``); a press acts with the request key of
+  its ``trigger_id`` (``press_key``), so a payload delivered twice acts once.
 """
 
 from __future__ import annotations
