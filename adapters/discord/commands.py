@@ -188,7 +188,8 @@ class TicketGroup(app_commands.Group):
     @app_commands.command(name="claim", description="Agents: take a ticket")
     async def claim(self, interaction: Interaction, number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.claim(actor, n))
+            return _done(await bot_of(interaction).desk.claim(
+                actor, n, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="assign", description="Agents: give a ticket to an agent")
@@ -196,41 +197,47 @@ class TicketGroup(app_commands.Group):
                      number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
             bot = bot_of(interaction)
-            ticket = await bot.desk.assign(actor, n, actor_of(agent, bot.guild_id))
+            ticket = await bot.desk.assign(
+                actor, n, actor_of(agent, bot.guild_id), request_key=request_key(interaction))
             return f"Done: #{ticket.number} is assigned to {agent.display_name}."
         await self._run(interaction, number, work)
 
     @app_commands.command(name="unassign", description="Agents: hand a ticket back")
     async def unassign(self, interaction: Interaction, number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.unassign(actor, n))
+            return _done(await bot_of(interaction).desk.unassign(
+                actor, n, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="wait", description="Agents: ask the requester for information")
     async def wait(self, interaction: Interaction, question: str,
                    number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.request_info(actor, n, question))
+            return _done(await bot_of(interaction).desk.request_info(
+                actor, n, question, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="hold", description="Agents: park it on a third party")
     async def hold(self, interaction: Interaction, reason: str,
                    number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.hold(actor, n, reason))
+            return _done(await bot_of(interaction).desk.hold(
+                actor, n, reason, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="resume", description="Agents: back to work")
     async def resume(self, interaction: Interaction, number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.resume(actor, n))
+            return _done(await bot_of(interaction).desk.resume(
+                actor, n, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="priority", description="Agents: change the priority")
     async def priority(self, interaction: Interaction, level: Priority,
                        number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            ticket = await bot_of(interaction).desk.set_priority(actor, n, level)
+            ticket = await bot_of(interaction).desk.set_priority(
+                actor, n, level, request_key=request_key(interaction))
             return f"Done: #{ticket.number} is now {ticket.priority} priority."
         await self._run(interaction, number, work)
 
@@ -238,7 +245,8 @@ class TicketGroup(app_commands.Group):
     async def escalate(self, interaction: Interaction, reason: str,
                        number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            ticket = await bot_of(interaction).desk.escalate(actor, n, reason)
+            ticket = await bot_of(interaction).desk.escalate(
+                actor, n, reason, request_key=request_key(interaction))
             return f"Done: #{ticket.number} is escalated (level {ticket.escalation_level})."
         await self._run(interaction, number, work)
 
@@ -246,18 +254,21 @@ class TicketGroup(app_commands.Group):
     async def resolve(self, interaction: Interaction, note: str,
                       number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.resolve(actor, n, note))
+            return _done(await bot_of(interaction).desk.resolve(
+                actor, n, note, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="close", description="Close a ticket (agents; your own)")
     async def close(self, interaction: Interaction, reason: str | None = None,
                     number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.close(actor, n, reason))
+            return _done(await bot_of(interaction).desk.close(
+                actor, n, reason, request_key=request_key(interaction)))
         await self._run(interaction, number, work)
 
     @app_commands.command(name="reopen", description="Reopen a ticket (agents; your own)")
     async def reopen(self, interaction: Interaction, number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> str:
-            return _done(await bot_of(interaction).desk.reopen(actor, n))
+            return _done(await bot_of(interaction).desk.reopen(
+                actor, n, request_key=request_key(interaction)))
         await self._run(interaction, number, work)

@@ -17,7 +17,7 @@ import aiohttp
 import discord
 
 from adapters.discord import render
-from adapters.discord.views import team_card_view, ticket_card_view
+from adapters.discord.views import card_view
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind
 from core.identity import Person, UserRef
@@ -135,12 +135,12 @@ class DiscordOutbound:
             thread = await self._channel(step["thread"])
             await self._add(thread, self._member_id(t.requester))
             card = await thread.send(embed=render.card_embed(t, team=False),
-                                     view=ticket_card_view(t))
+                                     view=card_view(t))
             self._threads[t.number] = thread.id
         else:
             if "card" not in step:
                 step["card"] = (await parent.send(embed=render.card_embed(t, team=True),
-                                                  view=team_card_view(t))).id
+                                                  view=card_view(t))).id
             card = parent.get_partial_message(step["card"])
             thread = await card.create_thread(name=render.thread_name(t),
                                               auto_archive_duration=ARCHIVE_AFTER_MINUTES)
@@ -162,9 +162,8 @@ class DiscordOutbound:
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
             holder = thread if public else await self._channel(int(binding.channel))
-            view = ticket_card_view(t) if public else team_card_view(t)
             await holder.get_partial_message(int(binding.card_message)).edit(
-                embed=render.card_embed(t, team=not public), view=view)
+                embed=render.card_embed(t, team=not public), view=card_view(t))
         if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
             await self._add(thread, self._member_id(t.assignee))
         self._done(job)

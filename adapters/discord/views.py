@@ -3,7 +3,9 @@ and the modals (ticket form, reply, resolution, escalation).
 
 Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
 work after a restart; every press is authorised again in core from the presser's
-identity. Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
+identity, with the interaction's id as request key (a redelivered interaction acts
+once). A card shows the controls for exactly the actions core allows its audience
+(``card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
 characters, a modal ≤ 5 inputs and a 45-character title, a text input ≤ 4000
 characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
 """
@@ -18,12 +20,13 @@ import discord
 
 from adapters.discord import render
 from adapters.discord.acting import act, answer, bot_of, interaction_actor, refuse, request_key
+from core.capabilities import TICKET_ACTIONS
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
 from core.identity import Actor
 from core.policy import Action
-from core.tickets import ACTIVE, PRIORITIES
+from core.tickets import PRIORITIES
 from core.validation import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
 from core.views import TicketView
 
@@ -150,13 +153,15 @@ async def _reply(interaction: discord.Interaction[Any], actor: Actor, number: in
 
 async def _resolve(interaction: discord.Interaction[Any], actor: Actor, number: int,
                    text: str) -> str:
-    ticket = await bot_of(interaction).desk.resolve(actor, number, text)
+    ticket = await bot_of(interaction).desk.resolve(actor, number, text,
+                                                    request_key=request_key(interaction))
     return f"Done: #{ticket.number} is {render.status(ticket.status).lower()}."
 
 
 async def _escalate(interaction: discord.Interaction[Any], actor: Actor, number: int,
                     text: str) -> str:
-    ticket = await bot_of(interaction).desk.escalate(actor, number, text)
+    ticket = await bot_of(interaction).desk.escalate(actor, number, text,
+                                                     request_key=request_key(interaction))
     return f"Done: #{ticket.number} is escalated (level {ticket.escalation_level})."
 
 
@@ -197,7 +202,8 @@ class ClaimButton(_TicketButton, template=r"ticket:claim:(?P<n>\d{1,9})"):
 
     def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
         async def work(actor: Actor) -> str:
-            ticket = await bot_of(interaction).desk.claim(actor, self.number)
+            ticket = await bot_of(interaction).desk.claim(actor, self.number,
+                                                         request_key=request_key(interaction))
             return f"You have #{ticket.number}; it is {render.status(ticket.status).lower()}."
         return work
 
@@ -207,7 +213,8 @@ class CloseButton(_TicketButton, template=r"ticket:close:(?P<n>\d{1,9})"):
 
     def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
         async def work(actor: Actor) -> str:
-            ticket = await bot_of(interaction).desk.close(actor, self.number)
+            ticket = await bot_of(interaction).desk.close(actor, self.number,
+                                                         request_key=request_key(interaction))
             return f"Done: #{ticket.number} is closed."
         return work
 
@@ -217,7 +224,8 @@ class ReopenButton(_TicketButton, template=r"ticket:reopen:(?P<n>\d{1,9})"):
 
     def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[str]]:
         async def work(actor: Actor) -> str:
-            ticket = await bot_of(interaction).desk.reopen(actor, self.number)
+            ticket = await bot_of(interaction).desk.reopen(actor, self.number,
+                                                          request_key=request_key(interaction))
             return f"Done: #{ticket.number} is {render.status(ticket.status).lower()}."
         return work
 
@@ -273,7 +281,8 @@ class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async def work(actor: Actor) -> str:
             value = self.item.values[0] if self.item.values else ""
-            ticket = await bot_of(interaction).desk.set_priority(actor, self.number, value)
+            ticket = await bot_of(interaction).desk.set_priority(
+                actor, self.number, value, request_key=request_key(interaction))
             return f"Done: #{ticket.number} is now {ticket.priority} priority."
         await act(interaction, self.number, work)
 
@@ -334,27 +343,28 @@ def panel_view() -> discord.ui.View:
 # ---- cards --------------------------------------------------------------------------
 
 
-def ticket_card_view(t: TicketView) -> discord.ui.View:
-    """Under the card in the private ticket thread: Close while active, Reopen after."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(CloseButton(t.number) if t.status in ACTIVE else ReopenButton(t.number))
-    return view
+# The one map from core's actions to this adapter's card controls, in the order cards
+# show them (``core.capabilities.TICKET_ACTIONS``). Actions without a control here
+# (assign, unassign, wait, hold, resume, note, link, watchers, comments) are taken with
+# ``/ticket`` commands and thread messages.
+CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
+    Action.CLAIM: lambda t: ClaimButton(t.number),
+    Action.REPLY: lambda t: ReplyButton(t.number),
+    Action.RESOLVE: lambda t: ResolveButton(t.number),
+    Action.CLOSE: lambda t: CloseButton(t.number),
+    Action.REOPEN: lambda t: ReopenButton(t.number),
+    Action.SET_PRIORITY: lambda t: PrioritySelect(t.number, t.priority),
+    Action.ESCALATE: lambda t: EscalateButton(t.number),
+}
 
 
-def team_card_view(t: TicketView) -> discord.ui.View:
-    """Under the team card: Claim, Reply, Resolve, Escalate, Close / Reopen, priority."""
+def card_view(t: TicketView) -> discord.ui.View:
+    """Under a card: the controls for exactly ``t.actions`` — what core says the card's
+    audience may do now (team card: any agent; ticket card: the requester)."""
     view = discord.ui.View(timeout=None)
-    active = t.status in ACTIVE
-    if active and t.assignee is None:
-        view.add_item(ClaimButton(t.number))
-    view.add_item(ReplyButton(t.number))
-    if active:
-        view.add_item(ResolveButton(t.number))
-        view.add_item(EscalateButton(t.number))
-        view.add_item(CloseButton(t.number))
-        view.add_item(PrioritySelect(t.number, t.priority))
-    else:
-        view.add_item(ReopenButton(t.number))
+    for action in TICKET_ACTIONS:
+        if action in t.actions and action in CONTROLS:
+            view.add_item(CONTROLS[action](t))
     return view
 
 

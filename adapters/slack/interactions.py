@@ -6,7 +6,9 @@
   after the form has closed (the receipt follows), keyed by the view id so a double
   submission opens one ticket. A refusal found then (limits) reaches the user by DM.
 - Buttons carry only the ticket number: the desk authorises every press again, and
-  a refusal goes to the presser alone (``response_url``, else a DM).
+  a refusal goes to the presser alone (``response_url``, else a DM). A card shows the
+  controls core allows (``views.card_actions``); a press acts with the request key of
+  its ``trigger_id`` (``press_key``), so a payload delivered twice acts once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import answers, forms, ids
+from adapters.slack import answers, forms, ids, views
 from adapters.slack.context import Shared
 from adapters.slack.text import shorten
 from core.errors import DeskError, Invalid
@@ -127,6 +129,9 @@ class Interactions:
     # ---- card buttons --------------------------------------------------------------
 
     async def on_card_action(self, ack: Any, body: dict[str, Any]) -> None:
+        """A card control: claim, close, reopen and priority act at once, keyed by the
+        press (a redelivered payload acts once); reply, resolve and escalate open their
+        form after core's pre-check of the same action."""
         await ack()
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id"))
@@ -136,42 +141,24 @@ class Interactions:
             number = ids.ticket_number(number_text)
             if number is None:
                 raise Invalid("ticket", "this control does not name a ticket")
-            actor = await self.s.actor(body)
-            desk = self.s.desk
-            if action_id == ids.CLAIM:
-                await desk.claim(actor, number)
-            elif action_id == ids.CLOSE:
-                await desk.close(actor, number)
-            elif action_id == ids.REOPEN:
-                await desk.reopen(actor, number)
-            elif action_id == ids.PRIORITY:
-                await desk.set_priority(actor, number, choice)
-            elif action_id in (ids.REPLY, ids.RESOLVE, ids.ESCALATE):
-                await self._open_text_form(action_id, number, body)
-            else:
+            kind = views.ACTION_OF.get(action_id)
+            if kind is None:
                 raise Invalid("action", f"{action_id} is not something a card can do")
+            actor = await self.s.actor(body)
+            desk, key = self.s.desk, press_key(body)
+            if kind is Action.CLAIM:
+                await desk.claim(actor, number, request_key=key)
+            elif kind is Action.CLOSE:
+                await desk.close(actor, number, request_key=key)
+            elif kind is Action.REOPEN:
+                await desk.reopen(actor, number, request_key=key)
+            elif kind is Action.SET_PRIORITY:
+                await desk.set_priority(actor, number, choice, request_key=key)
+            else:
+                await desk.check(actor, number, kind)  # before any form opens
+                await self.s.open_view(body, _text_form(kind, number))
         except DeskError as err:
             await self.s.tell(body, answers.refusal(err))
-
-    async def _open_text_form(self, action_id: str, number: int, body: dict[str, Any]) -> None:
-        actor = await self.s.actor(body)
-        if action_id == ids.REPLY:
-            await self.s.desk.check(actor, number, Action.REPLY)
-            view = forms.text_form(ids.FORM_REPLY, number, title=f"Reply to #{number}",
-                                   label="Your reply to the requester", submit="Send reply",
-                                   hint="Posted in the ticket thread under your name.")
-        elif action_id == ids.RESOLVE:
-            await self.s.desk.check(actor, number, Action.RESOLVE)
-            view = forms.text_form(ids.FORM_RESOLVE, number, title=f"Resolve #{number}",
-                                   label="Resolution note", submit="Resolve",
-                                   min_length=RESOLUTION_NOTE_MIN,
-                                   hint="What was done. The requester sees it.")
-        else:
-            await self.s.desk.check(actor, number, Action.ESCALATE)
-            view = forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
-                                   label="Why does it need escalating?", submit="Escalate",
-                                   hint="Seen by agents and the escalation channel only.")
-        await self.s.open_view(body, view)
 
     async def on_text_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Reply, Resolve and Escalate forms: the desk acts before ``ack`` so that a
@@ -198,3 +185,33 @@ class Interactions:
             await ack(response_action="errors", errors={ids.BLOCK_TEXT: reason})
             return
         await ack()
+
+
+def press_key(body: dict[str, Any]) -> str:
+    """The request key of one press of a control: its ``trigger_id`` (Slack makes one per
+    interaction and resends it with the same payload), else the presser and the
+    action's ``action_ts``."""
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"slack:action:{trigger}"
+    action = (body.get("actions") or [{}])[0]
+    user = (body.get("user") or {}).get("id", "")
+    return f"slack:action:{user}:{action.get('action_ts', '')}"
+
+
+def _text_form(kind: Action, number: int) -> dict[str, Any]:
+    """The one-text form of a card's Reply, Resolve or Escalate control."""
+    if kind is Action.REPLY:
+        return forms.text_form(ids.FORM_REPLY, number, title=f"Reply to #{number}",
+                               label="Your reply to the requester", submit="Send reply",
+                               hint="Posted in the ticket thread under your name.")
+    if kind is Action.RESOLVE:
+        return forms.text_form(ids.FORM_RESOLVE, number, title=f"Resolve #{number}",
+                               label="Resolution note", submit="Resolve",
+                               min_length=RESOLUTION_NOTE_MIN,
+                               hint="What was done. The requester sees it.")
+    if kind is Action.ESCALATE:
+        return forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
+                               label="Why does it need escalating?", submit="Escalate",
+                               hint="Seen by agents and the escalation channel only.")
+    raise Invalid("action", f"{kind.value} has no form on a card")

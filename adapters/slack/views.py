@@ -10,11 +10,13 @@ actions block, button text ≤ 75.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, assert_never
 
 from adapters.slack import ids
 from adapters.slack.forms import PRIORITY_WORDS, priority_options
 from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
+from core.capabilities import TICKET_ACTIONS
 from core.events import (
     Assigned,
     Attachment,
@@ -36,7 +38,8 @@ from core.events import (
     Unassigned,
     WatcherAdded,
 )
-from core.tickets import ACTIVE, DONE, LinkKind, Status
+from core.policy import Action
+from core.tickets import DONE, LinkKind, Status
 from core.views import TicketView
 
 Blocks = list[dict[str, Any]]
@@ -117,41 +120,53 @@ def card_fields(t: TicketView, *, team: bool) -> list[dict[str, Any]]:
     return [_mrkdwn(f) for f in fields]
 
 
-def card_actions(t: TicketView, *, team: bool) -> dict[str, Any] | None:
-    """Team card: Claim, Reply, Resolve, Close/Reopen, priority, Escalate. Ticket card:
-    Close/Reopen for the requester. Only what the status allows is shown; the desk
-    authorises every press again."""
-    n = t.number
-    elements: list[dict[str, Any]] = []
-    active = t.status in ACTIVE
-    if team:
-        if active and t.assignee is None:
-            elements.append(_button("Claim", ids.CLAIM, n, "primary"))
-        elements.append(_button("Reply", ids.REPLY, n))
-        if active:
-            elements.append(_button("Resolve", ids.RESOLVE, n))
-    if t.status is not Status.CLOSED:
-        elements.append(_button("Close", ids.CLOSE, n, confirm=_confirm_close(n)))
-    if t.status in DONE:
-        elements.append(_button("Reopen", ids.REOPEN, n))
-    if team and active:
-        elements.append({
-            "type": "static_select", "action_id": ids.PRIORITY,
-            "placeholder": {"type": "plain_text", "text": "Priority"},
-            "options": [{**o, "value": f"{n}:{o['value']}"} for o in priority_options()],
-            "initial_option": next({**o, "value": f"{n}:{o['value']}"}
-                                   for o in priority_options() if o["value"] == t.priority),
-        })
-        elements.append(_button("Escalate", ids.ESCALATE, n, "danger"))
+def _priority_select(n: int, current: str) -> dict[str, Any]:
+    options = [{**o, "value": f"{n}:{o['value']}"} for o in priority_options()]
+    select: dict[str, Any] = {"type": "static_select", "action_id": ids.PRIORITY,
+                              "placeholder": {"type": "plain_text", "text": "Priority"},
+                              "options": options}
+    chosen = next((o for o in options if o["value"] == f"{n}:{current}"), None)
+    if chosen is not None:
+        select["initial_option"] = chosen
+    return select
+
+
+# The one map from core's actions to this adapter's card controls, in the order cards
+# show them (``core.capabilities.TICKET_ACTIONS``). Actions without a control here
+# (assign, unassign, wait, hold, resume, note, link, watchers, comments) are taken with
+# ``/ticket`` commands and thread messages.
+CONTROLS: dict[Action, Callable[[TicketView], dict[str, Any]]] = {
+    Action.CLAIM: lambda t: _button("Claim", ids.CLAIM, t.number, "primary"),
+    Action.REPLY: lambda t: _button("Reply", ids.REPLY, t.number),
+    Action.RESOLVE: lambda t: _button("Resolve", ids.RESOLVE, t.number),
+    Action.CLOSE: lambda t: _button("Close", ids.CLOSE, t.number,
+                                    confirm=_confirm_close(t.number)),
+    Action.REOPEN: lambda t: _button("Reopen", ids.REOPEN, t.number),
+    Action.SET_PRIORITY: lambda t: _priority_select(t.number, t.priority),
+    Action.ESCALATE: lambda t: _button("Escalate", ids.ESCALATE, t.number, "danger"),
+}
+ACTION_OF: dict[str, Action] = {  # a control's action_id → the action it takes
+    ids.CLAIM: Action.CLAIM, ids.REPLY: Action.REPLY, ids.RESOLVE: Action.RESOLVE,
+    ids.CLOSE: Action.CLOSE, ids.REOPEN: Action.REOPEN, ids.PRIORITY: Action.SET_PRIORITY,
+    ids.ESCALATE: Action.ESCALATE,
+}
+
+
+def card_actions(t: TicketView) -> dict[str, Any] | None:
+    """The controls for exactly ``t.actions`` — what core says the card's audience may
+    do now (team card: any agent; ticket card: the requester). The desk authorises every
+    press again."""
+    elements = [CONTROLS[a](t) for a in TICKET_ACTIONS if a in t.actions and a in CONTROLS]
     if not elements:
         return None
-    return {"type": "actions", "block_id": f"ticket:{n}:actions", "elements": elements}
+    return {"type": "actions", "block_id": f"ticket:{t.number}:actions", "elements": elements}
 
 
 def card(t: TicketView, *, team: bool, receipt: bool = False,
          opened_by: str | None = None) -> tuple[str, Blocks]:
     """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
-    requester, assignee, SLA due, description; ``team`` adds agent controls;
+    requester, assignee, SLA due, description; ``team`` adds the account; the controls
+    are the card audience's ``t.actions`` (``card_actions``);
     ``receipt`` words it for the requester (a private ticket's card in their DM)."""
     blocks: Blocks = []
     if receipt and t.status in DONE:
@@ -173,7 +188,7 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
         blocks.append(_section(piece))
     if t.resolution and t.status in DONE:
         blocks.append(_section("*Resolution*\n" + next(chunks(t.resolution, 2900), "")))
-    actions = card_actions(t, team=team)
+    actions = card_actions(t)
     if actions:
         blocks.append(actions)
     blocks.append({"type": "context", "elements": [_mrkdwn(

@@ -47,7 +47,7 @@ async def test_new_ticket_form_validation_receipt_thread_and_team_card(world: Wo
 
     team_card = w.team_card(1)
     labels = [getattr(c, "label", None) for row in team_card.components for c in row.children]
-    assert labels[:5] == ["Claim", "Reply", "Resolve", "Escalate", "Close"]
+    assert labels[:5] == ["Claim", "Reply", "Resolve", "Close", "Escalate"]  # core's order
     assert w.team_thread(1).name == "#1 Refund please"
 
     dm = w.alice.user.dm_channel.history()
