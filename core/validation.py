@@ -20,15 +20,37 @@ ACCOUNT_MAX = 64
 
 # Bidirectional overrides/isolates can disguise text (TESTING.md, "hostile text").
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Format characters that are part of writing itself: emoji sequences (ZWJ) and scripts
+# such as Persian (ZWNJ). Every other Cf character is refused in a one-line field.
+JOINERS = frozenset("\u200c\u200d\u200e\u200f")  # ZWNJ, ZWJ, LRM, RLM
+SHOWN_MAX = 40
+
+
+def is_control(ch: str) -> bool:
+    """A character that must never reach a terminal or chat raw: controls (Cc), format
+    characters (Cf, the joiners aside), line/paragraph separators, surrogates, and the
+    bidirectional overrides."""
+    kind = unicodedata.category(ch)
+    return (kind in ("Cc", "Zl", "Zp", "Cs") or ch in BIDI_CONTROLS
+            or (kind == "Cf" and ch not in JOINERS))
+
+
+def shown(value: str, limit: int = SHOWN_MAX) -> str:
+    """``value`` quoted for an error message: control characters as ``\\u0007``
+    escapes, never raw; at most ``limit`` characters of it (then ``…``)."""
+    cut = value[:limit]
+    text = "".join(f"\\u{ord(ch):04x}" if is_control(ch) else ch for ch in cut)
+    return f"'{text}{'…' if len(value) > limit else ''}'"
 
 
 def clean_text(field: str, value: str | None, *, max_length: int, multiline: bool,
                required: bool = True, min_length: int = 1) -> str:
     """Trimmed ``value``; raises ``Invalid(field, …)`` if empty (when required), longer
     than ``max_length`` characters, on several lines when ``multiline`` is False, or
-    holding control or bidirectional-override characters or lone surrogates (a NUL or a
-    surrogate would fail on PostgreSQL, or on both engines: refused here, by name, on
-    every store alike)."""
+    holding control or bidirectional-override characters (one-line: any control, tab
+    and format characters included; multiline keeps line breaks and tabs) or lone
+    surrogates (a NUL or a surrogate would fail on PostgreSQL, or on both engines:
+    refused here, by name, on every store alike)."""
     text = (value or "").strip()
     if not text:
         if required:
@@ -39,12 +61,14 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
     if len(text) < min_length:
         raise Invalid(field, f"needs at least {min_length} characters")
     for ch in text:
-        if ch in "\n\r" and not multiline:
+        if ch in "\n\r\u2028\u2029" and not multiline:
             raise Invalid(field, "must be a single line")
         if ch in BIDI_CONTROLS:
             raise Invalid(field, "contains a text-direction control character")
+        if multiline and ch in "\n\r\t":
+            continue
         kind = unicodedata.category(ch)
-        if kind == "Cc" and ch not in "\n\r\t":
+        if kind == "Cc" or (not multiline and is_control(ch)):
             raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
         if kind == "Cs":  # half of a UTF-16 pair: no database can store it as text
             raise Invalid(field, f"contains a broken character (U+{ord(ch):04X})")
@@ -63,7 +87,7 @@ def clean_category(config: DeskConfig, value: str | None) -> Category:
         raise Invalid("category", "is required; choose one of " + _category_list(config))
     category = config.category(value)
     if category is None:
-        raise Invalid("category", f"{value.strip()!r} is not a category; choose one of "
+        raise Invalid("category", f"{shown(value.strip())} is not a category; choose one of "
                       + _category_list(config))
     return category
 

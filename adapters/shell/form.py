@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.config import DeskConfig
+from core.config import CategoryField, DeskConfig
 from core.desk import NewTicket
 from core.errors import Invalid
 from core.identity import Actor
-from core.validation import DESCRIPTION_MAX, SUBJECT_MAX
+from core.validation import (
+    ACCOUNT_MAX,
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    clean_category,
+    clean_field,
+    clean_priority,
+    clean_text,
+)
 
 BASE_KEYS = ("category", "subject", "description", "priority", "account", "share")
 REQUIRED_BASE = ("category", "subject", "description")
@@ -31,43 +39,16 @@ class Form:
     config: DeskConfig
     interactive: bool
     requester: Actor | None = None
-    requester_name: str | None = None
     values: dict[str, str] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     asking: str | None = None
 
-    def known_keys(self) -> set[str]:
-        keys = set(BASE_KEYS)
-        for category in self.config.categories:
-            keys.update(f.key for f in category.fields)
-        return keys
-
-    def fill_inline(self, tokens: list[str]) -> None:
-        """``key=value`` tokens (keys in any case), ``for:NAME``, and loose words as the
-        subject. Raises ``Invalid`` naming what cannot be read; nothing is dropped."""
-        loose: list[str] = []
-        known = self.known_keys()
-        for token in tokens:
-            key, eq, value = token.partition("=")
-            key = key.lower()
-            if token.lower().startswith("for:") or (eq and key == "for"):
-                name = (token[4:] if token.lower().startswith("for:") else value).lstrip("@")
-                if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", name):
-                    raise Invalid("for", "name the requester, like for:lena")
-                self.requester_name = name
-            elif eq and key in known:
-                if key in self.values:
-                    raise Invalid(key, "is given twice")
-                self.values[key] = value
-            elif eq:
-                raise Invalid(key or "command", "is not a field of the ticket form"
-                              if key else "a field needs a name before '='")
-            else:
-                loose.append(token)
-        if loose:
-            if "subject" in self.values:
-                raise Invalid("subject", f"is given twice (also as the words {' '.join(loose)!r})")
-            self.values["subject"] = " ".join(loose)
+    def fill(self, subject: str | None, fields: Mapping[str, str]) -> None:
+        """The fields given on the ``/ticket new`` line (``core.grammar`` has read them:
+        keys lower-case, none twice, none unknown)."""
+        self.values.update(fields)
+        if subject is not None:
+            self.values["subject"] = subject
 
     def askable(self, key: str) -> bool:
         """A field this form asks for: the base ones and the chosen category's own."""
@@ -107,15 +88,50 @@ class Form:
         return f"{spec.label}?{optional}"
 
     def answer(self, key: str, text: str) -> str | None:
-        """Take the answer; returns why it cannot be taken (a required field left empty),
-        in which case the same field is asked again (PRODUCT.md §8)."""
+        """Take the answer, checked at once by the core's rule for that field; returns
+        why it cannot be taken, in which case the same field is asked again (PRODUCT.md
+        §8)."""
+        try:
+            self.check(key, text)
+        except Invalid as err:
+            return f"{err.field}: {err.reason}"
         if text.strip():
             self.values[key] = text.strip()
-        elif self.required(key):
-            return f"{key}: is required and cannot be empty"
         else:
             self.skipped.add(key)
         return None
+
+    def check(self, key: str, text: str) -> None:
+        """Raises ``Invalid`` if ``text`` cannot be field ``key``'s answer (the same rules
+        the desk applies when the ticket is opened: ``core.validation``)."""
+        if not text.strip() and self.required(key):
+            raise Invalid(key, "is required and cannot be empty")
+        if key == "category":
+            clean_category(self.config, text)
+        elif key == "subject":
+            clean_text(key, text, max_length=SUBJECT_MAX, multiline=False)
+        elif key == "description":
+            clean_text(key, text, max_length=DESCRIPTION_MAX, multiline=True)
+        elif key == "priority":
+            clean_priority(text or None)
+        elif key == "account":
+            clean_text(key, text, max_length=ACCOUNT_MAX, multiline=False, required=False)
+        elif key == "share":
+            if text.strip().lower() not in YES | NO:
+                raise Invalid("share", "answer yes or no")
+        else:
+            spec = self.spec(key)
+            if spec is not None:
+                clean_field(spec, text)
+
+    def spec(self, key: str) -> CategoryField | None:
+        """The chosen category's own field ``key``, if it has one."""
+        category = self.config.category(self.values.get("category", ""))
+        return next((f for f in category.fields if f.key == key), None) if category else None
+
+    def sensitive(self, key: str) -> bool:
+        spec = self.spec(key)
+        return bool(spec and spec.sensitive)
 
     def forget(self, key: str) -> None:
         self.values.pop(key, None)

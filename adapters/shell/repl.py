@@ -8,23 +8,60 @@ delivers. Plain text typed while in a ticket's thread is a message there.
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sys
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import Any, TextIO
 
 from adapters.shell import views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
+from core import commands as cmd
+from core import grammar
 from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed, Unavailable
 from core.events import Audience
 from core.identity import Actor, UserRef
 from core.policy import Action
-from core.tickets import LinkKind
+from core.tickets import Ticket
+from core.validation import shown
 
-NUMBER = re.compile(r"#?(\d{1,9})$")
+PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+PAGE_SIZE = 25  # /ticket list page N
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
+
+
+class NoEcho:
+    """getpass-style: the terminal stops echoing while a sensitive answer is typed, so
+    it never shows on screen (a script's echo masks it instead)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.saved: list[Any] | None = None
+
+    def hide(self) -> None:
+        if self.saved is not None:
+            return
+        try:
+            import termios
+            fd = self.stream.fileno()
+            attrs = termios.tcgetattr(fd)
+            quiet = list(attrs)
+            quiet[3] &= ~termios.ECHO
+            termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+        except (ImportError, OSError, ValueError):
+            return  # not a terminal we can quiet (termios.error is an OSError)
+        self.saved = attrs
+
+    def show(self) -> bool:
+        """Echo back on; True if it had been off (the Enter was not echoed either)."""
+        if self.saved is None:
+            return False
+        import termios
+        termios.tcsetattr(self.stream.fileno(), termios.TCSADRAIN, self.saved)
+        self.saved = None
+        return True
 
 
 @dataclass
@@ -43,12 +80,15 @@ class ShellSession:
 
     def __init__(self, desk: Desk, worker: DeliveryWorker, printer: Printer, *,
                  persona: str, agent: bool = False, echo: bool = False,
-                 interactive: bool = False) -> None:
+                 interactive: bool = False, terminal: NoEcho | None = None) -> None:
         self.desk = desk
         self.worker = worker
         self.printer = printer
         self.echo = echo
         self.interactive = interactive
+        if terminal is None and interactive and sys.stdin.isatty():
+            terminal = NoEcho(sys.stdin)
+        self.terminal = terminal
         self.personas: dict[str, Persona] = {}
         self.me = self._persona(persona, agent)
         self.form: Form | None = None
@@ -61,20 +101,28 @@ class ShellSession:
 
     async def run(self, lines: AsyncIterator[str]) -> None:
         """Handle every line, delivering after each; at the end deliver everything pending."""
-        async for raw in lines:
-            line = raw.rstrip("\n")
-            if not self.form and (not line.strip() or line.lstrip().startswith("#")):
-                continue
-            self._echo(line)
-            if not await self.handle(line):
-                break
-            await self._deliver()
+        try:
+            async for raw in lines:
+                if self.terminal and self.terminal.show():
+                    self.printer.out.write("\n")
+                line = raw.rstrip("\n")
+                if not self.form and (not line.strip() or line.lstrip().startswith("#")):
+                    continue
+                self._echo(line)
+                if not await self.handle(line):
+                    break
+                await self._deliver()
+        finally:
+            if self.terminal:
+                self.terminal.show()
         if self.form:
             self.say("The form was not finished; nothing was opened.")
         await self._deliver()
 
     def prompt(self) -> str:
         if self.form and self.form.asking:
+            if self.terminal and self.form.sensitive(self.form.asking):
+                self.terminal.hide()  # what is typed next is not shown
             return f"{self.me.name} ({self.form.asking})> "
         where = f" #{self.me.thread[0]}" if self.me.thread else ""
         return f"{self.me.name}{where}> "
@@ -126,7 +174,7 @@ class ShellSession:
         elif word == "/help":
             self.say(*views.HELP.splitlines())
         else:
-            self.say(f"Unknown command {word}; try /ticket help.")
+            self.say(f"Unknown command {shown(word)}; try /ticket help.")
         return True
 
     async def _deliver(self) -> None:
@@ -158,7 +206,7 @@ class ShellSession:
     def _switch(self, rest: str) -> None:
         words = rest.split()
         names = [w for w in words if w != "--agent"]
-        if len(names) != 1 or not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", names[0]):
+        if len(names) != 1 or not PERSONA_NAME.fullmatch(names[0]):
             self.say("Usage: /as NAME [--agent] (a name of letters, digits, . _ -)")
             return
         self.me = self._persona(names[0], "--agent" in words)
@@ -169,17 +217,16 @@ class ShellSession:
             self.me.thread = None
             self.say("You left the thread.")
             return
-        match = NUMBER.match(words[0])
-        if not match or len(words) > 2 or (len(words) == 2 and words[1] != "team"):
+        if len(words) > 2 or (len(words) == 2 and words[1] != "team"):
             self.say("Usage: /thread N [team]")
             return
         team = len(words) == 2
-        number = int(match.group(1))
+        number = grammar.ticket_number(words[0])
         await self.desk.check(self.me.actor(), number,
                               Action.SEE_INTERNAL if team else Action.SEE)
         self.me.thread = (number, Audience.INTERNAL if team else Audience.PUBLIC)
         kind = "team thread (internal notes)" if team else "ticket thread"
-        self.say(f"You are in #{match.group(1)}'s {kind}; what you type is posted there.")
+        self.say(f"You are in #{number}'s {kind}; what you type is posted there.")
 
     async def _message(self, text: str) -> None:
         if self.me.thread is None:
@@ -200,107 +247,45 @@ class ShellSession:
     # ---- /ticket ---------------------------------------------------------------
 
     async def _ticket(self, rest: str) -> None:
-        sub, _, args = rest.partition(" ")
-        sub = sub.lower() or "new"
-        handler = self._handlers().get(sub)
-        if handler is None:
-            self.say(f"Unknown subcommand {sub!r}; try /ticket help.")
-            return
-        await handler(args.strip())
+        """``/ticket …``: parsed by the one grammar (``core.grammar``), then run."""
+        thread = self.me.thread[0] if self.me.thread else None
+        keys = {f.key for c in self.desk.config.categories for f in c.fields}
+        parsed = grammar.parse(rest, thread=thread, field_keys=keys)
+        actor = self.me.actor()
+        match parsed:
+            case grammar.NewForm():
+                await self._new(parsed)
+            case grammar.Help():
+                self.say(*views.HELP.splitlines())
+            case grammar.ListTickets():
+                await self._list(parsed)
+            case grammar.Show(number):
+                self.say(*views.details(await self.desk.show(actor, number)))
+            case grammar.Transcript(number):
+                await self._transcript(number)
+            case grammar.Search(text):
+                items = await self.desk.search(actor, text)
+                self.say(*views.listing(items, f"Nothing found for {shown(text)}."))
+            case grammar.Queue():
+                items = await self.desk.queue(actor)
+                self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
+                                        "overdue."))
+            case grammar.Stats():
+                self.desk.require(actor, Action.STATS)
+                self.say("/ticket stats is not built yet; /ticket queue shows what is "
+                         "unassigned or overdue.")
+            case grammar.AssignTo(number, name):
+                name = name.removeprefix("@")
+                if not PERSONA_NAME.fullmatch(name):
+                    raise Invalid("assignee", "name an agent, like sam")
+                target = self.personas.get(name, Persona(name)).actor()
+                await self.desk.run(actor, cmd.Assign(number, target))
+                self.say(f"Done: #{number} is assigned to {name}.")
+            case _:
+                outcome = await self.desk.run(actor, parsed)
+                self.say(_done(parsed, outcome.ticket))
 
-    def _handlers(self) -> dict[str, Callable[[str], Awaitable[None]]]:
-        return {
-            "new": self._new, "list": self._list, "show": self._show, "search": self._search,
-            "queue": self._queue, "reply": self._reply, "note": self._note,
-            "claim": self._simple("claim"), "unassign": self._simple("unassign"),
-            "resume": self._simple("resume"), "reopen": self._simple("reopen"),
-            "assign": self._assign, "wait": self._with_text("request_info"),
-            "hold": self._with_text("hold"), "resolve": self._with_text("resolve"),
-            "escalate": self._escalate, "close": self._close,
-            "priority": self._priority, "link": self._link, "transcript": self._transcript,
-            "help": self._help,
-        }
-
-    async def _help(self, _: str) -> None:
-        self.say(*views.HELP.splitlines())
-
-    def _number(self, args: str) -> tuple[int, str]:
-        """``(ticket number, the rest)``; the number may be omitted inside a thread."""
-        first, _, rest = args.partition(" ")
-        match = NUMBER.match(first)
-        if match:
-            return int(match.group(1)), rest.strip()
-        if self.me.thread is not None:
-            return self.me.thread[0], args.strip()
-        raise Invalid("number", "say which ticket, like 12 or #12 (or use it inside a thread)")
-
-    def _simple(self, method: str) -> Callable[[str], Awaitable[None]]:
-        async def run(args: str) -> None:
-            number, _ = self._number(args)
-            ticket = await getattr(self.desk, method)(self.me.actor(), number)
-            self.say(f"Done: #{ticket.number} is {views.status(ticket.status)}.")
-        return run
-
-    def _with_text(self, method: str) -> Callable[[str], Awaitable[None]]:
-        async def run(args: str) -> None:
-            number, text = self._number(args)
-            ticket = await getattr(self.desk, method)(self.me.actor(), number, text)
-            self.say(f"Done: #{ticket.number} is {views.status(ticket.status)}.")
-        return run
-
-    async def _escalate(self, args: str) -> None:
-        number, reason = self._number(args)
-        ticket = await self.desk.escalate(self.me.actor(), number, reason)
-        self.say(f"Done: #{ticket.number} is escalated (level {ticket.escalation_level}).")
-
-    async def _close(self, args: str) -> None:
-        number, reason = self._number(args)
-        ticket = await self.desk.close(self.me.actor(), number, reason or None)
-        self.say(f"Done: #{ticket.number} is {views.status(ticket.status)}.")
-
-    async def _assign(self, args: str) -> None:
-        number, name = self._number(args)
-        name = name.lstrip("@")
-        if not name:
-            raise Invalid("assignee", "say who: /ticket assign N NAME")
-        target = self.personas.get(name, Persona(name)).actor()
-        ticket = await self.desk.assign(self.me.actor(), number, target)
-        self.say(f"Done: #{ticket.number} is assigned to {name}.")
-
-    async def _priority(self, args: str) -> None:
-        number, priority = self._number(args)
-        ticket = await self.desk.set_priority(self.me.actor(), number, priority)
-        self.say(f"Done: #{ticket.number} is now {ticket.priority} priority.")
-
-    async def _link(self, args: str) -> None:
-        number, rest = self._number(args)
-        words = rest.split()
-        if len(words) != 2 or not NUMBER.match(words[1]):
-            raise Invalid("link", "usage: /ticket link N related|duplicate_of M")
-        try:
-            kind = LinkKind(words[0])
-        except ValueError as err:
-            raise Invalid("link", "must be related or duplicate_of") from err
-        other = int(NUMBER.match(words[1]).group(1))  # type: ignore[union-attr]
-        await self.desk.link(self.me.actor(), number, kind, other)
-        self.say(f"Done: #{number} is linked to #{other}.")
-
-    async def _reply(self, args: str) -> None:
-        number, text = self._number(args)
-        await self.desk.reply(self.me.actor(), number, text)
-        self.say(f"Reply posted to #{number}.")
-
-    async def _note(self, args: str) -> None:
-        number, text = self._number(args)
-        await self.desk.note(self.me.actor(), number, text)
-        self.say(f"Internal note added to #{number}.")
-
-    async def _show(self, args: str) -> None:
-        number, _ = self._number(args)
-        self.say(*views.details(await self.desk.show(self.me.actor(), number)))
-
-    async def _transcript(self, args: str) -> None:
-        number, _ = self._number(args)
+    async def _transcript(self, number: int) -> None:
         d = await self.desk.show(self.me.actor(), number)
         lines = [f"Transcript of #{number}: {d.ticket.subject}"]
         for e in d.events:
@@ -309,40 +294,28 @@ class ShellSession:
             lines += [f"  {line.strip()}" for line in said[1:]]
         self.say(*lines)
 
-    async def _list(self, args: str) -> None:
-        words = args.lower().split()
-        scope = next((w for w in words if w in ("open", "closed", "all")), "open")
-        unknown = [w for w in words if w not in ("open", "closed", "all", "mine", "org",
-                                                 "unread")]
-        if unknown:
-            raise Invalid("list", f"{unknown[0]!r} is not one of open, closed, all, mine, "
-                          "org, unread")
-        items = await self.desk.list_tickets(self.me.actor(), scope, mine="mine" in words,
-                                             org="org" in words, unread="unread" in words)
-        self.say(*views.listing(items, "No tickets." if scope == "all" else f"No {scope} tickets."))
-
-    async def _search(self, args: str) -> None:
-        items = await self.desk.search(self.me.actor(), args)
-        self.say(*views.listing(items, f"Nothing found for {args!r}."))
-
-    async def _queue(self, _: str) -> None:
-        items = await self.desk.queue(self.me.actor())
-        self.say(*views.listing(items, "The queue is empty: nothing unassigned or overdue."))
+    async def _list(self, request: grammar.ListTickets) -> None:
+        items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
+                                             org=request.org, unread=request.unread)
+        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
+        scope = request.scope
+        empty = "No tickets." if scope == "all" else f"No {scope} tickets."
+        if request.page > 1:
+            empty = f"No tickets on page {request.page}."
+        self.say(*views.listing(page, empty))
 
     # ---- the form ----------------------------------------------------------------
 
-    async def _new(self, args: str) -> None:
+    async def _new(self, request: grammar.NewForm) -> None:
         form = Form(self.desk.config, self.interactive)
-        try:
-            tokens = shlex.split(args)
-        except ValueError as err:
-            raise Invalid("command", f"cannot be read ({err}); close the quotes") from err
-        form.fill_inline(tokens)
-        if form.requester_name is not None:
+        form.fill(request.subject, request.fields)
+        if request.for_ is not None:
+            name = request.for_.removeprefix("@")
+            if not PERSONA_NAME.fullmatch(name):
+                raise Invalid("for", "name the requester, like for:lena")
             if not self.me.agent:
                 raise NotAllowed("only agents can open a ticket on someone else's behalf")
-            form.requester = self.personas.get(form.requester_name,
-                                               Persona(form.requester_name)).actor()
+            form.requester = self.personas.get(name, Persona(name)).actor()
         self.form = form
         await self._continue_form()
 
@@ -351,7 +324,7 @@ class ShellSession:
         assert form is not None
         if form.asking == "category" and "category" in form.values \
                 and self.desk.config.category(form.values["category"]) is None:
-            self.say(f"category: {form.values['category']!r} is not a category.")
+            self.say(f"category: {shown(form.values['category'])} is not a category.")
             form.forget("category")
         key = form.next_field()
         if key is not None:
@@ -382,3 +355,20 @@ class ShellSession:
             self.say(f"Opened #{t.number}: {t.subject}. You are in its ticket thread; "
                      "type to add a comment.")
         self.me.thread = (t.number, Audience.PUBLIC)
+
+
+def _done(command: grammar.Parsed, ticket: Ticket) -> str:
+    """What the shell says after a change made by ``/ticket``."""
+    number = ticket.number
+    match command:
+        case cmd.Reply():
+            return f"Reply posted to #{number}."
+        case cmd.Note():
+            return f"Internal note added to #{number}."
+        case cmd.Escalate():
+            return f"Done: #{number} is escalated (level {ticket.escalation_level})."
+        case cmd.SetPriority():
+            return f"Done: #{number} is now {ticket.priority} priority."
+        case cmd.Link(_, _, other):
+            return f"Done: #{number} is linked to #{other}."
+    return f"Done: #{number} is {views.status(ticket.status)}."

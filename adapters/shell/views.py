@@ -202,7 +202,7 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket new [subject]     open a ticket; give fields inline to skip questions:
       category=refund subject="…" description="…" priority=high account=1234 receipt=…
       share=yes makes it visible to your organisation
-  /ticket list [open|closed|all] [mine|org] [unread]
+  /ticket list [open|closed|all] [mine|org] [unread] [page N]
   /ticket show N            /ticket search <words|"phrase"|#N>      /ticket transcript N
   /ticket reply N text      /ticket note N text        (agents)
   /ticket claim N | assign N NAME | unassign N | wait N question | hold N reason | resume N (agents)
@@ -213,4 +213,5 @@ HELP = """Commands (the same words as Slack and Discord):
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread
   /as NAME [--agent]        act as someone else      /quit
-Inside a thread the ticket number may be omitted."""
+Inside a thread the ticket number may be omitted; another ticket is then #N
+(/ticket reply 2 weeks is usual, in #1, replies on #1)."""

@@ -53,8 +53,8 @@ def test_bad_input_is_refused_by_name_and_the_form_asks_again(
         "fine subject\n"
         "/ticket new\n"
         "/ticket list\n"
-        "/ticket claim 1\n"
-        "/ticket show 99\n"
+        "/ticket claim #1\n"  # lena is in #2's thread: another ticket is #1
+        "/ticket show #99\n"
         "/thread 1 team\n"
         "psst\n"
     )
@@ -104,5 +104,5 @@ def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProce
     assert "(to lena) receipt: is not a field of category 'general'" in out
     assert "Nothing was opened." in out
     assert "\\u0007\\u202e" in out and "\x07" not in out and "\u202e" not in out
-    assert "(to sam) for: name the requester, like for:lena" in out
+    assert "(to sam) for: name the requester with a mention right after it" in out
     assert "Opened #4" not in out

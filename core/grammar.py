@@ -1,0 +1,400 @@
+"""The ``/ticket …`` text grammar (PRODUCT.md §4), parsed once for every platform.
+
+``parse(text, thread=…)`` turns what someone typed after ``/ticket`` into a command
+of ``core.commands`` (a mutation) or one of the small read requests below. It is
+pure: it knows no desk, store or platform, and refuses bad input with
+``Invalid(field, why)`` naming the argument (``number``, ``priority``, ``text``…),
+which every adapter already renders. The rules:
+
+- Outside a thread the first argument names the ticket: ``N`` or ``#N`` (1 to 9
+  ASCII digits, not 0). Inside a ticket's thread a command acts on that ticket
+  unless its first argument is ``#N``; commands that take text read every other word
+  as their text (``reply 2 weeks is usual`` in #1 replies on #1); commands without
+  text accept at most ``#N`` or the thread's own number.
+- Words left over are refused, never ignored.
+- Arguments may be quoted (``"a phrase"``, ``'it'``), shlex-like: a quote opens at the
+  start of a word or right after ``key=``, so an apostrophe inside a word is just a
+  letter; a quote left open is refused. Free text (a reply, a reason) is taken exactly
+  as written, quotes and all.
+- ``new``: ``for:NAME`` / ``for:@user`` only as its first word; ``key=value`` form
+  fields (keys in any case; an unknown key or one given twice is refused); the other
+  words are the subject.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from core import commands as cmd
+from core.errors import Invalid
+from core.tickets import PRIORITIES, LinkKind
+from core.validation import shown
+
+NUMBER_DIGITS_MAX = 9
+_NUMBER = re.compile(r"#?([0-9]+)", re.ASCII)
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d"}  # "…", '…', and typographic “…”
+_DOUBLE_QUOTES = '"\u201c\u201d'
+LIST_SCOPES = ("open", "closed", "all")
+STATS_PERIODS = ("7d", "30d", "90d")
+LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
+# The ticket form's own keys (``visibility`` is another name for ``share``).
+FORM_KEYS = ("category", "subject", "description", "priority", "account", "share")
+KEY_ALIASES = {"visibility": "share"}
+
+
+# ---- read requests (mutations are core.commands types) --------------------------
+
+@dataclass(frozen=True, slots=True)
+class NewForm:
+    """``/ticket``, ``/ticket new [for:NAME] [subject words] [key=value…]``: open the
+    form. ``fields`` by lower-case key (``share`` for ``visibility=`` too); ``for_``
+    is the requester as typed after ``for:`` (a name, ``@name`` or a platform mention)."""
+
+    subject: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    for_: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListTickets:
+    scope: str = "open"
+    mine: bool = False
+    org: bool = False
+    unread: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """The query as typed (words, ``"a phrase"``, ``-word``, ``#N``); the desk reads it."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    period: str = "30d"
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTo:
+    """``assign N NAME``: the adapter knows who ``assignee`` (as typed: a name, ``@name``
+    or a platform mention) is and runs ``commands.Assign`` with that actor."""
+
+    number: int
+    assignee: str
+
+
+Request = NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats | AssignTo
+Mutation = (cmd.Reply | cmd.Note | cmd.Claim | cmd.Unassign | cmd.RequestInfo | cmd.Hold
+            | cmd.Resume | cmd.Resolve | cmd.Close | cmd.Reopen | cmd.SetPriority
+            | cmd.Escalate | cmd.Link)
+Parsed = Request | Mutation
+
+# Commands whose ticket is all they take, and those that read the rest as text.
+_BARE: dict[str, Callable[[int], Parsed]] = {
+    "show": Show, "transcript": Transcript, "claim": cmd.Claim, "unassign": cmd.Unassign,
+    "resume": cmd.Resume, "reopen": cmd.Reopen}
+_TEXT: dict[str, Callable[[int, str], Parsed]] = {
+    "reply": cmd.Reply, "note": cmd.Note, "wait": cmd.RequestInfo, "hold": cmd.Hold,
+    "resolve": cmd.Resolve, "escalate": cmd.Escalate}
+COMMANDS = ("new", "list", "show", "search", "queue", "transcript", "help", "stats",
+            "reply", "note", "claim", "assign", "unassign", "wait", "hold", "resume",
+            "priority", "escalate", "resolve", "close", "reopen", "link")
+
+
+# ---- ticket numbers ---------------------------------------------------------------
+
+def ticket_number(word: str, field: str = "number") -> int:
+    """``42`` / ``#42`` → 42. Anything else — a sign, letters, another base, 0, more than
+    nine digits — raises ``Invalid(field, …)``."""
+    match = _NUMBER.fullmatch(word)
+    if not match:
+        raise Invalid(field, f"{shown(word)} is not a ticket number; write it like 12 or #12")
+    digits = match.group(1)
+    if len(digits) > NUMBER_DIGITS_MAX:
+        raise Invalid(field, f"{shown(word)} is too long for a ticket number "
+                      f"(at most {NUMBER_DIGITS_MAX} digits)")
+    number = int(digits)
+    if number == 0:
+        raise Invalid(field, "tickets are numbered from 1")
+    return number
+
+
+def _looks_numbered(word: str) -> bool:
+    """A word written where a ticket number goes: digits, ``#…`` or a sign then digits."""
+    return bool(re.match(r"[#+-]?[0-9]", word, re.ASCII))
+
+
+# ---- words ---------------------------------------------------------------------------
+
+class _Words:
+    """The arguments, read one word at a time from ``pos``; ``rest()`` is the raw text
+    not read yet, exactly as typed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def _skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self, field: str) -> str | None:
+        saved = self.pos
+        try:
+            return self.next(field)
+        finally:
+            self.pos = saved
+
+    def next(self, field: str) -> str | None:
+        """The next word with its quotes removed, or None at the end. A quote opens at
+        the start of a word or right after its first ``=``; one left open raises
+        ``Invalid(field)`` (``field`` is the key for a ``key="…`` word)."""
+        self._skip_space()
+        text, i = self.text, self.pos
+        if i >= len(text):
+            return None
+        out: list[str] = []
+        start = i
+        while i < len(text) and not text[i].isspace():
+            ch = text[i]
+            at_value = i == start or (ch in _QUOTES and text[start:i].count("=") == 1
+                                      and text[i - 1] == "=")
+            if ch in _QUOTES and at_value:
+                close = text.find(_QUOTES[ch], i + 1)
+                if close < 0:
+                    key = text[start:i - 1] if i > start else ""
+                    name = key.lower() if key and _is_key(key) else field
+                    raise Invalid(name, "has a quote that is not closed; close it or "
+                                  "leave it out")
+                out.append(text[i + 1:close])
+                i = close + 1
+                continue
+            out.append(ch)
+            i += 1
+        self.pos = i
+        return "".join(out)
+
+    def rest(self) -> str:
+        self._skip_space()
+        return self.text[self.pos:].strip()
+
+    def done(self, command: str) -> None:
+        """Refuses a word left over (PRODUCT.md §4: never ignored)."""
+        word = self.next(command)
+        if word is not None:
+            raise Invalid(command, f"{shown(word)} is more than /ticket {command} takes; "
+                          "see /ticket help")
+
+
+def _is_key(word: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII))
+
+
+# ---- the parser ---------------------------------------------------------------------
+
+def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = ()) -> Parsed:
+    """What ``/ticket <text>`` asks. ``thread`` is the ticket whose thread it was typed
+    in, if any; ``field_keys`` the category field keys ``new`` accepts besides the
+    form's own (``DeskConfig.categories``). Raises ``Invalid`` naming the argument."""
+    words = _Words(text)
+    first = words.next("command")
+    if first is None:
+        return NewForm()
+    sub = first.lower()
+    if sub.startswith("for:"):  # "/ticket for:@x …" is "/ticket new for:@x …"
+        return _new(_Words(text), field_keys)
+    if sub == "new":
+        return _new(words, field_keys)
+    if sub in _BARE:
+        number = _bare_ticket(words, thread, sub)
+        words.done(sub)
+        return _BARE[sub](number)
+    if sub in _TEXT or sub == "close":
+        number = _text_ticket(words, thread)
+        body = words.rest()
+        if sub == "close":
+            return cmd.Close(number, body or None)
+        return _TEXT[sub](number, body)
+    if sub == "priority":
+        number = _argument_ticket(words, thread, sub)
+        level = words.next("priority")
+        if level is None:
+            raise Invalid("priority", f"say which: {', '.join(PRIORITIES)}")
+        if level.lower() not in PRIORITIES:
+            raise Invalid("priority", f"{shown(level)} is not a priority; say one of "
+                          + ", ".join(PRIORITIES))
+        words.done(sub)
+        return cmd.SetPriority(number, level.lower())
+    if sub == "assign":
+        number = _argument_ticket(words, thread, sub)
+        who = words.next("assignee")
+        if not who:
+            raise Invalid("assignee", "say who: /ticket assign N NAME")
+        words.done(sub)
+        return AssignTo(number, who)
+    if sub == "link":
+        return _link(words, thread)
+    if sub == "list":
+        return _list(words)
+    if sub == "search":
+        query = words.rest()
+        if not query:
+            raise Invalid("text", 'say what to look for: words, a "phrase" or #N')
+        if sum(query.count(q) for q in _DOUBLE_QUOTES) % 2:
+            raise Invalid("text", "has a quote that is not closed; close it or leave it out")
+        return Search(query)
+    if sub in ("queue", "help"):
+        words.done(sub)
+        return Queue() if sub == "queue" else Help()
+    if sub == "stats":
+        period = (words.next("period") or "30d").lower()
+        if period not in STATS_PERIODS:
+            raise Invalid("period", f"{shown(period)} is not one of {', '.join(STATS_PERIODS)}")
+        words.done(sub)
+        return Stats(period)
+    raise Invalid("command", f"{shown(first)} is not a /ticket command; see /ticket help")
+
+
+def _bare_ticket(words: _Words, thread: int | None, command: str) -> int:
+    """The ticket of a command that takes nothing else: ``N``/``#N``; in a thread
+    nothing (this ticket), ``#N``, or the thread's own number."""
+    word = words.next("number")
+    if word is None:
+        if thread is None:
+            raise Invalid("number", "say which ticket, like 12 or #12 (or use the command "
+                          "inside its thread)")
+        return thread
+    number = ticket_number(word)
+    if thread is not None and not word.startswith("#") and number != thread:
+        raise Invalid("number", f"in #{thread}'s thread write another ticket as #{number} "
+                      f"(/ticket {command} #{number})")
+    return number
+
+
+def _text_ticket(words: _Words, thread: int | None) -> int:
+    """The ticket of a command that takes text: outside a thread its first word; in a
+    thread ``#N`` names another ticket, anything else is already the text."""
+    if thread is None:
+        word = words.next("number")
+        if word is None:
+            raise Invalid("number", "say which ticket, like 12 or #12 (or use the command "
+                          "inside its thread)")
+        return ticket_number(word)
+    word = words.peek("text")
+    if word is not None and re.fullmatch(r"#[0-9]+", word, re.ASCII):
+        words.next("number")
+        return ticket_number(word)
+    return thread
+
+
+def _argument_ticket(words: _Words, thread: int | None, command: str) -> int:
+    """The ticket of a command with a fixed argument: as for commands without text, but
+    in a thread a first word that is not number-like is already the argument."""
+    if thread is not None:
+        word = words.peek("number")
+        if word is None or not _looks_numbered(word):
+            return thread
+    return _bare_ticket(words, thread, command)
+
+
+def _link(words: _Words, thread: int | None) -> cmd.Link:
+    number = _argument_ticket(words, thread, "link")
+    kind = words.next("link")
+    if kind is None or kind.lower() not in LINK_KINDS:
+        what = f"{shown(kind)} is not a link kind; " if kind else ""
+        raise Invalid("link", f"{what}say related or duplicate_of: "
+                      "/ticket link N related|duplicate_of M")
+    other = words.next("other")
+    if other is None:
+        raise Invalid("other", "say which ticket it links to, like 12 or #12")
+    words.done("link")
+    return cmd.Link(number, LinkKind(kind.lower()), ticket_number(other, "other"))
+
+
+def _list(words: _Words) -> ListTickets:
+    scope: str | None = None
+    flags: set[str] = set()
+    page: int | None = None
+    choices = "open, closed, all, mine, org, unread, page N"
+    while (word := words.next("list")) is not None:
+        w = word.lower()
+        if w in LIST_SCOPES and scope is None:
+            scope = w
+        elif w in ("mine", "org", "unread") and w not in flags:
+            flags.add(w)
+        elif w == "page" and page is None:
+            value = words.next("page")
+            if value is None or not re.fullmatch(r"[0-9]{1,9}", value, re.ASCII) \
+                    or int(value) == 0:
+                raise Invalid("page", "say which page, like page 2")
+            page = int(value)
+        elif w in (*LIST_SCOPES, "mine", "org", "unread", "page"):
+            raise Invalid("list", f"{shown(word)} is said twice (or with another of "
+                          "open, closed, all)")
+        else:
+            raise Invalid("list", f"{shown(word)} is not one of {choices}")
+    if {"mine", "org"} <= flags:
+        raise Invalid("list", "say mine or org, not both")
+    return ListTickets(scope or "open", "mine" in flags, "org" in flags, "unread" in flags,
+                       page or 1)
+
+
+def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
+    known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
+    fields: dict[str, str] = {}
+    loose: list[str] = []
+    for_: str | None = None
+    first = True
+    while (word := words.next("subject")) is not None:
+        if first and word.lower().startswith("for:"):
+            for_ = word[4:].strip()
+            if not for_:
+                raise Invalid("for", "name the requester with a mention right after it, "
+                              "like for:@someone")
+        elif "=" in word:
+            raw_key, _, value = word.partition("=")
+            key = raw_key.lower()
+            if not raw_key:
+                raise Invalid("command", f"{shown(word)}: a field needs a name before '='")
+            if not _is_key(raw_key) or key not in known:
+                raise Invalid(key if _is_key(raw_key) else "field",
+                              f"{shown(raw_key)} is not a field of the ticket form"
+                              if not _is_key(raw_key) else "is not a field of the ticket form")
+            key = KEY_ALIASES.get(key, key)
+            if key in fields:
+                raise Invalid(key, "is given twice")
+            fields[key] = value
+        else:
+            loose.append(word)
+        first = False
+    subject = fields.pop("subject", None)
+    if loose:
+        if subject is not None:
+            raise Invalid("subject", f"is given twice (also as the words "
+                          f"{shown(' '.join(loose))})")
+        subject = " ".join(loose)
+    return NewForm(subject, fields, for_)

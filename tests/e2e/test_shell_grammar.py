@@ -1,0 +1,131 @@
+"""Issue 9 points 4 and 7 in the shell: the one grammar, and a form that checks each answer."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Callable
+from subprocess import CompletedProcess
+
+from adapters.shell.outbound import Printer
+from adapters.shell.repl import ShellSession
+from tests.support.memory import MemoryStores
+from tests.support.people import make_desk
+
+Run = Callable[..., CompletedProcess[str]]
+
+
+def test_each_answer_is_checked_when_given(run_helpthread: Run) -> None:
+    script = (
+        "/as lena\n"
+        "/ticket new\n"
+        "bogus\n"            # not a category: asked again at once
+        "general\n"
+        "tab\there\n"        # a tab in a one-line field: asked again at once
+        "A fine subject\n"
+        "It broke.\n"
+    )
+    out = run_helpthread(script).stdout
+    lines = out.splitlines()
+    refused_category = lines.index(next(x for x in lines if "'bogus' is not a category" in x))
+    assert "Category?" in lines[refused_category + 1], "the same field is asked again"
+    assert "(to lena) subject: contains a control character (U+0009)" in out
+    assert out.index("U+0009") < out.index("Description?"), "checked before the next field"
+    assert "(to lena) Opened #1: A fine subject." in out
+
+
+def test_a_scripts_answers_never_become_comments(run_helpthread: Run) -> None:
+    script = (
+        "/as lena\n"
+        "/ticket new category=general subject=First description=d\n"
+        "/ticket new category=general\n"   # lena is in #1's thread now
+        "Second subject\n"
+        "# not a comment either\n"
+        "\n"
+        "Second description\n"
+    )
+    out = run_helpthread(script).stdout
+    assert "(to lena) Opened #2: Second subject." in out
+    assert "[#1 ticket thread] lena:" not in out and "[#1 team thread] lena:" not in out
+
+
+def test_optional_fields_can_be_given_inline_from_a_script(run_helpthread: Run) -> None:
+    script = (
+        "/as lena\n"
+        "/ticket new category=refund subject=s description=d receipt=R1 Amount=12.50 "
+        "priority=high account=A-1 visibility=shared card_last4=4242\n"
+        "/ticket show\n"
+    )
+    out = run_helpthread(script).stdout
+    assert "(to lena) Opened #1: s." in out
+    assert "high" in out and "A-1" in out and "12.50" in out and "shared" in out
+    assert "4242" not in out
+
+
+def test_the_shell_reads_commands_with_the_one_grammar(run_helpthread: Run) -> None:
+    script = (
+        "/as lena\n"
+        "/ticket new category=general subject=One description=d\n"
+        "/ticket new category=general subject=Two description=d\n"
+        "/as sam --agent\n"
+        "/thread 1\n"
+        "/ticket reply 2 weeks is the usual time\n"
+        "/ticket claim 2\n"
+        "/ticket claim #2\n"
+        "/ticket show 1 2\n"
+        "/ticket list open junk\n"
+        "/ticket priority urgent\n"
+        "/ticket fro\x07b\n"
+        "/thread 1x\n"
+        "/thread 0\n"
+    )
+    out = run_helpthread(script).stdout
+    assert "[#1 ticket thread] sam: 2 weeks is the usual time" in out
+    assert "(to sam) number: in #1's thread write another ticket as #2" in out
+    assert "(to sam) Done: #2 is in progress." in out
+    assert "(to sam) show: '2' is more than /ticket show takes" in out
+    assert "(to sam) list: 'junk' is not one of" in out
+    assert "(to sam) Done: #1 is now urgent priority." in out
+    assert "(to sam) command: 'fro\\u0007b' is not a /ticket command" in out
+    assert "\x07" not in out
+    assert "(to sam) number: '1x' is not a ticket number" in out
+    assert "(to sam) number: tickets are numbered from 1" in out
+
+
+class FakeTerminal:
+    def __init__(self) -> None:
+        self.hidden = False
+        self.log: list[str] = []
+
+    def hide(self) -> None:
+        self.hidden = True
+        self.log.append("hide")
+
+    def show(self) -> bool:
+        was, self.hidden = self.hidden, False
+        if was:
+            self.log.append("show")
+        return was
+
+
+class IdleWorker:
+    async def run_until_idle(self) -> None:
+        return None
+
+
+async def test_a_sensitive_answer_is_not_echoed_at_a_terminal() -> None:
+    out = io.StringIO()
+    terminal = FakeTerminal()
+    session = ShellSession(make_desk(MemoryStores()), IdleWorker(),  # type: ignore[arg-type]
+                           Printer(out), persona="lena", interactive=True,
+                           terminal=terminal)  # type: ignore[arg-type]
+    typed = ["/ticket new category=refund subject=s description=d receipt=R1 amount=1 "
+             "priority=low account=A share=no", "4242"]
+
+    async def lines() -> AsyncIterator[str]:
+        for line in typed:
+            session.prompt()  # as the terminal loop does before reading each line
+            yield line + "\n"
+
+    await session.run(lines())
+    assert terminal.log == ["hide", "show"], "echo off for card_last4 only, then back on"
+    assert "Opened #1" in out.getvalue() and "4242" not in out.getvalue()

@@ -1,0 +1,210 @@
+"""Issue 9 point 4: one ``/ticket`` grammar (core/grammar.py), one rule per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import commands as cmd
+from core import grammar
+from core.errors import Invalid
+from core.grammar import (
+    AssignTo,
+    Help,
+    ListTickets,
+    NewForm,
+    Queue,
+    Search,
+    Show,
+    Stats,
+    Transcript,
+    parse,
+)
+from core.tickets import LinkKind
+
+
+def refused(text: str, field: str, *, thread: int | None = None, keys: tuple[str, ...] = ()
+            ) -> Invalid:
+    with pytest.raises(Invalid) as caught:
+        parse(text, thread=thread, field_keys=keys)
+    assert caught.value.field == field, caught.value
+    return caught.value
+
+
+# ---- ticket numbers outside a thread ----------------------------------------------
+
+@pytest.mark.parametrize("text", ["show 12", "show #12", "show 000000012"])
+def test_a_ticket_is_n_or_hash_n(text: str) -> None:
+    assert parse(text) == Show(12)
+
+
+@pytest.mark.parametrize("word", ["1x", "-1", "+1", "abc", "0x10", "3" * 30, "0", "#0", "#",
+                                  "1234567890", "١٢", "²", "#-3", "1.5"])
+def test_anything_else_where_a_ticket_goes_is_refused_by_name(word: str) -> None:
+    for command in ("show", "claim", "reply", "priority", "close"):
+        refused(f"{command} {word} high", "number")
+
+
+def test_nine_digits_are_a_number_ten_are_not() -> None:
+    assert parse("claim 999999999") == cmd.Claim(999_999_999)
+    assert "at most 9 digits" in refused("claim 1000000000", "number").reason
+
+
+def test_a_ticket_must_be_named_outside_a_thread() -> None:
+    for command in ("show", "claim", "reply", "close", "priority", "assign", "link"):
+        assert "say which ticket" in refused(command, "number").reason
+
+
+# ---- inside a thread -------------------------------------------------------------------
+
+def test_in_a_thread_text_commands_read_every_other_word_as_text() -> None:
+    assert parse("reply 2 weeks is the usual time", thread=1) == \
+        cmd.Reply(1, "2 weeks is the usual time")
+    assert parse("reply #2 thanks", thread=1) == cmd.Reply(2, "thanks")
+    assert parse("note #1 mine", thread=1) == cmd.Note(1, "mine")
+    assert parse("wait which order?", thread=5) == cmd.RequestInfo(5, "which order?")
+    assert parse("hold 3rd party", thread=5) == cmd.Hold(5, "3rd party")
+    assert parse("resolve #7 Fixed it", thread=5) == cmd.Resolve(7, "Fixed it")
+    assert parse("escalate 1x bigger", thread=5) == cmd.Escalate(5, "1x bigger")
+    assert parse("close", thread=5) == cmd.Close(5, None)
+    assert parse("close 2 duplicates", thread=5) == cmd.Close(5, "2 duplicates")
+
+
+def test_outside_a_thread_text_commands_take_the_ticket_then_the_text() -> None:
+    assert parse("reply 2 weeks is the usual time") == cmd.Reply(2, "weeks is the usual time")
+    assert parse("close #4") == cmd.Close(4, None)
+    refused("reply weeks", "number")
+
+
+def test_in_a_thread_a_command_without_text_takes_hash_n_or_this_ticket() -> None:
+    assert parse("claim", thread=1) == cmd.Claim(1)
+    assert parse("claim 1", thread=1) == cmd.Claim(1)
+    assert parse("claim #2", thread=1) == cmd.Claim(2)
+    assert parse("show", thread=3) == Show(3)
+    assert parse("transcript", thread=3) == Transcript(3)
+    for command in ("unassign", "reopen", "resume"):
+        assert parse(command, thread=3).number == 3  # type: ignore[union-attr]
+
+
+def test_in_a_thread_another_bare_number_is_refused_with_a_hint() -> None:
+    err = refused("claim 2", "number", thread=1)
+    assert "#2" in err.reason
+    refused("claim 1x", "number", thread=1)
+    refused("show 0", "number", thread=1)
+
+
+def test_fixed_arguments_follow_the_ticket_rule_then_parse_strictly() -> None:
+    assert parse("priority 4 URGENT") == cmd.SetPriority(4, "urgent")
+    assert parse("priority high", thread=4) == cmd.SetPriority(4, "high")
+    assert parse("priority #5 low", thread=4) == cmd.SetPriority(5, "low")
+    assert "#5" in refused("priority 5 low", "number", thread=4).reason
+    assert "'extreme'" in refused("priority 4 extreme", "priority").reason
+    refused("priority 4", "priority")
+    assert parse("assign 4 @sam") == AssignTo(4, "@sam")
+    assert parse("assign sam", thread=4) == AssignTo(4, "sam")
+    refused("assign 4", "assignee")
+    assert parse("link 4 related 5") == cmd.Link(4, LinkKind.RELATED, 5)
+    assert parse("link duplicate_of #5", thread=4) == cmd.Link(4, LinkKind.DUPLICATE_OF, 5)
+    refused("link 4 follow_up_of 5", "link")
+    refused("link 4 related", "other")
+    refused("link 4 related 5x", "other")
+
+
+# ---- left-over words ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("show 2 3", "show"), ("claim 2 now", "claim"), ("list open junk", "list"),
+    ("priority 2 high now", "priority"), ("assign 2 sam ann", "assign"),
+    ("link 2 related 3 4", "link"), ("queue all", "queue"), ("help me", "help"),
+    ("claim now", "claim"),
+])
+def test_words_left_over_are_refused_never_ignored(text: str, field: str) -> None:
+    thread = 2 if text == "claim now" else None
+    if text == "claim now":
+        refused(text, "number", thread=thread)  # "now" is not a ticket, not "this one"
+    else:
+        refused(text, field)
+
+
+# ---- list, search, stats, unknown ---------------------------------------------------------
+
+def test_list_words() -> None:
+    assert parse("list") == ListTickets()
+    assert parse("LIST closed mine unread page 2") == ListTickets("closed", True, False, True, 2)
+    refused("list open closed", "list")
+    refused("list mine mine", "list")
+    refused("list mine org", "list")
+    refused("list page", "page")
+    refused("list page 0", "page")
+
+
+def test_search_takes_the_query_as_typed_and_refuses_an_open_quote() -> None:
+    assert parse('search refund "double charge" -paypal #3') == \
+        Search('refund "double charge" -paypal #3')
+    assert parse("search can't log in") == Search("can't log in")
+    refused('search "double charge', "text")
+    refused("search", "text")
+
+
+def test_queue_help_stats_and_an_empty_command() -> None:
+    assert parse("queue") == Queue() and parse("help") == Help()
+    assert parse("") == NewForm() and parse("   ") == NewForm()
+    assert parse("stats 7d") == Stats("7d") and parse("stats") == Stats("30d")
+    refused("stats 8d", "period")
+
+
+def test_an_unknown_command_is_named_with_control_characters_escaped() -> None:
+    err = refused("fro\x07b\u202e", "command")
+    assert "\\u0007" in err.reason and "\x07" not in err.message
+    assert "\u202e" not in err.message
+
+
+# ---- quoting ------------------------------------------------------------------------------
+
+def test_quotes_group_words_and_an_apostrophe_inside_a_word_is_a_letter() -> None:
+    form = parse("new subject=\"Can't log in\" description='It says \"no\"' Category=general")
+    assert form == NewForm("Can't log in", {"description": 'It says "no"',
+                                            "category": "general"})
+    assert parse("new Can't log in") == NewForm("Can't log in")
+    assert parse("new \u201cSmart quotes\u201d") == NewForm("Smart quotes")
+
+
+def test_an_unbalanced_quote_is_refused_by_name() -> None:
+    refused('new subject="Can\'t log in', "subject")
+    refused('new description="oops category=general', "description")
+    refused('new "oops', "subject")
+    refused('priority "4 high', "number")
+
+
+def test_free_text_is_taken_exactly_as_written() -> None:
+    text = 'He said "it\'s  broken"\nsince\tMonday'
+    assert parse(f"note 3 {text}") == cmd.Note(3, text)
+
+
+# ---- new -----------------------------------------------------------------------------------
+
+def test_new_for_only_as_its_first_word() -> None:
+    assert parse("new for:@lena Laptop broken") == NewForm("Laptop broken", {}, "@lena")
+    assert parse("for:lena") == NewForm(None, {}, "lena")
+    assert parse("new Waiting for: payout") == NewForm("Waiting for: payout")
+    refused("new for: payout", "for")
+
+
+def test_new_fields_any_case_unknown_or_twice_refused_by_name() -> None:
+    form = parse("new CATEGORY=refund Receipt=RC-1 visibility=shared priority=High",
+                 field_keys=("receipt",))
+    assert form == NewForm(None, {"category": "refund", "receipt": "RC-1",
+                                  "share": "shared", "priority": "High"})
+    refused("new colour=red", "colour")
+    refused("new receipt=1", "receipt")  # no category has it here
+    refused("new subject=a Subject=b", "subject")
+    refused("new share=yes visibility=private", "share")
+    refused("new =x", "command")
+    assert "\\u0007" in refused("new ba\x07d=1", "field").reason
+    err = refused('new subject="Refund" stray', "subject")
+    assert "'stray'" in err.reason
+
+
+def test_ticket_number_rule_is_shared() -> None:
+    assert grammar.ticket_number("#7") == 7
+    with pytest.raises(Invalid):
+        grammar.ticket_number("7 ")
