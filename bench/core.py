@@ -45,12 +45,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.config import DeskConfig
 from core.desk import Desk, NewTicket
 from core.identity import Actor, UserRef
+from core.platforms import AgentRule
 from core.routing import PlatformRoute
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 
 TARGET = 0.5
+CONFIG = DeskConfig(agents={"shell": AgentRule(groups=frozenset({"agents"}), workspace="local")})
 BLOCK = 25  # calls per alternating desk/raw block
 WARMUP = 20  # calls of each kind before measuring (statement caches, connections)
 RAW_NUMBERS_FROM = 10_000_000  # raw tickets take numbers far above the desk's
@@ -119,7 +121,7 @@ class DeskWriter:
     """The real desk over the SQL store."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.desk = Desk(DeskConfig(), SqlStores(engine), [ROUTE])
+        self.desk = Desk(CONFIG, SqlStores(engine), [ROUTE])
         self.numbers: dict[int, int] = {}
 
     async def open(self, i: int) -> None:

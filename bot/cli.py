@@ -151,7 +151,7 @@ def _https_base(url: str) -> str | None:
 @app.command("discord-invite")
 def discord_invite() -> None:
     """Print the Discord invite URL with the scopes and permissions the bot needs."""
-    _, config, credentials = _settings()
+    settings, _, credentials = _settings()
     if credentials.discord_token is None:
         typer.echo("helpthread: set DISCORD_TOKEN; the invite is for the token's application",
                    err=True)
@@ -165,7 +165,7 @@ def discord_invite() -> None:
     except InviteError as err:
         typer.echo(f"helpthread: {err}", err=True)
         raise typer.Exit(1) from err
-    typer.echo("\n".join(invite_text(app_id, config.discord.guild_id)))
+    typer.echo("\n".join(invite_text(app_id, settings.discord.guild_id)))
 
 
 def main() -> None:

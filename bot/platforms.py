@@ -1,10 +1,10 @@
 """``helpthread run`` with platform credentials: Slack and/or Discord, the HTTP server
 (``/slack/events``, ``/healthz``), the delivery worker, until SIGINT/SIGTERM.
 
-Each adapter package offers a ``build_<platform>(config, **credentials)`` returning an
-object with ``route`` (a ``PlatformRoute``), ``outbound`` (an ``Outbound``),
-``attach(desk)``, ``http_routes()`` (aiohttp route definitions, may be empty),
-``start()`` and ``stop()``. This module only composes them.
+The desk is built first, from the config alone (``bot.registry.routes``: every
+configured platform, credentials or not); then each plug-in this process has
+credentials for builds its running platform with that desk
+(``bot.registry.Plugin.build``). This module only composes them.
 """
 
 from __future__ import annotations
@@ -13,80 +13,52 @@ import asyncio
 import contextlib
 import gc
 import signal
-from typing import Any, Protocol
 
 import structlog
 from aiohttp import web
-from pydantic import SecretStr
 
-from bot.runtime import StartupError, build, migrate_database
+from bot import registry
+from bot.registry import RunningPlatform
+from bot.runtime import Runtime, StartupError, build
 from bot.settings import ConfigError, Credentials, Settings
 from core.config import DeskConfig
-from core.delivery import Outbound
-from core.desk import Desk
-from core.routing import PlatformRoute
+from core.platforms import SettingError
 
 log = structlog.get_logger("helpthread")
-
-
-class RunningPlatform(Protocol):
-    route: PlatformRoute
-    outbound: Outbound
-
-    def attach(self, desk: Desk) -> None: ...
-
-    def http_routes(self) -> list[web.AbstractRouteDef]: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-def _secret(value: SecretStr | None) -> str:
-    return value.get_secret_value() if value is not None else ""
 
 
 STOP_GRACE_SECONDS = 5.0  # a delivery round in progress gets this long at shutdown
 
 
-async def build_platforms(config: DeskConfig, credentials: Credentials) -> list[Any]:
-    """Build every platform with credentials. Raises ``ConfigError`` (a missing or wrong
-    setting, named) or ``StartupError`` (the platform cannot be reached)."""
-    platforms: list[Any] = []
-    if credentials.slack:
-        from adapters.slack.platform import SlackConfigError, build_slack, route_for
+def check_placement(settings: Settings, config: DeskConfig, credentials: Credentials) -> None:
+    """Before anything is built: each plug-in this process has credentials for has all
+    it needs of them and its section can place tickets, and so can every configured
+    section. ``ConfigError`` names the first key that cannot."""
+    try:
+        for plugin in registry.credentialed(credentials):
+            plugin.check_credentials(registry.credentials_of(plugin, credentials))
+            plugin.route(registry.section(settings, plugin), config.categories)
+        registry.routes(settings, config.categories)
+    except SettingError as err:
+        raise ConfigError(str(err)) from err
 
-        if credentials.slack_bot_token is None:
-            raise ConfigError("SLACK_BOT_TOKEN: needed to use Slack (SLACK_SIGNING_SECRET "
-                              "or SLACK_APP_TOKEN is set); it is the app's xoxb- token")
-        if not credentials.slack_app_token and not credentials.slack_signing_secret:
-            raise ConfigError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in "
-                              "HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+
+async def build_platforms(settings: Settings, runtime: Runtime, credentials: Credentials,
+                          ) -> list[RunningPlatform]:
+    """Build every platform with credentials, serving ``runtime``'s desk, and hand its
+    outbound port to the delivery worker. Raises ``ConfigError`` (a missing or wrong
+    setting, named) or ``StartupError`` (the platform cannot be reached)."""
+    platforms: list[RunningPlatform] = []
+    for plugin in registry.credentialed(credentials):
         try:
-            route_for(config, "")  # checks the [slack] keys before any network call
-            platforms.append(await build_slack(
-                config,
-                bot_token=_secret(credentials.slack_bot_token),
-                signing_secret=_secret(credentials.slack_signing_secret),
-                app_token=_secret(credentials.slack_app_token) or None,
-                api_url=credentials.slack_api_url,
-            ))
-        except SlackConfigError as err:
+            platform = await plugin.build(runtime.desk, registry.section(settings, plugin),
+                                          registry.credentials_of(plugin, credentials))
+        except SettingError as err:
             raise ConfigError(str(err)) from err
         except Exception as err:
-            raise StartupError(f"cannot start Slack: {_reason(err)}") from err
-    if credentials.discord:
-        from adapters.discord.platform import DiscordConfigError, build_discord
-
-        try:
-            platforms.append(await build_discord(
-                config,
-                token=_secret(credentials.discord_token),
-                api_url=credentials.discord_api_url,
-                gateway_url=credentials.discord_gateway_url,
-            ))
-        except DiscordConfigError as err:
-            raise ConfigError(str(err.code).removeprefix("helpthread: ")) from err
+            raise StartupError(f"cannot start {plugin.title}: {_reason(err)}") from err
+        runtime.worker.serve(platform.outbound)
+        platforms.append(platform)
     return platforms
 
 
@@ -140,12 +112,13 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    await migrate_database(settings.database_url)  # a bad database before any platform call
-    platforms: list[RunningPlatform] = await build_platforms(config, credentials)
-    runtime = await build(settings, config, [p.route for p in platforms],
-                          [p.outbound for p in platforms], migrate=False)
-    for platform in platforms:
-        platform.attach(runtime.desk)
+    check_placement(settings, config, credentials)
+    runtime = await build(settings, config)
+    try:
+        platforms = await build_platforms(settings, runtime, credentials)
+    except BaseException:
+        await runtime.close()
+        raise
 
     http = web.Application()
     http.router.add_get("/healthz", healthz)

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.shell.outbound import Printer, ShellOutbound
-from adapters.shell.outbound import route as shell_route
+from adapters.shell.plugin import PLUGIN as SHELL
+from adapters.shell.plugin import ShellCredentials
 from adapters.shell.repl import ShellSession
+from bot import registry
 from bot.settings import ConfigError, Settings
 from core.clock import Clock
 from core.config import DeskConfig
 from core.delivery import DeliveryWorker, Outbound
 from core.desk import Desk
+from core.platforms import SettingError
 from core.routing import PlatformRoute
 from core.store.engine import make_engine
 from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
@@ -55,14 +57,27 @@ class Runtime:
         await self.engine.dispose()
 
 
-async def build(settings: Settings, config: DeskConfig, routes: list[PlatformRoute],
-                outbounds: list[Outbound], clock: Clock | None = None,
-                migrate: bool = True) -> Runtime:
-    """Migrate the database (Alembic) and wire the desk to ``routes``/``outbounds``."""
+def routes_of(settings: Settings, config: DeskConfig) -> list[PlatformRoute]:
+    """Where new tickets get threads, from the config alone (``bot.registry.routes``);
+    ``ConfigError`` names a configured section that cannot place them."""
+    try:
+        return registry.routes(settings, config.categories)
+    except SettingError as err:
+        raise ConfigError(str(err)) from err
+
+
+async def build(settings: Settings, config: DeskConfig,
+                routes: list[PlatformRoute] | None = None, outbounds: list[Outbound] | None = None,
+                clock: Clock | None = None, migrate: bool = True) -> Runtime:
+    """Migrate the database (Alembic) and wire the desk and its delivery worker. The
+    desk places tickets by ``routes`` (default: ``routes_of`` the config); platforms
+    built later hand their outbound ports to ``worker.serve``."""
+    if routes is None:
+        routes = routes_of(settings, config)
     if migrate:
         await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    worker = DeliveryWorker(SqlOutbox(engine), outbounds, config, clock=clock)
+    worker = DeliveryWorker(SqlOutbox(engine), list(outbounds or []), config, clock=clock)
     desk = Desk(config, SqlStores(engine), routes, clock=clock, on_commit=worker.wake)
     return Runtime(settings, config, engine, desk, worker)
 
@@ -98,9 +113,12 @@ async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator
 async def run_shell(settings: Settings, config: DeskConfig, persona: str,
                     agent: bool) -> None:
     """The shell platform on stdin/stdout until end of input; everything pending is
-    delivered before it returns."""
-    printer = Printer()
-    runtime = await build(settings, config, [shell_route()], [ShellOutbound(printer)])
+    delivered before it returns. Tickets are placed as the config says (the shell's own
+    threads when no chat platform is configured, see ``adapters.shell.plugin``)."""
+    runtime = await build(settings, config)
+    shell = await SHELL.build(runtime.desk, settings.shell, ShellCredentials())
+    runtime.worker.serve(shell.outbound)
+    printer = shell.printer
     interactive = sys.stdin.isatty()
     session = ShellSession(runtime.desk, runtime.worker, printer, persona=persona, agent=agent,
                            echo=not interactive, interactive=interactive)

@@ -24,18 +24,20 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from adapters.discord.plugin import DiscordSettings
+from adapters.shell.plugin import ShellSettings
+from adapters.slack.plugin import SlackSettings
+from bot import registry
 from core.config import (
     DEFAULT_CATEGORIES,
     Category,
     DeskConfig,
     DeskSection,
-    DiscordSection,
     LifecycleSection,
     Priority,
-    ShellSection,
-    SlackSection,
     SlaOverride,
 )
+from core.platforms import SettingError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"
 _URL_FORMS = ("sqlite+aiosqlite:///FILE (SQLite) or postgresql+asyncpg://USER@HOST/DB "
@@ -113,9 +115,10 @@ class Settings(BaseSettings):
     lifecycle: LifecycleSection = LifecycleSection()
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
-    slack: SlackSection = SlackSection()
-    discord: DiscordSection = DiscordSection()
-    shell: ShellSection = ShellSection()
+    # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
+    slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
+    shell: ShellSettings = ShellSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -134,9 +137,16 @@ class Settings(BaseSettings):
 
     def desk_config(self) -> DeskConfig:
         """The config file's sections as the core's ``DeskConfig`` (its checks run here);
-        SLA targets not given keep the defaults of PRODUCT.md §7."""
-        data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields}
-        return DeskConfig(**data)
+        SLA targets not given keep the defaults of PRODUCT.md §7; agents are the platform
+        plug-ins' rules, each from its own section. Raises ``ConfigError`` for a
+        category key no platform reads or one a platform refuses."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields
+                                if name != "agents"}
+        try:
+            registry.check_categories(self.categories)
+        except SettingError as err:
+            raise ConfigError(f"invalid configuration: {err}") from err
+        return DeskConfig(**data, agents=registry.agent_rules(self))
 
 
 class Credentials(BaseSettings):

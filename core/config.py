@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from core.durations import format_duration, parse_duration
+from core.platforms import AgentRule
 from core.tickets import PRIORITIES
 
 
@@ -106,11 +107,20 @@ class CategoryField(_Section):
 
 
 class Category(_Section):
+    """A category. Keys beyond these belong to the platforms (a team channel per
+    category: ``slack_team_channel``, ``discord_team_channel_id``); ``bot`` has each
+    plug-in check its own and refuses any key no plug-in claims (``platform_keys``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     name: str = Field(min_length=1, max_length=80)
     fields: tuple[CategoryField, ...] = ()
-    slack_team_channel: str | None = None
-    discord_team_channel_id: int | None = None
+
+    @property
+    def platform_keys(self) -> dict[str, Any]:
+        """The keys this model does not declare, as written."""
+        return dict(self.model_extra or {})
 
     @model_validator(mode="after")
     def _unique_fields(self) -> Category:
@@ -154,41 +164,15 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
 )
 
 
-class SlackSection(_Section):
-    support_channel: str | None = None
-    team_channel: str | None = None
-    escalation_channel: str | None = None
-    agent_users: tuple[str, ...] = ()
-    agent_groups: tuple[str, ...] = ()
-    escalation_group: str | None = None
-
-
-class DiscordSection(_Section):
-    guild_id: int | None = None
-    support_channel_id: int | None = None
-    team_channel_id: int | None = None
-    escalation_channel_id: int | None = None
-    agent_role_id: int | None = None
-    escalation_role_id: int | None = None
-
-
-class ShellSection(_Section):
-    """The shell platform signs ``--agent`` personas with the group ``agents``."""
-
-    agent_groups: tuple[str, ...] = ("agents",)
-    agent_users: tuple[str, ...] = ()
-
-
 class DeskConfig(_Section):
-    """Everything the core needs to know about this desk."""
+    """Everything the core needs to know about this desk. ``agents`` maps a platform's
+    name to its ``AgentRule``, which ``bot`` takes from each plug-in's own section."""
 
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
     sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
-    slack: SlackSection = SlackSection()
-    discord: DiscordSection = DiscordSection()
-    shell: ShellSection = ShellSection()
+    agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule
 
     @field_validator("sla", mode="before")
     @classmethod
@@ -234,14 +218,3 @@ class DeskConfig(_Section):
             if wanted in (category.key, category.name.casefold()):
                 return category
         return None
-
-    def agent_ids(self, platform: str) -> tuple[frozenset[str], frozenset[str]]:
-        """``(user ids, group/role ids)`` that make someone an agent on ``platform``."""
-        if platform == "slack":
-            return frozenset(self.slack.agent_users), frozenset(self.slack.agent_groups)
-        if platform == "discord":
-            role = self.discord.agent_role_id
-            return frozenset(), frozenset({str(role)} if role else set())
-        if platform == "shell":
-            return frozenset(self.shell.agent_users), frozenset(self.shell.agent_groups)
-        return frozenset(), frozenset()

@@ -115,6 +115,10 @@ class DeliveryWorker:
         self.owner = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
 
+    def serve(self, outbound: Outbound) -> None:
+        """Deliver ``outbound.platform``'s deliveries too (a platform built after the desk)."""
+        self.outbounds[outbound.platform] = outbound
+
     def wake(self) -> None:
         """Called after a commit that queued deliveries: no need to wait for the poll."""
         self._wake.set()

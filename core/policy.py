@@ -151,11 +151,10 @@ class Verdict:
 
 
 def is_agent(actor: Actor, config: DeskConfig) -> bool:
-    """An agent by user id or by a group/role the platform vouches for."""
-    if actor.system:
-        return False
-    users, groups = config.agent_ids(actor.ref.platform)
-    return actor.ref.user_id in users or bool(groups & actor.groups)
+    """An agent by the rule of the actor's platform (``DeskConfig.agents``): a user id
+    or a group/role the platform vouches for, within the rule's workspace."""
+    rule = config.agents.get(actor.ref.platform)
+    return rule is not None and rule.admits(actor)
 
 
 def is_requester(actor: Actor, ticket: Ticket) -> bool:

@@ -1,7 +1,7 @@
 """Where a ticket lives and who must hear about each event (PRODUCT.md §5–6).
 
-Pure functions: ``bindings_for`` places a new ticket on every platform the desk
-runs; ``plan_deliveries`` turns one event into delivery rows following the
+Pure functions: ``bindings_for`` places a new ticket on every platform the config
+routes to; ``plan_deliveries`` turns one event into delivery rows following the
 mirroring rules. The desk stores both in the same transaction as the change.
 """
 
@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from core.events import Audience, Event, EventKind
 from core.identity import UserRef
+from core.platforms import ThreadPlace, Traits
 from core.tickets import Ticket, Visibility
 
 
@@ -80,12 +81,13 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class PlatformRoute:
-    """How one running platform places tickets (built by ``bot`` from the config).
+    """Where one platform places a new ticket's threads. Each plug-in builds it from its
+    config section, whether or not this process runs the platform, so every process
+    places a ticket the same way.
 
     ``team_channels`` maps category key → team channel (``default_team_channel`` else);
-    ``private_in_dm``: private tickets' thread lives in the requester's DM (Slack);
-    ``thread_reaches_requester``: the requester is in the ticket thread and is notified
-    by it (Discord private thread, shell), so no extra DMs are needed.
+    ``team_thread``, ``ticket_thread``, ``private_in_dm`` and
+    ``thread_reaches_requester`` are the platform's ``core.platforms.Traits``.
     """
 
     platform: str
@@ -96,14 +98,31 @@ class PlatformRoute:
     escalation_channel: str | None = None
     private_in_dm: bool = False
     thread_reaches_requester: bool = True
+    team_thread: bool = True
+    ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
+
+    @classmethod
+    def of(cls, platform: str, workspace: str, traits: Traits, *, support_channel: str = "",
+           default_team_channel: str = "", team_channels: dict[str, str] | None = None,
+           escalation_channel: str | None = None) -> PlatformRoute:
+        """The route of a platform with ``traits``."""
+        return cls(platform=platform, workspace=workspace, support_channel=support_channel,
+                   default_team_channel=default_team_channel,
+                   team_channels=dict(team_channels or {}),
+                   escalation_channel=escalation_channel, private_in_dm=traits.private_in_dm,
+                   thread_reaches_requester=traits.thread_reaches_requester,
+                   team_thread=traits.team_thread, ticket_thread=traits.ticket_thread)
 
 
 def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
-    """A team thread on every platform; a ticket thread on the requester's own platform."""
+    """A team thread on every platform that keeps one; a ticket thread on the
+    requester's own platform when it keeps one."""
     result: list[Binding] = []
     for route in routes:
-        if ticket.requester.ref.platform == route.platform:
-            in_dm = route.private_in_dm and ticket.visibility is Visibility.PRIVATE
+        if ticket.requester.ref.platform == route.platform \
+                and route.ticket_thread is not ThreadPlace.NONE:
+            in_dm = route.ticket_thread is ThreadPlace.DM or (
+                route.private_in_dm and ticket.visibility is Visibility.PRIVATE)
             result.append(
                 Binding(
                     ticket_number=ticket.number,
@@ -115,6 +134,8 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
                     in_requester_dm=in_dm,
                 )
             )
+        if not route.team_thread:
+            continue
         result.append(
             Binding(
                 ticket_number=ticket.number,

@@ -40,7 +40,7 @@ def actor_of(user: discord.abc.User, guild_id: int, locale: str | None = None) -
 def interaction_actor(interaction: discord.Interaction[Any], number: int | None = None) -> Actor:
     """The actor of an interaction from the configured guild. From anywhere else (another
     server, a DM) it is refused exactly like a ticket that does not exist."""
-    guild_id = bot_of(interaction).config.discord.guild_id
+    guild_id = bot_of(interaction).guild_id
     if interaction.guild_id is None or interaction.guild_id != guild_id:
         raise NotFound(f"there is no ticket #{number}" if number is not None
                        else "Helpthread does not serve this server")

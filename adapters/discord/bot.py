@@ -17,6 +17,7 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.discord.acting import PLATFORM, actor_of
 from adapters.discord.commands import TicketGroup
+from adapters.discord.plugin import DiscordSettings
 from adapters.discord.views import DYNAMIC_ITEMS
 from core.config import DeskConfig
 from core.desk import Desk
@@ -41,16 +42,18 @@ def intents() -> discord.Intents:
 
 
 class HelpthreadBot(discord.Client):
-    """One guild's Helpthread bot. ``desk`` is attached by the platform before start."""
+    """One guild's Helpthread bot serving ``desk`` (``settings``: ``[discord]``)."""
 
-    def __init__(self, config: DeskConfig, *, sync_commands: bool = True) -> None:
+    def __init__(self, config: DeskConfig, settings: DiscordSettings, desk: Desk | None = None,
+                 *, sync_commands: bool = True) -> None:
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
                          chunk_guilds_at_startup=False)
         self.config = config
-        self.guild_id = int(config.discord.guild_id or 0)
+        self.settings = settings
+        self.guild_id = int(settings.guild_id or 0)
         self.sync_commands = sync_commands
-        self._desk: Desk | None = None
+        self._desk: Desk | None = desk
         self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()

@@ -199,7 +199,7 @@ class DiscordOutbound:
         role (``discord.escalation_role_id``; the role must allow being mentioned)."""
         assert job.delivery.address is not None
         channel = await self._channel(int(job.delivery.address))
-        role = self.bot.config.discord.escalation_role_id
+        role = self.bot.settings.escalation_role_id
         mentions = discord.AllowedMentions(everyone=False, users=False,
                                            roles=[discord.Object(role)] if role else False)
         await channel.send(render.escalation_text(job.event, job.ticket, role),

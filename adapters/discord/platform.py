@@ -1,8 +1,8 @@
-"""Discord as a running platform: config checks, URLs, route, start and stop (issue 4).
+"""Discord as a running platform: config checks, URLs, start and stop (issue 4).
 
-``bot.platforms`` calls ``build_discord(config, token=…, api_url=…, gateway_url=…)``
-and gets a ``DiscordPlatform`` with ``route``, ``outbound``, ``attach(desk)``,
-``http_routes()``, ``start()`` and ``stop()``.
+``plugin.DiscordPlugin.build`` calls ``build_discord(desk, settings, token=…,
+api_url=…, gateway_url=…)`` and gets a ``DiscordPlatform`` with ``route``,
+``outbound``, ``http_routes()``, ``start()`` and ``stop()``.
 """
 
 from __future__ import annotations
@@ -16,24 +16,23 @@ import yarl
 
 from adapters.discord.bot import HelpthreadBot
 from adapters.discord.outbound import DiscordOutbound
+from adapters.discord.plugin import PLUGIN, DiscordSettings
 from adapters.discord.views import MODAL_MAX_COMPONENTS, SELECT_MAX_OPTIONS
 from core.config import DeskConfig
 from core.desk import Desk
-from core.routing import PlatformRoute
+from core.platforms import SettingError
 
 log = logging.getLogger("helpthread.discord")
 
-PLATFORM = "discord"
 EMBED_FIELD_MAX = 1024  # Discord: an embed field value holds at most 1024 characters
 FIXED_MODAL_INPUTS = 2  # subject and description
 
 
-class DiscordConfigError(SystemExit):
-    """The config cannot work on Discord. A ``SystemExit``: the process stops with the
-    message (naming the key or category), without a traceback."""
+class DiscordConfigError(SettingError):
+    """The config cannot work on Discord (the message names the key or category)."""
 
 
-def config_problems(config: DeskConfig) -> list[str]:
+def config_problems(config: DeskConfig, settings: DiscordSettings) -> list[str]:
     """Everything in ``config`` Discord cannot do, one sentence each (empty: fine).
 
     - ``discord.guild_id``, ``support_channel_id`` and ``team_channel_id`` are needed;
@@ -43,9 +42,8 @@ def config_problems(config: DeskConfig) -> list[str]:
     - the panel offers the categories in one select menu (at most 25 options).
     """
     problems = []
-    d = config.discord
     for key in ("guild_id", "support_channel_id", "team_channel_id"):
-        if getattr(d, key) is None:
+        if getattr(settings, key) is None:
             problems.append(f"discord.{key} is required when DISCORD_TOKEN is set")
     room = MODAL_MAX_COMPONENTS - FIXED_MODAL_INPUTS
     for category in config.categories:
@@ -65,11 +63,11 @@ def config_problems(config: DeskConfig) -> list[str]:
     return problems
 
 
-def check_config(config: DeskConfig) -> None:
+def check_config(config: DeskConfig, settings: DiscordSettings) -> None:
     """Raise ``DiscordConfigError`` naming every problem of ``config_problems``."""
-    problems = config_problems(config)
+    problems = config_problems(config, settings)
     if problems:
-        raise DiscordConfigError("helpthread: invalid Discord configuration: "
+        raise DiscordConfigError("invalid Discord configuration: "
                                  + "; ".join(problems))
 
 
@@ -84,36 +82,16 @@ def apply_urls(api_url: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def route_for(config: DeskConfig) -> PlatformRoute:
-    """Where Discord tickets live: private threads under the support channel, team
-    threads under cards in each category's team channel."""
-    d = config.discord
-    return PlatformRoute(
-        platform=PLATFORM,
-        workspace=str(d.guild_id),
-        support_channel=str(d.support_channel_id),
-        default_team_channel=str(d.team_channel_id),
-        team_channels={c.key: str(c.discord_team_channel_id) for c in config.categories
-                       if c.discord_team_channel_id},
-        escalation_channel=str(d.escalation_channel_id) if d.escalation_channel_id else None,
-        private_in_dm=False,
-        thread_reaches_requester=True,
-    )
-
-
 class DiscordPlatform:
     """The running Discord front end: one bot, its outbound port and route."""
 
-    def __init__(self, config: DeskConfig, bot: HelpthreadBot, token: str) -> None:
-        self.config = config
+    def __init__(self, bot: HelpthreadBot, token: str) -> None:
+        self.config = bot.config
         self.bot = bot
-        self.route = route_for(config)
+        self.route = PLUGIN.route(bot.settings, bot.config.categories)
         self.outbound = DiscordOutbound(bot)
         self._token = token
         self._connection: asyncio.Task[None] | None = None
-
-    def attach(self, desk: Desk) -> None:
-        self.bot.desk = desk
 
     def http_routes(self) -> list[object]:
         return []  # Discord reaches us over the gateway, not HTTP
@@ -133,10 +111,12 @@ class DiscordPlatform:
                 await self._connection
 
 
-async def build_discord(config: DeskConfig, *, token: str, api_url: str | None = None,
+async def build_discord(desk: Desk, settings: DiscordSettings, *, token: str,
+                        api_url: str | None = None,
                         gateway_url: str | None = None) -> DiscordPlatform:
     """Check the config for Discord (``DiscordConfigError`` names what is wrong), apply
-    the URLs and build the platform; nothing connects before ``start()``."""
-    check_config(config)
+    the URLs and build the platform serving ``desk``; nothing connects before
+    ``start()``."""
+    check_config(desk.config, settings)
     apply_urls(api_url, gateway_url)
-    return DiscordPlatform(config, HelpthreadBot(config), token)
+    return DiscordPlatform(HelpthreadBot(desk.config, settings, desk), token)

@@ -9,16 +9,9 @@ from adapters.shell.views import event_lines, where
 from core.delivery import Delivered, DeliveryJob
 from core.events import Audience
 from core.identity import UserRef
-from core.routing import PlatformRoute
 
 PLATFORM = "shell"
 WORKSPACE = "local"
-
-
-def route() -> PlatformRoute:
-    """Shell tickets: a ticket thread the requester reads, and a team thread."""
-    return PlatformRoute(platform=PLATFORM, workspace=WORKSPACE, support_channel="ticket",
-                         default_team_channel="team", thread_reaches_requester=True)
 
 
 class Printer:

@@ -105,22 +105,22 @@ class BindingSource(Protocol):
 
 class SlackOutbound:
     """Delivers the desk's Slack deliveries with ``client`` (its base URL honours
-    ``SLACK_API_URL``). ``attach`` gives it the desk, to find threads to link to."""
+    ``SLACK_API_URL``); ``desk`` finds threads to link to; ``escalation_group``
+    (``slack.escalation_group``) is mentioned in escalation notices."""
 
     platform = "slack"
 
     def __init__(self, client: AsyncWebClient, config: DeskConfig,
-                 pace: AckFirst | None = None) -> None:
+                 pace: AckFirst | None = None, *, desk: BindingSource | None = None,
+                 escalation_group: str | None = None) -> None:
         self.client = client
         self.config = config
         self.pace = pace or AckFirst()
-        self.desk: BindingSource | None = None
+        self.desk = desk
+        self.escalation_group = escalation_group
         self._dm_channels: dict[str, str] = {}
         self._permalinks: dict[tuple[str, str], str] = {}
         self._calls = asyncio.Semaphore(CONCURRENT_DELIVERIES)
-
-    def attach(self, desk: BindingSource) -> None:
-        self.desk = desk
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
         await self.pace.give_way()
@@ -230,7 +230,7 @@ class SlackOutbound:
 
     async def _escalation(self, job: DeliveryJob, channel: str) -> None:
         url = await self._thread_url(job.ticket.number, Audience.INTERNAL)
-        text, blocks = views.escalation(job.event, job.ticket, self.config.slack.escalation_group,
+        text, blocks = views.escalation(job.event, job.ticket, self.escalation_group,
                                         url)
         await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
                                            unfurl_links=False, unfurl_media=False)

@@ -1,4 +1,5 @@
-"""The Slack platform as ``bot.platforms`` runs it: route, outbound, listeners, transport.
+"""The Slack platform as ``bot.platforms`` runs it (built by ``plugin.SlackPlugin.build``
+with the desk): route, outbound, listeners, transport.
 
 HTTP mode serves ``/slack/events`` (commands, interactivity and events on one URL);
 with an app-level token (``SLACK_APP_TOKEN``, ``xapp-…``) it uses Socket Mode instead
@@ -23,9 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import EVENTS_PATH, build_app, http_handler
 from adapters.slack.context import Shared
 from adapters.slack.outbound import ShortRateLimitRetryHandler, SlackOutbound
-from adapters.slack.people import PLATFORM, People
-from core.config import DeskConfig
+from adapters.slack.people import People
+from adapters.slack.plugin import SlackSettings
 from core.desk import Desk
+from core.platforms import SettingError
 from core.routing import PlatformRoute
 
 log = logging.getLogger("helpthread.slack")
@@ -68,8 +70,8 @@ def _refused(err: SlackApiError, method: str, setting: str, wanted: str) -> Exce
     return RuntimeError(f"Slack answered {method} with {error}")
 
 
-class SlackConfigError(ValueError):
-    """The ``[slack]`` config lacks something Slack needs (the message names it)."""
+class SlackConfigError(SettingError):
+    """A Slack setting or credential Slack refuses (the message names it)."""
 
 
 def api_base(api_url: str | None) -> str:
@@ -78,63 +80,21 @@ def api_base(api_url: str | None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def route_for(config: DeskConfig, workspace: str) -> PlatformRoute:
-    """Where Slack places tickets: shared tickets' threads under cards in
-    ``slack.support_channel``, private ones in the requester's DM with the app, team
-    threads in the category's ``slack_team_channel`` (default ``slack.team_channel``).
-
-    Raises ``SlackConfigError`` naming the key when a channel is missing, or when an
-    internal channel (team, escalation) is the support channel."""
-    slack = config.slack
-    if not slack.support_channel:
-        raise SlackConfigError("slack.support_channel is not set (the channel id where "
-                               "shared tickets get their threads)")
-    if not slack.team_channel:
-        raise SlackConfigError("slack.team_channel is not set (the agents' channel id where "
-                               "team cards and internal notes go)")
-    # Internal notes in the support channel would be read by requesters' colleagues
-    # (PRODUCT.md §5: the team thread is internal).
-    internal = {"slack.team_channel": slack.team_channel,
-                "slack.escalation_channel": slack.escalation_channel,
-                **{f"categories.{c.key}.slack_team_channel": c.slack_team_channel
-                   for c in config.categories}}
-    for key, channel in internal.items():
-        if channel == slack.support_channel:
-            raise SlackConfigError(f"{key} is the support channel {channel}; team threads "
-                                   "hold internal notes, give them a channel of agents only")
-    team_channel = slack.team_channel
-    return PlatformRoute(
-        platform=PLATFORM,
-        workspace=workspace,
-        support_channel=slack.support_channel,
-        default_team_channel=team_channel,
-        team_channels={c.key: c.slack_team_channel for c in config.categories
-                       if c.slack_team_channel},
-        escalation_channel=slack.escalation_channel,
-        private_in_dm=True,
-        thread_reaches_requester=False,
-    )
-
-
 class SlackPlatform:
-    """What ``bot.platforms`` composes: ``route``, ``outbound``, ``attach``,
-    ``http_routes``, ``start``, ``stop``."""
+    """What ``bot.platforms`` composes: ``route``, ``outbound``, ``http_routes``,
+    ``start``, ``stop``."""
 
-    def __init__(self, config: DeskConfig, shared: Shared, signing_secret: str,
-                 outbound: SlackOutbound, app_token: str | None) -> None:
-        self.config = config
+    def __init__(self, shared: Shared, signing_secret: str, outbound: SlackOutbound,
+                 app_token: str | None, route: PlatformRoute) -> None:
+        self.config = shared.config
         self.shared = shared
-        self.route = route_for(config, shared.team_id)
+        self.route = route
         self.outbound = outbound
         self.signing_secret = signing_secret
         self.app = build_app(shared, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token)
-
-    def attach(self, desk: Desk) -> None:
-        self.shared.desk_ = desk
-        self.outbound.attach(desk)
 
     def http_routes(self) -> list[web.AbstractRouteDef]:
         if self.socket is not None:
@@ -200,13 +160,15 @@ def settle_sdk_loggers() -> None:
             logger.setLevel(logger.getEffectiveLevel())
 
 
-async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str,
-                      app_token: str | None = None, api_url: str | None = None,
-                      ) -> SlackPlatform:
-    """The Slack platform for ``config``. Calls ``auth.test`` once to learn the
-    workspace (team id) and the app's own user id. Raises ``SlackConfigError`` when
-    Slack refuses the token, ``RuntimeError`` for any other refusal, and the network's
-    own errors when Slack cannot be reached."""
+async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute, *,
+                      bot_token: str, signing_secret: str, app_token: str | None = None,
+                      api_url: str | None = None) -> SlackPlatform:
+    """The Slack platform serving ``desk``, placing tickets by ``route``. Calls
+    ``auth.test`` once to learn the workspace (team id) and the app's own user id.
+    Raises ``SlackConfigError`` when Slack refuses the token or it belongs to another
+    workspace than ``slack.team_id``, ``RuntimeError`` for any other refusal, and the
+    network's own errors when Slack cannot be reached."""
+    config = desk.config
     base = api_base(api_url)
     settle_sdk_loggers()
     # One connection pool for every Web API call (slack_sdk opens a session per call
@@ -226,9 +188,15 @@ async def build_slack(config: DeskConfig, *, bot_token: str, signing_secret: str
     except BaseException:
         await session.close()
         raise
+    team_id = str(auth["team_id"])
+    if settings.team_id and settings.team_id != team_id:
+        await session.close()
+        raise SlackConfigError(f"slack.team_id is {settings.team_id}, but SLACK_BOT_TOKEN "
+                               f"belongs to workspace {team_id}")
     shared = Shared(client=client, config=config,
-                    people=People(client, config.slack.agent_groups),
-                    team_id=str(auth["team_id"]), bot_user_id=auth.get("user_id"),
-                    session=session)
-    outbound = SlackOutbound(outbound_client, config, shared.pace)
-    return SlackPlatform(config, shared, signing_secret, outbound, app_token)
+                    people=People(client, settings.agent_groups),
+                    team_id=team_id, bot_user_id=auth.get("user_id"),
+                    desk_=desk, session=session)
+    outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
+                             escalation_group=settings.escalation_group)
+    return SlackPlatform(shared, signing_secret, outbound, app_token, route)

@@ -17,12 +17,12 @@ import sys
 
 from sqlalchemy import text
 
-from core.config import DeskConfig
 from core.desk import Desk, NewTicket
 from core.identity import Actor, UserRef
 from core.routing import PlatformRoute
 from core.store.engine import make_engine
 from core.store.sql import SqlStores
+from tests.support.people import desk_config
 
 ROUTE = PlatformRoute(platform="shell", workspace="local", support_channel="ticket",
                       default_team_channel="team")
@@ -34,7 +34,7 @@ async def main(url: str, worker: int, count: int) -> None:
         async with engine.connect() as conn:  # connect before the start signal
             await conn.execute(text("SELECT 1"))
             await conn.rollback()
-        desk = Desk(DeskConfig(), SqlStores(engine), [ROUTE])
+        desk = Desk(desk_config(), SqlStores(engine), [ROUTE])
         agent = Actor(UserRef("shell", "local", f"agent-{worker}"), f"Agent {worker}",
                       groups=frozenset({"agents"}))
         print("ready", flush=True)

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.config import DeskConfig
 from core.delivery import Delivered, DeliveryJob, DeliveryWorker
 from core.desk import Desk, NewTicket
 from core.errors import InvalidTransition
@@ -30,6 +29,7 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.sql import C, D, E, SqlStores, T
+from tests.support.people import desk_config
 from tests.support.recording import RecordingOutbound
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ async def test_fifty_simultaneous_claims_have_one_winner(postgres_url: str) -> N
     await upgrade_async(postgres_url)
     engine = make_engine(postgres_url, pool_size=60, max_overflow=0)
     try:
-        desk = Desk(DeskConfig(), SqlStores(engine), [ROUTE])
+        desk = Desk(desk_config(), SqlStores(engine), [ROUTE])
         opened = await desk.open_ticket(user("ana"), form("Postback not firing"))
         number = opened.ticket.number
         agents = [agent(f"agent{i:02d}") for i in range(50)]
@@ -175,7 +175,7 @@ async def test_delivery_workers_share_one_queue(database_url: str) -> None:
     """On PostgreSQL the workers skip each other's locked rows; on SQLite they take turns."""
     await upgrade_async(database_url)
     engine = make_engine(database_url)
-    config = DeskConfig()
+    config = desk_config()
     try:
         desk = Desk(config, SqlStores(engine), [ROUTE])
         sam = agent("sam")

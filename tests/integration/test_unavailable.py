@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from adapters.shell.outbound import Printer, ShellOutbound
-from adapters.shell.outbound import route as shell_route
 from adapters.shell.repl import ShellSession
 from core.clock import FrozenClock
 from core.delivery import DeliveryWorker
@@ -24,7 +23,7 @@ from core.store.outbox import SqlOutbox
 from core.store.sql import D, SqlStores, T
 from core.tickets import Status
 from tests.support.databases import PG_ADMIN_DSN, read_only_sqlite
-from tests.support.people import agent, form, make_desk, person
+from tests.support.people import SHELL_ROUTE, agent, form, make_desk, person
 
 LENA, SAM = person("lena"), agent("sam")
 
@@ -67,7 +66,7 @@ async def test_a_shell_session_survives_a_read_only_database(sqlite_url: str) ->
     engine = make_engine(read_only_sqlite(sqlite_url))
     out = io.StringIO()
     printer = Printer(out)
-    desk = Desk(opened.config, SqlStores(engine), [shell_route()], clock=FrozenClock())
+    desk = Desk(opened.config, SqlStores(engine), [SHELL_ROUTE], clock=FrozenClock())
     worker = DeliveryWorker(SqlOutbox(engine), [ShellOutbound(printer)], desk.config)
     session = ShellSession(desk, worker, printer, persona="sam", agent=True)
     try:

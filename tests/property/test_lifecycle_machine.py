@@ -21,7 +21,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from core import commands as cmd
 from core.clock import FrozenClock
-from core.config import DeskConfig
 from core.errors import DeskError
 from core.events import Audience, EventKind
 from core.identity import SYSTEM, Actor
@@ -29,12 +28,12 @@ from core.policy import can_see, is_agent
 from core.routing import Target
 from core.tickets import LinkKind, Status
 from tests.support.memory import MemoryStores
-from tests.support.people import agent, form, make_desk, person
+from tests.support.people import agent, desk_config, form, make_desk, person
 
 PEOPLE: list[Actor] = [person("lena"), person("omar"), person("zed", workspace="other"),
                        agent("sam"), agent("ana")]
 ACTORS: list[Actor] = [*PEOPLE, SYSTEM]
-CONFIG = DeskConfig()
+CONFIG = desk_config()
 S = Status
 LEGAL = {
     (S.OPEN, S.IN_PROGRESS), (S.OPEN, S.WAITING), (S.OPEN, S.ON_HOLD), (S.OPEN, S.RESOLVED),

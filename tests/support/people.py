@@ -6,11 +6,21 @@ from core.clock import FrozenClock
 from core.config import DeskConfig
 from core.desk import Desk, NewTicket
 from core.identity import Actor, UserRef
+from core.platforms import AgentRule
 from core.routing import PlatformRoute
 from core.store.port import StoreFactory
 
 SHELL_ROUTE = PlatformRoute(platform="shell", workspace="local", support_channel="ticket",
                             default_team_channel="team")
+
+
+SHELL_AGENTS = {"shell": AgentRule(groups=frozenset({"agents"}), workspace="local")}
+
+
+def desk_config(**sections: object) -> DeskConfig:
+    """A ``DeskConfig`` whose agents are the shell's ``agents`` group, as ``[shell]``'s
+    defaults make them."""
+    return DeskConfig(agents=SHELL_AGENTS, **sections)  # type: ignore[arg-type]
 
 
 def person(name: str, workspace: str = "local", platform: str = "shell") -> Actor:
@@ -24,7 +34,7 @@ def agent(name: str) -> Actor:
 def make_desk(stores: StoreFactory, config: DeskConfig | None = None,
               clock: FrozenClock | None = None,
               routes: list[PlatformRoute] | None = None) -> Desk:
-    return Desk(config or DeskConfig(), stores, routes or [SHELL_ROUTE],
+    return Desk(config or desk_config(), stores, routes or [SHELL_ROUTE],
                 clock=clock or FrozenClock())
 
 

@@ -10,14 +10,14 @@ import pytest
 from core import commands as cmd
 from core.capabilities import audience_roles, available
 from core.clock import FrozenClock
-from core.config import DeskConfig, DeskSection
+from core.config import DeskSection
 from core.errors import DeskError, Limited, NotAllowed
 from core.events import Attachment, Closed, EventKind, Linked
 from core.identity import SYSTEM, Person, UserRef
 from core.policy import PERMISSIONS, Action
 from core.tickets import LinkKind, Status
 from tests.support.memory import MemoryStores
-from tests.support.people import agent, form, make_desk, person
+from tests.support.people import agent, desk_config, form, make_desk, person
 
 LENA, SAM = person("lena"), agent("sam")
 
@@ -88,7 +88,7 @@ async def test_messages_in_a_long_closed_thread_go_to_one_follow_up(clock: Froze
     per-user limits. Now the first opens one; later ones continue in it; the old thread
     is told once."""
     stores = MemoryStores()
-    config = DeskConfig(desk=DeskSection(max_open_per_user=2, max_new_per_hour=2))
+    config = desk_config(desk=DeskSection(max_open_per_user=2, max_new_per_hour=2))
     desk = make_desk(stores, config=config, clock=clock)
     await desk.open_ticket(LENA, form())
     await desk.close(SAM, 1)

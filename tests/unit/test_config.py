@@ -76,14 +76,16 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
     monkeypatch.setenv("HELPTHREAD_DESK__MAX_NEW_PER_HOUR", "9")
     monkeypatch.setenv("HELPTHREAD_LIFECYCLE__REOPEN_WINDOW", "3d")
-    _, config, _ = load_settings()
+    settings, config, _ = load_settings()
     assert config.desk.name == "Acme Support"
     assert (config.desk.max_open_per_user, config.desk.max_new_per_hour) == (3, 9)
     assert config.lifecycle.reopen_window == timedelta(days=3)
     assert config.sla["urgent"].first_response == timedelta(minutes=30)
     assert config.sla["normal"].first_response == timedelta(hours=8)  # default kept
     assert [c.key for c in config.categories] == ["refund"]
-    assert config.slack.agent_users == ("U0AGENT1",)
+    assert settings.slack.agent_users == ("U0AGENT1",)
+    assert config.agents["slack"].users == frozenset({"U0AGENT1"})
+    assert config.categories[0].platform_keys == {"slack_team_channel": "C0BILLING"}
 
 
 @pytest.mark.parametrize(("content", "env", "key"), [
@@ -96,6 +98,11 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     ("[desk\n", {}, "cannot read the configuration"),
     ("", {"HELPTHREAD_SLACK__AGENT_USERS": '["U1"'}, "HELPTHREAD_SLACK__AGENT_USERS: "),
     ('[lifecycle]\nreopen_window = "99999999999d"\n', {}, "lifecycle.reopen_window"),
+    ('[[categories]]\nkey = "x"\nname = "y"\nslack_team_chanel = "C1"\n', {},
+     "categories.x.slack_team_chanel: Extra inputs are not permitted"),
+    ('[[categories]]\nkey = "x"\nname = "y"\ndiscord_team_channel_id = "C1"\n', {},
+     "categories.x.discord_team_channel_id: "),
+    ("[slack]\nagent_user = ['U1']\n", {}, "slack.agent_user"),
     ('[[categories]]\nkey = "x"\nname = "y"\n[[categories]]\nkey = "y"\nname = "z"\n', {},
      "'y' names both"),
     ('[[categories]]\nkey = "a"\nname = "Same"\n[[categories]]\nkey = "b"\nname = "same"\n',
@@ -119,8 +126,8 @@ def test_a_list_of_ids_may_be_json_or_comma_separated_in_the_environment(
         monkeypatch: pytest.MonkeyPatch, written: str, read: tuple[str, ...]) -> None:
     monkeypatch.delenv("HELPTHREAD_CONFIG", raising=False)
     monkeypatch.setenv("HELPTHREAD_SLACK__AGENT_USERS", written)
-    _, config, _ = load_settings()
-    assert config.slack.agent_users == read
+    settings, _, _ = load_settings()
+    assert settings.slack.agent_users == read
 
 
 def test_invalid_config_stops_the_process_with_status_2(tmp_path: Path) -> None:

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FrozenClock
-from core.config import DeskConfig, DeskSection
+from core.config import DeskSection
 from core.errors import Invalid, InvalidTransition, Limited, NotAllowed, NotFound
 from core.events import Audience, EventKind, Held
 from core.routing import Target
 from core.tickets import LinkKind, Status, Visibility
 from tests.support.memory import MemoryStores
-from tests.support.people import agent, form, make_desk, person
+from tests.support.people import agent, desk_config, form, make_desk, person
 
 LENA = person("lena")
 MARCO = person("marco")
@@ -113,7 +113,7 @@ async def test_request_key_makes_a_retry_return_the_same_ticket(desk, stores) ->
 
 
 async def test_per_user_limits_refuse_and_store_nothing(stores, clock) -> None:
-    config = DeskConfig(desk=DeskSection(max_open_per_user=2, max_new_per_hour=3))
+    config = desk_config(desk=DeskSection(max_open_per_user=2, max_new_per_hour=3))
     desk = make_desk(stores, config=config, clock=clock)
     for i in range(2):
         await desk.open_ticket(LENA, form(subject=f"s{i}"))

@@ -19,14 +19,17 @@ import simcord
 
 from adapters.discord.invite import BOT_PERMISSIONS
 from adapters.discord.platform import DiscordPlatform, build_discord
+from adapters.discord.plugin import PLUGIN, DiscordSettings
 from adapters.shell.outbound import Printer, ShellOutbound
-from adapters.shell.outbound import route as shell_route
+from adapters.shell.plugin import PLUGIN as SHELL
+from adapters.shell.plugin import ShellSettings
 from adapters.shell.repl import ShellSession
 from bot.runtime import Runtime, build
 from bot.settings import Settings
-from core.config import DeskConfig, DiscordSection
+from core.config import DeskConfig
 from core.events import Event
 from core.identity import Actor, UserRef
+from core.routing import PlatformRoute
 
 GUILD_ID = 911_111_111_111_111_111
 
@@ -46,6 +49,7 @@ class World:
     bob: simcord.MemberActor
     erin: simcord.MemberActor
     config: DeskConfig
+    settings: DiscordSettings
     platform: DiscordPlatform
     runtime: Runtime
     shell_out: io.StringIO
@@ -92,24 +96,28 @@ class World:
 
     async def restart(self) -> None:
         """A new process: a new bot and outbound on the same database and Discord."""
-        platform = await build_discord(self.config, token="test-token")
-        runtime = await build(self.runtime.settings, self.config,
-                              [platform.route, shell_route()],
-                              [platform.outbound, ShellOutbound(Printer(self.shell_out))],
-                              migrate=False)
-        platform.attach(runtime.desk)
+        runtime = await build(self.runtime.settings, self.config, routes(self.settings),
+                              [ShellOutbound(Printer(self.shell_out))], migrate=False)
+        platform = await build_discord(runtime.desk, self.settings, token="test-token")
+        runtime.worker.serve(platform.outbound)
         await self.runtime.close()
         self.platform, self.runtime = platform, runtime
         await self.env.restart_bot(platform.bot)
 
 
-def make_config(guild: simcord.GuildHandle, support: simcord.ChannelHandle,
-                team: simcord.ChannelHandle, escalation: simcord.ChannelHandle,
-                agents: simcord.RoleHandle, managers: simcord.RoleHandle) -> DeskConfig:
-    return DeskConfig(discord=DiscordSection(
+def make_settings(guild: simcord.GuildHandle, support: simcord.ChannelHandle,
+                  team: simcord.ChannelHandle, escalation: simcord.ChannelHandle,
+                  agents: simcord.RoleHandle, managers: simcord.RoleHandle) -> DiscordSettings:
+    return DiscordSettings(
         guild_id=guild.id, support_channel_id=support.id, team_channel_id=team.id,
         escalation_channel_id=escalation.id, agent_role_id=agents.id,
-        escalation_role_id=managers.id))
+        escalation_role_id=managers.id)
+
+
+def routes(settings: DiscordSettings) -> list[PlatformRoute]:
+    """Discord's route and the shell's: the shell runs on the same desk here (issue 4,
+    point 10), though a configured Discord alone is placed in production."""
+    return [PLUGIN.route(settings, ()), SHELL.route(ShellSettings(), ())]
 
 
 @pytest.fixture
@@ -136,16 +144,17 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
     dave = guild.add_member(env.create_user("dave", global_name="Dave"))
     bob = guild.add_member(env.create_user("bob", global_name="Bob"), roles=[agents])
     erin = guild.add_member(env.create_user("erin", global_name="Erin"), roles=[agents])
-    config = make_config(guild, support, team, escalation, agents, managers)
-    platform = await build_discord(config, token="test-token")
+    discord_settings = make_settings(guild, support, team, escalation, agents, managers)
+    settings = Settings(database_url=sqlite_url, discord=discord_settings)
+    config = settings.desk_config()
     shell_out = io.StringIO()  # the shell platform runs on the same desk (issue 4, point 10)
-    runtime = await build(Settings(database_url=sqlite_url), config,
-                          [platform.route, shell_route()],
-                          [platform.outbound, ShellOutbound(Printer(shell_out))])
-    platform.attach(runtime.desk)
+    runtime = await build(settings, config, routes(discord_settings),
+                          [ShellOutbound(Printer(shell_out))])
+    platform = await build_discord(runtime.desk, discord_settings, token="test-token")
+    runtime.worker.serve(platform.outbound)
     await env.restart_bot(platform.bot)
     w = World(env, guild, support, team, escalation, agents, managers, onlookers,
-              alice, dave, bob, erin, config, platform, runtime, shell_out)
+              alice, dave, bob, erin, config, discord_settings, platform, runtime, shell_out)
     try:
         yield w
     finally:

@@ -14,11 +14,14 @@ import pytest
 
 from adapters.discord.invite import BOT_PERMISSIONS, SCOPES, WHY, invite_url
 from adapters.discord.platform import DiscordConfigError, build_discord, config_problems
-from core.config import Category, CategoryField, DeskConfig, DiscordSection
+from adapters.discord.plugin import DiscordSettings
+from core.config import Category, CategoryField, DeskConfig
+from core.desk import Desk
 from tests.platform.discord.wire import APPLICATION_ID, FakeDiscord
+from tests.support.memory import MemoryStores
 
 HELPTHREAD = str(Path(sys.executable).with_name("helpthread"))
-IDS = DiscordSection(guild_id=1, support_channel_id=2, team_channel_id=3, agent_role_id=4)
+IDS = DiscordSettings(guild_id=1, support_channel_id=2, team_channel_id=3, agent_role_id=4)
 
 
 def _fields(n: int) -> tuple[CategoryField, ...]:
@@ -26,24 +29,24 @@ def _fields(n: int) -> tuple[CategoryField, ...]:
 
 
 def test_the_default_categories_fit_a_discord_form() -> None:
-    config = DeskConfig(discord=IDS)
-    assert config_problems(config) == []
+    config = DeskConfig()
+    assert config_problems(config, IDS) == []
     refund = config.category("refund")
     assert refund is not None and len(refund.fields) == 3  # + subject + description = 5
 
 
 async def test_a_category_with_too_many_fields_is_refused_naming_it() -> None:
-    config = DeskConfig(discord=IDS, categories=(
+    config = DeskConfig(categories=(
         Category(key="general", name="General"),
         Category(key="warranty", name="Warranty claim", fields=_fields(4))))
     with pytest.raises(DiscordConfigError) as refused:
-        await build_discord(config, token="t")
-    assert "category 'warranty' declares 4 fields" in str(refused.value.code)
-    assert "at most 5 inputs" in str(refused.value.code)
+        await build_discord(Desk(config, MemoryStores(), []), IDS, token="t")
+    assert "category 'warranty' declares 4 fields" in str(refused.value)
+    assert "at most 5 inputs" in str(refused.value)
 
 
 def test_missing_discord_ids_are_named() -> None:
-    problems = config_problems(DeskConfig())
+    problems = config_problems(DeskConfig(), DiscordSettings())
     assert "discord.guild_id is required when DISCORD_TOKEN is set" in problems
     assert "discord.support_channel_id is required when DISCORD_TOKEN is set" in problems
 

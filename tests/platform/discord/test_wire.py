@@ -13,11 +13,11 @@ import discord
 import pytest
 
 from adapters.discord.platform import build_discord
+from adapters.discord.plugin import DiscordSettings
 from bot.platforms import run_platforms
 from bot.runtime import build
 from bot.settings import Credentials, Settings
 from core.clock import FrozenClock
-from core.config import DeskConfig, DiscordSection
 from core.desk import NewTicket
 from core.identity import Actor, UserRef
 from tests.platform.discord.wire import APPLICATION_ID, FakeDiscord
@@ -39,20 +39,20 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
-def config_for(fake: FakeDiscord) -> DeskConfig:
-    return DeskConfig(discord=DiscordSection(
+def settings_for(fake: FakeDiscord, sqlite_url: str) -> Settings:
+    return Settings(database_url=sqlite_url, port=0, discord=DiscordSettings(
         guild_id=GUILD, support_channel_id=fake.text_channel("support"),
         team_channel_id=fake.text_channel("team"), agent_role_id=42))
 
 
 async def test_run_logs_in_syncs_the_group_to_the_guild_and_connects(
         fake: FakeDiscord, sqlite_url: str) -> None:
-    config = config_for(fake)
+    settings = settings_for(fake, sqlite_url)
     credentials = Credentials(discord_token="fake-token", discord_api_url=fake.api_url,
                               discord_gateway_url=fake.gateway_url)
     stop = asyncio.Event()
-    running = asyncio.create_task(run_platforms(Settings(database_url=sqlite_url, port=0),
-                                                config, credentials, stop))
+    running = asyncio.create_task(run_platforms(settings, settings.desk_config(),
+                                                credentials, stop))
     await asyncio.wait_for(fake.identified.wait(), timeout=30)  # a guard, not a measurement
     stop.set()
     await running
@@ -67,13 +67,14 @@ async def test_run_logs_in_syncs_the_group_to_the_guild_and_connects(
 
 
 async def _desk_on(fake: FakeDiscord, sqlite_url: str, clock: FrozenClock):  # type: ignore[no-untyped-def]
-    config = config_for(fake)
-    platform = await build_discord(config, token="fake-token", api_url=fake.api_url)
-    runtime = await build(Settings(database_url=sqlite_url), config, [platform.route],
-                          [platform.outbound], clock=clock)
-    platform.attach(runtime.desk)
+    settings = settings_for(fake, sqlite_url)
+    config = settings.desk_config()
+    runtime = await build(settings, config, clock=clock)
+    platform = await build_discord(runtime.desk, settings.discord, token="fake-token",
+                                   api_url=fake.api_url)
+    runtime.worker.serve(platform.outbound)
     await platform.bot.login("fake-token")  # REST only: deliveries need no gateway
-    return config, platform, runtime
+    return settings, platform, runtime
 
 
 ALICE_ACTOR = Actor(UserRef("discord", str(GUILD), str(ALICE)), "Alice")

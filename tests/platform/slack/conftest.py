@@ -8,10 +8,19 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from adapters.slack.platform import build_slack
+from adapters.slack.plugin import PLUGIN
 from bot.runtime import build
 from bot.settings import Settings
-from tests.platform.slack.harness import CONFIG, GROUP_AGENT, NAMES, SECRET, Harness, frozen_now
+from tests.platform.slack.harness import (
+    CONFIG,
+    GROUP_AGENT,
+    NAMES,
+    SECRET,
+    SLACK,
+    Harness,
+    frozen_now,
+    slack_on,
+)
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SignedSlack
 
@@ -28,12 +37,11 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def h(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
-    platform = await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
-                                 api_url=fake.api_url)
     clock = frozen_now()
-    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [platform.route],
-                          [platform.outbound], clock=clock)
-    platform.attach(runtime.desk)
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG,
+                          [PLUGIN.route(SLACK, CONFIG.categories)], clock=clock)
+    platform = await slack_on(runtime.desk, fake.api_url)
+    runtime.worker.serve(platform.outbound)
     http = web.Application()
     http.add_routes(platform.http_routes())
     runner = web.AppRunner(http, access_log=None)

@@ -14,10 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.slack.platform import SlackPlatform
+from adapters.slack.platform import SlackPlatform, build_slack
+from adapters.slack.plugin import PLUGIN, SlackSettings
 from bot.runtime import Runtime
 from core.clock import FrozenClock
-from core.config import Category, CategoryField, DeskConfig, SlackSection
+from core.config import Category, CategoryField, DeskConfig
+from core.desk import Desk
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
     SignedSlack,
@@ -38,19 +40,27 @@ BOB = "U0BOB"  # same workspace, not an agent
 SUPPORT, TEAM_CHANNEL, BILLING, ESCALATION = "C0SUPPORT", "C0TEAM", "C0BILLING", "C0ESCALATE"
 NAMES = {AGENT: "Ada Agent", GROUP_AGENT: "Gus Group", ALICE: "Alice", BOB: "Bob"}
 
+SLACK = SlackSettings(support_channel=SUPPORT, team_channel=TEAM_CHANNEL,
+                      escalation_channel=ESCALATION, agent_users=(AGENT,),
+                      agent_groups=("S0AGENTS",), escalation_group="S0MANAGERS")
 CONFIG = DeskConfig(
-    slack=SlackSection(support_channel=SUPPORT, team_channel=TEAM_CHANNEL,
-                       escalation_channel=ESCALATION, agent_users=(AGENT,),
-                       agent_groups=("S0AGENTS",), escalation_group="S0MANAGERS"),
+    agents={"slack": PLUGIN.agent_rule(SLACK)},
     categories=(
         Category(key="general", name="General question"),
-        Category(key="refund", name="Refund", slack_team_channel=BILLING, fields=(
+        Category(key="refund", name="Refund", slack_team_channel=BILLING, fields=(  # type: ignore[call-arg]
             CategoryField(key="receipt", label="Receipt number", required=True, max_length=40),
             CategoryField(key="card_last4", label="Last 4 digits of the card", sensitive=True,
                           min_length=4, max_length=4, pattern=r"^[0-9]{4}$"),
         )),
     ),
 )
+
+
+async def slack_on(desk: Desk, api_url: str, app_token: str | None = None) -> SlackPlatform:
+    """Our Slack platform serving ``desk``, as ``SlackPlugin.build`` builds it."""
+    return await build_slack(desk, SLACK, PLUGIN.route(SLACK, CONFIG.categories),
+                             bot_token="xoxb-test", signing_secret=SECRET,
+                             app_token=app_token, api_url=api_url)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bot.platforms import run_platforms
 from bot.settings import Credentials, Settings
-from tests.platform.slack.harness import ALICE, CONFIG, SECRET
+from tests.platform.slack.harness import ALICE, CONFIG, SECRET, SLACK
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command_body, signed_headers
 
@@ -27,7 +27,8 @@ def free_port() -> int:
 
 async def test_run_serves_slack_events_and_healthz(fake: FakeSlack, sqlite_url: str):
     port = free_port()
-    settings = Settings(database_url=sqlite_url, port=port)
+    settings = Settings(database_url=sqlite_url, port=port, slack=SLACK,
+                        categories=CONFIG.categories)
     credentials = Credentials(slack_bot_token=SecretStr("xoxb-run"),
                               slack_signing_secret=SecretStr(SECRET),
                               slack_api_url=fake.api_url.rstrip("/"))

@@ -10,20 +10,24 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.slack import platform as slack_platform
-from adapters.slack.platform import SlackConfigError, SlackPlatform, build_slack
+from adapters.slack.platform import SlackConfigError, SlackPlatform
+from adapters.slack.plugin import PLUGIN
 from bot.runtime import build
 from bot.settings import Settings
+from core.desk import Desk
 from tests.platform.slack.harness import (
     AGENT,
     ALICE,
     CONFIG,
-    SECRET,
+    SLACK,
     SUPPORT,
     TEAM_CHANNEL,
     Harness,
     frozen_now,
+    slack_on,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.memory import MemoryStores
 from tests.support.slack_requests import (
     button_press,
     by_label,
@@ -37,12 +41,11 @@ from tests.support.slack_requests import (
 
 @pytest.fixture
 async def sh(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
-    platform = await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
-                                 app_token="xapp-1-test", api_url=fake.api_url)
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG,
+                          [PLUGIN.route(SLACK, CONFIG.categories)], clock=frozen_now())
+    platform = await slack_on(runtime.desk, fake.api_url, app_token="xapp-1-test")
     assert platform.http_routes() == [], "Socket Mode serves no HTTP route"
-    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [platform.route],
-                          [platform.outbound], clock=frozen_now())
-    platform.attach(runtime.desk)
+    runtime.worker.serve(platform.outbound)
     await platform.start()
     try:
         yield Harness(fake, platform, runtime, runtime.worker.clock, None)  # type: ignore
@@ -91,8 +94,8 @@ async def test_socket_mode_runs_the_same_story(sh: Harness):
 
 
 async def _socket_platform(fake: FakeSlack) -> SlackPlatform:
-    return await build_slack(CONFIG, bot_token="xoxb-test", signing_secret=SECRET,
-                             app_token="xapp-1-test", api_url=fake.api_url)
+    return await slack_on(Desk(CONFIG, MemoryStores(), []), fake.api_url,
+                          app_token="xapp-1-test")
 
 
 async def test_an_app_token_slack_refuses_is_named_at_start(fake: FakeSlack):

@@ -1,0 +1,97 @@
+"""The shell platform as a plug-in (DESIGN.md, "Platforms are plug-ins").
+
+Its section is ``[shell]``: who the shell's agents are (``--agent`` personas are
+signed with the group ``agents``). It needs no credentials, so ``helpthread run``
+never composes it beside Slack or Discord: it runs alone, on a terminal
+(``helpthread shell``, or ``helpthread run`` with no platform credentials).
+
+Placement: the shell's threads are placed only when no other platform is
+configured (``placed_alone``). With ``[slack]`` or ``[discord]`` configured, a
+ticket opened in the shell gets its threads there, and the shell persona hears of it
+by direct message, printed like every other delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer, ShellOutbound
+from core.config import Category
+from core.desk import Desk
+from core.platforms import AgentRule, Traits
+from core.routing import PlatformRoute
+
+
+class ShellSettings(BaseModel):
+    """``[shell]``: the shell signs ``--agent`` personas with the group ``agents``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_groups: tuple[str, ...] = ("agents",)
+    agent_users: tuple[str, ...] = ()
+
+
+class ShellCredentials(BaseModel):
+    """The shell needs none."""
+
+
+@dataclass
+class ShellPlatform:
+    """The shell's running parts: its route and the outbound port printing to ``printer``."""
+
+    route: PlatformRoute
+    printer: Printer = field(default_factory=Printer)
+    outbound: ShellOutbound = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbound = ShellOutbound(self.printer)
+
+    def http_routes(self) -> list[object]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class ShellPlugin:
+    name = PLATFORM
+    title = "the shell"
+    settings_model = ShellSettings
+    credentials_model = ShellCredentials
+    traits = Traits(team_thread=True, thread_reaches_requester=True)
+    category_keys: tuple[str, ...] = ()
+    placed_alone = True  # placed only when no other platform is configured
+
+    def agent_rule(self, settings: ShellSettings) -> AgentRule:
+        return AgentRule(frozenset(settings.agent_users), frozenset(settings.agent_groups),
+                         WORKSPACE)
+
+    def configured(self, settings: ShellSettings) -> bool:
+        return True  # nothing to configure
+
+    def has_credentials(self, credentials: ShellCredentials) -> bool:
+        return False  # it runs on a terminal, never beside the chat platforms
+
+    def check_credentials(self, credentials: ShellCredentials) -> None:
+        return None  # none needed
+
+    def check_categories(self, categories: Iterable[Category]) -> None:
+        return None
+
+    def route(self, settings: ShellSettings, categories: Iterable[Category]) -> PlatformRoute:
+        """A ticket thread the requester reads, and a team thread."""
+        return PlatformRoute.of(PLATFORM, WORKSPACE, self.traits, support_channel="ticket",
+                                default_team_channel="team")
+
+    async def build(self, desk: Desk, settings: ShellSettings,
+                    credentials: ShellCredentials) -> ShellPlatform:
+        return ShellPlatform(self.route(settings, desk.config.categories))
+
+
+PLUGIN = ShellPlugin()

@@ -1,0 +1,156 @@
+"""Slack as a plug-in (DESIGN.md, "Platforms are plug-ins"): its ``[slack]`` section,
+its credentials, its agents, what its threads do, its route, and how it builds.
+
+Light on purpose: the registry imports it in every process, the Slack SDK only
+``build`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from core.config import Category
+from core.desk import Desk
+from core.platforms import AgentRule, SettingError, Traits
+from core.routing import PlatformRoute
+
+if TYPE_CHECKING:
+    from adapters.slack.platform import SlackPlatform
+
+PLATFORM = "slack"
+
+
+class SlackSettings(BaseModel):
+    """``[slack]`` (PRODUCT.md §10). ``team_id`` (optional, ``T…``): the workspace the
+    desk serves; when set, agents count only there, team threads are recorded there and
+    a bot token of another workspace is refused at start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    support_channel: str | None = None
+    team_channel: str | None = None
+    escalation_channel: str | None = None
+    agent_users: tuple[str, ...] = ()
+    agent_groups: tuple[str, ...] = ()
+    escalation_group: str | None = None
+    team_id: str | None = None
+
+
+class SlackCategory(BaseModel):
+    """A category's Slack keys: its team channel (default ``slack.team_channel``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    slack_team_channel: str | None = None
+
+
+class SlackCredentials(BaseModel):
+    """Slack's credentials under their customary names (PRODUCT.md §9)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+class SlackPlugin:
+    name = PLATFORM
+    title = "Slack"
+    settings_model = SlackSettings
+    credentials_model = SlackCredentials
+    # Shared tickets' threads hang under cards in the support channel, private ones in
+    # the requester's DM with the app; the requester is not in a channel thread.
+    traits = Traits(team_thread=True, private_in_dm=True, thread_reaches_requester=False)
+    category_keys = tuple(SlackCategory.model_fields)
+    placed_alone = False
+
+    def agent_rule(self, settings: SlackSettings) -> AgentRule:
+        return AgentRule(frozenset(settings.agent_users), frozenset(settings.agent_groups),
+                         settings.team_id)
+
+    def configured(self, settings: SlackSettings) -> bool:
+        return bool(settings.support_channel and settings.team_channel)
+
+    def has_credentials(self, credentials: SlackCredentials) -> bool:
+        """Any Slack credential is set: Slack is wanted (a missing one is then named)."""
+        return any(v is not None for v in (credentials.slack_bot_token,
+                                           credentials.slack_signing_secret,
+                                           credentials.slack_app_token))
+
+    def check_categories(self, categories: Iterable[Category]) -> None:
+        for category in categories:
+            _team_channel(category)
+
+    def route(self, settings: SlackSettings, categories: Iterable[Category]) -> PlatformRoute:
+        """Where Slack places tickets: shared tickets' threads under cards in
+        ``slack.support_channel``, private ones in the requester's DM with the app, team
+        threads in the category's ``slack_team_channel`` (default ``slack.team_channel``).
+
+        Raises ``SettingError`` naming the key when a channel is missing, or when an
+        internal channel (team, escalation) is the support channel."""
+        if not settings.support_channel:
+            raise SettingError("slack.support_channel is not set (the channel id where "
+                               "shared tickets get their threads)")
+        if not settings.team_channel:
+            raise SettingError("slack.team_channel is not set (the agents' channel id where "
+                               "team cards and internal notes go)")
+        teams = {c.key: channel for c in categories if (channel := _team_channel(c))}
+        # Internal notes in the support channel would be read by requesters' colleagues
+        # (PRODUCT.md §5: the team thread is internal).
+        internal = {"slack.team_channel": settings.team_channel,
+                    "slack.escalation_channel": settings.escalation_channel,
+                    **{f"categories.{key}.slack_team_channel": channel
+                       for key, channel in teams.items()}}
+        for key, channel in internal.items():
+            if channel == settings.support_channel:
+                raise SettingError(f"{key} is the support channel {channel}; team threads "
+                                   "hold internal notes, give them a channel of agents only")
+        return PlatformRoute.of(PLATFORM, settings.team_id or "", self.traits,
+                                support_channel=settings.support_channel,
+                                default_team_channel=settings.team_channel,
+                                team_channels=teams,
+                                escalation_channel=settings.escalation_channel)
+
+    def check_credentials(self, credentials: SlackCredentials) -> None:
+        """``SettingError`` naming a credential Slack needs beside those set."""
+        if credentials.slack_bot_token is None:
+            raise SettingError("SLACK_BOT_TOKEN: needed to use Slack (SLACK_SIGNING_SECRET "
+                               "or SLACK_APP_TOKEN is set); it is the app's xoxb- token")
+        if not credentials.slack_app_token and not credentials.slack_signing_secret:
+            raise SettingError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in "
+                               "HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+
+    async def build(self, desk: Desk, settings: SlackSettings,
+                    credentials: SlackCredentials) -> SlackPlatform:
+        """Checks the credentials and ``[slack]`` (``SettingError`` naming what is
+        missing) before any network call, then ``platform.build_slack``."""
+        self.check_credentials(credentials)
+        route = self.route(settings, desk.config.categories)
+        from adapters.slack.platform import build_slack
+
+        return await build_slack(
+            desk, settings, route,
+            bot_token=_secret(credentials.slack_bot_token),
+            signing_secret=_secret(credentials.slack_signing_secret),
+            app_token=_secret(credentials.slack_app_token) or None,
+            api_url=credentials.slack_api_url)
+
+
+def _team_channel(category: Category) -> str | None:
+    try:
+        return SlackCategory.model_validate(category.platform_keys).slack_team_channel
+    except ValidationError as err:
+        raise SettingError(f"categories.{category.key}.slack_team_channel: "
+                           f"{err.errors()[0]['msg']}") from None
+
+
+PLUGIN = SlackPlugin()

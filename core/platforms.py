@@ -1,0 +1,62 @@
+"""What core knows about platforms, as data each adapter's plug-in declares
+(DESIGN.md, "Platforms are plug-ins"): who its agents are and what its threads can do.
+
+Core never names a platform: ``DeskConfig.agents`` maps a platform's name to its
+``AgentRule`` and ``core.routing.PlatformRoute`` carries its ``Traits``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.identity import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRule:
+    """Who is an agent on one platform: a user id in ``users``, or someone the platform
+    signed with a group (user group, role) in ``groups`` — and only when signed in
+    ``workspace`` (the same user id elsewhere is nobody). ``workspace`` None: any
+    workspace the platform signs (it serves one and vouches for nothing else)."""
+
+    users: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    workspace: str | None = None
+
+    def admits(self, actor: Actor) -> bool:
+        if actor.system:
+            return False
+        if self.workspace is not None and actor.ref.workspace != self.workspace:
+            return False
+        return actor.ref.user_id in self.users or bool(self.groups & actor.groups)
+
+
+class ThreadPlace(StrEnum):
+    """Where a platform keeps a ticket's public thread."""
+
+    CHANNEL = "channel"  # under the card in the support channel (private: see Traits)
+    DM = "dm"  # always in the requester's direct messages
+    NONE = "none"  # no ticket thread (e-mail): the requester hears by DM/e-mail
+
+
+@dataclass(frozen=True, slots=True)
+class Traits:
+    """What a platform's threads can do.
+
+    ``team_thread``: it keeps a team thread (internal) for every ticket;
+    ``ticket_thread``: where the requester's public thread lives;
+    ``private_in_dm``: a private ticket's thread moves to the requester's DM (Slack);
+    ``thread_reaches_requester``: the requester is in the ticket thread and is
+    notified by it, so no extra DMs are needed (Discord private thread, shell).
+    """
+
+    team_thread: bool = True
+    ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
+    private_in_dm: bool = False
+    thread_reaches_requester: bool = True
+
+
+class SettingError(ValueError):
+    """A setting a platform cannot work with; ``str()`` names it (``slack.team_channel
+    is not set``). ``bot`` reports it like any invalid configuration."""
