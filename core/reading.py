@@ -56,7 +56,7 @@ class Reading:
             events=tuple(events),
             bindings=tuple(bindings),
             sensitive=sensitive_fields(ticket, self.config) if agent else (),
-            viewer_is_agent=agent,
+            sees_internal=agent,
         )
 
     async def check(self, actor: Actor, number: int, action: Action) -> TicketView:
@@ -97,7 +97,7 @@ class Reading:
             raise Invalid("scope", "must be open, closed or all")
         query = TicketQuery(
             viewer=actor.ref,
-            viewer_is_agent=policy.can(actor, Action.SEE_INTERNAL, self.config),
+            sees_internal=policy.can(actor, Action.SEE_INTERNAL, self.config),
             statuses=LIST_SCOPES[scope],
             mine=mine,
             org=org,
@@ -122,7 +122,7 @@ class Reading:
         if not words:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         query = TicketQuery(viewer=actor.ref,
-                            viewer_is_agent=policy.can(actor, Action.SEE_INTERNAL, self.config),
+                            sees_internal=policy.can(actor, Action.SEE_INTERNAL, self.config),
                             words=words)
         found = await self._listed(actor, query)
         if re.fullmatch(r"\d{1,9}", text) and all(i.ticket.number != int(text) for i in found):
@@ -140,7 +140,7 @@ class Reading:
         """Agents: unassigned and overdue active tickets, most urgent SLA first."""
         policy.authorize(actor, Action.QUEUE, self.config)
         now = self.clock.now()
-        query = TicketQuery(viewer=actor.ref, viewer_is_agent=True, statuses=ACTIVE,
+        query = TicketQuery(viewer=actor.ref, sees_internal=True, statuses=ACTIVE,
                             unassigned_or_due_before=now, limit=200)
         listed = await self._listed(actor, query)
         far = datetime.max.replace(tzinfo=now.tzinfo)
@@ -166,10 +166,10 @@ class Reading:
         async with self.stores.transaction() as store:
             found: list[Ticket] = await store.find_tickets(query)
             unread = await store.unread([t.number for t in found], actor.ref,
-                                        internal=query.viewer_is_agent)
+                                        internal=query.sees_internal)
         return [
             Listed(
-                ticket_view(t, self.config, internal=query.viewer_is_agent),
+                ticket_view(t, self.config, internal=query.sees_internal),
                 unread=t.number in unread,
                 last_activity_at=t.last_activity_at,
             )

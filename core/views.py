@@ -123,7 +123,7 @@ class TicketDetails:
     events: tuple[Event, ...]
     bindings: tuple[Binding, ...]
     sensitive: tuple[FieldView, ...] = field(default=())
-    viewer_is_agent: bool = False
+    sees_internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,7 +249,7 @@ def details_embed(d: TicketDetails, guild_id: int | str) -> discord.Embed:
     """``/ticket show``: the card, the sensitive fields for agents, where it lives and the
     latest of its history."""
     t = d.ticket
-    embed = card_embed(t, team=d.viewer_is_agent)
+    embed = card_embed(t, team=d.sees_internal)
     embed.add_field(name="Opened", value=when(t.opened_at))
     for f in d.sensitive:
         embed.add_field(name=f"{f.label} (sensitive)", value=f.value, inline=False)
@@ -258,7 +258,7 @@ def details_embed(d: TicketDetails, guild_id: int | str) -> discord.Embed:
         f"({thread_url(guild_id, b.thread)})"
         for b in d.bindings
         if b.platform == "discord" and b.thread and b.workspace == str(guild_id)
-        and (d.viewer_is_agent or b.audience.value == "public")
+        and (d.sees_internal or b.audience.value == "public")
     ]
     if threads:
         embed.add_field(name="Threads", value=" · ".join(threads), inline=False)

@@ -176,7 +176,7 @@ def details(d: TicketDetails) -> list[str]:
         lines.append(f"  {link.kind.value.replace('_', ' ')} #{link.number}")
     if t.watchers:
         lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
-    team = f" (team: /thread {t.number} team)" if d.viewer_is_agent else ""
+    team = f" (team: /thread {t.number} team)" if d.sees_internal else ""
     lines.append(f"  thread: /thread {t.number}{team}")
     lines.append("  conversation:")
     for e in d.events:

@@ -84,7 +84,7 @@ class Commands:
                 await self.s.answer(body, answers.chunks_of(text))
             case grammar.Show(number):
                 details = await desk.show(actor, number)
-                urls = await self._thread_urls(details.bindings, details.viewer_is_agent)
+                urls = await self._thread_urls(details.bindings, details.sees_internal)
                 await self.s.answer(body, answers.details(details, urls))
             case grammar.Transcript(number):
                 await self._transcript(actor, number, body)

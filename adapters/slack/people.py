@@ -2,7 +2,7 @@
 
 The user id and team id come from the signed payload. The display name comes
 from ``users.info`` (cached ``NAME_TTL`` seconds). Agent status is the core's
-decision (``core.policy.is_agent``): this module only fills ``Actor.groups``
+decision (``core.policy``'s permission table): this module only fills ``Actor.groups``
 with the configured agent user groups (``slack.agent_groups``) the user belongs
 to, read with ``usergroups.users.list`` and cached ``GROUP_TTL`` seconds, so a
 user removed from the group stops being an agent within that time.

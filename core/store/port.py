@@ -31,12 +31,12 @@ class RequesterLoad:
 @dataclass(frozen=True, slots=True)
 class TicketQuery:
     """A listing: ``statuses`` (None = all); ``viewer`` limits it to tickets they may see
-    unless ``viewer_is_agent``; ``mine`` keeps the viewer's own (requester or assignee);
+    unless ``sees_internal``; ``mine`` keeps the viewer's own (requester or assignee);
     ``org`` keeps shared tickets of the viewer's org; ``words`` every word must match
     subject, description or a public comment; newest activity first."""
 
     viewer: UserRef
-    viewer_is_agent: bool
+    sees_internal: bool
     statuses: frozenset[Status] | None = None
     mine: bool = False
     org: bool = False

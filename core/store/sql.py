@@ -310,7 +310,7 @@ class SqlStore:
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
         conditions: list[ColumnElement[bool]] = [
-            visible_to(Viewer(me, query.viewer_is_agent))]
+            visible_to(Viewer(me, query.sees_internal))]
         if query.statuses is not None:
             conditions.append(T.c.status.in_(sorted(s.value for s in query.statuses)))
         if query.mine:
@@ -326,7 +326,7 @@ class SqlStore:
             ))
         for word in query.words:
             body_match = E.c.body.icontains(word, autoescape=True)
-            if not query.viewer_is_agent:
+            if not query.sees_internal:
                 body_match = and_(body_match, E.c.audience == Audience.PUBLIC.value)
             conditions.append(or_(
                 T.c.subject.icontains(word, autoescape=True),

@@ -346,7 +346,7 @@ async def world(contract: StoreUnderTest) -> None:
 
 async def numbers(contract: StoreUnderTest, viewer: UserRef, agent: bool = False,
                   **kwargs: object) -> list[int]:
-    query = TicketQuery(viewer=viewer, viewer_is_agent=agent, **kwargs)  # type: ignore[arg-type]
+    query = TicketQuery(viewer=viewer, sees_internal=agent, **kwargs)  # type: ignore[arg-type]
     async with contract.stores.transaction() as store:
         return [t.number for t in await store.find_tickets(query)]
 

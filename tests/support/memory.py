@@ -100,7 +100,7 @@ class MemoryStore:
         me = query.viewer
         found = []
         for t in self.s.tickets.values():
-            visible = may_see(Viewer(me, query.viewer_is_agent), t)
+            visible = may_see(Viewer(me, query.sees_internal), t)
             if not visible or (query.statuses is not None and t.status not in query.statuses):
                 continue
             if query.mine and me not in (t.requester.ref, t.assignee.ref if t.assignee else None):
@@ -114,7 +114,7 @@ class MemoryStore:
                 or (t.first_response_at is None and t.first_response_due is not None
                     and t.first_response_due < due)):
                 continue
-            if not all(self._matches(t, word, query.viewer_is_agent) for word in query.words):
+            if not all(self._matches(t, word, query.sees_internal) for word in query.words):
                 continue
             found.append(copy.deepcopy(t))
         found.sort(key=lambda t: (t.last_activity_at, t.number), reverse=True)
