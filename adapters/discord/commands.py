@@ -161,7 +161,7 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="What the /ticket commands do")
     async def help(self, interaction: Interaction) -> None:
-        await answer(interaction, render.HELP)
+        await answer(interaction, render.help_text(bot_of(interaction).desk.config.desk.name))
 
     # ---- conversation ----------------------------------------------------------------
 

@@ -180,7 +180,7 @@ class DiscordOutbound:
         thread = self._threads.get(t.number)
         link = render.thread_url(self.bot.guild_id, thread) if thread else None
         if d.purpose == "receipt":
-            embed = render.receipt_embed(t, link)
+            embed = render.receipt_embed(t, link, job.desk_name)
         else:
             embed = render.notice_embed(job.event, t, link)
         user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)

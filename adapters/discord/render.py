@@ -188,13 +188,14 @@ def event_embed(event: Event, t: TicketView, icon: str | None = None,
     return embed
 
 
-def receipt_embed(t: TicketView, link: str | None) -> discord.Embed:
+def receipt_embed(t: TicketView, link: str | None,
+                  desk_name: str = "Helpthread") -> discord.Embed:
     """The requester's receipt (PRODUCT.md §6): what they opened and what happens next."""
     where = f"[its private thread]({link})" if link else "its private thread"
     embed = discord.Embed(
         title=_shorten(f"We have your ticket #{t.number}: {t.subject}", EMBED_TITLE_MAX, ""),
-        description=(f"{t.category_name} · {t.priority} priority. An agent will answer in "
-                     f"{where}; first response due {when(t.sla_due)}.\n"
+        description=(f"{t.category_name} · {t.priority} priority. {desk_name} will "
+                     f"answer in {where}; first response due {when(t.sla_due)}.\n"
                      f"See it any time with `/ticket show {t.number}`."),
         colour=STATUS_COLOURS[t.status],
     )
@@ -312,6 +313,11 @@ def transcript(d: TicketDetails) -> str:
         for f in getattr(e.payload, "attachments", ()):
             lines.append(f"  attachment: {f.name} ({f.size} bytes) {f.url}")
     return "\n".join(lines) + "\n"
+
+
+def help_text(desk_name: str) -> str:
+    """``/ticket help``, headed with ``desk.name``."""
+    return HELP.replace("**Helpthread**", f"**{desk_name}**", 1)
 
 
 HELP = """**Helpthread** — `/ticket` commands

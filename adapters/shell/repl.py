@@ -172,7 +172,7 @@ class ShellSession:
         elif word == "/ticket":
             await self._guard(self._ticket(rest.strip()))
         elif word == "/help":
-            self.say(*views.HELP.splitlines())
+            self.say(f"{self.desk.config.desk.name} — the shell desk.", *views.HELP.splitlines())
         else:
             self.say(f"Unknown command {shown(word)}; try /ticket help.")
         return True
@@ -256,7 +256,8 @@ class ShellSession:
             case grammar.NewForm():
                 await self._new(parsed)
             case grammar.Help():
-                self.say(*views.HELP.splitlines())
+                self.say(f"{self.desk.config.desk.name} — the shell desk.",
+                         *views.HELP.splitlines())
             case grammar.ListTickets():
                 await self._list(parsed)
             case grammar.Show(number):

@@ -21,6 +21,11 @@ from core.views import Listed, TicketDetails
 
 HOME_BLOCKS_MAX = 100
 
+def help_text(desk_name: str) -> str:
+    """``/ticket help``, headed with ``desk.name``."""
+    return HELP.replace("*Helpthread*", f"*{escape(desk_name)}*", 1)
+
+
 HELP = """*Helpthread* — `/ticket` commands
 • `/ticket` or `/ticket new [subject]` — open the ticket form
 • `/ticket list [open|closed|all] [mine|org] [unread]` — your tickets, newest activity first

@@ -70,7 +70,7 @@ class Commands:
             case grammar.NewForm():
                 await self.open_form(body, parsed)
             case grammar.Help():
-                await self.s.answer(body, [answers.HELP])
+                await self.s.answer(body, [answers.help_text(self.s.config.desk.name)])
             case grammar.ListTickets():
                 await self._list(actor, parsed, body)
             case grammar.Search(query):

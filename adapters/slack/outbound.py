@@ -217,7 +217,7 @@ class SlackOutbound:
         d, t = job.delivery, job.ticket
         if d.purpose == "receipt":
             url = await self._thread_url(t.number, Audience.PUBLIC)
-            text, blocks = views.receipt(t, url)
+            text, blocks = views.receipt(t, url, job.desk_name)
         elif d.purpose == "assigned":
             url = await self._thread_url(t.number, Audience.INTERNAL)
             text, blocks = views.assigned(job.event, t, url)

@@ -259,14 +259,15 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             assert_never(unreachable)
 
 
-def receipt(t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:
+def receipt(t: TicketView, thread_url: str | None,
+            desk_name: str = "Helpthread") -> tuple[str, Blocks]:
     """The requester's receipt (PRODUCT.md §6): number, subject, category, priority,
-    what happens next, a link to the thread."""
+    what happens next, a link to the thread; signed with ``desk.name``."""
     where = link(thread_url, "its thread") if thread_url else "its thread"
     text = (f"We have your ticket {title(t)}\n{escape(t.category_name)} · "
-            f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. An agent will answer in "
-            f"{where} (first response due {date(t.sla_due)}). You will hear here who picks "
-            "it up, every status change and the resolution.")
+            f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. {escape(desk_name)} will "
+            f"answer in {where} (first response due {date(t.sla_due)}). You will hear here "
+            "who picks it up, every status change and the resolution.")
     return f"We have your ticket #{t.number}", [_section(text)]
 
 

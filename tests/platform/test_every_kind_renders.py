@@ -53,3 +53,17 @@ def test_the_desk_signs_its_own_changes_with_its_name() -> None:
                                                      "Acme Support")[0]
     assert "Acme Support" in discord_render.event_text(closed, TICKET, "Acme Support")
     assert "Acme Support" in slack_views.event_text(closed, TICKET, "Acme Support")
+
+
+def test_receipts_and_help_carry_the_desk_name() -> None:
+    """Issue 9.7: ``desk.name`` appears where a customer would see the desk's name."""
+    from adapters.slack import answers as slack_answers
+
+    opened = Event(7, SAMPLES[EventKind.OPENED], SAM, AT, "shell", id=1)
+    assert "Acme Support" in " ".join(
+        shell_views.event_lines(opened, TICKET, Purpose.RECEIPT, "Acme Support"))
+    assert "Acme Support" in str(slack_views.receipt(TICKET, None, "Acme Support"))
+    assert "Acme Support" in (discord_render.receipt_embed(TICKET, None, "Acme Support")
+                              .description or "")
+    assert slack_answers.help_text("Acme <Support>").startswith("*Acme &lt;Support&gt;*")
+    assert discord_render.help_text("Acme Support").startswith("**Acme Support**")
