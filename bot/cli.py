@@ -81,6 +81,12 @@ def shell(
     agent: bool = typer.Option(False, "--agent", is_flag=True, help="Act as an agent."),
 ) -> None:
     """The shell platform: type /ticket commands as a requester or an agent."""
+    from adapters.shell.repl import PERSONA_NAME
+
+    if as_ is not None and not PERSONA_NAME.fullmatch(as_):
+        typer.echo("helpthread: --as: a name of 1-40 letters, digits, . _ - (as /as takes)",
+                   err=True)
+        raise typer.Exit(2)
     settings, config, _ = _settings()
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell

@@ -136,8 +136,11 @@ class DeskBase:
             await handler(change, command)
             ticket.last_activity_at = now
             await store.update_ticket(ticket)
+            # Only the first event is what was typed in ``origin`` (not echoed back there);
+            # what it caused (a reopen, a resume) is news to that thread too.
             events = [await self._record(store, ticket, payload, actor, now, audience,
-                                         request_key if i == 0 else None, origin, bindings)
+                                         *((request_key, origin) if i == 0 else (None, None)),
+                                         bindings)
                       for i, (payload, audience) in enumerate(change.recorded)]
         self._on_commit()
         return Outcome(ticket, events[0], change.follow_up)

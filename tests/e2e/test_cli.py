@@ -49,3 +49,14 @@ def test_shell_help_names_its_options(tmp_path: Path) -> None:
     done = _helpthread(tmp_path, "shell", "--help")
     assert re.search(r"^\s+--as NAME\s+Who you are", done.stdout, re.M), done.stdout
     assert re.search(r"^\s+--agent\s+Act as an agent", done.stdout, re.M), done.stdout
+
+
+@pytest.mark.parametrize("name", ["a\x07b\x1b[31mRED", "", "<!channel>", "n" * 41])
+def test_shell_as_takes_the_names_slash_as_takes(tmp_path: Path, name: str) -> None:
+    """A persona name reaches the terminal in every prompt: refused like ``/as`` refuses
+    it, never printed raw (found by a new user's trial)."""
+    done = subprocess.run([HELPTHREAD, "shell", "--as", name], input="", cwd=tmp_path,
+                          env=clean_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("helpthread: --as: ") and "\x1b" not in done.stderr
+    assert done.stdout == ""

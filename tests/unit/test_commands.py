@@ -146,3 +146,20 @@ async def test_capabilities_are_what_running_would_allow(status: Status,
             except DeskError:
                 allowed = False
             assert allowed == (action in offered), (status, internal, action)
+
+
+async def test_a_reopen_caused_by_a_thread_message_is_told_in_that_thread(
+        clock: FrozenClock) -> None:
+    """Only the message itself is not echoed back to the thread it was typed in; the
+    reopen it caused reaches every thread (found by a new user's trial)."""
+    stores = MemoryStores()
+    desk = make_desk(stores, clock=clock)
+    await desk.open_ticket(LENA, form())
+    await desk.close(SAM, 1)
+    [ticket_thread] = [b for b in stores.state.bindings if b.audience.value == "public"]
+    await desk.comment(LENA, 1, "Still broken", origin=ticket_thread)
+    reopened = next(e for e in stores.state.events if e.kind is EventKind.REOPENED)
+    assert reopened.origin_binding_id is None
+    to_thread = [d for d in stores.state.deliveries
+                 if d.event_id == reopened.id and d.binding_id == ticket_thread.id]
+    assert len(to_thread) == 1
