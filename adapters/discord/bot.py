@@ -104,7 +104,11 @@ class HelpthreadBot(discord.Client):
         parent = getattr(channel, "parent_id", None)
         if parent is None:
             return
-        binding = await self.desk.binding_at(PLATFORM, str(parent), str(channel.id))
+        try:
+            binding = await self.desk.binding_at(PLATFORM, str(parent), str(channel.id))
+        except DeskError as err:  # the store is down: say so rather than stay silent
+            await message.reply(render.not_recorded(err), mention_author=False)
+            return
         if binding is None:
             return
         attachments = tuple(Attachment(a.filename, a.size, a.url) for a in message.attachments)

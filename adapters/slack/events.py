@@ -86,7 +86,12 @@ class Events:
         in_dm = event.get("channel_type") == "im"
         binding = None
         if thread and thread != event.get("ts"):
-            binding = await self.s.desk.binding_at("slack", channel, str(thread), in_dm=in_dm)
+            try:
+                binding = await self.s.desk.binding_at("slack", channel, str(thread),
+                                                       in_dm=in_dm)
+            except DeskError as err:  # the store is down: say so rather than stay silent
+                await self._whisper(channel, user, str(thread), answers.refusal(err))
+                return
         if binding is None:
             if in_dm:
                 await self._hint(channel, user, str(thread) if thread else None)

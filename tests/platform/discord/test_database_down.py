@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.store.engine import make_engine
 from core.store.sql import SqlStores
 from tests.platform.discord.conftest import World, open_ticket
@@ -28,3 +30,22 @@ async def test_a_read_only_database_is_one_refusal_and_the_next_command_works(
         await engine.dispose()
     claimed = await w.bob.slash(w.team_thread(n), "ticket claim")
     assert claimed.response.content == f"Done: #{n} is in progress."
+
+
+async def test_a_thread_message_while_the_database_is_gone_is_answered_not_dropped(
+        world: World, tmp_path: Path) -> None:
+    w = world
+    n = await open_ticket(w, w.alice)
+    await w.deliver()
+    stores = w.runtime.desk.stores
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/desk.db")
+    w.runtime.desk.stores = SqlStores(engine)  # no such file can be opened
+    try:
+        message = await w.alice.send(w.ticket_thread(n), "are you there?")
+        answers = [m for m in w.ticket_thread(n).history()
+                   if m.reference and m.reference.message_id == message.id]
+        assert len(answers) == 1
+        assert "database cannot be reached" in answers[0].content
+    finally:
+        w.runtime.desk.stores = stores
+        await engine.dispose()

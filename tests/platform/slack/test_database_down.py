@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.store.engine import make_engine
 from core.store.sql import SqlStores
-from tests.platform.slack.harness import AGENT, Harness
+from tests.platform.slack.harness import AGENT, ALICE, SUPPORT, Harness
 from tests.support.databases import read_only_sqlite
 
 
@@ -26,3 +28,21 @@ async def test_a_read_only_database_is_one_refusal_and_the_next_command_works(
         await engine.dispose()
     await h.command(AGENT, "claim 1")
     assert "in progress" in h.told()[-1].lower()
+
+
+async def test_a_thread_message_while_the_database_is_gone_is_answered_not_dropped(
+        h: Harness, tmp_path: Path) -> None:
+    await h.open_ticket()
+    [card] = h.cards(SUPPORT)
+    stores = h.runtime.desk.stores
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/desk.db")
+    h.runtime.desk.stores = SqlStores(engine)  # no such file can be opened
+    try:
+        status, _ = await h.say(ALICE, SUPPORT, card["ts"], "are you there?")
+        assert status == 200
+        [whisper] = h.fake.of("chat.postEphemeral")
+        assert whisper["user"] == ALICE and whisper["thread_ts"] == card["ts"]
+        assert "database cannot be reached" in whisper["text"]
+    finally:
+        h.runtime.desk.stores = stores
+        await engine.dispose()
