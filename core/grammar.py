@@ -185,9 +185,11 @@ class _Words:
                                       and text[i - 1] == "=")
             if ch in _QUOTES and at_value:
                 close = text.find(_QUOTES[ch], i + 1)
-                if close < 0:
-                    key = text[start:i - 1] if i > start else ""
-                    name = key.lower() if key and _is_key(key) else field
+                key = text[start:i - 1] if i > start else ""
+                name = key.lower() if key and _is_key(key) else field
+                # `subject="a description="b"`: the quote that seems to close the first
+                # value opens the next key's, so the first was never closed.
+                if close < 0 or _OPENS_NEXT_VALUE.search(text, i + 1, close + 1):
                     raise Invalid(name, "has a quote that is not closed; close it or "
                                   "leave it out")
                 out.append(text[i + 1:close])
@@ -208,6 +210,9 @@ class _Words:
         if word is not None:
             raise Invalid(command, f"{shown(word)} is more than /ticket {command} takes; "
                           "see /ticket help")
+
+
+_OPENS_NEXT_VALUE = re.compile(r"\s[A-Za-z][A-Za-z0-9_]*=.$", re.ASCII)
 
 
 def _is_key(word: str) -> bool:

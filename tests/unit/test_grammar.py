@@ -173,6 +173,11 @@ def test_an_unbalanced_quote_is_refused_by_name() -> None:
     refused('new description="oops category=general', "description")
     refused('new "oops', "subject")
     refused('priority "4 high', "number")
+    # the quote that seems to close `subject` opens `description`: nothing is swallowed
+    refused('new subject="unterminated description="d"', "subject")
+    refused("new category=general subject='no end priority='high'", "subject")
+    assert parse('new subject="a = b" description="x"') == NewForm(
+        "a = b", {"description": "x"})
 
 
 def test_free_text_is_taken_exactly_as_written() -> None:
