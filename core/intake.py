@@ -101,6 +101,17 @@ class Intake(DeskBase):
         self._on_commit()
         return Opened(ticket)
 
+    async def check_may_open(self, actor: Actor) -> None:
+        """Raises what opening a ticket for oneself would raise now — ``NotAllowed``,
+        ``Limited`` (PRODUCT.md §8) — and changes nothing: the form is pre-checked with
+        this before it opens, so nobody fills in a form only to be refused. Agents are
+        not limited (as in ``open_ticket``)."""
+        policy.authorize(actor, Action.OPEN, self.config)
+        if policy.is_agent(actor, self.config):
+            return
+        async with self.stores.transaction() as store:
+            await self._check_requester_limits(store, actor, self.clock.now())
+
     async def _check_requester_limits(self, store: Store, requester: Actor,
                                       now: datetime) -> None:
         """Raises ``Limited`` when ``requester`` may open no ticket now (PRODUCT.md §8)."""

@@ -87,6 +87,8 @@ class TicketGroup(app_commands.Group):
             if for_ is not None:
                 bot.desk.require(actor, Action.OPEN_FOR_OTHERS)
                 requester = actor_of(for_, bot.guild_id)
+            else:
+                await bot.desk.check_may_open(actor)
         except DeskError as err:
             await refuse(interaction, err)
             return

@@ -304,7 +304,7 @@ class PanelButton(discord.ui.DynamicItem[Button], template=r"ticket:panel:open")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            interaction_actor(interaction)
+            await bot_of(interaction).desk.check_may_open(interaction_actor(interaction))
         except DeskError as err:
             await refuse(interaction, err)
             return

@@ -317,6 +317,8 @@ class ShellSession:
             if not self.me.agent:
                 raise NotAllowed("only agents can open a ticket on someone else's behalf")
             form.requester = self.personas.get(name, Persona(name)).actor()
+        else:
+            await self.desk.check_may_open(self.me.actor())
         self.form = form
         await self._continue_form()
 

@@ -123,6 +123,8 @@ class Commands:
             self.s.desk.require(actor, Action.OPEN_FOR_OTHERS)
             meta.on_behalf = mention.group(1)
             on_behalf_name = await self.s.people.name(meta.on_behalf)
+        else:
+            await self.s.desk.check_may_open(await self.s.actor(body))
         category = None
         if "category" in request.fields:
             category = clean_category(self.s.config, from_slack(request.fields["category"]))

@@ -129,3 +129,11 @@ async def test_a_sensitive_answer_is_not_echoed_at_a_terminal() -> None:
     await session.run(lines())
     assert terminal.log == ["hide", "show"], "echo off for card_last4 only, then back on"
     assert "Opened #1" in out.getvalue() and "4242" not in out.getvalue()
+
+
+def test_a_requester_at_the_limit_is_refused_before_the_form(run_helpthread: Run) -> None:
+    opens = "".join(f"/ticket new category=general subject=S{i} description=d\n"
+                    for i in range(5))  # the default limit: 5 open tickets
+    out = run_helpthread("/as lena\n" + opens + "/ticket new\n").stdout
+    assert "(to lena) Refused: you already have 5 open tickets" in out
+    assert "Category?" not in out, "no form is started only to be refused"

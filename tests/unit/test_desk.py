@@ -370,3 +370,16 @@ async def test_requesters_do_not_see_agents_links(desk) -> None:
     assert (await desk.show(LENA, 2)).ticket.links == ()
     assert [(x.kind, x.number) for x in (await desk.show(SAM, 2)).ticket.links] == [
         (LinkKind.DUPLICATE_OF, 1)]
+
+
+async def test_the_form_is_pre_checked_against_the_limits_and_nothing_changes(
+        stores, clock) -> None:
+    config = desk_config(desk=DeskSection(max_open_per_user=1, max_new_per_hour=3))
+    desk = make_desk(stores, config=config, clock=clock)
+    await desk.check_may_open(LENA)
+    await desk.open_ticket(LENA, form())
+    before = len(stores.state.events)
+    with pytest.raises(Limited, match="1 open ticket"):
+        await desk.check_may_open(LENA)
+    assert len(stores.state.events) == before
+    await desk.check_may_open(SAM)  # agents are not limited

@@ -63,3 +63,12 @@ async def test_private_thread_is_hidden_from_other_members(world: World) -> None
         thread.history(viewer=world.dave)
     with pytest.raises(simcord.SetupError):
         world.team.history(viewer=world.alice)
+
+
+async def test_a_requester_at_the_limit_is_refused_before_the_modal(world: World) -> None:
+    w = world
+    for i in range(5):  # the default limit: 5 open tickets
+        await open_ticket(w, w.alice, subject=f"Problem {i}")
+    refused = await w.alice.slash(w.support, "ticket new", category="general")
+    assert refused.modal is None and refused.ephemeral
+    assert refused.response.content.startswith("Refused: you already have 5 open tickets")

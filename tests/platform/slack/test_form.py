@@ -139,3 +139,13 @@ async def test_for_colon_inside_a_subject_is_just_text(h: Harness):
     told = len(h.told())
     await h.command(ALICE, "new for:")
     assert len(h.told()) == told + 1 and "name the requester" in h.told()[-1]
+
+
+async def test_a_requester_at_the_limit_is_refused_before_the_form_opens(h: Harness):
+    for i in range(5):  # the default limit: 5 open tickets
+        await h.open_ticket(subject=f"Problem {i}")
+    opened = len(h.fake.of("views.open"))
+    status, _ = await h.command(ALICE, "new")
+    assert status == 200
+    assert h.told()[-1].startswith(":no_entry: You already have 5 open tickets")
+    assert len(h.fake.of("views.open")) == opened, "no form only to be refused"
