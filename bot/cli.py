@@ -59,7 +59,7 @@ def _default_persona() -> str:
         return "you"
 
 
-@app.command()
+@app.command(short_help="Start the desk: every platform that has credentials, else the shell.")
 def run() -> None:
     """Start every platform that has credentials; with none, the shell platform."""
     settings, config, credentials = _settings()
@@ -75,7 +75,7 @@ def run() -> None:
     _started(run_shell(settings, config, _default_persona(), agent=False))
 
 
-@app.command()
+@app.command(short_help="Type /ticket commands as a requester or an agent.")
 def shell(
     as_: str = typer.Option(None, "--as", metavar="NAME", help="Who you are in the shell."),
     agent: bool = typer.Option(False, "--agent", is_flag=True, help="Act as an agent."),
@@ -94,7 +94,7 @@ def shell(
     _started(run_shell(settings, config, as_ or _default_persona(), agent=agent))
 
 
-@db.command("upgrade")
+@db.command("upgrade", short_help="Apply the database migrations (Alembic).")
 def db_upgrade() -> None:
     """Apply the database migrations (Alembic) to HELPTHREAD_DATABASE_URL."""
     settings, _, _ = _settings()
@@ -154,7 +154,7 @@ def _https_base(url: str) -> str | None:
     return text.rstrip("/")
 
 
-@app.command("discord-invite")
+@app.command("discord-invite", short_help="Print the Discord invite URL with the permissions needed.")
 def discord_invite() -> None:
     """Print the Discord invite URL with the scopes and permissions the bot needs."""
     settings, _, credentials = _settings()

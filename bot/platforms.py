@@ -133,11 +133,12 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
             if not await _start(platform, stop):
                 return  # stopped while starting
         try:
-            await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+            await web.TCPSite(runner, settings.host, settings.port).start()
         except OSError as err:
-            raise StartupError(f"HELPTHREAD_PORT {settings.port}: cannot listen there "
+            raise StartupError(f"HELPTHREAD_PORT {settings.port} on HELPTHREAD_HOST "
+                               f"{settings.host}: cannot listen there "
                                f"({err.strerror or err})") from err
-        log.info("http.listening", port=settings.port)
+        log.info("http.listening", host=settings.host, port=settings.port)
         log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
         freeze_startup_heap()
         await stop.wait()

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -110,6 +110,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=0, le=65535)
+    host: str = Field(default="0.0.0.0", min_length=1)  # the HTTP bind address
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
@@ -224,8 +225,37 @@ def _masked(text: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)[:80]
 
 
+# HELPTHREAD_ variables that are not settings: the config file's path, and the test
+# and benchmark suites' own databases.
+NOT_SETTINGS = re.compile(r"HELPTHREAD_(CONFIG|TEST_\w*|BENCH_\w*)", re.IGNORECASE)
+
+
+def _check_environment() -> None:
+    """A ``HELPTHREAD_`` variable that names no setting raises ``ConfigError`` naming it:
+    pydantic-settings reads only the names it knows, so a misspelt section
+    (``HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE``) would be ignored and the desk run on
+    the defaults without a word."""
+    fields = Settings.model_fields
+    for name in sorted(os.environ):
+        if not name.upper().startswith("HELPTHREAD_") or NOT_SETTINGS.fullmatch(name):
+            continue
+        section = name[len("HELPTHREAD_"):].split("__", 1)[0].lower()
+        if section not in fields:
+            forms = ["HELPTHREAD_CONFIG"] + [
+                f"HELPTHREAD_{key.upper()}" + ("__<KEY>" if _is_section(info) else "")
+                for key, info in fields.items()]
+            raise ConfigError(f"{name}: is not a setting; the settings are "
+                              f"{', '.join(forms)}")
+
+
+def _is_section(info: FieldInfo) -> bool:
+    return isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) \
+        or get_origin(info.annotation) is dict
+
+
 def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
     """Read and check everything; raises ``ConfigError`` naming the bad key."""
+    _check_environment()
     path = config_path()
     if path is not None:
         _check_config_file(path)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from core import commands as cmd
 from core.errors import Invalid
 from core.tickets import PRIORITIES, LinkKind
-from core.validation import shown
+from core.validation import SHOWN_MAX, shown
 
 NUMBER_DIGITS_MAX = 9
 _NUMBER = re.compile(r"#?([0-9]+)", re.ASCII)
@@ -295,8 +295,10 @@ def _bare_ticket(words: _Words, thread: int | None, command: str) -> int:
         return thread
     number = ticket_number(word)
     if thread is not None and not word.startswith("#") and number != thread:
+        rest = words.rest()  # the hint is the whole command to type, arguments and all
+        rest = rest if len(rest) <= SHOWN_MAX and rest.isprintable() else "…"
         raise Invalid("number", f"in #{thread}'s thread write another ticket as #{number} "
-                      f"(/ticket {command} #{number})")
+                      f"(/ticket {command} #{number}{' ' + rest if rest else ''})")
     return number
 
 

@@ -166,7 +166,8 @@ def details(d: TicketDetails) -> list[str]:
     t = d.ticket
     lines = card(t)
     lines.append(f"  opened {when(t.opened_at)} · from {t.source} · {t.visibility.value}")
-    if t.resolution_due and t.status not in (Status.RESOLVED, Status.CLOSED):
+    if t.resolution_due and t.resolution_due != t.sla_due \
+            and t.status not in (Status.RESOLVED, Status.CLOSED):  # the card said it
         lines.append(f"  resolution due {when(t.resolution_due)}")
     lines.append(f"  description: {t.description}")
     lines += [f"  {f.label}: {f.value}" for f in (*t.fields, *d.sensitive)]

@@ -17,6 +17,10 @@ from tests.e2e.conftest import HELPTHREAD, clean_env
      "sla.urgent.resolution: 30m is shorter than first_response (1h)"),
     ("", {"HELPTHREAD_SLA__HIGH__FIRST_RESPONSE": "2d"},
      "sla.high.resolution: 1d is shorter than first_response (2d)"),
+    # a misspelt section would otherwise be ignored and the defaults run without a word
+    ("", {"HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE": "10m"},
+     "HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE: is not a setting; the settings are "
+     "HELPTHREAD_CONFIG, HELPTHREAD_DATABASE_URL,"),
 ])
 def test_one_line_and_status_2(tmp_path: Path, config: str | None, env: dict[str, str],
                                says: str) -> None:

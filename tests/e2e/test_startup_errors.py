@@ -114,3 +114,15 @@ async def test_sigterm_while_slack_is_slow_to_answer_at_start_stops_it(tmp_path:
         fake.release("apps.connections.open")
         await fake.stop()
     assert proc.returncode == 0, err.decode()
+
+
+async def test_the_bind_address_is_hosts_setting(tmp_path: Path) -> None:
+    fake = await FakeSlack().start()
+    try:  # 192.0.2.1 (TEST-NET-1, RFC 5737) is on no machine: binding there must fail
+        status, lines = await _run(tmp_path, {
+            "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": fake.api_url, "HELPTHREAD_HOST": "192.0.2.1"})
+    finally:
+        await fake.stop()
+    assert status == 1, lines
+    assert len(lines) == 1 and "on HELPTHREAD_HOST 192.0.2.1: cannot listen" in lines[0], lines

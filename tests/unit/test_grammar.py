@@ -90,6 +90,10 @@ def test_in_a_thread_another_bare_number_is_refused_with_a_hint() -> None:
     assert "#2" in err.reason
     refused("claim 1x", "number", thread=1)
     refused("show 0", "number", thread=1)
+    # the hint is the whole command to type, its argument kept
+    assert "(/ticket priority #2 urgent)" in refused("priority 2 urgent", "number",
+                                                     thread=1).reason
+    assert "(/ticket priority #2 …)" in refused("priority 2 \x07", "number", thread=1).reason
 
 
 def test_fixed_arguments_follow_the_ticket_rule_then_parse_strictly() -> None:
