@@ -207,6 +207,7 @@ def check_database_url(url: str) -> str:
                               "sqlite+aiosqlite:///helpthread.db or another path")
     elif backend in ("postgresql", "postgres"):
         wanted = "postgresql+asyncpg"
+        parsed = _asyncpg_url(parsed)
     else:
         raise ConfigError(f"HELPTHREAD_DATABASE_URL: {backend!r} databases are not supported; "
                           f"write {_URL_FORMS}")
@@ -214,6 +215,38 @@ def check_database_url(url: str) -> str:
         raise ConfigError(f"HELPTHREAD_DATABASE_URL: the driver {driver!r} is not supported; "
                           f"write {wanted}://… (or {backend}://…, which means the same)")
     return _rendered(parsed.set(drivername=wanted))
+
+
+# What asyncpg's connect() takes from the URL's query (asyncpg docs, "connect"); libpq's
+# sslmode is read as its ssl (the same values), since URLs are often copied from psql.
+ASYNCPG_OPTIONS = frozenset({"ssl", "timeout", "command_timeout",
+                             "statement_cache_size", "prepared_statement_cache_size",
+                             "max_cached_statement_lifetime", "server_settings",
+                             "target_session_attrs", "direct_tls"})
+
+
+def _asyncpg_url(url: URL) -> URL:
+    """``url`` checked for what asyncpg would otherwise fail on with a traceback: a port
+    out of range, no database named, query options it does not take."""
+    try:
+        port = url.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError("HELPTHREAD_DATABASE_URL: the port must be a number from 1 to "
+                          "65535")
+    if not url.database:
+        raise ConfigError("HELPTHREAD_DATABASE_URL: names no database; write "
+                          "postgresql+asyncpg://USER@HOST/DATABASE")
+    query = dict(url.query)
+    if "sslmode" in query:
+        query.setdefault("ssl", query.pop("sslmode"))
+    unknown = sorted(set(query) - ASYNCPG_OPTIONS)
+    if unknown:
+        takes = ", ".join(sorted(ASYNCPG_OPTIONS))
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: the option {unknown[0]!r} is not one "
+                          f"PostgreSQL's driver takes; it takes {takes}")
+    return url.set(query=query)
 
 
 def _rendered(url: URL) -> str:
@@ -249,7 +282,7 @@ def _check_environment() -> None:
 
 
 def _is_section(info: FieldInfo) -> bool:
-    return isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) \
+    return (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)) \
         or get_origin(info.annotation) is dict
 
 

@@ -178,6 +178,8 @@ def _sqlite_failure(err: BaseException, database: str) -> CannotOpenDatabase | N
             return CannotOpenDatabase(f"cannot open the SQLite file {database} ({text})")
         if "readonly" in text or "read-only" in text:
             return CannotOpenDatabase(f"cannot write to the SQLite file {database} ({text})")
+        if isinstance(item, sqlite3.OperationalError):  # e.g. a URI option SQLite refuses
+            return CannotOpenDatabase(f"cannot open the SQLite file {database} ({text})")
     return None
 
 

@@ -33,6 +33,12 @@ CASES = {  # name: (url, exit status, what the line says)
     "not-a-database": ("sqlite+aiosqlite:///notes.txt", 2, "notes.txt is not a SQLite database"),
     "no-server": ("postgresql://postgres@127.0.0.1:9/helpthread", 1,
                   "no PostgreSQL server answers"),
+    "bad-sqlite-option": ("sqlite+aiosqlite:///file:desk.db?mode=bogus&uri=true", 2,
+                          "no such access mode: bogus"),
+    "port-out-of-range": ("postgres://postgres@127.0.0.1:99999/x", 2,
+                          "the port must be a number from 1 to 65535"),
+    "libpq-option": ("postgresql://postgres@127.0.0.1/x?sslcert=c.pem", 2,
+                     "the option 'sslcert' is not one"),
 }
 # every case through `db upgrade`; `run` and `shell` share its path, so one case of each
 # kind (refused while loading settings, on opening, unreachable) for them

@@ -18,6 +18,8 @@ from bot.settings import ConfigError, check_database_url, load_settings
     ("postgres://support:s%40cret@db:5433/helpthread",
      "postgresql+asyncpg://support:s%40cret@db:5433/helpthread"),
     (" postgresql+asyncpg://postgres@127.0.0.1/test ", "postgresql+asyncpg://postgres@127.0.0.1/test"),
+    # libpq's sslmode, as in URLs copied from psql, is asyncpg's ssl
+    ("postgresql://u@db/desk?sslmode=require", "postgresql+asyncpg://u@db/desk?ssl=require"),
 ])
 def test_plain_urls_get_the_async_drivers(given: str, opened: str) -> None:
     assert check_database_url(given) == opened
@@ -35,6 +37,9 @@ def test_plain_urls_get_the_async_drivers(given: str, opened: str) -> None:
     ("sqlite://", "names no SQLite file"),
     ("sqlite+aiosqlite:///:memory:", "names no SQLite file"),
     ("postgresql://u:hunter2@db:port/desk", "is not a database URL"),
+    ("postgres://u@127.0.0.1:99999/x", "the port must be a number from 1 to 65535"),
+    ("postgresql+asyncpg://", "names no database"),
+    ("postgresql://u@db/desk?sslcert=x.pem", "the option 'sslcert' is not one PostgreSQL's"),
 ])
 def test_a_bad_url_is_one_sentence_naming_the_setting(given: str, says: str) -> None:
     with pytest.raises(ConfigError) as raised:
