@@ -157,6 +157,7 @@ class _Words:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.raw = ""  # the last word read, exactly as typed
 
     def _skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -171,8 +172,10 @@ class _Words:
 
     def next(self, field: str) -> str | None:
         """The next word with its quotes removed, or None at the end. A quote opens at
-        the start of a word or right after its first ``=``; one left open raises
-        ``Invalid(field)`` (``field`` is the key for a ``key="…`` word)."""
+        the start of a word or right after its first ``=``; inside double quotes ``\\"``
+        is a quote and ``\\\\`` a backslash (as in a shell). A quote left open, or one
+        closed with no space after it, raises ``Invalid(field)`` (``field`` is the key
+        for a ``key="…`` word): nothing typed is ever silently dropped or joined."""
         self._skip_space()
         text, i = self.text, self.pos
         if i >= len(text):
@@ -184,19 +187,22 @@ class _Words:
             at_value = i == start or (ch in _QUOTES and text[start:i].count("=") == 1
                                       and text[i - 1] == "=")
             if ch in _QUOTES and at_value:
-                close = text.find(_QUOTES[ch], i + 1)
                 key = text[start:i - 1] if i > start else ""
                 name = key.lower() if key and _is_key(key) else field
+                value, close = _quoted(text, i)
                 # `subject="a description="b"`: the quote that seems to close the first
                 # value opens the next key's, so the first was never closed.
                 if close < 0 or _OPENS_NEXT_VALUE.search(text, i + 1, close + 1):
                     raise Invalid(name, "has a quote that is not closed; close it or "
                                   "leave it out")
-                out.append(text[i + 1:close])
+                if close + 1 < len(text) and not text[close + 1].isspace():
+                    raise Invalid(name, "needs a space after its closing quote")
+                out.append(value)
                 i = close + 1
                 continue
             out.append(ch)
             i += 1
+        self.raw = text[start:i]
         self.pos = i
         return "".join(out)
 
@@ -210,6 +216,21 @@ class _Words:
         if word is not None:
             raise Invalid(command, f"{shown(word)} is more than /ticket {command} takes; "
                           "see /ticket help")
+
+
+def _quoted(text: str, at: int) -> tuple[str, int]:
+    """The value of the quote opening at ``text[at]`` and the index of its closing
+    quote (-1: never closed). Only double quotes take ``\\"`` and ``\\\\`` escapes."""
+    close_with = _QUOTES[text[at]]
+    escapes = text[at] == '"'
+    value: list[str] = []
+    i = at + 1
+    while i < len(text) and text[i] != close_with:
+        if escapes and text[i] == "\\" and text[i + 1:i + 2] in ('"', "\\"):
+            i += 1
+        value.append(text[i])
+        i += 1
+    return "".join(value), (i if i < len(text) else -1)
 
 
 _OPENS_NEXT_VALUE = re.compile(r"\s[A-Za-z][A-Za-z0-9_]*=.$", re.ASCII)
@@ -373,16 +394,18 @@ def _list(words: _Words) -> ListTickets:
 def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
     known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
     fields: dict[str, str] = {}
-    loose: list[str] = []
+    loose: list[tuple[str, str]] = []  # (as read, as typed)
     for_: str | None = None
     first = True
     while (word := words.next("subject")) is not None:
-        if first and word.lower().startswith("for:"):
+        if word.lower().startswith("for:") and (first or for_ is not None):
+            if for_ is not None:
+                raise Invalid("for", "is given twice; name one requester")
             for_ = word[4:].strip()
             if not for_:
                 raise Invalid("for", "name the requester with a mention right after it, "
                               "like for:@someone")
-        elif "=" in word:
+        elif "=" in word and (_is_key(word.partition("=")[0]) or word.startswith("=")):
             raw_key, _, value = word.partition("=")
             key = raw_key.lower()
             if not raw_key:
@@ -396,12 +419,14 @@ def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
                 raise Invalid(key, "is given twice")
             fields[key] = value
         else:
-            loose.append(word)
+            loose.append((word, words.raw))
         first = False
     subject = fields.pop("subject", None)
     if loose:
+        typed = " ".join(raw for _, raw in loose)
         if subject is not None:
-            raise Invalid("subject", f"is given twice (also as the words "
-                          f"{shown(' '.join(loose))})")
-        subject = " ".join(loose)
+            raise Invalid("subject", f"is given twice (also as the words {shown(typed)})")
+        # one quoted phrase is the subject without its quotes; several words are kept
+        # as typed, quotes and all (`He said "hi"`)
+        subject = loose[0][0] if len(loose) == 1 else typed
     return NewForm(subject, fields, for_)
