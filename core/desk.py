@@ -42,7 +42,7 @@ from core.intake import Intake, NewTicket, Opened
 from core.policy import Action
 from core.reading import Reading
 from core.routing import Binding
-from core.tickets import PRIORITIES, Link, LinkKind, Ticket
+from core.tickets import PRIORITIES, Link, LinkKind, Status, Ticket
 from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
 
 __all__ = ["Desk", "NewTicket", "Opened", "Outcome"]
@@ -198,16 +198,27 @@ async def escalate(change: Change, command: cmd.Escalate) -> None:
 
 
 async def link(change: Change, command: cmd.Link) -> None:
+    """Related, or a duplicate: a duplicate is closed pointing at the other ticket
+    (PRODUCT.md §4), which must not itself be a duplicate of this one."""
     ticket, other = change.ticket, command.other
     if command.kind not in (LinkKind.RELATED, LinkKind.DUPLICATE_OF):
         raise Invalid("link", "must be related or duplicate_of")
     if other == ticket.number:
         raise Invalid("link", "a ticket cannot be linked to itself")
-    await change.desk._load(change.store, other)
-    if lifecycle.Link(command.kind, other) in ticket.links:
+    target = await change.desk._load(change.store, other)
+    if any(existing.number == other for existing in ticket.links):
         raise InvalidTransition(f"#{ticket.number} is already linked to #{other}")
+    duplicate = command.kind is LinkKind.DUPLICATE_OF
+    if duplicate and Link(LinkKind.DUPLICATE_OF, ticket.number) in target.links:
+        raise InvalidTransition(f"#{other} is a duplicate of #{ticket.number}; a ticket "
+                                "cannot be a duplicate of its own duplicate")
+    if duplicate and any(x.kind is LinkKind.DUPLICATE_OF for x in ticket.links):
+        raise InvalidTransition(f"#{ticket.number} is already a duplicate of another ticket")
     ticket.links.append(Link(command.kind, other))
     change.record(Linked(command.kind, other), Audience.INTERNAL)
+    if duplicate and ticket.status is not Status.CLOSED:
+        lifecycle.close(ticket, change.now)
+        change.record(Closed(f"a duplicate of #{other}", by_system=change.actor.system))
 
 
 async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:

@@ -372,6 +372,25 @@ async def test_requesters_do_not_see_agents_links(desk) -> None:
         (LinkKind.DUPLICATE_OF, 1)]
 
 
+async def test_a_duplicate_is_closed_pointing_at_the_other_and_never_loops(
+        desk, stores) -> None:
+    for subject in ("one", "two", "three"):
+        await desk.open_ticket(LENA, form(subject=subject))
+    await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 1)
+    assert stores.state.tickets[2].status is Status.CLOSED  # PRODUCT.md §4
+    closed = [e for e in stores.state.events if e.kind is EventKind.CLOSED]
+    assert [(e.ticket_number, e.payload.reason) for e in closed] == [
+        (2, "a duplicate of #1")]
+    assert closed[0].audience is Audience.PUBLIC  # the requester is told why
+    with pytest.raises(InvalidTransition, match="duplicate of its own duplicate"):
+        await desk.link(SAM, 1, LinkKind.DUPLICATE_OF, 2)
+    with pytest.raises(InvalidTransition, match="already linked"):
+        await desk.link(SAM, 2, LinkKind.RELATED, 1)
+    with pytest.raises(InvalidTransition, match="already a duplicate"):
+        await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 3)
+    assert stores.state.tickets[1].status is Status.OPEN
+
+
 async def test_the_form_is_pre_checked_against_the_limits_and_nothing_changes(
         stores, clock) -> None:
     config = desk_config(desk=DeskSection(max_open_per_user=1, max_new_per_hour=3))
