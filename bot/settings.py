@@ -91,6 +91,10 @@ class ListFriendlyEnv(EnvSettingsSource):
             name = next((k for k, v in os.environ.items() if v == value
                          and k.upper().startswith("HELPTHREAD_")
                          and k.upper().endswith(field_name.upper())), field_name)
+            if field is None:  # a key no section has, e.g. SLA__URGENT__FIRST_RESPONS
+                raise ConfigError(f"{name}: {field_name.lower()} is not a setting of its "
+                                  "section (the README lists the keys, under Configuration)"
+                                  ) from None
             raise ConfigError(f"{name}: {text[:40]!r} is not valid JSON; write this "
                               "setting as JSON or set it in the config file") from None
 

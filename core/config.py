@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.characters import first_control
 from core.durations import format_duration, parse_duration
 from core.platforms import AgentRule
 from core.tickets import PRIORITIES
@@ -42,12 +44,26 @@ Duration = Annotated[
 Priority = Literal["low", "normal", "high", "urgent"]  # core.tickets.PRIORITIES
 
 
+def _one_line(value: str) -> str:
+    """A name the desk shows people (its own, a category's, a field's label): not blank,
+    one line, no control characters — as for any one-line field a person types."""
+    if not value.strip():
+        raise ValueError("is blank")
+    bad = first_control(value)
+    if bad is not None:
+        raise ValueError(f"contains a control character (U+{ord(bad):04X})")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_one_line)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DeskSection(_Section):
-    name: str = "Helpthread"
+    name: Name = "Helpthread"
     max_open_per_user: int = Field(default=5, ge=1)
     max_new_per_hour: int = Field(default=5, ge=1)
     duplicate_window: Duration = timedelta(minutes=10)
@@ -98,7 +114,7 @@ class CategoryField(_Section):
     """An extra field a category declares (PRODUCT.md §2, "category fields")."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    label: str = Field(min_length=1, max_length=45)
+    label: Name = Field(min_length=1, max_length=45)
     required: bool = False
     max_length: int = Field(default=200, ge=1, le=4000)
     min_length: int = Field(default=1, ge=1)
@@ -114,7 +130,7 @@ class Category(_Section):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    name: str = Field(min_length=1, max_length=80)
+    name: Name = Field(min_length=1, max_length=80)
     fields: tuple[CategoryField, ...] = ()
 
     @property

@@ -65,6 +65,16 @@ class ListTickets:
     unread: bool = False
     page: int = 1
 
+    def nothing(self) -> str:
+        """What an empty answer says, naming every filter asked for ("No unread open
+        tickets of yours."), so it is never read as "there are none at all"."""
+        if self.page > 1:
+            return f"No tickets on page {self.page}."
+        words = [w for w in ("unread" if self.unread else "",
+                             "" if self.scope == "all" else self.scope) if w]
+        whose = " of yours" if self.mine else " in your organisation" if self.org else ""
+        return f"No {' '.join([*words, 'tickets'])}{whose}."
+
 
 @dataclass(frozen=True, slots=True)
 class Show:

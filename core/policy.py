@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import humanize
+
 from core import visibility
 from core.config import DeskConfig
 from core.errors import DeskError, InvalidTransition, NotAllowed, NotFound
@@ -69,7 +71,8 @@ def _within_reopen_window(ticket: Ticket, config: DeskConfig,
     window = config.lifecycle.reopen_window
     if ticket.status not in DONE or within_reopen_window(ticket, now, window):
         return None
-    return InvalidTransition(f"#{ticket.number} ended more than {window.days} days ago and "
+    return InvalidTransition(f"#{ticket.number} ended more than "
+                             f"{humanize.precisedelta(window)} ago and "
                              "can no longer be reopened; reply to it to open a follow-up "
                              "ticket")
 

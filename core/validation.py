@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.characters import BIDI_CONTROLS, is_control
 from core.config import Category, CategoryField, DeskConfig
 from core.errors import Invalid
 from core.tickets import PRIORITIES
@@ -18,21 +19,7 @@ DESCRIPTION_MAX = 4000  # PRODUCT.md §2
 COMMENT_MAX = 4000  # same cap as a description: Discord's text input maximum
 ACCOUNT_MAX = 64
 
-# Bidirectional overrides/isolates can disguise text (TESTING.md, "hostile text").
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Format characters that are part of writing itself: emoji sequences (ZWJ) and scripts
-# such as Persian (ZWNJ). Every other Cf character is refused in a one-line field.
-JOINERS = frozenset("\u200c\u200d\u200e\u200f")  # ZWNJ, ZWJ, LRM, RLM
 SHOWN_MAX = 40
-
-
-def is_control(ch: str) -> bool:
-    """A character that must never reach a terminal or chat raw: controls (Cc), format
-    characters (Cf, the joiners aside), line/paragraph separators, surrogates, and the
-    bidirectional overrides."""
-    kind = unicodedata.category(ch)
-    return (kind in ("Cc", "Zl", "Zp", "Cs") or ch in BIDI_CONTROLS
-            or (kind == "Cf" and ch not in JOINERS))
 
 
 def shown(value: str, limit: int = SHOWN_MAX) -> str:

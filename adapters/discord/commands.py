@@ -25,6 +25,7 @@ from adapters.discord.acting import (
 )
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import DeskError, Invalid
+from core.grammar import ListTickets
 from core.identity import Actor
 from core.policy import Action
 from core.validation import clean_category
@@ -126,8 +127,8 @@ class TicketGroup(app_commands.Group):
         async def work(actor: Actor) -> str:
             items = await bot_of(interaction).desk.list_tickets(actor, scope, mine=mine,
                                                                  org=org, unread=unread)
-            empty = "No tickets." if scope == "all" else f"No {scope} tickets."
-            return render.listing(items, empty)
+            asked = ListTickets(scope, mine=mine, org=org, unread=unread)
+            return render.listing(items, asked.nothing())
         await act(interaction, None, work)
 
     @app_commands.command(name="show", description="All about one ticket")

@@ -299,11 +299,7 @@ class ShellSession:
         items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
                                              org=request.org, unread=request.unread)
         page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        scope = request.scope
-        empty = "No tickets." if scope == "all" else f"No {scope} tickets."
-        if request.page > 1:
-            empty = f"No tickets on page {request.page}."
-        self.say(*views.listing(page, empty))
+        self.say(*views.listing(page, request.nothing()))
 
     # ---- the form ----------------------------------------------------------------
 

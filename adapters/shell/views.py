@@ -12,6 +12,7 @@ from typing import assert_never
 
 import humanize
 
+from core.characters import BIDI_CONTROLS as BIDI
 from core.events import (
     Assigned,
     Attachment,
@@ -35,7 +36,6 @@ from core.events import (
 )
 from core.routing import Purpose, Target
 from core.tickets import LinkKind, Status
-from core.validation import BIDI_CONTROLS as BIDI
 from core.views import Listed, TicketDetails, TicketView
 
 STATUS_WORDS = {

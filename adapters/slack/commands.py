@@ -143,11 +143,7 @@ class Commands:
         items = await self.s.desk.list_tickets(actor, request.scope, mine=request.mine,
                                                org=request.org, unread=request.unread)
         page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        scope = request.scope
-        empty = "No tickets." if scope == "all" else f"No {scope} tickets."
-        if request.page > 1:
-            empty = f"No tickets on page {request.page}."
-        await self.s.answer(body, answers.chunks_of(answers.listing(page, empty)))
+        await self.s.answer(body, answers.chunks_of(answers.listing(page, request.nothing())))
 
     async def _thread_urls(self, bindings: tuple[Binding, ...], agent: bool) -> dict[str, str]:
         urls: dict[str, str] = {}

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from alembic import command
 from alembic.config import Config
@@ -84,8 +85,12 @@ def _probe_sqlite(url: str) -> None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database \
             or parsed.database == ":memory:":
         return
+    target, uri = parsed.database, str(parsed.query.get("uri", "")).lower() in ("true", "1")
+    if uri:  # as SQLAlchemy's SQLite dialect passes it: the other options on the URI
+        options = {k: v for k, v in parsed.query.items() if k != "uri"}
+        target += f"?{urlencode(options, doseq=True)}" if options else ""
     try:
-        with contextlib.closing(sqlite3.connect(parsed.database)) as db:
+        with contextlib.closing(sqlite3.connect(target, uri=uri)) as db:
             db.execute("PRAGMA schema_version").fetchone()
     except sqlite3.Error as err:
         raise _sqlite_failure(err, parsed.database) or CannotOpenDatabase(

@@ -21,6 +21,8 @@ from tests.e2e.conftest import HELPTHREAD, clean_env
     ("", {"HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE": "10m"},
      "HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE: is not a setting; the settings are "
      "HELPTHREAD_CONFIG, HELPTHREAD_DATABASE_URL,"),
+    ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONS": "30m"},  # a misspelt key, not JSON
+     "HELPTHREAD_SLA__URGENT__FIRST_RESPONS: first_respons is not a setting"),
 ])
 def test_one_line_and_status_2(tmp_path: Path, config: str | None, env: dict[str, str],
                                says: str) -> None:

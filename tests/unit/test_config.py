@@ -107,6 +107,13 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
      "'y' names both"),
     ('[[categories]]\nkey = "a"\nname = "Same"\n[[categories]]\nkey = "b"\nname = "same"\n',
      {}, "'same' names both"),
+    # names the desk shows people are one clean line
+    ("", {"HELPTHREAD_DESK__NAME": "   "}, "desk.name: is blank"),
+    ('[desk]\nname = "Acme\\u001b[31m"\n', {}, "desk.name: contains a control character"),
+    ('[[categories]]\nkey = "x"\nname = "Two\\nlines"\n', {}, "categories.0.name: contains"),
+    ('[[categories]]\nkey = "x"\nname = "y"\n[[categories.fields]]\nkey = "f"\n'
+     'label = "\\t"\n', {}, "categories.0.fields.0.label: is blank"),
+    ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONS": "30m"}, "first_respons is not a setting"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   content: str, env: dict[str, str], key: str) -> None:

@@ -149,6 +149,14 @@ def test_search_takes_the_query_as_typed_and_refuses_an_open_quote() -> None:
     refused("search", "text")
 
 
+def test_an_empty_list_names_every_filter_asked_for() -> None:
+    assert parse("list").nothing() == "No open tickets."
+    assert parse("list all").nothing() == "No tickets."
+    assert parse("list open unread").nothing() == "No unread open tickets."
+    assert parse("list closed mine").nothing() == "No closed tickets of yours."
+    assert parse("list all org unread").nothing() == "No unread tickets in your organisation."
+
+
 def test_queue_help_stats_and_an_empty_command() -> None:
     assert parse("queue") == Queue() and parse("help") == Help()
     assert parse("") == NewForm() and parse("   ") == NewForm()

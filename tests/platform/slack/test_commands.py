@@ -32,7 +32,7 @@ async def test_help_list_show_and_search_answer_ephemerally(h: Harness):
     assert "#1" in found and "Nothing found" in nothing
     await h.command(BOB, "list all mine")  # Bob sees #1 (shared), but it is not his
     await h.command(BOB, "list closed")
-    assert "No tickets." in h.told()[-2] and "No closed tickets." in h.told()[-1]
+    assert "No tickets of yours." in h.told()[-2] and "No closed tickets." in h.told()[-1]
 
 
 async def test_a_word_payload_in_the_text_still_reaches_the_command(h: Harness):
