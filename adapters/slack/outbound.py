@@ -105,13 +105,22 @@ class SlackOutbound:
         self._permalinks: dict[tuple[str, str], str] = {}
         self._calls = asyncio.Semaphore(CONCURRENT_DELIVERIES)
         self._unsure: set[int] = set()  # deliveries whose answer was lost in this process
+        # (delivery, part) → ts posted by an attempt that then failed: a delivery's later
+        # attempt in this process never posts that part again (a late card, then a 429)
+        self._made: dict[tuple[int, str], str] = {}
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
         await self.pace.give_way()  # at most pacing.MAX_DEFER, for no one target's sake
         async with self._calls:
             delivered = await self._deliver(job)
-        self._unsure.discard(job.delivery.id or 0)
+        self._forget(job.delivery.id)
         return delivered
+
+    def _forget(self, delivery: int | None) -> None:
+        """The delivery is done (or refused for good): nothing of it to remember."""
+        self._unsure.discard(delivery or 0)
+        for key in [k for k in self._made if k[0] == delivery]:
+            del self._made[key]
 
     async def _deliver(self, job: DeliveryJob) -> Delivered:
         d = job.delivery
@@ -128,7 +137,7 @@ class SlackOutbound:
         except SlackApiError as err:
             failure = translate(err)
             if isinstance(failure, Undeliverable):
-                self._unsure.discard(d.id or 0)
+                self._forget(d.id)
             raise failure from err
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as err:
             raise RetryLater(f"cannot reach Slack: {type(err).__name__}: {err}") from err
@@ -227,6 +236,8 @@ class SlackOutbound:
         ``ts`` of the message. When an earlier attempt may have posted it, the message
         found in ``channel`` / ``thread`` is taken instead of posting again."""
         delivery = job.delivery.id
+        if (delivery or 0, part) in self._made:
+            return self._made[(delivery or 0, part)]
         if delivery is not None and (job.maybe_sent or delivery in self._unsure):
             found = await self._find(channel, delivery, part, thread)
             if found is not None:
@@ -241,6 +252,8 @@ class SlackOutbound:
             if delivery is not None:
                 self._unsure.add(delivery)
             raise
+        if delivery is not None:
+            self._made[(delivery, part)] = str(answer["ts"])
         return str(answer["ts"])
 
     async def _find(self, channel: str, delivery: int, part: str,

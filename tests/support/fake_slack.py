@@ -6,8 +6,9 @@ Every call is recorded as ``Call(method, args)``. Answers follow Slack's shapes:
 with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
 ``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429
 (``channel=``: only calls to that channel, as Slack limits ``chat.postMessage`` per
-channel; ``answer_lost=True``: the call takes effect, then the connection drops before
-the answer); ``hold(method)`` keeps its calls waiting until ``release(method)``.
+channel; ``when=``: only calls whose arguments it accepts; ``answer_lost=True``: the
+call takes effect, then the connection drops before the answer); ``hold(method)``
+keeps its calls waiting until ``release(method)``.
 Posted messages are kept per channel (``messages``) with their ``metadata``;
 ``conversations.history`` (newest first) and ``conversations.replies`` (parent, then
 replies oldest first) page through them with ``limit`` and ``cursor`` and show
@@ -26,6 +27,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -53,6 +55,7 @@ class Failure:
     times: int = 1
     channel: str | None = None  # only calls to this channel (None: any)
     answer_lost: bool = False  # the call takes effect; the answer never arrives
+    when: Callable[[dict[str, Any]], bool] | None = None  # only calls it accepts
 
 
 @dataclass
@@ -123,9 +126,10 @@ class FakeSlack:
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, channel: str | None = None,
-             answer_lost: bool = False) -> None:
+             answer_lost: bool = False,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
         self._failures.setdefault(method, []).append(
-            Failure(status, error, retry_after, times, channel, answer_lost))
+            Failure(status, error, retry_after, times, channel, answer_lost, when))
 
     def hold(self, method: str) -> None:
         """Calls of ``method`` are recorded, then wait for ``release(method)``."""
@@ -199,7 +203,8 @@ class FakeSlack:
         """The first scripted failure of ``method`` that applies to this call, used up."""
         queue = self._failures.get(method) or []
         for failure in queue:
-            if failure.channel is None or failure.channel == _channel_of(args):
+            if (failure.channel is None or failure.channel == _channel_of(args)) \
+                    and (failure.when is None or failure.when(args)):
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.remove(failure)

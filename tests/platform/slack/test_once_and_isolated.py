@@ -17,7 +17,7 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.sent import EVENT_TYPE
 from core.delivery import Delivered, DeliveryJob
 from core.routing import Target
-from tests.platform.slack.harness import ALICE, BILLING, SUPPORT, TEAM_CHANNEL, Harness
+from tests.platform.slack.harness import AGENT, ALICE, BILLING, SUPPORT, TEAM_CHANNEL, Harness
 
 
 class Recorder:
@@ -144,3 +144,22 @@ async def test_an_answer_lost_after_slack_posted_is_not_posted_again(h: Harness)
     assert await h.settle() == 0
     assert [p["text"] for p in h.thread(team_card)] == ["hello?"], "posted once"
     assert h.fake.of("conversations.replies"), "looked for before posting again"
+
+
+async def test_a_late_card_is_not_posted_again_when_the_message_under_it_is_throttled(
+        h: Harness) -> None:
+    """The ticket card could not be posted; the claim's delivery posts it late, then
+    Slack throttles the claim's message under it: the retry posts only that message."""
+    h.fake.fail("chat.postMessage", error="channel_not_found", channel=SUPPORT)
+    await h.open_ticket()
+    assert h.cards(SUPPORT) == []
+    [team_card] = h.cards(TEAM_CHANNEL)
+    h.fake.fail("chat.postMessage", status=429, retry_after=5, channel=SUPPORT,
+                when=lambda args: bool(args.get("thread_ts")))
+    await h.press(AGENT, team_card, "Claim")
+    [card] = h.cards(SUPPORT)
+    assert h.thread(card) == [], "throttled"
+    h.clock.advance(6)
+    assert await h.settle() == 0
+    assert h.cards(SUPPORT) == [card], "the card once"
+    assert ["is handling" in p["text"] for p in h.thread(card)] == [True]
