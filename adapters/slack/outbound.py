@@ -13,11 +13,13 @@
 
 Failures: nothing waits inside a delivery. HTTP 429 raises ``RetryLater`` at once with
 Slack's ``Retry-After`` (the worker makes it that target's due time, so a throttled
-channel holds up no other); 5xx or connection errors raise ``RetryLater``; errors that
-no retry can fix (``PERMANENT``) raise ``Undeliverable``; other API errors
-(``not_in_channel``, ``invalid_auth``…) are retried with backoff, since an operator can
-fix them. The client given must not retry by itself (``retry_handlers=[]``): a repeated
-``chat.postMessage`` after a lost answer would post twice.
+channel holds up no other), and until then other deliveries to that channel get the
+same due time without asking Slack again (it limits posting per channel); 5xx or
+connection errors raise ``RetryLater``; errors that no retry can fix (``PERMANENT``)
+raise ``Undeliverable``; other API errors (``not_in_channel``, ``invalid_auth``…) are
+retried with backoff, since an operator can fix them. The client given must not retry
+by itself (``retry_handlers=[]``): a repeated ``chat.postMessage`` after a lost answer
+would post twice.
 
 Posted once (``sent``): every message carries its delivery's id as ``metadata``; a
 delivery that may already have reached Slack (``DeliveryJob.maybe_sent``, or an answer
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -36,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import sent, views
 from adapters.slack.pacing import AckFirst
+from core.clock import Clock, SystemClock
 from core.config import DeskConfig
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind, Opened
@@ -95,8 +99,9 @@ class SlackOutbound:
 
     def __init__(self, client: AsyncWebClient, config: DeskConfig,
                  pace: AckFirst | None = None, *, desk: BindingSource | None = None,
-                 escalation_group: str | None = None) -> None:
+                 escalation_group: str | None = None, clock: Clock | None = None) -> None:
         self.client = client
+        self.clock = clock or SystemClock()
         self.config = config
         self.pace = pace or AckFirst()
         self.desk = desk
@@ -108,6 +113,9 @@ class SlackOutbound:
         # (delivery, part) → ts posted by an attempt that then failed: a delivery's later
         # attempt in this process never posts that part again (a late card, then a 429)
         self._made: dict[tuple[int, str], str] = {}
+        # channel → until when Slack asked us not to post there (a 429's Retry-After):
+        # the other deliveries to that channel get that due time without asking again
+        self._resting: dict[str, datetime] = {}
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
         await self.pace.give_way()  # at most pacing.MAX_DEFER, for no one target's sake
@@ -244,10 +252,16 @@ class SlackOutbound:
                 log.info("slack.delivery_found delivery=%s part=%s ts=%s: not posted again",
                          delivery, part, found)
                 return found
+        self._check_resting(channel)
         try:
             answer = await self.client.chat_postMessage(
                 channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False,
                 metadata=sent.metadata(delivery, part), **message)
+        except SlackApiError as err:
+            after = retry_after(err) if err.response.status_code == 429 else None
+            if after:
+                self._resting[channel] = self.clock.now() + timedelta(seconds=after)
+            raise
         except ANSWER_LOST:
             if delivery is not None:
                 self._unsure.add(delivery)
@@ -255,6 +269,16 @@ class SlackOutbound:
         if delivery is not None:
             self._made[(delivery, part)] = str(answer["ts"])
         return str(answer["ts"])
+
+    def _check_resting(self, channel: str) -> None:
+        """Raise ``RetryLater`` while Slack's last 429 on ``channel`` still holds."""
+        until = self._resting.get(channel)
+        if until is None:
+            return
+        left = (until - self.clock.now()).total_seconds()
+        if left > 0:
+            raise RetryLater(f"Slack rate limit on {channel} (HTTP 429)", after=left)
+        del self._resting[channel]
 
     async def _find(self, channel: str, delivery: int, part: str,
                     thread: str | None) -> str | None:

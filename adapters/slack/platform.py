@@ -199,5 +199,5 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
                     team_id=team_id, bot_user_id=auth.get("user_id"),
                     desk_=desk, session=session)
     outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
-                             escalation_group=settings.escalation_group)
+                             escalation_group=settings.escalation_group, clock=desk.clock)
     return SlackPlatform(shared, signing_secret, outbound, app_token, route)

@@ -67,7 +67,7 @@ async def test_a_429_on_one_channel_holds_up_no_other_channel(h: Harness) -> Non
     h.clock.advance(1)
     assert await h.settle() > 0, "Retry-After: 2 is honoured"
     assert h.thread(team_card) == []
-    h.clock.advance(1)
+    h.clock.advance(2)  # past Retry-After and the worker's jitter on it
     assert await h.settle() == 0
     assert [p["text"] for p in h.thread(team_card)] == ["general 0", "general 1", "general 2"]
     assert len(calls_to(h, BILLING)) == 4, "the billing channel was never retried"
@@ -163,3 +163,22 @@ async def test_a_late_card_is_not_posted_again_when_the_message_under_it_is_thro
     assert await h.settle() == 0
     assert h.cards(SUPPORT) == [card], "the card once"
     assert ["is handling" in p["text"] for p in h.thread(card)] == [True]
+
+
+async def test_a_channel_slack_throttled_is_left_alone_until_its_retry_after(
+        h: Harness) -> None:
+    """Slack limits posting per channel: after its 429 on the team channel, the next
+    delivery there (another ticket's) waits for the same Retry-After without asking."""
+    await h.open_ticket(subject="Login broken")
+    await h.open_ticket(subject="Export failing")
+    first, second = h.cards(SUPPORT)
+    first_team, second_team = h.cards(TEAM_CHANNEL)
+    h.fake.fail("chat.postMessage", status=429, retry_after=5, channel=TEAM_CHANNEL)
+    await h.say(ALICE, SUPPORT, first["ts"], "one")
+    await h.say(ALICE, SUPPORT, second["ts"], "two")
+    assert len(calls_to(h, TEAM_CHANNEL)) == 3, "two cards, one 429: then no more asking"
+    h.clock.advance(6)  # past Retry-After and the worker's jitter on it
+    assert await h.settle() == 0
+    assert [p["text"] for p in h.thread(first_team)] == ["one"]
+    assert [p["text"] for p in h.thread(second_team)] == ["two"]
+    assert len(calls_to(h, TEAM_CHANNEL)) == 5
