@@ -41,6 +41,7 @@ class DeliveryJob:
     ticket: TicketView
     binding: Binding | None
     desk_name: str = "Helpthread"  # desk.name: how the desk signs what it says
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from adapters.discord import render
 from adapters.discord.acting import PLATFORM, actor_of
 from adapters.discord.commands import TicketGroup
 from adapters.discord.plugin import DiscordSettings
+from adapters.discord.ratelimits import install as install_delivery_http
 from adapters.discord.views import DYNAMIC_ITEMS
 from core.config import DeskConfig
 from core.desk import Desk
@@ -26,7 +27,9 @@ from core.events import Attachment
 
 log = logging.getLogger("helpthread.discord")
 
-MAX_RATELIMIT_WAIT = 30.0  # seconds; longer 429s become RetryLater (30 is discord.py's minimum)
+# seconds a call outside deliveries may wait out a 429 (30 is discord.py's minimum);
+# deliveries wait for none (ratelimits.delivering)
+MAX_RATELIMIT_WAIT = 30.0
 RECEIPTS_KEPT = 1000  # opening interactions remembered for the closed-DMs receipt
 TEXT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -49,6 +52,7 @@ class HelpthreadBot(discord.Client):
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
                          chunk_guilds_at_startup=False)
+        install_delivery_http(self, MAX_RATELIMIT_WAIT)  # before the tree takes the client
         self.config = config
         self.settings = settings
         self.guild_id = int(settings.guild_id or 0)

@@ -1,22 +1,31 @@
 """Discord's outbound port: cards, private threads, thread messages, DMs, escalations.
 
 The delivery worker hands over one ``DeliveryJob`` at a time (per ticket in order).
-discord.py already retries 5xx and short 429s itself; what outlasts that becomes
-``RetryLater`` (a 429 longer than ``MAX_RATELIMIT_WAIT`` carries its ``retry_after``),
-a refusal that will not change becomes ``Undeliverable``. Steps already done for a
-delivery (thread made, message posted) are remembered in this process, so a retry
-does not make a second thread or post twice.
+Nothing waits for a rate limit inside a delivery (``ratelimits.delivering``): a 429 or
+an emptied bucket becomes ``RetryLater(after=retry_after)`` at once, the due time of
+that target only. discord.py still retries a 5xx itself; what outlasts that becomes
+``RetryLater``; a refusal that will not change becomes ``Undeliverable``.
+
+Posted once: every message is sent with a ``nonce`` made from the delivery's id (and
+``enforce_nonce``, which discord.py sets with any nonce), so Discord answers a repeat
+within its window (a few minutes) with the message it already made. A thread started
+from a card is found again by the card's id; a delivery that may already have reached
+Discord (``DeliveryJob.maybe_sent``) looks for its private thread among the guild's
+active threads before making one. Steps already done for a delivery are remembered in
+this process too, so a retry does not make a second thread or post twice.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 
 from adapters.discord import render
+from adapters.discord.ratelimits import delivering
 from adapters.discord.views import card_view
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind
@@ -33,6 +42,20 @@ ARCHIVE_AFTER_MINUTES = 10080  # a week of quiet before Discord hides a thread (
 # Discord error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
 MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_DM = 50001, 50013, 50007
 RETRY_PERMISSIONS_AFTER = 300.0  # seconds: an operator may fix the bot's permissions
+THREAD_ALREADY_CREATED = 160004  # a message can start one thread; its id is the message's
+NONCE_MAX = 25  # characters (Discord: Create Message, ``nonce``)
+
+
+def nonce(delivery: int | None, part: str) -> str | int:
+    """The nonce of message ``part`` of ``delivery`` (``h<id>.<part>``): the same on every
+    attempt, in every process. Raises ``ValueError`` past ``NONCE_MAX``. Without a
+    delivery id (never stored), a random one as discord.py would pick."""
+    if delivery is None:
+        return secrets.randbits(64)
+    made = f"h{delivery}.{part}"
+    if len(made) > NONCE_MAX:
+        raise ValueError(f"nonce {made!r} is longer than Discord's {NONCE_MAX} characters")
+    return made
 
 
 class DiscordOutbound:
@@ -49,9 +72,10 @@ class DiscordOutbound:
         if self.bot.user is None:
             raise RetryLater("Discord is not logged in yet", after=5.0)
         try:
-            return await self._deliver(job)
+            with delivering():
+                return await self._deliver(job)
         except discord.RateLimited as err:
-            raise RetryLater(f"Discord rate limit for {err.retry_after:.0f}s",
+            raise RetryLater(f"Discord rate limit for {err.retry_after:.1f}s",
                              after=err.retry_after) from err
         except discord.HTTPException as err:
             if err.status == 429 or err.status >= 500:
@@ -126,7 +150,12 @@ class DiscordOutbound:
         assert job.binding is not None
         t, step = job.ticket, self._step(job)
         parent = await self._channel(int(job.binding.channel))
+        d = job.delivery.id
         if job.binding.audience is Audience.PUBLIC:
+            if "thread" not in step and job.maybe_sent:
+                found = await self._made_thread(parent.id, render.thread_name(t))
+                if found is not None:
+                    step["thread"] = found
             if "thread" not in step:
                 thread = await parent.create_thread(
                     name=render.thread_name(t), type=discord.ChannelType.private_thread,
@@ -135,20 +164,43 @@ class DiscordOutbound:
             thread = await self._channel(step["thread"])
             await self._add(thread, self._member_id(t.requester))
             card = await thread.send(embed=render.card_embed(t, team=False),
-                                     view=card_view(t))
+                                     view=card_view(t), nonce=nonce(d, "card"))
             self._threads[t.number] = thread.id
         else:
             if "card" not in step:
                 step["card"] = (await parent.send(embed=render.card_embed(t, team=True),
-                                                  view=card_view(t))).id
+                                                  view=card_view(t),
+                                                  nonce=nonce(d, "card"))).id
             card = parent.get_partial_message(step["card"])
-            thread = await card.create_thread(name=render.thread_name(t),
-                                              auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+            thread = await self._thread_from(card, render.thread_name(t))
         if job.event.kind is not EventKind.OPENED:  # the card came late: say what happened
             await thread.send(embed=render.event_embed(job.event, t,
-                                                       self._avatar(job.event.actor)))
+                                                       self._avatar(job.event.actor)),
+                              nonce=nonce(d, "post"))
         self._done(job)
         return Delivered(thread=str(thread.id), card_message=str(card.id))
+
+    async def _thread_from(self, card: Any, name: str) -> Any:
+        """The team thread started from ``card``: made now, or — when an earlier attempt
+        made it — the one Discord already has (its id is the card's)."""
+        try:
+            return await card.create_thread(name=name,
+                                            auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+        except discord.HTTPException as err:
+            if err.code != THREAD_ALREADY_CREATED:
+                raise
+            return await self._channel(card.id)
+
+    async def _made_thread(self, parent_id: int, name: str) -> int | None:
+        """The id of an active thread under ``parent_id`` named ``name`` that this bot
+        made (an earlier attempt of the delivery), if any."""
+        assert self.bot.user is not None
+        active = await self.bot.http.get_active_threads(self.bot.guild_id)
+        for thread in active.get("threads", []):
+            if str(thread.get("parent_id")) == str(parent_id) and thread.get("name") == name \
+                    and str(thread.get("owner_id")) == str(self.bot.user.id):
+                return int(thread["id"])
+        return None
 
     async def _in_thread(self, job: DeliveryJob) -> None:
         """Post the event in the thread; update the card in place if the event changes
@@ -158,7 +210,8 @@ class DiscordOutbound:
         thread = await self._channel(int(binding.thread))
         public = binding.audience is Audience.PUBLIC
         if "posted" not in step:
-            await thread.send(embed=render.event_embed(event, t, self._avatar(event.actor)))
+            await thread.send(embed=render.event_embed(event, t, self._avatar(event.actor)),
+                              nonce=nonce(job.delivery.id, "post"))
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
             holder = thread if public else await self._channel(int(binding.channel))
@@ -185,7 +238,7 @@ class DiscordOutbound:
             embed = render.notice_embed(job.event, t, link)
         user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
         try:
-            await user.send(embed=embed)
+            await user.send(embed=embed, nonce=nonce(d.id, "dm"))
         except discord.Forbidden as err:
             if err.code != CANNOT_DM:
                 raise
@@ -204,4 +257,4 @@ class DiscordOutbound:
                                            roles=[discord.Object(role)] if role else False)
         await channel.send(render.escalation_text(job.event, job.ticket, role),
                            embed=render.card_embed(job.ticket, team=True),
-                           allowed_mentions=mentions)
+                           allowed_mentions=mentions, nonce=nonce(job.delivery.id, "post"))

@@ -32,6 +32,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": None,
     "conversations.open": "im:write",
+    # a delivery that may have posted looks for its message (also groups:/im:history)
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
     "usergroups.list": "usergroups:read",

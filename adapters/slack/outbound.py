@@ -11,28 +11,35 @@
 - DMs (receipt, notifications, assignment) and the escalation channel link to the
   thread with ``chat.getPermalink``.
 
-Failures: HTTP 429 beyond a short ``Retry-After`` and 5xx or connection errors raise
-``RetryLater`` (the worker honours ``Retry-After``); errors that no retry can fix
-(``PERMANENT``) raise ``Undeliverable``; other API errors (``not_in_channel``,
-``invalid_auth``…) are retried with backoff, since an operator can fix them.
+Failures: nothing waits inside a delivery. HTTP 429 raises ``RetryLater`` at once with
+Slack's ``Retry-After`` (the worker makes it that target's due time, so a throttled
+channel holds up no other), and until then other deliveries to that channel get the
+same due time without asking Slack again (it limits posting per channel); 5xx or
+connection errors raise ``RetryLater``; errors that no retry can fix (``PERMANENT``)
+raise ``Undeliverable``; other API errors (``not_in_channel``, ``invalid_auth``…) are
+retried with backoff, since an operator can fix them. The client given must not retry
+by itself (``retry_handlers=[]``): a repeated ``chat.postMessage`` after a lost answer
+would post twice.
+
+Posted once (``sent``): every message carries its delivery's id as ``metadata``; a
+delivery that may already have reached Slack (``DeliveryJob.maybe_sent``, or an answer
+lost in this process) looks for its message first and records it instead of posting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import views
+from adapters.slack import sent, views
 from adapters.slack.pacing import AckFirst
+from core.clock import Clock, SystemClock
 from core.config import DeskConfig
 from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind, Opened
@@ -47,7 +54,10 @@ PERMANENT = frozenset({
     "message_not_found", "cant_update_message", "restricted_action", "team_access_not_granted",
 })
 CONCURRENT_DELIVERIES = 8  # at most this many deliveries talk to Slack at once
-SHORT_WAIT_SECONDS = 2.0  # a Retry-After up to this is waited out inside the call
+# Transport failures after which Slack may have acted on the call (the request was sent,
+# the answer lost); a refused connection (ClientConnectorError) reached nobody.
+ANSWER_LOST = (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+               aiohttp.ClientPayloadError)
 
 
 def retry_after(err: SlackApiError) -> float | None:
@@ -76,29 +86,6 @@ def translate(err: SlackApiError) -> Exception:
     return RetryLater(f"Slack refused it for now: {code}")
 
 
-class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler, limited to ``Retry-After`` ≤ ``max_wait`` seconds: a
-    longer wait is handed back to the delivery worker instead of holding the call."""
-
-    def __init__(self, max_wait: float = SHORT_WAIT_SECONDS, max_retry_count: int = 1) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-
-    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
-                               response: HttpResponse | None = None,
-                               error: Exception | None = None) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        for key, value in response.headers.items():
-            if key.lower() == "retry-after":
-                try:
-                    return float(value[0] if isinstance(value, list) else value) \
-                        <= self.max_wait
-                except (TypeError, ValueError):
-                    return False
-        return True
-
-
 class BindingSource(Protocol):
     async def bindings_of(self, number: int) -> list[Binding]: ...
 
@@ -112,8 +99,9 @@ class SlackOutbound:
 
     def __init__(self, client: AsyncWebClient, config: DeskConfig,
                  pace: AckFirst | None = None, *, desk: BindingSource | None = None,
-                 escalation_group: str | None = None) -> None:
+                 escalation_group: str | None = None, clock: Clock | None = None) -> None:
         self.client = client
+        self.clock = clock or SystemClock()
         self.config = config
         self.pace = pace or AckFirst()
         self.desk = desk
@@ -121,11 +109,26 @@ class SlackOutbound:
         self._dm_channels: dict[str, str] = {}
         self._permalinks: dict[tuple[str, str], str] = {}
         self._calls = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+        self._unsure: set[int] = set()  # deliveries whose answer was lost in this process
+        # (delivery, part) → ts posted by an attempt that then failed: a delivery's later
+        # attempt in this process never posts that part again (a late card, then a 429)
+        self._made: dict[tuple[int, str], str] = {}
+        # channel → until when Slack asked us not to post there (a 429's Retry-After):
+        # the other deliveries to that channel get that due time without asking again
+        self._resting: dict[str, datetime] = {}
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
-        await self.pace.give_way()
+        await self.pace.give_way()  # at most pacing.MAX_DEFER, for no one target's sake
         async with self._calls:
-            return await self._deliver(job)
+            delivered = await self._deliver(job)
+        self._forget(job.delivery.id)
+        return delivered
+
+    def _forget(self, delivery: int | None) -> None:
+        """The delivery is done (or refused for good): nothing of it to remember."""
+        self._unsure.discard(delivery or 0)
+        for key in [k for k in self._made if k[0] == delivery]:
+            del self._made[key]
 
     async def _deliver(self, job: DeliveryJob) -> Delivered:
         d = job.delivery
@@ -140,7 +143,10 @@ class SlackOutbound:
                 raise Undeliverable(f"Slack cannot deliver to {d.target.value}")
             return Delivered()
         except SlackApiError as err:
-            raise translate(err) from err
+            failure = translate(err)
+            if isinstance(failure, Undeliverable):
+                self._forget(d.id)
+            raise failure from err
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as err:
             raise RetryLater(f"cannot reach Slack: {type(err).__name__}: {err}") from err
 
@@ -173,9 +179,7 @@ class SlackOutbound:
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
         text, blocks = self._card(binding, job)
-        answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                    unfurl_links=False, unfurl_media=False)
-        return str(answer["ts"])
+        return await self._post(job, "card", channel, text=text, blocks=blocks)
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
         text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
@@ -196,8 +200,7 @@ class SlackOutbound:
         extra: dict[str, Any] = {}
         if event.kind in (EventKind.COMMENTED, EventKind.NOTED) and event.actor:
             extra["username"] = event.actor.name[:80]
-        await self.client.chat_postMessage(channel=channel, thread_ts=thread, text=text,
-                                           unfurl_links=False, unfurl_media=False, **extra)
+        await self._post(job, "post", channel, thread, text=text, **extra)
 
     async def _channel(self, binding: Binding, job: DeliveryJob) -> str:
         if binding.in_requester_dm:
@@ -225,15 +228,71 @@ class SlackOutbound:
             url = await self._thread_url(t.number, Audience.PUBLIC)
             text, blocks = views.notification(job.event, t, url)
         channel = await self._dm(user_id)
-        await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                           unfurl_links=False, unfurl_media=False)
+        await self._post(job, "post", channel, text=text, blocks=blocks)
 
     async def _escalation(self, job: DeliveryJob, channel: str) -> None:
         url = await self._thread_url(job.ticket.number, Audience.INTERNAL)
         text, blocks = views.escalation(job.event, job.ticket, self.escalation_group,
                                         url)
-        await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                           unfurl_links=False, unfurl_media=False)
+        await self._post(job, "post", channel, text=text, blocks=blocks)
+
+    # ---- posting once ----------------------------------------------------------------
+
+    async def _post(self, job: DeliveryJob, part: str, channel: str, thread: str | None = None,
+                    **message: Any) -> str:
+        """``chat.postMessage`` for ``part`` of ``job``'s delivery, marked with its id; the
+        ``ts`` of the message. When an earlier attempt may have posted it, the message
+        found in ``channel`` / ``thread`` is taken instead of posting again."""
+        delivery = job.delivery.id
+        if (delivery or 0, part) in self._made:
+            return self._made[(delivery or 0, part)]
+        if delivery is not None and (job.maybe_sent or delivery in self._unsure):
+            found = await self._find(channel, delivery, part, thread)
+            if found is not None:
+                log.info("slack.delivery_found delivery=%s part=%s ts=%s: not posted again",
+                         delivery, part, found)
+                return found
+        self._check_resting(channel)
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=channel, thread_ts=thread, unfurl_links=False, unfurl_media=False,
+                metadata=sent.metadata(delivery, part), **message)
+        except SlackApiError as err:
+            after = retry_after(err) if err.response.status_code == 429 else None
+            if after:
+                self._resting[channel] = self.clock.now() + timedelta(seconds=after)
+            raise
+        except ANSWER_LOST:
+            if delivery is not None:
+                self._unsure.add(delivery)
+            raise
+        if delivery is not None:
+            self._made[(delivery, part)] = str(answer["ts"])
+        return str(answer["ts"])
+
+    def _check_resting(self, channel: str) -> None:
+        """Raise ``RetryLater`` while Slack's last 429 on ``channel`` still holds."""
+        until = self._resting.get(channel)
+        if until is None:
+            return
+        left = (until - self.clock.now()).total_seconds()
+        if left > 0:
+            raise RetryLater(f"Slack rate limit on {channel} (HTTP 429)", after=left)
+        del self._resting[channel]
+
+    async def _find(self, channel: str, delivery: int, part: str,
+                    thread: str | None) -> str | None:
+        """``sent.find_posted``; a rate limit or outage is raised (retried later), any
+        other refusal (a scope missing…) is logged and the message posted: a message
+        twice is better than none."""
+        try:
+            return await sent.find_posted(self.client, channel, delivery, part, thread)
+        except SlackApiError as err:
+            if err.response.status_code == 429 or err.response.status_code >= 500:
+                raise
+            log.warning("slack.delivery_search_refused delivery=%s: %s", delivery,
+                        err.response.get("error"))
+            return None
 
     async def _thread_url(self, number: int, audience: Audience) -> str | None:
         """A permalink to the ticket's Slack thread for ``audience``, if it has one."""

@@ -18,12 +18,11 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import EVENTS_PATH, build_app, http_handler
 from adapters.slack.context import Shared
-from adapters.slack.outbound import ShortRateLimitRetryHandler, SlackOutbound
+from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from adapters.slack.plugin import SlackSettings
 from core.desk import Desk
@@ -176,9 +175,11 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT))
     client = AsyncWebClient(token=bot_token, base_url=base, session=session,
                             timeout=int(WEB_API_TIMEOUT))
-    outbound_client = AsyncWebClient(
-        token=bot_token, base_url=base, session=session, timeout=int(WEB_API_TIMEOUT),
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), ShortRateLimitRetryHandler()])
+    # Deliveries: no retry inside a call. A 429 goes back to the outbox as that target's
+    # due time (no sleep holds other channels); a call repeated after a lost answer could
+    # post twice, so the delivery looks for its message first (outbound.SlackOutbound).
+    outbound_client = AsyncWebClient(token=bot_token, base_url=base, session=session,
+                                     timeout=int(WEB_API_TIMEOUT), retry_handlers=[])
     try:
         auth = await client.auth_test()
     except SlackApiError as err:
@@ -198,5 +199,5 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
                     team_id=team_id, bot_user_id=auth.get("user_id"),
                     desk_=desk, session=session)
     outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
-                             escalation_group=settings.escalation_group)
+                             escalation_group=settings.escalation_group, clock=desk.clock)
     return SlackPlatform(shared, signing_secret, outbound, app_token, route)

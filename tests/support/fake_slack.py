@@ -4,8 +4,15 @@ This fakes the platform (the far side of the SDK), never our code (TESTING.md).
 Every call is recorded as ``Call(method, args)``. Answers follow Slack's shapes:
 ``chat.postMessage`` hands out increasing ``ts``; ``views.open`` echoes the view
 with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
-``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429;
-``hold(method)`` keeps its calls waiting until ``release(method)`` (a slow Slack).
+``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429
+(``channel=``: only calls to that channel, as Slack limits ``chat.postMessage`` per
+channel; ``when=``: only calls whose arguments it accepts; ``answer_lost=True``: the
+call takes effect, then the connection drops before the answer); ``hold(method)``
+keeps its calls waiting until ``release(method)``.
+Posted messages are kept per channel (``messages``) with their ``metadata``;
+``conversations.history`` (newest first) and ``conversations.replies`` (parent, then
+replies oldest first) page through them with ``limit`` and ``cursor`` and show
+``metadata`` only with ``include_all_metadata``, as Slack does.
 Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
 ``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
 
@@ -20,6 +27,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -45,6 +53,9 @@ class Failure:
     error: str | None = None
     retry_after: float | None = None
     times: int = 1
+    channel: str | None = None  # only calls to this channel (None: any)
+    answer_lost: bool = False  # the call takes effect; the answer never arrives
+    when: Callable[[dict[str, Any]], bool] | None = None  # only calls it accepts
 
 
 @dataclass
@@ -64,6 +75,8 @@ class FakeSlack:
     # process on the machine): the benchmark's "form shown" latency.
     forms_opened: dict[str, float] = field(default_factory=dict)
     socket_url: str | None = None  # what apps.connections.open hands out (default: ours)
+    # channel id -> messages posted there (top level and replies), in posting order
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -112,8 +125,11 @@ class FakeSlack:
     # ---- what tests ask ------------------------------------------------------------
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: float | None = None, times: int = 1) -> None:
-        self._failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+             retry_after: float | None = None, times: int = 1, channel: str | None = None,
+             answer_lost: bool = False,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        self._failures.setdefault(method, []).append(
+            Failure(status, error, retry_after, times, channel, answer_lost, when))
 
     def hold(self, method: str) -> None:
         """Calls of ``method`` are recorded, then wait for ``release(method)``."""
@@ -164,12 +180,14 @@ class FakeSlack:
             self.calls.append(call)
         if method in self._held:
             await asyncio.wait_for(self._held[method].wait(), PUSH_TIMEOUT)
-        queue = self._failures.get(method)
-        if queue:
-            failure = queue[0]
-            failure.times -= 1
-            if failure.times <= 0:
-                queue.pop(0)
+        failure = self._failure_for(method, args)
+        if failure is not None and failure.answer_lost:
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            call.answer = handler(args) if handler else {"ok": True}
+            assert request.transport is not None
+            request.transport.close()  # the client sees the server disconnect, no answer
+            return _json({"ok": False, "error": "connection_lost"})
+        if failure is not None:
             headers = {}
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(int(failure.retry_after))
@@ -180,6 +198,18 @@ class FakeSlack:
         body = handler(args) if handler else {"ok": True}
         call.answer = body
         return _json(body)
+
+    def _failure_for(self, method: str, args: dict[str, Any]) -> Failure | None:
+        """The first scripted failure of ``method`` that applies to this call, used up."""
+        queue = self._failures.get(method) or []
+        for failure in queue:
+            if (failure.channel is None or failure.channel == _channel_of(args)) \
+                    and (failure.when is None or failure.when(args)):
+                failure.times -= 1
+                if failure.times <= 0:
+                    queue.remove(failure)
+                return failure
+        return None
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -193,10 +223,45 @@ class FakeSlack:
         if channel.startswith("U"):
             channel = "D" + channel[1:]
         ts = self._next_ts()
-        message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+        message: dict[str, Any] = {"type": "message", "text": args.get("text"), "ts": ts,
+                                   "bot_id": BOT_ID, "user": BOT_USER}
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {k: v for k, v in message.items() if k != "metadata"}}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = _channel_of(args)
+        if channel not in self.messages and not channel.startswith(("C", "D", "G")):
+            return {"ok": False, "error": "channel_not_found"}
+        top = [m for m in self.messages.get(channel, [])
+               if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(list(reversed(top)), args)
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = _channel_of(args), str(args.get("ts"))
+        here = self.messages.get(channel, [])
+        parent = [m for m in here if m["ts"] == ts]
+        if not parent:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = [m for m in here if m.get("thread_ts") == ts and m["ts"] != ts]
+        return self._page(parent + replies, args)
+
+    @staticmethod
+    def _page(found: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+        """One page of ``found``: ``limit`` (default 100) from ``cursor`` (an offset here;
+        opaque to the app); ``metadata`` only when ``include_all_metadata`` is true."""
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        shown = found[start:start + limit]
+        if str(args.get("include_all_metadata")).lower() not in ("true", "1"):
+            shown = [{k: v for k, v in m.items() if k != "metadata"} for m in shown]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": shown, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -331,10 +396,16 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
         data = await request.post()
         return {k: v for k, v in data.items() if isinstance(v, str)}
     args: dict[str, Any] = dict(parse_qsl(raw.decode(), keep_blank_values=True))
-    for key in ("blocks", "view", "files"):
+    for key in ("blocks", "view", "files", "metadata"):
         if isinstance(args.get(key), str) and args[key][:1] in "[{":
             args[key] = json.loads(args[key])
     return args
+
+
+def _channel_of(args: dict[str, Any]) -> str:
+    """The channel a call is about, as Slack answers it (a user id is their DM)."""
+    channel = str(args.get("channel", ""))
+    return "D" + channel[1:] if channel.startswith("U") else channel
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None

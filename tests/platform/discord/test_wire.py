@@ -1,5 +1,7 @@
 """Against a wire-level fake Discord: start-up, and REST 429 / 5xx / refused connections.
 
+(Issue 10's rate-limit isolation and nonces: ``test_once_and_isolated.py``.)
+
 SimCord raises injected errors at once, so discord.py's own retry never runs there;
 here real HTTP statuses go through discord.py's HTTP client (TESTING.md).
 """
@@ -86,8 +88,8 @@ async def _open(runtime, subject: str) -> int:  # type: ignore[no-untyped-def]
     return int(opened.ticket.number)
 
 
-async def test_short_429_and_a_500_are_retried_by_discord_py(fake: FakeDiscord,
-                                                             sqlite_url: str) -> None:
+async def test_a_500_is_retried_by_discord_py_a_short_429_comes_back_as_a_due_time(
+        fake: FakeDiscord, sqlite_url: str) -> None:
     clock = FrozenClock()
     config, platform, runtime = await _desk_on(fake, sqlite_url, clock)
     try:
@@ -95,6 +97,8 @@ async def test_short_429_and_a_500_are_retried_by_discord_py(fake: FakeDiscord,
                   retry_after=0.05)
         fake.fail("POST", "/channels/*/messages", 500)
         await _open(runtime, "Login broken")
+        assert await runtime.worker.run_until_idle() > 0, "the 429 was not slept out"
+        clock.advance(1)
         assert await runtime.worker.run_until_idle() == 0
         statuses = [r.status for r in fake.requests if r.method == "POST"]
         assert 429 in statuses and 500 in statuses

@@ -5,7 +5,15 @@ login (``/users/@me``, ``/oauth2/applications/@me``), command sync, channels,
 threads, messages, DMs; the gateway's HELLO → IDENTIFY → READY. Unlike SimCord it
 answers with real HTTP statuses, so discord.py's own 429/5xx handling runs. Faults
 are scripted with ``fail(method, path pattern, status, …)``; ``down()``/``up()``
-refuse connections for a while. Every request is recorded in ``requests``.
+refuse connections for a while; ``exhaust(path pattern, reset_after)`` makes answers
+say their rate-limit bucket is empty (``X-RateLimit-Remaining: 0``). Every request is
+recorded in ``requests``.
+
+As Discord does: a message sent with a ``nonce`` and ``enforce_nonce`` whose nonce the
+bot already used in that channel is answered with the message made then, and no new one
+(Discord keeps nonces a few minutes; this fake for its whole life); a message starts at
+most one thread (code 160004), whose id is the message's; a user's DM channel is the
+same each time it is opened; ``/guilds/{id}/threads/active`` lists the threads.
 """
 
 from __future__ import annotations
@@ -49,6 +57,10 @@ class FakeDiscord:
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     identify: dict[str, Any] = field(default_factory=dict)
     port: int = 0
+    messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # per channel
+    exhausted: dict[str, float] = field(default_factory=dict)  # path pattern → reset_after
+    _nonces: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _dms: dict[str, int] = field(default_factory=dict)  # user id → DM channel id
     _ids: Any = field(default_factory=lambda: itertools.count(900_000_000_000_000_000))
     _runner: web.AppRunner | None = None
     _site: web.TCPSite | None = None
@@ -72,6 +84,11 @@ class FakeDiscord:
     def fail(self, method: str, pattern: str, status: int, *, times: int = 1,
              retry_after: float | None = None) -> None:
         self.faults.append(Fault(method, pattern, status, times, retry_after))
+
+    def exhaust(self, pattern: str, reset_after: float) -> None:
+        """Successful answers to paths matching ``pattern`` say their bucket is empty for
+        ``reset_after`` seconds (one request per window), as Discord's headers do."""
+        self.exhausted[pattern] = reset_after
 
     def made(self, method: str, pattern: str) -> list[Recorded]:
         """Requests that succeeded (2xx) matching ``method`` and ``pattern``."""
@@ -134,6 +151,12 @@ class FakeDiscord:
         raw = await request.read()
         body = json.loads(raw) if raw and request.content_type == "application/json" else None
         response = self._fault(request.method, path) or self._answer(request.method, path, body)
+        for pattern, reset_after in self.exhausted.items():
+            if response.status < 300 and fnmatch.fnmatch(path, pattern):
+                response.headers.update({
+                    "X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset-After": str(reset_after),
+                    "X-RateLimit-Bucket": f"fake-{pattern}"})
         self.requests.append(Recorded(request.method, path, body, response.status))
         return response
 
@@ -151,8 +174,22 @@ class FakeDiscord:
                 "pinned": False, "tts": False, "timestamp": "2026-01-05T09:00:00+00:00",
                 "edited_timestamp": None, "flags": 0}
 
-    def _thread(self, parent: str, name: str, kind: int) -> dict[str, Any]:
-        tid = next(self._ids)
+    def _create_message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create Message: a repeated nonce with ``enforce_nonce`` returns the first."""
+        key = (channel_id, str(body.get("nonce")))
+        if body.get("nonce") is not None and body.get("enforce_nonce"):
+            if key in self._nonces:
+                return self._nonces[key]
+        message = self._message(channel_id, body)
+        if body.get("nonce") is not None:
+            message["nonce"] = body["nonce"]
+            self._nonces[key] = message
+        self.messages.setdefault(int(channel_id), []).append(message)
+        return message
+
+    def _thread(self, parent: str, name: str, kind: int, tid: int | None = None
+                ) -> dict[str, Any]:
+        tid = tid or next(self._ids)
         data = {"id": str(tid), "type": kind, "guild_id": str(self.guild_id),
                 "parent_id": parent, "name": name, "owner_id": str(BOT_USER_ID),
                 "member_count": 1, "message_count": 0,
@@ -177,8 +214,12 @@ class FakeDiscord:
             return self._json(synced)
         if method == "GET" and parts[0] == "users":
             return self._json(self._user(int(parts[1])))
+        if method == "GET" and parts[0] == "guilds" and parts[2:] == ["threads", "active"]:
+            threads = [c for c in self.channels.values() if c["type"] in (11, 12)
+                       and not c["thread_metadata"]["archived"]]
+            return self._json({"threads": threads, "members": []})
         if method == "POST" and path == "/users/@me/channels":
-            did = next(self._ids)
+            did = self._dms.setdefault(str(body["recipient_id"]), next(self._ids))
             return self._json({"id": str(did), "type": 1,
                                "recipients": [self._user(int(body["recipient_id"]))]})
         if parts[0] == "channels":
@@ -197,9 +238,12 @@ class FakeDiscord:
         if method == "PUT" and rest[:1] == ["thread-members"]:
             return web.Response(status=204)
         if method == "POST" and rest == ["messages"]:
-            return self._json(self._message(cid, body))
+            return self._json(self._create_message(cid, body))
         if method == "POST" and len(rest) == 3 and rest[2] == "threads":
-            return self._json(self._thread(cid, body["name"], 11), 201)
+            if int(rest[1]) in self.channels:
+                return self._json({"message": "A thread has already been created for this "
+                                              "message", "code": 160004}, 400)
+            return self._json(self._thread(cid, body["name"], 11, int(rest[1])), 201)
         if method == "PATCH" and rest[:1] == ["messages"]:
             return self._json(self._message(cid, body, int(rest[1])))
         return self._json({"message": "not faked", "code": 0}, 404)

@@ -4,11 +4,6 @@ Time moves with the desk's clock (``FrozenClock.advance``): nothing sleeps."""
 
 from __future__ import annotations
 
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
-
-from adapters.slack.outbound import ShortRateLimitRetryHandler
 from tests.platform.slack.harness import AGENT, ALICE, SUPPORT, TEAM_CHANNEL, Harness
 
 
@@ -59,16 +54,3 @@ async def test_a_permanent_error_fails_that_delivery_only(h: Harness):
     assert await h.settle() == 0, "given up, not retried forever"
     assert h.cards(SUPPORT) == []
     assert len(h.cards(TEAM_CHANNEL)) == 1, "the team still hears of it"
-
-
-async def test_short_retry_after_is_waited_out_by_slack_sdk_longer_is_handed_back():
-    handler = ShortRateLimitRetryHandler(max_wait=2)
-    request = HttpRequest(method="POST", url="http://x/api/chat.postMessage", headers={})
-
-    async def can_retry(retry_after: str) -> bool:
-        response = HttpResponse(status_code=429, headers={"Retry-After": [retry_after]})
-        return await handler.can_retry_async(state=RetryState(), request=request,
-                                             response=response)
-
-    assert await can_retry("1") is True
-    assert await can_retry("30") is False

@@ -1,0 +1,103 @@
+"""Deliveries never wait out a Discord rate limit inside discord.py (issue 10, point 5).
+
+discord.py 2.7's ``HTTPClient.request`` waits in four places: it sleeps out a 429 whose
+``retry_after`` is at most ``max_ratelimit_timeout`` (at least 30 s) and retries; the
+request that empties a bucket (``X-RateLimit-Remaining: 0``) sleeps out the bucket's
+``reset_after`` before it returns (``Ratelimit.__aexit__``); a request to an empty
+bucket waits in ``Ratelimit.acquire`` until the bucket resets; and every request waits
+while a global rate limit lasts. A bucket is per route and channel, so other channels
+are not blocked by discord.py itself — but a delivery that waits holds its worker.
+
+Inside ``delivering()`` (``DiscordOutbound.deliver``) each of these raises
+``discord.RateLimited(retry_after)`` at once instead, which the outbound turns into
+``RetryLater(after=retry_after)``: the outbox makes it that target's due time. Every
+other call (interaction answers, listeners, command sync) keeps discord.py's waiting.
+discord.py's own retries of a 5xx (after 1, 3, 5, 7 s) are left as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import discord
+from discord.http import HTTPClient, Ratelimit, Route
+
+NO_WAIT = 1e-3  # seconds: a 429 asking for longer is handed back, never slept out
+GLOBAL_RETRY_SECONDS = 1.0  # a global rate limit's end is not known to us: look again then
+
+_DELIVERING: ContextVar[bool] = ContextVar("helpthread_discord_delivering", default=False)
+
+
+@contextlib.contextmanager
+def delivering() -> Iterator[None]:
+    """Calls made inside never wait for a rate limit: they raise ``discord.RateLimited``."""
+    token = _DELIVERING.set(True)
+    try:
+        yield
+    finally:
+        _DELIVERING.reset(token)
+
+
+class DeliveryRatelimit(Ratelimit):
+    """A bucket that, for a delivery, reports its exhaustion instead of waiting it out."""
+
+    __slots__ = ()
+
+    async def acquire(self) -> None:
+        if _DELIVERING.get():
+            if self.is_expired():
+                self.reset()  # type: ignore[no-untyped-call]
+            if self.remaining <= 0 and self.expires is not None:
+                raise discord.RateLimited(max(self.expires - self._loop.time(), NO_WAIT))
+        await super().acquire()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if _DELIVERING.get() and self.expires is not None and not self.is_expired() \
+                and self.remaining - (self.outgoing - 1) <= 0:
+            # The delivery emptied the bucket: return now. The window stays recorded, so
+            # the next delivery here is refused by acquire(); calls already waiting wake
+            # by themselves when it ends (their own timeout in Ratelimit.acquire).
+            self.outgoing -= 1
+            return
+        await super().__aexit__(*exc)
+
+
+class DeliveryHTTPClient(HTTPClient):
+    """discord.py's REST client, with ``delivering()`` honoured (see the module)."""
+
+    _max_wait: float | None
+
+    @property
+    def max_ratelimit_timeout(self) -> float | None:
+        """Read by ``HTTPClient.request`` at each 429: longer waits raise RateLimited."""
+        return NO_WAIT if _DELIVERING.get() else self._max_wait
+
+    @max_ratelimit_timeout.setter
+    def max_ratelimit_timeout(self, value: float | None) -> None:
+        self._max_wait = value
+
+    def get_ratelimit(self, key: str) -> Ratelimit:
+        try:
+            return self._buckets[key]
+        except KeyError:
+            bucket = self._buckets[key] = DeliveryRatelimit(self._max_wait)
+            self._try_clear_expired_ratelimits()
+            return bucket
+
+    async def request(self, route: Route, **kwargs: Any) -> Any:
+        over = self._global_over
+        if _DELIVERING.get() and isinstance(over, asyncio.Event) and not over.is_set():
+            raise discord.RateLimited(GLOBAL_RETRY_SECONDS)
+        return await super().request(route, **kwargs)
+
+
+def install(client: discord.Client, max_wait: float) -> None:
+    """Give ``client`` a ``DeliveryHTTPClient`` (before anything used its REST client;
+    ``max_wait``: its ``max_ratelimit_timeout`` for every call outside deliveries)."""
+    http = DeliveryHTTPClient(client.loop, max_ratelimit_timeout=max_wait)
+    client.http = http
+    client._connection.http = http
