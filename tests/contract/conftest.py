@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.routing import Delivery
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
-from core.store.outbox import _delivery_from
 from core.store.port import StoreFactory
-from core.store.sql import D, SqlStores
+from core.store.sql import D, SqlStores, delivery_from
 from tests.conftest import _postgres
 from tests.support.memory import MemoryStores
 
@@ -63,7 +62,7 @@ def _reader(engine: AsyncEngine) -> Callable[[], Awaitable[list[Delivery]]]:
     async def sql_deliveries() -> list[Delivery]:
         async with engine.connect() as conn:
             rows = (await conn.execute(select(D).order_by(D.c.id))).all()
-        return [_delivery_from(r) for r in rows]
+        return [delivery_from(r) for r in rows]
     return sql_deliveries
 
 
