@@ -156,8 +156,10 @@ class Outbox(Protocol):
 
     async def pending(self, platforms: list[str]) -> int: ...
 
-    async def listing(self, *, parked_only: bool, limit: int) -> list[Delivery]:
-        """Pending and parked deliveries (``parked_only``: parked), oldest first."""
+    async def listing(self, *, parked_only: bool, limit: int,
+                      ids: list[int] | None = None) -> list[Delivery]:
+        """Pending and parked deliveries (``parked_only``: parked; ``ids``: those of
+        them), oldest first."""
         ...
 
     async def requeue(self, ids: list[int] | None, now: datetime) -> list[int]:

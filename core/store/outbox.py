@@ -171,10 +171,13 @@ class SqlOutbox:
             await conn.rollback()
         return int(count)
 
-    async def listing(self, *, parked_only: bool, limit: int) -> list[Delivery]:
-        states = [PARKED] if parked_only else [PENDING, PARKED]
+    async def listing(self, *, parked_only: bool, limit: int,
+                      ids: list[int] | None = None) -> list[Delivery]:
+        which = [D.c.state.in_([PARKED] if parked_only else [PENDING, PARKED])]
+        if ids is not None:
+            which.append(D.c.id.in_(ids))
         async with unavailable("outbox.listing"), self.engine.connect() as conn:
-            rows = (await conn.execute(select(D).where(D.c.state.in_(states))
+            rows = (await conn.execute(select(D).where(*which)
                                        .order_by(D.c.id).limit(limit))).all()
             await conn.rollback()
         return [delivery_from(r) for r in rows]

@@ -37,7 +37,8 @@ def test_db_upgrade_hides_the_password(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("db",), ("db", "upgrade"),
-                                     ("slack-manifest",), ("discord-invite",)], ids=" ".join)
+                                     ("slack-manifest",), ("discord-invite",), ("deliveries",),
+                                     ("deliveries", "retry")], ids=" ".join)
 def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> None:
     done = _helpthread(tmp_path, *command, "--help")
     assert done.returncode == 0, done.stderr

@@ -117,9 +117,11 @@ class MemoryOutbox:
     async def pending(self, platforms: list[str]) -> int:
         return sum(d.state is PENDING and d.platform in platforms for d in self.s.deliveries)
 
-    async def listing(self, *, parked_only: bool, limit: int) -> list[Delivery]:
+    async def listing(self, *, parked_only: bool, limit: int,
+                      ids: list[int] | None = None) -> list[Delivery]:
         states = {PARKED} if parked_only else {PENDING, PARKED}
-        rows = sorted((d for d in self.s.deliveries if d.state in states),
+        rows = sorted((d for d in self.s.deliveries
+                       if d.state in states and (ids is None or d.id in ids)),
                       key=lambda d: d.id or 0)
         return [copy.deepcopy(d) for d in rows[:limit]]
 
