@@ -61,12 +61,8 @@ def merged_payload(start: Event, last: Event) -> Payload | None:
 def coalesce(event: Event, planned: list[Delivery], waiting: list[Waiting]) -> list[int]:
     """Fold ``waiting`` deliveries of the same field into ``planned`` (``event``'s new
     deliveries): sets ``merged_from`` on each planned delivery that takes over a waiting
-    one, and returns the ids of the waiting deliveries to drop.
-
-    A merge that would tell nothing (low → high → low) does not merge: the planned
-    delivery tells its own change alone and the waiting one is still dropped, so a
-    target never holds more than one waiting notice of a field (the card re-renders
-    anyway)."""
+    one, and returns the ids of the waiting deliveries to drop. A target thus never
+    holds more than one waiting notice of a field."""
     if event.kind not in MERGEABLE:
         return []
     dropped: list[int] = []
@@ -77,14 +73,15 @@ def coalesce(event: Event, planned: list[Delivery], waiting: list[Waiting]) -> l
         if match is None or match.delivery.id is None:
             continue
         dropped.append(match.delivery.id)
-        if merged_payload(match.start, event) is not None:
-            delivery.merged_from = match.start.id
+        delivery.merged_from = match.start.id
     return dropped
 
 
 def notice_of(event: Event, start: Event | None) -> Event:
     """The event a delivery tells: ``event`` itself, or merged with ``start`` (its
-    ``merged_from`` event) as one change."""
+    ``merged_from`` event) as one change. Changes that together change nothing
+    (low → high → low) tell the last one alone: the delivery still goes out, since the
+    card may show a value in between."""
     if start is None or event.kind not in MERGEABLE:
         return event
     payload = merged_payload(start, event)
