@@ -22,16 +22,13 @@ from core.events import Event, EventKind, Payload, PriorityChanged
 from core.routing import Delivery
 
 
-def _priority(first: Payload, last: Payload) -> Payload | None:
+def _priority(first: Payload, last: Payload) -> Payload:
     assert isinstance(first, PriorityChanged) and isinstance(last, PriorityChanged)
-    if first.previous == last.to:
-        return None
     return PriorityChanged(previous=first.previous, to=last.to)
 
 
-# kind → how two notices of it read as one (the first one's old value, the last one's
-# new), or None when together they change nothing.
-MERGEABLE: dict[EventKind, Callable[[Payload, Payload], Payload | None]] = {
+# kind → how two notices of it read as one: the first one's old value, the last one's new.
+MERGEABLE: dict[EventKind, Callable[[Payload, Payload], Payload]] = {
     EventKind.PRIORITY_CHANGED: _priority,
 }
 
@@ -52,9 +49,9 @@ def same_target(a: Delivery, b: Delivery) -> bool:
                             b.purpose, b.audience)
 
 
-def merged_payload(start: Event, last: Event) -> Payload | None:
-    """What a merged notice tells: from ``start``'s old value to ``last``'s new one;
-    None when that is no change. Raises ``KeyError`` if ``last``'s kind does not merge."""
+def merged_payload(start: Event, last: Event) -> Payload:
+    """What a merged notice tells: from ``start``'s old value to ``last``'s new one.
+    Raises ``KeyError`` if ``last``'s kind does not merge."""
     return MERGEABLE[last.kind](start.payload, last.payload)
 
 
@@ -80,9 +77,8 @@ def coalesce(event: Event, planned: list[Delivery], waiting: list[Waiting]) -> l
 def notice_of(event: Event, start: Event | None) -> Event:
     """The event a delivery tells: ``event`` itself, or merged with ``start`` (its
     ``merged_from`` event) as one change. Changes that together change nothing
-    (low → high → low) tell the last one alone: the delivery still goes out, since the
-    card may show a value in between."""
+    (low → high → low) still go out, as "from low to low": the card may show a value
+    in between, and each target's notices keep telling one continuous story."""
     if start is None or event.kind not in MERGEABLE:
         return event
-    payload = merged_payload(start, event)
-    return event if payload is None else dataclasses.replace(event, payload=payload)
+    return dataclasses.replace(event, payload=merged_payload(start, event))

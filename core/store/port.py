@@ -97,7 +97,8 @@ class Store(Protocol):
         """Ticket ``number``'s pending deliveries of ``kind`` events that a newer notice
         may replace (``core.coalesce``): taken by no worker (no lease, or one that ended
         before ``now``, UTC) and not ``maybe_sent``; oldest first, each with the earliest
-        event it tells. Locked until the transaction ends."""
+        event it tells. Locked until the transaction ends; a row being claimed this instant
+        is left out."""
         ...
 
     async def drop_deliveries(self, ids: list[int]) -> None:

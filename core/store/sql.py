@@ -108,7 +108,9 @@ INSERT_DELIVERIES = insert(D)
 _STARTS_AT = E.alias("start")
 _OWN_EVENT = E.alias("own")
 # Deliveries of one ticket's notices of one kind that no worker has taken and that
-# cannot have reached a platform: what a newer notice of that kind may replace.
+# cannot have reached a platform: what a newer notice of that kind may replace. A row
+# a worker's claim has locked this instant is being taken: skipped, never waited for
+# (the claim may be waiting for a row this transaction locked).
 WAITING_NOTICES = (
     select(D, *(c.label(f"start_{c.name}") for c in _STARTS_AT.c))
     .join(_OWN_EVENT, _OWN_EVENT.c.id == D.c.event_id)
@@ -118,7 +120,7 @@ WAITING_NOTICES = (
            _OWN_EVENT.c.kind == bindparam("kind"), D.c.maybe_sent.is_(False),
            or_(D.c.leased_until.is_(None), D.c.leased_until <= bindparam("now")))
     .order_by(D.c.id)
-    .with_for_update(of=D)
+    .with_for_update(of=D, skip_locked=True)
 )
 
 

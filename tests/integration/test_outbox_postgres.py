@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 from sqlalchemy import func, select
 
 from core.delivery import Delivered, DeliveryJob, DeliveryWorker
 from core.desk import Desk
+from core.events import PriorityChanged
 from core.routing import DeliveryState
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
@@ -82,6 +84,51 @@ async def test_three_workers_deliver_a_thousand_deliveries_once_each(
                 select(D.c.state, func.count()).group_by(D.c.state))).all())
             attempts = (await conn.execute(select(func.max(D.c.attempts)))).scalar_one()
         assert states == {DeliveryState.DONE.value: 1000} and attempts == 1
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_priority_changes_racing_a_running_worker_tell_a_continuous_story(
+        postgres_url: str) -> None:
+    """Changes committed while workers claim (``SKIP LOCKED`` on both sides, no
+    deadlock): every target's notices chain old → new without a gap and end on the
+    final priority, however many of them merged."""
+    await upgrade_async(postgres_url)
+    config = desk_config()
+    engines = [make_engine(postgres_url) for _ in range(3)]
+    try:
+        log: list[tuple[str, int, int]] = []
+        outbounds = [Logged(f"w{i}", log) for i in range(2)]
+        workers = [DeliveryWorker(SqlOutbox(engine), [o], config, poll_seconds=0.01)
+                   for engine, o in zip(engines[1:], outbounds, strict=True)]
+        desk = Desk(config, SqlStores(engines[0]), [SHELL_ROUTE],
+                    on_commit=lambda: [w.wake() for w in workers] and None)
+        await desk.open_ticket(person("lena"), form())
+        stop = asyncio.Event()
+        running = [asyncio.create_task(w.run(stop)) for w in workers]
+        levels = ["high", "urgent", "low", "normal"] * 4 + ["high", "urgent", "low", "urgent"]
+        for level in levels:
+            await desk.set_priority(agent("sam"), 1, level)
+            await asyncio.sleep(0)
+        for _ in range(3000):  # a bound: done when nothing is pending
+            if await SqlOutbox(engines[0]).pending(["shell"]) == 0:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*running), 30)
+
+        notices: dict[int | None, list[PriorityChanged]] = defaultdict(list)
+        for job in sorted((j for o in outbounds for j in o.jobs),
+                          key=lambda j: j.delivery.id or 0):
+            if isinstance(job.event.payload, PriorityChanged):
+                notices[job.delivery.binding_id].append(job.event.payload)
+        assert len(notices) == 2
+        for told in notices.values():
+            assert 1 <= len(told) <= len(levels)
+            assert told[0].previous == "normal" and told[-1].to == "urgent"
+            for before, after in pairwise(told):
+                assert after.previous == before.to, told
     finally:
         for engine in engines:
             await engine.dispose()
