@@ -137,8 +137,9 @@ class Outbox(Protocol):
         still holds it; False when it does not (its lease ran out and may be another's)."""
         ...
 
-    async def release(self, deliveries: list[Delivery]) -> None:
-        """Give back leased deliveries not attempted (their queue stopped at a retry)."""
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
+        """Give back those of ``deliveries`` ``owner`` holds (not attempted: their queue
+        stopped at a retry, or the worker stops)."""
         ...
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
@@ -273,7 +274,7 @@ class DeliveryWorker:
         held = list(self._held.values())
         self._held.clear()
         if held:
-            await _quietly(self.outbox.release(held), "giving back deliveries at stop")
+            await _quietly(self.outbox.release(held, self.owner), "giving back deliveries at stop")
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         """Until ``wake()``, ``stop`` or ``poll_seconds`` (a stop is not kept waiting)."""
@@ -309,7 +310,7 @@ class DeliveryWorker:
         for delivery in deliveries:
             self._held.pop(_id(delivery), None)
         if deliveries:
-            await _quietly(self.outbox.release(deliveries), "giving back deliveries")
+            await _quietly(self.outbox.release(deliveries, self.owner), "giving back deliveries")
 
     async def _heartbeat(self) -> None:
         """Renew the lease on every held delivery, every ``heartbeat_seconds``."""
@@ -334,6 +335,12 @@ class DeliveryWorker:
         for i, delivery in enumerate(queue):
             try:
                 went_on = await self._deliver(delivery, context)
+            except _LeaseLost:  # another worker may hold the rest now: leave them be
+                log.warning("delivery %s: lease ran out before its attempt; left to its "
+                            "new holder", delivery.id)
+                for lost in queue[i:]:
+                    self._held.pop(_id(lost), None)
+                return
             except Exception:  # the database failed around the call: the lease runs out
                 log.exception("delivery %s: could not record its outcome", delivery.id)
                 await self._give_back(queue[i:])
@@ -350,9 +357,7 @@ class DeliveryWorker:
         binding = context.bindings.get(delivery.binding_id or 0)
         maybe_sent = delivery.maybe_sent
         if not await self.outbox.start(delivery, self.owner):
-            log.warning("delivery %s: lease ran out before its attempt; left to its new "
-                        "holder", delivery.id)
-            return False
+            raise _LeaseLost
         delivery.attempts += 1
         try:
             job = self._job(delivery, context, binding, maybe_sent)
@@ -408,6 +413,10 @@ class DeliveryWorker:
             return after + self._rng.uniform(0, min(RETRY_AFTER_JITTER_SECONDS, after / 10))
         full = min(BACKOFF_BASE_SECONDS * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
         return full / 2 + self._rng.uniform(0, full / 2)
+
+
+class _LeaseLost(Exception):
+    """This worker's lease on a delivery ran out (a stall longer than the lease)."""
 
 
 def _id(delivery: Delivery) -> int:

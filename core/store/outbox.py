@@ -128,12 +128,12 @@ class SqlOutbox:
             await conn.rollback()
         return DeliveryContext(events, tickets, bindings)
 
-    async def release(self, deliveries: list[Delivery]) -> None:
-        """Give back leased deliveries not attempted (their queue stopped at a retry)."""
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
         if not deliveries:
             return
         async with unavailable("outbox.release"), self.engine.begin() as conn:
-            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]))
+            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]),
+                                               D.c.leased_by == owner)
                                .values(leased_until=None, leased_by=None))
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:

@@ -74,7 +74,7 @@ async def test_an_attempt_is_marked_before_the_call_and_a_refusal_unmarks_it(
     head, *rest = await outbox.claim(["shell"], T0, later(15), "w1", 1)
     assert not head.maybe_sent and head.attempts == 0
     assert await outbox.start(head, "w1")
-    await outbox.release(rest)
+    await outbox.release(rest, "w1")
     # the process dies here: the lease runs out, the next worker is warned
     [again, *_] = await outbox.claim(["shell"], later(16), later(31), "w2", 1)
     assert again.id == head.id and again.maybe_sent and again.attempts == 1
@@ -96,7 +96,7 @@ async def test_retry_makes_only_that_queue_wait(contract: StoreUnderTest) -> Non
     heads = {d.ticket_number: d for d in reversed(claimed)}
     assert await outbox.start(heads[1], "w1")
     await outbox.retry(heads[1], "Slack rate limit (HTTP 429)", later(30), maybe_sent=False)
-    await outbox.release([d for d in claimed if d is not heads[1]])
+    await outbox.release([d for d in claimed if d is not heads[1]], "w1")
     due = await outbox.claim(["shell"], later(1), later(16), "w2", 10)
     assert {d.ticket_number for d in due} == {2}, "ticket 1 waits for its Retry-After"
     [back] = [d for d in await contract.deliveries() if d.id == heads[1].id]
@@ -110,11 +110,14 @@ async def test_a_parked_delivery_leaves_its_queue_and_can_be_requeued(
     claimed = await outbox.claim(["shell"], T0, later(15), "w1", 1)
     card = claimed[0]
     await outbox.park(card, "Slack refused it: channel_not_found", T0)
-    await outbox.release(claimed[1:])
+    await outbox.release(claimed[1:], "w1")
     nxt = await outbox.claim(["shell"], T0, later(15), "w1", 1)
     assert nxt and nxt[0].ticket_number == 1 and nxt[0].id != card.id, \
         "what follows a parked delivery goes out"
-    await outbox.release(nxt)
+    await outbox.release(nxt, "w2")  # not w2's: nothing happens
+    others = await outbox.claim(["shell"], T0, later(15), "w3", 10)
+    assert 1 not in {d.ticket_number for d in others}, "still w1's"
+    await outbox.release(nxt, "w1")
 
     parked = await outbox.listing(parked_only=True, limit=10)
     assert [(d.id, d.state, d.last_error) for d in parked] == [
@@ -159,7 +162,7 @@ async def test_twenty_priority_changes_make_at_most_two_notices_per_target(
         if i == 9:
             await desk.comment(LENA, 1, "Any news?")
     await desk.set_priority(SAM, 1, "urgent")
-    await contract.outbox.release(in_flight)
+    await contract.outbox.release(in_flight, "w")
     assert await worker.run_until_idle() == 0
 
     notices = [j for j in outbound.jobs if j.event.kind is EventKind.PRIORITY_CHANGED]

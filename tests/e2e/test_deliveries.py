@@ -39,7 +39,7 @@ async def _seed(tmp_path: Path) -> list[int]:
         parked = [taken[1], taken[4]]
         for delivery in parked:
             await outbox.park(delivery, "Slack refused it: channel_not_found", now)
-        await outbox.release([d for d in taken if d not in parked])
+        await outbox.release([d for d in taken if d not in parked], "seed")
         return [d.id for d in parked if d.id is not None]
     finally:
         await engine.dispose()

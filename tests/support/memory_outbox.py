@@ -85,9 +85,11 @@ class MemoryOutbox:
         row.maybe_sent = True
         return True
 
-    async def release(self, deliveries: list[Delivery]) -> None:
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
         for d in deliveries:
-            self.s.leases.pop(d.id or 0, None)
+            lease = self.s.leases.get(d.id or 0)
+            if lease is not None and lease[0] == owner:
+                del self.s.leases[d.id or 0]
 
     async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
         row = self._row(delivery)
