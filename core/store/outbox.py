@@ -29,6 +29,9 @@ ERROR_MAX = 2000  # characters of a last error kept
 
 
 class SqlOutbox:
+    """``core.delivery.Outbox`` over ``engine`` (each method is one transaction; a
+    failing database raises ``core.errors.Unavailable``)."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
