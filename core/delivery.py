@@ -142,8 +142,11 @@ class Outbox(Protocol):
         stopped at a retry, or the worker stops)."""
         ...
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
-        """Mark it done and record the platform ids on its binding."""
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
+                       then_start: Delivery | None = None, owner: str = "") -> bool:
+        """Mark it done and record the platform ids on its binding; in the same
+        transaction, ``start(then_start, owner)`` when given. Returns what that
+        ``start`` returned (False without one)."""
         ...
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
@@ -331,10 +334,15 @@ class DeliveryWorker:
 
     async def _deliver_queue(self, queue: list[Delivery], context: DeliveryContext) -> None:
         """One queue's claimed deliveries, in order; a retry stops it there (nothing
-        overtakes a retry) and gives back the rest."""
+        overtakes a retry) and gives back the rest. Recording one delivery done also
+        marks the next one started: one transaction per delivery, not two."""
+        started = False
         for i, delivery in enumerate(queue):
+            following = queue[i + 1] if i + 1 < len(queue) else None
             try:
-                went_on = await self._deliver(delivery, context)
+                if not started and not await self.outbox.start(delivery, self.owner):
+                    raise _LeaseLost
+                went_on, started = await self._deliver(delivery, context, following)
             except _LeaseLost:  # another worker may hold the rest now: leave them be
                 log.warning("delivery %s: lease ran out before its attempt; left to its "
                             "new holder", delivery.id)
@@ -350,14 +358,13 @@ class DeliveryWorker:
                 await self._give_back(queue[i + 1:])
                 return
 
-    async def _deliver(self, delivery: Delivery, context: DeliveryContext) -> bool:
-        """One delivery; False when its queue must stop here (retried later, or no
-        longer ours)."""
+    async def _deliver(self, delivery: Delivery, context: DeliveryContext,
+                       following: Delivery | None) -> tuple[bool, bool]:
+        """One delivery, already marked started: whether its queue goes on (False: retried
+        later), and whether ``following`` was marked started with its completion."""
         outbound = self.outbounds[delivery.platform]
         binding = context.bindings.get(delivery.binding_id or 0)
-        maybe_sent = delivery.maybe_sent
-        if not await self.outbox.start(delivery, self.owner):
-            raise _LeaseLost
+        maybe_sent = delivery.maybe_sent  # as claimed: before this attempt began
         delivery.attempts += 1
         try:
             job = self._job(delivery, context, binding, maybe_sent)
@@ -366,20 +373,21 @@ class DeliveryWorker:
             # An ``after`` is a refusal (429): this attempt made nothing on the platform.
             await self._failed(delivery, str(err), err.after,
                                maybe_sent=maybe_sent or err.after is None)
-            return False
+            return False, False
         except Undeliverable as err:
             await self.outbox.park(delivery, str(err), self.clock.now())
             log.error("delivery %s parked, refused for good: %s", delivery.id, err)
-            return True
+            return True, False
         except Exception as err:  # an adapter bug or outage: keep it and retry later
             log.exception("delivery %s raised", delivery.id)
             await self._failed(delivery, f"{type(err).__name__}: {err}", None, maybe_sent=True)
-            return False
-        await self.outbox.complete(delivery, delivered, self.clock.now())
+            return False, False
+        started = await self.outbox.complete(delivery, delivered, self.clock.now(),
+                                             then_start=following, owner=self.owner)
         if binding is not None:  # the next message in this queue goes under the new card
             binding.thread = binding.thread or delivered.thread
             binding.card_message = binding.card_message or delivered.card_message
-        return True
+        return True, started
 
     def _job(self, delivery: Delivery, context: DeliveryContext, binding: Binding | None,
              maybe_sent: bool) -> DeliveryJob:

@@ -81,11 +81,15 @@ class SqlOutbox:
 
     async def start(self, delivery: Delivery, owner: str) -> bool:
         async with unavailable("outbox.start"), self.engine.begin() as conn:
-            started = await conn.execute(
-                update(D).where(D.c.id == delivery.id, D.c.leased_by == owner,
-                                D.c.state == PENDING)
-                .values(attempts=D.c.attempts + 1, maybe_sent=True))
-            return bool(started.rowcount)
+            return await self._start(conn, delivery, owner)
+
+    @staticmethod
+    async def _start(conn: AsyncConnection, delivery: Delivery, owner: str) -> bool:
+        started = await conn.execute(
+            update(D).where(D.c.id == delivery.id, D.c.leased_by == owner,
+                            D.c.state == PENDING)
+            .values(attempts=D.c.attempts + 1, maybe_sent=True))
+        return bool(started.rowcount)
 
     @staticmethod
     async def _followers(conn: AsyncConnection, heads: list[Any], now: datetime) -> list[Any]:
@@ -139,7 +143,8 @@ class SqlOutbox:
                                                D.c.leased_by == owner)
                                .values(leased_until=None, leased_by=None))
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
+                       then_start: Delivery | None = None, owner: str = "") -> bool:
         async with unavailable("outbox.complete"), self.engine.begin() as conn:
             await conn.execute(
                 update(D).where(D.c.id == delivery.id).values(
@@ -153,6 +158,7 @@ class SqlOutbox:
                     values["card_message"] = delivered.card_message
                 await conn.execute(update(B).where(
                     and_(B.c.id == delivery.binding_id)).values(values))
+            return then_start is not None and await self._start(conn, then_start, owner)
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
                     maybe_sent: bool) -> None:

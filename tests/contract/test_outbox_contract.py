@@ -181,3 +181,20 @@ async def test_twenty_priority_changes_make_at_most_two_notices_per_target(
         "two threads and the watcher: comments are never merged"
     assert all(j.ticket.priority == "urgent" for j in notices[-3:]), "the final state"
     assert {j.delivery.audience for j in notices} == {Audience.PUBLIC, Audience.INTERNAL}
+
+
+async def test_recording_one_done_marks_the_next_started_in_one_go(
+        contract: StoreUnderTest) -> None:
+    await two_tickets(contract)
+    outbox = contract.outbox
+    first, second, third, *_ = await outbox.claim(["shell"], T0, later(15), "w1", 1)
+    assert await outbox.start(first, "w1")
+    assert await outbox.complete(first, Delivered("T1", "M1"), T0, then_start=second,
+                                 owner="w1")
+    assert not await outbox.complete(second, Delivered(), T0, then_start=third,
+                                     owner="w2"), "w2 holds nothing: third not started"
+    assert not await outbox.complete(third, Delivered(), T0)
+    stored = {d.id: d for d in await contract.deliveries()}
+    assert (stored[second.id].attempts, stored[second.id].maybe_sent) == (1, True)
+    assert (stored[third.id].attempts, stored[third.id].maybe_sent) == (0, False)
+    assert {stored[d.id].state for d in (first, second, third)} == {DeliveryState.DONE}

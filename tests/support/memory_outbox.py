@@ -91,16 +91,17 @@ class MemoryOutbox:
             if lease is not None and lease[0] == owner:
                 del self.s.leases[d.id or 0]
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
+                       then_start: Delivery | None = None, owner: str = "") -> bool:
         row = self._row(delivery)
-        if row is None:
-            return
-        row.state, row.last_error = DONE, None
+        if row is not None:
+            row.state, row.last_error = DONE, None
         self.s.leases.pop(delivery.id or 0, None)
         for binding in self.s.bindings:
             if binding.id == delivery.binding_id:
                 binding.thread = delivered.thread or binding.thread
                 binding.card_message = delivered.card_message or binding.card_message
+        return then_start is not None and await self.start(then_start, owner)
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
                     maybe_sent: bool) -> None:
