@@ -1,4 +1,4 @@
-"""The ``helpthread`` command (typer): run, shell, db upgrade."""
+"""The ``helpthread`` command (typer): run, shell, db upgrade, deliveries, and the rest."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ app = typer.Typer(help="Helpthread: a support-ticket desk that lives in chat.",
                   pretty_exceptions_show_locals=False)
 db = typer.Typer(help="Database commands.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db, name="db")
+deliveries = typer.Typer(
+    help="The outbox: list pending and parked deliveries; re-queue parked ones.",
+    invoke_without_command=True, rich_markup_mode=None)
+app.add_typer(deliveries, name="deliveries")
 
 
 def _settings() -> tuple[Settings, DeskConfig, Credentials]:
@@ -108,6 +112,50 @@ def db_upgrade() -> None:
     applied = ", ".join(f"{rev} ({doc.rstrip('.')})" if doc else rev
                         for rev, doc in done.applied)
     typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
+
+
+@deliveries.callback()
+def deliveries_list(
+    ctx: typer.Context,
+    parked: bool = typer.Option(False, "--parked",
+                                help="Only parked deliveries (dead letters)."),
+) -> None:
+    """List pending and parked deliveries: id, ticket, platform, purpose, state, attempts,
+    due time (UTC) and last error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings, _, _ = _settings()
+    from rich.console import Console
+
+    from bot.deliveries import show
+
+    _started(show(settings, parked_only=parked, console=Console()))
+
+
+@deliveries.command("retry")
+def deliveries_retry(
+    ids: list[str] = typer.Argument(None, metavar="ID", show_default=False,
+                                    help="Parked deliveries to re-queue; none: all parked."),
+) -> None:
+    """Re-queue parked deliveries (all of them when no ID is given)."""
+    wrong = [i for i in ids or [] if not (i.isascii() and i.isdigit())]
+    if wrong:
+        typer.echo(f"helpthread: deliveries retry: {wrong[0]!r} is not a delivery id (the "
+                   "number `helpthread deliveries` shows); nothing was re-queued", err=True)
+        raise typer.Exit(2)
+    settings, _, _ = _settings()
+    from bot.deliveries import NotParked, retry
+
+    try:
+        done = _started(retry(settings, [int(i) for i in ids] if ids else None))
+    except NotParked as err:
+        typer.echo(f"helpthread: deliveries retry: {err}; nothing was re-queued", err=True)
+        raise typer.Exit(2) from err
+    if not done:
+        typer.echo("No parked deliveries to re-queue.")
+        return
+    typer.echo(f"Re-queued {len(done)} parked deliver{'y' if len(done) == 1 else 'ies'}: "
+               f"{', '.join(map(str, done))}. A running helpthread delivers them now.")
 
 
 @app.command("slack-manifest")

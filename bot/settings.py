@@ -31,6 +31,7 @@ from bot import registry
 from core.config import (
     DEFAULT_CATEGORIES,
     Category,
+    DeliverySection,
     DeskConfig,
     DeskSection,
     LifecycleSection,
@@ -118,6 +119,7 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
+    delivery: DeliverySection = DeliverySection()
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from core import policy
 from core.clock import Clock, SystemClock
+from core.coalesce import MERGEABLE, coalesce
 from core.commands import TicketCommand
 from core.config import DeskConfig
 from core.errors import Conflict, NotFound
@@ -157,6 +158,11 @@ class DeskBase:
         if bindings is None:
             bindings = await store.bindings(ticket.number)
         deliveries = plan_deliveries(event, ticket, bindings, self.routes, now)
+        if deliveries and event.kind in MERGEABLE:  # a waiting notice of this field merges
+            waiting = await store.waiting_notices(ticket.number, event.kind, now)
+            superseded = coalesce(event, deliveries, waiting)
+            if superseded:
+                await store.drop_deliveries(superseded)
         if deliveries:
             await store.add_deliveries(deliveries)
         return event

@@ -75,6 +75,25 @@ class LifecycleSection(_Section):
     reopen_window: Duration = timedelta(days=14)
 
 
+class DeliverySection(_Section):
+    """The delivery worker (PRODUCT.md §10 ``[delivery]``): after ``max_attempts`` failed
+    attempts a delivery is parked (``helpthread deliveries --parked``); ``lease`` is how
+    long a worker's claim lasts unless its heartbeat renews it (every third of it), so a
+    process that died frees its deliveries after at most this long."""
+
+    max_attempts: int = Field(default=20, ge=1, le=1000)
+    lease: Duration = timedelta(seconds=15)
+
+    @field_validator("lease")
+    @classmethod
+    def _sane_lease(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=3) <= value <= timedelta(minutes=10):
+            raise ValueError(f"{format_duration(value)} is outside 3s-10m; a shorter lease "
+                             "cannot be renewed in time, a longer one holds a dead "
+                             "process's deliveries too long")
+        return value
+
+
 class SlaTarget(_Section):
     """A priority's targets (PRODUCT.md §7); resolution is never before first response."""
 
@@ -186,6 +205,7 @@ class DeskConfig(_Section):
 
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
+    delivery: DeliverySection = DeliverySection()
     sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule

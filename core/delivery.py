@@ -1,22 +1,43 @@
 """The delivery worker: hands committed deliveries to the platforms (DESIGN.md, "Out").
 
 Per ticket and platform, deliveries go out in the order they were committed (a
-card before the thread messages under it). Each platform's adapter implements
-``Outbound``; it returns the platform ids it made, which the worker records on
-the binding. Failures retry with exponential backoff (``RetryLater`` carries a
-platform's ``Retry-After``); ``Undeliverable`` marks a delivery failed for good.
+card before the thread messages under it): each (ticket, platform) queue is one
+task, and the worker keeps claiming the due heads of other queues while some are
+in flight (at most ``max_queues`` at once), so one slow or throttled queue never
+holds up another. Each platform's adapter implements ``Outbound``; it returns the
+platform ids it made, which the worker records on the binding.
+
+- **Lease and heartbeat.** A claim holds its rows for ``delivery.lease`` (15 s); a
+  heartbeat renews it every third of that while the worker holds them, so a process
+  that dies frees its rows within seconds.
+- **Maybe sent.** Before calling the platform the worker records that an attempt
+  began (``Outbox.start``). A delivery whose earlier attempt began and was neither
+  recorded as done nor refused outright reaches the adapter with
+  ``DeliveryJob.maybe_sent``: the platform may already show it, so the adapter should
+  make the post idempotent (Discord: a ``nonce`` derived from ``delivery.id`` with
+  ``enforce_nonce``) or look for it first (Slack: the id in message ``metadata``).
+- **Retries.** ``RetryLater`` puts the delivery — and its queue behind it — back with
+  a due time for that queue alone: the platform's ``Retry-After`` plus a little
+  jitter, else exponential backoff with jitter. After ``delivery.max_attempts``
+  attempts, or at once on ``Undeliverable``, it is **parked** (a dead letter, kept
+  with its last error; ``helpthread deliveries retry`` re-queues it). A parked
+  delivery leaves its queue: what follows it goes out, so a card edit that cannot be
+  made never holds back the comments after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.clock import Clock, SystemClock
+from core.coalesce import notice_of
 from core.config import DeskConfig
 from core.events import Audience, Event
 from core.routing import Binding, Delivery
@@ -27,14 +48,22 @@ log = logging.getLogger("helpthread.delivery")
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 900.0  # a platform outage is retried at least every 15 minutes
-LEASE_SECONDS = 120.0  # a worker that dies mid-delivery frees its rows after this
+RETRY_AFTER_JITTER_SECONDS = 1.0  # at most this much (or a tenth of it) on a Retry-After
+MAX_QUEUES = 32  # (ticket, platform) queues one worker delivers at once
+STOP_GRACE_SECONDS = 5.0  # on stop, queues in flight get this long to finish
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryJob:
     """What an adapter needs to render one delivery. ``event`` is already as
-    ``delivery.audience`` may read it (``Event.visible_to``); ``ticket`` is the ticket
-    now, without sensitive fields; ``binding`` is set for thread deliveries."""
+    ``delivery.audience`` may read it (``Event.visible_to``) and, for a merged notice,
+    tells the whole change (``core.coalesce``); ``ticket`` is the ticket now, without
+    sensitive fields; ``binding`` is set for thread deliveries.
+
+    ``maybe_sent`` is true when an earlier attempt of this delivery began and was
+    neither recorded as done nor refused outright (a process died mid-call, a
+    timeout): the platform may already show it. ``delivery.id`` is the same on every
+    attempt and unique in the database — the key to find or de-duplicate it by."""
 
     delivery: Delivery
     event: Event
@@ -55,7 +84,9 @@ class Delivered:
 
 class RetryLater(Exception):
     """The platform asked us to wait ``after`` seconds (HTTP 429 ``Retry-After``) or failed
-    for now (5xx, connection refused)."""
+    for now (5xx, connection refused; ``after`` None: backoff). Either way the next
+    attempt has ``maybe_sent``: a delivery of several calls may have made some before
+    the one refused."""
 
     def __init__(self, reason: str, after: float | None = None) -> None:
         super().__init__(reason)
@@ -68,7 +99,8 @@ class Undeliverable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryContext:
-    """What a batch of deliveries refers to, by id: events, tickets (by number), bindings."""
+    """What a batch of deliveries refers to, by id: events (also those merged notices
+    start from), tickets (by number), bindings."""
 
     events: dict[int, Event]
     tickets: dict[int, Ticket]
@@ -84,37 +116,88 @@ class Outbound(Protocol):
 
 
 class Outbox(Protocol):
-    """The delivery queue in storage (``core.store.outbox.SqlOutbox``)."""
+    """The delivery queue in storage (``core.store.outbox.SqlOutbox``; the tests' memory
+    store has one too). Times are aware UTC datetimes."""
 
     async def claim(self, platforms: list[str], now: datetime, lease_until: datetime,
-                    owner: str, limit: int) -> list[Delivery]: ...
+                    owner: str, limit: int) -> list[Delivery]:
+        """Lease to ``owner`` until ``lease_until`` the due heads of up to ``limit``
+        (ticket, platform) queues of ``platforms`` that nobody holds, each with the due
+        deliveries behind it; in id order. Workers never get the same row."""
+        ...
+
+    async def renew(self, ids: list[int], owner: str, lease_until: datetime) -> set[int]:
+        """Extend ``owner``'s lease on ``ids`` (pending ones it still holds); returns those."""
+        ...
 
     async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext: ...
 
-    async def release(self, deliveries: list[Delivery]) -> None: ...
+    async def start(self, delivery: Delivery, owner: str) -> bool:
+        """Record that an attempt begins (``attempts`` + 1, ``maybe_sent``) if ``owner``
+        still holds it; False when it does not (its lease ran out and may be another's)."""
+        ...
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None: ...
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
+        """Give back those of ``deliveries`` ``owner`` holds (not attempted: their queue
+        stopped at a retry, or the worker stops)."""
+        ...
 
-    async def retry(self, delivery: Delivery, error: str, at: datetime) -> None: ...
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
+                       then_start: Delivery | None = None, owner: str = "") -> bool:
+        """Mark it done and record the platform ids on its binding; in the same
+        transaction, ``start(then_start, owner)`` when given. Returns what that
+        ``start`` returned (False without one)."""
+        ...
 
-    async def fail(self, delivery: Delivery, error: str, now: datetime) -> None: ...
+    async def retry(self, delivery: Delivery, error: str, at: datetime, *,
+                    maybe_sent: bool) -> None:
+        """Due again at ``at``, with ``error`` as its last error."""
+        ...
+
+    async def park(self, delivery: Delivery, error: str, now: datetime) -> None:
+        """A dead letter: kept with ``error``, out of its queue, until re-queued."""
+        ...
 
     async def pending(self, platforms: list[str]) -> int: ...
 
+    async def listing(self, *, parked_only: bool, limit: int,
+                      ids: list[int] | None = None) -> list[Delivery]:
+        """Pending and parked deliveries (``parked_only``: parked; ``ids``: those of
+        them), oldest first."""
+        ...
+
+    async def requeue(self, ids: list[int] | None, now: datetime) -> list[int]:
+        """Parked deliveries ``ids`` (None: all parked) are due again at ``now`` with a
+        fresh count of attempts; returns the ids re-queued."""
+        ...
+
 
 class DeliveryWorker:
-    """Runs deliveries for the platforms in ``outbounds`` until stopped."""
+    """Runs deliveries for the platforms in ``outbounds`` until stopped.
+
+    ``batch`` bounds the queues ``run_once`` claims; ``max_queues`` the queues ``run``
+    delivers at once; ``heartbeat_seconds`` (default a third of ``delivery.lease``) how
+    often held leases are renewed; ``rng`` draws the jitter."""
 
     def __init__(self, outbox: Outbox, outbounds: list[Outbound], config: DeskConfig,
-                 clock: Clock | None = None, batch: int = 50, poll_seconds: float = 1.0) -> None:
+                 clock: Clock | None = None, batch: int = 50, poll_seconds: float = 1.0, *,
+                 max_queues: int = MAX_QUEUES, heartbeat_seconds: float | None = None,
+                 rng: random.Random | None = None) -> None:
         self.outbox = outbox
         self.outbounds = {o.platform: o for o in outbounds}
         self.config = config
         self.clock = clock or SystemClock()
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.max_queues = max_queues
+        self.lease_seconds = config.delivery.lease.total_seconds()
+        self.heartbeat_seconds = heartbeat_seconds or self.lease_seconds / 3
+        self.max_attempts = config.delivery.max_attempts
         self.owner = uuid.uuid4().hex[:12]
+        self._rng = rng or random.Random()
         self._wake = asyncio.Event()
+        self._held: dict[int, Delivery] = {}  # leased to this worker, by id
+        self._running: set[asyncio.Task[None]] = set()
 
     def serve(self, outbound: Outbound) -> None:
         """Deliver ``outbound.platform``'s deliveries too (a platform built after the desk)."""
@@ -124,49 +207,77 @@ class DeliveryWorker:
         """Called after a commit that queued deliveries: no need to wait for the poll."""
         self._wake.set()
 
+    @property
+    def queues_in_flight(self) -> int:
+        """(ticket, platform) queues ``run`` is delivering now."""
+        return len(self._running)
+
     async def run_once(self) -> int:
         """Claim one batch — the due head of each (ticket, platform) queue and the
-        deliveries behind it — and deliver each queue in order, the queues side by side.
-        Returns how many deliveries were claimed."""
-        now = self.clock.now()
-        claimed = await self.outbox.claim(
-            list(self.outbounds), now, now + timedelta(seconds=LEASE_SECONDS), self.owner,
-            self.batch)
-        if not claimed:
+        deliveries behind it — and deliver each queue in order, the queues side by side;
+        returns when all are done, with how many deliveries were claimed."""
+        queues, context = await self._claim(self.batch)
+        if not queues:
             return 0
-        context = await self.outbox.contexts(claimed)
-        queues: dict[tuple[int, str], list[Delivery]] = {}
-        for delivery in claimed:
-            queues.setdefault((delivery.ticket_number, delivery.platform), []).append(delivery)
-        await asyncio.gather(*(self._deliver_queue(q, context) for q in queues.values()))
-        return len(claimed)
-
-    async def _deliver_queue(self, queue: list[Delivery], context: DeliveryContext) -> None:
-        for i, delivery in enumerate(queue):
-            if not await self._deliver(delivery, context):
-                await self.outbox.release(queue[i + 1:])  # order: nothing overtakes a retry
-                return
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            await asyncio.gather(*(self._deliver_queue(q, context) for q in queues))
+        finally:
+            beat.cancel()
+        return sum(len(q) for q in queues)
 
     async def run_until_idle(self, max_rounds: int = 10_000) -> int:
         """Deliver until nothing is due now; returns the deliveries still pending (due
-        later after a failure)."""
+        later after a failure, or held by another worker)."""
         for _ in range(max_rounds):
             if await self.run_once() == 0:
                 break
         return await self.outbox.pending(list(self.outbounds))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set, waking on ``wake()`` or every ``poll_seconds``."""
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("delivery round failed")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            await self._sleep(stop)
+        """Deliver until ``stop`` is set: claim due queues while fewer than
+        ``max_queues`` are in flight, each delivered by its own task; sleep until
+        ``wake()``, a queue finishing, ``stop`` or ``poll_seconds``. On stop, queues in
+        flight get ``STOP_GRACE_SECONDS`` to finish; what is still held is given back."""
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before claiming: a commit during the claim still wakes
+                free = self.max_queues - len(self._running)
+                if free > 0:
+                    try:
+                        queues, context = await self._claim(free)
+                    except Exception:  # a database hiccup must not end the worker
+                        log.exception("delivery claim failed")
+                        queues = []
+                    for queue in queues:
+                        self._spawn(queue, context)
+                    if queues and len(queues) == free:
+                        continue  # full: the next round waits for a queue to finish
+                await self._sleep(stop)
+        finally:
+            beat.cancel()
+            await self._finish()
+
+    def _spawn(self, queue: list[Delivery], context: DeliveryContext) -> None:
+        task = asyncio.create_task(self._deliver_queue(queue, context))
+        self._running.add(task)
+        task.add_done_callback(self._queue_done)
+
+    def _queue_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # room for another queue; this one's next rows may be due
+
+    async def _finish(self) -> None:
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        held = list(self._held.values())
+        self._held.clear()
+        if held:
+            await _quietly(self.outbox.release(held, self.owner), "giving back deliveries at stop")
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         """Until ``wake()``, ``stop`` or ``poll_seconds`` (a stop is not kept waiting)."""
@@ -178,39 +289,152 @@ class DeliveryWorker:
             for waiting in waits:
                 waiting.cancel()
 
-    async def _deliver(self, delivery: Delivery, context: DeliveryContext) -> bool:
-        """One delivery; False when it must be retried later (its queue stops there)."""
+    async def _claim(self, limit: int) -> tuple[list[list[Delivery]], DeliveryContext]:
+        """Up to ``limit`` due queues, leased to this worker, and what they refer to."""
+        now = self.clock.now()
+        claimed = await self.outbox.claim(
+            list(self.outbounds), now, now + timedelta(seconds=self.lease_seconds),
+            self.owner, limit)
+        if not claimed:
+            return [], DeliveryContext({}, {}, {})
+        for delivery in claimed:
+            self._held[_id(delivery)] = delivery
+        try:
+            context = await self.outbox.contexts(claimed)
+        except Exception:
+            await self._give_back(claimed)
+            raise
+        queues: dict[tuple[int, str], list[Delivery]] = {}
+        for delivery in claimed:
+            queues.setdefault((delivery.ticket_number, delivery.platform), []).append(delivery)
+        return list(queues.values()), context
+
+    async def _give_back(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self._held.pop(_id(delivery), None)
+        if deliveries:
+            await _quietly(self.outbox.release(deliveries, self.owner), "giving back deliveries")
+
+    async def _heartbeat(self) -> None:
+        """Renew the lease on every held delivery, every ``heartbeat_seconds``."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            ids = list(self._held)
+            if not ids:
+                continue
+            until = self.clock.now() + timedelta(seconds=self.lease_seconds)
+            try:
+                kept = await self.outbox.renew(ids, self.owner, until)
+            except Exception:  # the next beat tries again; the lease still has 2/3 left
+                log.warning("delivery lease renewal failed", exc_info=True)
+                continue
+            lost = [i for i in ids if i not in kept and i in self._held]
+            if lost:
+                log.warning("delivery leases lost (another worker may hold them): %s", lost)
+
+    async def _deliver_queue(self, queue: list[Delivery], context: DeliveryContext) -> None:
+        """One queue's claimed deliveries, in order; a retry stops it there (nothing
+        overtakes a retry) and gives back the rest. Recording one delivery done also
+        marks the next one started: one transaction per delivery, not two."""
+        started = False
+        for i, delivery in enumerate(queue):
+            following = queue[i + 1] if i + 1 < len(queue) else None
+            try:
+                if not started and not await self.outbox.start(delivery, self.owner):
+                    raise _LeaseLost
+                went_on, started = await self._deliver(delivery, context, following)
+            except _LeaseLost:  # another worker may hold the rest now: leave them be
+                log.warning("delivery %s: lease ran out before its attempt; left to its "
+                            "new holder", delivery.id)
+                for lost in queue[i:]:
+                    self._held.pop(_id(lost), None)
+                return
+            except Exception:  # the database failed around the call: the lease runs out
+                log.exception("delivery %s: could not record its outcome", delivery.id)
+                await self._give_back(queue[i:])
+                return
+            self._held.pop(_id(delivery), None)
+            if not went_on:
+                await self._give_back(queue[i + 1:])
+                return
+
+    async def _deliver(self, delivery: Delivery, context: DeliveryContext,
+                       following: Delivery | None) -> tuple[bool, bool]:
+        """One delivery, already marked started: whether its queue goes on (False: retried
+        later), and whether ``following`` was marked started with its completion."""
         outbound = self.outbounds[delivery.platform]
         binding = context.bindings.get(delivery.binding_id or 0)
+        maybe_sent = delivery.maybe_sent  # as claimed: before this attempt began
+        delivery.attempts += 1
         try:
-            event = context.events[delivery.event_id]
-            event = event.visible_to(delivery.audience)
-            internal = delivery.audience is Audience.INTERNAL
-            view = ticket_view(context.tickets[delivery.ticket_number], self.config,
-                               internal=internal, now=self.clock.now())
-            delivered = await outbound.deliver(DeliveryJob(delivery, event, view, binding,
-                                                           self.config.desk.name))
+            job = self._job(delivery, context, binding, maybe_sent)
+            delivered = await outbound.deliver(job)
         except RetryLater as err:
-            wait = err.after if err.after is not None else self._backoff(delivery.attempts)
-            await self.outbox.retry(delivery, str(err), self.clock.now() + timedelta(seconds=wait))
-            log.warning("delivery %s retried in %.1fs: %s", delivery.id, wait, err)
-            return False
+            # Even a 429 may come after part of the delivery was made (a new card, then
+            # the message under it throttled), so the next attempt looks before posting.
+            await self._failed(delivery, str(err), err.after, maybe_sent=True)
+            return False, False
         except Undeliverable as err:
-            await self.outbox.fail(delivery, str(err), self.clock.now())
-            log.error("delivery %s failed for good: %s", delivery.id, err)
-            return True
+            await self.outbox.park(delivery, str(err), self.clock.now())
+            log.error("delivery %s parked, refused for good: %s", delivery.id, err)
+            return True, False
         except Exception as err:  # an adapter bug or outage: keep it and retry later
-            wait = self._backoff(delivery.attempts)
-            await self.outbox.retry(delivery, f"{type(err).__name__}: {err}",
-                                    self.clock.now() + timedelta(seconds=wait))
-            log.exception("delivery %s raised; retried in %.1fs", delivery.id, wait)
-            return False
-        await self.outbox.complete(delivery, delivered, self.clock.now())
+            log.exception("delivery %s raised", delivery.id)
+            await self._failed(delivery, f"{type(err).__name__}: {err}", None, maybe_sent=True)
+            return False, False
+        started = await self.outbox.complete(delivery, delivered, self.clock.now(),
+                                             then_start=following, owner=self.owner)
         if binding is not None:  # the next message in this queue goes under the new card
             binding.thread = binding.thread or delivered.thread
             binding.card_message = binding.card_message or delivered.card_message
-        return True
+        return True, started
 
-    @staticmethod
-    def _backoff(attempts: int) -> float:
-        return float(min(BACKOFF_BASE_SECONDS * 2 ** attempts, BACKOFF_CAP_SECONDS))
+    def _job(self, delivery: Delivery, context: DeliveryContext, binding: Binding | None,
+             maybe_sent: bool) -> DeliveryJob:
+        event = context.events[delivery.event_id]
+        start = context.events.get(delivery.merged_from) if delivery.merged_from else None
+        event = notice_of(event, start).visible_to(delivery.audience)
+        internal = delivery.audience is Audience.INTERNAL
+        view = ticket_view(context.tickets[delivery.ticket_number], self.config,
+                           internal=internal, now=self.clock.now())
+        return DeliveryJob(delivery, event, view, binding, self.config.desk.name, maybe_sent)
+
+    async def _failed(self, delivery: Delivery, error: str, after: float | None, *,
+                      maybe_sent: bool) -> None:
+        """Retry later, or park it once it has had ``delivery.max_attempts`` attempts."""
+        if delivery.attempts >= self.max_attempts:
+            await self.outbox.park(delivery, error, self.clock.now())
+            log.error("delivery %s parked after %d attempts: %s", delivery.id,
+                      delivery.attempts, error)
+            return
+        wait = self.retry_wait(delivery.attempts, after)
+        await self.outbox.retry(delivery, error, self.clock.now() + timedelta(seconds=wait),
+                                maybe_sent=maybe_sent)
+        log.warning("delivery %s retried in %.1fs: %s", delivery.id, wait, error)
+
+    def retry_wait(self, attempts: int, after: float | None) -> float:
+        """Seconds until the next attempt after ``attempts`` attempts: the platform's
+        ``after`` plus up to a tenth of it (at most ``RETRY_AFTER_JITTER_SECONDS``) of
+        jitter, else exponential backoff (2 s doubling, capped at 15 minutes) with
+        "equal jitter": between half of it and all of it."""
+        if after is not None:
+            return after + self._rng.uniform(0, min(RETRY_AFTER_JITTER_SECONDS, after / 10))
+        full = min(BACKOFF_BASE_SECONDS * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+        return full / 2 + self._rng.uniform(0, full / 2)
+
+
+class _LeaseLost(Exception):
+    """This worker's lease on a delivery ran out (a stall longer than the lease)."""
+
+
+def _id(delivery: Delivery) -> int:
+    assert delivery.id is not None
+    return delivery.id
+
+
+async def _quietly(work: Awaitable[None], what: str) -> None:
+    """``work``; a failure is logged (the leases run out by themselves)."""
+    try:
+        await work
+    except Exception:
+        log.warning("%s failed; their leases run out by themselves", what, exc_info=True)

@@ -38,7 +38,9 @@ class Purpose(StrEnum):
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DONE = "done"
-    FAILED = "failed"  # the platform refused it for good (see core.delivery.Undeliverable)
+    # A dead letter: refused for good (``core.delivery.Undeliverable``) or failed
+    # ``delivery.max_attempts`` times; ``helpthread deliveries retry`` re-queues it.
+    PARKED = "parked"
 
 
 @dataclass(slots=True)
@@ -61,7 +63,13 @@ class Binding:
 
 @dataclass(slots=True)
 class Delivery:
-    """One event to one target. ``address`` is the user id (DM), channel id or e-mail."""
+    """One event to one target. ``address`` is the user id (DM), channel id or e-mail.
+
+    ``attempts`` counts attempts started (the count goes up before the platform is
+    called); ``maybe_sent`` is true once an attempt began that was not recorded as done
+    nor refused outright, so the platform may already show it. ``merged_from`` is the
+    earliest event of a merged notice (``core.coalesce``): the notice tells the change
+    from that event's old value to this event's new one."""
 
     ticket_number: int
     event_id: int
@@ -76,6 +84,8 @@ class Delivery:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    maybe_sent: bool = False
+    merged_from: int | None = None
     id: int | None = None
 
 
@@ -148,6 +158,16 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
     return result
 
 
+# What a requester is told where no thread reaches them (PRODUCT.md §6): every public
+# reply, status change, the agent handling it, and the resolution. Priority changes,
+# escalations, links and watchers are the team's business.
+REQUESTER_NEWS = frozenset({
+    EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED, EventKind.UNASSIGNED,
+    EventKind.WAITING, EventKind.HELD, EventKind.RESUMED, EventKind.RESOLVED,
+    EventKind.CLOSED, EventKind.REOPENED,
+})
+
+
 def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery:
     assert event.id is not None
     target = Target.EMAIL if ref.platform == "email" else Target.DM
@@ -173,8 +193,9 @@ def plan_deliveries(
     """Every delivery ``event`` needs, in a stable order (PRODUCT.md §5–6).
 
     - an internal event reaches team threads only, never the requester or watchers;
-    - a public event reaches every thread except the one it was typed in, and the
-      requester and watchers by DM where no thread reaches them;
+    - a public event reaches every thread except the one it was typed in; by DM where
+      no thread reaches them, watchers hear of it, the requester only of what
+      ``REQUESTER_NEWS`` lists;
     - a new ticket sends the requester a receipt; an escalation reaches the
       escalation channels; an assignment by someone else tells the assignee.
     """
@@ -210,7 +231,8 @@ def plan_deliveries(
         receipt_in_dm_thread = any(b.in_requester_dm for b in bindings)
         if not receipt_in_dm_thread:
             out.append(_dm(event, requester, Purpose.RECEIPT, now))
-    elif requester != actor_ref and not requester_in_thread:
+    elif requester != actor_ref and not requester_in_thread \
+            and event.kind in REQUESTER_NEWS:
         out.append(_dm(event, requester, Purpose.NOTIFY, now))
     for watcher in ticket.watchers:
         if watcher.ref not in (actor_ref, requester):

@@ -1,9 +1,11 @@
 """The delivery queue on SQL (``core.delivery.Outbox``).
 
-A worker claims the head of each (ticket, platform) queue with a lease; on
-PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers share the queue
-without taking the same row. A delivery is only due when nothing older for the
-same ticket and platform is still pending, which keeps each thread in order.
+A worker claims the head of each (ticket, platform) queue with a short lease
+(``leased_until``, ``leased_by``) that its heartbeat renews; on PostgreSQL
+``FOR UPDATE SKIP LOCKED`` lets several workers share the queue without taking the
+same row. A delivery is only due when nothing older for the same ticket and
+platform is still pending, which keeps each thread in order; a parked delivery is
+not pending, so it holds nothing back.
 """
 
 from __future__ import annotations
@@ -16,26 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from core.delivery import Delivered, DeliveryContext
-from core.events import Audience
-from core.routing import Delivery, DeliveryState, Purpose, Target
+from core.routing import Delivery, DeliveryState
 from core.store.failures import unavailable
-from core.store.sql import B, D, E, T, binding_from, event_from, ticket_from
+from core.store.sql import B, D, E, T, binding_from, delivery_from, event_from, ticket_from
 
 PENDING = DeliveryState.PENDING.value
+PARKED = DeliveryState.PARKED.value
 CHAIN_MAX = 20  # deliveries of one (ticket, platform) queue taken in one claim
-
-
-def _delivery_from(row: Any) -> Delivery:
-    return Delivery(
-        ticket_number=row.ticket_number, event_id=row.event_id, platform=row.platform,
-        target=Target(row.target), audience=Audience(row.audience), created_at=row.created_at,
-        binding_id=row.binding_id, address=row.address, purpose=Purpose(row.purpose),
-        state=DeliveryState(row.state), attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at, last_error=row.last_error, id=row.id,
-    )
+ERROR_MAX = 2000  # characters of a last error kept
 
 
 class SqlOutbox:
+    """``core.delivery.Outbox`` over ``engine`` (each method is one transaction; a
+    failing database raises ``core.errors.Unavailable``)."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
@@ -71,8 +67,29 @@ class SqlOutbox:
                 rows += await self._followers(conn, heads, now)
                 await conn.execute(
                     update(D).where(D.c.id.in_([r.id for r in rows]))
-                    .values(leased_until=lease_until))
-        return [_delivery_from(r) for r in sorted(rows, key=lambda r: r.id)]
+                    .values(leased_until=lease_until, leased_by=owner))
+        return [delivery_from(r) for r in sorted(rows, key=lambda r: r.id)]
+
+    async def renew(self, ids: list[int], owner: str, lease_until: datetime) -> set[int]:
+        if not ids:
+            return set()
+        async with unavailable("outbox.renew"), self.engine.begin() as conn:
+            kept = await conn.execute(
+                update(D).where(D.c.id.in_(ids), D.c.leased_by == owner, D.c.state == PENDING)
+                .values(leased_until=lease_until).returning(D.c.id))
+            return {int(i) for i in kept.scalars()}
+
+    async def start(self, delivery: Delivery, owner: str) -> bool:
+        async with unavailable("outbox.start"), self.engine.begin() as conn:
+            return await self._start(conn, delivery, owner)
+
+    @staticmethod
+    async def _start(conn: AsyncConnection, delivery: Delivery, owner: str) -> bool:
+        started = await conn.execute(
+            update(D).where(D.c.id == delivery.id, D.c.leased_by == owner,
+                            D.c.state == PENDING)
+            .values(attempts=D.c.attempts + 1, maybe_sent=True))
+        return bool(started.rowcount)
 
     @staticmethod
     async def _followers(conn: AsyncConnection, heads: list[Any], now: datetime) -> list[Any]:
@@ -104,7 +121,8 @@ class SqlOutbox:
 
     async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext:
         """The events, tickets and bindings ``deliveries`` refer to, in three queries."""
-        event_ids = {d.event_id for d in deliveries}
+        event_ids = {d.event_id for d in deliveries} | {
+            d.merged_from for d in deliveries if d.merged_from is not None}
         numbers = {d.ticket_number for d in deliveries}
         binding_ids = {d.binding_id for d in deliveries if d.binding_id is not None}
         async with unavailable("outbox.contexts"), self.engine.connect() as conn:
@@ -117,20 +135,21 @@ class SqlOutbox:
             await conn.rollback()
         return DeliveryContext(events, tickets, bindings)
 
-    async def release(self, deliveries: list[Delivery]) -> None:
-        """Give back leased deliveries not attempted (their queue stopped at a retry)."""
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
         if not deliveries:
             return
         async with unavailable("outbox.release"), self.engine.begin() as conn:
-            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]))
-                               .values(leased_until=None))
+            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]),
+                                               D.c.leased_by == owner)
+                               .values(leased_until=None, leased_by=None))
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime) -> None:
+    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
+                       then_start: Delivery | None = None, owner: str = "") -> bool:
         async with unavailable("outbox.complete"), self.engine.begin() as conn:
             await conn.execute(
                 update(D).where(D.c.id == delivery.id).values(
                     state=DeliveryState.DONE.value, delivered_at=now, leased_until=None,
-                    attempts=D.c.attempts + 1, last_error=None))
+                    leased_by=None, last_error=None))
             if delivery.binding_id is not None and (delivered.thread or delivered.card_message):
                 values = {}
                 if delivered.thread:
@@ -139,18 +158,20 @@ class SqlOutbox:
                     values["card_message"] = delivered.card_message
                 await conn.execute(update(B).where(
                     and_(B.c.id == delivery.binding_id)).values(values))
+            return then_start is not None and await self._start(conn, then_start, owner)
 
-    async def retry(self, delivery: Delivery, error: str, at: datetime) -> None:
+    async def retry(self, delivery: Delivery, error: str, at: datetime, *,
+                    maybe_sent: bool) -> None:
         async with unavailable("outbox.retry"), self.engine.begin() as conn:
             await conn.execute(update(D).where(D.c.id == delivery.id).values(
-                attempts=D.c.attempts + 1, next_attempt_at=at, leased_until=None,
-                last_error=error[:2000]))
+                next_attempt_at=at, leased_until=None, leased_by=None,
+                maybe_sent=maybe_sent, last_error=error[:ERROR_MAX]))
 
-    async def fail(self, delivery: Delivery, error: str, now: datetime) -> None:
-        async with unavailable("outbox.fail"), self.engine.begin() as conn:
+    async def park(self, delivery: Delivery, error: str, now: datetime) -> None:
+        async with unavailable("outbox.park"), self.engine.begin() as conn:
             await conn.execute(update(D).where(D.c.id == delivery.id).values(
-                state=DeliveryState.FAILED.value, attempts=D.c.attempts + 1,
-                leased_until=None, delivered_at=now, last_error=error[:2000]))
+                state=PARKED, next_attempt_at=now, leased_until=None, leased_by=None,
+                last_error=error[:ERROR_MAX]))
 
     async def pending(self, platforms: list[str]) -> int:
         async with unavailable("outbox.pending"), self.engine.connect() as conn:
@@ -158,3 +179,24 @@ class SqlOutbox:
                 D.c.state == PENDING, D.c.platform.in_(platforms or [""])))).scalar_one()
             await conn.rollback()
         return int(count)
+
+    async def listing(self, *, parked_only: bool, limit: int,
+                      ids: list[int] | None = None) -> list[Delivery]:
+        which = [D.c.state.in_([PARKED] if parked_only else [PENDING, PARKED])]
+        if ids is not None:
+            which.append(D.c.id.in_(ids))
+        async with unavailable("outbox.listing"), self.engine.connect() as conn:
+            rows = (await conn.execute(select(D).where(*which)
+                                       .order_by(D.c.id).limit(limit))).all()
+            await conn.rollback()
+        return [delivery_from(r) for r in rows]
+
+    async def requeue(self, ids: list[int] | None, now: datetime) -> list[int]:
+        which = [D.c.state == PARKED]
+        if ids is not None:
+            which.append(D.c.id.in_(ids))
+        async with unavailable("outbox.requeue"), self.engine.begin() as conn:
+            done = await conn.execute(update(D).where(*which).values(
+                state=PENDING, attempts=0, next_attempt_at=now, leased_until=None,
+                leased_by=None).returning(D.c.id))
+            return sorted(int(i) for i in done.scalars())

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.events import Event
+from core.coalesce import Waiting
+from core.events import Event, EventKind
 from core.identity import UserRef
 from core.routing import Binding, Delivery
 from core.tickets import Status, Ticket
@@ -90,6 +91,19 @@ class Store(Protocol):
     async def events(self, number: int) -> list[Event]: ...
 
     async def add_deliveries(self, deliveries: list[Delivery]) -> None: ...
+
+    async def waiting_notices(self, number: int, kind: EventKind,
+                              now: datetime) -> list[Waiting]:
+        """Ticket ``number``'s pending deliveries of ``kind`` events that a newer notice
+        may replace (``core.coalesce``): taken by no worker (no lease, or one that ended
+        before ``now``, UTC) and not ``maybe_sent``; oldest first, each with the earliest
+        event it tells. Locked until the transaction ends; a row being claimed this instant
+        is left out."""
+        ...
+
+    async def drop_deliveries(self, ids: list[int]) -> None:
+        """Deletes these deliveries (superseded by a merged notice)."""
+        ...
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]: ...
 

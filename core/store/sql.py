@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    delete,
     exists,
     false,
     func,
@@ -32,10 +33,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.coalesce import Waiting
 from core.errors import Conflict
 from core.events import Audience, Event, EventKind, payload_from_json, payload_to_json
 from core.identity import Person, UserRef
-from core.routing import Binding, Delivery
+from core.routing import Binding, Delivery, DeliveryState, Purpose, Target
 from core.store.failures import unavailable
 from core.store.port import RequesterLoad, TicketQuery
 from core.store.tables import (
@@ -103,6 +105,23 @@ INSERT_EVENT = insert(E).returning(E.c.id)
 EVENT_BY_REQUEST_KEY = select(E).where(E.c.request_key == bindparam("key"))
 EVENTS_OF = select(E).where(E.c.ticket_number == bindparam("number")).order_by(E.c.id)
 INSERT_DELIVERIES = insert(D)
+_STARTS_AT = E.alias("start")
+_OWN_EVENT = E.alias("own")
+# Deliveries of one ticket's notices of one kind that no worker has taken and that
+# cannot have reached a platform: what a newer notice of that kind may replace. A row
+# a worker's claim has locked this instant is being taken: skipped, never waited for
+# (the claim may be waiting for a row this transaction locked).
+WAITING_NOTICES = (
+    select(D, *(c.label(f"start_{c.name}") for c in _STARTS_AT.c))
+    .join(_OWN_EVENT, _OWN_EVENT.c.id == D.c.event_id)
+    .join(_STARTS_AT, _STARTS_AT.c.id == func.coalesce(D.c.merged_from, D.c.event_id))
+    .where(D.c.ticket_number == bindparam("number"),
+           D.c.state == DeliveryState.PENDING.value,
+           _OWN_EVENT.c.kind == bindparam("kind"), D.c.maybe_sent.is_(False),
+           or_(D.c.leased_until.is_(None), D.c.leased_until <= bindparam("now")))
+    .order_by(D.c.id)
+    .with_for_update(of=D, skip_locked=True)
+)
 
 
 def _person(key: str | None, name: str | None) -> Person | None:
@@ -187,8 +206,20 @@ def delivery_values(d: Delivery) -> dict[str, Any]:
         "target": d.target.value, "audience": d.audience.value, "binding_id": d.binding_id,
         "address": d.address, "purpose": d.purpose, "state": d.state.value,
         "attempts": d.attempts, "next_attempt_at": d.next_attempt_at, "leased_until": None,
+        "leased_by": None, "maybe_sent": d.maybe_sent, "merged_from": d.merged_from,
         "last_error": d.last_error, "created_at": d.created_at, "delivered_at": None,
     }
+
+
+def delivery_from(row: Any) -> Delivery:
+    return Delivery(
+        ticket_number=row.ticket_number, event_id=row.event_id, platform=row.platform,
+        target=Target(row.target), audience=Audience(row.audience), created_at=row.created_at,
+        binding_id=row.binding_id, address=row.address, purpose=Purpose(row.purpose),
+        state=DeliveryState(row.state), attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+        maybe_sent=bool(row.maybe_sent), merged_from=row.merged_from, id=row.id,
+    )
 
 
 def grant_condition(grant: Grant, viewer: Viewer) -> ColumnElement[bool]:
@@ -307,6 +338,15 @@ class SqlStore:
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
         await self.conn.execute(INSERT_DELIVERIES, [delivery_values(d) for d in deliveries])
 
+    async def waiting_notices(self, number: int, kind: EventKind,
+                              now: datetime) -> list[Waiting]:
+        rows = await self.conn.execute(WAITING_NOTICES, {
+            "number": number, "kind": kind.value, "now": now})
+        return [Waiting(delivery_from(r), event_from(_Prefixed(r, "start_"))) for r in rows]
+
+    async def drop_deliveries(self, ids: list[int]) -> None:
+        await self.conn.execute(delete(D).where(D.c.id.in_(ids)))
+
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
         conditions: list[ColumnElement[bool]] = [
@@ -363,6 +403,17 @@ class SqlStore:
         rows = await self.conn.execute(
             select(T.c.number).where(T.c.number.in_(numbers), exists().where(*news)))
         return {int(n) for n in rows.scalars()}
+
+
+class _Prefixed:
+    """A joined row's columns named ``prefix`` + name, read by their plain names."""
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._values = row._mapping
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values[self._prefix + name]
 
 
 @asynccontextmanager

@@ -133,6 +133,9 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     leased_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(32))  # the worker holding it
+    maybe_sent: Mapped[bool] = mapped_column(default=False)
+    merged_from: Mapped[int | None] = mapped_column(Integer)  # core.coalesce
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

@@ -1,8 +1,9 @@
 """One store contract, three stores: ``store_kind`` is memory, sqlite or postgres.
 
-``contract`` yields a ``StoreUnderTest``: the ``StoreFactory`` and a way to read back
-what the port has no reader for (deliveries). The SQL stores run on a fresh,
-migrated database each test; PostgreSQL skips, saying why, where no server answers.
+``contract`` yields a ``StoreUnderTest``: the ``StoreFactory``, its delivery queue
+(``Outbox``) and a way to read back what the port has no reader for (deliveries).
+The SQL stores run on a fresh, migrated database each test; PostgreSQL skips, saying
+why, where no server answers.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.delivery import Outbox
 from core.routing import Delivery
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
-from core.store.outbox import _delivery_from
+from core.store.outbox import SqlOutbox
 from core.store.port import StoreFactory
-from core.store.sql import D, SqlStores
+from core.store.sql import D, SqlStores, delivery_from
 from tests.conftest import _postgres
 from tests.support.memory import MemoryStores
+from tests.support.memory_outbox import MemoryOutbox
 
 
 @dataclass
@@ -30,6 +33,7 @@ class StoreUnderTest:
     kind: str
     stores: StoreFactory
     deliveries: Callable[[], Awaitable[list[Delivery]]]
+    outbox: Outbox
     url: str | None = None
 
 
@@ -47,14 +51,15 @@ async def contract(store_kind: str, tmp_path: Path) -> AsyncIterator[StoreUnderT
         async def memory_deliveries() -> list[Delivery]:
             return list(memory.state.deliveries)
 
-        yield StoreUnderTest("memory", memory, memory_deliveries)
+        yield StoreUnderTest("memory", memory, memory_deliveries, MemoryOutbox(memory))
         return
     urls = _sqlite(tmp_path) if store_kind == "sqlite" else _postgres()
     async for url in urls:
         await upgrade_async(url)
         engine = make_engine(url)
         try:
-            yield StoreUnderTest(store_kind, SqlStores(engine), _reader(engine), url)
+            yield StoreUnderTest(store_kind, SqlStores(engine), _reader(engine),
+                                 SqlOutbox(engine), url)
         finally:
             await engine.dispose()
 
@@ -63,7 +68,7 @@ def _reader(engine: AsyncEngine) -> Callable[[], Awaitable[list[Delivery]]]:
     async def sql_deliveries() -> list[Delivery]:
         async with engine.connect() as conn:
             rows = (await conn.execute(select(D).order_by(D.c.id))).all()
-        return [_delivery_from(r) for r in rows]
+        return [delivery_from(r) for r in rows]
     return sql_deliveries
 
 

@@ -99,14 +99,14 @@ class Refusing(RecordingOutbound):
         return await super().deliver(job)
 
 
-async def test_undeliverable_is_marked_failed_and_the_queue_moves_on(wired: Wired) -> None:
+async def test_undeliverable_is_parked_and_the_queue_moves_on(wired: Wired) -> None:
     outbound = Refusing()
     worker = DeliveryWorker(SqlOutbox(wired.stores.engine), [outbound], wired.desk.config,
                             clock=wired.clock)
     await wired.desk.open_ticket(LENA, form())
     await wired.desk.reply(SAM, 1, "hello")
     assert await worker.run_until_idle() == 0
-    assert [s for _, s, _ in await states(wired)].count(DeliveryState.FAILED.value) == 1
+    assert [s for _, s, _ in await states(wired)].count(DeliveryState.PARKED.value) == 1
     assert [j.event.kind for j in outbound.jobs].count(EventKind.COMMENTED) == 2
 
 

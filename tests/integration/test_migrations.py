@@ -88,3 +88,41 @@ async def test_first_schema_rows_become_typed_payloads(database_url: str) -> Non
         await upgrade_async(database_url)  # a second run finds nothing to do
     finally:
         await engine.dispose()
+
+
+async def test_0003_parks_failed_deliveries_and_defaults_the_new_columns(
+        database_url: str) -> None:
+    """A 0002 database's deliveries: a failed one becomes parked (a dead letter
+    ``helpthread deliveries retry`` can re-queue); none is held, maybe sent or merged."""
+    await upgrade_async(database_url, "0002")
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO tickets (number, subject, description, category, priority, "
+                "status, visibility, requester_key, requester_org, requester_name, fields, "
+                "watchers, watcher_keys, links, source, escalation_level, opened_at) VALUES "
+                "(1, 'Charged twice', 'Order 77', 'refund', 'urgent', 'open', 'private', "
+                "'shell:local:lena', 'shell:local', 'lena', '{}', '[]', '|', '[]', 'shell', 0, "
+                ":at)"), {"at": AT})
+            await conn.execute(text(
+                "INSERT INTO events (id, ticket_number, kind, at, platform, audience, data) "
+                "VALUES (1, 1, 'opened', :at, 'shell', 'public', '{}')"), {"at": AT})
+            for state in ("failed", "pending", "done"):
+                await conn.execute(text(
+                    "INSERT INTO deliveries (ticket_number, event_id, platform, target, "
+                    "audience, purpose, state, attempts, last_error, created_at) VALUES "
+                    "(1, 1, 'slack', 'dm', 'public', 'receipt', :state, 3, 'gone', :at)"),
+                    {"state": state, "at": AT})
+        await upgrade_async(database_url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT state, attempts, maybe_sent, leased_by, merged_from, last_error "
+                "FROM deliveries ORDER BY id"))).all()
+        assert [tuple(r) for r in rows] == [
+            ("parked", 3, False, None, None, "gone"),
+            ("pending", 3, False, None, None, "gone"),
+            ("done", 3, False, None, None, "gone"),
+        ]
+    finally:
+        await engine.dispose()

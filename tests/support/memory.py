@@ -13,10 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.coalesce import Waiting
 from core.errors import Conflict
-from core.events import Audience, Event
+from core.events import Audience, Event, EventKind
 from core.identity import UserRef
-from core.routing import Binding, Delivery
+from core.routing import Binding, Delivery, DeliveryState
 from core.store.port import RequesterLoad, TicketQuery
 from core.tickets import ACTIVE, Ticket, Visibility
 from core.visibility import Viewer, in_shared_org, may_see
@@ -29,6 +30,8 @@ class MemoryState:
     bindings: list[Binding] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    leases: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # id → owner, until
+    delivery_ids: int = 0  # the last id given (ids are never reused, as in SQL)
     read_marks: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
 
 
@@ -93,8 +96,26 @@ class MemoryStore:
 
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
         for d in deliveries:
-            d.id = len(self.s.deliveries) + 1
+            self.s.delivery_ids += 1
+            d.id = self.s.delivery_ids
             self.s.deliveries.append(copy.deepcopy(d))
+
+    async def waiting_notices(self, number: int, kind: EventKind,
+                              now: datetime) -> list[Waiting]:
+        events = {e.id: e for e in self.s.events}
+        found = []
+        for d in self.s.deliveries:
+            lease = self.s.leases.get(d.id or 0)
+            if d.ticket_number != number or d.state is not DeliveryState.PENDING \
+                    or events[d.event_id].kind is not kind or d.maybe_sent \
+                    or (lease is not None and lease[1] > now):
+                continue
+            start = events[d.merged_from or d.event_id]
+            found.append(Waiting(copy.deepcopy(d), copy.deepcopy(start)))
+        return found
+
+    async def drop_deliveries(self, ids: list[int]) -> None:
+        self.s.deliveries = [d for d in self.s.deliveries if d.id not in ids]
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer

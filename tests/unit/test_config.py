@@ -114,6 +114,9 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     ('[[categories]]\nkey = "x"\nname = "y"\n[[categories.fields]]\nkey = "f"\n'
      'label = "\\t"\n', {}, "categories.0.fields.0.label: is blank"),
     ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONS": "30m"}, "first_respons is not a setting"),
+    ("[delivery]\nmax_attempts = 0\n", {}, "delivery.max_attempts"),
+    ("", {"HELPTHREAD_DELIVERY__LEASE": "1s"}, "delivery.lease: 1s is outside 3s-10m"),
+    ("[delivery]\nmax_attempt = 3\n", {}, "delivery.max_attempt"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   content: str, env: dict[str, str], key: str) -> None:
@@ -252,3 +255,15 @@ def test_a_default_config_that_is_a_directory_is_refused(
     monkeypatch.delenv("HELPTHREAD_CONFIG", raising=False)
     with pytest.raises(ConfigError, match=r"^helpthread\.toml is a directory"):
         load_settings()
+
+
+def test_delivery_settings_from_file_and_environment(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text("[delivery]\nmax_attempts = 5\n")
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    monkeypatch.setenv("HELPTHREAD_DELIVERY__LEASE", "30s")
+    _, desk, _ = load_settings()
+    assert desk.delivery.max_attempts == 5 and desk.delivery.lease == timedelta(seconds=30)
+    assert DeskConfig().delivery.max_attempts == 20, "PRODUCT.md §10"
+    assert DeskConfig().delivery.lease == timedelta(seconds=15)

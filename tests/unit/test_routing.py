@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.routing import PlatformRoute, Target, bindings_for, plan_deliveries
@@ -64,6 +66,23 @@ def test_shared_slack_ticket_sends_receipt_and_dms_replies() -> None:
     own = plan_deliveries(event(EventKind.COMMENTED, SLACK_USER, origin=1), t, bindings,
                           [SLACK], NOW)
     assert [(d.target, d.binding_id) for d in own] == [(Target.BINDING, 2)]
+
+
+@pytest.mark.parametrize("kind", list(EventKind))
+def test_the_requester_is_dmed_only_what_product_section_6_lists(kind: EventKind) -> None:
+    """Every public reply, status change, the agent handling it, the resolution; not a
+    priority change, an escalation, a link or a new watcher (issue 10, point 6)."""
+    t = ticket(SLACK_USER, Visibility.SHARED)
+    bindings = numbered(bindings_for(t, [SLACK]))
+    planned = plan_deliveries(event(kind, AGENT), t, bindings, [SLACK], NOW)
+    told = [d for d in planned if d.target is Target.DM and d.address == SLACK_USER.ref.key]
+    news = {EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED,
+            EventKind.UNASSIGNED, EventKind.WAITING, EventKind.HELD, EventKind.RESUMED,
+            EventKind.RESOLVED, EventKind.CLOSED, EventKind.REOPENED}
+    if kind is EventKind.OPENED:
+        assert [d.purpose for d in told] == ["receipt"]
+    else:
+        assert len(told) == (kind in news), kind
 
 
 def test_discord_requester_gets_a_discord_ticket_thread_and_no_extra_dms() -> None:

@@ -1,0 +1,92 @@
+"""``helpthread deliveries``: what waits in the outbox, and re-queueing parked deliveries.
+
+A parked delivery is a dead letter: refused for good by its platform, or failed
+``delivery.max_attempts`` times. It keeps its last error; once the cause is fixed
+(the bot invited back to a channel, a token renewed) ``deliveries retry`` puts it
+back in its queue with a fresh count of attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.runtime import migrate_database
+from bot.settings import Settings
+from core.clock import SystemClock
+from core.routing import Delivery, DeliveryState
+from core.store.engine import make_engine
+from core.store.outbox import SqlOutbox
+
+LISTED_MAX = 500  # rows one listing shows; the summary line counts them all
+ERROR_SHOWN = 120  # characters of a last error in the table
+
+
+class NotParked(Exception):
+    """Some of the ids named are no parked delivery; nothing was re-queued."""
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%SZ") if at else "now"
+
+
+def table(rows: Sequence[Delivery], now: datetime) -> Table:
+    """The deliveries as a table: id, ticket, platform, purpose, state, attempts, due (UTC;
+    "now" when due already), last error."""
+    shown = Table(show_lines=False, header_style="bold")
+    for column in ("id", "ticket", "platform", "purpose", "state", "attempts", "due",
+                   "last error"):
+        shown.add_column(column, overflow="fold",
+                         justify="right" if column in ("id", "ticket", "attempts") else "left")
+    for d in rows:
+        due = "-" if d.state is DeliveryState.PARKED else (
+            _when(d.next_attempt_at) if d.next_attempt_at and d.next_attempt_at > now
+            else "now")
+        error = (d.last_error or "")[:ERROR_SHOWN]
+        shown.add_row(str(d.id), f"#{d.ticket_number}", d.platform, d.purpose.value,
+                      d.state.value, str(d.attempts), due, error)
+    return shown
+
+
+async def show(settings: Settings, *, parked_only: bool, console: Console) -> None:
+    """Print the pending and parked deliveries (``parked_only``: parked ones)."""
+    await migrate_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        rows = await SqlOutbox(engine).listing(parked_only=parked_only, limit=LISTED_MAX)
+    finally:
+        await engine.dispose()
+    if not rows:
+        console.print("No parked deliveries." if parked_only
+                      else "No pending or parked deliveries: everything was delivered.")
+        return
+    console.print(table(rows, SystemClock().now()))
+    parked = sum(d.state is DeliveryState.PARKED for d in rows)
+    more = f" (the first {LISTED_MAX})" if len(rows) == LISTED_MAX else ""
+    console.print(f"{len(rows) - parked} pending, {parked} parked{more}.", highlight=False)
+
+
+async def retry(settings: Settings, ids: list[int] | None) -> list[int]:
+    """Re-queue parked deliveries ``ids`` (None: every parked one); returns the ids
+    re-queued. Raises ``NotParked`` naming the ids that are not parked deliveries, in
+    which case nothing changed."""
+    await migrate_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    outbox = SqlOutbox(engine)
+    try:
+        if ids is not None:
+            known = {d.id: d for d in await outbox.listing(parked_only=False,
+                                                            limit=len(ids), ids=ids)}
+            wrong = [i for i in ids if i not in known
+                     or known[i].state is not DeliveryState.PARKED]
+            if wrong:
+                raise NotParked(", ".join(
+                    f"{i} is pending, not parked" if i in known
+                    else f"{i} is no parked delivery (delivered, or no such id)"
+                    for i in wrong))
+        return await outbox.requeue(ids, SystemClock().now())
+    finally:
+        await engine.dispose()
