@@ -86,13 +86,15 @@ class Intake(DeskBase):
                     acting_agent: bool, request_key: str | None) -> Opened:
         now = self.clock.now()
         async with self.stores.transaction() as store:
-            if request_key and (prior := await store.event_by_request_key(request_key)):
-                return Opened(await self._load(store, prior.ticket_number), duplicate=True,
-                              retried=True)
+            # The per-requester lock first: a concurrent retry of the same request then
+            # finds the first one's event here, never a Conflict after taking a number.
             load = await store.requester_load(
                 requester.ref, now - HOUR, cleaned["subject"], cleaned["description"],
                 now - self.config.desk.duplicate_window,
             )
+            if request_key and (prior := await store.event_by_request_key(request_key)):
+                return Opened(await self._load(store, prior.ticket_number), duplicate=True,
+                              retried=True)
             if load.duplicate_of is not None:
                 return Opened(await self._load(store, load.duplicate_of), duplicate=True)
             if not acting_agent:
@@ -134,6 +136,8 @@ class Intake(DeskBase):
         now = self.clock.now()
         sla = self.config.sla[cleaned["priority"]]
         ticket = Ticket(
+            # Every check is done: from here only the inserts and the commit follow, so
+            # a number taken is a number used (``Store.next_ticket_number``).
             number=await store.next_ticket_number(),
             requester=requester.person,
             opened_at=now,

@@ -46,7 +46,11 @@ class TicketQuery:
 
 
 class Store(Protocol):
-    async def next_ticket_number(self) -> int: ...
+    async def next_ticket_number(self) -> int:
+        """The next ticket number, unique across processes. Take it last, after every
+        check that can refuse the ticket: a transaction that fails after taking it may
+        leave a gap (PostgreSQL's sequence; SQLite's counter gives it back)."""
+        ...
 
     async def requester_load(
         self,
