@@ -136,9 +136,7 @@ class Intake(DeskBase):
         now = self.clock.now()
         sla = self.config.sla[cleaned["priority"]]
         ticket = Ticket(
-            # Every check is done: from here only the inserts and the commit follow, so
-            # a number taken is a number used (``Store.next_ticket_number``).
-            number=await store.next_ticket_number(),
+            number=0,  # taken by ``add_new_ticket``
             requester=requester.person,
             opened_at=now,
             source=actor.ref.platform,
@@ -149,7 +147,9 @@ class Intake(DeskBase):
             links=list(links or []),
             **cleaned,
         )
-        await store.add_ticket(ticket)
+        # Every check is done: from here only inserts and the commit follow, so a number
+        # taken is a number used (``Store.add_new_ticket``).
+        ticket.number = await store.add_new_ticket(ticket)
         await store.mark_read(ticket.number, actor.ref, now)  # who opened it has seen it
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)

@@ -66,6 +66,12 @@ class Store(Protocol):
 
     async def add_ticket(self, ticket: Ticket) -> None: ...
 
+    async def add_new_ticket(self, ticket: Ticket) -> int:
+        """Insert ``ticket`` under the next ticket number (its own ``number`` is ignored)
+        and return that number: ``next_ticket_number`` and ``add_ticket`` in one step
+        (one statement on PostgreSQL)."""
+        ...
+
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
         """``for_update`` locks the row until commit (PostgreSQL ``FOR UPDATE``)."""
         ...

@@ -73,6 +73,8 @@ ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 NEXT_NUMBER = (update(C).where(C.c.name == "ticket").values(value=C.c.value + 1)
                .returning(C.c.value))
 NEXT_NUMBER_POSTGRES = select(func.nextval("ticket_numbers"))
+INSERT_NEW_TICKET_POSTGRES = (insert(T).values(number=func.nextval("ticket_numbers"))
+                              .returning(T.c.number))
 _MINE = T.c.requester_key == bindparam("requester")
 REQUESTER_LOAD = select(
     select(func.count()).where(_MINE, T.c.status.in_(ACTIVE_VALUES)).scalar_subquery(),
@@ -244,6 +246,15 @@ class SqlStore:
 
     async def add_ticket(self, ticket: Ticket) -> None:
         await self.conn.execute(INSERT_TICKET, ticket_values(ticket))
+
+    async def add_new_ticket(self, ticket: Ticket) -> int:
+        if self.dialect != "postgresql":
+            number = await self.next_ticket_number()
+            await self.add_ticket(replace(ticket, number=number))
+            return number
+        values = ticket_values(ticket)
+        del values["number"]  # the statement takes it from the sequence
+        return int((await self.conn.execute(INSERT_NEW_TICKET_POSTGRES, values)).scalar_one())
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
         if not for_update:
