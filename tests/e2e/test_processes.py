@@ -1,17 +1,20 @@
-"""Issue 10, point 9: several real ``helpthread run`` processes started at once on one fresh
-database all come up (Slack HTTP mode against FakeSlack, each on its own HELPTHREAD_PORT):
-the first migrates under a lock, the others wait and find the schema at head. None
-exits with a traceback; each stops cleanly on SIGTERM."""
+"""Issue 10, point 9: several real ``helpthread run`` processes started at once on one
+fresh database all come up (Slack HTTP mode against FakeSlack, each on its own
+HELPTHREAD_PORT): the first migrates under a lock, the others wait and find the schema
+at head. None exits with a traceback; each stops cleanly on SIGTERM. Point 11 for the
+shell run: ``/healthz`` and ``/metrics`` on HELPTHREAD_PORT while it reads stdin."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sqlite3
 from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.store.migrate import MIGRATIONS
 from tests.e2e.conftest import HELPTHREAD, clean_env
@@ -24,8 +27,6 @@ HANG_GUARD_SECONDS = 120  # only stops a hung run; nothing here asserts on time
 
 
 def _free_ports(count: int) -> list[int]:
-    import socket
-
     sockets = [socket.socket() for _ in range(count)]
     try:
         for s in sockets:
@@ -112,3 +113,43 @@ async def test_two_processes_start_at_once_on_a_fresh_sqlite_file(tmp_path: Path
                     == [(_head(),)]
     finally:
         await fake.stop()
+
+
+async def test_the_shell_run_serves_healthz_and_metrics_on_helpthread_port(
+        tmp_path: Path) -> None:
+    """With no platform credentials ``helpthread run`` is the shell desk; with
+    HELPTHREAD_PORT set it serves ``/healthz`` and ``/metrics`` while it reads stdin."""
+    (port,) = _free_ports(1)
+    env = {**clean_env(tmp_path), "HELPTHREAD_PORT": str(port), "HELPTHREAD_HOST": "127.0.0.1"}
+    proc = await asyncio.create_subprocess_exec(
+        HELPTHREAD, "run", env=env, cwd=tmp_path, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            proc.stdin.write(b'/as priya\n/ticket new category=general subject="No payout" '
+                             b'description="The payout for May is missing."\n')
+            await proc.stdin.drain()
+            assert await _wait_up(proc, port)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    report = await answer.json()
+                while True:  # until the line above is handled: the ticket is counted
+                    async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                        text = await answer.text()
+                    tickets = {tuple(s.labels.items()): s.value
+                               for f in text_string_to_metric_families(text)
+                               if f.name == "helpthread_tickets" for s in f.samples}
+                    if tickets:
+                        break
+                    await asyncio.sleep(0.1)
+            proc.stdin.close()  # end of input: the shell run ends
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert report["platforms"] == {"shell": "connected"} and report["database"] == "ok"
+    assert tickets == {(("status", "open"),): 1.0}
+    assert proc.returncode == 0, err.decode()
+    assert "#1" in out.decode()
