@@ -11,6 +11,7 @@ are read from the database when scraped (``DatabaseCollector``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +19,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from slack_sdk.socket_mode.request import SocketModeRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.slack.platform import SlackPlatform
 from core.delivery import Delivered, DeliveryJob, Outbound, Outbox
 from core.errors import Unavailable
 from core.routing import Delivery
@@ -156,3 +159,36 @@ class MeasuredOutbox:
 
     def __getattr__(self, name: str) -> Any:  # claim, contexts, release, pending, …
         return getattr(self.inner, name)
+
+
+def count_requests(platform: object, metrics: Metrics) -> None:
+    """Count what ``platform`` receives off our HTTP server (``bot.health`` counts
+    that): Slack Socket Mode envelopes with their time to acknowledgement (its request
+    listeners run one after another: ours first and last, Bolt's, which sends the
+    acknowledgement, between). Discord's gateway events are not counted yet: its
+    ``discord.Client`` has one handler per event and no listener list to join."""
+    if isinstance(platform, SlackPlatform) and platform.socket is not None:
+        listeners = platform.socket.client.socket_mode_request_listeners
+        arrived: dict[str, float] = {}
+
+        async def received(_: object, request: SocketModeRequest) -> None:
+            arrived[request.envelope_id] = time.perf_counter()
+
+        async def acknowledged(_: object, request: SocketModeRequest) -> None:
+            start = arrived.pop(request.envelope_id, None)
+            seconds = None if start is None else time.perf_counter() - start
+            metrics.request("slack", socket_kind(request.type, request.payload), seconds)
+
+        listeners.insert(0, received)
+        listeners.append(acknowledged)
+
+
+def socket_kind(envelope_type: str, payload: dict[str, Any]) -> str:
+    """A Socket Mode envelope's kind, named as ``bot.health.slack_kind`` names the same
+    request over HTTP."""
+    if envelope_type == "slash_commands":
+        return "command"
+    event = payload.get("event")
+    if isinstance(event, dict) and isinstance(event.get("type"), str):
+        return str(event["type"])
+    return str(payload.get("type") or envelope_type)

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot import registry
 from bot.health import measure_requests, monitoring_routes
+from bot.metrics import count_requests
 from bot.registry import RunningPlatform
 from bot.runtime import Runtime, StartupError, build
 from bot.settings import ConfigError, Credentials, Settings
@@ -59,6 +60,7 @@ async def build_platforms(settings: Settings, runtime: Runtime, credentials: Cre
         except Exception as err:
             raise StartupError(f"cannot start {plugin.title}: {_reason(err)}") from err
         runtime.serve(platform.outbound)
+        count_requests(platform, runtime.metrics)
         platforms.append(platform)
     return platforms
 

@@ -1,6 +1,7 @@
 """Issue 10, point 11: `helpthread run` (Slack HTTP mode against FakeSlack, PostgreSQL)
 serves `/healthz` — 200 with the database and Slack up, 503 once the database is gone —
-and `/metrics`, read with prometheus-client's own parser after some traffic."""
+and `/metrics`, read with prometheus-client's own parser after some traffic; in Socket
+Mode the envelopes are counted and timed to their acknowledgement."""
 
 from __future__ import annotations
 
@@ -142,5 +143,42 @@ async def test_healthz_and_metrics(fake: FakeSlack, pg: tuple[str, str]) -> None
             assert "helpthread_tickets" not in samples(text)
     finally:
         await other.dispose()
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+async def test_socket_mode_envelopes_are_counted_and_the_socket_is_health(
+        fake: FakeSlack, sqlite_url: str) -> None:
+    port = free_port()
+    settings = Settings(database_url=sqlite_url, port=port, host="127.0.0.1", slack=SLACK,
+                        categories=CONFIG.categories)
+    credentials = Credentials(slack_bot_token=SecretStr("xoxb-run"),
+                              slack_app_token=SecretStr("xapp-1-run"),
+                              slack_api_url=fake.api_url.rstrip("/"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_platforms(settings, CONFIG, credentials, stop))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(BOUND):
+                try:
+                    status, report = await _get(http, f"{base}/healthz")
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            assert status == 200 and report["platforms"] == {"slack": "connected"}, report
+            await fake.push("slash_commands", command_body(ALICE, "new", fake.response_url()))
+            for _ in range(BOUND):  # counted just after the acknowledgement went out
+                _, text = await _get(http, f"{base}/metrics")
+                found = samples(text)
+                if value(found, "helpthread_requests_total"):
+                    break
+                await asyncio.sleep(0.05)
+            assert value(found, "helpthread_requests_total", platform="slack",
+                         kind="command") == 1
+            assert value(found, "helpthread_acknowledgement_seconds_count",
+                         platform="slack") == 1
+            assert value(found, "helpthread_acknowledgement_seconds_sum") > 0
+    finally:
         stop.set()
         await asyncio.wait_for(running, 30)
