@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import CONTENT_TYPE, Metrics
 from core.errors import Unavailable
@@ -30,13 +31,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Connected(Protocol):
-    """A running platform as health sees it: its name and whether it is connected."""
+    """A running platform as health sees it: whether it is connected."""
 
     @property
     def connected(self) -> bool: ...
 
 
-async def health(engine: Any, platforms: dict[str, Connected]) -> tuple[bool, dict[str, Any]]:
+async def health(engine: AsyncEngine, platforms: dict[str, Connected]) -> tuple[bool, dict[str, Any]]:
     """``(healthy, report)``: the database reachable (two grouped counts, at most
     ``DATABASE_TIMEOUT_SECONDS``), each platform in ``platforms`` connected; the oldest
     pending delivery's age in seconds (None when none is pending) and the parked count
@@ -62,7 +63,7 @@ async def health(engine: Any, platforms: dict[str, Connected]) -> tuple[bool, di
     return healthy, report
 
 
-def monitoring_routes(engine: Any, platforms: dict[str, Connected], metrics: Metrics,
+def monitoring_routes(engine: AsyncEngine, platforms: dict[str, Connected], metrics: Metrics,
                       ) -> list[web.RouteDef]:
     """``GET /healthz`` and ``GET /metrics``."""
 
