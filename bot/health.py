@@ -37,7 +37,8 @@ class Connected(Protocol):
     def connected(self) -> bool: ...
 
 
-async def health(engine: AsyncEngine, platforms: dict[str, Connected]) -> tuple[bool, dict[str, Any]]:
+async def health(engine: AsyncEngine, platforms: dict[str, Connected],
+                 ) -> tuple[bool, dict[str, Any]]:
     """``(healthy, report)``: the database reachable (two grouped counts, at most
     ``DATABASE_TIMEOUT_SECONDS``), each platform in ``platforms`` connected; the oldest
     pending delivery's age in seconds (None when none is pending) and the parked count
