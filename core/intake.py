@@ -148,9 +148,8 @@ class Intake(DeskBase):
             **cleaned,
         )
         # Every check is done: from here only inserts and the commit follow, so a number
-        # taken is a number used (``Store.add_new_ticket``).
-        ticket.number = await store.add_new_ticket(ticket)
-        await store.mark_read(ticket.number, actor.ref, now)  # who opened it has seen it
+        # taken is a number used. Who opened it has seen it (the read mark).
+        ticket.number = await store.add_new_ticket(ticket, actor.ref)
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)
         payload = OpenedPayload(on_behalf=requester.ref != actor.ref)

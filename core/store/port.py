@@ -66,10 +66,11 @@ class Store(Protocol):
 
     async def add_ticket(self, ticket: Ticket) -> None: ...
 
-    async def add_new_ticket(self, ticket: Ticket) -> int:
-        """Insert ``ticket`` under the next ticket number (its own ``number`` is ignored)
-        and return that number: ``next_ticket_number`` and ``add_ticket`` in one step
-        (one statement on PostgreSQL)."""
+    async def add_new_ticket(self, ticket: Ticket, opened_by: UserRef) -> int:
+        """Insert ``ticket`` under the next ticket number (its own ``number`` is ignored),
+        marked read by ``opened_by`` at its ``opened_at``, and return that number:
+        ``next_ticket_number``, ``add_ticket`` and ``mark_read`` in one step (one
+        statement on PostgreSQL)."""
         ...
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:

@@ -97,16 +97,21 @@ async def test_numbers_are_sequential_and_a_rolled_back_one_leaves_nothing(
         assert await store.next_ticket_number() == _after_rollback(contract, 5)
 
 
-async def test_a_new_ticket_takes_the_next_number(contract: StoreUnderTest) -> None:
+async def test_a_new_ticket_takes_the_next_number_and_its_opener_has_seen_it(
+        contract: StoreUnderTest) -> None:
     async with contract.stores.transaction() as store:
         await add(store, ticket(1))
-        assert await store.add_new_ticket(ticket(0, subject="second")) == 2
-        assert await store.add_new_ticket(ticket(0, subject="third")) == 3
+        assert await store.add_new_ticket(ticket(0, subject="second"), LENA) == 2
+        assert await store.add_new_ticket(ticket(0, subject="third"), LENA) == 3
+        await store.add_event(event(2, EventKind.COMMENTED, who=SAM, minutes=5))
+        await store.add_event(event(3, EventKind.COMMENTED, who=SAM, minutes=0))
     async with contract.stores.transaction() as store:
         second, third = await store.get_ticket(2), await store.get_ticket(3)
         assert second is not None and second.subject == "second"
         assert third is not None and third.subject == "third"
         assert await store.next_ticket_number() == 4
+        # seen when opened: only what came later is new to her
+        assert await store.unread([2, 3], LENA, internal=False) == {2}
 
 
 async def test_a_transaction_that_raises_rolls_everything_back(

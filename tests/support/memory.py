@@ -54,9 +54,10 @@ class MemoryStore:
     async def add_ticket(self, ticket: Ticket) -> None:
         self.s.tickets[ticket.number] = copy.deepcopy(ticket)
 
-    async def add_new_ticket(self, ticket: Ticket) -> int:
+    async def add_new_ticket(self, ticket: Ticket, opened_by: UserRef) -> int:
         number = await self.next_ticket_number()
         await self.add_ticket(replace(ticket, number=number))
+        await self.mark_read(number, opened_by, ticket.opened_at)
         return number
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
