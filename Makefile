@@ -35,6 +35,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+	$(BIN)/python -m bench.delivery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

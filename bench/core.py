@@ -17,8 +17,10 @@ PostgreSQL database created for the run and dropped after it), in the same run:
 Desk and raw calls run in alternating blocks so both see the same table sizes and the
 same background load. Calls are sequential (one at a time: the main figure); with
 ``--concurrency K`` (default 8, 0 for none) a second table runs K callers at once.
-Target: calls one at a time, the desk reaches at least half the raw rate (ratio ≥ 0.5);
-the exit status is 1 when it does not.
+Targets: calls one at a time, the desk reaches at least half the raw rate (ratio ≥ 0.5);
+openings by K callers at once on PostgreSQL too (ticket numbers come from a sequence
+taken after every check, so no lock is held until commit). The exit status is 1 when
+a target is missed.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 
 TARGET = 0.5
+AT_ONCE_TARGET = 0.5  # PostgreSQL openings, --concurrency callers at once
 CONFIG = DeskConfig(agents={"shell": AgentRule(groups=frozenset({"agents"}), workspace="local")})
 BLOCK = 25  # calls per alternating desk/raw block
 WARMUP = 20  # calls of each kind before measuring (statement caches, connections)
@@ -353,9 +356,17 @@ async def main(args: argparse.Namespace) -> int:
     if not missed:
         console.print(f"[green]target met[/green]: calls one at a time, the desk reaches "
                       f"≥ {TARGET}× the raw rate on every engine")
-    if any(r.mode != "sequential" and r.operation == "open" for r in results):
-        console.print("At once on PostgreSQL, openings queue on the ticket counter row until "
-                      "commit\n(numbers without gaps); the raw INSERTs take no number.")
+    # Issue 10, point 10: openings by several callers at once on PostgreSQL, where the
+    # number comes from a sequence taken last (SQLite serialises its writers anyway).
+    for r in results:
+        if r.mode != "sequential" and r.operation == "open" and r.engine == "PostgreSQL":
+            met = r.ratio >= AT_ONCE_TARGET
+            console.print(f"{'[green]target met[/green]' if met else '[red]target missed[/red]'}"
+                          f": PostgreSQL opening, {r.mode}: desk/raw = {r.ratio:.2f} "
+                          f"(floor {AT_ONCE_TARGET}; raw {r.raw.rate:,.0f}/s measured in "
+                          "this run)")
+            if not met:
+                missed.append(r)
     return 1 if missed else 0
 
 

@@ -65,7 +65,8 @@ def _default_persona() -> str:
 
 @app.command(short_help="Start the desk: every platform that has credentials, else the shell.")
 def run() -> None:
-    """Start every platform that has credentials; with none, the shell platform."""
+    """Start every platform that has credentials; with none, the shell platform (with
+    /healthz and /metrics on HELPTHREAD_PORT when it is set)."""
     settings, config, credentials = _settings()
     if credentials.slack or credentials.discord:
         logs.configure(settings.log_format)
@@ -76,7 +77,7 @@ def run() -> None:
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell
 
-    _started(run_shell(settings, config, _default_persona(), agent=False))
+    _started(run_shell(settings, config, _default_persona(), agent=False, serve_http=True))
 
 
 @app.command(short_help="Type /ticket commands as a requester or an agent.")

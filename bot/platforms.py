@@ -1,5 +1,5 @@
 """``helpthread run`` with platform credentials: Slack and/or Discord, the HTTP server
-(``/slack/events``, ``/healthz``), the delivery worker, until SIGINT/SIGTERM.
+(``/slack/events``, ``/healthz``, ``/metrics``), the delivery worker, until SIGINT/SIGTERM.
 
 The desk is built first, from the config alone (``bot.registry.routes``: every
 configured platform, credentials or not); then each plug-in this process has
@@ -18,6 +18,8 @@ import structlog
 from aiohttp import web
 
 from bot import registry
+from bot.health import measure_requests, monitoring_routes
+from bot.metrics import count_requests
 from bot.registry import RunningPlatform
 from bot.runtime import Runtime, StartupError, build
 from bot.settings import ConfigError, Credentials, Settings
@@ -57,7 +59,8 @@ async def build_platforms(settings: Settings, runtime: Runtime, credentials: Cre
             raise ConfigError(str(err)) from err
         except Exception as err:
             raise StartupError(f"cannot start {plugin.title}: {_reason(err)}") from err
-        runtime.worker.serve(platform.outbound)
+        runtime.serve(platform.outbound)
+        count_requests(platform, runtime.metrics)
         platforms.append(platform)
     return platforms
 
@@ -89,8 +92,29 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+def http_app(runtime: Runtime, platforms: list[RunningPlatform]) -> web.Application:
+    """The HTTP server's routes: each platform's own, ``/healthz`` and ``/metrics``
+    (``bot.health``); requests to a platform's routes are counted and timed."""
+    routes = [(platform, route) for platform in platforms for route in platform.http_routes()]
+    paths = [(str(getattr(route, "path", "")), platform.route.platform)
+             for platform, route in routes]
+    http = web.Application(middlewares=[measure_requests(runtime.metrics, paths)])
+    http.add_routes(monitoring_routes(
+        runtime.engine, {p.route.platform: p for p in platforms}, runtime.metrics))
+    http.add_routes([route for _, route in routes])
+    return http
+
+
+async def listen(runner: web.AppRunner, settings: Settings) -> None:
+    """Serve ``runner`` on HELPTHREAD_HOST:HELPTHREAD_PORT; ``StartupError`` when the
+    address cannot be bound."""
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as err:
+        raise StartupError(f"HELPTHREAD_PORT {settings.port} on HELPTHREAD_HOST "
+                           f"{settings.host}: cannot listen there "
+                           f"({err.strerror or err})") from err
+    log.info("http.listening", host=settings.host, port=settings.port)
 
 
 def freeze_startup_heap() -> None:
@@ -120,11 +144,7 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
         await runtime.close()
         raise
 
-    http = web.Application()
-    http.router.add_get("/healthz", healthz)
-    for platform in platforms:
-        http.add_routes(platform.http_routes())
-    runner = web.AppRunner(http, access_log=None)
+    runner = web.AppRunner(http_app(runtime, platforms), access_log=None)
     await runner.setup()
     worker: asyncio.Task[None] | None = None
     try:
@@ -132,13 +152,7 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
         for platform in platforms:  # a refused token is found before anything is said
             if not await _start(platform, stop):
                 return  # stopped while starting
-        try:
-            await web.TCPSite(runner, settings.host, settings.port).start()
-        except OSError as err:
-            raise StartupError(f"HELPTHREAD_PORT {settings.port} on HELPTHREAD_HOST "
-                               f"{settings.host}: cannot listen there "
-                               f"({err.strerror or err})") from err
-        log.info("http.listening", host=settings.host, port=settings.port)
+        await listen(runner, settings)
         log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
         freeze_startup_heap()
         await stop.wait()

@@ -32,14 +32,18 @@ from core.routing import PlatformRoute
 
 
 class RunningPlatform(Protocol):
-    """A built platform: where it places tickets, its outbound port, its HTTP routes
-    (aiohttp route definitions, may be empty), ``start`` and ``stop``."""
+    """A built platform: where it places tickets, its outbound port, whether it is
+    connected, its HTTP routes (aiohttp route definitions, may be empty), ``start`` and
+    ``stop``."""
 
     @property
     def route(self) -> PlatformRoute: ...
 
     @property
     def outbound(self) -> Outbound: ...
+
+    @property
+    def connected(self) -> bool: ...  # for /healthz
 
     def http_routes(self) -> list[Any]: ...
 

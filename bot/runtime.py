@@ -8,12 +8,14 @@ import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.shell.plugin import ShellCredentials
 from adapters.shell.repl import ShellSession
 from bot import registry
+from bot.metrics import Metrics
 from bot.settings import ConfigError, Settings
 from core.clock import Clock
 from core.config import DeskConfig
@@ -45,13 +47,18 @@ async def migrate_database(url: str) -> Upgrade:
 
 @dataclass
 class Runtime:
-    """The wired desk: one engine, one desk, one delivery worker."""
+    """The wired desk: one engine, one desk, one delivery worker, its own metrics."""
 
     settings: Settings
     config: DeskConfig
     engine: AsyncEngine
     desk: Desk
     worker: DeliveryWorker
+    metrics: Metrics
+
+    def serve(self, outbound: Outbound) -> None:
+        """Hand ``outbound`` to the delivery worker, measured (``bot.metrics``)."""
+        self.worker.serve(self.metrics.measured_outbound(outbound))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -77,9 +84,12 @@ async def build(settings: Settings, config: DeskConfig,
     if migrate:
         await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    worker = DeliveryWorker(SqlOutbox(engine), list(outbounds or []), config, clock=clock)
+    metrics = Metrics(engine)
+    worker = DeliveryWorker(metrics.measured_outbox(SqlOutbox(engine)),
+                            [metrics.measured_outbound(o) for o in outbounds or []], config,
+                            clock=clock)
     desk = Desk(config, SqlStores(engine), routes, clock=clock, on_commit=worker.wake)
-    return Runtime(settings, config, engine, desk, worker)
+    return Runtime(settings, config, engine, desk, worker, metrics)
 
 
 async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator[str]:
@@ -111,13 +121,27 @@ async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator
 
 
 async def run_shell(settings: Settings, config: DeskConfig, persona: str,
-                    agent: bool) -> None:
+                    agent: bool, serve_http: bool = False) -> None:
     """The shell platform on stdin/stdout until end of input; everything pending is
     delivered before it returns. Tickets are placed as the config says (the shell's own
-    threads when no chat platform is configured, see ``adapters.shell.plugin``)."""
+    threads when no chat platform is configured, see ``adapters.shell.plugin``).
+    ``serve_http`` and HELPTHREAD_PORT set: ``/healthz`` and ``/metrics`` on it
+    meanwhile (``StartupError`` when the port cannot be bound)."""
     runtime = await build(settings, config)
     shell = await SHELL.build(runtime.desk, settings.shell, ShellCredentials())
-    runtime.worker.serve(shell.outbound)
+    runtime.serve(shell.outbound)
+    runner: web.AppRunner | None = None
+    if serve_http and "port" in settings.model_fields_set:
+        from bot.platforms import http_app, listen  # it builds on this module
+
+        runner = web.AppRunner(http_app(runtime, [shell]), access_log=None)
+        await runner.setup()
+        try:
+            await listen(runner, settings)
+        except BaseException:
+            await runner.cleanup()
+            await runtime.close()
+            raise
     printer = shell.printer
     interactive = sys.stdin.isatty()
     session = ShellSession(runtime.desk, runtime.worker, printer, persona=persona, agent=agent,
@@ -128,4 +152,6 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
     try:
         await session.run(stdin_lines(session, interactive))
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await runtime.close()

@@ -86,13 +86,15 @@ class Intake(DeskBase):
                     acting_agent: bool, request_key: str | None) -> Opened:
         now = self.clock.now()
         async with self.stores.transaction() as store:
-            if request_key and (prior := await store.event_by_request_key(request_key)):
-                return Opened(await self._load(store, prior.ticket_number), duplicate=True,
-                              retried=True)
+            # The per-requester lock first: a concurrent retry of the same request then
+            # finds the first one's event here, never a Conflict after taking a number.
             load = await store.requester_load(
                 requester.ref, now - HOUR, cleaned["subject"], cleaned["description"],
                 now - self.config.desk.duplicate_window,
             )
+            if request_key and (prior := await store.event_by_request_key(request_key)):
+                return Opened(await self._load(store, prior.ticket_number), duplicate=True,
+                              retried=True)
             if load.duplicate_of is not None:
                 return Opened(await self._load(store, load.duplicate_of), duplicate=True)
             if not acting_agent:
@@ -134,7 +136,7 @@ class Intake(DeskBase):
         now = self.clock.now()
         sla = self.config.sla[cleaned["priority"]]
         ticket = Ticket(
-            number=await store.next_ticket_number(),
+            number=0,  # taken by ``add_new_ticket``
             requester=requester.person,
             opened_at=now,
             source=actor.ref.platform,
@@ -145,8 +147,9 @@ class Intake(DeskBase):
             links=list(links or []),
             **cleaned,
         )
-        await store.add_ticket(ticket)
-        await store.mark_read(ticket.number, actor.ref, now)  # who opened it has seen it
+        # Every check is done: from here only inserts and the commit follow, so a number
+        # taken is a number used. Who opened it has seen it (the read mark).
+        ticket.number = await store.add_new_ticket(ticket, actor.ref)
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)
         payload = OpenedPayload(on_behalf=requester.ref != actor.ref)

@@ -93,6 +93,11 @@ class DiscordPlatform:
         self._token = token
         self._connection: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        """The gateway session is up (READY received) and the client not closed."""
+        return self.bot.is_ready() and not self.bot.is_closed()
+
     def http_routes(self) -> list[object]:
         return []  # Discord reaches us over the gateway, not HTTP
 

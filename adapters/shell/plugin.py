@@ -49,6 +49,10 @@ class ShellPlatform:
     def __post_init__(self) -> None:
         self.outbound = ShellOutbound(self.printer)
 
+    @property
+    def connected(self) -> bool:
+        return True  # stdin and stdout: nothing to lose
+
     def http_routes(self) -> list[object]:
         return []
 

@@ -95,6 +95,15 @@ class SlackPlatform:
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token)
 
+    @property
+    def connected(self) -> bool:
+        """Socket Mode: its WebSocket is open. HTTP mode: always (Slack calls in; a Web
+        API outage shows as deliveries waiting, in ``/healthz``)."""
+        if self.socket is None:
+            return True
+        session = self.socket.client.current_session
+        return session is not None and not session.closed
+
     def http_routes(self) -> list[web.AbstractRouteDef]:
         if self.socket is not None:
             return []

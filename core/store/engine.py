@@ -34,10 +34,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
+        # The wait first: switching a fresh file to WAL needs it to itself for a moment,
+        # and another process may be starting on it at the same time.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
         # SQLite's own lower() folds ASCII only; search must find "Überweisung" from
         # "überweisung" as PostgreSQL does.

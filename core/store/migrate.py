@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
 from core.store.engine import make_engine
@@ -60,7 +61,10 @@ def upgrade(url: str, revision: str = "head") -> Upgrade:
 
 async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
     """Open the database at ``url`` and bring it to ``revision`` in one transaction.
-    Raises ``CannotOpenDatabase`` when it cannot be opened."""
+    Safe to call from several processes at once: on PostgreSQL the transaction first
+    takes an advisory lock (the others wait, then find nothing to apply); on SQLite it
+    holds the file's write lock (``BEGIN IMMEDIATE``). Raises ``CannotOpenDatabase``
+    when it cannot be opened."""
     _probe_sqlite(url)
     engine = make_engine(url)
     try:
@@ -97,7 +101,16 @@ def _probe_sqlite(url: str) -> None:
             f"cannot open the SQLite file {parsed.database} ({_first_line(err)})") from err
 
 
+# Any number of processes may start at once on one fresh database: the first to take
+# this lock migrates, the others wait for its commit and find the schema at head. SQLite
+# needs none: the upgrade's ``BEGIN IMMEDIATE`` already takes the file's write lock.
+MIGRATION_LOCK_KEY = 0x68656C70  # "help": an arbitrary constant, the same in every process
+LOCK_FOR_MIGRATION = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def _upgrade(connection: Connection, url: str, revision: str) -> Upgrade:
+    if connection.dialect.name == "postgresql":  # released when the upgrade commits
+        connection.execute(LOCK_FOR_MIGRATION, {"key": MIGRATION_LOCK_KEY})
     config = alembic_config(url)
     config.attributes["connection"] = connection  # env.py migrates on this connection
     script = ScriptDirectory.from_config(config)

@@ -47,7 +47,11 @@ class TicketQuery:
 
 
 class Store(Protocol):
-    async def next_ticket_number(self) -> int: ...
+    async def next_ticket_number(self) -> int:
+        """The next ticket number, unique across processes. Take it last, after every
+        check that can refuse the ticket: a transaction that fails after taking it may
+        leave a gap (PostgreSQL's sequence; SQLite's counter gives it back)."""
+        ...
 
     async def requester_load(
         self,
@@ -62,6 +66,13 @@ class Store(Protocol):
         ...
 
     async def add_ticket(self, ticket: Ticket) -> None: ...
+
+    async def add_new_ticket(self, ticket: Ticket, opened_by: UserRef) -> int:
+        """Insert ``ticket`` under the next ticket number (its own ``number`` is ignored),
+        marked read by ``opened_by`` at its ``opened_at``, and return that number:
+        ``next_ticket_number``, ``add_ticket`` and ``mark_read`` in one step (one
+        statement on PostgreSQL)."""
+        ...
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
         """``for_update`` locks the row until commit (PostgreSQL ``FOR UPDATE``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.coalesce import Waiting
@@ -56,6 +56,12 @@ class MemoryStore:
 
     async def add_ticket(self, ticket: Ticket) -> None:
         self.s.tickets[ticket.number] = copy.deepcopy(ticket)
+
+    async def add_new_ticket(self, ticket: Ticket, opened_by: UserRef) -> int:
+        number = await self.next_ticket_number()
+        await self.add_ticket(replace(ticket, number=number))
+        await self.mark_read(number, opened_by, ticket.opened_at)
+        return number
 
     async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
         ticket = self.s.tickets.get(number)
