@@ -38,9 +38,11 @@ from core.events import (
     WatcherAdded,
 )
 from core.identity import Actor, Person
+from core.inbound import Receipt
 from core.intake import Intake, NewTicket, Opened
 from core.policy import Action
 from core.reading import Reading
+from core.receiving import Receiving
 from core.routing import Binding
 from core.tickets import PRIORITIES, Link, LinkKind, Ticket
 from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
@@ -238,7 +240,7 @@ HANDLERS: dict[type[Any], tuple[Action, Any]] = {
 }
 
 
-class Desk(Intake, Reading):
+class Desk(Intake, Reading, Receiving):
     """The ticket core. ``routes`` say where new tickets get threads; ``on_commit`` is
     called after every commit that queued deliveries. Every method below is
     ``run(actor, <command>, request_key=…)``; each raises ``NotFound``, ``NotAllowed``,
@@ -249,11 +251,12 @@ class Desk(Intake, Reading):
     async def comment(self, actor: Actor, number: int, text: str, *,
                       origin: Binding | None = None,
                       attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                      request_key: str | None = None) -> Outcome:
+                      request_key: str | None = None,
+                      receipt: Receipt | None = None) -> Outcome:
         """A public comment by anyone who may see the ticket (PRODUCT.md §3, §5)."""
         command = cmd.Comment(number, text, tuple(attachments),
                               origin.id if origin else None)
-        return await self.run(actor, command, request_key=request_key)
+        return await self.run(actor, command, request_key=request_key, receipt=receipt)
 
     async def reply(self, actor: Actor, number: int, text: str, *,
                     request_key: str | None = None) -> Outcome:
@@ -262,21 +265,26 @@ class Desk(Intake, Reading):
 
     async def note(self, actor: Actor, number: int, text: str, *, origin: Binding | None = None,
                    attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                   request_key: str | None = None) -> Event:
+                   request_key: str | None = None, receipt: Receipt | None = None) -> Event:
         """An internal note: team threads only, never the requester (PRODUCT.md §5)."""
         command = cmd.Note(number, text, tuple(attachments), origin.id if origin else None)
-        return (await self.run(actor, command, request_key=request_key)).event
+        return (await self.run(actor, command, request_key=request_key,
+                               receipt=receipt)).event
 
     async def post_in_thread(self, actor: Actor, binding: Binding, text: str, *,
                              attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                             request_key: str | None = None) -> Event:
+                             request_key: str | None = None,
+                             receipt: Receipt | None = None) -> Event:
         """A message typed in a thread: a public comment in a ticket thread, an internal
-        note in a team thread (PRODUCT.md §5)."""
+        note in a team thread (PRODUCT.md §5). ``receipt``: what identifies the message
+        on its platform (``core.inbound``); the same message again is stored once."""
         if binding.audience is Audience.INTERNAL:
             return await self.note(actor, binding.ticket_number, text, origin=binding,
-                                   attachments=attachments, request_key=request_key)
+                                   attachments=attachments, request_key=request_key,
+                                   receipt=receipt)
         result = await self.comment(actor, binding.ticket_number, text, origin=binding,
-                                    attachments=attachments, request_key=request_key)
+                                    attachments=attachments, request_key=request_key,
+                                    receipt=receipt)
         return result.event
 
     async def _ticket(self, actor: Actor, command: cmd.TicketCommand,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_internals import build_async_context
@@ -24,10 +25,12 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
+from adapters.slack.inbound import NotStored
 from adapters.slack.interactions import Interactions
 from adapters.slack.pacing import AckFirst
 
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger("helpthread.slack")
 
 
 class _SameTokenWarning(logging.Filter):
@@ -44,18 +47,31 @@ class _SameTokenWarning(logging.Filter):
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
 
-def build_app(shared: Shared, signing_secret: str) -> AsyncApp:
-    """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``)."""
+async def on_listener_error(error: Exception) -> BoltResponse | None:
+    """A message the desk could not store is answered 503 (Slack sends it again), with
+    one log line; any other listener failure stays Bolt's 500, logged with its trace."""
+    if isinstance(error, NotStored):
+        log.warning("slack.not_stored: %s; Slack will send it again", error)
+        return BoltResponse(status=503, body="")
+    log.error("Slack listener failed", exc_info=error)
+    return None
+
+
+def build_app(shared: Shared, signing_secret: str) -> tuple[AsyncApp, Events]:
+    """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``), and
+    its thread-message listener (catch-up stores through it)."""
     # process_before_response=True: Bolt answers when the listener returns, and
     # Inflight.track returns as soon as the listener has called ack() (the listener
     # runs on as a task of its own). With False, Bolt would poll for the ack every
     # 10 ms instead. pacing.AckFirst relies on the answer not waiting for the work.
     app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
                    process_before_response=True)
+    app.error(on_listener_error)
     Commands(shared).register(app)
     Interactions(shared).register(app)
-    Events(shared).register(app)
-    return app
+    events = Events(shared)
+    events.register(app)
+    return app, events
 
 
 class FormSafeRequest(AsyncBoltRequest):

@@ -4,10 +4,18 @@
   a public comment; in a team thread it is an internal note. The desk decides what
   reaches where. Files shared with it are recorded as attachments (name, size,
   permalink).
+- Acknowledged means stored (issue 10, point 1): the listener stores the message
+  before it returns, and Bolt (``process_before_response=True``) answers Slack only
+  then. When the desk cannot store it, Slack gets a 503 (``NotStored``) and sends it
+  again; the author is also told. Name and group lookups on the way are bounded and
+  never fail the store (``people``).
+- A message is known by its channel and ``ts`` (and ``client_msg_id``, and the
+  envelope's ``event_id``: ``inbound.message_receipt``), so a retry, the same message
+  under a new envelope, or catch-up reading it again is one comment.
+- One thread's messages are stored one at a time in the order they arrive, which is
+  Slack's order for one sender; catch-up (``inbound.CatchUp``) reads by ``ts``.
 - The app's own messages and every bot's are ignored (Bolt drops the app's own;
   anything with a ``bot_id`` is dropped here).
-- Slack retries an event it thinks was lost (``X-Slack-Retry-Num``); the event's
-  ``event_id`` is the desk's request key, so a retry never makes a second comment.
 - Edits and deletions are not mirrored: the ticket's history is append-only. The
   author is told so (ephemeral), and can post a correction in the thread.
 """
@@ -23,9 +31,10 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers
 from adapters.slack.context import Shared
+from adapters.slack.inbound import NotStored, message_receipt
 from adapters.slack.pacing import InOrder
 from adapters.slack.text import message_text
-from core.errors import DeskError
+from core.errors import DeskError, Unavailable
 from core.events import Attachment
 from core.policy import Action
 from core.routing import Binding
@@ -58,56 +67,82 @@ class Events:
     def __init__(self, shared: Shared) -> None:
         self.s = shared
         self._hinted: dict[str, float] = {}
-        self._in_order = InOrder()
+        self.in_order = InOrder()
 
     def register(self, app: AsyncApp) -> None:
-        app.event("message")(self.s.inflight.track(self.on_message))
+        # Not through ``inflight.track``: Bolt answers when ``on_message`` returns, which
+        # is once the message is stored.
+        app.event("message")(self.on_message)
         app.event("app_home_opened")(self.s.inflight.track(self.on_home))
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        # Its turn is taken on arrival (this task starts in dispatch order), before
-        # giving way: the thread's messages are then handled in the order Slack sent them.
-        thread = (event.get("channel"), event.get("thread_ts") or event.get("ts"))
-        async with self._in_order.turn(thread), self.s.pace.background():
-            await self._message(body, event)
-
-    async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Store a thread message before Slack is answered. Raises ``NotStored`` when
+        the desk cannot store it now (Bolt answers 503 and Slack retries)."""
         subtype = event.get("subtype")
         if subtype == "message_changed":
-            await self._changed(event)
+            self.s.inflight.spawn(self._changed(event))
             return
         if subtype == "message_deleted":
-            await self._deleted(event)
-            return
-        if subtype not in MIRRORED_SUBTYPES or _from_bot(event, self.s.bot_user_id):
-            return
-        channel, user = str(event.get("channel")), str(event.get("user"))
-        thread = event.get("thread_ts")
-        in_dm = event.get("channel_type") == "im"
-        binding = None
-        if thread and thread != event.get("ts"):
-            try:
-                binding = await self.s.desk.binding_at("slack", channel, str(thread),
-                                                       in_dm=in_dm)
-            except DeskError as err:  # the store is down: say so rather than stay silent
-                await self._whisper(channel, user, str(thread), answers.refusal(err))
-                return
-        if binding is None:
-            if in_dm:
-                await self._hint(channel, user, str(thread) if thread else None)
+            self.s.inflight.spawn(self._deleted(event))
             return
         team = str(event.get("user_team") or event.get("team") or body.get("team_id")
                    or self.s.team_id)
+        event_id = body.get("event_id")
+        thread = (event.get("channel"), event.get("thread_ts") or event.get("ts"))
+        async with self.in_order.turn(thread):
+            await self.store(team, str(event.get("channel")), event,
+                             in_dm=event.get("channel_type") == "im",
+                             event_id=str(event_id) if event_id else None)
+
+    async def store(self, team: str, channel: str, message: dict[str, Any], *, in_dm: bool,
+                    event_id: str | None = None, quiet: bool = False) -> bool:
+        """Store ``message`` (an event, or one read back by catch-up) if it was written in
+        a ticket's thread; returns whether it is stored now (or was before). A refusal
+        is whispered to its author unless ``quiet``. Raises ``NotStored`` when the desk
+        is unavailable."""
+        if message.get("subtype") not in MIRRORED_SUBTYPES \
+                or _from_bot(message, self.s.bot_user_id) or not message.get("user"):
+            return False
+        user = str(message.get("user"))
+        thread = message.get("thread_ts")
+        binding = None
+        if thread and thread != message.get("ts"):
+            try:
+                binding = await self.s.desk.binding_at("slack", channel, str(thread),
+                                                       in_dm=in_dm)
+            except Unavailable as err:
+                self._refused(channel, user, str(thread), err, quiet)
+                raise NotStored(str(err)) from err
+        if binding is None:
+            if in_dm and not quiet:
+                self.s.inflight.spawn(self._hint(channel, user,
+                                                 str(thread) if thread else None))
+            return False
         actor = await self.s.people.actor(team, user)
-        files = attachments_of(event)
-        text = (await self.s.people.readable(message_text(event))).strip()
+        files = attachments_of(message)
+        text = (await self.s.people.readable(message_text(message))).strip()
         if not text and files:
             text = "📎 " + ", ".join(f.name for f in files)
+        receipt = message_receipt(channel, message, event_id)
         try:
             await self.s.desk.post_in_thread(actor, binding, text, attachments=files,
-                                             request_key=f"slack:event:{body.get('event_id')}")
-        except DeskError as err:
-            await self._whisper(channel, user, str(thread), answers.refusal(err))
+                                             request_key=receipt.keys[0], receipt=receipt)
+        except Unavailable as err:
+            self._refused(channel, user, str(thread), err, quiet)
+            raise NotStored(str(err)) from err
+        except DeskError as err:  # refused for good: acknowledged, nothing to store
+            self._refused(channel, user, str(thread), err, quiet)
+            return False
+        if self.s.people.unnamed(user):
+            self.s.namer.later(actor.ref, actor.name)
+        return True
+
+    def _refused(self, channel: str, user: str, thread: str, err: DeskError,
+                 quiet: bool) -> None:
+        if quiet:
+            log.warning("slack.catch_up.refused channel=%s ts=%s: %s", channel, thread, err)
+            return
+        self.s.inflight.spawn(self._whisper(channel, user, thread, answers.refusal(err)))
 
     async def _changed(self, event: dict[str, Any]) -> None:
         message = event.get("message") or {}

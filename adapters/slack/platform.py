@@ -23,10 +23,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import EVENTS_PATH, build_app, http_handler
 from adapters.slack.context import Shared
+from adapters.slack.inbound import CatchUp, NotStored
 from adapters.slack.outbound import ShortRateLimitRetryHandler, SlackOutbound
-from adapters.slack.people import People
+from adapters.slack.people import LOOKUP_FAILURES, People
 from adapters.slack.plugin import SlackSettings
 from core.desk import Desk
+from core.errors import DeskError
 from core.platforms import SettingError
 from core.routing import PlatformRoute
 
@@ -35,6 +37,8 @@ log = logging.getLogger("helpthread.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 SOCKET_CONNECT_SECONDS = 30.0  # to open Socket Mode's WebSocket at start-up
+PLATFORM = "slack"
+CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
@@ -91,7 +95,10 @@ class SlackPlatform:
         self.route = route
         self.outbound = outbound
         self.signing_secret = signing_secret
-        self.app = build_app(shared, signing_secret)
+        self.app, self.events = build_app(shared, signing_secret)
+        self.catch_up = CatchUp(shared.client, shared.team_id, self.events.store,
+                                self.events.in_order.turn)
+        self._catching_up: asyncio.Task[int] | None = None
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token)
@@ -103,10 +110,12 @@ class SlackPlatform:
         return [web.post(EVENTS_PATH, handler)]
 
     async def start(self) -> None:
-        """Socket Mode: check the app token (``apps.connections.open``), then connect
-        within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack refuses
-        the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
-        (slack_sdk would otherwise retry for ever). HTTP mode: nothing to start."""
+        """Begin catching up (``caught_up``) with what ticket threads got while no
+        process ran. Socket Mode: check the app token (``apps.connections.open``), then
+        connect within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack
+        refuses the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
+        (slack_sdk would otherwise retry for ever)."""
+        self._catching_up = asyncio.create_task(self._catch_up())
         if self.socket is None:
             return
         client = self.socket.client
@@ -130,9 +139,36 @@ class SlackPlatform:
             client.logger.removeFilter(retries)
         log.info("slack.socket_mode.connected")
 
+    async def _catch_up(self) -> int:
+        """Prune old inbound keys, then store what every thread got while we were away.
+        Slack or the database unreachable: tried again after ``CATCH_UP_DELAYS``."""
+        for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
+            await asyncio.sleep(delay)
+            try:
+                await self.shared.desk.prune_inbound()
+                cursors = await self.shared.desk.thread_cursors(PLATFORM)
+                stored = await self.catch_up.run(cursors)
+            except (NotStored, DeskError, *LOOKUP_FAILURES) as err:
+                log.warning("slack.catch_up.failed attempt=%s: %s", attempt + 1,
+                            f"{type(err).__name__}: {err}"[:200])
+                continue
+            log.info("slack.caught_up threads=%s messages=%s", len(cursors), stored)
+            return stored
+        log.error("slack.catch_up.gave_up: messages written while down may be missing")
+        return 0
+
+    async def caught_up(self) -> int:
+        """Wait for start-up's catch-up; returns the messages it stored (tests)."""
+        return await self._catching_up if self._catching_up is not None else 0
+
     async def stop(self) -> None:
         """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.
         Deliveries still pending stay in the outbox for the next start."""
+        if self._catching_up is not None and not self._catching_up.done():
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
+        await self.shared.namer.stop()
         if self.socket is not None and self.socket.client.current_session is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         elif self.socket is not None:  # never connected: only its HTTP session to close

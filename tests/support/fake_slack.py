@@ -6,6 +6,11 @@ Every call is recorded as ``Call(method, args)``. Answers follow Slack's shapes:
 with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
 ``fail(method, …)`` makes the next calls of a method answer an error or HTTP 429;
 ``hold(method)`` keeps its calls waiting until ``release(method)`` (a slow Slack).
+Threads are kept as Slack keeps them: the app's posts and what people ``write()``,
+read back with ``conversations.replies`` (the parent first, then replies by ``ts``,
+``oldest``/``latest``/``inclusive``, ``limit`` pages with ``next_cursor``). ``ts``
+values are the wall clock in microseconds, strictly increasing, as Slack's are.
+``refuse()`` closes the port (connections refused) until ``accept()``.
 Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
 ``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
 
@@ -16,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import time
 import uuid
@@ -66,7 +70,8 @@ class FakeSlack:
     socket_url: str | None = None  # what apps.connections.open hands out (default: ours)
 
     def __post_init__(self) -> None:
-        self._ts = itertools.count(1)
+        self._last_ts = 0
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._held: dict[str, asyncio.Event] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -97,6 +102,26 @@ class FakeSlack:
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def refuse(self) -> None:
+        """Slack's API unreachable: the port is closed, connections are refused."""
+        await self.stop()
+
+    async def accept(self) -> None:
+        """Reachable again, on the same port."""
+        await self.start(self.port)
+
+    def write(self, user: str, channel: str, thread_ts: str, text: str, *,
+              team: str = TEAM, **extra: Any) -> dict[str, Any]:
+        """``user`` writes ``text`` in a thread: kept for ``conversations.replies``;
+        returns the message as an event would carry it (with ``channel``)."""
+        message = {"type": "message", "user": user, "text": text, "ts": self._next_ts(),
+                   "thread_ts": thread_ts, "team": team,
+                   "client_msg_id": str(uuid.uuid4()), **extra}
+        self.threads.setdefault((channel, thread_ts), []).append(message)
+        return {**message, "channel": channel,
+                "channel_type": "im" if channel.startswith("D") else "channel"}
 
     @property
     def base(self) -> str:
@@ -182,7 +207,9 @@ class FakeSlack:
         return _json(body)
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        now = max(int(time.time() * 1_000_000), self._last_ts + 1)
+        self._last_ts = now
+        return f"{now // 1_000_000}.{now % 1_000_000:06d}"
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "helpthread",
@@ -196,7 +223,30 @@ class FakeSlack:
         message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+            self.threads.setdefault((channel, str(args["thread_ts"])), []).append(message)
+        else:
+            self.threads.setdefault((channel, ts), []).append({**message, "thread_ts": ts})
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's ``conversations.replies``: the parent always first, then the replies
+        within ``oldest``/``latest`` (exclusive unless ``inclusive``), ``limit`` at a
+        time (default 1000), ``cursor`` to go on."""
+        thread = self.threads.get((str(args.get("channel")), str(args.get("ts"))))
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        oldest = _micros(args.get("oldest")) or 0
+        latest = _micros(args.get("latest")) or 2 ** 62
+        parent, replies = thread[0], thread[1:]
+        within = [m for m in replies if (oldest <= _micros(m["ts"]) <= latest if inclusive
+                                         else oldest < _micros(m["ts"]) < latest)]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 1000)
+        page = within[start:start + limit]
+        more = start + limit < len(within)
+        return {"ok": True, "messages": [parent, *page], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -335,6 +385,13 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
         if isinstance(args.get(key), str) and args[key][:1] in "[{":
             args[key] = json.loads(args[key])
     return args
+
+
+def _micros(ts: Any) -> int:
+    if not ts:
+        return 0
+    seconds, _, fraction = str(ts).partition(".")
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
