@@ -229,6 +229,11 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
         await session.close()
         raise SlackConfigError(f"slack.team_id is {settings.team_id}, but SLACK_BOT_TOKEN "
                                f"belongs to workspace {team_id}")
+    # Agents are agents in this workspace only (issue 10, point 8): a user of another
+    # workspace in a shared channel (Slack Connect) with the same id is nobody.
+    rule = config.agents.get(PLATFORM)
+    if rule is not None:
+        config.agents[PLATFORM] = rule.within(team_id)
     shared = Shared(client=client, config=config,
                     people=People(client, settings.agent_groups),
                     team_id=team_id, bot_user_id=auth.get("user_id"),
