@@ -251,12 +251,11 @@ class Desk(Intake, Reading, Receiving):
     async def comment(self, actor: Actor, number: int, text: str, *,
                       origin: Binding | None = None,
                       attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                      request_key: str | None = None,
-                      receipt: Receipt | None = None) -> Outcome:
+                      request_key: str | None = None) -> Outcome:
         """A public comment by anyone who may see the ticket (PRODUCT.md §3, §5)."""
         command = cmd.Comment(number, text, tuple(attachments),
                               origin.id if origin else None)
-        return await self.run(actor, command, request_key=request_key, receipt=receipt)
+        return await self.run(actor, command, request_key=request_key)
 
     async def reply(self, actor: Actor, number: int, text: str, *,
                     request_key: str | None = None) -> Outcome:
@@ -265,27 +264,25 @@ class Desk(Intake, Reading, Receiving):
 
     async def note(self, actor: Actor, number: int, text: str, *, origin: Binding | None = None,
                    attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                   request_key: str | None = None, receipt: Receipt | None = None) -> Event:
+                   request_key: str | None = None) -> Event:
         """An internal note: team threads only, never the requester (PRODUCT.md §5)."""
         command = cmd.Note(number, text, tuple(attachments), origin.id if origin else None)
-        return (await self.run(actor, command, request_key=request_key,
-                               receipt=receipt)).event
+        return (await self.run(actor, command, request_key=request_key)).event
 
     async def post_in_thread(self, actor: Actor, binding: Binding, text: str, *,
                              attachments: tuple[Attachment, ...] | list[Attachment] = (),
                              request_key: str | None = None,
-                             receipt: Receipt | None = None) -> Event:
+                             receipt: Receipt | None = None) -> Outcome:
         """A message typed in a thread: a public comment in a ticket thread, an internal
         note in a team thread (PRODUCT.md §5). ``receipt``: what identifies the message
-        on its platform (``core.inbound``); the same message again is stored once."""
-        if binding.audience is Audience.INTERNAL:
-            return await self.note(actor, binding.ticket_number, text, origin=binding,
-                                   attachments=attachments, request_key=request_key,
-                                   receipt=receipt)
-        result = await self.comment(actor, binding.ticket_number, text, origin=binding,
-                                    attachments=attachments, request_key=request_key,
-                                    receipt=receipt)
-        return result.event
+        on its platform (``core.inbound``); the same message again is stored once
+        (``Outcome.replayed``)."""
+        number, origin = binding.ticket_number, binding.id
+        command: cmd.TicketCommand = (
+            cmd.Note(number, text, tuple(attachments), origin)
+            if binding.audience is Audience.INTERNAL
+            else cmd.Comment(number, text, tuple(attachments), origin))
+        return await self.run(actor, command, request_key=request_key, receipt=receipt)
 
     async def _ticket(self, actor: Actor, command: cmd.TicketCommand,
                       request_key: str | None) -> Ticket:

@@ -32,10 +32,10 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers
 from adapters.slack.context import Shared
 from adapters.slack.inbound import NotStored, message_receipt
-from adapters.slack.pacing import InOrder
 from adapters.slack.text import message_text
 from core.errors import DeskError, Unavailable
 from core.events import Attachment
+from core.ordering import InOrder
 from core.policy import Action
 from core.routing import Binding
 
@@ -97,9 +97,9 @@ class Events:
     async def store(self, team: str, channel: str, message: dict[str, Any], *, in_dm: bool,
                     event_id: str | None = None, quiet: bool = False) -> bool:
         """Store ``message`` (an event, or one read back by catch-up) if it was written in
-        a ticket's thread; returns whether it is stored now (or was before). A refusal
-        is whispered to its author unless ``quiet``. Raises ``NotStored`` when the desk
-        is unavailable."""
+        a ticket's thread; returns whether it was stored now (False: not a ticket's,
+        refused, or stored before). A refusal is whispered to its author unless
+        ``quiet``. Raises ``NotStored`` when the desk is unavailable."""
         if message.get("subtype") not in MIRRORED_SUBTYPES \
                 or _from_bot(message, self.s.bot_user_id) or not message.get("user"):
             return False
@@ -125,8 +125,9 @@ class Events:
             text = "📎 " + ", ".join(f.name for f in files)
         receipt = message_receipt(channel, message, event_id)
         try:
-            await self.s.desk.post_in_thread(actor, binding, text, attachments=files,
-                                             request_key=receipt.keys[0], receipt=receipt)
+            outcome = await self.s.desk.post_in_thread(
+                actor, binding, text, attachments=files, request_key=receipt.keys[0],
+                receipt=receipt)
         except Unavailable as err:
             self._refused(channel, user, str(thread), err, quiet)
             raise NotStored(str(err)) from err
@@ -135,7 +136,7 @@ class Events:
             return False
         if self.s.people.unnamed(user):
             self.s.namer.later(actor.ref, actor.name)
-        return True
+        return not outcome.replayed
 
     def _refused(self, channel: str, user: str, thread: str, err: DeskError,
                  quiet: bool) -> None:
