@@ -25,7 +25,7 @@ from core.errors import DeskError, Unavailable
 from core.events import Attachment
 from core.identity import Actor
 from core.inbound import Receipt, ThreadCursor
-from core.ordering import InOrder
+from core.ordering import Backlog, InOrder
 
 if TYPE_CHECKING:
     from adapters.discord.bot import HelpthreadBot
@@ -36,8 +36,14 @@ TEXT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
 
 
-def message_receipt(message: discord.Message) -> Receipt:
-    return Receipt((f"discord:message:{message.id}",), message.id, str(message.id))
+BACKLOG_WAIT_SECONDS = 2.0  # a live message waits at most this long for its backlog
+
+
+def message_receipt(message: discord.Message, *, in_order: bool = True) -> Receipt:
+    """``discord:message:<id>``; ``in_order`` False: stored ahead of its thread's
+    backlog, it does not move the thread's catch-up cursor."""
+    key = (f"discord:message:{message.id}",)
+    return Receipt(key, message.id, str(message.id)) if in_order else Receipt(key)
 
 
 class Inbox:
@@ -46,6 +52,7 @@ class Inbox:
     def __init__(self, bot: HelpthreadBot) -> None:
         self.bot = bot
         self.in_order = InOrder()
+        self.backlog = Backlog()
         self._catching_up: asyncio.Task[int] | None = None
         # thread id -> just before the oldest message the desk could not store (its
         # database down): catch-up reads from there, not only after the cursor.
@@ -55,15 +62,19 @@ class Inbox:
     async def on_message(self, message: discord.Message) -> None:
         if not self._wanted(message):
             return
-        async with self.in_order.turn(message.channel.id):  # taken before any await
-            await self.store(message)
+        # A thread being caught up is read first (bounded); then the turn is taken
+        # before any other await, in dispatch order.
+        in_order = await self.backlog.settled(message.channel.id, BACKLOG_WAIT_SECONDS)
+        async with self.in_order.turn(message.channel.id):
+            await self.store(message, in_order=in_order)
 
     def _wanted(self, message: discord.Message) -> bool:
         return not (message.author.bot or message.webhook_id is not None
                     or message.guild is None or message.guild.id != self.bot.guild_id
                     or message.type not in TEXT_MESSAGES)
 
-    async def store(self, message: discord.Message, *, quiet: bool = False) -> bool:
+    async def store(self, message: discord.Message, *, quiet: bool = False,
+                    in_order: bool = True) -> bool:
         """Store ``message`` if it was written in a ticket's thread; returns whether it
         was stored now (False: not a ticket's, refused, or stored before). A refusal is
         answered under it unless ``quiet``; with ``quiet`` the desk being unavailable
@@ -90,7 +101,7 @@ class Inbox:
         text = message.content.strip() or render.attachments_only(len(attachments))
         if not text:
             return False  # a sticker or an embed-only message: nothing to record
-        receipt = message_receipt(message)
+        receipt = message_receipt(message, in_order=in_order)
         try:
             actor = await self._actor(message)
             outcome = await desk.post_in_thread(actor, binding, text, attachments=attachments,
@@ -157,16 +168,21 @@ class Inbox:
                 await asyncio.sleep(delay)
             finally:
                 self._backing_off = False
+            self.backlog.restart()
             try:
                 await self.bot.desk.prune_inbound()
                 cursors = await self.bot.desk.thread_cursors(PLATFORM)
+                self.backlog.expect([int(c.binding.thread or 0) for c in cursors])
                 stored = 0
                 for cursor in cursors:
                     stored += await self._thread(cursor)
+                    self.backlog.done(int(cursor.binding.thread or 0))
             except (DeskError, discord.HTTPException, OSError) as err:
+                self.backlog.finish()  # live messages are not kept waiting
                 log.warning("discord.catch_up.failed attempt=%s: %s", attempt + 1,
                             f"{type(err).__name__}: {err}"[:200])
                 continue
+            self.backlog.finish()
             log.info("discord.caught_up threads=%s messages=%s", len(cursors), stored)
             return stored
         log.error("discord.catch_up.gave_up: messages written while down may be missing")

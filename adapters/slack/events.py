@@ -35,7 +35,7 @@ from adapters.slack.inbound import NotStored, message_receipt
 from adapters.slack.text import message_text
 from core.errors import DeskError, Unavailable
 from core.events import Attachment
-from core.ordering import InOrder
+from core.ordering import Backlog, InOrder
 from core.policy import Action
 from core.routing import Binding
 
@@ -43,6 +43,9 @@ log = logging.getLogger("helpthread.slack")
 
 MIRRORED_SUBTYPES = (None, "file_share", "thread_broadcast")
 HINT_EVERY_SECONDS = 3600.0
+# A live message waits at most this long for its thread's backlog to be read after a
+# start (Slack wants its answer within 3 s); then it is stored anyway.
+BACKLOG_WAIT_SECONDS = 1.5
 
 EDIT_NOTE = ("Edits are not copied to ticket #{n}: it keeps what you first wrote. "
              "Post a new message in this thread to correct it.")
@@ -68,6 +71,7 @@ class Events:
         self.s = shared
         self._hinted: dict[str, float] = {}
         self.in_order = InOrder()
+        self.backlog = Backlog()
 
     def register(self, app: AsyncApp) -> None:
         # Not through ``inflight.track``: Bolt answers when ``on_message`` returns, which
@@ -88,14 +92,17 @@ class Events:
         team = str(event.get("user_team") or event.get("team") or body.get("team_id")
                    or self.s.team_id)
         event_id = body.get("event_id")
-        thread = (event.get("channel"), event.get("thread_ts") or event.get("ts"))
-        async with self.in_order.turn(thread):
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        in_order = await self.backlog.settled(thread_ts, BACKLOG_WAIT_SECONDS)
+        async with self.in_order.turn((event.get("channel"), thread_ts)):
             await self.store(team, str(event.get("channel")), event,
                              in_dm=event.get("channel_type") == "im",
-                             event_id=str(event_id) if event_id else None)
+                             event_id=str(event_id) if event_id else None,
+                             in_order=in_order)
 
     async def store(self, team: str, channel: str, message: dict[str, Any], *, in_dm: bool,
-                    event_id: str | None = None, quiet: bool = False) -> bool:
+                    event_id: str | None = None, quiet: bool = False,
+                    in_order: bool = True) -> bool:
         """Store ``message`` (an event, or one read back by catch-up) if it was written in
         a ticket's thread; returns whether it was stored now (False: not a ticket's,
         refused, or stored before). A refusal is whispered to its author unless
@@ -123,7 +130,7 @@ class Events:
         text = (await self.s.people.readable(message_text(message))).strip()
         if not text and files:
             text = "📎 " + ", ".join(f.name for f in files)
-        receipt = message_receipt(channel, message, event_id)
+        receipt = message_receipt(channel, message, event_id, in_order=in_order)
         try:
             outcome = await self.s.desk.post_in_thread(
                 actor, binding, text, attachments=files, request_key=receipt.keys[0],

@@ -5,7 +5,8 @@ A thread message is keyed by its channel and ``ts`` (unique in a channel, Slack 
 "Retrieving individual messages"), its ``client_msg_id`` when the client set one, and
 the ``event_id`` of the envelope it came in. Its ``ts`` is also its place in the thread.
 
-Catch-up: on start, for every thread of a ticket not closed (or closed within the
+Catch-up: on start (while live messages of a thread not yet read wait for it, a
+little: ``core.ordering.Backlog``), for every thread of a ticket not closed (or closed within the
 reopen window), ``conversations.replies`` is read after the newest message stored from
 it (or, for a thread with none, after the newest event typed there / the opening) and
 each message is stored in ``ts`` order, exactly as if its event had arrived.
@@ -21,6 +22,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from core.inbound import Receipt, ThreadCursor
+from core.ordering import Backlog
 
 log = logging.getLogger("helpthread.slack")
 
@@ -39,16 +41,20 @@ def ts_order(ts: str) -> int:
     return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
 
 
-def message_receipt(channel: str, message: dict[str, Any], event_id: str | None = None
-                    ) -> Receipt:
+def message_receipt(channel: str, message: dict[str, Any], event_id: str | None = None, *,
+                    in_order: bool = True) -> Receipt:
     """The keys of one message: ``slack:message:<channel>:<ts>`` first (the event's
-    request key), then ``client_msg_id`` and the envelope's ``event_id`` if known."""
+    request key), then ``client_msg_id`` and the envelope's ``event_id`` if known.
+    ``in_order`` False: stored ahead of its thread's backlog, it does not move the
+    thread's catch-up cursor."""
     ts = str(message.get("ts"))
     keys = [f"slack:message:{channel}:{ts}"]
     if message.get("client_msg_id"):
         keys.append(f"slack:client_msg:{message['client_msg_id']}")
     if event_id:
         keys.append(f"slack:event:{event_id}")
+    if not in_order:
+        return Receipt(tuple(keys))
     return Receipt(tuple(keys), ts_order(ts), ts)
 
 
@@ -61,11 +67,13 @@ class CatchUp:
     ``store`` is ``Events.store``; ``turn`` is the per-thread turn live events take,
     so a thread's live messages wait while its backlog is stored before them."""
 
-    def __init__(self, client: Any, team_id: str, store: Store, turn: Turn) -> None:
+    def __init__(self, client: Any, team_id: str, store: Store, turn: Turn,
+                 backlog: Backlog) -> None:
         self.client = client
         self.team_id = team_id
         self.store = store
         self.turn = turn
+        self.backlog = backlog
 
     async def run(self, cursors: list[ThreadCursor]) -> int:
         """Store every message written in ``cursors``' threads after each cursor, in
@@ -73,13 +81,18 @@ class CatchUp:
         read (channel gone, app removed) is logged and skipped; ``NotStored`` (the desk
         is down) and Slack being unreachable are raised."""
         stored = 0
-        for cursor in cursors:
-            try:
-                stored += await self._thread(cursor)
-            except SlackApiError as err:
-                log.warning("slack.catch_up.skipped channel=%s thread=%s: %s",
-                            cursor.binding.channel, cursor.binding.thread,
-                            err.response.get("error"))
+        self.backlog.expect([c.binding.thread for c in cursors])
+        try:
+            for cursor in cursors:
+                try:
+                    stored += await self._thread(cursor)
+                except SlackApiError as err:
+                    log.warning("slack.catch_up.skipped channel=%s thread=%s: %s",
+                                cursor.binding.channel, cursor.binding.thread,
+                                err.response.get("error"))
+                self.backlog.done(cursor.binding.thread)
+        finally:
+            self.backlog.finish()
         return stored
 
     async def _thread(self, cursor: ThreadCursor) -> int:

@@ -97,7 +97,7 @@ class SlackPlatform:
         self.signing_secret = signing_secret
         self.app, self.events = build_app(shared, signing_secret)
         self.catch_up = CatchUp(shared.client, shared.team_id, self.events.store,
-                                self.events.in_order.turn)
+                                self.events.in_order.turn, self.events.backlog)
         self._catching_up: asyncio.Task[int] | None = None
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
@@ -144,11 +144,13 @@ class SlackPlatform:
         Slack or the database unreachable: tried again after ``CATCH_UP_DELAYS``."""
         for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
             await asyncio.sleep(delay)
+            self.events.backlog.restart()
             try:
                 await self.shared.desk.prune_inbound()
                 cursors = await self.shared.desk.thread_cursors(PLATFORM)
                 stored = await self.catch_up.run(cursors)
             except (NotStored, DeskError, *LOOKUP_FAILURES) as err:
+                self.events.backlog.finish()  # live messages are not kept waiting
                 log.warning("slack.catch_up.failed attempt=%s: %s", attempt + 1,
                             f"{type(err).__name__}: {err}"[:200])
                 continue

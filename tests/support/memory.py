@@ -15,7 +15,7 @@ from datetime import datetime
 
 from core.errors import Conflict
 from core.events import Audience, Event
-from core.identity import UserRef
+from core.identity import Person, UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery
 from core.store.port import RequesterLoad, TicketQuery
@@ -187,9 +187,18 @@ class MemoryStore:
 
     async def rename(self, person: UserRef, placeholder: str, name: str) -> int:
         changed = 0
+        renamed = Person(person, name)
         for e in self.s.events:
             if e.actor is not None and e.actor.ref == person and e.actor.name == placeholder:
-                e.actor = type(e.actor)(person, name)
+                e.actor = renamed
+                changed += 1
+        for t in self.s.tickets.values():
+            if t.requester.ref == person and t.requester.name == placeholder:
+                t.requester = renamed
+                changed += 1
+            if t.assignee is not None and t.assignee.ref == person \
+                    and t.assignee.name == placeholder:
+                t.assignee = renamed
                 changed += 1
         return changed
 
