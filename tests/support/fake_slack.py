@@ -140,6 +140,10 @@ class FakeSlack:
              retry_after: float | None = None, times: int = 1) -> None:
         self._failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
 
+    def clear(self, method: str) -> None:
+        """``method``'s scripted failures end: its next calls are answered again."""
+        self._failures.pop(method, None)
+
     def hold(self, method: str) -> None:
         """Calls of ``method`` are recorded, then wait for ``release(method)``."""
         self._held[method] = asyncio.Event()
