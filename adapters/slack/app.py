@@ -8,6 +8,7 @@ the acknowledgement (``context.Inflight``), well inside Slack's 3-second window.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +27,7 @@ from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
 from adapters.slack.inbound import NotStored
+from adapters.slack.shapes import problem
 from adapters.slack.interactions import Interactions
 from adapters.slack.pacing import AckFirst
 
@@ -57,6 +59,18 @@ async def on_listener_error(error: Exception) -> BoltResponse | None:
     return None
 
 
+async def refuse_unexpected_shapes(body: dict[str, Any], next: Any) -> BoltResponse | None:
+    """Global middleware: a signed payload of a shape Slack does not send is refused
+    with 400 and what is wrong (``shapes.problem``), before any listener reads it."""
+    wrong = problem(body)
+    if wrong is None:
+        await next()
+        return None
+    log.warning("slack.malformed_payload: %s", wrong)
+    return BoltResponse(status=400, body=json.dumps({"error": f"malformed payload: {wrong}"}),
+                        headers={"content-type": "application/json"})
+
+
 def build_app(shared: Shared, signing_secret: str) -> tuple[AsyncApp, Events]:
     """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``), and
     its thread-message listener (catch-up stores through it)."""
@@ -67,6 +81,7 @@ def build_app(shared: Shared, signing_secret: str) -> tuple[AsyncApp, Events]:
     app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
                    process_before_response=True)
     app.error(on_listener_error)
+    app.middleware(refuse_unexpected_shapes)
     Commands(shared).register(app)
     Interactions(shared).register(app)
     events = Events(shared)
@@ -115,6 +130,10 @@ def http_handler(app: AsyncApp, signing_secret: str, pace: AckFirst | None = Non
                                                headers=dict(request.headers))
             except (ValueError, TypeError, AttributeError):  # JSON that is not Slack's
                 return web.json_response({"error": "malformed request"}, status=400)
+            wrong = problem(bolt_request.body)
+            if wrong is not None:  # before Bolt's own middleware reads it too
+                log.warning("slack.malformed_payload: %s", wrong)
+                return web.json_response({"error": f"malformed payload: {wrong}"}, status=400)
             response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
