@@ -27,9 +27,9 @@ from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
 from adapters.slack.inbound import NotStored
-from adapters.slack.shapes import problem
 from adapters.slack.interactions import Interactions
 from adapters.slack.pacing import AckFirst
+from adapters.slack.shapes import problem
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger("helpthread.slack")

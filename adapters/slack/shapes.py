@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-Shape = Any  # a type (str, int, dict, list), a dict of key → Shape, ("list", Shape) or ("map", Shape)
+# A type (str, int, dict, list), a dict of key → Shape, ("list", Shape), ("map", Shape).
+Shape = Any
 
 TEXT: Shape = str
 OPTION: Shape = {"value": TEXT, "text": dict}
