@@ -143,6 +143,7 @@ class Shared:
     people: People
     team_id: str
     bot_user_id: str | None = None
+    workspace_url: str | None = None  # auth.test's url, e.g. https://acme.slack.com/
     desk_: Desk | None = None
     session: aiohttp.ClientSession | None = None  # the Web API's connection pool
     inflight: Inflight = field(default_factory=Inflight)

@@ -185,6 +185,13 @@ class SlackPlatform:
         await self.shared.inflight.idle()
 
 
+def _url(url: object) -> str | None:
+    """``auth.test``'s workspace URL, ending in ``/``."""
+    if not isinstance(url, str) or not url.startswith("https://"):
+        return None
+    return url if url.endswith("/") else url + "/"
+
+
 def settle_sdk_loggers() -> None:
     """Pin slack_sdk's loggers to the level in effect now (``bot.logs`` has configured
     it). slack_sdk tests ``logger.level <= DEBUG`` — the logger's own level, 0 when
@@ -239,6 +246,7 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
     shared = Shared(client=client, config=config,
                     people=People(client, settings.agent_groups),
                     team_id=team_id, bot_user_id=auth.get("user_id"),
+                    workspace_url=_url(auth.get("url")),
                     desk_=desk, session=session)
     outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
                              escalation_group=settings.escalation_group)

@@ -1,16 +1,27 @@
-"""Issue 10, points 1–3 and 8 on Slack: a thread message is stored before Slack is
-answered, once whatever envelope it comes in, caught up after downtime, stored while
+"""Issue 10, points 1–3 and 8 on Slack: a thread message, a form, a press and a command
+are stored before Slack is answered; a message is stored once whatever envelope it
+comes in, caught up after downtime, stored while
 Slack's API refuses connections (names filled in later); agents are agents only in
 their own workspace."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from core.identity import Actor, UserRef
+from core.store.engine import make_engine
+from core.store.sql import SqlStores
 from tests.platform.slack.harness import AGENT, ALICE, BOB, SUPPORT, TEAM_CHANNEL, Harness
 from tests.support.fake_slack import TEAM
-from tests.support.slack_requests import command_body, event_body
+from tests.support.slack_requests import (
+    button_press,
+    by_label,
+    command_body,
+    event_body,
+    view_submission,
+)
 
 
 def _agent() -> Actor:
@@ -121,3 +132,53 @@ async def test_an_agents_id_from_another_workspace_is_not_an_agent(h: Harness):
     assert await _comments(h) == []
     await h.command(AGENT, "claim 1")  # from the desk's own workspace: an agent
     assert (await h.runtime.desk.show(_agent(), 1)).ticket.assignee is not None
+
+
+async def test_a_form_a_press_and_a_command_are_stored_before_slack_is_answered(
+        h: Harness) -> None:
+    """When Slack gets its 200, what the request carried is in the database already."""
+    await h.command(ALICE, "new")
+    await h.choose(ALICE, "Category", "general")
+    form = h.last_view()
+    status, _ = await h.slack.interact(view_submission(form, ALICE, by_label(form, {
+        "Category": "general", "Subject": "Cannot log in", "Description": "Error 42",
+        "Priority": "Normal"})))
+    assert status == 200
+    assert (await h.runtime.desk.show(_agent(), 1)).ticket.subject == "Cannot log in"
+    await h.settle()
+    [team_card] = h.cards(TEAM_CHANNEL)
+    status, _ = await h.slack.interact(button_press(team_card, AGENT, "Claim",
+                                                    h.fake.response_url(), TEAM_CHANNEL))
+    assert status == 200
+    assert (await h.runtime.desk.show(_agent(), 1)).ticket.assignee is not None
+    status, _ = await h.slack.command(command_body(AGENT, "priority 1 urgent",
+                                                   h.fake.response_url()))
+    assert status == 200
+    assert (await h.runtime.desk.show(_agent(), 1)).ticket.priority == "urgent"
+
+
+async def test_a_form_sent_while_the_database_is_gone_stays_open_to_be_sent_again(
+        h: Harness, tmp_path: Path) -> None:
+    await h.command(ALICE, "new")
+    await h.choose(ALICE, "Category", "general")
+    form = h.last_view()
+    submission = view_submission(form, ALICE, by_label(form, {
+        "Category": "general", "Subject": "Cannot log in", "Description": "Error 42",
+        "Priority": "Normal"}))
+    stores = h.runtime.desk.stores
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/desk.db")
+    h.runtime.desk.stores = SqlStores(engine)  # no such file can be opened
+    try:
+        status, body = await h.slack.interact(submission)
+    finally:
+        h.runtime.desk.stores = stores
+        await engine.dispose()
+    assert status == 200
+    errors = json.loads(body)
+    assert errors["response_action"] == "errors"
+    assert "Description was not sent: the desk's database cannot be reached" in \
+        " ".join(errors["errors"].values())
+    status, body = await h.slack.interact(submission)  # sent again: now it is stored
+    assert (status, body) == (200, "")
+    await h.settle()
+    assert len(h.cards(TEAM_CHANNEL)) == 1, "opened once"
