@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -31,7 +32,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers
 from adapters.slack.context import Shared
-from adapters.slack.inbound import NotStored, message_receipt
+from adapters.slack.inbound import NotStored, just_before, message_receipt
 from adapters.slack.text import message_text
 from core.errors import DeskError, Unavailable
 from core.events import Attachment
@@ -72,6 +73,10 @@ class Events:
         self._hinted: dict[str, float] = {}
         self.in_order = InOrder()
         self.backlog = Backlog()
+        # thread ts -> just before the oldest message the desk could not store (its
+        # database down): catch-up reads from there once the desk answers again.
+        self.missed: dict[str, str] = {}
+        self.read_again: Callable[[], None] = lambda: None  # set by the platform
 
     def register(self, app: AsyncApp) -> None:
         # Not through ``inflight.track``: Bolt answers when ``on_message`` returns, which
@@ -118,6 +123,7 @@ class Events:
                 binding = await self.s.desk.binding_at("slack", channel, str(thread),
                                                        in_dm=in_dm)
             except Unavailable as err:
+                self._missing(str(thread), message)
                 self._refused(channel, user, str(thread), err, quiet)
                 raise NotStored(str(err)) from err
         if binding is None:
@@ -136,6 +142,7 @@ class Events:
                 actor, binding, text, attachments=files, request_key=receipt.keys[0],
                 receipt=receipt)
         except Unavailable as err:
+            self._missing(str(thread), message)
             self._refused(channel, user, str(thread), err, quiet)
             raise NotStored(str(err)) from err
         except DeskError as err:  # refused for good: acknowledged, nothing to store
@@ -143,7 +150,14 @@ class Events:
             return False
         if self.s.people.unnamed(user):
             self.s.namer.later(actor.ref, actor.name)
+        if self.missed and not quiet:  # the desk answers again: read what it missed
+            self.read_again()
         return not outcome.replayed
+
+    def _missing(self, thread: str, message: dict[str, Any]) -> None:
+        """Slack retries a 503'd event three times in about five minutes; a longer
+        outage is covered by reading the thread again (``inbound.CatchUp``)."""
+        self.missed.setdefault(thread, just_before(str(message.get("ts"))))
 
     def _refused(self, channel: str, user: str, thread: str, err: DeskError,
                  quiet: bool) -> None:

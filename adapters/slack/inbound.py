@@ -41,6 +41,12 @@ def ts_order(ts: str) -> int:
     return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
 
 
+def just_before(ts: str) -> str:
+    """The ``ts`` one microsecond before ``ts``: ``oldest`` that includes ``ts``."""
+    micros = ts_order(ts) - 1
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
 def message_receipt(channel: str, message: dict[str, Any], event_id: str | None = None, *,
                     in_order: bool = True) -> Receipt:
     """The keys of one message: ``slack:message:<channel>:<ts>`` first (the event's
@@ -68,12 +74,13 @@ class CatchUp:
     so a thread's live messages wait while its backlog is stored before them."""
 
     def __init__(self, client: Any, team_id: str, store: Store, turn: Turn,
-                 backlog: Backlog) -> None:
+                 backlog: Backlog, missed: dict[str, str]) -> None:
         self.client = client
         self.team_id = team_id
         self.store = store
         self.turn = turn
         self.backlog = backlog
+        self.missed = missed  # thread ts -> read from here too (``Events.missed``)
 
     async def run(self, cursors: list[ThreadCursor]) -> int:
         """Store every message written in ``cursors``' threads after each cursor, in
@@ -109,6 +116,9 @@ class CatchUp:
     async def _read(self, cursor: ThreadCursor, channel: str, in_dm: bool) -> int:
         binding = cursor.binding
         oldest = cursor.message or f"{cursor.since.timestamp():.6f}"
+        missed = self.missed.get(str(binding.thread))
+        if missed is not None and ts_order(missed) < ts_order(oldest):
+            oldest = missed
         stored = 0
         page: str | None = None
         for _ in range(REPLIES_PAGES_MAX):
@@ -126,4 +136,6 @@ class CatchUp:
             page = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not answer.get("has_more") or not page:
                 break
+        if missed is not None and self.missed.get(str(binding.thread)) == missed:
+            del self.missed[str(binding.thread)]
         return stored

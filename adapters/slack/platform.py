@@ -97,8 +97,11 @@ class SlackPlatform:
         self.signing_secret = signing_secret
         self.app, self.events = build_app(shared, signing_secret)
         self.catch_up = CatchUp(shared.client, shared.team_id, self.events.store,
-                                self.events.in_order.turn, self.events.backlog)
+                                self.events.in_order.turn, self.events.backlog,
+                                self.events.missed)
         self._catching_up: asyncio.Task[int] | None = None
+        self._backing_off = False
+        self.events.read_again = lambda: self.start_catching_up(at_once=True)
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token)
@@ -115,7 +118,7 @@ class SlackPlatform:
         connect within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack
         refuses the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
         (slack_sdk would otherwise retry for ever)."""
-        self._catching_up = asyncio.create_task(self._catch_up())
+        self.start_catching_up()
         if self.socket is None:
             return
         client = self.socket.client
@@ -139,11 +142,26 @@ class SlackPlatform:
             client.logger.removeFilter(retries)
         log.info("slack.socket_mode.connected")
 
+    def start_catching_up(self, *, at_once: bool = False) -> None:
+        """Begin a catch-up unless one runs; ``at_once``: one waiting to try again is
+        started over now (the desk answers again after messages were missed)."""
+        running = self._catching_up is not None and not self._catching_up.done()
+        if running and at_once and self._backing_off:
+            assert self._catching_up is not None
+            self._catching_up.cancel()
+            running = False
+        if not running:
+            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
+
     async def _catch_up(self) -> int:
         """Prune old inbound keys, then store what every thread got while we were away.
         Slack or the database unreachable: tried again after ``CATCH_UP_DELAYS``."""
         for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
-            await asyncio.sleep(delay)
+            self._backing_off = True
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._backing_off = False
             self.events.backlog.restart()
             try:
                 await self.shared.desk.prune_inbound()
@@ -160,8 +178,15 @@ class SlackPlatform:
         return 0
 
     async def caught_up(self) -> int:
-        """Wait for start-up's catch-up; returns the messages it stored (tests)."""
-        return await self._catching_up if self._catching_up is not None else 0
+        """Wait for the running catch-up; returns the messages it stored (tests)."""
+        while self._catching_up is not None:
+            task = self._catching_up
+            try:
+                return await task
+            except asyncio.CancelledError:
+                if task is self._catching_up:  # cancelled from outside: none follows
+                    raise
+        return 0
 
     async def stop(self) -> None:
         """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.

@@ -182,3 +182,25 @@ async def test_a_form_sent_while_the_database_is_gone_stays_open_to_be_sent_agai
     assert (status, body) == (200, "")
     await h.settle()
     assert len(h.cards(TEAM_CHANNEL)) == 1, "opened once"
+
+
+async def test_a_message_the_desk_could_not_store_is_read_again_after_slack_gave_up(
+        h: Harness, tmp_path: Path) -> None:
+    """Slack retries a 503'd event for about five minutes; past that, the thread is read
+    again once the desk answers: nothing is lost."""
+    ticket_card, _ = await _opened(h)
+    stores = h.runtime.desk.stores
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/desk.db")
+    h.runtime.desk.stores = SqlStores(engine)  # no such file can be opened
+    try:
+        status, _ = await h.slack.event(event_body(
+            h.fake.write(ALICE, SUPPORT, ticket_card["ts"], "are you there?")))
+        assert status == 503
+    finally:
+        h.runtime.desk.stores = stores
+        await engine.dispose()
+    status, _ = await h.slack.event(event_body(
+        h.fake.write(ALICE, SUPPORT, ticket_card["ts"], "hello?")))
+    assert status == 200
+    assert await h.platform.caught_up() == 1, "the first one, read again"
+    assert sorted(await _comments(h)) == [("Alice", "are you there?"), ("Alice", "hello?")]
