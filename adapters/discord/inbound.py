@@ -58,6 +58,7 @@ class Inbox:
         # database down): catch-up reads from there, not only after the cursor.
         self._missed: dict[int, int] = {}
         self._backing_off = False
+        self._members: dict[int, discord.Member] = {}  # fetched during one catch-up
 
     async def on_message(self, message: discord.Message) -> None:
         if not self._wanted(message):
@@ -123,10 +124,12 @@ class Inbox:
         from history carries a user, not a member, so the member is looked up."""
         author: Any = message.author
         if not isinstance(author, discord.Member) and message.guild is not None:
-            author = message.guild.get_member(author.id) or author
+            author = (message.guild.get_member(author.id) or self._members.get(author.id)
+                      or author)
             if not isinstance(author, discord.Member):
                 try:
                     author = await message.guild.fetch_member(author.id)
+                    self._members[author.id] = author
                 except discord.NotFound:  # left the guild: no roles any more
                     author = message.author
         return actor_of(author, self.bot.guild_id)
@@ -169,6 +172,7 @@ class Inbox:
             finally:
                 self._backing_off = False
             self.backlog.restart()
+            self._members.clear()  # roles may have changed since the last catch-up
             try:
                 await self.bot.desk.prune_inbound()
                 cursors = await self.bot.desk.thread_cursors(PLATFORM)

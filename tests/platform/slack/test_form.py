@@ -90,15 +90,17 @@ async def test_valid_submission_makes_receipt_ticket_card_and_team_card(h: Harne
 
 
 async def test_a_refusal_after_the_form_closed_reaches_the_user_by_dm(h: Harness):
-    """Per-user limits are checked when the ticket is opened, after the form closed;
-    a view submission has no response_url, so the refusal is a DM (PRODUCT.md §8)."""
+    """Per-user limits are checked again when the ticket is opened: a form opened while
+    under the limit and sent once past it is refused; a view submission has no
+    response_url, so the refusal is a DM (PRODUCT.md §8)."""
     limit = h.runtime.desk.config.desk.max_new_per_hour
+    await h.command(ALICE, "")  # opened while still under the limit
+    early = h.last_view()
     for i in range(limit):
         await h.open_ticket(subject=f"Ticket number {i}", description=f"Body {i}")
     before = len(h.cards(SUPPORT))
-    await h.command(ALICE, "")
     await h.submit(ALICE, {"Category": "General question", "Subject": "One too many",
-                           "Description": "Past the hourly limit"})
+                           "Description": "Past the hourly limit"}, view=early)
     assert len(h.cards(SUPPORT)) == before, "nothing opened"
     refusal = h.dms(ALICE)[-1]
     assert "not opened" in refusal["text"] and "limit" in refusal["text"]
