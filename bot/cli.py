@@ -154,7 +154,8 @@ def _https_base(url: str) -> str | None:
     return text.rstrip("/")
 
 
-@app.command("discord-invite", short_help="Print the Discord invite URL with the permissions needed.")
+@app.command("discord-invite",
+             short_help="Print the Discord invite URL with the permissions needed.")
 def discord_invite() -> None:
     """Print the Discord invite URL with the scopes and permissions the bot needs."""
     settings, _, credentials = _settings()

@@ -249,7 +249,7 @@ def _check_environment() -> None:
 
 
 def _is_section(info: FieldInfo) -> bool:
-    return isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) \
+    return (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)) \
         or get_origin(info.annotation) is dict
 
 
