@@ -204,3 +204,16 @@ async def test_a_message_the_desk_could_not_store_is_read_again_after_slack_gave
     assert status == 200
     assert await h.platform.caught_up() == 1, "the first one, read again"
     assert sorted(await _comments(h)) == [("Alice", "are you there?"), ("Alice", "hello?")]
+
+
+async def test_catch_up_reads_a_long_backlog_page_by_page_in_order(h: Harness) -> None:
+    """450 messages written while down: conversations.replies gives 200 at a time."""
+    ticket_card, team_card = await _opened(h)
+    texts = [f"backlog {i:03d}" for i in range(450)]
+    for text in texts:
+        h.fake.write(ALICE, SUPPORT, ticket_card["ts"], text)
+    await h.platform.start()
+    assert await h.platform.caught_up() == 450
+    assert [text for _, text in await _comments(h)] == texts
+    pages = [c for c in h.fake.of("conversations.replies") if c["channel"] == SUPPORT]
+    assert len(pages) == 3 and all(int(c["limit"]) == 200 for c in pages)
