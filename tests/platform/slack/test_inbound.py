@@ -208,7 +208,7 @@ async def test_a_message_the_desk_could_not_store_is_read_again_after_slack_gave
 
 async def test_catch_up_reads_a_long_backlog_page_by_page_in_order(h: Harness) -> None:
     """450 messages written while down: conversations.replies gives 200 at a time."""
-    ticket_card, team_card = await _opened(h)
+    ticket_card, _ = await _opened(h)
     texts = [f"backlog {i:03d}" for i in range(450)]
     for text in texts:
         h.fake.write(ALICE, SUPPORT, ticket_card["ts"], text)
