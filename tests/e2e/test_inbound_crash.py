@@ -13,19 +13,15 @@ point 4).
 from __future__ import annotations
 
 import asyncio
-import signal
-import socket
-import sqlite3
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import HELPTHREAD, clean_env
+from tests.e2e.running import HelpthreadProcess, until
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
     SignedSlack,
@@ -42,79 +38,6 @@ SUPPORT, TEAM = "C0SUPPORT", "C0TEAM"
 BURST = 200
 KILLED_AT = 120  # the message in flight when the process is killed
 WRITTEN_WHILE_DOWN = 30  # the next ones: Slack could not deliver them (no process)
-WAIT_STEPS = 600  # bounded polling: 600 × 0.1 s at most, never a timing assertion
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class HelpthreadProcess:
-    """One ``helpthread run`` at a time on the same database and port."""
-
-    def __init__(self, tmp: Path, fake: FakeSlack) -> None:
-        self.tmp, self.port = tmp, _free_port()
-        self.env = {**clean_env(tmp), "HELPTHREAD_PORT": str(self.port),
-                    "HELPTHREAD_HOST": "127.0.0.1",
-                    "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_API_URL": fake.api_url,
-                    "HELPTHREAD_SLACK__SUPPORT_CHANNEL": SUPPORT,
-                    "HELPTHREAD_SLACK__TEAM_CHANNEL": TEAM}
-        self.env = {k: v for k, v in self.env.items() if "PROXY" not in k.upper()}
-        self.process: asyncio.subprocess.Process | None = None
-        self.runs = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.runs += 1
-        log = (self.tmp / f"run{self.runs}.log").open("wb")
-        self.process = await asyncio.create_subprocess_exec(
-            HELPTHREAD, "run", cwd=self.tmp, env=self.env, stdout=log, stderr=log)
-        async with aiohttp.ClientSession() as http:
-            for _ in range(WAIT_STEPS):
-                assert self.process.returncode is None, self.log()
-                try:
-                    async with http.get(f"{self.url}/healthz") as answer:
-                        if answer.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("helpthread run did not start:\n" + self.log())
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.process.wait(), 30)
-
-    def log(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:]
-                         for p in sorted(self.tmp.glob("run*.log")))
-
-    def parked(self) -> bool:
-        """No delivery is leased and the next is due more than a second from now."""
-        with sqlite3.connect(self.tmp / "desk.db") as db:
-            due, leased = db.execute(
-                "SELECT min(next_attempt_at), max(leased_until) FROM deliveries "
-                "WHERE state = 'pending'").fetchone()
-        now = datetime.now(UTC).replace(tzinfo=None)
-        return (due is not None and datetime.fromisoformat(due) > now + timedelta(seconds=1)
-                and (leased is None or datetime.fromisoformat(leased) < now))
-
-    def comments(self) -> list[tuple[str, str]]:
-        """(author, text) of every comment, in the order the desk stored them."""
-        with sqlite3.connect(self.tmp / "desk.db") as db:
-            return list(db.execute("SELECT actor_name, body FROM events "
-                                   "WHERE kind = 'commented' ORDER BY id"))
 
 
 @pytest.fixture
@@ -127,24 +50,13 @@ async def fake() -> AsyncIterator[FakeSlack]:
         await slack.stop()
 
 
-async def _until(check: Any, what: str, desk: HelpthreadProcess,
-                 fake: FakeSlack | None = None) -> None:
-    for _ in range(WAIT_STEPS):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    calls = [(c.method, c.args.get("channel"), c.args.get("thread_ts"), c.answer.get("ok"))
-             for c in fake.calls][-20:] if fake else []
-    raise AssertionError(f"{what} never happened\n{calls}\n" + desk.log())
-
-
 async def _open_ticket(slack: SignedSlack, fake: FakeSlack, desk: HelpthreadProcess
                        ) -> tuple[str, str]:
     """Alice opens a shared ticket; returns the ts of the ticket card and the team card."""
     await slack.command(command_body(ALICE, "new", fake.response_url()))
-    await _until(lambda: fake.views(), "the form", desk)
+    await until(lambda: fake.views(), "the form", desk)
     await slack.interact(view_action(fake.views()[-1], ALICE, "Category", "general"))
-    await _until(lambda: fake.views("views.update"), "the category's form", desk)
+    await until(lambda: fake.views("views.update"), "the category's form", desk)
     form = fake.views("views.update")[-1]
     values = {"Category": "general", "Subject": "Charged twice",
               "Description": "My card was charged twice.", "Priority": "Normal",
@@ -158,13 +70,16 @@ async def _open_ticket(slack: SignedSlack, fake: FakeSlack, desk: HelpthreadProc
             cards[channel] = [p for p in fake.posts(channel) if not p.get("thread_ts")]
         return all(cards.values())
 
-    await _until(posted, "the ticket's cards", desk)
+    await until(posted, "the ticket's cards", desk)
     return cards[SUPPORT][0]["ts"], cards[TEAM][0]["ts"]
 
 
 async def test_sigkill_mid_burst_then_restart_loses_nothing_and_doubles_nothing(
         fake: FakeSlack, tmp_path: Path) -> None:
-    desk = HelpthreadProcess(tmp_path, fake)
+    desk = HelpthreadProcess(tmp_path, {
+        "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url, "HELPTHREAD_SLACK__SUPPORT_CHANNEL": SUPPORT,
+        "HELPTHREAD_SLACK__TEAM_CHANNEL": TEAM})
     await desk.start()
     try:
         async with SignedSlack(f"{desk.url}/slack/events", SECRET) as slack:
@@ -184,7 +99,7 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing_and_doubles_nothing(
                 assert status == 200, desk.log()
                 acknowledged.append(i)
             per_ack = (time.perf_counter() - began) / KILLED_AT
-            await _until(desk.parked, "a parked delivery queue", desk)
+            await until(desk.parked, "a parked delivery queue", desk)
             events[KILLED_AT] = written(KILLED_AT)
             in_flight = asyncio.create_task(slack.event(events[KILLED_AT]))
             await asyncio.sleep(0.002)  # sent, perhaps stored, perhaps answered
@@ -213,11 +128,13 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing_and_doubles_nothing(
                 status, _ = await slack.event(written(i))
                 assert status == 200, desk.log()
 
-        await _until(lambda: len(desk.comments()) >= BURST, "all comments stored", desk)
+        await until(lambda: len(desk.comments()) >= BURST, "all comments stored", desk)
         assert desk.comments() == [("Alice", text) for text in texts], \
             "each message stored once, in the thread's order"
         mirrors = lambda: [m["text"] for m in fake.posts(TEAM, thread=team_card)]  # noqa: E731
-        await _until(lambda: len(mirrors()) >= BURST, "every comment mirrored", desk, fake)
+        await until(lambda: len(mirrors()) >= BURST, "every comment mirrored", desk,
+                    lambda: [(c.method, c.args.get("channel"), c.answer.get("ok"))
+                             for c in fake.calls][-20:])
         await asyncio.sleep(0.5)  # a doubled post would show up by now; none may
         assert mirrors() == texts, "each mirrored once, in order"
     finally:
