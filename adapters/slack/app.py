@@ -2,8 +2,11 @@
 
 Bolt verifies each HTTP request's signature (``X-Slack-Signature`` over
 ``v0:{timestamp}:{body}`` with the signing secret; older than 5 minutes or wrong:
-401) before any listener runs. Listeners ``ack()`` first and keep working after
-the acknowledgement (``context.Inflight``), well inside Slack's 3-second window.
+401) before any listener runs; a signed payload of a shape Slack does not send is
+answered 400 (``shapes``). What a request asks to store is committed before its
+``ack()`` (thread messages, forms, changing presses and commands); the rest
+(reads, opening forms, answers) happens after it (``context.Inflight``), well
+inside Slack's 3-second window.
 """
 
 from __future__ import annotations

@@ -55,11 +55,13 @@ class Commands:
             await self.s.tell(body, answers.refusal(err))
             return
         if _changes(parsed):
+            actor = await self.s.actor(body)
             try:
-                said = await self.change(await self.s.actor(body), parsed)
+                said = await self.change(actor, parsed)
             except DeskError as err:
                 said = answers.refusal(err)
             await ack()  # what it asked is stored (or refused) by now
+            self.s.name_later(actor)
             await self.s.tell(body, said)
             return
         await ack()

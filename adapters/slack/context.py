@@ -163,6 +163,13 @@ class Shared:
             self.namer_ = Namer(self.people, self.desk.rename)
         return self.namer_
 
+    def name_later(self, *actors: Actor | None) -> None:
+        """After a store: those of ``actors`` stored under a placeholder name are named
+        once Slack answers (``people.Namer``)."""
+        for actor in actors:
+            if actor is not None and self.people.unnamed(actor.ref.user_id):
+                self.namer.later(actor.ref, actor.name)
+
     async def actor(self, body: dict[str, Any]) -> Actor:
         """The signed user of an interaction or command payload."""
         user = body.get("user")

@@ -148,8 +148,7 @@ class Events:
         except DeskError as err:  # refused for good: acknowledged, nothing to store
             self._refused(channel, user, str(thread), err, quiet)
             return False
-        if self.s.people.unnamed(user):
-            self.s.namer.later(actor.ref, actor.name)
+        self.s.name_later(actor)
         if self.missed and not quiet:  # the desk answers again: read what it missed
             self.read_again()
         return not outcome.replayed

@@ -122,6 +122,7 @@ class Interactions:
             await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
             return
         await ack()  # the ticket is stored: the form may close
+        self.s.name_later(actor, requester)
         if opened.duplicate and not opened.retried:  # PRODUCT.md §8
             await self.s.tell(body, answers.already_opened(opened.ticket))
 

@@ -1,7 +1,7 @@
 """Acknowledgements first: Slack waits at most 3 seconds for each one.
 
-Work that nobody is waiting on — opening a ticket after its form closed, mirroring
-a thread message, delivering cards — gives way while requests are being
+Work that nobody is waiting on — delivering cards and thread messages — gives way
+while requests are being
 acknowledged: it starts once no request has been in dispatch for ``SETTLE``
 seconds, or after ``MAX_DEFER`` seconds at the latest, so a steady stream of
 requests slows it but never stops it. At most ``BULK_CONCURRENCY`` such listener
