@@ -40,7 +40,9 @@ T = _table(TicketRow)
 
 
 class InboundSql:
-    """Mixed into ``core.store.sql.SqlStore`` (one connection, one transaction)."""
+    """Mixed into ``core.store.sql.SqlStore`` (one connection, one transaction). Its row
+    readers (``event_from``, ``binding_from``) are imported at call time: ``sql``
+    imports this module."""
 
     conn: AsyncConnection
     dialect: str
