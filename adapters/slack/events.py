@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import answers
@@ -84,9 +85,11 @@ class Events:
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.s.inflight.track(self.on_home))
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any],
+                         request: AsyncBoltRequest) -> None:
         """Store a thread message before Slack is answered. Raises ``NotStored`` when
-        the desk cannot store it now (Bolt answers 503 and Slack retries)."""
+        the desk cannot store it now (Bolt answers 503 and Slack retries; only the first
+        attempt tells the author)."""
         subtype = event.get("subtype")
         if subtype == "message_changed":
             self.s.inflight.spawn(self._changed(event))
@@ -103,7 +106,7 @@ class Events:
             await self.store(team, str(event.get("channel")), event,
                              in_dm=event.get("channel_type") == "im",
                              event_id=str(event_id) if event_id else None,
-                             in_order=in_order)
+                             in_order=in_order, quiet=_retried(request))
 
     async def store(self, team: str, channel: str, message: dict[str, Any], *, in_dm: bool,
                     event_id: str | None = None, quiet: bool = False,
@@ -149,7 +152,7 @@ class Events:
             self._refused(channel, user, str(thread), err, quiet)
             return False
         self.s.name_later(actor)
-        if self.missed and not quiet:  # the desk answers again: read what it missed
+        if self.missed:  # the desk answers again: read what it missed
             self.read_again()
         return not outcome.replayed
 
@@ -161,7 +164,7 @@ class Events:
     def _refused(self, channel: str, user: str, thread: str, err: DeskError,
                  quiet: bool) -> None:
         if quiet:
-            log.warning("slack.catch_up.refused channel=%s ts=%s: %s", channel, thread, err)
+            log.warning("slack.refused_quietly channel=%s thread=%s: %s", channel, thread, err)
             return
         self.s.inflight.spawn(self._whisper(channel, user, thread, answers.refusal(err)))
 
@@ -226,6 +229,13 @@ class Events:
             else None
         await self.s.client.views_publish(user_id=user,
                                           view=answers.home(actor.name, mine, queue))
+
+
+def _retried(request: AsyncBoltRequest) -> bool:
+    """Slack's retry of an event (``X-Slack-Retry-Num`` ≥ 1; Socket Mode's retry_attempt,
+    which Bolt puts in the same header): its author was told already."""
+    attempt = request.headers.get("x-slack-retry-num") or ["0"]
+    return str(attempt[0]) not in ("", "0")
 
 
 def _from_bot(message: dict[str, Any], bot_user_id: str | None) -> bool:
