@@ -89,12 +89,12 @@ class Inbox:
             return False
         try:
             binding = await desk.binding_at(PLATFORM, str(parent), str(channel.id))
-        except DeskError as err:  # the store is down: say so rather than stay silent
+        except DeskError:  # the store is down: read again once it answers; say so
             self._missed.setdefault(channel.id, message.id - 1)
             if quiet:
                 raise
             self.start_catching_up()
-            await self._refused(message, err, quiet)
+            await message.reply(render.NOT_RECORDED_YET, mention_author=False)
             return False
         if binding is None:
             return False
@@ -107,12 +107,14 @@ class Inbox:
             actor = await self._actor(message)
             outcome = await desk.post_in_thread(actor, binding, text, attachments=attachments,
                                                 request_key=receipt.keys[0], receipt=receipt)
+        except Unavailable:  # read again once the desk is back; say so
+            self._missed.setdefault(channel.id, message.id - 1)
+            if quiet:
+                raise
+            self.start_catching_up()
+            await message.reply(render.NOT_RECORDED_YET, mention_author=False)
+            return False
         except DeskError as err:
-            if isinstance(err, Unavailable):  # read again once the desk is back
-                self._missed.setdefault(channel.id, message.id - 1)
-                if quiet:
-                    raise
-                self.start_catching_up()
             await self._refused(message, err, quiet)
             return False
         if self._missed and not quiet:  # the desk answers again: read what it missed

@@ -127,7 +127,7 @@ class Events:
                                                        in_dm=in_dm)
             except Unavailable as err:
                 self._missing(str(thread), message)
-                self._refused(channel, user, str(thread), err, quiet)
+                self._not_yet(channel, user, str(thread), quiet)
                 raise NotStored(str(err)) from err
         if binding is None:
             if in_dm and not quiet:
@@ -146,7 +146,7 @@ class Events:
                 receipt=receipt)
         except Unavailable as err:
             self._missing(str(thread), message)
-            self._refused(channel, user, str(thread), err, quiet)
+            self._not_yet(channel, user, str(thread), quiet)
             raise NotStored(str(err)) from err
         except DeskError as err:  # refused for good: acknowledged, nothing to store
             self._refused(channel, user, str(thread), err, quiet)
@@ -160,6 +160,11 @@ class Events:
         """Slack retries a 503'd event three times in about five minutes; a longer
         outage is covered by reading the thread again (``inbound.CatchUp``)."""
         self.missed.setdefault(thread, just_before(str(message.get("ts"))))
+
+    def _not_yet(self, channel: str, user: str, thread: str, quiet: bool) -> None:
+        """Slack retries it and the thread is read again: the author hears it will come."""
+        if not quiet:
+            self.s.inflight.spawn(self._whisper(channel, user, thread, answers.NOT_STORED_YET))
 
     def _refused(self, channel: str, user: str, thread: str, err: DeskError,
                  quiet: bool) -> None:
