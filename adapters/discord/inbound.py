@@ -153,6 +153,7 @@ class Inbox:
             self._catching_up.cancel()
             running = False
         if not running:
+            self.backlog.restart()  # at once: no live message may move a cursor before it
             self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
 
     async def caught_up(self) -> int:

@@ -151,6 +151,7 @@ class SlackPlatform:
             self._catching_up.cancel()
             running = False
         if not running:
+            self.events.backlog.restart()  # at once: no live message may move a cursor before it
             self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
 
     async def _catch_up(self) -> int:
