@@ -24,6 +24,7 @@ from core.config import DeskConfig
 from core.errors import Conflict, NotFound
 from core.events import Audience, Event, Payload
 from core.identity import Actor
+from core.inbound import Receipt
 from core.policy import Action
 from core.routing import Binding, PlatformRoute, plan_deliveries
 from core.store.port import Store, StoreFactory
@@ -99,33 +100,37 @@ class DeskBase:
         self._on_commit = on_commit or (lambda: None)
 
     async def run(self, actor: Actor, command: TicketCommand, *,
-                  request_key: str | None = None) -> Outcome:
+                  request_key: str | None = None, receipt: Receipt | None = None) -> Outcome:
         """Run a ticket command (``core.commands``) as ``actor``. Raises the typed errors
-        of ``core.errors``; the same ``request_key`` again returns the first outcome
-        with ``replayed=True`` and changes nothing."""
+        of ``core.errors``; the same ``request_key`` again — or a ``receipt`` sharing a
+        key with one stored before (``core.inbound``) — returns the first outcome with
+        ``replayed=True`` and changes nothing."""
         for _ in range(REDIRECTS_MAX + 1):
             try:
-                return await self._run_retrying(actor, command, request_key)
+                return await self._run_retrying(actor, command, request_key, receipt)
             except Redirect as redirect:
                 command = _moved(command, redirect.number)
         raise NotFound("this conversation has moved on too many times; open a new ticket")
 
     async def _run_retrying(self, actor: Actor, command: TicketCommand,
-                            request_key: str | None) -> Outcome:
+                            request_key: str | None, receipt: Receipt | None) -> Outcome:
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
-                return await self._run_once(actor, command, request_key)
+                return await self._run_once(actor, command, request_key, receipt)
             except Conflict:
                 if attempt == CONFLICT_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
     async def _run_once(self, actor: Actor, command: TicketCommand,
-                        request_key: str | None) -> Outcome:
+                        request_key: str | None, receipt: Receipt | None = None) -> Outcome:
         action, handler = self.handlers[type(command)]
         now = self.clock.now()
         async with self.stores.transaction() as store:
-            if request_key and (prior := await store.event_by_request_key(request_key)):
+            prior = await store.event_by_request_key(request_key) if request_key else None
+            if prior is None and receipt is not None:
+                prior = await store.inbound_event(receipt.keys)
+            if prior is not None:
                 return Outcome(await self._load(store, prior.ticket_number), prior,
                                replayed=True)
             ticket = await self._load(store, command.number, lock=True)
@@ -143,6 +148,9 @@ class DeskBase:
                                          *((request_key, origin) if i == 0 else (None, None)),
                                          bindings)
                       for i, (payload, audience) in enumerate(change.recorded)]
+            if receipt is not None:  # in the same transaction: stored means known
+                await store.record_inbound(receipt, events[0].id,
+                                           origin.id if origin else None, now)
         self._on_commit()
         return Outcome(ticket, events[0], change.follow_up)
 

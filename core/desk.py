@@ -38,9 +38,11 @@ from core.events import (
     WatcherAdded,
 )
 from core.identity import Actor, Person
+from core.inbound import Receipt
 from core.intake import Intake, NewTicket, Opened
 from core.policy import Action
 from core.reading import Reading
+from core.receiving import Receiving
 from core.routing import Binding
 from core.tickets import PRIORITIES, Link, LinkKind, Status, Ticket
 from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
@@ -249,7 +251,7 @@ HANDLERS: dict[type[Any], tuple[Action, Any]] = {
 }
 
 
-class Desk(Intake, Reading):
+class Desk(Intake, Reading, Receiving):
     """The ticket core. ``routes`` say where new tickets get threads; ``on_commit`` is
     called after every commit that queued deliveries. Every method below is
     ``run(actor, <command>, request_key=…)``; each raises ``NotFound``, ``NotAllowed``,
@@ -280,15 +282,18 @@ class Desk(Intake, Reading):
 
     async def post_in_thread(self, actor: Actor, binding: Binding, text: str, *,
                              attachments: tuple[Attachment, ...] | list[Attachment] = (),
-                             request_key: str | None = None) -> Event:
+                             request_key: str | None = None,
+                             receipt: Receipt | None = None) -> Outcome:
         """A message typed in a thread: a public comment in a ticket thread, an internal
-        note in a team thread (PRODUCT.md §5)."""
-        if binding.audience is Audience.INTERNAL:
-            return await self.note(actor, binding.ticket_number, text, origin=binding,
-                                   attachments=attachments, request_key=request_key)
-        result = await self.comment(actor, binding.ticket_number, text, origin=binding,
-                                    attachments=attachments, request_key=request_key)
-        return result.event
+        note in a team thread (PRODUCT.md §5). ``receipt``: what identifies the message
+        on its platform (``core.inbound``); the same message again is stored once
+        (``Outcome.replayed``)."""
+        number, origin = binding.ticket_number, binding.id
+        command: cmd.TicketCommand = (
+            cmd.Note(number, text, tuple(attachments), origin)
+            if binding.audience is Audience.INTERNAL
+            else cmd.Comment(number, text, tuple(attachments), origin))
+        return await self.run(actor, command, request_key=request_key, receipt=receipt)
 
     async def _ticket(self, actor: Actor, command: cmd.TicketCommand,
                       request_key: str | None) -> Ticket:

@@ -24,6 +24,14 @@ class AgentRule:
     groups: frozenset[str] = frozenset()
     workspace: str | None = None
 
+    def within(self, workspace: str) -> AgentRule:
+        """This rule held to ``workspace`` — for a platform that learns which workspace
+        it serves only when it connects (Slack's ``auth.test`` without ``slack.team_id``):
+        its agents are nobody anywhere else. A rule already held to one is kept."""
+        if self.workspace is not None:
+            return self
+        return AgentRule(self.users, self.groups, workspace)
+
     def admits(self, actor: Actor) -> bool:
         if actor.system:
             return False

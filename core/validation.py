@@ -1,7 +1,11 @@
 """Input rules shared by every form and command (PRODUCT.md §2, §8).
 
-Bad input is refused with ``Invalid(field, why)``; nothing is truncated or
-silently cleaned beyond trimming surrounding whitespace.
+Bad input is refused with ``Invalid(field, why)``; nothing is truncated or silently
+cleaned. Text is checked as it arrived — a control character or separator at either
+end is refused like one inside (``str.strip()`` would have removed U+001C–U+001F,
+U+0085, U+2028 and U+2029 unseen) — and only then are surrounding spaces (and, in
+multi-line text, surrounding line breaks and tabs) trimmed. Multi-line text keeps its
+lines; a Windows line end (CR LF) is stored as LF.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
     and format characters included; multiline keeps line breaks and tabs) or lone
     surrogates (a NUL or a surrogate would fail on PostgreSQL, or on both engines:
     refused here, by name, on every store alike)."""
-    text = (value or "").strip()
+    raw = value or ""
+    _refuse_controls(field, raw, multiline)
+    text = raw.strip(" \t\n\r" if multiline else " ")
     if not text:
         if required:
             raise Invalid(field, "is required and cannot be empty")
@@ -47,6 +53,11 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
         raise Invalid(field, f"is {len(text)} characters long; the limit is {max_length}")
     if len(text) < min_length:
         raise Invalid(field, f"needs at least {min_length} characters")
+    return text.replace("\r\n", "\n")
+
+
+def _refuse_controls(field: str, text: str, multiline: bool) -> None:
+    """``Invalid(field, …)`` for the first character ``clean_text`` refuses in ``text``."""
     for ch in text:
         if ch in "\n\r\u2028\u2029" and not multiline:
             raise Invalid(field, "must be a single line")
@@ -59,7 +70,6 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
             raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
         if kind == "Cs":  # half of a UTF-16 pair: no database can store it as text
             raise Invalid(field, f"contains a broken character (U+{ord(ch):04X})")
-    return text.replace("\r\n", "\n")
 
 
 def clean_priority(value: str | None) -> str:

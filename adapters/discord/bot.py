@@ -1,8 +1,9 @@
 """The Discord client: intents, the /ticket group, persistent controls, thread messages.
 
 Messages typed in a ticket thread become public comments, in a team thread internal
-notes (``Desk.post_in_thread``); the bot ignores itself, other bots and webhooks.
-Reposted text never pings: the client's default allowed mentions are none.
+notes (``inbound.Inbox``: keyed by message id, in thread order, caught up on every
+READY); the bot ignores itself, other bots and webhooks. Reposted text never pings:
+the client's default allowed mentions are none.
 """
 
 from __future__ import annotations
@@ -14,16 +15,13 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord import render
-from adapters.discord.acting import PLATFORM, actor_of
 from adapters.discord.commands import TicketGroup
+from adapters.discord.inbound import Inbox
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.ratelimits import install as install_delivery_http
 from adapters.discord.views import DYNAMIC_ITEMS
 from core.config import DeskConfig
 from core.desk import Desk
-from core.errors import DeskError
-from core.events import Attachment
 
 log = logging.getLogger("helpthread.discord")
 
@@ -31,7 +29,6 @@ log = logging.getLogger("helpthread.discord")
 # deliveries wait for none (ratelimits.delivering)
 MAX_RATELIMIT_WAIT = 30.0
 RECEIPTS_KEPT = 1000  # opening interactions remembered for the closed-DMs receipt
-TEXT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 
 
 def intents() -> discord.Intents:
@@ -61,6 +58,7 @@ class HelpthreadBot(discord.Client):
         self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
+        self.inbox = Inbox(self)
 
     @property
     def desk(self) -> Desk:
@@ -98,30 +96,9 @@ class HelpthreadBot(discord.Client):
     # ---- thread messages ------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or message.webhook_id is not None or message.guild is None:
-            return
-        if message.guild.id != self.guild_id or message.type not in TEXT_MESSAGES:
-            return
-        channel: Any = message.channel
-        if isinstance(channel, discord.PartialMessageable):
-            channel = await self.fetch_channel(channel.id)
-        parent = getattr(channel, "parent_id", None)
-        if parent is None:
-            return
-        try:
-            binding = await self.desk.binding_at(PLATFORM, str(parent), str(channel.id))
-        except DeskError as err:  # the store is down: say so rather than stay silent
-            await message.reply(render.not_recorded(err), mention_author=False)
-            return
-        if binding is None:
-            return
-        attachments = tuple(Attachment(a.filename, a.size, a.url) for a in message.attachments)
-        text = message.content.strip() or render.attachments_only(len(attachments))
-        if not text:
-            return  # a sticker or an embed-only message: nothing to record
-        actor = actor_of(message.author, self.guild_id)
-        try:
-            await self.desk.post_in_thread(actor, binding, text, attachments=attachments,
-                                           request_key=f"discord:message:{message.id}")
-        except DeskError as err:
-            await message.reply(render.not_recorded(err), mention_author=False)
+        await self.inbox.on_message(message)
+
+    async def on_ready(self) -> None:
+        """A new gateway session (start, or the old one lost): events in between may
+        be missing, so the ticket threads are read again (``Inbox.catch_up``)."""
+        self.inbox.start_catching_up()

@@ -233,6 +233,11 @@ def attachments_only(count: int) -> str:
     return f"(sent {count} attachment{'s' if count > 1 else ''})"
 
 
+NOT_RECORDED_YET = ("The desk's database cannot be reached right now, so this message is "
+                    "not on the ticket yet. It will be added when the desk is back; there "
+                    "is no need to send it again.")
+
+
 def not_recorded(err: DeskError) -> str:
     """Said under a thread message the desk refused (it was not recorded)."""
     return f"This message was not recorded on the ticket. {refusal(err)}"

@@ -49,6 +49,11 @@ def refusal(err: DeskError) -> str:
     return f":no_entry: {escape(err.message[:1].upper() + err.message[1:])}."
 
 
+NOT_STORED_YET = (":hourglass: The desk's database cannot be reached right now, so this "
+                  "message is not on the ticket yet. It will be added when the desk is "
+                  "back; there is no need to send it again.")
+
+
 def already_opened(ticket: Ticket) -> str:
     """The answer to a form that repeats one sent moments ago (PRODUCT.md §8)."""
     return (f"You already opened this as *#{ticket.number}* ({escape(ticket.subject)}, "

@@ -2,12 +2,16 @@
 
 Bolt verifies each HTTP request's signature (``X-Slack-Signature`` over
 ``v0:{timestamp}:{body}`` with the signing secret; older than 5 minutes or wrong:
-401) before any listener runs. Listeners ``ack()`` first and keep working after
-the acknowledgement (``context.Inflight``), well inside Slack's 3-second window.
+401) before any listener runs; a signed payload of a shape Slack does not send is
+answered 400 (``shapes``). What a request asks to store is committed before its
+``ack()`` (thread messages, forms, changing presses and commands); the rest
+(reads, opening forms, answers) happens after it (``context.Inflight``), well
+inside Slack's 3-second window.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,15 +23,19 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
+from adapters.slack.inbound import NotStored
 from adapters.slack.interactions import Interactions
 from adapters.slack.pacing import AckFirst
+from adapters.slack.shapes import problem
 
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger("helpthread.slack")
 
 
 class _SameTokenWarning(logging.Filter):
@@ -44,18 +52,44 @@ class _SameTokenWarning(logging.Filter):
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
 
-def build_app(shared: Shared, signing_secret: str) -> AsyncApp:
-    """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``)."""
+async def on_listener_error(error: Exception) -> BoltResponse | None:
+    """A message the desk could not store is answered 503 (Slack sends it again), with
+    one log line; any other listener failure stays Bolt's 500, logged with its trace."""
+    if isinstance(error, NotStored):
+        log.warning("slack.not_stored: %s; Slack will send it again", error)
+        return BoltResponse(status=503, body="")
+    log.error("Slack listener failed", exc_info=error)
+    return None
+
+
+async def refuse_unexpected_shapes(body: dict[str, Any], next: Any) -> BoltResponse | None:
+    """Global middleware: a signed payload of a shape Slack does not send is refused
+    with 400 and what is wrong (``shapes.problem``), before any listener reads it."""
+    wrong = problem(body)
+    if wrong is None:
+        await next()
+        return None
+    log.warning("slack.malformed_payload: %s", wrong)
+    return BoltResponse(status=400, body=json.dumps({"error": f"malformed payload: {wrong}"}),
+                        headers={"content-type": "application/json"})
+
+
+def build_app(shared: Shared, signing_secret: str) -> tuple[AsyncApp, Events]:
+    """The Bolt app over ``shared.client`` (whose base URL is ``SLACK_API_URL``), and
+    its thread-message listener (catch-up stores through it)."""
     # process_before_response=True: Bolt answers when the listener returns, and
     # Inflight.track returns as soon as the listener has called ack() (the listener
     # runs on as a task of its own). With False, Bolt would poll for the ack every
     # 10 ms instead. pacing.AckFirst relies on the answer not waiting for the work.
     app = AsyncApp(client=shared.client, signing_secret=signing_secret, name="helpthread",
                    process_before_response=True)
+    app.error(on_listener_error)
+    app.middleware(refuse_unexpected_shapes)
     Commands(shared).register(app)
     Interactions(shared).register(app)
-    Events(shared).register(app)
-    return app
+    events = Events(shared)
+    events.register(app)
+    return app, events
 
 
 class FormSafeRequest(AsyncBoltRequest):
@@ -99,6 +133,10 @@ def http_handler(app: AsyncApp, signing_secret: str, pace: AckFirst | None = Non
                                                headers=dict(request.headers))
             except (ValueError, TypeError, AttributeError):  # JSON that is not Slack's
                 return web.json_response({"error": "malformed request"}, status=400)
+            wrong = problem(bolt_request.body)
+            if wrong is not None:  # before Bolt's own middleware reads it too
+                log.warning("slack.malformed_payload: %s", wrong)
+                return web.json_response({"error": f"malformed payload: {wrong}"}, status=400)
             response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 

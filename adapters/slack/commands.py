@@ -1,4 +1,6 @@
-"""``/ticket …`` (PRODUCT.md §4): acknowledged at once, answered ephemerally.
+"""``/ticket …`` (PRODUCT.md §4), answered ephemerally. A command that changes a ticket
+is committed before Slack is acknowledged (issue 10, point 1: acknowledged means
+stored); one that reads or opens a form is acknowledged at once.
 
 Slack sends the command's text with ``&``, ``<``, ``>`` escaped and, with
 ``should_escape`` on in the manifest, user mentions as ``<@U123|name>``. The text
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import fields, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -43,12 +45,27 @@ class Commands:
         app.command(ids.COMMAND)(self.s.inflight.track(self.on_ticket))
 
     async def on_ticket(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
         text = str(body.get("text") or "").strip()
         parsed: grammar.Parsed | None = None
         try:
             keys = {f.key for c in self.s.config.categories for f in c.fields}
             parsed = grammar.parse(text, field_keys=keys)  # a slash command has no thread
+        except DeskError as err:
+            await ack()
+            await self.s.tell(body, answers.refusal(err))
+            return
+        if _changes(parsed):
+            actor = await self.s.actor(body)
+            try:
+                said = await self.change(actor, parsed)
+            except DeskError as err:
+                said = answers.refusal(err)
+            await ack()  # what it asked is stored (or refused) by now
+            self.s.name_later(actor)
+            await self.s.tell(body, said)
+            return
+        await ack()
+        try:
             if isinstance(parsed, grammar.NewForm):
                 await self.open_form(body, parsed)
             else:
@@ -62,6 +79,23 @@ class Commands:
             what = f"Slack refused part of that ({error})" if error else \
                 "Part of that did not get through to Slack"
             await self.s.tell(body, f"{what}; please try again.")
+
+    async def change(self, actor: Actor, parsed: grammar.Parsed) -> str:
+        """Run a command that changes a ticket; returns what the person is told. Raises
+        the desk's errors."""
+        desk = self.s.desk
+        if isinstance(parsed, grammar.AssignTo):
+            number, who = parsed.number, parsed.assignee
+            mention = MENTION.fullmatch(who)
+            if not mention:
+                raise Invalid("assignee",
+                              "name the agent with a mention: /ticket assign 42 @agent")
+            agent = await self.s.people.actor(actor.ref.workspace, mention.group(1))
+            await desk.run(actor, cmd.Assign(number, agent))
+            return f"Done: #{number} is assigned to {agent.name}."
+        command = cast(grammar.Mutation, parsed)
+        outcome = await desk.run(actor, _plain(command))
+        return _done(command, outcome.ticket)
 
     async def dispatch(self, actor: Actor, parsed: grammar.Parsed, body: dict[str, Any]) -> None:
         """Run what ``core.grammar`` read: a read answered here, a change via ``Desk.run``."""
@@ -92,17 +126,8 @@ class Commands:
                 desk.require(actor, Action.STATS)
                 await self.s.tell(body, "`/ticket stats` is not built yet. `/ticket queue` "
                                         "shows what is unassigned or overdue.")
-            case grammar.AssignTo(number, who):
-                mention = MENTION.fullmatch(who)
-                if not mention:
-                    raise Invalid("assignee",
-                                  "name the agent with a mention: /ticket assign 42 @agent")
-                agent = await self.s.people.actor(actor.ref.workspace, mention.group(1))
-                await desk.run(actor, cmd.Assign(number, agent))
-                await self.s.tell(body, f"Done: #{number} is assigned to {agent.name}.")
             case _:
-                outcome = await desk.run(actor, _plain(parsed))
-                await self.s.tell(body, _done(parsed, outcome.ticket))
+                await self.s.tell(body, await self.change(actor, parsed))
 
     # ---- the form ------------------------------------------------------------------
 
@@ -171,6 +196,15 @@ class Commands:
             filename=f"ticket-{number}-transcript.txt", title=f"Transcript of #{number}",
             initial_comment=f"Transcript of #{number}, as of now.")
         await self.s.tell(body, f"The transcript of #{number} is in your DMs with me.")
+
+
+READS = (grammar.NewForm, grammar.Help, grammar.ListTickets, grammar.Search, grammar.Queue,
+         grammar.Show, grammar.Transcript, grammar.Stats)
+
+
+def _changes(parsed: grammar.Parsed) -> bool:
+    """Whether ``parsed`` changes a ticket (it is committed before the acknowledgement)."""
+    return not isinstance(parsed, READS)
 
 
 def _plain(command: M) -> M:

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.pacing import AckFirst
-from adapters.slack.people import People
+from adapters.slack.people import Namer, People
 from core.config import DeskConfig
 from core.desk import Desk
 from core.identity import Actor
@@ -112,6 +112,20 @@ class Inflight:
             if self.count == 0:
                 self._idle.set()
 
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` (after a listener has answered) as a counted task; its failure
+        is logged."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        done.set_result(None)
+
+        async def listener() -> None:
+            await work
+
+        task = loop.create_task(self._run(listener, {}, done))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def idle(self) -> None:
         """Return once no listener runs (after letting just-started ones begin)."""
         while True:
@@ -129,16 +143,32 @@ class Shared:
     people: People
     team_id: str
     bot_user_id: str | None = None
+    workspace_url: str | None = None  # auth.test's url, e.g. https://acme.slack.com/
     desk_: Desk | None = None
     session: aiohttp.ClientSession | None = None  # the Web API's connection pool
     inflight: Inflight = field(default_factory=Inflight)
     pace: AckFirst = field(default_factory=AckFirst)  # bulk work gives way to acks
+    namer_: Namer | None = None
 
     @property
     def desk(self) -> Desk:
         if self.desk_ is None:
             raise RuntimeError("the Slack platform is not attached to a desk yet")
         return self.desk_
+
+    @property
+    def namer(self) -> Namer:
+        """Fills in names stored as placeholders while Slack was unreachable."""
+        if self.namer_ is None:
+            self.namer_ = Namer(self.people, self.desk.rename)
+        return self.namer_
+
+    def name_later(self, *actors: Actor | None) -> None:
+        """After a store: those of ``actors`` stored under a placeholder name are named
+        once Slack answers (``people.Namer``)."""
+        for actor in actors:
+            if actor is not None and self.people.unnamed(actor.ref.user_id):
+                self.namer.later(actor.ref, actor.name)
 
     async def actor(self, body: dict[str, Any]) -> Actor:
         """The signed user of an interaction or command payload."""

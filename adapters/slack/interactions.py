@@ -1,12 +1,15 @@
 """Shortcuts, the ticket form, card buttons and the one-field forms (PRODUCT.md §4–5).
 
 - ``views.open`` is called right after ``ack()``: a ``trigger_id`` lives 3 seconds.
-- The ticket form is checked with the desk's own validation before ``ack``, so a
-  bad field comes back as ``response_action: errors``; the ticket is then opened
-  after the form has closed (the receipt follows), keyed by the view id so a double
-  submission opens one ticket. A refusal found then (limits) reaches the user by DM.
+- The ticket form is checked with the desk's own validation and the ticket opened
+  before ``ack`` (acknowledged means stored, issue 10 point 1): a bad field comes back
+  as ``response_action: errors``, the desk's database unreachable too (the form stays
+  open to send again); keyed by the view id, so a double submission opens one ticket.
+  A refusal (limits) closes the form and reaches the user by DM. The shortcut's
+  message link is built from the workspace URL (``auth.test``), not asked of Slack.
 - Buttons carry only the ticket number: the desk authorises every press again, and
-  a refusal goes to the presser alone (``response_url``, else a DM). A card shows the
+  a refusal goes to the presser alone (``response_url``, else a DM). A press that
+  changes the ticket (claim, close, reopen, priority) is acknowledged once stored. A card shows the
   controls core allows (``views.card_actions``); a press acts with the request key of
   its ``trigger_id`` (``press_key``), so a payload delivered twice acts once.
 """
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,13 +26,15 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers, forms, ids, views
 from adapters.slack.context import Shared
 from adapters.slack.text import shorten
-from core.errors import DeskError, Invalid
+from core.errors import DeskError, Invalid, Unavailable
 from core.policy import Action
 from core.tickets import RESOLUTION_NOTE_MIN
 
 log = logging.getLogger("helpthread.slack")
 
 DESCRIPTION_PREFILL_MAX = forms.INPUT_MAX
+# Card controls that change the ticket themselves (the others open a form).
+ACTING_AT_ONCE = frozenset({Action.CLAIM, Action.CLOSE, Action.REOPEN, Action.SET_PRIORITY})
 
 
 class Interactions:
@@ -96,52 +102,57 @@ class Interactions:
             await ack(response_action="errors",
                       errors=forms.field_error(view, self.s.config, err.field, err.reason))
             return
-        await ack()
-        async with self.s.pace.background():
-            try:
-                actor = await self.s.actor(body)
-                meta = forms.FormMeta.load(view.get("private_metadata"))
-                requester = None
-                if meta.on_behalf:
-                    requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
-                form = forms.new_ticket(view, requester)
-                if meta.source.get("c") and meta.source.get("ts"):
-                    form = await self._with_source_link(form, meta.source)
-                opened = await self.s.desk.open_ticket(
-                    actor, form, request_key=f"slack:view:{view['id']}")
-                if opened.duplicate and not opened.retried:  # PRODUCT.md §8
-                    await self.s.tell(body, answers.already_opened(opened.ticket))
-            except DeskError as err:
-                await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
-
-    async def _with_source_link(self, form: Any, source: dict[str, str]) -> Any:
-        from dataclasses import replace
-
         try:
-            answer = await self.s.client.chat_getPermalink(channel=source["c"],
-                                                           message_ts=source["ts"])
-        except SlackApiError as err:
-            log.warning("no permalink for the shortcut's message: %s", err.response.get("error"))
+            actor = await self.s.actor(body)
+            meta = forms.FormMeta.load(view.get("private_metadata"))
+            requester = None
+            if meta.on_behalf:
+                requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
+            form = forms.new_ticket(view, requester)
+            if meta.source.get("c") and meta.source.get("ts"):
+                form = self._with_source_link(form, meta.source)
+            opened = await self.s.desk.open_ticket(
+                actor, form, request_key=f"slack:view:{view['id']}")
+        except Unavailable as err:  # not stored: the form stays open to be sent again
+            await ack(response_action="errors", errors=forms.field_error(
+                view, self.s.config, "description", "was not sent: " + err.message))
+            return
+        except DeskError as err:
+            await ack()
+            await self.s.tell(body, "Your ticket was not opened. " + answers.refusal(err))
+            return
+        await ack()  # the ticket is stored: the form may close
+        self.s.name_later(actor, requester)
+        if opened.duplicate and not opened.retried:  # PRODUCT.md §8
+            await self.s.tell(body, answers.already_opened(opened.ticket))
+
+    def _with_source_link(self, form: Any, source: dict[str, str]) -> Any:
+        """The description with a link to the shortcut's message: Slack's permalink form
+        (``<workspace URL>archives/<channel>/p<ts without the dot>``), built here so no
+        Web API call stands between the form and the stored ticket."""
+        if not self.s.workspace_url:
             return form
-        link = f"\n\nFrom a Slack message: {answer['permalink']}"
+        ts = source["ts"].replace(".", "")
+        link = f"\n\nFrom a Slack message: {self.s.workspace_url}archives/{source['c']}/p{ts}"
         return replace(form, description=form.description.rstrip() + link)
 
     # ---- card buttons --------------------------------------------------------------
 
     async def on_card_action(self, ack: Any, body: dict[str, Any]) -> None:
         """A card control: claim, close, reopen and priority act at once, keyed by the
-        press (a redelivered payload acts once); reply, resolve and escalate open their
-        form after core's pre-check of the same action."""
-        await ack()
+        press (a redelivered payload acts once) and acknowledged once stored; reply,
+        resolve and escalate open their form after core's pre-check of the same action."""
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id"))
         raw = str(action.get("value") or (action.get("selected_option") or {}).get("value", ""))
         number_text, _, choice = raw.partition(":")
+        kind = views.ACTION_OF.get(action_id)
+        if kind not in ACTING_AT_ONCE:
+            await ack()
         try:
             number = ids.ticket_number(number_text)
             if number is None:
                 raise Invalid("ticket", "this control does not name a ticket")
-            kind = views.ACTION_OF.get(action_id)
             if kind is None:
                 raise Invalid("action", f"{action_id} is not something a card can do")
             actor = await self.s.actor(body)
@@ -158,7 +169,12 @@ class Interactions:
                 await desk.check(actor, number, kind)  # before any form opens
                 await self.s.open_view(body, _text_form(kind, number))
         except DeskError as err:
+            if kind in ACTING_AT_ONCE:
+                await ack()
             await self.s.tell(body, answers.refusal(err))
+            return
+        if kind in ACTING_AT_ONCE:
+            await ack()  # the change is stored
 
     async def on_text_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Reply, Resolve and Escalate forms: the desk acts before ``ack`` so that a

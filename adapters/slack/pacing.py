@@ -1,7 +1,7 @@
 """Acknowledgements first: Slack waits at most 3 seconds for each one.
 
-Work that nobody is waiting on — opening a ticket after its form closed, mirroring
-a thread message, delivering cards — gives way while requests are being
+Work that nobody is waiting on — delivering cards and thread messages — gives way
+while requests are being
 acknowledged: it starts once no request has been in dispatch for ``SETTLE``
 seconds, or after ``MAX_DEFER`` seconds at the latest, so a steady stream of
 requests slows it but never stops it. At most ``BULK_CONCURRENCY`` such listener
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 MAX_DEFER = 1.0  # seconds background work waits at most for a quiet moment
 SETTLE = 0.025  # seconds without any request in dispatch that make a quiet moment
@@ -74,27 +74,3 @@ class AckFirst:
         await self.give_way()
         async with self._bulk:
             yield
-
-
-class InOrder:
-    """Work for one key (a thread) runs one at a time, in the order it asked: a ticket's
-    comments are stored and mirrored in the order they were written (PRODUCT.md §5),
-    though each gives way to acknowledgements and several threads are served at once.
-    ``asyncio.Lock`` wakes its waiters first come, first served."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]  # nobody else waits: forget the key
-            else:
-                self._locks[key] = (lock, users - 1)

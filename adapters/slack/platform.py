@@ -22,10 +22,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import EVENTS_PATH, build_app, http_handler
 from adapters.slack.context import Shared
+from adapters.slack.inbound import CatchUp, NotStored
 from adapters.slack.outbound import SlackOutbound
-from adapters.slack.people import People
+from adapters.slack.people import LOOKUP_FAILURES, People
 from adapters.slack.plugin import SlackSettings
 from core.desk import Desk
+from core.errors import DeskError
 from core.platforms import SettingError
 from core.routing import PlatformRoute
 
@@ -34,6 +36,8 @@ log = logging.getLogger("helpthread.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 SOCKET_CONNECT_SECONDS = 30.0  # to open Socket Mode's WebSocket at start-up
+PLATFORM = "slack"
+CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
@@ -90,7 +94,13 @@ class SlackPlatform:
         self.route = route
         self.outbound = outbound
         self.signing_secret = signing_secret
-        self.app = build_app(shared, signing_secret)
+        self.app, self.events = build_app(shared, signing_secret)
+        self.catch_up = CatchUp(shared.client, shared.team_id, self.events.store,
+                                self.events.in_order.turn, self.events.backlog,
+                                self.events.missed)
+        self._catching_up: asyncio.Task[int] | None = None
+        self._backing_off = False
+        self.events.read_again = lambda: self.start_catching_up(at_once=True)
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token)
@@ -111,10 +121,12 @@ class SlackPlatform:
         return [web.post(EVENTS_PATH, handler)]
 
     async def start(self) -> None:
-        """Socket Mode: check the app token (``apps.connections.open``), then connect
-        within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack refuses
-        the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
-        (slack_sdk would otherwise retry for ever). HTTP mode: nothing to start."""
+        """Begin catching up (``caught_up``) with what ticket threads got while no
+        process ran. Socket Mode: check the app token (``apps.connections.open``), then
+        connect within ``SOCKET_CONNECT_SECONDS``. Raises ``SlackConfigError`` when Slack
+        refuses the token, ``RuntimeError`` when Slack or its WebSocket cannot be reached
+        (slack_sdk would otherwise retry for ever)."""
+        self.start_catching_up()
         if self.socket is None:
             return
         client = self.socket.client
@@ -138,9 +150,63 @@ class SlackPlatform:
             client.logger.removeFilter(retries)
         log.info("slack.socket_mode.connected")
 
+    def start_catching_up(self, *, at_once: bool = False) -> None:
+        """Begin a catch-up unless one runs; ``at_once``: one waiting to try again is
+        started over now (the desk answers again after messages were missed)."""
+        running = self._catching_up is not None and not self._catching_up.done()
+        if running and at_once and self._backing_off:
+            assert self._catching_up is not None
+            self._catching_up.cancel()
+            running = False
+        if not running:
+            self.events.backlog.restart()  # at once: no live message may move a cursor before it
+            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> int:
+        """Prune old inbound keys, then store what every thread got while we were away.
+        Slack or the database unreachable: tried again after ``CATCH_UP_DELAYS``."""
+        for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
+            self._backing_off = True
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._backing_off = False
+            self.events.backlog.restart()
+            try:
+                await self.shared.desk.prune_inbound()
+                cursors = await self.shared.desk.thread_cursors(PLATFORM)
+                stored = await self.catch_up.run(cursors)
+            except (NotStored, DeskError, *LOOKUP_FAILURES) as err:
+                self.events.backlog.finish()  # live messages are not kept waiting
+                log.warning("slack.catch_up.failed attempt=%s: %s", attempt + 1,
+                            f"{type(err).__name__}: {err}"[:200])
+                continue
+            # "nothing missed" is not news on every start (and a start's errors stay one line)
+            (log.info if stored else log.debug)("slack.caught_up threads=%s messages=%s",
+                                                len(cursors), stored)
+            return stored
+        log.error("slack.catch_up.gave_up: messages written while down may be missing")
+        return 0
+
+    async def caught_up(self) -> int:
+        """Wait for the running catch-up; returns the messages it stored (tests)."""
+        while self._catching_up is not None:
+            task = self._catching_up
+            try:
+                return await task
+            except asyncio.CancelledError:
+                if task is self._catching_up:  # cancelled from outside: none follows
+                    raise
+        return 0
+
     async def stop(self) -> None:
         """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.
         Deliveries still pending stay in the outbox for the next start."""
+        if self._catching_up is not None and not self._catching_up.done():
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
+        await self.shared.namer.stop()
         if self.socket is not None and self.socket.client.current_session is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         elif self.socket is not None:  # never connected: only its HTTP session to close
@@ -153,6 +219,13 @@ class SlackPlatform:
     async def idle(self) -> None:
         """Wait until no listener is running (tests: the work after ``ack`` is done)."""
         await self.shared.inflight.idle()
+
+
+def _url(url: object) -> str | None:
+    """``auth.test``'s workspace URL, ending in ``/``."""
+    if not isinstance(url, str) or not url.startswith("https://"):
+        return None
+    return url if url.endswith("/") else url + "/"
 
 
 def settle_sdk_loggers() -> None:
@@ -203,9 +276,15 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
         await session.close()
         raise SlackConfigError(f"slack.team_id is {settings.team_id}, but SLACK_BOT_TOKEN "
                                f"belongs to workspace {team_id}")
+    # Agents are agents in this workspace only (issue 10, point 8): a user of another
+    # workspace in a shared channel (Slack Connect) with the same id is nobody.
+    rule = config.agents.get(PLATFORM)
+    if rule is not None:
+        config.agents[PLATFORM] = rule.within(team_id)
     shared = Shared(client=client, config=config,
                     people=People(client, settings.agent_groups),
                     team_id=team_id, bot_user_id=auth.get("user_id"),
+                    workspace_url=_url(auth.get("url")),
                     desk_=desk, session=session)
     outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
                              escalation_group=settings.escalation_group, clock=desk.clock)

@@ -25,8 +25,9 @@ PLATFORM = "slack"
 
 class SlackSettings(BaseModel):
     """``[slack]`` (PRODUCT.md §10). ``team_id`` (optional, ``T…``): the workspace the
-    desk serves; when set, agents count only there, team threads are recorded there and
-    a bot token of another workspace is refused at start."""
+    desk serves; when set, team threads are recorded there and a bot token of another
+    workspace is refused at start. Agents count only in the bot token's workspace
+    (``team_id``, or else the one ``auth.test`` names at start)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from core.coalesce import Waiting
 from core.events import Event, EventKind
 from core.identity import UserRef
+from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery
 from core.tickets import Status, Ticket
 
@@ -125,6 +126,33 @@ class Store(Protocol):
         else (or the desk), public unless ``internal`` (agents), and later than the
         latest time ``reader`` — or, for a shared ticket, anyone of the reader's org —
         saw the ticket (PRODUCT.md §2, "read marks")."""
+        ...
+
+    # ---- inbound (core.inbound) -------------------------------------------------
+
+    async def inbound_event(self, keys: tuple[str, ...]) -> Event | None:
+        """The event a message with any of ``keys`` made, if one was stored."""
+        ...
+
+    async def record_inbound(self, receipt: Receipt, event_id: int | None,
+                             binding_id: int | None, at: datetime) -> None:
+        """Keeps ``receipt``'s keys (seen ``at``, UTC) and moves ``binding_id``'s cursor
+        forward to it. Raises ``Conflict`` when a key is already kept."""
+        ...
+
+    async def thread_cursors(self, platform: str, closed_since: datetime
+                             ) -> list[ThreadCursor]:
+        """Every thread of ``platform`` on a ticket not closed, or closed since
+        ``closed_since`` (UTC), with where catch-up reads on."""
+        ...
+
+    async def prune_inbound(self, before: datetime) -> int:
+        """Forgets inbound keys seen before ``before`` (UTC); returns how many."""
+        ...
+
+    async def rename(self, person: UserRef, placeholder: str, name: str) -> int:
+        """Where ``person`` is still named ``placeholder`` (events, requester, assignee),
+        names them ``name``; returns the rows changed."""
         ...
 
 

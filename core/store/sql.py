@@ -39,6 +39,7 @@ from core.events import Audience, Event, EventKind, payload_from_json, payload_t
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery, DeliveryState, Purpose, Target
 from core.store.failures import unavailable
+from core.store.inbound_sql import InboundSql
 from core.store.port import RequesterLoad, TicketQuery
 from core.store.tables import (
     Base,
@@ -259,7 +260,7 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*(grant_condition(grant, viewer) for grant in VISIBLE_TO))
 
 
-class SqlStore:
+class SqlStore(InboundSql):
     """One transaction on one connection; see ``core.store.port.Store``.
 
     ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -152,3 +152,23 @@ class ReadMarkRow(Base):
     reader_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     reader_org: Mapped[str] = mapped_column(String(120))
     seen_at: Mapped[datetime]
+
+
+class InboundKeyRow(Base):
+    """What identified an inbound message (``core.inbound``): pruned after a while."""
+
+    __tablename__ = "inbound_keys"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ThreadCursorRow(Base):
+    """The newest platform message stored from a thread: where catch-up reads on."""
+
+    __tablename__ = "thread_cursors"
+    binding_id: Mapped[int] = mapped_column(ForeignKey("bindings.id"), primary_key=True,
+                                            autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

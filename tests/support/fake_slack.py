@@ -8,11 +8,14 @@ with an ``id`` and ``hash``; ``conversations.open`` maps ``U…`` to ``D…``.
 (``channel=``: only calls to that channel, as Slack limits ``chat.postMessage`` per
 channel; ``when=``: only calls whose arguments it accepts; ``answer_lost=True``: the
 call takes effect, then the connection drops before the answer); ``hold(method)``
-keeps its calls waiting until ``release(method)``.
-Posted messages are kept per channel (``messages``) with their ``metadata``;
-``conversations.history`` (newest first) and ``conversations.replies`` (parent, then
-replies oldest first) page through them with ``limit`` and ``cursor`` and show
-``metadata`` only with ``include_all_metadata``, as Slack does.
+keeps its calls waiting until ``release(method)`` (a slow Slack).
+Posted messages are kept per channel (``messages``) with their ``metadata``, and
+threads as Slack keeps them: the app's posts and what people ``write()``.
+``conversations.history`` (newest first) and ``conversations.replies`` (the parent
+first, then replies by ``ts``, ``oldest``/``latest``/``inclusive``) page with ``limit``
+and ``cursor`` and show ``metadata`` only with ``include_all_metadata``, as Slack does.
+``ts`` values are the wall clock in microseconds, strictly increasing, as Slack's are.
+``refuse()`` closes the port (connections refused) until ``accept()``.
 Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
 ``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
 
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import time
 import uuid
@@ -79,7 +81,8 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._ts = itertools.count(1)
+        self._last_ts = 0
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._held: dict[str, asyncio.Event] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -110,6 +113,26 @@ class FakeSlack:
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def refuse(self) -> None:
+        """Slack's API unreachable: the port is closed, connections are refused."""
+        await self.stop()
+
+    async def accept(self) -> None:
+        """Reachable again, on the same port."""
+        await self.start(self.port)
+
+    def write(self, user: str, channel: str, thread_ts: str, text: str, *,
+              team: str = TEAM, **extra: Any) -> dict[str, Any]:
+        """``user`` writes ``text`` in a thread: kept for ``conversations.replies``;
+        returns the message as an event would carry it (with ``channel``)."""
+        message = {"type": "message", "user": user, "text": text, "ts": self._next_ts(),
+                   "thread_ts": thread_ts, "team": team,
+                   "client_msg_id": str(uuid.uuid4()), **extra}
+        self.threads.setdefault((channel, thread_ts), []).append(message)
+        return {**message, "channel": channel,
+                "channel_type": "im" if channel.startswith("D") else "channel"}
 
     @property
     def base(self) -> str:
@@ -130,6 +153,10 @@ class FakeSlack:
              when: Callable[[dict[str, Any]], bool] | None = None) -> None:
         self._failures.setdefault(method, []).append(
             Failure(status, error, retry_after, times, channel, answer_lost, when))
+
+    def clear(self, method: str) -> None:
+        """``method``'s scripted failures end: its next calls are answered again."""
+        self._failures.pop(method, None)
 
     def hold(self, method: str) -> None:
         """Calls of ``method`` are recorded, then wait for ``release(method)``."""
@@ -212,7 +239,9 @@ class FakeSlack:
         return None
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        now = max(int(time.time() * 1_000_000), self._last_ts + 1)
+        self._last_ts = now
+        return f"{now // 1_000_000}.{now % 1_000_000:06d}"
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "helpthread",
@@ -230,6 +259,10 @@ class FakeSlack:
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
         self.messages.setdefault(channel, []).append(message)
+        if args.get("thread_ts"):
+            self.threads.setdefault((channel, str(args["thread_ts"])), []).append(message)
+        else:
+            self.threads.setdefault((channel, ts), []).append({**message, "thread_ts": ts})
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {k: v for k, v in message.items() if k != "metadata"}}
 
@@ -241,15 +274,6 @@ class FakeSlack:
                if m.get("thread_ts") in (None, m["ts"])]
         return self._page(list(reversed(top)), args)
 
-    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = _channel_of(args), str(args.get("ts"))
-        here = self.messages.get(channel, [])
-        parent = [m for m in here if m["ts"] == ts]
-        if not parent:
-            return {"ok": False, "error": "thread_not_found"}
-        replies = [m for m in here if m.get("thread_ts") == ts and m["ts"] != ts]
-        return self._page(parent + replies, args)
-
     @staticmethod
     def _page(found: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
         """One page of ``found``: ``limit`` (default 100) from ``cursor`` (an offset here;
@@ -260,6 +284,29 @@ class FakeSlack:
         if str(args.get("include_all_metadata")).lower() not in ("true", "1"):
             shown = [{k: v for k, v in m.items() if k != "metadata"} for m in shown]
         more = start + limit < len(found)
+        return {"ok": True, "messages": shown, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's ``conversations.replies``: the parent always first, then the replies
+        within ``oldest``/``latest`` (exclusive unless ``inclusive``), ``limit`` at a
+        time (default 1000), ``cursor`` to go on."""
+        thread = self.threads.get((_channel_of(args), str(args.get("ts"))))
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        oldest = _micros(args.get("oldest")) or 0
+        latest = _micros(args.get("latest")) or 2 ** 62
+        parent, replies = thread[0], thread[1:]
+        within = [m for m in replies if (oldest <= _micros(m["ts"]) <= latest if inclusive
+                                         else oldest < _micros(m["ts"]) < latest)]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 1000)
+        page = within[start:start + limit]
+        more = start + limit < len(within)
+        shown = [parent, *page]
+        if str(args.get("include_all_metadata")).lower() not in ("true", "1"):
+            shown = [{k: v for k, v in m.items() if k != "metadata"} for m in shown]
         return {"ok": True, "messages": shown, "has_more": more,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
@@ -406,6 +453,13 @@ def _channel_of(args: dict[str, Any]) -> str:
     """The channel a call is about, as Slack answers it (a user id is their DM)."""
     channel = str(args.get("channel", ""))
     return "D" + channel[1:] if channel.startswith("U") else channel
+
+
+def _micros(ts: Any) -> int:
+    if not ts:
+        return 0
+    seconds, _, fraction = str(ts).partition(".")
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None

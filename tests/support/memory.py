@@ -16,7 +16,8 @@ from datetime import datetime
 from core.coalesce import Waiting
 from core.errors import Conflict
 from core.events import Audience, Event, EventKind
-from core.identity import UserRef
+from core.identity import Person, UserRef
+from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery, DeliveryState
 from core.store.port import RequesterLoad, TicketQuery
 from core.tickets import ACTIVE, Ticket, Visibility
@@ -33,6 +34,8 @@ class MemoryState:
     leases: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # id → owner, until
     delivery_ids: int = 0  # the last id given (ids are never reused, as in SQL)
     read_marks: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
+    inbound: dict[str, tuple[int | None, datetime]] = field(default_factory=dict)
+    cursors: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -172,6 +175,59 @@ class MemoryStore:
                    and (seen is None or e.at > seen) for e in self.s.events):
                 out.add(number)
         return out
+
+    async def inbound_event(self, keys: tuple[str, ...]) -> Event | None:
+        ids = {self.s.inbound[k][0] for k in keys if k in self.s.inbound}
+        found = [e for e in self.s.events if e.id in ids]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def record_inbound(self, receipt: Receipt, event_id: int | None,
+                             binding_id: int | None, at: datetime) -> None:
+        if any(k in self.s.inbound for k in receipt.keys):
+            raise Conflict("this message was already stored")
+        for key in receipt.keys:
+            self.s.inbound[key] = (event_id, at)
+        if binding_id is not None and receipt.order is not None and receipt.message:
+            old = self.s.cursors.get(binding_id)
+            if old is None or old[0] < receipt.order:
+                self.s.cursors[binding_id] = (receipt.order, receipt.message)
+
+    async def thread_cursors(self, platform: str, closed_since: datetime
+                             ) -> list[ThreadCursor]:
+        out = []
+        for b in self.s.bindings:
+            t = self.s.tickets[b.ticket_number]
+            if b.platform != platform or b.thread is None or (
+                    t.closed_at is not None and t.closed_at < closed_since):
+                continue
+            typed = [e.at for e in self.s.events if e.origin_binding_id == b.id]
+            cursor = self.s.cursors.get(b.id or 0)
+            out.append(ThreadCursor(copy.deepcopy(b), cursor[1] if cursor else None,
+                                    max(typed, default=t.opened_at), t.requester.ref))
+        return out
+
+    async def prune_inbound(self, before: datetime) -> int:
+        old = [k for k, (_, at) in self.s.inbound.items() if at < before]
+        for key in old:
+            del self.s.inbound[key]
+        return len(old)
+
+    async def rename(self, person: UserRef, placeholder: str, name: str) -> int:
+        changed = 0
+        renamed = Person(person, name)
+        for e in self.s.events:
+            if e.actor is not None and e.actor.ref == person and e.actor.name == placeholder:
+                e.actor = renamed
+                changed += 1
+        for t in self.s.tickets.values():
+            if t.requester.ref == person and t.requester.name == placeholder:
+                t.requester = renamed
+                changed += 1
+            if t.assignee is not None and t.assignee.ref == person \
+                    and t.assignee.name == placeholder:
+                t.assignee = renamed
+                changed += 1
+        return changed
 
 
 class MemoryStores:

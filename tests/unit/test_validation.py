@@ -54,3 +54,29 @@ def test_an_unknown_category_is_named_with_its_controls_escaped() -> None:
     with pytest.raises(Invalid) as caught:
         clean_category(config, "ref\x1b[31mund")
     assert "\x1b" not in caught.value.message and "\\u001b" in caught.value.message
+
+
+# ---- issue 10, point 7: nothing is altered on the way in ---------------------------
+
+@pytest.mark.parametrize("ch", ["\x1c", "\x1d", "\x1e", "\x1f", "\x85"])
+@pytest.mark.parametrize("where", ["{}Subject", "Subject{}", "Sub{}ject"])
+def test_controls_that_strip_would_remove_are_refused_wherever_they_are(
+        ch: str, where: str) -> None:
+    for clean in (one_line, many_lines):
+        with pytest.raises(Invalid) as caught:
+            clean(where.format(ch))
+        assert f"U+{ord(ch):04X}" in caught.value.reason
+
+
+@pytest.mark.parametrize("ch", ["\u2028", "\u2029"])
+@pytest.mark.parametrize("where", ["{}Subject", "Subject{}", "Sub{}ject"])
+def test_a_one_line_field_refuses_separators_at_its_ends_too(ch: str, where: str) -> None:
+    with pytest.raises(Invalid, match="single line"):
+        one_line(where.format(ch))
+
+
+def test_multiline_text_keeps_its_separators_and_unusual_spaces() -> None:
+    text = "\u00a0first\u2028second\u2029third\u3000"
+    assert many_lines(text) == text, "stored exactly as written"
+    assert one_line("\u00a0Subject\u3000") == "\u00a0Subject\u3000"
+    assert one_line("  Subject  ") == "Subject", "surrounding spaces are not content"

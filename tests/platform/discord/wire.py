@@ -2,7 +2,11 @@
 
 Only what an unmodified discord.py client and our adapter use (TESTING.md, "Discord"):
 login (``/users/@me``, ``/oauth2/applications/@me``), command sync, channels,
-threads, messages, DMs; the gateway's HELLO → IDENTIFY → READY. Unlike SimCord it
+threads, messages, DMs, members; the gateway's HELLO → IDENTIFY → READY →
+GUILD_CREATE, then MESSAGE_CREATE for what members ``write()``. Channel history
+(``GET /channels/{id}/messages``) follows Discord's documentation: ``limit`` 1–100
+(default 50), ``after``/``before``/``around`` a message id, the page nearest that id,
+newest first. Unlike SimCord it
 answers with real HTTP statuses, so discord.py's own 429/5xx handling runs. Faults
 are scripted with ``fail(method, path pattern, status, …)``; ``down()``/``up()``
 refuse connections for a while; ``exhaust(path pattern, reset_after)`` makes answers
@@ -29,6 +33,7 @@ from aiohttp import WSMsgType, web
 
 BOT_USER_ID = 700_000_000_000_000_001
 APPLICATION_ID = 800_000_000_000_000_002  # deliberately not the bot user's id
+JOINED = "2026-01-05T09:00:00+00:00"
 
 
 @dataclass
@@ -64,6 +69,11 @@ class FakeDiscord:
     _ids: Any = field(default_factory=lambda: itertools.count(900_000_000_000_000_000))
     _runner: web.AppRunner | None = None
     _site: web.TCPSite | None = None
+    messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by channel
+    members: dict[int, list[str]] = field(default_factory=dict)  # user id -> role ids
+    _gateway_ws: web.WebSocketResponse | None = None
+    _query: dict[str, str] = field(default_factory=dict)  # the REST request's query
+    _seq: Any = field(default_factory=lambda: itertools.count(2))
 
     # ---- control --------------------------------------------------------------------
 
@@ -80,6 +90,34 @@ class FakeDiscord:
         self.channels[cid] = {"id": str(cid), "type": 0, "guild_id": str(self.guild_id),
                               "name": name, "position": 0, "permission_overwrites": []}
         return cid
+
+    def member(self, uid: int, *roles: int) -> None:
+        """``uid`` is a member of the guild with ``roles``."""
+        self.members[uid] = [str(r) for r in roles]
+
+    async def write(self, channel_id: int, author: int, content: str, *,
+                    dispatch: bool = True) -> dict[str, Any]:
+        """Member ``author`` writes ``content`` in ``channel_id``: kept in its history and,
+        when ``dispatch`` and a gateway session is open, sent as MESSAGE_CREATE."""
+        message = {**self._message(str(channel_id), {"content": content}),
+                   "author": self._user(author, f"user{author % 1000}")}
+        self.messages.setdefault(channel_id, []).append(message)
+        if dispatch:
+            await self.dispatch_message(message)
+        return message
+
+    async def dispatch_message(self, message: dict[str, Any]) -> None:
+        """MESSAGE_CREATE for ``message`` (again, if it was sent before: a replay)."""
+        uid = int(message["author"]["id"])
+        await self._dispatch("MESSAGE_CREATE", {
+            **message, "guild_id": str(self.guild_id),
+            "member": {"roles": self.members.get(uid, []), "joined_at": JOINED,
+                       "deaf": False, "mute": False, "flags": 0}})
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        assert self._gateway_ws is not None, "no gateway session is open"
+        await self._gateway_ws.send_str(json.dumps({"op": 0, "s": next(self._seq), "t": event,
+                                                    "d": data}))
 
     def fail(self, method: str, pattern: str, status: int, *, times: int = 1,
              retry_after: float | None = None) -> None:
@@ -146,8 +184,21 @@ class FakeDiscord:
                 return self._json({"message": "Service trouble", "code": 0}, fault.status)
         return None
 
+    def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Discord's Get Channel Messages: the ``limit`` messages nearest the anchor."""
+        limit = max(1, min(100, int(query.get("limit", 50))))
+        ordered = sorted(self.messages.get(cid, []), key=lambda m: int(m["id"]))
+        if "after" in query:
+            page = [m for m in ordered if int(m["id"]) > int(query["after"])][:limit]
+        elif "before" in query:
+            page = [m for m in ordered if int(m["id"]) < int(query["before"])][-limit:]
+        else:
+            page = ordered[-limit:]
+        return list(reversed(page))  # newest first, as Discord answers
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
+        self._query = dict(request.query)
         raw = await request.read()
         body = json.loads(raw) if raw and request.content_type == "application/json" else None
         response = self._fault(request.method, path) or self._answer(request.method, path, body)
@@ -218,6 +269,13 @@ class FakeDiscord:
             threads = [c for c in self.channels.values() if c["type"] in (11, 12)
                        and not c["thread_metadata"]["archived"]]
             return self._json({"threads": threads, "members": []})
+        if method == "GET" and parts[0] == "guilds" and parts[2:3] == ["members"]:
+            uid = int(parts[3])
+            if uid not in self.members:
+                return self._json({"message": "Unknown Member", "code": 10007}, 404)
+            return self._json({"user": self._user(uid, f"user{uid % 1000}"),
+                               "roles": self.members[uid], "joined_at": JOINED,
+                               "deaf": False, "mute": False, "flags": 0})
         if method == "POST" and path == "/users/@me/channels":
             did = self._dms.setdefault(str(body["recipient_id"]), next(self._ids))
             return self._json({"id": str(did), "type": 1,
@@ -238,7 +296,13 @@ class FakeDiscord:
         if method == "PUT" and rest[:1] == ["thread-members"]:
             return web.Response(status=204)
         if method == "POST" and rest == ["messages"]:
-            return self._json(self._create_message(cid, body))
+            posted = self._create_message(cid, body)
+            history = self.messages.setdefault(int(cid), [])
+            if all(m["id"] != posted["id"] for m in history):  # a repeated nonce: no new one
+                history.append(posted)
+            return self._json(posted)
+        if method == "GET" and rest == ["messages"]:
+            return self._json(self._history(int(cid), self._query))
         if method == "POST" and len(rest) == 3 and rest[2] == "threads":
             if int(rest[1]) in self.channels:
                 return self._json({"message": "A thread has already been created for this "
@@ -263,8 +327,34 @@ class FakeDiscord:
             elif frame["op"] == 2:
                 self.identify = frame["d"]
                 await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": {
-                    "v": 10, "user": self._user(BOT_USER_ID, "helpthread"), "guilds": [],
+                    "v": 10, "user": self._user(BOT_USER_ID, "helpthread"),
+                    "guilds": [{"id": str(self.guild_id), "unavailable": True}],
                     "session_id": "fake-session", "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APPLICATION_ID), "flags": 0}}}))
+                self._gateway_ws = ws
+                await self._dispatch("GUILD_CREATE", self._guild())
                 self.identified.set()
+        if self._gateway_ws is ws:
+            self._gateway_ws = None
         return ws
+
+    def _guild(self) -> dict[str, Any]:
+        everyone = {"id": str(self.guild_id), "name": "@everyone", "permissions": "0",
+                    "position": 0, "color": 0, "hoist": False, "managed": False,
+                    "mentionable": False, "flags": 0}
+        roles = {r for rs in self.members.values() for r in rs}
+        return {
+            "id": str(self.guild_id), "name": "Fake guild", "icon": None, "owner_id": "1",
+            "roles": [everyone, *({**everyone, "id": r, "name": f"role{r[-3:]}",
+                                   "position": 1} for r in sorted(roles))],
+            "emojis": [], "stickers": [], "features": [], "member_count": len(self.members) + 1,
+            "channels": [c for c in self.channels.values() if c.get("type") == 0],
+            "threads": [], "members": [{"user": self._user(BOT_USER_ID, "helpthread"),
+                                        "roles": [], "joined_at": JOINED, "deaf": False,
+                                        "mute": False, "flags": 0}],
+            "large": False, "unavailable": False, "joined_at": JOINED,
+            "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "system_channel_flags": 0,
+            "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0,
+            "voice_states": [], "presences": [], "stage_instances": [],
+            "guild_scheduled_events": []}

@@ -15,6 +15,7 @@ from adapters.slack.plugin import PLUGIN
 from bot.runtime import build
 from bot.settings import Settings
 from core.desk import Desk
+from core.identity import Actor, UserRef
 from tests.platform.slack.harness import (
     AGENT,
     ALICE,
@@ -26,7 +27,7 @@ from tests.platform.slack.harness import (
     frozen_now,
     slack_on,
 )
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import TEAM, FakeSlack
 from tests.support.memory import MemoryStores
 from tests.support.slack_requests import (
     button_press,
@@ -124,3 +125,25 @@ async def test_a_websocket_that_cannot_be_reached_fails_the_start_in_bounded_tim
         await platform.stop()
     assert not [r for r in caplog.records if r.name.startswith("slack_sdk.socket_mode")
                 and r.levelno >= logging.ERROR], "said once, in the error, not per retry"
+
+
+async def test_over_socket_mode_a_message_is_stored_before_its_ack(sh: Harness):
+    """Issue 10, point 1: Bolt's Socket Mode handler sends the ack once the listener has
+    returned, which is once the message is stored."""
+    fake = sh.fake
+    await fake.push("slash_commands", command_body(ALICE, "new", fake.response_url()))
+    await sh.settle()
+    await fake.push("interactive", view_action(sh.last_view(), ALICE, "Category", "general"))
+    await sh.settle()
+    form = sh.last_view()
+    await fake.push("interactive", view_submission(form, ALICE, by_label(form, {
+        "Category": "general", "Subject": "Socket ticket", "Description": "Via socket",
+        "Priority": "Normal", "Sharing": ["Share with my organisation"]})))
+    await sh.settle()
+    [card] = sh.cards(SUPPORT)
+    message = fake.write(ALICE, SUPPORT, card["ts"], "stored, then acknowledged")
+    ack = await fake.push("events_api", event_body(message, "Ev0STORED"))
+    assert ack["envelope_id"]
+    agent = Actor(UserRef("slack", TEAM, AGENT), "Ada Agent")
+    events = (await sh.runtime.desk.show(agent, 1)).events
+    assert events[-1].text == "stored, then acknowledged", "stored when the ack came"
