@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
-from adapters.discord.acting import PLATFORM, actor_of
+from adapters.discord.acting import PLATFORM, actor_of, on_error
 from adapters.discord.commands import TicketGroup
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.views import DYNAMIC_ITEMS
@@ -56,6 +56,7 @@ class HelpthreadBot(discord.Client):
         self._desk: Desk | None = desk
         self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
+        self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
 
     @property

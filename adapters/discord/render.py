@@ -233,6 +233,9 @@ def attachments_only(count: int) -> str:
     return f"(sent {count} attachment{'s' if count > 1 else ''})"
 
 
+FAILED = "That did not work, and nothing was changed. Please try again in a moment."
+
+
 def not_recorded(err: DeskError) -> str:
     """Said under a thread message the desk refused (it was not recorded)."""
     return f"This message was not recorded on the ticket. {refusal(err)}"

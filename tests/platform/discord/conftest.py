@@ -210,3 +210,16 @@ async def open_ticket(w: World, who: simcord.MemberActor, category: str = "gener
     text = result.response.content
     assert text.startswith("Opened #"), text
     return int(text.removeprefix("Opened #").split(":")[0])
+
+
+def told(result: simcord.InteractionResult) -> simcord.ResponseMessage:
+    """The one answer the person got: the (possibly deferred) response message, or —
+    after a card control's deferred update, which leaves the card as it is — the one
+    ephemeral follow-up. Exactly one result follows every interaction."""
+    if result.deferred:  # a deferred update (or a "thinking" left unanswered: a bug)
+        [followup] = result.followups
+        assert followup.ephemeral
+        return followup
+    assert result.followups == [], "a second answer followed the first"
+    assert result.response is not None
+    return result.response
