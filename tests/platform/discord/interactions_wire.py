@@ -35,6 +35,7 @@ class Answered:
     kind: int | None = None      # its type: 4 message, 5 thinking, 6 deferred update, 9 modal
     result: float | None = None  # the first message sent with its token afterwards
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    resulted: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -46,6 +47,10 @@ class InteractionFake(FakeDiscord):
     _socket: web.WebSocketResponse | None = None
     _seq: Any = field(default_factory=lambda: itertools.count(2))
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def channels_by_name(self, name: str) -> int:
+        """The id of the text channel called ``name``."""
+        return next(int(c["id"]) for c in self.channels.values() if c.get("name") == name)
 
     # ---- the benchmark's side ---------------------------------------------------------
 
@@ -99,6 +104,7 @@ class InteractionFake(FakeDiscord):
         seen = self.answered.get(iid)
         if seen is not None and seen.result is None:
             seen.result = now
+            seen.resulted.set()
         body = json.loads(raw) if request.content_type == "application/json" and raw else {}
         message = self._message(str(next(iter(self.channels))), body or {})
         message["flags"] = 64
