@@ -64,7 +64,7 @@ class Reading:
         now — ``NotFound``, ``NotAllowed``, ``InvalidTransition`` — and changes nothing:
         a control is pre-checked with this before its form opens. Returns the ticket as
         ``actor`` may see it."""
-        async with self.stores.transaction() as store:
+        async with self.stores.reading() as store:
             ticket = await store.get_ticket(number)
         if ticket is None:
             raise NotFound(f"there is no ticket #{number}")
@@ -153,17 +153,17 @@ class Reading:
         stored under the placeholder channel ``dm`` (a requester's DM) may match; a
         message in any other channel never lands on a DM thread (ts values are unique
         only within a channel)."""
-        async with self.stores.transaction() as store:
+        async with self.stores.reading() as store:
             return await store.binding_at(platform, channel, thread, in_dm=in_dm)
 
     async def bindings_of(self, number: int) -> list[Binding]:
         """Where ticket ``number`` lives on every platform (adapters link to its threads).
         No actor: for rendering deliveries, never shown to a user as such."""
-        async with self.stores.transaction() as store:
+        async with self.stores.reading() as store:
             return await store.bindings(number)
 
     async def _listed(self, actor: Actor, query: TicketQuery) -> list[Listed]:
-        async with self.stores.transaction() as store:
+        async with self.stores.reading() as store:
             found: list[Ticket] = await store.find_tickets(query)
             unread = await store.unread([t.number for t in found], actor.ref,
                                         internal=query.sees_internal)

@@ -29,7 +29,7 @@ class Receiving:
         not closed, or closed within ``lifecycle.reopen_window`` (a requester's message
         there still reopens the ticket). Raises ``Unavailable`` when the store is down."""
         since = self.clock.now() - self.config.lifecycle.reopen_window
-        async with self.stores.transaction() as store:
+        async with self.stores.reading() as store:
             return await store.thread_cursors(platform, since)
 
     async def prune_inbound(self) -> int:

@@ -3,16 +3,22 @@
 Identities are read from what Discord signed (the interaction's or message's member,
 with its role ids as ``groups``); the core decides what they may do. Every answer
 to an interaction is ephemeral; Discord wants the first one within 3 seconds
-(https://discord.com/developers/docs/interactions/receiving-and-responding).
+(https://discord.com/developers/docs/interactions/receiving-and-responding), so
+work that touches the database or another platform is deferred first (``defer``):
+an ephemeral "thinking" answer for commands and forms, a deferred update for card
+controls; the result follows. Errors are answered in one place (``on_error``),
+reached from the command group and tree, the modals, the views and the card
+controls' base class — never from a ``try`` in each callback.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import discord
+from discord import app_commands
 
 from adapters.discord import render
 from core.errors import DeskError, NotFound
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
 
 PLATFORM = "discord"
 ALREADY_ACKNOWLEDGED = 40060  # Discord: "Interaction has already been acknowledged"
+ERROR_ANSWERED = "helpthread.error_answered"  # in Interaction.extras
 log = logging.getLogger("helpthread.discord")
 
 
@@ -83,15 +90,76 @@ async def refuse(interaction: discord.Interaction[Any], err: DeskError) -> None:
     await answer(interaction, render.refusal(err))
 
 
-async def act(interaction: discord.Interaction[Any], number: int | None,
-              work: Callable[[Actor], Awaitable[str | None]]) -> None:
-    """Run ``work`` as the interaction's actor; its text (if any) is the answer, a
-    ``DeskError`` becomes an ephemeral refusal and nothing changes."""
+async def defer(interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
+    """Answer ``interaction`` at once, before any work: an ephemeral "thinking" answer
+    (commands, form submissions), or with ``update`` a deferred update that leaves the
+    card as it is (card controls). The result then follows through ``answer``.
+    Returns False for an interaction that was already answered — a redelivery, whose
+    first delivery answers — or one Discord no longer knows (past its 3 seconds):
+    nothing is done for it then."""
     try:
-        actor = interaction_actor(interaction, number)
-        text = await work(actor)
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException as err:
+        if err.code == ALREADY_ACKNOWLEDGED:
+            log.info("discord.interaction_redelivered id=%s", interaction.id)
+        else:  # 10062 Unknown interaction: too late, the person was told it failed
+            log.warning("discord.interaction_lost id=%s: %s", interaction.id, err)
+        return False
+    return True
+
+
+async def on_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """The layered hooks' one handler (the /ticket group and the command tree, modals,
+    views, card controls): what ``act`` did not answer — a bug, an outage of Discord
+    itself — is logged with the interaction's id and answered once ("that did not
+    work"), so nobody is left thinking; a stray ``DeskError`` is still a refusal."""
+    if interaction.extras.get(ERROR_ANSWERED):
+        return  # a layer below (the /ticket group) answered it; the tree comes after
+    interaction.extras[ERROR_ANSWERED] = True
+    original = _original(error)
+    if isinstance(original, DeskError):
+        await refuse(interaction, original)
+        return
+    log.error("discord.interaction_failed id=%s", interaction.id, exc_info=original)
+    try:
+        await answer(interaction, render.FAILED)
+    except discord.HTTPException as err:  # Discord itself failing: the log is all we have
+        log.warning("discord.interaction_unanswered id=%s: %s", interaction.id, err)
+
+
+def _original(error: BaseException) -> BaseException:
+    """The error a callback raised, out of discord.py's wrappers."""
+    while True:
+        if isinstance(error, app_commands.CommandInvokeError):
+            error = error.original
+        elif isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+            error = error.__cause__
+        else:
+            return error
+
+
+Deferral = Literal["thinking", "update"] | None
+Refused = Callable[[DeskError], Awaitable[None]]
+
+
+async def act(interaction: discord.Interaction[Any], number: int | None,
+              work: Callable[[Actor], Awaitable[str | None]], *,
+              deferral: Deferral = "thinking", refused: Refused | None = None) -> None:
+    """The one path of every interaction: answer at once (``deferral``: "thinking" for
+    commands and forms, "update" for card controls, None where a modal must be the
+    first answer and only quick checks come before it), then run ``work`` as the
+    interaction's actor; its text, if any, is the result. A ``DeskError`` is the
+    refusal (``refused``, or the common rendering) and nothing changed. Anything else
+    propagates to the layered hooks (``on_error``)."""
+    if deferral is not None and not await defer(interaction, update=deferral == "update"):
+        return
+    try:
+        text = await work(interaction_actor(interaction, number))
     except DeskError as err:
-        await refuse(interaction, err)
+        await (refused(err) if refused is not None else refuse(interaction, err))
         return
     if text is not None:
         await answer(interaction, text)

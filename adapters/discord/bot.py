@@ -15,6 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.discord.acting import on_error
 from adapters.discord.commands import TicketGroup
 from adapters.discord.inbound import Inbox
 from adapters.discord.plugin import DiscordSettings
@@ -57,6 +58,7 @@ class HelpthreadBot(discord.Client):
         self._desk: Desk | None = desk
         self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
+        self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
         self.inbox = Inbox(self)
 

@@ -18,13 +18,12 @@ from adapters.discord.acting import (
     actor_of,
     answer,
     bot_of,
-    interaction_actor,
-    refuse,
+    on_error,
     request_key,
     thread_ticket,
 )
 from adapters.discord.views import TicketForm, panel_view
-from core.errors import DeskError, Invalid
+from core.errors import Invalid
 from core.grammar import ListTickets
 from core.identity import Actor
 from core.policy import Action
@@ -55,17 +54,18 @@ class TicketGroup(app_commands.Group):
         super().__init__(name="ticket", description="Helpthread support tickets",
                          guild_only=True)
 
+    async def on_error(self, interaction: Interaction,
+                       error: app_commands.AppCommandError) -> None:
+        """Every /ticket subcommand's errors: refusals and failures, answered once."""
+        await on_error(interaction, error)
+
     async def _run(self, interaction: Interaction, number: int | None, work: Any) -> None:
-        """Resolve the ticket number (thread or option), then ``act`` with it."""
-        try:
-            n = await _number(interaction, number)
-        except DeskError as err:
-            await refuse(interaction, err)
-            return
+        """Defer, resolve the ticket number (the option, else the thread's), then run
+        ``work(actor, number)``."""
         async def bound(actor: Actor) -> str | None:
-            result: str | None = await work(actor, n)
+            result: str | None = await work(actor, await _number(interaction, number))
             return result
-        await act(interaction, n, bound)
+        await act(interaction, number, bound)
 
     # ---- opening -------------------------------------------------------------------
 
@@ -80,9 +80,10 @@ class TicketGroup(app_commands.Group):
                   priority: Priority | None = None, account: str | None = None,
                   subject: str | None = None, shared: bool = False,
                   for_: discord.Member | None = None) -> None:
-        bot = bot_of(interaction)
-        try:
-            actor = interaction_actor(interaction)
+        # A modal must be the first answer, so it cannot follow a deferral: only quick
+        # checks come before it (one read: the per-user limits).
+        async def work(actor: Actor) -> None:
+            bot = bot_of(interaction)
             chosen = clean_category(bot.config, category)
             requester = None
             if for_ is not None:
@@ -90,13 +91,11 @@ class TicketGroup(app_commands.Group):
                 requester = actor_of(for_, bot.guild_id)
             else:
                 await bot.desk.check_may_open(actor)
-        except DeskError as err:
-            await refuse(interaction, err)
-            return
-        values = {"subject": subject} if subject else None
-        await interaction.response.send_modal(TicketForm(
-            chosen, priority=priority, account=account, shared=shared, requester=requester,
-            values=values))
+            values = {"subject": subject} if subject else None
+            await interaction.response.send_modal(TicketForm(
+                chosen, priority=priority, account=account, shared=shared,
+                requester=requester, values=values))
+        await act(interaction, None, work, deferral=None)
 
     @new.autocomplete("category")
     async def _categories(self, interaction: Interaction,

@@ -237,6 +237,8 @@ NOT_RECORDED_YET = ("The desk's database cannot be reached right now, so this me
                     "not on the ticket yet. It will be added when the desk is back; there "
                     "is no need to send it again.")
 
+FAILED = "That did not work, and nothing was changed. Please try again in a moment."
+
 
 def not_recorded(err: DeskError) -> str:
     """Said under a thread message the desk refused (it was not recorded)."""

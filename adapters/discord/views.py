@@ -12,14 +12,21 @@ characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 import discord
 
 from adapters.discord import render
-from adapters.discord.acting import act, answer, bot_of, interaction_actor, refuse, request_key
+from adapters.discord.acting import (
+    act,
+    answer,
+    bot_of,
+    on_error,
+    request_key,
+)
 from core.capabilities import TICKET_ACTIONS
 from core.config import Category
 from core.desk import NewTicket
@@ -37,6 +44,31 @@ FORM_TIMEOUT = 1800.0  # seconds a shown form stays answerable (then Discord say
 
 Button = discord.ui.Button[discord.ui.View]
 Select = discord.ui.Select[discord.ui.View]
+
+
+Self = TypeVar("Self")
+Callback = Callable[[Self, discord.Interaction[Any]], Coroutine[Any, Any, None]]
+
+
+def answered(callback: Callback[Self]) -> Callback[Self]:
+    """The card controls' error hook: discord.py only logs what a ``DynamicItem``'s
+    callback raises, so the person would be left with "This interaction failed";
+    this hands it to ``on_error`` like every other error."""
+    @functools.wraps(callback)
+    async def hooked(self: Self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as err:
+            await on_error(interaction, err)
+    return hooked
+
+
+class AnsweredView(discord.ui.View):
+    """A view whose items' errors are answered by ``on_error``."""
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
+                       item: discord.ui.Item[Any], /) -> None:
+        await on_error(interaction, error)
 
 
 def _title(text: str) -> str:
@@ -89,23 +121,31 @@ class TicketForm(discord.ui.Modal):
             fields={f.key: values[f.key] for f in self.category.fields},
             requester=opts["requester"])
         bot = bot_of(interaction)
-        try:
-            actor = interaction_actor(interaction)
+
+        async def work(actor: Actor) -> str:
             opened = await bot.desk.open_ticket(actor, form, request_key=request_key(interaction))
-        except DeskError as err:
-            retry = RetryForm(self.category, opts, values)
+            if not opened.duplicate:
+                bot.remember_receipt(opened.ticket.number, interaction)
+            return render.opened_text(opened.ticket.number, opened.ticket.subject,
+                                      opened.duplicate)
+
+        async def refused(err: DeskError) -> None:
+            # the field named by the label it had, and the form again, filled in
             labels = {"subject": "Subject", "description": "Description",
                       **{f.key: f.label for f in self.category.fields}}
             await answer(interaction, render.refusal(err, labels) + "\nNothing was opened.",
-                         view=retry)
-            return
-        if not opened.duplicate:
-            bot.remember_receipt(opened.ticket.number, interaction)
-        await answer(interaction, render.opened_text(opened.ticket.number, opened.ticket.subject,
-                                                     opened.duplicate))
+                         view=RetryForm(self.category, opts, values))
+        await act(interaction, None, work, refused=refused)
 
 
-class RetryForm(discord.ui.View):
+    # discord.py's Modal calls on_error(interaction, error); its own override is
+    # marked the same way against BaseView's three-argument signature.
+    async def on_error(  # type: ignore[override]
+            self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+        await on_error(interaction, error)
+
+
+class RetryForm(AnsweredView):
     """Under a refused form: reopen it with what was typed, to fix the named field."""
 
     def __init__(self, category: Category, options: dict[str, Any],
@@ -143,6 +183,10 @@ class TextForm(discord.ui.Modal):
         async def work(actor: Actor) -> str:
             return await self.action(interaction, actor, self.number, self.text.value)
         await act(interaction, self.number, work)
+
+    async def on_error(  # type: ignore[override]  # as TicketForm.on_error
+            self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+        await on_error(interaction, error)
 
 
 async def _reply(interaction: discord.Interaction[Any], actor: Actor, number: int,
@@ -190,8 +234,9 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
                              match: re.Match[str], /) -> _TicketButton:
         return cls(int(match["n"]))
 
+    @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await act(interaction, self.number, self.run(interaction))
+        await act(interaction, self.number, self.run(interaction), deferral="update")
 
     def run(self, interaction: discord.Interaction[Any]) -> Work:
         raise NotImplementedError
@@ -237,14 +282,15 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
     action = Action.REPLY
     form: tuple[str, str, TextAction] = ("", "", _reply)
 
-    def run(self, interaction: discord.Interaction[Any]) -> Callable[[Actor], Awaitable[None]]:
+    @answered
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # A modal must be the first answer, so no deferral: one read, then the form.
         async def work(actor: Actor) -> None:
-            bot = bot_of(interaction)
-            await bot.desk.check(actor, self.number, self.action)
+            await bot_of(interaction).desk.check(actor, self.number, self.action)
             title, label, action = self.form
             await interaction.response.send_modal(
                 TextForm(self.verb, title.format(n=self.number), label, self.number, action))
-        return work
+        await act(interaction, self.number, work, deferral=None)
 
 
 class ReplyButton(_FormButton, template=r"ticket:reply:(?P<n>\d{1,9})"):
@@ -278,13 +324,14 @@ class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:
                              match: re.Match[str], /) -> PrioritySelect:
         return cls(int(match["n"]))
 
+    @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async def work(actor: Actor) -> str:
             value = self.item.values[0] if self.item.values else ""
             ticket = await bot_of(interaction).desk.set_priority(
                 actor, self.number, value, request_key=request_key(interaction))
             return f"Done: #{ticket.number} is now {ticket.priority} priority."
-        await act(interaction, self.number, work)
+        await act(interaction, self.number, work, deferral="update")
 
 
 # ---- the panel ---------------------------------------------------------------------
@@ -302,15 +349,14 @@ class PanelButton(discord.ui.DynamicItem[Button], template=r"ticket:panel:open")
                              match: re.Match[str], /) -> PanelButton:
         return cls()
 
+    @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await bot_of(interaction).desk.check_may_open(interaction_actor(interaction))
-        except DeskError as err:
-            await refuse(interaction, err)
-            return
-        view = discord.ui.View(timeout=FORM_TIMEOUT)
-        view.add_item(CategorySelect(bot_of(interaction).config.categories))
-        await answer(interaction, "What is your ticket about?", view=view)
+        async def work(actor: Actor) -> None:
+            await bot_of(interaction).desk.check_may_open(actor)
+            view = AnsweredView(timeout=FORM_TIMEOUT)
+            view.add_item(CategorySelect(bot_of(interaction).config.categories))
+            await answer(interaction, "What is your ticket about?", view=view)
+        await act(interaction, None, work)
 
 
 class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:category"):
@@ -325,6 +371,7 @@ class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:cat
                              match: re.Match[str], /) -> CategorySelect:
         return cls()
 
+    @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
         category = bot.config.category(self.item.values[0] if self.item.values else "")

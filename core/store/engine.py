@@ -1,8 +1,10 @@
 """Building the async engine for a database URL (SQLite file with WAL, or PostgreSQL).
 
-SQLite transactions start with ``BEGIN IMMEDIATE``: a writer takes the write lock
-at the start, so two writers queue on ``busy_timeout`` instead of failing on a
-lock upgrade, and ticket numbers stay unique across processes.
+SQLite transactions that may write start with ``BEGIN IMMEDIATE``: a writer takes the
+write lock at the start, so two writers queue on ``busy_timeout`` instead of failing on
+a lock upgrade, and ticket numbers stay unique across processes. Reads (a connection
+with the ``READING`` execution option) begin deferred: in WAL mode they take no lock
+and never wait for a writer, nor make one wait.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READING = "helpthread_reading"  # execution option: this transaction only reads
 
 
 def _lower(value: object) -> object:
@@ -47,6 +50,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READING, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine

@@ -160,3 +160,9 @@ class StoreFactory(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A ``Store`` whose writes commit when the block exits cleanly."""
         ...
+
+    def reading(self) -> AbstractAsyncContextManager[Store]:
+        """A ``Store`` for reading only: it never takes the write lock (SQLite: a
+        deferred transaction, where writes begin ``IMMEDIATE``), so reads run beside
+        writers and each other. Writing through it is a bug."""
+        ...

@@ -38,6 +38,7 @@ from core.errors import Conflict
 from core.events import Audience, Event, EventKind, payload_from_json, payload_to_json
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery, DeliveryState, Purpose, Target
+from core.store.engine import READING
 from core.store.failures import unavailable
 from core.store.inbound_sql import InboundSql
 from core.store.port import RequesterLoad, TicketQuery
@@ -463,3 +464,12 @@ class SqlStores:
         """Raises ``core.errors.Unavailable`` when the database fails (``failures``)."""
         async with unavailable("a desk transaction"), self.engine.begin() as conn:
             yield SqlStore(conn)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlStore]:
+        """A transaction that only reads (``engine.READING``: SQLite begins it deferred,
+        taking no write lock). Raises ``Unavailable`` like ``transaction``."""
+        async with unavailable("a read"), self.engine.connect() as conn:
+            await conn.execution_options(**{READING: True})
+            async with conn.begin():
+                yield SqlStore(conn)

@@ -6,6 +6,7 @@ store disagreed, the memory store was fixed.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -112,6 +113,21 @@ async def test_a_new_ticket_takes_the_next_number_and_its_opener_has_seen_it(
         assert await store.next_ticket_number() == 4
         # seen when opened: only what came later is new to her
         assert await store.unread([2, 3], LENA, internal=False) == {2}
+
+
+async def test_a_read_runs_beside_an_open_write_and_sees_only_what_is_committed(
+        contract: StoreUnderTest) -> None:
+    async with contract.stores.transaction() as store:
+        await add(store, ticket(1))
+    async with contract.stores.transaction() as writing:
+        await add(writing, ticket(2))  # uncommitted, and on SQLite the write lock is held
+
+        async def read() -> list[bool]:
+            async with contract.stores.reading() as store:
+                return [await store.get_ticket(n) is not None for n in (1, 2)]
+        # a guard, not a measurement: a read that waited for the lock would wait out
+        # SQLite's 30-second busy timeout
+        assert await asyncio.wait_for(read(), 10) == [True, False]
 
 
 async def test_a_transaction_that_raises_rolls_everything_back(

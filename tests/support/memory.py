@@ -241,3 +241,8 @@ class MemoryStores:
         working = copy.deepcopy(self.state)
         yield MemoryStore(working)
         self.state = working
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[MemoryStore]:
+        """A read: its copy is thrown away, so a write through it changes nothing."""
+        yield MemoryStore(copy.deepcopy(self.state))

@@ -53,6 +53,14 @@ class World:
     platform: DiscordPlatform
     runtime: Runtime
     shell_out: io.StringIO
+    # errors the bot raised that a test provoked and checked (SimCord's errors before
+    # this index); any other fails the test at teardown
+    errors_checked: int = 0
+
+    def expect_errors(self) -> list[BaseException]:
+        """The errors the bot raised so far, marked as expected by the test."""
+        self.errors_checked = self.env.error_cursor
+        return list(self.env.errors_since(0))
 
     def shell(self, persona: str, *, agent: bool = False) -> ShellSession:
         """A shell-platform session on the same desk, printing into ``shell_out``."""
@@ -160,8 +168,9 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
     finally:
         await env.shutdown()
         await w.runtime.close()
-    if env.check_errors:
-        env.raise_errors()
+    unexpected = env.errors_since(w.errors_checked)
+    if env.check_errors and unexpected:
+        raise ExceptionGroup("the bot raised errors no test expected", list(unexpected))
 
 
 def modal_inputs(result: simcord.InteractionResult) -> dict[str, dict[str, Any]]:
@@ -210,3 +219,16 @@ async def open_ticket(w: World, who: simcord.MemberActor, category: str = "gener
     text = result.response.content
     assert text.startswith("Opened #"), text
     return int(text.removeprefix("Opened #").split(":")[0])
+
+
+def told(result: simcord.InteractionResult) -> simcord.ResponseMessage:
+    """The one answer the person got: the (possibly deferred) response message, or —
+    after a card control's deferred update, which leaves the card as it is — the one
+    ephemeral follow-up. Exactly one result follows every interaction."""
+    if result.deferred:  # a deferred update (or a "thinking" left unanswered: a bug)
+        [followup] = result.followups
+        assert followup.ephemeral
+        return followup
+    assert result.followups == [], "a second answer followed the first"
+    assert result.response is not None
+    return result.response

@@ -12,7 +12,7 @@ import pytest
 from core.policy import Action
 from core.tickets import Status
 from tests.platform.cards import CASES, bring_to, core_offers, expected
-from tests.platform.discord.conftest import World, open_ticket
+from tests.platform.discord.conftest import World, open_ticket, told
 
 # How this test reads a Discord control back (the verb of its ``ticket:<verb>:<n>``
 # custom_id), independent of the adapter.
@@ -66,7 +66,7 @@ async def test_the_same_claim_interaction_delivered_again_claims_once(world: Wor
     n = await open_ticket(w, w.alice)
     await w.deliver()
     first = await w.bob.click(w.team_card(n), label="Claim")
-    assert first.response.content == f"You have #{n}; it is in progress."
+    assert told(first).content == f"You have #{n}; it is in progress."
     claim = last_interaction(w)
     await redeliver(w, claim)  # at once: nothing new
     await w.runtime.desk.unassign(w.as_core_actor(w.bob, w.agents), n)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.platform.discord.conftest import World, open_ticket
+from tests.platform.discord.conftest import World, open_ticket, told
 
 
 async def test_list_show_search_and_transcript_for_the_requester(world: World) -> None:
@@ -27,7 +27,7 @@ async def test_list_show_search_and_transcript_for_the_requester(world: World) -
     hidden = await w.alice.slash(w.support, "ticket search", query="Dave's")
     assert hidden.response.content == "Nothing found."
     refused = await w.alice.slash(w.support, "ticket show", number=2)
-    assert refused.response.content == "Refused: there is no ticket #2 you can see"
+    assert told(refused).content == "Refused: there is no ticket #2 you can see"
 
     await w.alice.send(w.ticket_thread(n), "It is still smoking")
     transcript = await w.alice.slash(w.support, "ticket transcript", number=n)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.store.engine import make_engine
 from core.store.sql import SqlStores
-from tests.platform.discord.conftest import World, open_ticket
+from tests.platform.discord.conftest import World, open_ticket, told
 from tests.support.databases import read_only_sqlite
 
 
@@ -20,8 +20,8 @@ async def test_a_read_only_database_is_one_refusal_and_the_next_command_works(
     w.runtime.desk.stores = SqlStores(engine)  # the same file, now read-only
     try:
         refused = await w.bob.slash(w.team_thread(n), "ticket claim")
-        assert refused.ephemeral
-        assert refused.response.content == ("Refused: the desk's database cannot be reached "
+        assert told(refused).ephemeral
+        assert told(refused).content == ("Refused: the desk's database cannot be reached "
                                             "right now; nothing was changed")
         listed = await w.bob.slash(w.team, "ticket list", scope="all")
         assert f"**#{n}**" in listed.response.content  # reading still works
@@ -29,7 +29,7 @@ async def test_a_read_only_database_is_one_refusal_and_the_next_command_works(
         w.runtime.desk.stores = writable
         await engine.dispose()
     claimed = await w.bob.slash(w.team_thread(n), "ticket claim")
-    assert claimed.response.content == f"Done: #{n} is in progress."
+    assert told(claimed).content == f"Done: #{n} is in progress."
 
 
 async def test_a_thread_message_while_the_database_is_gone_is_answered_not_dropped(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.platform.discord.conftest import World, fill, open_ticket
+from tests.platform.discord.conftest import World, fill, open_ticket, told
 
 
 def card_fields(message) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -22,7 +22,7 @@ async def test_claim_adds_the_agent_to_the_ticket_thread_and_updates_both_cards(
     thread = w.ticket_thread(n)
     with_name = thread.name
     done = await w.bob.click(w.team_card(n), label="Claim")
-    assert done.ephemeral and done.response.content == f"You have #{n}; it is in progress."
+    assert told(done).ephemeral and told(done).content == f"You have #{n}; it is in progress."
     await w.deliver()
     assert thread.history(viewer=w.bob)  # bob was added to the private thread
     assert card_fields(w.team_card(n))["Assignee"] == "Bob"
@@ -41,12 +41,12 @@ async def test_claim_by_a_member_without_the_agent_role_is_refused(world: World)
     # the controls still refuse them
     olga = w.guild.add_member(w.env.create_user("olga"), roles=[w.onlookers])
     refused = await olga.click(w.team_card(n), label="Claim")
-    assert refused.ephemeral
-    assert refused.response.content == "Refused: only agents can claim tickets"
+    assert told(refused).ephemeral
+    assert told(refused).content == "Refused: only agents can claim tickets"
     for label in ("Resolve", "Reply"):
         attempt = await olga.click(w.team_card(n), label=label)
-        assert attempt.modal is None and attempt.ephemeral
-        assert attempt.response.content.startswith("Refused: only agents can")
+        assert attempt.modal is None and told(attempt).ephemeral
+        assert told(attempt).content.startswith("Refused: only agents can")
     await w.deliver()
     assert card_fields(w.team_card(n))["Assignee"] == "nobody yet"
     assert [e.kind.value for e in await w.history(n)] == ["opened"]
@@ -65,18 +65,18 @@ async def test_resolve_needs_a_real_note_then_the_requester_reopens(world: World
 
     shown = await w.bob.click(w.team_card(n), label="Resolve")
     done = await w.bob.submit_modal(shown, fill(shown, resolution="Password reset sent"))
-    assert done.response.content == f"Done: #{n} is resolved."
+    assert told(done).content == f"Done: #{n} is resolved."
     await w.deliver()
     card = w.ticket_card(n)
     assert card_fields(card)["Status"] == "Resolved"
     assert card_fields(card)["Resolution"] == "Password reset sent"
     assert labels(card) == ["Close", "Reopen"]  # what core allows the requester now
     assert labels(w.team_card(n)) == ["Reply", "Close", "Reopen"]
-    told = w.ticket_thread(n).history()[-1].embeds[0].description
-    assert told == f"Bob resolved #{n}:\nPassword reset sent"  # the requester is told
+    said = w.ticket_thread(n).history()[-1].embeds[0].description
+    assert said == f"Bob resolved #{n}:\nPassword reset sent"  # the requester is told
 
     again = await w.alice.click(card, label="Reopen")
-    assert again.response.content == f"Done: #{n} is in progress."
+    assert told(again).content == f"Done: #{n} is in progress."
     await w.deliver()
     assert card_fields(w.ticket_card(n))["Status"] == "In progress"
     assert labels(w.ticket_card(n)) == ["Close"]
@@ -87,7 +87,7 @@ async def test_requester_closes_from_the_ticket_card(world: World) -> None:
     n = await open_ticket(w, w.alice)
     await w.deliver()
     done = await w.alice.click(w.ticket_card(n), label="Close")
-    assert done.response.content == f"Done: #{n} is closed."
+    assert told(done).content == f"Done: #{n} is closed."
     await w.deliver()
     assert card_fields(w.team_card(n))["Status"] == "Closed"
 
@@ -97,10 +97,10 @@ async def test_priority_select_and_escalation(world: World) -> None:
     n = await open_ticket(w, w.alice)
     await w.deliver()
     changed = await w.bob.select(w.team_card(n), ["urgent"])
-    assert changed.response.content == f"Done: #{n} is now urgent priority."
+    assert told(changed).content == f"Done: #{n} is now urgent priority."
     shown = await w.bob.click(w.team_card(n), label="Escalate")
     done = await w.bob.submit_modal(shown, fill(shown, text="VIP customer @everyone"))
-    assert done.response.content == f"Done: #{n} is escalated (level 1)."
+    assert told(done).content == f"Done: #{n} is escalated (level 1)."
     await w.deliver()
     assert card_fields(w.team_card(n))["Priority"] == "urgent"
     notice = w.escalation.history()[-1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.platform.discord.conftest import World, open_ticket
+from tests.platform.discord.conftest import World, open_ticket, told
 
 
 def said(channel) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -37,6 +37,6 @@ async def test_a_shell_ticket_gets_a_discord_team_card_that_works(world: World) 
     assert {f.name: f.value for f in card.embeds[0].fields}["Requester"] == "sam"
     assert w.support.threads == []  # the requester is not on Discord: no ticket thread
     claimed = await w.bob.click(card, label="Claim")
-    assert claimed.response.content == "You have #1; it is in progress."
+    assert told(claimed).content == "You have #1; it is in progress."
     await w.deliver()
     assert "[#1 ticket thread] Bob claimed #1; it is in progress." in w.shell_out.getvalue()

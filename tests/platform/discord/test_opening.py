@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import simcord
 
-from tests.platform.discord.conftest import World, fill, modal_inputs, open_ticket
+from tests.platform.discord.conftest import World, fill, modal_inputs, open_ticket, told
 
 
 async def test_new_ticket_form_validation_receipt_thread_and_team_card(world: World) -> None:
@@ -18,10 +18,10 @@ async def test_new_ticket_form_validation_receipt_thread_and_team_card(world: Wo
     bad = fill(shown, subject="Refund please", description="Charged twice",
                receipt="R-1001", card_last4="12ab")
     refused = await w.alice.submit_modal(shown, bad)
-    assert refused.ephemeral
-    assert refused.response.content.startswith(
+    assert told(refused).ephemeral
+    assert told(refused).content.startswith(
         "**Last 4 digits of the card** (card_last4): is not a valid")
-    assert "Nothing was opened" in refused.response.content
+    assert "Nothing was opened" in told(refused).content
     await w.deliver()
     assert w.support.threads == []
 
@@ -70,5 +70,5 @@ async def test_a_requester_at_the_limit_is_refused_before_the_modal(world: World
     for i in range(5):  # the default limit: 5 open tickets
         await open_ticket(w, w.alice, subject=f"Problem {i}")
     refused = await w.alice.slash(w.support, "ticket new", category="general")
-    assert refused.modal is None and refused.ephemeral
-    assert refused.response.content.startswith("Refused: you already have 5 open tickets")
+    assert refused.modal is None and told(refused).ephemeral
+    assert told(refused).content.startswith("Refused: you already have 5 open tickets")

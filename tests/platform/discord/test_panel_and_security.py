@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from adapters.discord.views import ClaimButton
-from tests.platform.discord.conftest import World, fill, modal_inputs, open_ticket
+from tests.platform.discord.conftest import World, fill, modal_inputs, open_ticket, told
 
 
 async def test_panel_button_category_select_then_form(world: World) -> None:
@@ -34,7 +34,7 @@ async def test_old_card_buttons_work_after_a_restart(world: World) -> None:
     card = w.team_card(n)
     await w.restart()
     done = await w.bob.click(card, label="Claim")
-    assert done.response.content == f"You have #{n}; it is in progress."
+    assert told(done).content == f"You have #{n}; it is in progress."
     await w.deliver()
     assert w.ticket_thread(n).history(viewer=w.bob)
     await w.alice.click(w.ticket_card(n), label="Close")  # the ticket card's button too
@@ -59,7 +59,7 @@ async def test_a_control_naming_a_ticket_that_does_not_exist_is_refused(world: W
     w = world
     await _forged_claim(w, w.support.id, 4242)
     refused = await w.bob.click(w.support.history()[-1], label="Claim")
-    assert refused.ephemeral and refused.response.content == "Refused: there is no ticket #4242"
+    assert told(refused).ephemeral and told(refused).content == "Refused: there is no ticket #4242"
 
 
 async def test_a_control_used_on_another_server_is_refused_the_same_way(world: World) -> None:
@@ -73,7 +73,7 @@ async def test_a_control_used_on_another_server_is_refused_the_same_way(world: W
     await w.env.settle()
     await _forged_claim(w, lobby.id, n)
     refused = await mallory.click(lobby.history()[-1], label="Claim")
-    assert refused.ephemeral and refused.response.content == f"Refused: there is no ticket #{n}"
+    assert told(refused).ephemeral and told(refused).content == f"Refused: there is no ticket #{n}"
     assert [e.kind.value for e in await w.history(n)] == ["opened"]
 
 
@@ -95,7 +95,7 @@ async def test_closed_dms_get_the_receipt_as_an_ephemeral_message(world: World) 
 async def test_agent_opens_a_ticket_for_a_member(world: World) -> None:
     w = world
     refused = await w.dave.slash(w.support, "ticket new", category="general", **{"for": w.alice})
-    assert refused.response.content.startswith("Refused: only agents")
+    assert told(refused).content.startswith("Refused: only agents")
     shown = await w.bob.slash(w.support, "ticket new", category="account", **{"for": w.dave})
     opened = await w.bob.submit_modal(shown, fill(shown, subject="Locked out",
                                                    description="Called us by phone"))

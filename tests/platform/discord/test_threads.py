@@ -7,7 +7,7 @@ import logging
 import discord
 import pytest
 
-from tests.platform.discord.conftest import World, fill, open_ticket
+from tests.platform.discord.conftest import World, fill, open_ticket, told
 
 
 def texts(channel) -> list[str]:  # type: ignore[no-untyped-def]
@@ -57,7 +57,7 @@ async def test_reply_button_reaches_the_ticket_thread_under_the_agents_name(
     shown = await w.bob.click(w.team_card(n), label="Reply")
     assert shown.modal is not None
     done = await w.bob.submit_modal(shown, fill(shown, text="Please try again now"))
-    assert done.ephemeral and done.response.content == f"Reply posted to #{n}."
+    assert told(done).ephemeral and told(done).content == f"Reply posted to #{n}."
     await w.deliver()
     last = w.ticket_thread(n).history()[-1]
     assert last.embeds[0].author.name == "Bob"
@@ -70,7 +70,7 @@ async def test_reply_command_inside_the_team_thread_needs_no_number(world: World
     n = await open_ticket(w, w.alice)
     await w.deliver()
     done = await w.bob.slash(w.team_thread(n), "ticket reply", text="On it")
-    assert done.response.content == f"Reply posted to #{n}."
+    assert told(done).content == f"Reply posted to #{n}."
     await w.deliver()
     assert texts(w.ticket_thread(n))[-1] == "On it"
 

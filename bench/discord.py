@@ -1,0 +1,382 @@
+"""Discord interaction answers: ``helpthread run`` against a bare discord.py bot that
+answers the same interactions at once, side by side in the same run.
+
+Each bot is its own process, connected to its own wire-level fake Discord
+(``bench/discord_wire.py``) hosted by this process, which plays the people: it sends
+INTERACTION_CREATE frames on the gateway and times the interaction callback each bot
+sends back — the answer Discord allows 3 seconds for. Measured: ``/ticket new`` (a
+modal after the per-user limits are read), a card's Claim button, a Resolve form
+submission and the priority select, at 1, 8 and 32 at once; ours also with about 200
+deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
+Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
+its rounds) is the noise floor. CPU: the bot process's CPU time per interaction.
+
+    python -m bench.discord [--count 64] [--levels 1,8,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from bench.slack import cpu_seconds, cpus, cpus_used, free_port, pct, pin
+from tests.platform.discord.interactions_wire import (
+    AGENT_ROLE,
+    InteractionFake,
+    button,
+    command,
+    modal_submit,
+    select,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+GUILD = 500_000_000_000_000_005
+AGENT = 600_000_000_000_000_100
+KINDS = ("new", "claim", "resolve", "priority")
+IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
+WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
+ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
+
+
+# ---- the bare bot: the same interactions, answered at once --------------------------
+
+
+def serve_bare(api: str, gateway: str) -> None:
+    import discord
+    import yarl
+    from discord import app_commands
+
+    discord.http.Route.BASE = api
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+    class Form(discord.ui.Modal):
+        def __init__(self, custom_id: str) -> None:
+            super().__init__(title="Form", custom_id=custom_id, timeout=None)
+            self.add_item(discord.ui.TextInput(label="Text", custom_id="text"))
+
+        async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+            await interaction.response.send_message("Done.", ephemeral=True)
+
+    class Claim(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                template=r"ticket:claim:(?P<n>\d+)"):
+        def __init__(self, n: int) -> None:
+            super().__init__(discord.ui.Button(custom_id=f"ticket:claim:{n}"))
+
+        @classmethod
+        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
+            return cls(int(match["n"]))
+
+        async def callback(self, interaction: discord.Interaction[Any]) -> None:
+            await interaction.response.send_message("You have it.", ephemeral=True)
+
+    class Resolve(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=r"ticket:resolve:(?P<n>\d+)"):
+        def __init__(self, n: int) -> None:
+            super().__init__(discord.ui.Button(custom_id=f"ticket:resolve:{n}"))
+            self.n = n
+
+        @classmethod
+        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
+            return cls(int(match["n"]))
+
+        async def callback(self, interaction: discord.Interaction[Any]) -> None:
+            await interaction.response.send_modal(Form(f"ticket:form:resolve:{self.n}"))
+
+    class Priority(discord.ui.DynamicItem[discord.ui.Select[Any]],
+                   template=r"ticket:priority:(?P<n>\d+)"):
+        def __init__(self, n: int) -> None:
+            super().__init__(discord.ui.Select(custom_id=f"ticket:priority:{n}",
+                                               options=[discord.SelectOption(label="x")]))
+
+        @classmethod
+        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
+            return cls(int(match["n"]))
+
+        async def callback(self, interaction: discord.Interaction[Any]) -> None:
+            await interaction.response.send_message("Done.", ephemeral=True)
+
+    class Bare(discord.Client):
+        def __init__(self) -> None:
+            super().__init__(intents=discord.Intents.default())
+            self.tree = app_commands.CommandTree(self)
+            group = app_commands.Group(name="ticket", description="tickets")
+
+            @group.command(name="new", description="Open a ticket")
+            async def new(interaction: discord.Interaction[Any], category: str) -> None:
+                await interaction.response.send_modal(Form("ticket:new"))
+
+            self.tree.add_command(group, guild=discord.Object(GUILD))
+
+        async def setup_hook(self) -> None:
+            self.add_dynamic_items(Claim, Resolve, Priority)
+            await self.tree.sync(guild=discord.Object(GUILD))
+
+    Bare().run("bench-token", log_handler=None)
+
+
+# ---- the load ------------------------------------------------------------------------
+
+
+class Load:
+    """One bot behind its fake: sends interactions, ``level`` at once."""
+
+    def __init__(self, fake: InteractionFake, team: int, pid: int) -> None:
+        self.fake, self.team, self.pid = fake, team, pid
+        self.next_ticket = 1
+        self.rounds = 0
+
+    def tickets(self, kind: str, count: int) -> list[int]:
+        """Fresh tickets for claims and resolutions (each acts once on a ticket); the
+        first ``count`` again for the priority select, which alternates high and low."""
+        if kind in ("new", "priority"):
+            return list(range(1, count + 1))
+        numbers = list(range(self.next_ticket, self.next_ticket + count))
+        self.next_ticket += count
+        return numbers
+
+    async def send(self, payload: dict[str, Any]) -> float:
+        """Dispatch one interaction; the seconds until its first answer."""
+        await self.fake.dispatch(payload)
+        seen = self.fake.answered[payload["id"]]
+        try:  # a guard against a silent bot, not a target
+            await asyncio.wait_for(seen.answered.wait(), 30)
+        except TimeoutError:
+            raise RuntimeError(f"no answer to interaction {payload['id']} in 30 s") from None
+        assert seen.first is not None
+        return seen.first - seen.sent
+
+    async def prepare(self, kind: str, numbers: list[int]) -> list[dict[str, Any]]:
+        """The interactions of one round; a form submission's modal is shown first (a
+        modal is answerable only by whom it was shown to, in the process that showed
+        it), not timed."""
+        g, c = GUILD, self.team
+        if kind == "new":
+            return [command(g, c, AGENT + n, "new", agent=False, category="general")
+                    for n in numbers]
+        if kind == "claim":
+            return [button(g, c, AGENT, f"ticket:claim:{n}") for n in numbers]
+        if kind == "priority":
+            self.rounds += 1
+            return [select(g, c, AGENT, f"ticket:priority:{n}", ("high", "low")[self.rounds % 2])
+                    for n in numbers]
+        for n in numbers:  # resolve: press Resolve, then submit its form
+            await self.send(button(g, c, AGENT, f"ticket:resolve:{n}"))
+        return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
+                             {"text": f"Fixed it for you ({n})."}) for n in numbers]
+
+    async def round(self, kind: str, level: int, count: int) -> tuple[list[float], float]:
+        payloads = await self.prepare(kind, self.tickets(kind, count))
+        gate = asyncio.Semaphore(level)
+
+        async def one(payload: dict[str, Any]) -> float:
+            async with gate:
+                return await self.send(payload)
+
+        before = cpu_seconds(self.pid)
+        latencies = await asyncio.gather(*(one(p) for p in payloads))
+        return list(latencies), cpu_seconds(self.pid) - before
+
+
+async def quiet(fake: InteractionFake, still: float = 0.5) -> None:
+    """Until the bot has made no channel write for ``still`` seconds (deliveries done)."""
+    last, since = -1, time.perf_counter()
+    while time.perf_counter() - since < still:
+        if fake.writes != last:
+            last, since = fake.writes, time.perf_counter()
+        await asyncio.sleep(0.05)
+
+
+# ---- the desk's side: tickets to act on, deliveries to keep in flight ---------------
+
+
+def bot_env(tmp: str, fake: InteractionFake, support: int, team: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if "PROXY" not in k.upper() and not k.startswith("HELPTHREAD_")}
+    env.update({
+        "HELPTHREAD_PORT": str(free_port()), "HELPTHREAD_LOG_FORMAT": "json",
+        "HELPTHREAD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "DISCORD_TOKEN": "bench-token", "DISCORD_API_URL": fake.api_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "HELPTHREAD_DISCORD__GUILD_ID": str(GUILD),
+        "HELPTHREAD_DISCORD__SUPPORT_CHANNEL_ID": str(support),
+        "HELPTHREAD_DISCORD__TEAM_CHANNEL_ID": str(team),
+        "HELPTHREAD_DISCORD__AGENT_ROLE_ID": str(AGENT_ROLE),
+        "HELPTHREAD_DESK__MAX_NEW_PER_HOUR": "1000000",
+        "HELPTHREAD_DESK__MAX_OPEN_PER_USER": "1000000",
+    })
+    return env
+
+
+async def open_tickets(env: dict[str, str], count: int, first_requester: int) -> None:
+    """``count`` tickets opened on the desk's database by Discord members, as the form
+    would (their cards, threads and receipts are queued for the bot to deliver)."""
+    from bot.runtime import build
+    from bot.settings import Settings
+    from core.desk import NewTicket
+    from core.identity import Actor, UserRef
+
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HELPTHREAD_")})
+    try:
+        settings = Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    runtime = await build(settings, settings.desk_config())  # placed as the bot places
+    try:
+        for i in range(count):
+            who = Actor(UserRef("discord", str(GUILD), str(first_requester + i)), f"r{i}")
+            await runtime.desk.open_ticket(who, NewTicket(
+                category="general", subject=f"Bench ticket {i}",
+                description="Opened by the benchmark."))
+    finally:
+        await runtime.close()
+
+
+# ---- the run -------------------------------------------------------------------------
+
+
+def start_bot(name: str, env: dict[str, str], fake: InteractionFake, tmp: str,
+              cpu: set[int]) -> subprocess.Popen[bytes]:
+    py = sys.executable
+    if name == "ours":
+        args = [str(Path(py).parent / "helpthread"), "run"]
+    else:
+        args = [py, "-m", "bench.discord", "--bare", fake.api_url, fake.gateway_url]
+    proc = subprocess.Popen(args, cwd=tmp if name == "ours" else ROOT, env=env,
+                            preexec_fn=pin(cpu), stdout=subprocess.DEVNULL,
+                            stderr=Path(f"{tmp}/{name}.log").open("wb"))
+    return proc
+
+
+Row = dict[str, tuple[float, float, float]]  # p50 s, p99 s, cpu s per interaction
+
+
+def summary(latencies: list[float], cpu: float) -> tuple[float, float, float]:
+    return statistics.median(latencies), pct(latencies, 99), cpu / len(latencies)
+
+
+async def measure(args: argparse.Namespace) -> None:
+    server, rest = cpus()
+    pin(rest)()
+    tmp = tempfile.mkdtemp(prefix="helpthread-bench-discord-")
+    fakes = {name: InteractionFake(GUILD) for name in ("ours", "bare")}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    loads: dict[str, Load] = {}
+    try:
+        for name, fake in fakes.items():
+            await fake.start()
+            support, team = fake.text_channel("support"), fake.text_channel("team")
+            env = bot_env(f"{tmp}/{name}" if name == "ours" else tmp, fake, support, team)
+            if name == "ours":
+                os.makedirs(f"{tmp}/ours", exist_ok=True)
+                # claims and resolutions, unloaded and loaded, and the warm-up's
+                fresh = 2 * 2 * args.count * ROUNDS * len(args.levels) + 2 * 8
+                await open_tickets(env, fresh, 10_000)
+            procs[name] = start_bot(name, env, fake, f"{tmp}/{name}" if name == "ours"
+                                    else tmp, server)
+            await asyncio.wait_for(fake.identified.wait(), 60)  # a guard, not a measure
+            loads[name] = Load(fake, team, procs[name].pid)
+            if name == "ours":
+                ours_env = env
+        await quiet(fakes["ours"], 2.0)  # the seeded tickets' deliveries, made
+        for kind in KINDS:  # warm up
+            for load in loads.values():
+                await load.round(kind, 4, 8)
+        await quiet(fakes["ours"])
+        rows: list[tuple[int, str, Row, float]] = []
+        for level in args.levels:
+            for kind in KINDS:
+                got: dict[str, list[float]] = {"ours": [], "loaded": [], "bare": [],
+                                               "bare2": []}
+                cpu = dict.fromkeys(got, 0.0)
+                writes = 0
+                for r in range(ROUNDS):
+                    for name in ("bare", "ours"):
+                        lat, c = await loads[name].round(kind, level, args.count)
+                        key = name if name == "ours" or r % 2 == 0 else "bare2"
+                        got[key] += lat
+                        cpu[key] += c
+                        await quiet(fakes[name], 0.2)
+                    # ours again, while ~200 deliveries are in flight
+                    fakes["ours"].write_delay = WRITE_DELAY
+                    await open_tickets(ours_env, IN_FLIGHT // 3, 50_000_000 + len(rows) * 1000
+                                       + r * 100)
+                    start = fakes["ours"].writes
+                    fakes["ours"].wrote.clear()
+                    await fakes["ours"].wrote.wait()  # the worker has begun
+                    lat, c = await loads["ours"].round(kind, level, args.count)
+                    writes += fakes["ours"].writes - start
+                    got["loaded"] += lat
+                    cpu["loaded"] += c
+                    await quiet(fakes["ours"])
+                    fakes["ours"].write_delay = 0.0
+                bare_all = got["bare"] + got["bare2"]
+                row: Row = {k: summary(v, cpu[k]) for k, v in got.items()}
+                row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"])
+                rows.append((level, kind, row, writes / ROUNDS))
+        report(rows, args.count, *cpus_used())
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+        for fake in fakes.values():
+            await fake.stop()
+
+
+def report(rows: list[tuple[int, str, Row, float]], count: int, server: set[int],
+           rest: set[int]) -> None:
+    print(f"Discord interaction answers: {count} interactions per kind, level and round, "
+          f"{ROUNDS} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
+          "received. cpu: the bot's CPU ms per interaction.")
+    print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} | "
+          f"{'ours p50':>8} {'p99':>6} {'cpu':>5} | {'loaded p50':>10} {'p99':>6} | "
+          f"{'ours/bare':>9} {'loaded/bare':>11} {'noise':>6} {'ok':>3} | {'writes':>6}")
+    met = True
+    for level, kind, r, writes in rows:
+        bare, ours, loaded = r["bare all"], r["ours"], r["loaded"]
+        noise = r["bare"][1] / r["bare2"][1]
+        worst = max(ours[1], loaded[1]) / bare[1]
+        ok = worst <= 1.3
+        met = met and ok
+        print(f"{level:>7} {kind:>8} | {bare[0] * 1e3:8.2f} {bare[1] * 1e3:6.2f} "
+              f"{bare[2] * 1e3:5.2f} | {ours[0] * 1e3:8.2f} {ours[1] * 1e3:6.2f} "
+              f"{ours[2] * 1e3:5.2f} | {loaded[0] * 1e3:10.2f} {loaded[1] * 1e3:6.2f} | "
+              f"{ours[1] / bare[1]:8.2f}x {loaded[1] / bare[1]:10.2f}x {noise:5.2f}x "
+              f"{'yes' if ok else 'no':>3} | {writes:6.0f}")
+    print("Target: ours p99 ≤ 1.3 × the bare bot's p99 at every level, with and without "
+          f"deliveries in flight (loaded: ~{IN_FLIGHT} deliveries queued per round, "
+          f"{WRITE_DELAY * 1e3:.0f} ms per channel write; writes: channel writes made "
+          "during the loaded round). noise: the bare bot's p99, even rounds over odd — "
+          f"the floor of this machine. Bots on CPU {sorted(server)}, load and fakes on "
+          f"{sorted(rest)}. " + ("Target met." if met else "TARGET NOT MET."))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=32)
+    parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1, 8, 32])
+    parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        serve_bare(*args.bare)
+        return
+    asyncio.run(measure(args))
+
+
+if __name__ == "__main__":
+    main()
+

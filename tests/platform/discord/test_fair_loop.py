@@ -1,0 +1,77 @@
+"""Issue 14, point 4, on the wire-level fake: a burst of deliveries in flight never holds
+up the answer to an interaction. The real bot and delivery worker run on one loop, as
+in ``helpthread run``; Discord takes 50 ms per channel write, so ~200 deliveries are
+still going when a card's Claim is pressed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+
+from adapters.discord.platform import DiscordPlatform, build_discord
+from adapters.discord.plugin import DiscordSettings
+from bot.runtime import Runtime, build
+from bot.settings import Settings
+from core.desk import NewTicket
+from core.identity import Actor, UserRef
+from tests.platform.discord.interactions_wire import AGENT_ROLE, InteractionFake, button
+
+GUILD = 500_000_000_000_000_005
+AGENT = 600_000_000_000_000_100
+
+
+@pytest.fixture
+async def wired(sqlite_url: str) -> AsyncIterator[tuple[InteractionFake, Runtime,
+                                                         DiscordPlatform]]:
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    fake = InteractionFake(GUILD)
+    await fake.start()
+    settings = Settings(database_url=sqlite_url, port=0, discord=DiscordSettings(
+        guild_id=GUILD, support_channel_id=fake.text_channel("support"),
+        team_channel_id=fake.text_channel("team"), agent_role_id=AGENT_ROLE))
+    runtime = await build(settings, settings.desk_config())
+    platform = await build_discord(runtime.desk, settings.discord, token="t",
+                                   api_url=fake.api_url, gateway_url=fake.gateway_url)
+    runtime.worker.serve(platform.outbound)
+    try:
+        await platform.start()
+        await asyncio.wait_for(platform.bot.wait_until_ready(), 30)  # a guard
+        yield fake, runtime, platform
+    finally:
+        await platform.stop()
+        await runtime.close()
+        await fake.stop()
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+async def test_a_claim_is_answered_while_deliveries_are_still_in_flight(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, _ = wired
+    for i in range(67):  # three deliveries each: two cards and a receipt
+        requester = Actor(UserRef("discord", str(GUILD), str(700 + i)), f"r{i}")
+        await runtime.desk.open_ticket(requester, NewTicket(
+            category="general", subject=f"Burst {i}", description="d"))
+    fake.write_delay = 0.05
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        await asyncio.wait_for(fake.wrote.wait(), 30)  # the burst has begun
+        claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+        await fake.dispatch(claim)
+        seen = fake.answered[claim["id"]]
+        await asyncio.wait_for(seen.answered.wait(), 30)  # a guard, not a measurement
+        pending = await runtime.worker.outbox.pending(["discord"])
+        assert seen.kind == 6  # a deferred update, at once
+        assert pending > 100, "answered while the burst was still being delivered"
+        await asyncio.wait_for(seen.resulted.wait(), 30)  # then its result follows
+        # the claim itself is stored
+        assert (await runtime.desk.show(Actor(UserRef("discord", str(GUILD), str(AGENT)),
+                                              "Agent", frozenset({str(AGENT_ROLE)})),
+                                        1)).ticket.assignee is not None
+    finally:
+        stop.set()
+        await worker
