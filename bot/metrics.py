@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from slack_sdk.socket_mode.request import SocketModeRequest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.discord.platform import DiscordPlatform
 from adapters.slack.platform import SlackPlatform
 from core.delivery import Delivered, DeliveryJob, Outbound, Outbox
 from core.errors import Unavailable
@@ -169,8 +170,13 @@ def count_requests(platform: object, metrics: Metrics) -> None:
     """Count what ``platform`` receives off our HTTP server (``bot.health`` counts
     that): Slack Socket Mode envelopes with their time to acknowledgement (its request
     listeners run one after another: ours first and last, Bolt's, which sends the
-    acknowledgement, between). Discord's gateway events are not counted yet: its
-    ``discord.Client`` has one handler per event and no listener list to join."""
+    acknowledgement, between); Discord's interactions (with the time to their first
+    answer, from the moment the bot's callback began) and thread messages, through
+    the bot's ``on_request`` hook."""
+    if isinstance(platform, DiscordPlatform):
+        def observed(kind: str, seconds: float | None) -> None:
+            metrics.request("discord", kind, seconds)
+        platform.bot.on_request = observed
     if isinstance(platform, SlackPlatform) and platform.socket is not None:
         listeners = platform.socket.client.socket_mode_request_listeners
         arrived: dict[str, float] = {}

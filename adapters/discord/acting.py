@@ -14,6 +14,7 @@ controls' base class — never from a ``try`` in each callback.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -154,15 +155,34 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
     interaction's actor; its text, if any, is the result. A ``DeskError`` is the
     refusal (``refused``, or the common rendering) and nothing changed. Anything else
     propagates to the layered hooks (``on_error``)."""
-    if deferral is not None and not await defer(interaction, update=deferral == "update"):
-        return
+    started = time.perf_counter()
+    if deferral is not None:
+        deferred = await defer(interaction, update=deferral == "update")
+        _observed(interaction, started if deferred else None)
+        if not deferred:
+            return
     try:
         text = await work(interaction_actor(interaction, number))
     except DeskError as err:
         await (refused(err) if refused is not None else refuse(interaction, err))
         return
+    finally:
+        if deferral is None:  # the first answer was the work's (a modal) or a refusal
+            _observed(interaction, started)
     if text is not None:
         await answer(interaction, text)
+
+
+KINDS = {discord.InteractionType.application_command: "command",
+         discord.InteractionType.component: "component",
+         discord.InteractionType.modal_submit: "modal_submit"}
+
+
+def _observed(interaction: discord.Interaction[Any], started: float | None) -> None:
+    """Tell the bot's metrics hook of this interaction and, when it was answered, how
+    long its first answer took from the moment the callback began."""
+    seconds = None if started is None else time.perf_counter() - started
+    bot_of(interaction).observe(KINDS.get(interaction.type, "other"), seconds)
 
 
 async def thread_ticket(interaction: discord.Interaction[Any]) -> int | None:

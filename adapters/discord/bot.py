@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -60,6 +61,7 @@ class HelpthreadBot(discord.Client):
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
         self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
+        self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
 
     @property
@@ -97,7 +99,16 @@ class HelpthreadBot(discord.Client):
 
     # ---- thread messages ------------------------------------------------------------
 
+    def observe(self, kind: str, seconds: float | None = None) -> None:
+        """One request received (``kind``: ``command``, ``component``, ``modal_submit``,
+        ``message``) and, for an interaction, the seconds until its first answer;
+        ``on_request`` (set by whoever keeps metrics) hears it."""
+        if self.on_request is not None:
+            self.on_request(kind, seconds)
+
     async def on_message(self, message: discord.Message) -> None:
+        if self.inbox.wanted(message):
+            self.observe("message")
         await self.inbox.on_message(message)
 
     async def on_ready(self) -> None:

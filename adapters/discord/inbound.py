@@ -61,7 +61,7 @@ class Inbox:
         self._members: dict[int, discord.Member] = {}  # fetched during one catch-up
 
     async def on_message(self, message: discord.Message) -> None:
-        if not self._wanted(message):
+        if not self.wanted(message):
             return
         # A thread being caught up is read first (bounded); then the turn is taken
         # before any other await, in dispatch order.
@@ -69,7 +69,8 @@ class Inbox:
         async with self.in_order.turn(message.channel.id):
             await self.store(message, in_order=in_order)
 
-    def _wanted(self, message: discord.Message) -> bool:
+    def wanted(self, message: discord.Message) -> bool:
+        """A person's message in this guild that a ticket thread may record."""
         return not (message.author.bot or message.webhook_id is not None
                     or message.guild is None or message.guild.id != self.bot.guild_id
                     or message.type not in TEXT_MESSAGES)
@@ -217,7 +218,7 @@ class Inbox:
             try:
                 async for message in channel.history(limit=None, after=after,
                                                      oldest_first=True):
-                    if self._wanted(message) and await self.store(message, quiet=True):
+                    if self.wanted(message) and await self.store(message, quiet=True):
                         stored += 1
             except discord.Forbidden as err:
                 log.warning("discord.catch_up.skipped thread=%s: %s", thread_id, err.text)
