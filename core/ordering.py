@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Hashable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+
+log = logging.getLogger("helpthread.inbound")
 
 
 class InOrder:
@@ -89,3 +92,76 @@ class Backlog:
         except TimeoutError:
             return False
         return True
+
+
+CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
+
+
+class CatchUpRunner:
+    """A platform's catch-up after downtime (issue 10, point 2), one run at a time in
+    the background: ``read()`` stores what the threads got while no process listened
+    and returns ``(threads, messages stored)``. A failure of the kinds in ``failures``
+    (the platform or the database unreachable) is tried again after each of
+    ``CATCH_UP_DELAYS``; meanwhile live messages are not kept waiting (``backlog``).
+    Logged as ``<platform>.caught_up`` / ``.catch_up.failed`` / ``.catch_up.gave_up``."""
+
+    def __init__(self, platform: str, read: Callable[[], Awaitable[tuple[int, int]]],
+                 failures: tuple[type[BaseException], ...], backlog: Backlog,
+                 delays: tuple[float, ...] = CATCH_UP_DELAYS) -> None:
+        self.platform, self.read, self.failures = platform, read, failures
+        self.backlog, self.delays = backlog, delays
+        self._task: asyncio.Task[int] | None = None
+        self._backing_off = False
+
+    def start(self, *, at_once: bool = False) -> None:
+        """Begin a catch-up unless one runs; ``at_once``: one waiting to try again is
+        started over now (the desk answers again after messages were missed)."""
+        running = self._task is not None and not self._task.done()
+        if running and at_once and self._backing_off:
+            assert self._task is not None
+            self._task.cancel()
+            running = False
+        if not running:
+            self.backlog.restart()  # at once: no live message may move a cursor before it
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def done(self) -> int:
+        """Wait for the running catch-up; returns the messages it stored."""
+        while self._task is not None:
+            task = self._task
+            try:
+                return await task
+            except asyncio.CancelledError:
+                if task is self._task:  # cancelled from outside: none follows
+                    raise
+        return 0
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> int:
+        name = self.platform
+        for attempt, delay in enumerate((0.0, *self.delays)):
+            self._backing_off = True
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._backing_off = False
+            self.backlog.restart()
+            try:
+                threads, stored = await self.read()
+            except self.failures as err:
+                log.warning("%s.catch_up.failed attempt=%s: %s", name, attempt + 1,
+                            f"{type(err).__name__}: {err}"[:200])
+                continue
+            finally:
+                self.backlog.finish()  # live messages are not kept waiting
+            # "nothing missed" is not news on every start (and a start's errors stay one line)
+            (log.info if stored else log.debug)("%s.caught_up threads=%s messages=%s",
+                                                name, threads, stored)
+            return stored
+        log.error("%s.catch_up.gave_up: messages written while down may be missing", name)
+        return 0

@@ -13,7 +13,6 @@ stores what it finds, holding the thread's turn so that live messages wait behin
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from core.errors import DeskError, Unavailable
 from core.events import Attachment
 from core.identity import Actor
 from core.inbound import Receipt, ThreadCursor
-from core.ordering import Backlog, InOrder
+from core.ordering import Backlog, CatchUpRunner, InOrder
 
 if TYPE_CHECKING:
     from adapters.discord.bot import HelpthreadBot
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("helpthread.discord")
 
 TEXT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
-CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
 
 
 BACKLOG_WAIT_SECONDS = 2.0  # a live message waits at most this long for its backlog
@@ -53,11 +51,11 @@ class Inbox:
         self.bot = bot
         self.in_order = InOrder()
         self.backlog = Backlog()
-        self._catching_up: asyncio.Task[int] | None = None
+        self.catching_up = CatchUpRunner(PLATFORM, self._read_threads,
+                                    (DeskError, discord.HTTPException, OSError), self.backlog)
         # thread id -> just before the oldest message the desk could not store (its
         # database down): catch-up reads from there, not only after the cursor.
         self._missed: dict[int, int] = {}
-        self._backing_off = False
         self._members: dict[int, discord.Member] = {}  # fetched during one catch-up
 
     async def on_message(self, message: discord.Message) -> None:
@@ -147,56 +145,23 @@ class Inbox:
 
     def start_catching_up(self, *, at_once: bool = False) -> None:
         """Begin a catch-up unless one is running (called on every READY); ``at_once``:
-        one waiting to try again is started over now."""
-        running = self._catching_up is not None and not self._catching_up.done()
-        if running and at_once and self._backing_off:
-            assert self._catching_up is not None
-            self._catching_up.cancel()
-            running = False
-        if not running:
-            self.backlog.restart()  # at once: no live message may move a cursor before it
-            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
+        one waiting to try again is started over now (``core.ordering.CatchUpRunner``)."""
+        self.catching_up.start(at_once=at_once)
 
     async def caught_up(self) -> int:
         """Wait for the running catch-up; returns the messages it stored (tests)."""
-        while self._catching_up is not None:
-            task = self._catching_up
-            try:
-                return await task
-            except asyncio.CancelledError:
-                if task is self._catching_up:  # cancelled from outside: none follows
-                    raise
-        return 0
+        return await self.catching_up.done()
 
-    async def _catch_up(self) -> int:
-        for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
-            self._backing_off = True
-            try:
-                await asyncio.sleep(delay)
-            finally:
-                self._backing_off = False
-            self.backlog.restart()
-            self._members.clear()  # roles may have changed since the last catch-up
-            try:
-                await self.bot.desk.prune_inbound()
-                cursors = await self.bot.desk.thread_cursors(PLATFORM)
-                self.backlog.expect([int(c.binding.thread or 0) for c in cursors])
-                stored = 0
-                for cursor in cursors:
-                    stored += await self._thread(cursor)
-                    self.backlog.done(int(cursor.binding.thread or 0))
-            except (DeskError, discord.HTTPException, OSError) as err:
-                self.backlog.finish()  # live messages are not kept waiting
-                log.warning("discord.catch_up.failed attempt=%s: %s", attempt + 1,
-                            f"{type(err).__name__}: {err}"[:200])
-                continue
-            self.backlog.finish()
-            # "nothing missed" is not news on every start (and a start's errors stay one line)
-            (log.info if stored else log.debug)("discord.caught_up threads=%s messages=%s",
-                                                len(cursors), stored)
-            return stored
-        log.error("discord.catch_up.gave_up: messages written while down may be missing")
-        return 0
+    async def _read_threads(self) -> tuple[int, int]:
+        self._members.clear()  # roles may have changed since the last catch-up
+        await self.bot.desk.prune_inbound()
+        cursors = await self.bot.desk.thread_cursors(PLATFORM)
+        self.backlog.expect([int(c.binding.thread or 0) for c in cursors])
+        stored = 0
+        for cursor in cursors:
+            stored += await self._thread(cursor)
+            self.backlog.done(int(cursor.binding.thread or 0))
+        return len(cursors), stored
 
     async def _thread(self, cursor: ThreadCursor) -> int:
         thread_id = int(cursor.binding.thread or 0)

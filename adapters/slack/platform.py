@@ -28,6 +28,7 @@ from adapters.slack.people import LOOKUP_FAILURES, People
 from adapters.slack.plugin import SlackSettings
 from core.desk import Desk
 from core.errors import DeskError
+from core.ordering import CatchUpRunner
 from core.platforms import SettingError
 from core.routing import PlatformRoute
 
@@ -37,7 +38,6 @@ DEFAULT_API_URL = "https://slack.com/api/"
 STOP_GRACE_SECONDS = 5.0  # listeners still running get this long to finish at shutdown
 SOCKET_CONNECT_SECONDS = 30.0  # to open Socket Mode's WebSocket at start-up
 PLATFORM = "slack"
-CATCH_UP_DELAYS = (2.0, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds between catch-up tries
 WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
@@ -98,8 +98,9 @@ class SlackPlatform:
         self.catch_up = CatchUp(shared.client, shared.team_id, self.events.store,
                                 self.events.in_order.turn, self.events.backlog,
                                 self.events.missed)
-        self._catching_up: asyncio.Task[int] | None = None
-        self._backing_off = False
+        self.catching_up = CatchUpRunner(PLATFORM, self._read_threads,
+                                    (NotStored, DeskError, *LOOKUP_FAILURES),
+                                    self.events.backlog)
         self.events.read_again = lambda: self.start_catching_up(at_once=True)
         self.socket: AsyncSocketModeHandler | None = None
         if app_token:
@@ -151,61 +152,24 @@ class SlackPlatform:
         log.info("slack.socket_mode.connected")
 
     def start_catching_up(self, *, at_once: bool = False) -> None:
-        """Begin a catch-up unless one runs; ``at_once``: one waiting to try again is
-        started over now (the desk answers again after messages were missed)."""
-        running = self._catching_up is not None and not self._catching_up.done()
-        if running and at_once and self._backing_off:
-            assert self._catching_up is not None
-            self._catching_up.cancel()
-            running = False
-        if not running:
-            self.events.backlog.restart()  # at once: no live message may move a cursor before it
-            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
+        """Begin a catch-up unless one runs (``core.ordering.CatchUpRunner``); ``at_once``: one
+        waiting to try again is started over now (the desk answers again)."""
+        self.catching_up.start(at_once=at_once)
 
-    async def _catch_up(self) -> int:
-        """Prune old inbound keys, then store what every thread got while we were away.
-        Slack or the database unreachable: tried again after ``CATCH_UP_DELAYS``."""
-        for attempt, delay in enumerate((0.0, *CATCH_UP_DELAYS)):
-            self._backing_off = True
-            try:
-                await asyncio.sleep(delay)
-            finally:
-                self._backing_off = False
-            self.events.backlog.restart()
-            try:
-                await self.shared.desk.prune_inbound()
-                cursors = await self.shared.desk.thread_cursors(PLATFORM)
-                stored = await self.catch_up.run(cursors)
-            except (NotStored, DeskError, *LOOKUP_FAILURES) as err:
-                self.events.backlog.finish()  # live messages are not kept waiting
-                log.warning("slack.catch_up.failed attempt=%s: %s", attempt + 1,
-                            f"{type(err).__name__}: {err}"[:200])
-                continue
-            # "nothing missed" is not news on every start (and a start's errors stay one line)
-            (log.info if stored else log.debug)("slack.caught_up threads=%s messages=%s",
-                                                len(cursors), stored)
-            return stored
-        log.error("slack.catch_up.gave_up: messages written while down may be missing")
-        return 0
+    async def _read_threads(self) -> tuple[int, int]:
+        """Prune old inbound keys, then store what every thread got while we were away."""
+        await self.shared.desk.prune_inbound()
+        cursors = await self.shared.desk.thread_cursors(PLATFORM)
+        return len(cursors), await self.catch_up.run(cursors)
 
     async def caught_up(self) -> int:
         """Wait for the running catch-up; returns the messages it stored (tests)."""
-        while self._catching_up is not None:
-            task = self._catching_up
-            try:
-                return await task
-            except asyncio.CancelledError:
-                if task is self._catching_up:  # cancelled from outside: none follows
-                    raise
-        return 0
+        return await self.catching_up.done()
 
     async def stop(self) -> None:
         """Disconnect, give running listeners ``STOP_GRACE_SECONDS``, close the pool.
         Deliveries still pending stay in the outbox for the next start."""
-        if self._catching_up is not None and not self._catching_up.done():
-            self._catching_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._catching_up
+        await self.catching_up.stop()
         await self.shared.namer.stop()
         if self.socket is not None and self.socket.client.current_session is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
