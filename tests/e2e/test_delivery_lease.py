@@ -1,7 +1,7 @@
 """``helpthread run`` killed (SIGKILL) while a delivery's call is in flight (issue 10,
-point 4, the core half): the dead process's lease (``delivery.lease``, here 3 s) runs
-out, a new process takes the whole queue and marks the interrupted delivery as possibly
-sent, for the adapter to check before posting again (that check is the adapters').
+point 4): the dead process's lease (``delivery.lease``, here 3 s) runs out, a new
+process takes the whole queue, marks the interrupted delivery as possibly sent, and the
+adapter finds the message that did reach Slack instead of posting it twice.
 """
 
 from __future__ import annotations
@@ -91,6 +91,10 @@ async def test_a_killed_process_frees_its_queue_and_the_next_is_warned(
                                       ("done", 1, True)]
         channels = {c["channel"] for c in fake.of("chat.postMessage")}
         assert {"C1", "C2"} <= channels, "both cards, then the receipt"
+        # the card in flight when the process died reached Slack; the next process
+        # found it by its metadata and did not post it again (issue 10, point 4)
+        cards = [m for m in fake.messages.get("C1", []) if not m.get("thread_ts")]
+        assert len(cards) == 1, cards
     finally:
         for proc in (first, second):
             if proc is not None and proc.returncode is None:
