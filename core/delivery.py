@@ -367,8 +367,11 @@ class DeliveryWorker:
         maybe_sent = delivery.maybe_sent  # as claimed: before this attempt began
         delivery.attempts += 1
         try:
-            job = self._job(delivery, context, binding, maybe_sent)
-            delivered = await outbound.deliver(job)
+            try:
+                job = self._job(delivery, context, binding, maybe_sent)
+                delivered = await outbound.deliver(job)
+            finally:  # its outcome is recorded next: no heartbeat renews it meanwhile
+                self._held.pop(_id(delivery), None)
         except RetryLater as err:
             # Even a 429 may come after part of the delivery was made (a new card, then
             # the message under it throttled), so the next attempt looks before posting.
