@@ -2,7 +2,7 @@
 on PostgreSQL, next to the fake platform's own ceiling (issue 10, "Benchmark").
 
     .venv/bin/python -m bench.delivery [--tickets N] [--latency-tickets N] [--pause S]
-                                       [--pg DSN]
+                                       [--platform-latency S] [--pg DSN]
 
 On a fresh PostgreSQL database (created for the run, dropped after), against a fake
 platform on loopback (an aiohttp server that records the time of every call), in the
@@ -18,6 +18,11 @@ same run:
   it opens ``--latency-tickets`` tickets one at a time, ``--pause`` seconds apart, and
   its worker is woken by the commit; latency is the fake's receipt time minus the
   time the opening committed (wall clocks on one machine).
+
+``--platform-latency``: the fake answers each call after that many seconds, as Slack's
+and Discord's APIs do over a network (about 0.1 s); the latency measured is still to the
+call's arrival. With 0 the workers are bound by this machine's CPUs; with a real round
+trip they wait on the platform, which is where more processes help.
 
 Targets: p95 ≤ 50 ms unloaded; 3 processes ≥ 2× one. The exit status is 1 when a
 target is missed. Machine: 2 CPUs shared by the fake, PostgreSQL and the workers.
@@ -70,6 +75,7 @@ class FakePlatform:
     calls: list[tuple[int, float]] = field(default_factory=list)  # (ticket, time.time())
     runner: web.AppRunner | None = None
     url: str = ""
+    answer_after: float = 0.0  # seconds each answer takes, as a platform's round trip
 
     async def start(self) -> None:
         app = web.Application()
@@ -83,7 +89,9 @@ class FakePlatform:
 
     async def _call(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.calls.append((int(body["ticket"]), time.time()))
+        self.calls.append((int(body["ticket"]), time.time()))  # the call's arrival
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         return web.json_response({"ok": True, "ts": f"{time.time():.6f}"})
 
     async def stop(self) -> None:
@@ -283,7 +291,7 @@ class Row:
 
 async def main(args: argparse.Namespace) -> int:
     console = Console(width=max(110, Console().width))
-    fake = FakePlatform()
+    fake = FakePlatform(answer_after=args.platform_latency)
     await fake.start()
     rows: list[Row] = []
     try:
@@ -314,7 +322,8 @@ async def main(args: argparse.Namespace) -> int:
                     "[green]yes[/green]" if row.p95 <= LATENCY_TARGET_MS else "[red]no[/red]")
     console.print(f"{args.tickets} tickets ({args.tickets * DELIVERIES_PER_TICKET} "
                   f"deliveries) per throughput run; latency: {args.latency_tickets} tickets "
-                  f"per process, {args.pause * 1000:.0f} ms apart; {os.cpu_count()} CPUs")
+                  f"per process, {args.pause * 1000:.0f} ms apart; the fake answers after "
+                  f"{args.platform_latency * 1000:.0f} ms; {os.cpu_count()} CPUs")
     console.print(out)
     one, three = rows[0], rows[1]
     scale = three.rate / one.rate
@@ -338,11 +347,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="tickets each process opens for the latency run (100)")
     parser.add_argument("--pause", type=float, default=0.05,
                         help="seconds between one process's openings in the latency run")
+    parser.add_argument("--platform-latency", type=float, default=0.0,
+                        help="seconds the fake platform takes to answer each call, as a "
+                             "real platform's round trip does (0: loopback only)")
     parser.add_argument("--pg", default=PG_ADMIN_DSN,
                         help="PostgreSQL admin DSN; the bench creates and drops its databases")
     args = parser.parse_args(argv)
-    if args.tickets < 1 or args.latency_tickets < 1 or args.pause < 0:
-        parser.error("--tickets and --latency-tickets must be ≥ 1, --pause ≥ 0")
+    if args.tickets < 1 or args.latency_tickets < 1 or args.pause < 0 \
+            or args.platform_latency < 0:
+        parser.error("--tickets and --latency-tickets must be ≥ 1, --pause and "
+                     "--platform-latency ≥ 0")
     return args
 
 

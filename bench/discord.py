@@ -318,8 +318,8 @@ async def measure(args: argparse.Namespace) -> None:
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
+                    fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
                     await quiet(fakes["ours"])
-                    fakes["ours"].write_delay = 0.0
                 bare_all = got["bare"] + got["bare2"]
                 row: Row = {k: summary(v, cpu[k]) for k, v in got.items()}
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"])
