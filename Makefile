@@ -19,10 +19,12 @@ run: $(STAMP)
 
 # The sample desk day on a throwaway database (a temporary directory, removed after) and
 # the default config, as the shell desk: the same output on every run, whatever
-# ./helpthread.db, ./helpthread.toml or platform credentials in the environment hold.
+# ./helpthread.db, ./helpthread.toml, HELPTHREAD_ settings or platform credentials in the
+# environment hold.
 demo: $(STAMP)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT INT TERM && : > "$$tmp/helpthread.toml" \
 	&& env -u SLACK_BOT_TOKEN -u SLACK_SIGNING_SECRET -u SLACK_APP_TOKEN -u DISCORD_TOKEN \
+	   $$(env | sed -n 's/^\(HELPTHREAD_[A-Za-z0-9_]*\)=.*/-u \1/p') \
 	   HELPTHREAD_CONFIG="$$tmp/helpthread.toml" \
 	   HELPTHREAD_DATABASE_URL="sqlite+aiosqlite:///$$tmp/demo.db" \
 	   $(BIN)/helpthread run < $(HERE)/samples/desk-day.txt

@@ -49,7 +49,9 @@ def test_make_demo_ignores_what_is_in_the_current_directory(tmp_path: Path) -> N
     temp.mkdir()
 
     done = subprocess.run(["make", "-s", "-f", str(MAKEFILE), "demo"], cwd=tmp_path,
-                          env={**env, "TMPDIR": str(temp), "SLACK_BOT_TOKEN": "xoxb-1"},
+                          env={**env, "TMPDIR": str(temp), "SLACK_BOT_TOKEN": "xoxb-1",
+                               "HELPTHREAD_SLAA": "1",  # a misspelt setting: not the demo's
+                               "HELPTHREAD_SLACK__SUPPORT_CHANNEL": "C1"},
                           capture_output=True, text=True, timeout=300)
 
     assert done.returncode == 0, done.stderr
