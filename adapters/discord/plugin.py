@@ -73,7 +73,9 @@ class DiscordPlugin:
                          workspace=str(settings.guild_id or ""))
 
     def configured(self, settings: DiscordSettings) -> bool:
-        return all(getattr(settings, key) is not None for key in PLACEMENT_KEYS)
+        """Any placement key set: Discord is meant to place tickets (a missing one is
+        then named by ``route``, not silently ignored)."""
+        return any(getattr(settings, key) is not None for key in PLACEMENT_KEYS)
 
     def has_credentials(self, credentials: DiscordCredentials) -> bool:
         return credentials.discord_token is not None

@@ -79,7 +79,9 @@ class SlackPlugin:
                          settings.team_id)
 
     def configured(self, settings: SlackSettings) -> bool:
-        return bool(settings.support_channel and settings.team_channel)
+        """Either channel set: Slack is meant to place tickets (a missing one is then
+        named by ``route``, not silently ignored)."""
+        return bool(settings.support_channel or settings.team_channel)
 
     def has_credentials(self, credentials: SlackCredentials) -> bool:
         """Any Slack credential is set: Slack is wanted (a missing one is then named)."""

@@ -21,6 +21,8 @@ from tests.e2e.conftest import HELPTHREAD, clean_env
     ("", {"HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE": "10m"},
      "HELPTHREAD_SLAA__URGENT__FIRST_RESPONSE: is not a setting; the settings are "
      "HELPTHREAD_CONFIG, HELPTHREAD_DATABASE_URL,"),
+    # half a platform section is refused by name, not ignored while the shell runs
+    ("", {"HELPTHREAD_SLACK__SUPPORT_CHANNEL": "C1"}, "slack.team_channel is not set"),
     ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONS": "30m"},  # a misspelt key, not JSON
      "HELPTHREAD_SLA__URGENT__FIRST_RESPONS: first_respons is not a setting"),
 ])

@@ -70,7 +70,11 @@ def test_discord_declaration() -> None:
     assert not rule.admits(elsewhere), "the same ids in another guild are nobody"
     assert DISCORD.traits.thread_reaches_requester and not DISCORD.traits.private_in_dm
     assert DISCORD.configured(DISCORD_IDS)
-    assert not DISCORD.configured(DiscordSettings(guild_id=1, support_channel_id=2))
+    # half a section is meant to place tickets: route() then names what is missing
+    half = DiscordSettings(guild_id=1, support_channel_id=2)
+    assert DISCORD.configured(half) and not DISCORD.configured(DiscordSettings())
+    with pytest.raises(SettingError, match=r"discord\.team_channel_id"):
+        DISCORD.route(half, ())
     assert DISCORD.has_credentials(DiscordCredentials(discord_token=SecretStr("t")))
     assert not DISCORD.has_credentials(DiscordCredentials())
     route = DISCORD.route(DISCORD_IDS, CATEGORIES)
