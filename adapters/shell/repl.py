@@ -162,8 +162,12 @@ class ShellSession:
         if not text.startswith("/"):
             await self._guard(self._message(text))
             return True
-        word, _, rest = text.partition(" ")
+        parts = text.split(maxsplit=1)  # any whitespace after the command, a tab too
+        word, rest = parts[0], (parts[1] if len(parts) > 1 else "")
         if word in ("/quit", "/exit"):
+            if rest.strip():
+                self.say(f"{word} takes nothing after it; type {word} alone to leave.")
+                return True
             return False
         if word == "/as":
             self._switch(rest)

@@ -137,3 +137,10 @@ def test_a_requester_at_the_limit_is_refused_before_the_form(run_helpthread: Run
     out = run_helpthread("/as lena\n" + opens + "/ticket new\n").stdout
     assert "(to lena) Refused: you already have 5 open tickets" in out
     assert "Category?" not in out, "no form is started only to be refused"
+
+
+def test_a_tab_separates_the_command_and_quit_takes_no_words(run_helpthread: Run) -> None:
+    out = run_helpthread("/ticket\tlist\n/quit now\n/ticket help\n").stdout
+    assert "(to " in out and "No open tickets." in out
+    assert "/quit takes nothing after it" in out
+    assert "the shell desk." in out, "the session went on after '/quit now'"
