@@ -24,3 +24,21 @@ def is_control(ch: str) -> bool:
 def first_control(text: str) -> str | None:
     """The first character of ``text`` that ``is_control``, if any."""
     return next((ch for ch in text if is_control(ch)), None)
+
+
+# What may be trimmed from around text or separate words: spaces, tabs and line breaks.
+# str.strip() and str.split() would also take the file/group/record/unit separators
+# (U+001C–U+001F), NEL (U+0085) and the line/paragraph separators, which must instead
+# be refused by name (PRODUCT.md §8): text is never altered on the way in.
+BLANKS = " \t\r\n"
+
+
+def trim(text: str) -> str:
+    """``text`` without surrounding spaces, tabs and line breaks, and nothing else."""
+    return text.strip(BLANKS)
+
+
+def is_separator(ch: str) -> bool:
+    """A character that separates words in a command: a blank, or a Unicode space that
+    is no control character (U+3000, NBSP…)."""
+    return ch in BLANKS or (ch.isspace() and not is_control(ch))

@@ -16,6 +16,7 @@ from core import commands as cmd
 from core import policy
 from core import tickets as lifecycle
 from core.changes import Change, Outcome, Redirect
+from core.characters import trim
 from core.errors import Invalid, InvalidTransition
 from core.events import (
     Assigned,
@@ -188,7 +189,7 @@ async def set_priority(change: Change, command: cmd.SetPriority) -> None:
 
 def _priority(value: str) -> str:
     """An empty level must not quietly mean normal: ``Invalid("priority")``."""
-    if not value or not value.strip():
+    if not value or not trim(value):
         raise Invalid("priority", f"say which: {', '.join(PRIORITIES)}")
     return clean_priority(value)
 

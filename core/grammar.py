@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from core import commands as cmd
+from core.characters import is_separator, trim
 from core.errors import Invalid
 from core.tickets import PRIORITIES, LinkKind
 from core.validation import SHOWN_MAX, shown
@@ -170,7 +171,7 @@ class _Words:
         self.raw = ""  # the last word read, exactly as typed
 
     def _skip_space(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
+        while self.pos < len(self.text) and is_separator(self.text[self.pos]):
             self.pos += 1
 
     def peek(self, field: str) -> str | None:
@@ -192,7 +193,7 @@ class _Words:
             return None
         out: list[str] = []
         start = i
-        while i < len(text) and not text[i].isspace():
+        while i < len(text) and not is_separator(text[i]):
             ch = text[i]
             at_value = i == start or (ch in _QUOTES and text[start:i].count("=") == 1
                                       and text[i - 1] == "=")
@@ -205,7 +206,7 @@ class _Words:
                 if close < 0 or _OPENS_NEXT_VALUE.search(text, i + 1, close + 1):
                     raise Invalid(name, "has a quote that is not closed; close it or "
                                   "leave it out")
-                if close + 1 < len(text) and not text[close + 1].isspace():
+                if close + 1 < len(text) and not is_separator(text[close + 1]):
                     raise Invalid(name, "needs a space after its closing quote")
                 out.append(value)
                 i = close + 1
@@ -218,7 +219,7 @@ class _Words:
 
     def rest(self) -> str:
         self._skip_space()
-        return self.text[self.pos:].strip()
+        return trim(self.text[self.pos:])
 
     def done(self, command: str) -> None:
         """Refuses a word left over (PRODUCT.md §4: never ignored)."""
@@ -411,7 +412,7 @@ def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
         if word.lower().startswith("for:") and (first or for_ is not None):
             if for_ is not None:
                 raise Invalid("for", "is given twice; name one requester")
-            for_ = word[4:].strip()
+            for_ = trim(word[4:])
             if not for_:
                 raise Invalid("for", "name the requester with a mention right after it, "
                               "like for:@someone")

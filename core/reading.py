@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core import policy
 from core.capabilities import transition_refusal
+from core.characters import trim
 from core.clock import Clock
 from core.config import DeskConfig
 from core.errors import Invalid, NotFound
@@ -108,7 +109,7 @@ class Reading:
 
     async def search(self, actor: Actor, text: str) -> list[Listed]:
         """Words (all must match), ``"a phrase"`` or ``#42`` over tickets ``actor`` may see."""
-        text = text.strip()
+        text = trim(text)
         if not text:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         text = clean_text("search", text, max_length=SEARCH_MAX, multiline=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.characters import trim
 from core.errors import InvalidTransition
 from core.identity import Person
 
@@ -164,13 +165,13 @@ def requester_replied(ticket: Ticket) -> bool:
 def resolve(ticket: Ticket, agent: Person, note: str, now: datetime) -> None:
     """Resolve with a resolution note of at least ``RESOLUTION_NOTE_MIN`` characters."""
     require_status(ticket, ACTIVE, "resolved")
-    if len(note.strip()) < RESOLUTION_NOTE_MIN:
+    if len(trim(note)) < RESOLUTION_NOTE_MIN:
         raise InvalidTransition(
             f"a resolution note needs at least {RESOLUTION_NOTE_MIN} characters"
         )
     _take_if_unassigned(ticket, agent)
     ticket.status = Status.RESOLVED
-    ticket.resolution = note.strip()
+    ticket.resolution = trim(note)
     ticket.resolved_at = now
 
 

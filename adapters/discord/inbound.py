@@ -20,6 +20,7 @@ import discord
 
 from adapters.discord import render
 from adapters.discord.acting import PLATFORM, actor_of
+from core.characters import trim
 from core.errors import DeskError, Unavailable
 from core.events import Attachment
 from core.identity import Actor
@@ -98,7 +99,7 @@ class Inbox:
         if binding is None:
             return False
         attachments = tuple(Attachment(a.filename, a.size, a.url) for a in message.attachments)
-        text = message.content.strip() or render.attachments_only(len(attachments))
+        text = trim(message.content) or render.attachments_only(len(attachments))
         if not text:
             return False  # a sticker or an embed-only message: nothing to record
         receipt = message_receipt(message, in_order=in_order)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core.characters import trim
 from core.config import CategoryField, DeskConfig
 from core.desk import NewTicket
 from core.errors import Invalid
@@ -95,8 +96,8 @@ class Form:
             self.check(key, text)
         except Invalid as err:
             return f"{err.field}: {err.reason}"
-        if text.strip():
-            self.values[key] = text.strip()
+        if trim(text):
+            self.values[key] = trim(text)
         else:
             self.skipped.add(key)
         return None

@@ -18,6 +18,7 @@ from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
 from core import commands as cmd
 from core import grammar
+from core.characters import is_separator, trim
 from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed, Unavailable
@@ -106,7 +107,7 @@ class ShellSession:
                 if self.terminal and self.terminal.show():
                     self.printer.out.write("\n")
                 line = raw.rstrip("\n")
-                if not self.form and (not line.strip() or line.lstrip().startswith("#")):
+                if not self.form and (not trim(line) or trim(line).startswith("#")):
                     continue
                 self._echo(line)
                 if not await self.handle(line):
@@ -144,7 +145,7 @@ class ShellSession:
 
     async def handle(self, line: str) -> bool:
         """One line of input; False to stop."""
-        text = line.strip()
+        text = trim(line)
         asking = self.form.asking if self.form else None
         if self.form and asking:
             if text.startswith("/"):
@@ -162,8 +163,8 @@ class ShellSession:
         if not text.startswith("/"):
             await self._guard(self._message(text))
             return True
-        parts = text.split(maxsplit=1)  # any whitespace after the command, a tab too
-        word, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+        cut = next((i for i, ch in enumerate(text) if is_separator(ch)), len(text))
+        word, rest = text[:cut], trim(text[cut:])  # a space or a tab after the command
         if word in ("/quit", "/exit"):
             if rest.strip():
                 self.say(f"{word} takes nothing after it; type {word} alone to leave.")
@@ -174,7 +175,7 @@ class ShellSession:
         elif word == "/thread":
             await self._guard(self._enter_thread(rest))
         elif word == "/ticket":
-            await self._guard(self._ticket(rest.strip()))
+            await self._guard(self._ticket(rest))
         elif word == "/help":
             self.say(f"{self.desk.config.desk.name} — the shell desk.", *views.HELP.splitlines())
         else:

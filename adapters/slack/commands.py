@@ -24,6 +24,7 @@ from adapters.slack.context import Shared
 from adapters.slack.text import from_slack
 from core import commands as cmd
 from core import grammar
+from core.characters import trim
 from core.errors import DeskError, Invalid
 from core.identity import Actor
 from core.policy import Action
@@ -45,7 +46,7 @@ class Commands:
         app.command(ids.COMMAND)(self.s.inflight.track(self.on_ticket))
 
     async def on_ticket(self, ack: Any, body: dict[str, Any]) -> None:
-        text = str(body.get("text") or "").strip()
+        text = trim(str(body.get("text") or ""))
         parsed: grammar.Parsed | None = None
         try:
             keys = {f.key for c in self.s.config.categories for f in c.fields}
@@ -153,8 +154,8 @@ class Commands:
         category = None
         if "category" in request.fields:
             category = clean_category(self.s.config, from_slack(request.fields["category"]))
-        subject = from_slack(request.subject or "").strip()
-        description = from_slack(request.fields.get("description", "")).strip()
+        subject = trim(from_slack(request.subject or ""))
+        description = trim(from_slack(request.fields.get("description", "")))
         if len(subject) > SUBJECT_MAX and not description:  # it starts the description
             subject, description = "", subject
         view = forms.ticket_form(self.s.config, meta, category=category, subject=subject,

@@ -35,6 +35,7 @@ from adapters.slack import answers
 from adapters.slack.context import Shared
 from adapters.slack.inbound import NotStored, just_before, message_receipt
 from adapters.slack.text import message_text
+from core.characters import trim
 from core.errors import DeskError, Unavailable
 from core.events import Attachment
 from core.ordering import Backlog, InOrder
@@ -136,7 +137,7 @@ class Events:
             return False
         actor = await self.s.people.actor(team, user)
         files = attachments_of(message)
-        text = (await self.s.people.readable(message_text(message))).strip()
+        text = trim(await self.s.people.readable(message_text(message)))
         if not text and files:
             text = "📎 " + ", ".join(f.name for f in files)
         receipt = message_receipt(channel, message, event_id, in_order=in_order)

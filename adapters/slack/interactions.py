@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers, forms, ids, views
 from adapters.slack.context import Shared
 from adapters.slack.text import shorten
+from core.characters import trim
 from core.errors import DeskError, Invalid, Unavailable
 from core.policy import Action
 from core.tickets import RESOLUTION_NOTE_MIN
@@ -65,7 +66,7 @@ class Interactions:
         description; its link is added when the form is submitted."""
         await ack()
         message = body.get("message") or {}
-        text = (await self.s.people.readable(str(message.get("text") or ""))).strip()
+        text = trim(await self.s.people.readable(str(message.get("text") or "")))
         subject = shorten(text.split("\n", 1)[0], 80) if text else ""
         meta = forms.FormMeta(source={"c": str((body.get("channel") or {}).get("id", "")),
                                       "ts": str(message.get("ts", ""))})

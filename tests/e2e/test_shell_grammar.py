@@ -144,3 +144,18 @@ def test_a_tab_separates_the_command_and_quit_takes_no_words(run_helpthread: Run
     assert "(to " in out and "No open tickets." in out
     assert "/quit takes nothing after it" in out
     assert "the shell desk." in out, "the session went on after '/quit now'"
+
+
+def test_separators_str_strip_would_drop_are_refused_by_name(run_helpthread: Run) -> None:
+    """Issue 10, point 7: U+001C–U+001F and NEL at the end of text, or between words, are
+    neither trimmed nor taken as spaces: they are refused naming the field."""
+    out = run_helpthread(
+        "/as lena\n/ticket new category=general subject=S description=d\n"
+        "/as sam --agent\n"
+        "/ticket note 1 trailing\x1c\n"
+        "/ticket resolve 1 finished the work\x85\n"
+        "/ticket claim\x1d1\n").stdout
+    assert "(to sam) text: contains a control character (U+001C)" in out
+    assert "(to sam) resolution: contains a control character (U+0085)" in out
+    assert "(to sam) command: 'claim\\u001d1' is not a /ticket command" in out
+    assert "Internal note added" not in out and "is resolved" not in out

@@ -244,3 +244,9 @@ def test_ticket_number_rule_is_shared() -> None:
     assert grammar.ticket_number("#7") == 7
     with pytest.raises(Invalid):
         grammar.ticket_number("7 ")
+
+
+def test_only_blanks_and_unicode_spaces_separate_words() -> None:
+    assert parse("claim\u30003") == cmd.Claim(3)  # an ideographic space separates
+    refused("claim\x1d3", "command")  # a group separator is no space: refused by name
+    assert parse("note 3 text\x1c").text == "text\x1c"  # kept, for validation to refuse
