@@ -45,6 +45,10 @@ FORM_CASES: dict[str, tuple[Change, str]] = {
         "selected_option is a number, not an object"),
     "metadata a number": (lambda p: p["view"].update(private_metadata=5),
                           "view.private_metadata is a number, not a text"),
+    "metadata a list": (lambda p: p["view"].update(private_metadata="[1,2]"),
+                        "view.private_metadata holds a list, not an object"),
+    "metadata no JSON": (lambda p: p["view"].update(private_metadata="{"),
+                         "view.private_metadata is not JSON"),
     "the user a text": (lambda p: p.update(user="U0ALICE"), "user is a text, not an object"),
     "the view a list": (lambda p: p.update(view=[]), "view is a list, not an object"),
 }
@@ -89,6 +93,10 @@ EVENT_CASES: dict[str, tuple[Change, str]] = {
     "the event a list": (lambda b: b.update(event=[1]), "event is a list, not an object"),
     "the text a number": (lambda b: b["event"].update(text=5), "event.text is a number"),
     "the ts a list": (lambda b: b["event"].update(ts=["1.2"]), "event.ts is a list"),
+    "the ts no time": (lambda b: b["event"].update(ts="abc"), "event.ts is a text, not a "
+                       "Slack timestamp"),
+    "the ts nan": (lambda b: b["event"].update(ts="nan"), "event.ts is a text, not a Slack"),
+    "the ts missing": (lambda b: b["event"].pop("ts"), "event.ts is missing"),
     "the thread a number": (lambda b: b["event"].update(thread_ts=5),
                             "event.thread_ts is a number"),
     "files a text": (lambda b: b["event"].update(files="x"), "event.files is a text"),
@@ -114,7 +122,7 @@ async def test_an_event_of_an_unexpected_shape_is_refused_by_name(
     no_errors()
 
 
-@pytest.mark.parametrize("actions", [5, ["claim"], [{"action_id": ["x"]}]])
+@pytest.mark.parametrize("actions", [5, ["claim"], [{"action_id": ["x"]}], []])
 async def test_a_button_press_of_an_unexpected_shape_is_refused_by_name(
         h: Harness, actions: Any, no_errors: Callable[[], None]) -> None:
     await h.open_ticket()
