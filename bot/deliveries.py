@@ -69,6 +69,9 @@ async def show(settings: Settings, *, parked_only: bool, console: Console) -> No
     console.print(f"{len(rows) - parked} pending, {parked} parked{more}.", highlight=False)
 
 
+ID_MAX = 2**31 - 1
+
+
 async def retry(settings: Settings, ids: list[int] | None) -> list[int]:
     """Re-queue parked deliveries ``ids`` (None: every parked one); returns the ids
     re-queued. Raises ``NotParked`` naming the ids that are not parked deliveries, in
@@ -78,8 +81,10 @@ async def retry(settings: Settings, ids: list[int] | None) -> list[int]:
     outbox = SqlOutbox(engine)
     try:
         if ids is not None:
+            # ids are 32-bit in the table (PostgreSQL integer): a larger one names none
+            stored = [i for i in ids if 0 < i <= ID_MAX]
             known = {d.id: d for d in await outbox.listing(parked_only=False,
-                                                            limit=len(ids), ids=ids)}
+                                                            limit=len(ids), ids=stored)}
             wrong = [i for i in ids if i not in known
                      or known[i].state is not DeliveryState.PARKED]
             if wrong:

@@ -77,6 +77,11 @@ def test_retry_of_an_id_that_is_not_parked_changes_nothing(tmp_path: Path,
     assert "nothing was re-queued" in refused.stderr
     words = _helpthread(tmp_path, "deliveries", "retry", "seven")
     assert words.returncode == 2 and "seven" in words.stderr
+    huge = _helpthread(tmp_path, "deliveries", "retry", "99999999999999999999")
+    assert huge.returncode == 2, huge.stderr
+    assert huge.stderr.strip().splitlines() == [
+        "helpthread: deliveries retry: 99999999999999999999 is no parked delivery "
+        "(delivered, or no such id); nothing was re-queued"]
     still = _helpthread(tmp_path, "deliveries", "--parked")
     assert still.stdout.rstrip().endswith("0 pending, 2 parked.")
 
