@@ -84,6 +84,13 @@ class DeliverySection(_Section):
     max_attempts: int = Field(default=20, ge=1, le=1000)
     lease: Duration = timedelta(seconds=15)
 
+    @field_validator("max_attempts", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        if isinstance(value, bool):  # pydantic would read true as 1
+            raise ValueError("must be a number of attempts, not true/false")
+        return value
+
     @field_validator("lease")
     @classmethod
     def _sane_lease(cls, value: timedelta) -> timedelta:

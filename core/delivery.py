@@ -39,6 +39,7 @@ from typing import Protocol
 from core.clock import Clock, SystemClock
 from core.coalesce import notice_of
 from core.config import DeskConfig
+from core.errors import Unavailable
 from core.events import Audience, Event
 from core.routing import Binding, Delivery
 from core.tickets import Ticket
@@ -247,6 +248,8 @@ class DeliveryWorker:
                 if free > 0:
                     try:
                         queues, context = await self._claim(free)
+                    except Unavailable:  # the store logged why, in one line; wait a poll
+                        queues = []
                     except Exception:  # a database hiccup must not end the worker
                         log.exception("delivery claim failed")
                         queues = []

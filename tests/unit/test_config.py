@@ -117,6 +117,7 @@ def test_file_replaces_defaults_and_env_overrides(tmp_path: Path,
     ("[delivery]\nmax_attempts = 0\n", {}, "delivery.max_attempts"),
     ("", {"HELPTHREAD_DELIVERY__LEASE": "1s"}, "delivery.lease: 1s is outside 3s-10m"),
     ("[delivery]\nmax_attempt = 3\n", {}, "delivery.max_attempt"),
+    ("[delivery]\nmax_attempts = true\n", {}, "delivery.max_attempts: must be a number"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   content: str, env: dict[str, str], key: str) -> None:
