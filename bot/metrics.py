@@ -12,7 +12,7 @@ are read from the database when scraped (``DatabaseCollector``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from core.delivery import Delivered, DeliveryJob, Outbound, Outbox
 from core.errors import Unavailable
 from core.routing import Delivery
 from core.store.stats import DeskStats, desk_stats
+from core.tickets import Status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack wants an acknowledgement within 3 s, Discord an interaction response within 3 s.
@@ -42,9 +43,11 @@ class DatabaseCollector(Collector):
     (``collect`` must not wait on the database; the ``/metrics`` handler refreshes
     first). After a failed read the families are left out rather than shown stale."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, platforms: Iterable[str] = ()) -> None:
         self.engine = engine
         self.stats: DeskStats | None = None
+        # every platform is shown, at 0 too: a gauge that drops out is read as "no data"
+        self.platforms = set(platforms)
 
     async def refresh(self) -> None:
         try:
@@ -58,27 +61,30 @@ class DatabaseCollector(Collector):
             return
         tickets = GaugeMetricFamily("helpthread_tickets", "Tickets by status.",
                                     labels=["status"])
-        for status, count in sorted(stats.tickets_by_status.items()):
+        by_status = {**{s.value: 0 for s in Status}, **stats.tickets_by_status}
+        for status, count in sorted(by_status.items()):
             tickets.add_metric([status], count)
+        self.platforms |= {*stats.pending, *stats.parked}
         yield tickets
         depth = GaugeMetricFamily("helpthread_outbox_depth",
                                   "Deliveries waiting to be made, by platform.",
                                   labels=["platform"])
-        for platform, count in sorted(stats.pending.items()):
-            depth.add_metric([platform], count)
+        for platform in sorted(self.platforms):
+            depth.add_metric([platform], stats.pending.get(platform, 0))
         yield depth
         parked = GaugeMetricFamily("helpthread_outbox_parked",
                                    "Deliveries parked (given up on), by platform.",
                                    labels=["platform"])
-        for platform, count in sorted(stats.parked.items()):
-            parked.add_metric([platform], count)
+        for platform in sorted(self.platforms):
+            parked.add_metric([platform], stats.parked.get(platform, 0))
         yield parked
 
 
 class Metrics:
     """One runtime's metrics. ``render()`` is the ``/metrics`` body (text format)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, platforms: Iterable[str] = ()) -> None:
+        """``platforms``: those whose outbox gauges are shown from the start (at 0)."""
         self.registry = CollectorRegistry()
         registry = self.registry
         self.requests = Counter(
@@ -96,7 +102,7 @@ class Metrics:
             "helpthread_delivery_latency_seconds",
             "From the commit that queued a delivery to its platform call (seconds).",
             ["platform"], buckets=DELIVERY_BUCKETS, registry=registry)
-        self.database = DatabaseCollector(engine)
+        self.database = DatabaseCollector(engine, platforms)
         registry.register(self.database)
 
     def request(self, platform: str, kind: str, seconds: float | None = None) -> None:

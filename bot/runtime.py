@@ -84,7 +84,7 @@ async def build(settings: Settings, config: DeskConfig,
     if migrate:
         await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    metrics = Metrics(engine)
+    metrics = Metrics(engine, [route.platform for route in routes])
     worker = DeliveryWorker(metrics.measured_outbox(SqlOutbox(engine)),
                             [metrics.measured_outbound(o) for o in outbounds or []], config,
                             clock=clock)
