@@ -28,6 +28,7 @@ platform ids it made, which the worker records on the binding.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -224,7 +225,7 @@ class DeliveryWorker:
         try:
             await asyncio.gather(*(self._deliver_queue(q, context) for q in queues))
         finally:
-            beat.cancel()
+            await _stopped(beat)
         return sum(len(q) for q in queues)
 
     async def run_until_idle(self, max_rounds: int = 10_000) -> int:
@@ -259,7 +260,7 @@ class DeliveryWorker:
                         continue  # full: the next round waits for a queue to finish
                 await self._sleep(stop)
         finally:
-            beat.cancel()
+            await _stopped(beat)
             await self._finish()
 
     def _spawn(self, queue: list[Delivery], context: DeliveryContext) -> None:
@@ -436,6 +437,14 @@ class _LeaseLost(Exception):
 def _id(delivery: Delivery) -> int:
     assert delivery.id is not None
     return delivery.id
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it has ended: a heartbeat cancelled mid-renewal
+    still closes its database connection, which must happen before the engine goes."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _quietly(work: Awaitable[None], what: str) -> None:
