@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import discord
 import pytest
 
 from adapters.discord.plugin import DiscordSettings
@@ -19,7 +18,7 @@ from bot.settings import Settings
 from core.desk import NewTicket
 from core.identity import Actor, UserRef
 from tests.e2e.running import HelpthreadProcess, until
-from tests.platform.discord.wire import FakeDiscord
+from tests.platform.discord.wire import FakeDiscord, running
 
 GUILD = 500_000_000_000_000_005
 ALICE = 600_000_000_000_000_006
@@ -29,15 +28,8 @@ BACKLOG = 250
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    server = FakeDiscord(GUILD)
-    await server.start()
-    try:
+    async with running(FakeDiscord(GUILD)) as server:
         yield server
-    finally:
-        await server.stop()
-        discord.http.Route.BASE = base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 async def test_discord_messages_written_while_down_are_caught_up_once_in_order(

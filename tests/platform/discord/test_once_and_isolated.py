@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import discord
 import pytest
 
 from adapters.discord.outbound import DiscordOutbound
@@ -22,20 +21,13 @@ from core.clock import FrozenClock
 from core.delivery import Delivered, DeliveryJob
 from core.routing import Target
 from tests.platform.discord.test_wire import ALICE_ACTOR, GUILD, _desk_on, _open
-from tests.platform.discord.wire import FakeDiscord
+from tests.platform.discord.wire import FakeDiscord, running
 
 
 @pytest.fixture
 async def wire() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    server = FakeDiscord(GUILD)
-    await server.start()
-    try:
+    async with running(FakeDiscord(GUILD)) as server:
         yield server
-    finally:
-        await server.stop()
-        discord.http.Route.BASE = base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 @dataclass

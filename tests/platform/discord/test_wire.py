@@ -22,7 +22,7 @@ from bot.settings import Credentials, Settings
 from core.clock import FrozenClock
 from core.desk import NewTicket
 from core.identity import Actor, UserRef
-from tests.platform.discord.wire import APPLICATION_ID, FakeDiscord
+from tests.platform.discord.wire import APPLICATION_ID, FakeDiscord, running
 
 GUILD = 500_000_000_000_000_005
 ALICE = 600_000_000_000_000_006
@@ -30,15 +30,8 @@ ALICE = 600_000_000_000_000_006
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    server = FakeDiscord(GUILD)
-    await server.start()
-    try:
+    async with running(FakeDiscord(GUILD)) as server:
         yield server
-    finally:
-        await server.stop()
-        discord.http.Route.BASE = base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 def settings_for(fake: FakeDiscord, sqlite_url: str) -> Settings:

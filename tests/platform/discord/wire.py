@@ -23,12 +23,15 @@ same each time it is opened; ``/guilds/{id}/threads/active`` lists the threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import itertools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import discord
 from aiohttp import WSMsgType, web
 
 BOT_USER_ID = 700_000_000_000_000_001
@@ -358,3 +361,20 @@ class FakeDiscord:
             "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0,
             "voice_states": [], "presences": [], "stage_instances": [],
             "guild_scheduled_events": []}
+
+
+F = TypeVar("F", bound=FakeDiscord)
+
+
+@contextlib.asynccontextmanager
+async def running(server: F) -> AsyncIterator[F]:
+    """``server`` started, then stopped; discord.py's API and gateway URLs, which a bot
+    built against it points at it process-wide, are put back afterwards."""
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
