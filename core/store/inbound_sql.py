@@ -15,6 +15,7 @@ from core.errors import Conflict
 from core.events import Event
 from core.identity import UserRef
 from core.inbound import Receipt, ThreadCursor
+from core.store.rows import binding_from, event_from
 from core.store.tables import (
     BindingRow,
     EventRow,
@@ -40,16 +41,12 @@ T = _table(TicketRow)
 
 
 class InboundSql:
-    """Mixed into ``core.store.sql.SqlStore`` (one connection, one transaction). Its row
-    readers (``event_from``, ``binding_from``) are imported at call time: ``sql``
-    imports this module."""
+    """Mixed into ``core.store.sql.SqlStore`` (one connection, one transaction)."""
 
     conn: AsyncConnection
     dialect: str
 
     async def inbound_event(self, keys: tuple[str, ...]) -> Event | None:
-        from core.store.sql import event_from
-
         row = (await self.conn.execute(
             select(E).join(K, K.c.event_id == E.c.id).where(K.c.key.in_(keys)).limit(1)
         )).first()
@@ -78,8 +75,6 @@ class InboundSql:
 
     async def thread_cursors(self, platform: str, closed_since: datetime
                              ) -> list[ThreadCursor]:
-        from core.store.sql import binding_from
-
         typed_there = (select(func.max(E.c.at)).where(E.c.origin_binding_id == B.c.id)
                        .scalar_subquery())
         rows = await self.conn.execute(

@@ -20,7 +20,8 @@ from sqlalchemy.orm import aliased
 from core.delivery import Delivered, DeliveryContext
 from core.routing import Delivery, DeliveryState
 from core.store.failures import unavailable
-from core.store.sql import B, D, E, T, binding_from, delivery_from, event_from, ticket_from
+from core.store.rows import binding_from, delivery_from, event_from, ticket_from
+from core.store.sql import B, D, E, T
 
 PENDING = DeliveryState.PENDING.value
 PARKED = DeliveryState.PARKED.value

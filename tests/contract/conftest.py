@@ -22,7 +22,8 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.port import StoreFactory
-from core.store.sql import D, SqlStores, delivery_from
+from core.store.rows import delivery_from
+from core.store.sql import D, SqlStores
 from tests.conftest import _postgres
 from tests.support.memory import MemoryStores
 from tests.support.memory_outbox import MemoryOutbox
