@@ -50,8 +50,9 @@ from rich.table import Table
 from sqlalchemy import text
 
 from bench.core import CONFIG, DESCRIPTION, ROUTE, requester
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker
+from core.delivery import DeliveryWorker
 from core.desk import Desk, NewTicket
+from core.outbound import Delivered, DeliveryJob
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.outbox import SqlOutbox

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord.platform import DiscordPlatform
 from adapters.slack.platform import SlackPlatform
-from core.delivery import Delivered, DeliveryJob, Outbound, Outbox
 from core.errors import Unavailable
+from core.outbound import Delivered, DeliveryJob, Outbound, Outbox
 from core.routing import Delivery
 from core.store.stats import DeskStats, desk_stats
 from core.tickets import Status

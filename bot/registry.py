@@ -25,8 +25,8 @@ from adapters.discord.plugin import PLUGIN as DISCORD
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.slack.plugin import PLUGIN as SLACK
 from core.config import Category
-from core.delivery import Outbound
 from core.desk import Desk
+from core.outbound import Outbound
 from core.platforms import AgentRule, SettingError, Traits
 from core.routing import PlatformRoute
 

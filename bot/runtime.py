@@ -19,8 +19,9 @@ from bot.metrics import Metrics
 from bot.settings import ConfigError, Settings
 from core.clock import Clock
 from core.config import DeskConfig
-from core.delivery import DeliveryWorker, Outbound
+from core.delivery import DeliveryWorker
 from core.desk import Desk
+from core.outbound import Outbound
 from core.platforms import SettingError
 from core.routing import PlatformRoute
 from core.store.engine import make_engine

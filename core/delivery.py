@@ -33,18 +33,23 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from core.clock import Clock, SystemClock
 from core.coalesce import notice_of
 from core.config import DeskConfig
 from core.errors import Unavailable
-from core.events import Audience, Event
+from core.events import Audience
+from core.outbound import (
+    DeliveryContext,
+    DeliveryJob,
+    Outbound,
+    Outbox,
+    RetryLater,
+    Undeliverable,
+)
 from core.routing import Binding, Delivery
-from core.tickets import Ticket
-from core.views import TicketView, ticket_view
+from core.views import ticket_view
 
 log = logging.getLogger("helpthread.delivery")
 
@@ -53,125 +58,6 @@ BACKOFF_CAP_SECONDS = 900.0  # a platform outage is retried at least every 15 mi
 RETRY_AFTER_JITTER_SECONDS = 1.0  # at most this much (or a tenth of it) on a Retry-After
 MAX_QUEUES = 32  # (ticket, platform) queues one worker delivers at once
 STOP_GRACE_SECONDS = 5.0  # on stop, queues in flight get this long to finish
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryJob:
-    """What an adapter needs to render one delivery. ``event`` is already as
-    ``delivery.audience`` may read it (``Event.visible_to``) and, for a merged notice,
-    tells the whole change (``core.coalesce``); ``ticket`` is the ticket now, without
-    sensitive fields; ``binding`` is set for thread deliveries.
-
-    ``maybe_sent`` is true when an earlier attempt of this delivery began and was
-    neither recorded as done nor refused outright (a process died mid-call, a
-    timeout): the platform may already show it. ``delivery.id`` is the same on every
-    attempt and unique in the database — the key to find or de-duplicate it by."""
-
-    delivery: Delivery
-    event: Event
-    ticket: TicketView
-    binding: Binding | None
-    desk_name: str = "Helpthread"  # desk.name: how the desk signs what it says
-    maybe_sent: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """Platform ids the delivery made: ``thread`` (Slack ``thread_ts``, Discord thread id)
-    and ``card_message`` when a card was posted; recorded on the binding."""
-
-    thread: str | None = None
-    card_message: str | None = None
-
-
-class RetryLater(Exception):
-    """The platform asked us to wait ``after`` seconds (HTTP 429 ``Retry-After``) or failed
-    for now (5xx, connection refused; ``after`` None: backoff). Either way the next
-    attempt has ``maybe_sent``: a delivery of several calls may have made some before
-    the one refused."""
-
-    def __init__(self, reason: str, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class Undeliverable(Exception):
-    """The platform refused the delivery for good (channel gone, user unknown)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryContext:
-    """What a batch of deliveries refers to, by id: events (also those merged notices
-    start from), tickets (by number), bindings."""
-
-    events: dict[int, Event]
-    tickets: dict[int, Ticket]
-    bindings: dict[int, Binding]
-
-
-class Outbound(Protocol):
-    """A platform's outbound port. ``platform`` names which deliveries it takes."""
-
-    platform: str
-
-    async def deliver(self, job: DeliveryJob) -> Delivered: ...
-
-
-class Outbox(Protocol):
-    """The delivery queue in storage (``core.store.outbox.SqlOutbox``; the tests' memory
-    store has one too). Times are aware UTC datetimes."""
-
-    async def claim(self, platforms: list[str], now: datetime, lease_until: datetime,
-                    owner: str, limit: int) -> list[Delivery]:
-        """Lease to ``owner`` until ``lease_until`` the due heads of up to ``limit``
-        (ticket, platform) queues of ``platforms`` that nobody holds, each with the due
-        deliveries behind it; in id order. Workers never get the same row."""
-        ...
-
-    async def renew(self, ids: list[int], owner: str, lease_until: datetime) -> set[int]:
-        """Extend ``owner``'s lease on ``ids`` (pending ones it still holds); returns those."""
-        ...
-
-    async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext: ...
-
-    async def start(self, delivery: Delivery, owner: str) -> bool:
-        """Record that an attempt begins (``attempts`` + 1, ``maybe_sent``) if ``owner``
-        still holds it; False when it does not (its lease ran out and may be another's)."""
-        ...
-
-    async def release(self, deliveries: list[Delivery], owner: str) -> None:
-        """Give back those of ``deliveries`` ``owner`` holds (not attempted: their queue
-        stopped at a retry, or the worker stops)."""
-        ...
-
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
-                       then_start: Delivery | None = None, owner: str = "") -> bool:
-        """Mark it done and record the platform ids on its binding; in the same
-        transaction, ``start(then_start, owner)`` when given. Returns what that
-        ``start`` returned (False without one)."""
-        ...
-
-    async def retry(self, delivery: Delivery, error: str, at: datetime, *,
-                    maybe_sent: bool) -> None:
-        """Due again at ``at``, with ``error`` as its last error."""
-        ...
-
-    async def park(self, delivery: Delivery, error: str, now: datetime) -> None:
-        """A dead letter: kept with ``error``, out of its queue, until re-queued."""
-        ...
-
-    async def pending(self, platforms: list[str]) -> int: ...
-
-    async def listing(self, *, parked_only: bool, limit: int,
-                      ids: list[int] | None = None) -> list[Delivery]:
-        """Pending and parked deliveries (``parked_only``: parked; ``ids``: those of
-        them), oldest first."""
-        ...
-
-    async def requeue(self, ids: list[int] | None, now: datetime) -> list[int]:
-        """Parked deliveries ``ids`` (None: all parked) are due again at ``now`` with a
-        fresh count of attempts; returns the ids re-queued."""
-        ...
 
 
 class DeliveryWorker:

@@ -38,7 +38,7 @@ class Purpose(StrEnum):
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DONE = "done"
-    # A dead letter: refused for good (``core.delivery.Undeliverable``) or failed
+    # A dead letter: refused for good (``core.outbound.Undeliverable``) or failed
     # ``delivery.max_attempts`` times; ``helpthread deliveries retry`` re-queues it.
     PARKED = "parked"
 

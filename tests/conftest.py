@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import drop_postgres, fresh_postgres_url, postgres_answers
+from tests.support.databases import drop_postgres, fresh_postgres_url, require_postgres
 
 # slack_sdk follows HTTP(S)_PROXY and ignores NO_PROXY (TESTING.md): tests talk to loopback.
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -17,9 +17,7 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROX
 
 async def _postgres() -> AsyncIterator[str]:
     """A fresh PostgreSQL database, dropped afterwards; a skip naming why if none answers."""
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
+    await require_postgres()
     url, name = await fresh_postgres_url()
     try:
         yield url

@@ -27,9 +27,9 @@ import discord
 from adapters.discord import render
 from adapters.discord.ratelimits import delivering
 from adapters.discord.views import card_view
-from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind
 from core.identity import Person, UserRef
+from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.routing import Target
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def nonce(delivery: int | None, part: str) -> str | int:
 
 
 class DiscordOutbound:
-    """Implements ``core.delivery.Outbound`` for Discord through the bot's REST client."""
+    """Implements ``core.outbound.Outbound`` for Discord through the bot's REST client."""
 
     platform = PLATFORM
 

@@ -6,9 +6,9 @@ import sys
 from typing import TextIO
 
 from adapters.shell.views import event_lines, where
-from core.delivery import Delivered, DeliveryJob
 from core.events import Audience
 from core.identity import UserRef
+from core.outbound import Delivered, DeliveryJob
 
 PLATFORM = "shell"
 WORKSPACE = "local"

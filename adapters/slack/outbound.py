@@ -1,4 +1,4 @@
-"""The Slack outbound port (``core.delivery.Outbound``): deliveries become Web API calls.
+"""The Slack outbound port (``core.outbound.Outbound``): deliveries become Web API calls.
 
 - A binding's first delivery posts its card (``chat.postMessage``); the card's ``ts``
   is the thread (``Delivered.thread``/``card_message``). A private ticket's binding
@@ -41,9 +41,9 @@ from adapters.slack import sent, views
 from adapters.slack.pacing import AckFirst
 from core.clock import Clock, SystemClock
 from core.config import DeskConfig
-from core.delivery import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.events import CARD_CHANGES, Audience, EventKind, Opened
 from core.identity import UserRef
+from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.routing import Binding, Target
 
 log = logging.getLogger("helpthread.slack")

@@ -1,4 +1,4 @@
-"""The delivery queue on SQL (``core.delivery.Outbox``).
+"""The delivery queue on SQL (``core.outbound.Outbox``).
 
 A worker claims the head of each (ticket, platform) queue with a short lease
 (``leased_until``, ``leased_by``) that its heartbeat renews; on PostgreSQL
@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
-from core.delivery import Delivered, DeliveryContext
+from core.outbound import Delivered, DeliveryContext
 from core.routing import Delivery, DeliveryState
 from core.store.failures import unavailable
 from core.store.rows import binding_from, delivery_from, event_from, ticket_from
@@ -30,7 +30,7 @@ ERROR_MAX = 2000  # characters of a last error kept
 
 
 class SqlOutbox:
-    """``core.delivery.Outbox`` over ``engine`` (each method is one transaction; a
+    """``core.outbound.Outbox`` over ``engine`` (each method is one transaction; a
     failing database raises ``core.errors.Unavailable``)."""
 
     def __init__(self, engine: AsyncEngine) -> None:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.delivery import Outbox
+from core.outbound import Outbox
 from core.routing import Delivery
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async

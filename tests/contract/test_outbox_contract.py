@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.delivery import Delivered
 from core.events import Audience, EventKind, PriorityChanged
+from core.outbound import Delivered
 from core.routing import Delivery, DeliveryState, PlatformRoute
 from tests.contract.conftest import StoreUnderTest
 from tests.support.people import agent, desk_config, form, make_desk, person

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import HELPTHREAD, clean_env
-from tests.support.databases import PG_ADMIN_DSN, postgres_answers
+from tests.support.databases import PG_ADMIN_DSN, require_postgres
 
 COMMANDS = [("run",), ("shell", "--as", "ana"), ("db", "upgrade")]
 PG_BASE = PG_ADMIN_DSN.rsplit("/", 1)[0]
@@ -62,9 +62,7 @@ def test_one_line_naming_the_setting(tmp_path: Path, command: tuple[str, ...],
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 async def test_a_database_that_does_not_exist(tmp_path: Path,
                                               command: tuple[str, ...]) -> None:
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
+    await require_postgres()
     code, lines = _start(tmp_path, f"{PG_BASE}/helpthread_no_such_db", command)
     assert code == 2, lines
     assert len(lines) == 1 and "database 'helpthread_no_such_db' does not exist" in lines[0]

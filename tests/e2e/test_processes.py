@@ -13,12 +13,11 @@ import sqlite3
 from pathlib import Path
 
 import aiohttp
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.store.migrate import MIGRATIONS
 from tests.e2e.conftest import HELPTHREAD, clean_env
-from tests.support.databases import drop_postgres, fresh_postgres_url, postgres_answers
+from tests.support.databases import drop_postgres, fresh_postgres_url, require_postgres
 from tests.support.fake_slack import FakeSlack
 
 SLACK_CONFIG = '[slack]\nsupport_channel = "C1"\nteam_channel = "C2"\n'
@@ -86,9 +85,7 @@ def _head() -> str:
 
 
 async def test_three_processes_start_at_once_on_a_fresh_postgres(tmp_path: Path) -> None:
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
+    await require_postgres()
     fake = await FakeSlack().start()
     try:
         for _ in range(ROUNDS):

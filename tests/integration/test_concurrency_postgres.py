@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker
+from core.delivery import DeliveryWorker
 from core.desk import Desk, NewTicket
 from core.errors import InvalidTransition
 from core.events import EventKind
 from core.identity import Actor, UserRef
+from core.outbound import Delivered, DeliveryJob
 from core.routing import DeliveryState, PlatformRoute
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker, Undeliverable
+from core.delivery import DeliveryWorker
 from core.events import Audience, EventKind, Held
+from core.outbound import Delivered, DeliveryJob, Undeliverable
 from core.routing import DeliveryState
 from core.store.outbox import SqlOutbox
 from core.store.sql import D

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from core.config import DeliverySection
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker, RetryLater
+from core.delivery import DeliveryWorker
+from core.outbound import Delivered, DeliveryJob, RetryLater
 from core.routing import DeliveryState
 from core.store.outbox import SqlOutbox
 from core.store.sql import D

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.store.migrate import CannotOpenDatabase, upgrade_async
-from tests.support.databases import PG_ADMIN_DSN, postgres_answers
+from tests.support.databases import PG_ADMIN_DSN, require_postgres
 
 
 async def test_upgrade_reports_what_it_applied_then_nothing(database_url: str) -> None:
@@ -62,9 +62,7 @@ async def test_no_server_answering_is_unreachable() -> None:
 
 
 async def test_a_database_that_does_not_exist_is_a_wrong_setting() -> None:
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
+    await require_postgres()
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     err = await _refused(f"{base}/helpthread_no_such_database")
     assert not err.unreachable

@@ -11,9 +11,10 @@ from itertools import pairwise
 
 from sqlalchemy import func, select
 
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker
+from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.events import PriorityChanged
+from core.outbound import Delivered, DeliveryJob
 from core.routing import DeliveryState
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async

@@ -4,7 +4,8 @@ and when the oldest waiting one was committed."""
 
 from __future__ import annotations
 
-from core.delivery import Delivered, DeliveryJob, DeliveryWorker, Undeliverable
+from core.delivery import DeliveryWorker
+from core.outbound import Delivered, DeliveryJob, Undeliverable
 from core.store.outbox import SqlOutbox
 from core.store.stats import desk_stats
 from tests.integration.conftest import Wired

@@ -11,6 +11,7 @@ import os
 import uuid
 
 import asyncpg
+import pytest
 
 PG_ADMIN_DSN = os.environ.get("HELPTHREAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _available: tuple[bool, str] | None = None
@@ -31,6 +32,14 @@ async def postgres_answers() -> tuple[bool, str]:
     if _available is None:
         _available = await _probe()
     return _available
+
+
+async def require_postgres() -> None:
+    """Skips the calling test, saying why, when no PostgreSQL server answers (the
+    system package is absent: PostgreSQL tests skip and print why, README)."""
+    ok, why = await postgres_answers()
+    if not ok:
+        pytest.skip(why)
 
 
 def read_only_sqlite(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The delivery queue (``core.delivery.Outbox``) over the in-memory store's state.
+"""The delivery queue (``core.outbound.Outbox``) over the in-memory store's state.
 
 The same contract as ``core.store.outbox.SqlOutbox`` (tests/contract checks both):
 heads of (ticket, platform) queues that are due and held by nobody, the due
@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
-from core.delivery import Delivered, DeliveryContext
+from core.outbound import Delivered, DeliveryContext
 from core.routing import Delivery, DeliveryState
 from core.store.outbox import CHAIN_MAX, ERROR_MAX
 from tests.support.memory import MemoryState, MemoryStores

@@ -5,7 +5,7 @@ This fakes a chat platform (the far side of the outbound port), not our code.
 
 from __future__ import annotations
 
-from core.delivery import Delivered, DeliveryJob, RetryLater
+from core.outbound import Delivered, DeliveryJob, RetryLater
 
 
 class RecordingOutbound:

@@ -18,7 +18,7 @@ from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.platform import DiscordPlatform
 from bot.runtime import Runtime
 from core.clock import FrozenClock
-from core.delivery import Delivered, DeliveryJob
+from core.outbound import Delivered, DeliveryJob
 from core.routing import Target
 from tests.platform.discord.test_wire import ALICE_ACTOR, GUILD, _desk_on, _open
 from tests.platform.discord.wire import FakeDiscord, running

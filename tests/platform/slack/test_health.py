@@ -25,7 +25,7 @@ from core.store.engine import make_engine
 from core.store.sql import D, SqlStores
 from tests.platform.slack.harness import ALICE, CONFIG, SECRET, SLACK
 from tests.platform.slack.test_running import free_port
-from tests.support.databases import drop_postgres, fresh_postgres_url, postgres_answers
+from tests.support.databases import drop_postgres, fresh_postgres_url, require_postgres
 from tests.support.fake_slack import TEAM, FakeSlack
 from tests.support.slack_requests import command_body, signed_headers
 
@@ -35,9 +35,7 @@ BOUND = 300  # polls of 50 ms at most: only stops a hung run, nothing asserts on
 
 @pytest.fixture
 async def pg() -> AsyncIterator[tuple[str, str]]:
-    ok, why = await postgres_answers()
-    if not ok:
-        pytest.skip(why)
+    await require_postgres()
     url, name = await fresh_postgres_url()
     try:
         yield url, name

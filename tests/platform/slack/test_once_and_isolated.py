@@ -15,7 +15,7 @@ import pytest
 
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.sent import EVENT_TYPE
-from core.delivery import Delivered, DeliveryJob
+from core.outbound import Delivered, DeliveryJob
 from core.routing import Target
 from tests.platform.slack.harness import AGENT, ALICE, BILLING, SUPPORT, TEAM_CHANNEL, Harness
 
