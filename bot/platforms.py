@@ -147,6 +147,7 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
     runner = web.AppRunner(http_app(runtime, platforms), access_log=None)
     await runner.setup()
     worker: asyncio.Task[None] | None = None
+    scheduler = asyncio.create_task(runtime.scheduler.run(stop))
     try:
         worker = asyncio.create_task(runtime.worker.run(stop))
         for platform in platforms:  # a refused token is found before anything is said
@@ -166,6 +167,7 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
                 await platform.stop()
         if worker is not None:
             await worker
+        await scheduler
         await runner.cleanup()
         await runtime.close()
         gc.unfreeze()

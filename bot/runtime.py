@@ -24,7 +24,9 @@ from core.desk import Desk
 from core.outbound import Outbound
 from core.platforms import SettingError
 from core.routing import PlatformRoute
+from core.schedule import Scheduler
 from core.store.engine import make_engine
+from core.store.leader import AdvisoryLeader
 from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.sql import SqlStores
@@ -56,6 +58,7 @@ class Runtime:
     desk: Desk
     worker: DeliveryWorker
     metrics: Metrics
+    scheduler: Scheduler
 
     def serve(self, outbound: Outbound) -> None:
         """Hand ``outbound`` to the delivery worker, measured (``bot.metrics``)."""
@@ -89,8 +92,13 @@ async def build(settings: Settings, config: DeskConfig,
     worker = DeliveryWorker(metrics.measured_outbox(SqlOutbox(engine)),
                             [metrics.measured_outbound(o) for o in outbounds or []], config,
                             clock=clock)
-    desk = Desk(config, SqlStores(engine), routes, clock=clock, on_commit=worker.wake)
-    return Runtime(settings, config, engine, desk, worker, metrics)
+    stores = SqlStores(engine)
+    desk = Desk(config, stores, routes, clock=clock, on_commit=worker.wake)
+    scheduler = Scheduler(desk, stores, desk.clock)
+    if engine.dialect.name == "postgresql":  # several processes may share it: one leads
+        scheduler.lead = AdvisoryLeader(engine, on_timer=scheduler.notice)
+    desk.on_timer = scheduler.notice
+    return Runtime(settings, config, engine, desk, worker, metrics, scheduler)
 
 
 async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator[str]:
@@ -147,12 +155,17 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
     interactive = sys.stdin.isatty()
     session = ShellSession(runtime.desk, runtime.worker, printer, persona=persona, agent=agent,
                            echo=not interactive, interactive=interactive)
+    stop = asyncio.Event()
+    runtime.scheduler.after_firing = session.deliver  # what fired is printed at once
+    scheduler = asyncio.create_task(runtime.scheduler.run(stop))
     if interactive:
         printer.lines("", [f"{config.desk.name} — shell desk. /ticket help lists the "
                            "commands; /as NAME --agent acts as an agent; Ctrl-D ends."])
     try:
         await session.run(stdin_lines(session, interactive))
     finally:
+        stop.set()
+        await scheduler
         if runner is not None:
             await runner.cleanup()
         await runtime.close()

@@ -24,6 +24,7 @@ TICKET_ACTIONS: tuple[Action, ...] = (
     Action.CLAIM, Action.ASSIGN, Action.UNASSIGN, Action.REPLY, Action.COMMENT, Action.NOTE,
     Action.REQUEST_INFO, Action.HOLD, Action.RESUME, Action.RESOLVE, Action.CLOSE,
     Action.REOPEN, Action.SET_PRIORITY, Action.ESCALATE, Action.LINK, Action.ADD_WATCHER,
+    Action.ASK_CLOSE, Action.KEEP_OPEN, Action.RATE,
 )
 
 ANY_AGENT = Person(UserRef("desk", "", "any-agent"), "an agent")  # a card's generic viewer
@@ -53,7 +54,15 @@ TRANSITIONS: dict[Action, Callable[[Ticket, Person, datetime], None]] = {
     Action.REOPEN: _legal(DONE, "reopened"),
     Action.SET_PRIORITY: _legal(ACTIVE, "re-prioritised"),
     Action.ESCALATE: _legal(ACTIVE, "escalated"),
+    Action.ASK_CLOSE: lambda t, who, now: lifecycle.ask_close(t),
+    Action.KEEP_OPEN: lambda t, who, now: lifecycle.keep_open(t),
+    Action.RATE: lambda t, who, now: _may_rate(t),
 }
+
+
+def _may_rate(ticket: Ticket) -> None:
+    """Offered while a rating can be given; a second click changes it (a comment too)."""
+    lifecycle.rate(ticket, lifecycle.Rating.GOOD, "\0")
 
 
 def transition_refusal(action: Action, ticket: Ticket, who: Person,

@@ -16,19 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from core import policy
+from core import policy, sla, timers
 from core.clock import Clock, SystemClock
 from core.coalesce import MERGEABLE, coalesce
 from core.commands import TicketCommand
 from core.config import DeskConfig
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, DeskError, NotFound
 from core.events import Audience, Event, Payload
-from core.identity import Actor
+from core.identity import SYSTEM, Actor
 from core.inbound import Receipt
 from core.policy import Action
 from core.routing import Binding, PlatformRoute, plan_deliveries
 from core.store.port import Store, StoreFactory
 from core.tickets import Ticket
+from core.timers import Timer
 
 CONFLICT_ATTEMPTS = 3
 REDIRECTS_MAX = 3  # a message in an old thread follows at most this many follow-ups
@@ -44,6 +45,10 @@ class Outcome:
     event: Event
     follow_up: Ticket | None = None
     replayed: bool = False
+
+
+class Stale(Exception):
+    """A timer that no longer applies: a later change cancelled or moved it, or it fired."""
 
 
 class Redirect(Exception):
@@ -98,32 +103,70 @@ class DeskBase:
         self.routes = routes
         self.clock = clock or SystemClock()
         self._on_commit = on_commit or (lambda: None)
+        # Told the due time (UTC) of each timer a commit set: wakes the scheduler early.
+        self.on_timer: Callable[[datetime], None] = lambda due: None
+
+    async def fire(self, timer: Timer) -> bool:
+        """Run a due timer's command as ``System`` through the command path, marking it
+        fired in the same transaction; True if it did something. A timer that no longer
+        applies — cancelled, already fired, set against a state that has changed since —
+        or whose command is refused now, is dropped and its ticket's timers planned
+        afresh (PRODUCT.md §7: never twice, never one a later change cancelled)."""
+        try:
+            await self.run(SYSTEM, timer.command, request_key=f"timer:{timer.id}",
+                           timer=timer)
+            return True
+        except (Stale, DeskError):
+            earliest = None
+            async with self.stores.transaction() as store:
+                ticket = await store.get_ticket(timer.ticket_number, for_update=True)
+                await store.drop_timer(timer.id)
+                if ticket is not None:
+                    earliest = await self._plan_timers(store, ticket)
+            self._committed(earliest, deliveries=False)
+            return False
+
+    async def replan(self, number: int) -> None:
+        """Stores the timers ticket ``number`` needs now (a ticket stored before timers
+        existed; after a config change). Raises ``NotFound``."""
+        async with self.stores.transaction() as store:
+            ticket = await self._load(store, number, lock=True)
+            earliest = await self._plan_timers(store, ticket)
+        self._committed(earliest, deliveries=False)
+
+    async def _plan_timers(self, store: Store, ticket: Ticket) -> datetime | None:
+        """Stores the timers ``ticket`` needs now, cancelling the rest; returns the
+        earliest due time (UTC) it set, if it set any."""
+        return await store.replace_timers(ticket.number, timers.plan(ticket, self.config))
 
     async def run(self, actor: Actor, command: TicketCommand, *,
-                  request_key: str | None = None, receipt: Receipt | None = None) -> Outcome:
+                  request_key: str | None = None, receipt: Receipt | None = None,
+                  timer: Timer | None = None) -> Outcome:
         """Run a ticket command (``core.commands``) as ``actor``. Raises the typed errors
         of ``core.errors``; the same ``request_key`` again — or a ``receipt`` sharing a
         key with one stored before (``core.inbound``) — returns the first outcome with
         ``replayed=True`` and changes nothing."""
         for _ in range(REDIRECTS_MAX + 1):
             try:
-                return await self._run_retrying(actor, command, request_key, receipt)
+                return await self._run_retrying(actor, command, request_key, receipt, timer)
             except Redirect as redirect:
                 command = _moved(command, redirect.number)
         raise NotFound("this conversation has moved on too many times; open a new ticket")
 
     async def _run_retrying(self, actor: Actor, command: TicketCommand,
-                            request_key: str | None, receipt: Receipt | None) -> Outcome:
+                            request_key: str | None, receipt: Receipt | None,
+                            timer: Timer | None) -> Outcome:
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
-                return await self._run_once(actor, command, request_key, receipt)
+                return await self._run_once(actor, command, request_key, receipt, timer)
             except Conflict:
                 if attempt == CONFLICT_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
     async def _run_once(self, actor: Actor, command: TicketCommand,
-                        request_key: str | None, receipt: Receipt | None = None) -> Outcome:
+                        request_key: str | None, receipt: Receipt | None = None,
+                        timer: Timer | None = None) -> Outcome:
         action, handler = self.handlers[type(command)]
         now = self.clock.now()
         async with self.stores.transaction() as store:
@@ -137,10 +180,17 @@ class DeskBase:
             bindings = await store.bindings(ticket.number)
             in_thread = getattr(command, "in_thread", None)
             origin = next((b for b in bindings if b.id == in_thread), None)
+            if timer is not None and not (
+                    await store.lock_pending_timer(timer.id)
+                    and timers.still_planned(timer, ticket, self.config, now)):
+                raise Stale(timer.id)
             policy.authorize(actor, action, self.config, ticket, now)
             change = Change(self, store, ticket, actor, now, origin)
+            before, answered = ticket.status, ticket.first_response_at is not None
             await handler(change, command)
-            ticket.last_activity_at = now
+            sla.settle(ticket, before, answered, self.config, now)
+            if not (actor.system and all(a is Audience.INTERNAL for _, a in change.recorded)):
+                ticket.last_activity_at = now  # an SLA notice is not activity
             await store.update_ticket(ticket)
             # Only the first event is what was typed in ``origin`` (not echoed back there);
             # what it caused (a reopen, a resume) is news to that thread too.
@@ -151,8 +201,18 @@ class DeskBase:
             if receipt is not None:  # in the same transaction: stored means known
                 await store.record_inbound(receipt, events[0].id,
                                            origin.id if origin else None, now)
-        self._on_commit()
+            if timer is not None:
+                await store.fire_timer(timer.id, now)
+            earliest = await self._plan_timers(store, ticket)
+        self._committed(earliest)
         return Outcome(ticket, events[0], change.follow_up)
+
+    def _committed(self, earliest_timer: datetime | None, *, deliveries: bool = True) -> None:
+        """After a commit: wake the delivery worker, and the scheduler for a new timer."""
+        if deliveries:
+            self._on_commit()
+        if earliest_timer is not None:
+            self.on_timer(earliest_timer)
 
     async def _record(self, store: Store, ticket: Ticket, payload: Payload, actor: Actor,
                       now: datetime, audience: Audience = Audience.PUBLIC,

@@ -2,7 +2,8 @@
 
 One small, strict codec rather than pickle: what is stored stays readable by
 a migration and by another process version. Supported field types: ``str``,
-``int``, ``bool``, ``None``, ``StrEnum`` subclasses, ``tuple[X, ...]``,
+``int``, ``float``, ``bool``, ``None``, aware ``datetime`` (ISO 8601 text),
+``StrEnum`` subclasses, ``tuple[X, ...]``,
 ``Mapping[str, str]`` / ``dict[str, str]``, ``frozenset[str]`` and nested
 dataclasses of those. Anything else raises ``TypeError`` when encoding.
 """
@@ -15,6 +16,7 @@ import functools
 import types
 import typing
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,10 +29,14 @@ def _hints(cls: Any) -> dict[str, Any]:
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready data: dataclasses become dicts of their fields."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int | float | str):
         return value.value if isinstance(value, enum.Enum) else value
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("cannot encode a naive datetime")
+        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
@@ -71,6 +77,10 @@ def _value(hint: Any, raw: Any) -> Any:
         return {str(k): v for k, v in raw.items()}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(raw)
+    if hint is datetime:
+        return datetime.fromisoformat(raw)
+    if hint is float:
+        return float(raw)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return decode(hint, raw)
     return raw

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from core import codec
-from core.events import Attachment
+from core.events import Attachment, AutoClosed
 from core.identity import Actor, Person
 from core.tickets import LinkKind
 
@@ -142,9 +143,63 @@ class AddWatcher:
     watcher: Person
 
 
+@dataclass(frozen=True, slots=True)
+class AskClose:
+    """``/ticket ask-close``: an agent asks the requester to confirm closing (PRODUCT.md §7)."""
+
+    number: int
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeepOpen:
+    """``/ticket keep-open``: the requester declines a close request."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``/ticket rate``: the requester's satisfaction with a resolution, one per
+    resolution (a second changes it), with an optional comment."""
+
+    number: int
+    rating: str  # "good" or "bad" (core.tickets.Rating), checked when it runs
+    comment: str | None = None
+
+
+# ---- the desk's own: run by the scheduler as ``System`` (core.timers) -------------
+
+@dataclass(frozen=True, slots=True)
+class SlaAlert:
+    """An SLA warning (80%) or, with ``breach``, a breach notice of ``target``
+    (``first_response`` or ``resolution``)."""
+
+    number: int
+    target: str
+    breach: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemindRequester:
+    """A ``waiting`` ticket's reminder: it closes at ``closes_at`` (UTC) without a reply."""
+
+    number: int
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AutoClose:
+    """Close by the desk itself (expiry, auto-close, an unanswered close request)."""
+
+    number: int
+    why: AutoClosed
+
+
 TicketCommand = (Comment | Reply | Note | Claim | Assign | Unassign | RequestInfo | Hold
                  | Resume | Resolve | Close | Reopen | SetPriority | Escalate | Link
-                 | AddWatcher)
+                 | AddWatcher | AskClose | KeepOpen | Rate | SlaAlert | RemindRequester
+                 | AutoClose)
 Command = OpenTicket | TicketCommand
 
 NAMES: dict[type[Any], str] = {
@@ -152,6 +207,8 @@ NAMES: dict[type[Any], str] = {
     Assign: "assign", Unassign: "unassign", RequestInfo: "wait", Hold: "hold",
     Resume: "resume", Resolve: "resolve", Close: "close", Reopen: "reopen",
     SetPriority: "priority", Escalate: "escalate", Link: "link", AddWatcher: "cc",
+    AskClose: "ask-close", KeepOpen: "keep-open", Rate: "rate", SlaAlert: "sla-alert",
+    RemindRequester: "remind", AutoClose: "auto-close",
 }
 BY_NAME: dict[str, type[Any]] = {name: cls for cls, name in NAMES.items()}
 

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.business_hours import AroundTheClock, Calendar
 from core.characters import first_control
 from core.durations import format_duration, parse_duration
 from core.platforms import AgentRule
@@ -70,8 +71,12 @@ class DeskSection(_Section):
 
 
 class LifecycleSection(_Section):
+    """Expiry and auto-close (PRODUCT.md §7): wall-clock durations, not business time."""
+
     waiting_expires_after: Duration = timedelta(days=7)
+    waiting_reminder_before: Duration = timedelta(days=1)
     resolved_closes_after: Duration = timedelta(days=3)
+    close_request_after: Duration = timedelta(days=1)
     reopen_window: Duration = timedelta(days=14)
 
 
@@ -158,6 +163,15 @@ class Category(_Section):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     name: Name = Field(min_length=1, max_length=80)
     fields: tuple[CategoryField, ...] = ()
+    sla: dict[str, SlaOverride] = Field(default_factory=dict)  # targets for this category
+
+    @field_validator("sla")
+    @classmethod
+    def _priorities(cls, value: dict[str, SlaOverride]) -> dict[str, SlaOverride]:
+        for key in value:
+            if key not in PRIORITIES:
+                raise ValueError(f"sla: {key!r} is not a priority; use {', '.join(PRIORITIES)}")
+        return value
 
     @property
     def platform_keys(self) -> dict[str, Any]:
@@ -252,7 +266,30 @@ class DeskConfig(_Section):
                 if word in seen:
                     raise ValueError(f"categories: key {category.key!r} appears twice")
                 seen[word] = category.key
+            for priority in category.sla:
+                try:
+                    self.targets(category.key, priority)
+                except ValueError as error:  # pydantic's message names the rule
+                    raise ValueError(f"categories: {category.key!r} sla.{priority}: "
+                                     f"{error}") from None
         return self
+
+    def calendar(self) -> Calendar:
+        """The business calendar SLA clocks count in: around the clock without
+        ``[business_hours]``."""
+        return AroundTheClock()
+
+    def targets(self, category: str, priority: str) -> SlaTarget:
+        """The SLA targets of ``priority`` in ``category``: the category's own
+        (``[[categories]] sla``) where it sets them, else ``[sla.<priority>]``. Raises
+        ``ValueError`` when a category's first response would exceed its resolution."""
+        base = self.sla[priority]
+        found = self.category(category)
+        override = found.sla.get(priority) if found else None
+        if override is None:
+            return base
+        return SlaTarget(first_response=override.first_response or base.first_response,
+                         resolution=override.resolution or base.resolution)
 
     def category(self, key_or_name: str) -> Category | None:
         """The category whose key or name (case-insensitive) is ``key_or_name``."""

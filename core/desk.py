@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import automation, policy
 from core import commands as cmd
-from core import policy
 from core import tickets as lifecycle
 from core.changes import Change, Outcome, Redirect
 from core.characters import trim
@@ -45,7 +45,7 @@ from core.policy import Action
 from core.reading import Reading
 from core.receiving import Receiving
 from core.routing import Binding
-from core.tickets import PRIORITIES, Link, LinkKind, Status, Ticket
+from core.tickets import PRIORITIES, Link, LinkKind, Rating, Status, Ticket
 from core.validation import COMMENT_MAX, SUBJECT_MAX, clean_priority, clean_text
 
 __all__ = ["Desk", "NewTicket", "Opened", "Outcome"]
@@ -86,6 +86,7 @@ async def comment(change: Change, command: cmd.Comment | cmd.Reply) -> None:
     change.record(Commented(text, attachments))
     if resumed:
         change.record(Resumed(ticket.status, by_reply=True))
+    automation.declined_by_reply(change)
 
 
 async def _continue_elsewhere(change: Change, text: str) -> None:
@@ -197,6 +198,8 @@ def _priority(value: str) -> str:
 async def escalate(change: Change, command: cmd.Escalate) -> None:
     reason = _text("reason", command.reason)
     level = lifecycle.escalate(change.ticket)
+    if not policy.is_agent(change.actor, change.config):  # the requester, after a breach
+        change.ticket.sla.requester_escalations += 1
     change.record(Escalated(level, reason))
 
 
@@ -249,6 +252,7 @@ HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.Escalate: (Action.ESCALATE, escalate),
     cmd.Link: (Action.LINK, link),
     cmd.AddWatcher: (Action.ADD_WATCHER, add_watcher),
+    **automation.HANDLERS,
 }
 
 
@@ -354,6 +358,22 @@ class Desk(Intake, Reading, Receiving):
     async def link(self, actor: Actor, number: int, kind: LinkKind, other: int, *,
                    request_key: str | None = None) -> Ticket:
         return await self._ticket(actor, cmd.Link(number, kind, other), request_key)
+
+    async def ask_close(self, actor: Actor, number: int, message: str | None = None, *,
+                        request_key: str | None = None) -> Ticket:
+        """Ask the requester to confirm closing (agents; PRODUCT.md §7)."""
+        return await self._ticket(actor, cmd.AskClose(number, message), request_key)
+
+    async def keep_open(self, actor: Actor, number: int, *,
+                        request_key: str | None = None) -> Ticket:
+        """The requester declines a close request."""
+        return await self._ticket(actor, cmd.KeepOpen(number), request_key)
+
+    async def rate(self, actor: Actor, number: int, rating: Rating | str,
+                   comment: str | None = None, *, request_key: str | None = None) -> Ticket:
+        """The requester's rating of a resolution (``good``/``bad``); raises
+        ``Invalid("rating")`` for another word."""
+        return await self._ticket(actor, cmd.Rate(number, str(rating), comment), request_key)
 
     async def add_watcher(self, actor: Actor, number: int, watcher: Person, *,
                           request_key: str | None = None) -> Ticket:

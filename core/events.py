@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from core import codec
 from core.identity import Person
-from core.tickets import LinkKind, Status
+from core.tickets import LinkKind, Rating, Status
 
 
 class Audience(StrEnum):
@@ -43,6 +43,12 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     LINKED = "linked"
     WATCHER_ADDED = "watcher_added"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    REMINDED = "reminded"
+    CLOSE_REQUESTED = "close_requested"
+    CLOSE_DECLINED = "close_declined"
+    RATED = "rated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +133,20 @@ class Resolved(_Payload):
     to: Status = Status.RESOLVED
 
 
+class AutoClosed(StrEnum):
+    """Why the desk closed a ticket by itself (PRODUCT.md §7)."""
+
+    NO_REPLY = "no_reply"  # waiting past lifecycle.waiting_expires_after
+    RESOLVED = "resolved"  # resolved for lifecycle.resolved_closes_after
+    CLOSE_REQUEST = "close_request"  # a close request nobody answered
+
+
 @dataclass(frozen=True, slots=True)
 class Closed(_Payload):
     reason: str | None = None
     to: Status = Status.CLOSED
     by_system: bool = False  # expiry, auto-close, a close request nobody answered
+    why: AutoClosed | None = None  # set when the desk closed it by itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +180,60 @@ class WatcherAdded(_Payload):
     watcher: str
 
 
+@dataclass(frozen=True, slots=True)
+class SlaWarning(_Payload):
+    """80% of ``target`` (``first_response``/``resolution``) is used; ``due`` (UTC) is
+    when it breaches. Agents only (``Audience.INTERNAL``)."""
+
+    target: str
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBreached(_Payload):
+    """``target`` passed its due time ``due`` (UTC) unmet. Agents only."""
+
+    target: str
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reminded(_Payload):
+    """A ``waiting`` ticket closes at ``closes_at`` (UTC) unless the requester replies."""
+
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRequested(_Payload):
+    """An agent asks the requester to confirm closing; it closes at ``closes_at`` (UTC)
+    without an answer."""
+
+    message: str | None
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDeclined(_Payload):
+    """The requester still needs help: by the button / ``keep-open``, or by replying."""
+
+    by_reply: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rated(_Payload):
+    """The requester's satisfaction rating (``previous``: the one it replaced). Agents
+    only: never shown in the requester's organisation (PRODUCT.md §7)."""
+
+    rating: Rating
+    comment: str | None = None
+    previous: Rating | None = None
+
+
 Payload = (Opened | Commented | Noted | Claimed | Assigned | Unassigned | InfoRequested
            | Held | Resumed | Resolved | Closed | Reopened | PriorityChanged | Escalated
-           | Linked | WatcherAdded)
+           | Linked | WatcherAdded | SlaWarning | SlaBreached | Reminded | CloseRequested
+           | CloseDeclined | Rated)
 
 KIND_OF: dict[type[Any], EventKind] = {
     Opened: EventKind.OPENED, Commented: EventKind.COMMENTED, Noted: EventKind.NOTED,
@@ -177,17 +243,21 @@ KIND_OF: dict[type[Any], EventKind] = {
     Closed: EventKind.CLOSED, Reopened: EventKind.REOPENED,
     PriorityChanged: EventKind.PRIORITY_CHANGED, Escalated: EventKind.ESCALATED,
     Linked: EventKind.LINKED, WatcherAdded: EventKind.WATCHER_ADDED,
+    SlaWarning: EventKind.SLA_WARNING, SlaBreached: EventKind.SLA_BREACHED,
+    Reminded: EventKind.REMINDED, CloseRequested: EventKind.CLOSE_REQUESTED,
+    CloseDeclined: EventKind.CLOSE_DECLINED, Rated: EventKind.RATED,
 }
 PAYLOAD_OF: dict[EventKind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
 
 # Kinds that change what a card shows: cards are updated in place (PRODUCT.md §5).
 CARD_CHANGES = frozenset(set(EventKind) - {EventKind.COMMENTED, EventKind.NOTED,
-                                           EventKind.LINKED, EventKind.WATCHER_ADDED})
+                                           EventKind.LINKED, EventKind.WATCHER_ADDED,
+                                           EventKind.REMINDED})
 
 
 def payload_text(payload: Payload) -> str | None:
     """The free text a payload carries (comment, question, note, reason), for search."""
-    for name in ("text", "question", "note", "reason"):
+    for name in ("text", "question", "note", "reason", "message", "comment"):
         value = getattr(payload, name, None)
         if isinstance(value, str):
             return value

@@ -121,19 +121,21 @@ class AssignTo:
 Request = NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats | AssignTo
 Mutation = (cmd.Reply | cmd.Note | cmd.Claim | cmd.Unassign | cmd.RequestInfo | cmd.Hold
             | cmd.Resume | cmd.Resolve | cmd.Close | cmd.Reopen | cmd.SetPriority
-            | cmd.Escalate | cmd.Link)
+            | cmd.Escalate | cmd.Link | cmd.AskClose | cmd.KeepOpen | cmd.Rate)
 Parsed = Request | Mutation
 
 # Commands whose ticket is all they take, and those that read the rest as text.
 _BARE: dict[str, Callable[[int], Parsed]] = {
     "show": Show, "transcript": Transcript, "claim": cmd.Claim, "unassign": cmd.Unassign,
-    "resume": cmd.Resume, "reopen": cmd.Reopen}
+    "resume": cmd.Resume, "reopen": cmd.Reopen, "keep-open": cmd.KeepOpen}
 _TEXT: dict[str, Callable[[int, str], Parsed]] = {
     "reply": cmd.Reply, "note": cmd.Note, "wait": cmd.RequestInfo, "hold": cmd.Hold,
     "resolve": cmd.Resolve, "escalate": cmd.Escalate}
+RATINGS = ("good", "bad")  # core.tickets.Rating
 COMMANDS = ("new", "list", "show", "search", "queue", "transcript", "help", "stats",
             "reply", "note", "claim", "assign", "unassign", "wait", "hold", "resume",
-            "priority", "escalate", "resolve", "close", "reopen", "link")
+            "priority", "escalate", "resolve", "close", "reopen", "link", "ask-close",
+            "keep-open", "rate")
 
 
 # ---- ticket numbers ---------------------------------------------------------------
@@ -270,12 +272,16 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
         number = _bare_ticket(words, thread, sub)
         words.done(sub)
         return _BARE[sub](number)
-    if sub in _TEXT or sub == "close":
+    if sub in _TEXT or sub in ("close", "ask-close"):
         number = _text_ticket(words, thread)
         body = words.rest()
         if sub == "close":
             return cmd.Close(number, body or None)
+        if sub == "ask-close":
+            return cmd.AskClose(number, body or None)
         return _TEXT[sub](number, body)
+    if sub == "rate":
+        return _rate(words, thread)
     if sub == "priority":
         number = _argument_ticket(words, thread, sub)
         level = words.next("priority")
@@ -372,6 +378,16 @@ def _link(words: _Words, thread: int | None) -> cmd.Link:
         raise Invalid("other", "say which ticket it links to, like 12 or #12")
     words.done("link")
     return cmd.Link(number, LinkKind(kind.lower()), ticket_number(other, "other"))
+
+
+def _rate(words: _Words, thread: int | None) -> cmd.Rate:
+    """``rate N good|bad [comment]`` (in the ticket's thread ``rate good …``)."""
+    number = _argument_ticket(words, thread, "rate")
+    rating = words.next("rating")
+    if rating is None or rating.lower() not in RATINGS:
+        what = f"{shown(rating)} is not a rating; " if rating else ""
+        raise Invalid("rating", f"{what}say good or bad: /ticket rate N good|bad [comment]")
+    return cmd.Rate(number, rating.lower(), words.rest() or None)
 
 
 def _list(words: _Words) -> ListTickets:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import policy
+from core import policy, sla, timers
 from core.changes import DeskBase
 from core.commands import OpenTicket
 from core.errors import Conflict, Invalid, Limited
@@ -100,7 +100,7 @@ class Intake(DeskBase):
             if not acting_agent:
                 self._check_limits(load.open_count, load.opened_since)
             ticket = await self._create(store, actor, requester, cleaned, request_key)
-        self._on_commit()
+        self._committed(self._earliest_timer(ticket))
         return Opened(ticket)
 
     async def check_may_open(self, actor: Actor) -> None:
@@ -134,7 +134,6 @@ class Intake(DeskBase):
                       cleaned: dict[str, Any], request_key: str | None,
                       links: list[Link] | None = None) -> Ticket:
         now = self.clock.now()
-        sla = self.config.sla[cleaned["priority"]]
         ticket = Ticket(
             number=0,  # taken by ``add_new_ticket``
             requester=requester.person,
@@ -142,11 +141,10 @@ class Intake(DeskBase):
             source=actor.ref.platform,
             locale=requester.locale,
             last_activity_at=now,
-            first_response_due=now + sla.first_response,
-            resolution_due=now + sla.resolution,
             links=list(links or []),
             **cleaned,
         )
+        sla.start(ticket, self.config, now)
         # Every check is done: from here only inserts and the commit follow, so a number
         # taken is a number used. Who opened it has seen it (the read mark).
         ticket.number = await store.add_new_ticket(ticket, actor.ref)
@@ -155,7 +153,13 @@ class Intake(DeskBase):
         payload = OpenedPayload(on_behalf=requester.ref != actor.ref)
         await self._record(store, ticket, payload, actor, now, request_key=request_key,
                            bindings=bindings)
+        await self._plan_timers(store, ticket)
         return ticket
+
+    def _earliest_timer(self, ticket: Ticket) -> datetime | None:
+        """When the first of a new ticket's timers is due (UTC)."""
+        specs = timers.plan(ticket, self.config)
+        return specs[0].due_at if specs else None
 
 
 def _tickets(count: int, kind: str = "") -> str:

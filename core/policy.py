@@ -58,6 +58,12 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     LINK = "link"
     ADD_WATCHER = "add_watcher"
+    ASK_CLOSE = "ask_close"
+    KEEP_OPEN = "keep_open"
+    RATE = "rate"
+    SLA_ALERT = "sla_alert"  # the desk's own: warnings, breaches, reminders, auto-close
+    REMIND = "remind"
+    AUTO_CLOSE = "auto_close"
 
 
 TICKET_ROLES = frozenset({Role.REQUESTER, Role.WATCHER, Role.ORG_MEMBER})  # held on one ticket
@@ -77,13 +83,28 @@ def _within_reopen_window(ticket: Ticket, config: DeskConfig,
                              "ticket")
 
 
-def _first_response_breached(ticket: Ticket, config: DeskConfig,
-                             now: datetime) -> DeskError | None:
+def _breaches(ticket: Ticket, now: datetime) -> int:
+    """Breaches so far: those recorded, plus a first response past due that the scheduler
+    has not recorded yet."""
     due = ticket.first_response_due
-    if ticket.first_response_at is None and due is not None and now >= due:
-        return None
-    return NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
-                      "first-response target has passed")
+    unrecorded = (ticket.first_response_at is None and due is not None and now >= due
+                  and "first_response" not in ticket.sla.breached)
+    return ticket.sla.breaches + unrecorded
+
+
+def _once_per_breach(ticket: Ticket, config: DeskConfig, now: datetime) -> DeskError | None:
+    """A requester escalates once its first-response target is breached, once per breach
+    (PRODUCT.md §7): a later resolution breach allows one more."""
+    breaches = _breaches(ticket, now)
+    first_breached = "first_response" in ticket.sla.breached or (
+        breaches > ticket.sla.breaches)
+    if not first_breached:
+        return NotAllowed(f"#{ticket.number} can be escalated by its requester once its "
+                          "first-response target has passed")
+    if ticket.sla.requester_escalations >= breaches:
+        return NotAllowed(f"you have already escalated #{ticket.number} for its missed "
+                          "target; an agent will answer")
+    return None
 
 
 _ALWAYS = None
@@ -96,6 +117,7 @@ ROLE_OF_GRANT = {visibility.Grant.AGENT: Role.AGENT, visibility.Grant.REQUESTER:
 _READERS: Rights = {**{ROLE_OF_GRANT[g]: _ALWAYS for g in visibility.VISIBLE_TO},
                     Role.SYSTEM: _ALWAYS}
 _AGENTS: Rights = {Role.AGENT: _ALWAYS}
+_DESK: Rights = {Role.SYSTEM: _ALWAYS}
 
 PERMISSIONS: dict[Action, Rights] = {
     Action.OPEN: {Role.PERSON: _ALWAYS},
@@ -120,9 +142,15 @@ PERMISSIONS: dict[Action, Rights] = {
     Action.REOPEN: {Role.AGENT: _ALWAYS, Role.REQUESTER: _within_reopen_window},
     Action.SET_PRIORITY: _AGENTS,
     Action.ESCALATE: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS,
-                      Role.REQUESTER: _first_response_breached},
+                      Role.REQUESTER: _once_per_breach},
     Action.LINK: _AGENTS,
     Action.ADD_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+    Action.ASK_CLOSE: _AGENTS,
+    Action.KEEP_OPEN: {Role.REQUESTER: _ALWAYS},
+    Action.RATE: {Role.REQUESTER: _ALWAYS},
+    Action.SLA_ALERT: _DESK,
+    Action.REMIND: _DESK,
+    Action.AUTO_CLOSE: _DESK,
 }
 
 # How a refusal names the action ("only agents can claim tickets").
@@ -138,6 +166,9 @@ DOING: dict[Action, str] = {
     Action.RESOLVE: "resolve tickets", Action.CLOSE: "close it", Action.REOPEN: "reopen it",
     Action.SET_PRIORITY: "change priority", Action.ESCALATE: "escalate it",
     Action.LINK: "link tickets", Action.ADD_WATCHER: "add watchers",
+    Action.ASK_CLOSE: "ask to close tickets", Action.KEEP_OPEN: "keep it open",
+    Action.RATE: "rate it", Action.SLA_ALERT: "send SLA notices",
+    Action.REMIND: "send reminders", Action.AUTO_CLOSE: "close tickets automatically",
 }
 
 
@@ -209,6 +240,10 @@ def judge(held: frozenset[Role], action: Action, config: DeskConfig,
 
 
 def _only(allowed: set[Role], action: Action, ticket: Ticket | None) -> str:
+    if Role.AGENT not in allowed and Role.REQUESTER in allowed and ticket is not None:
+        return f"only the requester of #{ticket.number} can {DOING[action]}"
+    if allowed == {Role.SYSTEM}:
+        return f"only the desk itself can {DOING[action]}"
     if Role.REQUESTER in allowed and ticket is not None:
         return f"only agents or the requester of #{ticket.number} can {DOING[action]}"
     return f"only agents can {DOING[action]}"

@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     NOTIFY = "notify"  # a public update for a requester or watcher no thread reaches
     ASSIGNED = "assigned"  # tells an agent someone gave them a ticket
     ESCALATION = "escalation"  # the escalation channel's notice
+    SLA = "sla"  # an SLA warning or breach in the team channel, mentioning who must act
 
 
 class DeliveryState(StrEnum):
@@ -164,8 +165,20 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
 REQUESTER_NEWS = frozenset({
     EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED, EventKind.UNASSIGNED,
     EventKind.WAITING, EventKind.HELD, EventKind.RESUMED, EventKind.RESOLVED,
-    EventKind.CLOSED, EventKind.REOPENED,
+    EventKind.CLOSED, EventKind.REOPENED, EventKind.REMINDED, EventKind.CLOSE_REQUESTED,
 })
+SLA_NOTICES = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED})
+
+
+def _team_channel_notices(event: Event, ticket: Ticket, bindings: list[Binding],
+                          now: datetime) -> list[Delivery]:
+    assert event.id is not None
+    return [
+        Delivery(ticket_number=ticket.number, event_id=event.id, platform=b.platform,
+                 target=Target.CHANNEL, audience=Audience.INTERNAL, created_at=now,
+                 address=b.channel, purpose=Purpose.SLA)
+        for b in bindings if b.audience is Audience.INTERNAL
+    ]
 
 
 def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery:
@@ -197,7 +210,9 @@ def plan_deliveries(
       no thread reaches them, watchers hear of it, the requester only of what
       ``REQUESTER_NEWS`` lists;
     - a new ticket sends the requester a receipt; an escalation reaches the
-      escalation channels; an assignment by someone else tells the assignee.
+      escalation channels; an assignment by someone else tells the assignee;
+    - an SLA warning or breach reaches the team thread and, as its own message, the
+      team channel the thread hangs in (PRODUCT.md §7).
     """
     assert event.id is not None
     out: list[Delivery] = []
@@ -218,6 +233,8 @@ def plan_deliveries(
                 purpose=Purpose.CARD if event.kind is EventKind.OPENED else Purpose.THREAD,
             )
         )
+    if event.kind in SLA_NOTICES:
+        out.extend(_team_channel_notices(event, ticket, bindings, now))
     if event.audience is Audience.INTERNAL:
         return out
 

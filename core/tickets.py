@@ -52,6 +52,35 @@ class Link:
     number: int
 
 
+class Rating(StrEnum):
+    GOOD = "good"
+    BAD = "bad"
+
+
+@dataclass(slots=True)
+class SlaClock:
+    """Where a ticket's service-level clocks stand (PRODUCT.md §7), kept by ``core.sla``.
+
+    Both clocks run while the ticket is ``open`` or ``in_progress``: ``running_since``
+    (UTC) is when they last started, None while paused or stopped; ``*_used`` is the
+    business time in seconds counted before that. ``cycle`` counts resolution cycles (a
+    reopen starts the next; the first-response clock does not restart). ``warned`` and
+    ``breached`` name the targets (``first_response``, ``resolution``) warned of or
+    breached in this cycle (a first-response breach stays); ``breaches`` counts every
+    breach ever recorded and ``requester_escalations`` the requester's escalations, one
+    allowed per breach. ``status_since`` is when the ticket entered its status (UTC)."""
+
+    running_since: datetime | None = None
+    first_response_used: float = 0.0
+    resolution_used: float = 0.0
+    cycle: int = 1
+    warned: tuple[str, ...] = ()
+    breached: tuple[str, ...] = ()
+    breaches: int = 0
+    requester_escalations: int = 0
+    status_since: datetime | None = None
+
+
 @dataclass(slots=True)
 class Ticket:
     """One ticket. Times are timezone-aware UTC; ``fields`` holds the category's extra
@@ -81,6 +110,10 @@ class Ticket:
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
     resolution: str | None = None
+    sla: SlaClock = field(default_factory=SlaClock)
+    close_requested_at: datetime | None = None  # an agent asked the requester (§7)
+    rating: Rating | None = None  # the requester's satisfaction with this resolution
+    rating_comment: str | None = None
 
     def ended_at(self) -> datetime | None:
         """When it stopped being worked on: resolved, or closed without a resolution."""
@@ -181,11 +214,43 @@ def close(ticket: Ticket, now: datetime) -> None:
         raise InvalidTransition(f"#{ticket.number} is already closed")
     ticket.status = Status.CLOSED
     ticket.closed_at = now
+    ticket.close_requested_at = None
 
 
 def within_reopen_window(ticket: Ticket, now: datetime, window: timedelta) -> bool:
     ended = ticket.ended_at()
     return ended is not None and now - ended <= window
+
+
+def ask_close(ticket: Ticket) -> None:
+    """An agent asks the requester to confirm closing an active ticket (PRODUCT.md §7)."""
+    require_status(ticket, ACTIVE, "asked to close")
+    if ticket.close_requested_at is not None:
+        raise InvalidTransition(f"the requester of #{ticket.number} has already been asked "
+                                "to confirm closing it")
+
+
+def keep_open(ticket: Ticket) -> None:
+    """The requester declines a close request."""
+    if ticket.close_requested_at is None or ticket.status not in ACTIVE:
+        raise InvalidTransition(f"nobody asked to close #{ticket.number}; there is nothing "
+                                "to keep open")
+    ticket.close_requested_at = None
+
+
+def rate(ticket: Ticket, rating: Rating, comment: str | None) -> Rating | None:
+    """The requester's rating of this resolution, with an optional comment; a second one
+    changes it (returns the rating it replaced). Only a ticket that was resolved — and
+    not reopened since — can be rated, closed afterwards included."""
+    if ticket.resolved_at is None or ticket.status not in DONE:
+        raise InvalidTransition(f"#{ticket.number} is {ticket.status.value.replace('_', ' ')}"
+                                "; it can be rated once it is resolved")
+    if ticket.rating is rating and (comment is None or comment == ticket.rating_comment):
+        raise InvalidTransition(f"you already rated #{ticket.number} {rating.value}")
+    previous, ticket.rating = ticket.rating, rating
+    if comment is not None:
+        ticket.rating_comment = comment
+    return previous
 
 
 def reopen(ticket: Ticket) -> None:
@@ -199,6 +264,8 @@ def reopen(ticket: Ticket) -> None:
     ticket.resolved_at = None
     ticket.closed_at = None
     ticket.resolution = None
+    ticket.rating = None  # a new resolution cycle is rated afresh
+    ticket.rating_comment = None
 
 
 def set_priority(ticket: Ticket, priority: str) -> str:

@@ -8,15 +8,17 @@ with ``sensitive`` filled).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from core import sla
 from core.capabilities import ANY_AGENT, audience_roles, available
 from core.config import DeskConfig
 from core.events import Event
 from core.identity import Person
 from core.policy import Action, Role
 from core.routing import Binding
-from core.tickets import Link, LinkKind, Status, Ticket, Visibility
+from core.tickets import Link, LinkKind, Rating, Status, Ticket, Visibility
+from core.timers import CLOSING, plan
 
 PUBLIC_LINKS = frozenset({LinkKind.FOLLOW_UP_OF, LinkKind.FOLLOWED_UP_BY})
 
@@ -26,6 +28,20 @@ class FieldView:
     key: str
     label: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """One SLA target as a card shows it: ``due`` (UTC) while its clock runs; ``paused``
+    in waiting/on hold (``left``: business time still to go); ``met`` once answered or
+    resolved; ``breached`` when it was missed in this cycle."""
+
+    target: str  # first_response | resolution
+    due: datetime | None
+    paused: bool
+    met: bool
+    breached: bool
+    left: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +69,48 @@ class TicketView:
     links: tuple[Link, ...]
     watchers: tuple[Person, ...]
     actions: frozenset[Action] = frozenset()  # what this view's viewer may do now
+    clocks: tuple[ClockView, ...] = ()  # first response, resolution (PRODUCT.md §7)
+    closes_at: datetime | None = None  # when the desk closes it by itself (UTC)
+    close_requested: bool = False  # an agent asked the requester to confirm closing
+    rating: Rating | None = None  # agents only (never the requester's org)
+    rating_comment: str | None = None  # agents only
+    back_text: str = ""  # opened outside business hours: when the team is back
 
     @property
     def sla_due(self) -> datetime | None:
-        """The next SLA target this ticket must meet (None once resolved/closed)."""
+        """The next SLA target this ticket must meet (None once resolved/closed, and while
+        paused)."""
         if self.status in (Status.RESOLVED, Status.CLOSED):
             return None
         return self.first_response_due or self.resolution_due
+
+    @property
+    def paused(self) -> bool:
+        """Its SLA clocks stand still (waiting, on hold)."""
+        return self.status in sla.PAUSED
+
+    @property
+    def breached(self) -> tuple[str, ...]:
+        """The targets missed in this cycle (``first_response``, ``resolution``)."""
+        return tuple(clock.target for clock in self.clocks if clock.breached)
+
+
+def clock_views(ticket: Ticket, config: DeskConfig,
+                now: datetime | None = None) -> tuple[ClockView, ...]:
+    """Both SLA clocks of ``ticket`` as they stand (counted up to ``now``, UTC)."""
+    views = []
+    for target in sla.Target:
+        reading = sla.read(ticket, config, target, now=now)
+        views.append(ClockView(target.value, reading.due,
+                               ticket.status in sla.PAUSED and not reading.met,
+                               reading.met, sla.breached(ticket, target), reading.left))
+    return tuple(views)
+
+
+def closes_at(ticket: Ticket, config: DeskConfig) -> datetime | None:
+    """When the desk will close ``ticket`` by itself, if it will (UTC)."""
+    return min((spec.due_at for spec in plan(ticket, config) if spec.kind in CLOSING),
+               default=None)
 
 
 def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool,
@@ -100,6 +151,12 @@ def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool,
         actions=frozenset() if now is None else available(
             viewer if viewer is not None else audience_roles(internal), ticket, config, now,
             who),
+        clocks=clock_views(ticket, config, now),
+        closes_at=closes_at(ticket, config),
+        close_requested=ticket.close_requested_at is not None,
+        rating=ticket.rating if internal else None,
+        rating_comment=ticket.rating_comment if internal else None,
+        back_text=config.calendar().back_text(ticket.opened_at),
     )
 
 

@@ -17,8 +17,11 @@ import discord
 from core.errors import DeskError, Invalid
 from core.events import (
     Assigned,
+    AutoClosed,
     Claimed,
     Closed,
+    CloseDeclined,
+    CloseRequested,
     Commented,
     Escalated,
     Event,
@@ -29,9 +32,13 @@ from core.events import (
     Noted,
     Opened,
     PriorityChanged,
+    Rated,
+    Reminded,
     Reopened,
     Resolved,
     Resumed,
+    SlaBreached,
+    SlaWarning,
     Unassigned,
     WatcherAdded,
 )
@@ -124,6 +131,14 @@ def _author(embed: discord.Embed, name: str, icon: str | None) -> discord.Embed:
     return embed.set_author(name=name[:EMBED_TITLE_MAX], icon_url=icon)
 
 
+TARGETS = {"first_response": "first response", "resolution": "resolution"}
+AUTO_CLOSED = {
+    AutoClosed.NO_REPLY: "no reply came to the question, so it expired",
+    AutoClosed.RESOLVED: "it was resolved and nobody wrote since",
+    AutoClosed.CLOSE_REQUEST: "nobody answered the request to close it",
+}
+
+
 def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> str:
     """What a delivered event says (a thread message's or a DM's body)."""
     who = event.actor.name if event.actor else desk_name
@@ -148,6 +163,8 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"#{n} is {status(to).lower()} again."
         case Resolved(note=note):
             return f"{who} resolved #{n}:\n{note}"
+        case Closed(why=why) if why is not None:
+            return f"{desk_name} closed #{n}: {AUTO_CLOSED[why]}."
         case Closed(reason=reason, by_system=by_system):
             closer = desk_name if by_system else who
             return f"{closer} closed #{n}" + (f": {reason}" if reason else ".")
@@ -163,6 +180,24 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"{who} linked #{n} to #{other} ({link.value})."
         case WatcherAdded(watcher=watcher):
             return f"{who} added {watcher} as a watcher of #{n}."
+        case SlaWarning(target=target, due=due):
+            return f"\u23f3 SLA warning: #{n}'s {TARGETS[target]} is due {when(due)}."
+        case SlaBreached(target=target, due=due):
+            return f"\U0001f534 SLA breached: #{n} missed its {TARGETS[target]} target " \
+                   f"(due {when(due)})."
+        case Reminded(closes_at=closes_at):
+            return f"#{n} is still waiting for your answer; it closes {when(closes_at)} " \
+                   "unless you reply in this thread."
+        case CloseRequested(message=message, closes_at=closes_at):
+            return f"{who} asks whether #{n} can be closed" + \
+                (f": {message}" if message else ".") + \
+                f"\nWithout an answer it closes {when(closes_at)}."
+        case CloseDeclined():
+            return f"{who} still needs help with #{n}; it stays open."
+        case Rated(rating=rating, comment=comment, previous=previous):
+            changed = f" (was {previous.value})" if previous else ""
+            return f"{who} rated #{n} {rating.value}{changed}" + \
+                (f": {comment}" if comment else ".")
         case unreachable:
             assert_never(unreachable)
 

@@ -7,6 +7,7 @@ delivers. Plain text typed while in a ticket's thread is a message there.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable
@@ -93,6 +94,7 @@ class ShellSession:
         self.personas: dict[str, Persona] = {}
         self.me = self._persona(persona, agent)
         self.form: Form | None = None
+        self._delivering = asyncio.Lock()
         sensitive = {f.key for c in desk.config.categories for f in c.fields if f.sensitive}
         self._sensitive = re.compile(
             r"\b(" + "|".join(map(re.escape, sorted(sensitive))) + r')=("[^"]*"|\S+)',
@@ -112,13 +114,13 @@ class ShellSession:
                 self._echo(line)
                 if not await self.handle(line):
                     break
-                await self._deliver()
+                await self.deliver()
         finally:
             if self.terminal:
                 self.terminal.show()
         if self.form:
             self.say("The form was not finished; nothing was opened.")
-        await self._deliver()
+        await self.deliver()
 
     def prompt(self) -> str:
         if self.form and self.form.asking:
@@ -182,13 +184,17 @@ class ShellSession:
             self.say(f"Unknown command {shown(word)}; try /ticket help.")
         return True
 
-    async def _deliver(self) -> None:
-        """Deliver what is due. A database that cannot be reached leaves the queue as it
-        is (the store logged why; the command that met it already said so)."""
-        try:
-            await self.worker.run_until_idle()
-        except Unavailable:
-            return
+    async def deliver(self) -> None:
+        """Deliver what is due — after each line, and when the scheduler fired something
+        (one at a time: the two never interleave). A database that cannot be reached
+        leaves the queue as it is (the store logged why; the command that met it already
+        said so)."""
+        async with self._delivering:
+            try:
+                await self.worker.run_until_idle()
+            except Unavailable:
+                return
+
 
     async def _guard(self, work: Awaitable[None]) -> None:
         try:

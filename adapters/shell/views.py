@@ -16,8 +16,11 @@ from core.characters import BIDI_CONTROLS as BIDI
 from core.events import (
     Assigned,
     Attachment,
+    AutoClosed,
     Claimed,
     Closed,
+    CloseDeclined,
+    CloseRequested,
     Commented,
     Escalated,
     Event,
@@ -28,9 +31,13 @@ from core.events import (
     Noted,
     Opened,
     PriorityChanged,
+    Rated,
+    Reminded,
     Reopened,
     Resolved,
     Resumed,
+    SlaBreached,
+    SlaWarning,
     Unassigned,
     WatcherAdded,
 )
@@ -97,6 +104,14 @@ def where(target: Target, number: int, audience_public: bool, recipient: str | N
     return f"[DM to {recipient}]"
 
 
+TARGETS = {"first_response": "first response", "resolution": "resolution"}
+AUTO_CLOSED = {
+    AutoClosed.NO_REPLY: "no reply came to the question, so it expired",
+    AutoClosed.RESOLVED: "it was resolved and nobody wrote since",
+    AutoClosed.CLOSE_REQUEST: "nobody answered the request to close it",
+}
+
+
 def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                 desk_name: str = "Helpthread") -> list[str]:
     """What a delivered event says, for a thread or a DM; ``purpose`` None is the
@@ -137,6 +152,8 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
             return [f"#{n} is {status(to)} again."]
         case Resolved(note=note):
             return [f"{who} resolved #{n}: {note}"]
+        case Closed(why=why) if why is not None:
+            return [f"{desk_name} closed #{n}: {AUTO_CLOSED[why]}."]
         case Closed(reason=reason, by_system=by_system):
             closer = desk_name if by_system else who
             return [f"{closer} closed #{n}" + (f": {reason}" if reason else ".")]
@@ -153,6 +170,25 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
             return [f"{who} linked #{n} to #{other} ({link.value})."]
         case WatcherAdded(watcher=watcher):
             return [f"{who} added {watcher} as a watcher of #{n}."]
+        case SlaWarning(target=target, due=due):
+            return [f"SLA warning: #{n}'s {TARGETS[target]} is due {when(due)}."]
+        case SlaBreached(target=target, due=due):
+            return [f"SLA breached: #{n} missed its {TARGETS[target]} target (due "
+                    f"{when(due)})."]
+        case Reminded(closes_at=closes_at):
+            return [f"#{n} is still waiting for your answer; it closes {when(closes_at)} "
+                    "unless you reply."]
+        case CloseRequested(message=message, closes_at=closes_at):
+            return [f"{who} asks whether #{n} can be closed" + (f": {message}" if message
+                                                               else "."),
+                    f"  Yes: /ticket close {n} · No, I still need help: /ticket keep-open "
+                    f"{n} (or reply). Without an answer it closes {when(closes_at)}."]
+        case CloseDeclined():
+            return [f"{who} still needs help with #{n}; it stays open."]
+        case Rated(rating=rating, comment=comment, previous=previous):
+            changed = f" (was {previous.value})" if previous else ""
+            return [f"{who} rated #{n} {rating.value}{changed}"
+                    + (f": {comment}" if comment else ".")]
         case unreachable:
             assert_never(unreachable)
 

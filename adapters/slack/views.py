@@ -20,8 +20,11 @@ from core.capabilities import TICKET_ACTIONS
 from core.events import (
     Assigned,
     Attachment,
+    AutoClosed,
     Claimed,
     Closed,
+    CloseDeclined,
+    CloseRequested,
     Commented,
     Escalated,
     Event,
@@ -32,14 +35,18 @@ from core.events import (
     Noted,
     Opened,
     PriorityChanged,
+    Rated,
+    Reminded,
     Reopened,
     Resolved,
     Resumed,
+    SlaBreached,
+    SlaWarning,
     Unassigned,
     WatcherAdded,
 )
 from core.policy import Action
-from core.tickets import DONE, LinkKind, Status
+from core.tickets import DONE, LinkKind, Rating, Status
 from core.views import TicketView
 
 Blocks = list[dict[str, Any]]
@@ -206,6 +213,14 @@ def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
     return lines
 
 
+TARGETS = {"first_response": "first response", "resolution": "resolution"}
+AUTO_CLOSED = {
+    AutoClosed.NO_REPLY: "no reply came to the question, so it expired",
+    AutoClosed.RESOLVED: "it was resolved and nobody wrote since",
+    AutoClosed.CLOSE_REQUEST: "nobody answered the request to close it",
+}
+
+
 def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> str:
     """What a delivered event says in a thread or a DM (mrkdwn, user text escaped)."""
     who = escape(event.actor.name if event.actor else desk_name)
@@ -236,6 +251,8 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
         case Resolved(note=note, to=to):
             return f":white_check_mark: *{who}* resolved {n}. Status: *{status_word(to)}*.\n" \
                    f"*Resolution:* {escape(note)}"
+        case Closed(why=why) if why is not None:
+            return f":black_circle: *{escape(desk_name)}* closed {n}: {AUTO_CLOSED[why]}."
         case Closed(reason=reason, by_system=by_system):
             closer = escape(desk_name) if by_system else who
             return f":black_circle: *{closer}* closed {n}" + \
@@ -255,6 +272,26 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"*{who}* linked {n} to #{other} ({kind.value.replace('_', ' ')})."
         case WatcherAdded(watcher=watcher):
             return f"*{who}* added *{escape(watcher)}* as a watcher of {n}."
+        case SlaWarning(target=target, due=due):
+            return f":hourglass_flowing_sand: *SLA warning:* {n}'s {TARGETS[target]} is due " \
+                   f"{date(due)}."
+        case SlaBreached(target=target, due=due):
+            return f":red_circle: *SLA breached:* {n} missed its {TARGETS[target]} target " \
+                   f"(due {date(due)})."
+        case Reminded(closes_at=closes_at):
+            return f":alarm_clock: {n} is still waiting for your answer; it closes " \
+                   f"{date(closes_at)} unless you reply in this thread."
+        case CloseRequested(message=message, closes_at=closes_at):
+            return f":wave: *{who}* asks whether {n} can be closed" + \
+                (f": {escape(message)}" if message else ".") + \
+                f"\n_Without an answer it closes {date(closes_at)}._"
+        case CloseDeclined():
+            return f"*{who}* still needs help with {n}; it stays open."
+        case Rated(rating=rating, comment=comment, previous=previous):
+            face = ":+1:" if rating is Rating.GOOD else ":-1:"
+            changed = f" (was {previous.value})" if previous else ""
+            return f"{face} *{who}* rated {n} *{rating.value}*{changed}" + \
+                (f": {escape(comment)}" if comment else ".")
         case unreachable:
             assert_never(unreachable)
 

@@ -19,6 +19,7 @@ from core.identity import UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery
 from core.tickets import Status, Ticket
+from core.timers import Timer, TimerSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,46 @@ class Store(Protocol):
     async def rename(self, person: UserRef, placeholder: str, name: str) -> int:
         """Where ``person`` is still named ``placeholder`` (events, requester, assignee),
         names them ``name``; returns the rows changed."""
+        ...
+
+
+    # ---- timers (core.timers) -----------------------------------------------------
+
+    async def replace_timers(self, number: int, specs: list[TimerSpec],
+                             now: datetime | None = None) -> datetime | None:
+        """Makes ticket ``number``'s pending timers exactly ``specs``: drops pending ones no
+        spec matches (kind, fingerprint and due time), inserts specs not stored yet — a
+        spec whose (kind, fingerprint) already fired is not set again. Returns the
+        earliest due time (UTC) it inserted, if any (PostgreSQL also NOTIFYs it)."""
+        ...
+
+    async def lock_pending_timer(self, timer_id: int) -> bool:
+        """Whether the timer is still pending, locking it until the transaction ends."""
+        ...
+
+    async def fire_timer(self, timer_id: int, now: datetime) -> None:
+        """Marks it fired at ``now`` (UTC)."""
+        ...
+
+    async def drop_timer(self, timer_id: int) -> None:
+        """Deletes it if still pending."""
+        ...
+
+    async def due_timers(self, now: datetime, limit: int) -> list[Timer]:
+        """Pending timers due by ``now`` (UTC), soonest first."""
+        ...
+
+    async def next_timer_due(self) -> datetime | None:
+        """The earliest pending timer's due time (UTC)."""
+        ...
+
+    async def tickets_without_timers(self, limit: int) -> list[int]:
+        """Tickets not closed that have no timer row at all (written before timers
+        existed): the scheduler plans theirs when it starts."""
+        ...
+
+    async def timers(self, number: int) -> list[Timer]:
+        """Every timer of ticket ``number``, pending and fired, oldest first."""
         ...
 
 

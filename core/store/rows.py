@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import codec
 from core.events import Audience, Event, EventKind, payload_from_json, payload_to_json
 from core.identity import Person, UserRef
 from core.routing import Binding, Delivery, DeliveryState, Purpose, Target
-from core.tickets import Link, LinkKind, Status, Ticket, Visibility
+from core.tickets import Link, LinkKind, Rating, SlaClock, Status, Ticket, Visibility
 
 
 def _person(key: str | None, name: str | None) -> Person | None:
@@ -33,6 +34,8 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "resolved_at": t.resolved_at, "closed_at": t.closed_at,
         "last_activity_at": t.last_activity_at, "first_response_due": t.first_response_due,
         "resolution_due": t.resolution_due, "resolution": t.resolution,
+        "sla": codec.encode(t.sla), "close_requested_at": t.close_requested_at,
+        "rating": t.rating.value if t.rating else None, "rating_comment": t.rating_comment,
     }
 
 
@@ -52,6 +55,8 @@ def ticket_from(row: Any) -> Ticket:
         resolved_at=row.resolved_at, closed_at=row.closed_at,
         last_activity_at=row.last_activity_at, first_response_due=row.first_response_due,
         resolution_due=row.resolution_due, resolution=row.resolution,
+        sla=codec.decode(SlaClock, row.sla or {}), close_requested_at=row.close_requested_at,
+        rating=Rating(row.rating) if row.rating else None, rating_comment=row.rating_comment,
     )
 
 

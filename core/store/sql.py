@@ -61,6 +61,7 @@ from core.store.tables import (
     ReadMarkRow,
     TicketRow,
 )
+from core.store.timers_sql import TimersSql
 from core.tickets import ACTIVE, Ticket, Visibility
 from core.visibility import VISIBLE_TO, Grant, Viewer
 
@@ -173,7 +174,7 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*(grant_condition(grant, viewer) for grant in VISIBLE_TO))
 
 
-class SqlStore(InboundSql):
+class SqlStore(InboundSql, TimersSql):
     """One transaction on one connection; see ``core.store.port.Store``.
 
     ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement

@@ -80,6 +80,10 @@ class TicketRow(Base):
     first_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
+    sla: Mapped[dict[str, Any] | None]  # core.tickets.SlaClock
+    close_requested_at: Mapped[datetime | None]
+    rating: Mapped[str | None] = mapped_column(String(8))
+    rating_comment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_tickets_requester_opened", "requester_key", "opened_at"),)
 
@@ -172,3 +176,23 @@ class ThreadCursorRow(Base):
     position: Mapped[int] = mapped_column(BigInteger)
     message: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+class TimerRow(Base):
+    """A command due at a time (``core.timers``): pending while ``fired_at`` is NULL. A
+    ticket's (kind, fingerprint) is unique, so a timer set against one state fires once."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    command: Mapped[dict[str, Any]]
+    fingerprint: Mapped[str] = mapped_column(String(120))
+    set_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_timers_once", "ticket_number", "kind", "fingerprint", unique=True),
+        Index("ix_timers_due", "fired_at", "due_at"),
+    )

@@ -20,7 +20,8 @@ from core.identity import Person, UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery, DeliveryState
 from core.store.port import RequesterLoad, TicketQuery
-from core.tickets import ACTIVE, Ticket, Visibility
+from core.tickets import ACTIVE, Status, Ticket, Visibility
+from core.timers import Timer, TimerSpec
 from core.visibility import Viewer, in_shared_org, may_see
 
 
@@ -36,6 +37,8 @@ class MemoryState:
     read_marks: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
     inbound: dict[str, tuple[int | None, datetime]] = field(default_factory=dict)
     cursors: dict[int, tuple[int, str]] = field(default_factory=dict)
+    timers: dict[int, Timer] = field(default_factory=dict)
+    timer_ids: int = 0
 
 
 class MemoryStore:
@@ -228,6 +231,60 @@ class MemoryStore:
                 t.assignee = renamed
                 changed += 1
         return changed
+
+
+    # ---- timers ----------------------------------------------------------------
+
+    async def replace_timers(self, number: int, specs: list[TimerSpec],
+                             now: datetime | None = None) -> datetime | None:
+        mine = [t for t in self.s.timers.values() if t.ticket_number == number]
+        wanted = {(spec.kind, spec.fingerprint): spec for spec in specs}
+        for timer in mine:
+            spec = wanted.get((timer.kind, timer.fingerprint))
+            if timer.fired_at is None and (spec is None or spec.due_at != timer.due_at):
+                del self.s.timers[timer.id]
+        known = {(t.kind, t.fingerprint) for t in self.s.timers.values()
+                 if t.ticket_number == number}
+        new = [spec for key, spec in wanted.items() if key not in known]
+        for spec in new:
+            self.s.timer_ids += 1
+            self.s.timers[self.s.timer_ids] = Timer(self.s.timer_ids, number, spec.kind,
+                                                    spec.due_at, spec.command, spec.fingerprint)
+        return min((spec.due_at for spec in new), default=None)
+
+    async def lock_pending_timer(self, timer_id: int) -> bool:
+        timer = self.s.timers.get(timer_id)
+        return timer is not None and timer.fired_at is None
+
+    async def fire_timer(self, timer_id: int, now: datetime) -> None:
+        timer = self.s.timers.get(timer_id)
+        if timer is not None and timer.fired_at is None:
+            self.s.timers[timer_id] = replace(timer, fired_at=now)
+
+    async def drop_timer(self, timer_id: int) -> None:
+        timer = self.s.timers.get(timer_id)
+        if timer is not None and timer.fired_at is None:
+            del self.s.timers[timer_id]
+
+    def _pending(self) -> list[Timer]:
+        return sorted((t for t in self.s.timers.values() if t.fired_at is None),
+                      key=lambda t: (t.due_at, t.id))
+
+    async def due_timers(self, now: datetime, limit: int) -> list[Timer]:
+        return [t for t in self._pending() if t.due_at <= now][:limit]
+
+    async def next_timer_due(self) -> datetime | None:
+        pending = self._pending()
+        return pending[0].due_at if pending else None
+
+    async def tickets_without_timers(self, limit: int) -> list[int]:
+        with_timers = {t.ticket_number for t in self.s.timers.values()}
+        return sorted(n for n, t in self.s.tickets.items()
+                      if t.status is not Status.CLOSED and n not in with_timers)[:limit]
+
+    async def timers(self, number: int) -> list[Timer]:
+        return sorted((t for t in self.s.timers.values() if t.ticket_number == number),
+                      key=lambda t: t.id)
 
 
 class MemoryStores:

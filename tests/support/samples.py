@@ -3,11 +3,15 @@ test that every kind renders on every platform."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from core.events import (
     Assigned,
     Attachment,
     Claimed,
     Closed,
+    CloseDeclined,
+    CloseRequested,
     Commented,
     Escalated,
     EventKind,
@@ -18,13 +22,19 @@ from core.events import (
     Opened,
     Payload,
     PriorityChanged,
+    Rated,
+    Reminded,
     Reopened,
     Resolved,
     Resumed,
+    SlaBreached,
+    SlaWarning,
     Unassigned,
     WatcherAdded,
 )
-from core.tickets import LinkKind, Status
+from core.tickets import LinkKind, Rating, Status
+
+DUE = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 
 SAMPLES: dict[EventKind, Payload] = {
     EventKind.OPENED: Opened(),
@@ -43,4 +53,10 @@ SAMPLES: dict[EventKind, Payload] = {
     EventKind.ESCALATED: Escalated(1, "customer is a partner"),
     EventKind.LINKED: Linked(LinkKind.RELATED, 7),
     EventKind.WATCHER_ADDED: WatcherAdded("Omar"),
+    EventKind.SLA_WARNING: SlaWarning("first_response", DUE),
+    EventKind.SLA_BREACHED: SlaBreached("resolution", DUE),
+    EventKind.REMINDED: Reminded(DUE),
+    EventKind.CLOSE_REQUESTED: CloseRequested("All sorted?", DUE),
+    EventKind.CLOSE_DECLINED: CloseDeclined(by_reply=True),
+    EventKind.RATED: Rated(Rating.GOOD, "Quick, thanks", Rating.BAD),
 }

@@ -3,7 +3,7 @@ follow-up per closed conversation, capabilities agree with what running says."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from core.capabilities import audience_roles, available
 from core.clock import FrozenClock
 from core.config import DeskSection
 from core.errors import DeskError, Limited, NotAllowed
-from core.events import Attachment, Closed, EventKind, Linked
+from core.events import Attachment, AutoClosed, Closed, EventKind, Linked
 from core.identity import SYSTEM, Person, UserRef
 from core.policy import PERMISSIONS, Action
 from core.tickets import LinkKind, Status
@@ -31,6 +31,11 @@ EVERY_COMMAND: list[cmd.Command] = [
     cmd.SetPriority(3, "urgent"), cmd.Escalate(3, "partner"),
     cmd.Link(3, LinkKind.DUPLICATE_OF, 2),
     cmd.AddWatcher(3, Person(UserRef("email", "", "omar@example.com"), "Omar")),
+    cmd.AskClose(3, "All sorted?"), cmd.AskClose(3), cmd.KeepOpen(3),
+    cmd.Rate(3, "good", "Quick, thanks"), cmd.Rate(3, "bad"),
+    cmd.SlaAlert(3, "first_response", False), cmd.SlaAlert(3, "resolution", True),
+    cmd.RemindRequester(3, datetime(2026, 1, 9, 9, 0, tzinfo=UTC)),
+    cmd.AutoClose(3, AutoClosed.NO_REPLY),
 ]
 
 
