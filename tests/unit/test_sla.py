@@ -351,3 +351,17 @@ async def test_system_commands_are_the_desk_s_own(stores: MemoryStores,
         await desk.run(LENA, cmd.AutoClose(1, AutoClosed.NO_REPLY))
     await desk.run(SYSTEM, cmd.SlaAlert(1, "first_response", True))
     assert kinds(stores, *SLA) == [EventKind.SLA_BREACHED]
+
+
+async def test_a_close_request_ends_with_a_resolution(stores: MemoryStores,
+                                                     clock: FrozenClock) -> None:
+    """Resolved while a close request waited, then reopened: the old request does not
+    close the reopened ticket."""
+    desk, scheduler = wired(stores, clock)
+    await desk.open_ticket(LENA, form())
+    await desk.ask_close(SAM, 1)
+    await desk.resolve(SAM, 1, "Fixed the pixel")
+    await desk.reopen(LENA, 1)
+    clock.advance(25 * HOUR)
+    await scheduler.run_once()
+    assert stores.state.tickets[1].status is Status.IN_PROGRESS  # resolve assigned it
