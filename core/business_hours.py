@@ -27,8 +27,8 @@ import holidays as holidays_package
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LOOKAHEAD = timedelta(days=5 * 366)
-"""How far past the work asked for ``add`` and ``next_opening`` look for open time
-before they give up with ``ValueError``."""
+"""The longest closed stretch ``add`` and ``next_opening`` look across for open time
+before they give up with ``ValueError`` (a calendar that never opens again)."""
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -151,18 +151,24 @@ class BusinessCalendar:
         """The first instant (aware UTC) at which ``work`` of business time has passed
         since ``start``: work ending exactly at a closing time gives that closing time,
         no work gives ``start``. ``ValueError`` for a naive ``start``, negative work, or
-        no open time within ``LOOKAHEAD`` beyond ``work``."""
+        a closed stretch of ``LOOKAHEAD`` before the work is done."""
         begin = _utc(start, "start")
         _check_work(work)
         if not work:
             return _aware(begin)
-        left = work
-        for a, b in self._spans(begin, begin + work + LOOKAHEAD):
-            if b - a >= left:
-                return _aware(a + left)
-            left -= b - a
-        raise ValueError(f"{self!r} has not {work} of business time within "
-                         f"{LOOKAHEAD.days} days after {start.isoformat()}")
+        left, moment = work, begin
+        while True:  # a stretch of LOOKAHEAD at a time, until one has no open time at all
+            spans = self._spans(moment, moment + LOOKAHEAD)
+            opened = False
+            for a, b in spans:
+                if b - a >= left:
+                    return _aware(a + left)
+                left -= b - a
+                opened = True
+            if not opened:
+                raise ValueError(f"{self!r} is closed for {LOOKAHEAD.days} days from "
+                                 f"{_aware(moment).isoformat()}; it never opens again")
+            moment += LOOKAHEAD
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time in [start, end); zero when ``end <= start``. ``ValueError`` for
