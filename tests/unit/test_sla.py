@@ -4,13 +4,14 @@ expiry, auto-close, close requests and ratings — run by the scheduler, no slee
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core import commands as cmd
 from core.clock import FrozenClock
-from core.config import LifecycleSection
+from core.config import BusinessHoursSection, LifecycleSection
 from core.desk import Desk
 from core.errors import InvalidTransition, NotAllowed, NotFound
 from core.events import (
@@ -365,3 +366,81 @@ async def test_a_close_request_ends_with_a_resolution(stores: MemoryStores,
     clock.advance(25 * HOUR)
     await scheduler.run_once()
     assert stores.state.tickets[1].status is Status.IN_PROGRESS  # resolve assigned it
+
+
+# ---- business hours ---------------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(*when: int) -> datetime:
+    return datetime(*when, tzinfo=BERLIN)  # type: ignore[misc]
+
+
+def office(**keys: object) -> BusinessHoursSection:
+    return BusinessHoursSection(timezone="Europe/Berlin", hours=("mon-fri 09:00-17:00",),
+                                **keys)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("opened", "due", "why"), [
+    (berlin(2026, 1, 9, 16, 0), berlin(2026, 1, 12, 16, 0), "across a weekend"),
+    (berlin(2026, 12, 23, 16, 0), berlin(2026, 12, 28, 16, 0),
+     "24 Dec (listed), 25 and 26 Dec (DE holidays), then the weekend"),
+    (berlin(2026, 3, 27, 16, 0), berlin(2026, 3, 30, 16, 0),
+     "across the spring DST change: 16:00 CEST is 14:00 UTC"),
+])
+async def test_clocks_count_business_hours_only(opened: datetime, due: datetime, why: str,
+                                                stores: MemoryStores) -> None:
+    clock = FrozenClock(opened.astimezone(UTC))
+    desk, scheduler = wired(stores, clock, business_hours=office(
+        holidays=("2026-12-24",), holidays_country="DE"))
+    ticket = (await desk.open_ticket(LENA, form())).ticket  # normal: 8 business hours
+    assert ticket.first_response_due == due.astimezone(UTC), why
+    clock.advance((due.astimezone(UTC) - opened.astimezone(UTC)).total_seconds() - 1)
+    await scheduler.run_once()
+    assert kinds(stores, *SLA) == [EventKind.SLA_WARNING]
+    clock.advance(1)
+    await scheduler.run_once()
+    assert kinds(stores, *SLA) == [EventKind.SLA_WARNING, EventKind.SLA_BREACHED]
+
+
+async def test_a_pause_over_the_weekend_costs_no_business_time(stores: MemoryStores) -> None:
+    clock = FrozenClock(berlin(2026, 1, 9, 13, 0).astimezone(UTC))  # Friday
+    desk, _ = wired(stores, clock, business_hours=office())
+    await desk.open_ticket(LENA, form())
+    clock.advance(2 * HOUR)  # 2 business hours used
+    await desk.request_info(SAM, 1, "Which order?")
+    clock.advance(3 * 24 * HOUR)  # Monday 15:00
+    await desk.comment(LENA, 1, "Order 77")  # resumes: 6 business hours left
+    resumed = stores.state.tickets[1]
+    assert resumed.first_response_due is None  # asking counts as the first response
+    assert resumed.resolution_due == berlin(2026, 1, 20, 13, 0).astimezone(UTC)  # 46h left
+
+
+async def test_notices_outside_hours_wait_for_the_opening_when_told(
+        stores: MemoryStores) -> None:
+    clock = FrozenClock(berlin(2026, 1, 12, 9, 0).astimezone(UTC))  # Monday 09:00
+    desk, scheduler = wired(stores, clock, business_hours=office(notify_outside_hours=False))
+    ticket = (await desk.open_ticket(LENA, form())).ticket
+    assert ticket.first_response_due == berlin(2026, 1, 12, 17, 0).astimezone(UTC)  # closing
+    clock.advance(6.5 * HOUR)
+    await scheduler.run_once()  # 15:30: the warning (due 15:24)
+    clock.advance(1.5 * HOUR)
+    await scheduler.run_once()  # 17:00: the breach is due but the desk is closed
+    assert kinds(stores, *SLA) == [EventKind.SLA_WARNING]
+    clock.advance(16 * HOUR - 1)
+    await scheduler.run_once()
+    assert kinds(stores, *SLA) == [EventKind.SLA_WARNING]
+    clock.advance(1)  # Tuesday 09:00
+    await scheduler.run_once()
+    assert kinds(stores, *SLA) == [EventKind.SLA_WARNING, EventKind.SLA_BREACHED]
+
+
+async def test_a_ticket_opened_outside_hours_says_when_the_team_is_back(
+        stores: MemoryStores) -> None:
+    clock = FrozenClock(berlin(2026, 1, 10, 11, 0).astimezone(UTC))  # Saturday
+    desk, _ = wired(stores, clock, business_hours=office())
+    ticket = (await desk.open_ticket(LENA, form())).ticket
+    view = (await desk.show(LENA, ticket.number)).ticket
+    assert view.back_text == "We're back Monday at 09:00 (Europe/Berlin)"
+    assert ticket.first_response_due == berlin(2026, 1, 12, 17, 0).astimezone(UTC)
