@@ -444,3 +444,20 @@ async def test_a_ticket_opened_outside_hours_says_when_the_team_is_back(
     view = (await desk.show(LENA, ticket.number)).ticket
     assert view.back_text == "We're back Monday at 09:00 (Europe/Berlin)"
     assert ticket.first_response_due == berlin(2026, 1, 12, 17, 0).astimezone(UTC)
+
+
+async def test_the_queue_lists_breached_then_at_risk_then_unassigned_and_no_paused(
+        stores: MemoryStores, clock: FrozenClock) -> None:
+    desk, scheduler = wired(stores, clock)
+    await desk.open_ticket(LENA, form(subject="fresh, unassigned"))  # 1
+    await desk.open_ticket(OMAR, form(subject="at risk", priority="high"))  # 2: 4h
+    await desk.claim(SAM, 2)
+    await desk.open_ticket(person("ida"), form(subject="breached", priority="urgent"))  # 3: 1h
+    await desk.claim(SAM, 3)
+    await desk.open_ticket(person("tom"), form(subject="on hold"))  # 4
+    await desk.hold(SAM, 4, "bank")
+    await desk.open_ticket(person("ann"), form(subject="assigned, plenty of time"))  # 5
+    await desk.claim(SAM, 5)
+    clock.advance(3.5 * HOUR)
+    await scheduler.run_once()
+    assert [item.ticket.number for item in await desk.queue(SAM)] == [3, 2, 1]
