@@ -166,6 +166,7 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
     finally:
         stop.set()
         await scheduler
+        await session.deliver()  # what the scheduler's last round queued, too
         if runner is not None:
             await runner.cleanup()
         await runtime.close()

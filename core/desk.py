@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import automation, policy
+from core import automation, policy, sla
 from core import commands as cmd
 from core import tickets as lifecycle
 from core.changes import Change, Outcome, Redirect
@@ -181,10 +181,7 @@ async def set_priority(change: Change, command: cmd.SetPriority) -> None:
     ticket = change.ticket
     new = _priority(command.priority)
     old = lifecycle.set_priority(ticket, new)
-    sla = change.config.sla[new]
-    if ticket.first_response_at is None:
-        ticket.first_response_due = ticket.opened_at + sla.first_response
-    ticket.resolution_due = ticket.opened_at + sla.resolution
+    sla.forget_deadlines(ticket)  # the clocks count on; ``sla.settle`` sets the new dues
     change.record(PriorityChanged(old, new))
 
 

@@ -83,7 +83,10 @@ def read(ticket: Ticket, config: DeskConfig, target: Target,
     due = warn_at = None
     if running:
         assert clock.running_since is not None
-        due = cal.add(clock.running_since, max(limit - used, timedelta(0)))
+        left = limit - used
+        # Time used up: it was due when it ran out (kept by ``settle``), not now.
+        due = (cal.add(clock.running_since, left) if left > timedelta(0)
+               else _deadline(ticket, target) or clock.running_since)
         warn_at = cal.add(clock.running_since, max(limit * WARNING_AT - used, timedelta(0)))
         if now is not None:
             used += cal.between(clock.running_since, now)
@@ -101,6 +104,9 @@ def settle(ticket: Ticket, before: Status, answered_before: bool, config: DeskCo
     change."""
     cal = calendar or config.calendar()
     clock = ticket.sla
+    # Where each clock would have run out during the run now ending (the targets as they
+    # stand after this change: a priority change counts from its own target).
+    ran_out = {t: _runs_out(ticket, config, t, cal) for t in Target}
     if clock.running_since is not None:
         ran = cal.between(clock.running_since, now).total_seconds()
         if not answered_before:
@@ -114,10 +120,49 @@ def settle(ticket: Ticket, before: Status, answered_before: bool, config: DeskCo
             clock.resolution_used = 0.0
             clock.warned = tuple(t for t in clock.warned if t != Target.RESOLUTION)
             clock.breached = tuple(t for t in clock.breached if t != Target.RESOLUTION)
+            clock.resolution_deadline = ran_out[Target.RESOLUTION] = None
     if ticket.status in RUNNING:
         clock.running_since = now
+    for target in Target:
+        used = (clock.first_response_used if target is Target.FIRST_RESPONSE
+                else clock.resolution_used)
+        if timedelta(seconds=used) < _limit(ticket, config, target):
+            _keep_deadline(ticket, target, None)
+        elif _deadline(ticket, target) is None:
+            before_now = ran_out[target]
+            _keep_deadline(ticket, target,
+                           before_now if before_now is not None and before_now <= now
+                           else now)
     ticket.first_response_due = read(ticket, config, Target.FIRST_RESPONSE, cal).due
     ticket.resolution_due = read(ticket, config, Target.RESOLUTION, cal).due
+
+
+def _runs_out(ticket: Ticket, config: DeskConfig, target: Target,
+              cal: Calendar) -> datetime | None:
+    """When ``target``'s running clock runs out if it keeps running (None: it is not
+    running, or its time was used up before this run)."""
+    reading = read(ticket, config, target, cal)
+    if not reading.running or reading.used >= reading.limit:
+        return None
+    return reading.due
+
+
+def forget_deadlines(ticket: Ticket) -> None:
+    """Targets changed (a new priority): a missed one runs out afresh, at the latest now."""
+    ticket.sla.first_response_deadline = ticket.sla.resolution_deadline = None
+
+
+def _deadline(ticket: Ticket, target: Target) -> datetime | None:
+    clock = ticket.sla
+    return (clock.first_response_deadline if target is Target.FIRST_RESPONSE
+            else clock.resolution_deadline)
+
+
+def _keep_deadline(ticket: Ticket, target: Target, at: datetime | None) -> None:
+    if target is Target.FIRST_RESPONSE:
+        ticket.sla.first_response_deadline = at
+    else:
+        ticket.sla.resolution_deadline = at
 
 
 def breached(ticket: Ticket, target: Target) -> bool:

@@ -68,7 +68,8 @@ class SlaClock:
     ``breached`` name the targets (``first_response``, ``resolution``) warned of or
     breached in this cycle (a first-response breach stays); ``breaches`` counts every
     breach ever recorded and ``requester_escalations`` the requester's escalations, one
-    allowed per breach. ``status_since`` is when the ticket entered its status (UTC)."""
+    allowed per breach. ``status_since`` is when the ticket entered its status (UTC);
+    ``*_deadline`` the instant a target's time ran out, once it has."""
 
     running_since: datetime | None = None
     first_response_used: float = 0.0
@@ -79,6 +80,9 @@ class SlaClock:
     breaches: int = 0
     requester_escalations: int = 0
     status_since: datetime | None = None
+    # When a target was missed (UTC), kept once its time is used up: what "was due" shows.
+    first_response_deadline: datetime | None = None
+    resolution_deadline: datetime | None = None
 
 
 @dataclass(slots=True)

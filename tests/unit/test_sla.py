@@ -461,3 +461,24 @@ async def test_the_queue_lists_breached_then_at_risk_then_unassigned_and_no_paus
     clock.advance(3.5 * HOUR)
     await scheduler.run_once()
     assert [item.ticket.number for item in await desk.queue(SAM)] == [3, 2, 1]
+
+
+async def test_a_missed_target_stays_due_when_it_ran_out(stores: MemoryStores,
+                                                         clock: FrozenClock) -> None:
+    """Later changes do not move a missed target's due time to "now"; a priority change
+    that is already missed counts from its own target."""
+    desk, scheduler = wired(stores, clock)
+    opened = clock.now()
+    await desk.open_ticket(LENA, form())
+    await desk.open_ticket(OMAR, form(subject="second"))
+    clock.advance(9 * HOUR)
+    await scheduler.run_once()
+    await desk.note(SAM, 1, "looking")
+    clock.advance(HOUR)
+    await desk.note(SAM, 1, "still looking")
+    await desk.set_priority(SAM, 2, "urgent")  # 1h target, 10h used: missed as of now
+    for number, due in ((1, opened + timedelta(hours=8)), (2, clock.now())):
+        ticket = stores.state.tickets[number]
+        assert ticket.first_response_due == due
+        view = (await desk.show(SAM, number)).ticket
+        assert view.clocks[0].due == due and view.sla_due == due
