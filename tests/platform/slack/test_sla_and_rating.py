@@ -6,8 +6,10 @@ its comment form. Buttons are pressed and forms submitted from what the app post
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from adapters.slack import views
 from core.commands import SlaAlert
 from core.identity import SYSTEM, Actor, UserRef
 from core.tickets import Rating, Status
@@ -262,3 +264,17 @@ async def test_a_private_ticket_is_rated_from_its_dm_thread_and_by_command(
     assert "you rated #1 good" in h.told()[-1]
     ticket = await shown(h)
     assert ticket.rating is Rating.GOOD and ticket.rating_comment == "Sorted after all"
+
+
+async def test_the_receipt_says_when_the_team_is_back(h: Harness) -> None:
+    """Core fills ``back_text`` outside business hours ([business_hours]); the receipt
+    and the private ticket's DM card carry it (rendered from the ticket as opened)."""
+    await h.open_ticket(ALICE)
+    [receipt] = h.dms(ALICE)
+    assert "back" not in text_of(receipt), "around the clock: nothing to add"
+    view = dataclasses.replace(await shown(h, ALICE_ACTOR),
+                               back_text="We're back Monday at 09:00 (Europe/Berlin)")
+    _, blocks = views.receipt(view, None)
+    assert "We're back Monday at 09:00 (Europe/Berlin)" in str(blocks)
+    _, card = views.card(view, team=False, receipt=True)
+    assert "We're back Monday" in str(card)
