@@ -32,9 +32,12 @@ AGENT_ACTOR = Actor(UserRef("slack", TEAM, AGENT), "Ada Agent")
 
 
 def expected(status: Status, card: str) -> list[Action]:
-    """The shared table, plus "Ask to close" on an active ticket's team card."""
-    asks = [Action.ASK_CLOSE] if card == "team" and status in ACTIVE else []
-    return table(status, card) + asks
+    """The shared table, plus "Ask to close" on an active ticket's team card until the
+    table lists it."""
+    shared = table(status, card)
+    if card == "team" and status in ACTIVE and Action.ASK_CLOSE not in shared:
+        return [*shared, Action.ASK_CLOSE]
+    return shared
 
 
 async def core_offers(desk: Desk, number: int, card: str) -> list[Action]:
