@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+
 from adapters.slack import answers, forms, ids
 from adapters.slack.context import Shared
 from adapters.slack.interactions import press_key
@@ -33,7 +35,7 @@ class Asks:
     def __init__(self, shared: Shared) -> None:
         self.s = shared
 
-    def register(self, app: Any) -> None:
+    def register(self, app: AsyncApp) -> None:
         track = self.s.inflight.track
         app.action(ids.CONFIRM_CLOSE)(track(self.on_close_answer))
         app.action(ids.KEEP_OPEN)(track(self.on_close_answer))

@@ -49,7 +49,7 @@ def clock_line(clock: ClockView, *, team: bool) -> str:
     name = TARGETS.get(clock.target, clock.target).capitalize()
     breached = team and clock.breached
     if clock.met:
-        return f"{name}: met" + (" — :red_circle: breached first" if breached else "")
+        return f"{name}: met" + (", late (:red_circle: breached)" if breached else "")
     if clock.paused:
         return f":double_vertical_bar: {name}: paused ({span(clock.left)} left)" + \
             (" — :red_circle: breached" if breached else "")
