@@ -7,10 +7,12 @@ text escaped. The App Home is a ``home`` view (≤ 100 blocks).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from adapters.slack import ids
 from adapters.slack.forms import PRIORITY_WORDS
+from adapters.slack.levels import clock_lines, state_lines
 from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
 from core import codec
@@ -38,6 +40,10 @@ HELP = """*Helpthread* — `/ticket` commands
 `hold 42 <reason>` · `resume 42`
 • `/ticket priority 42 urgent` · `escalate 42 <reason>` · `resolve 42 <resolution note>`
 • `/ticket close 42 [reason]` · `reopen 42` (also the requester, for their own)
+• `/ticket ask-close 42 [message]` — ask the requester to confirm closing
+*Requesters*
+• `/ticket keep-open 42` — you still need help after being asked to close
+• `/ticket rate 42 good|bad [comment]` — how did we do? (once resolved)
 Shortcuts: *Open a ticket* (global) and *Create ticket from message* (on a message).
 Every ticket has a thread: write there to talk to the requester (team thread: internal notes)."""
 
@@ -68,7 +74,8 @@ def listing(items: list[Listed], empty: str) -> str:
     for item in items:
         t = item.ticket
         who = escape(t.assignee.name) if t.assignee else "unassigned"
-        due = f" · SLA due {date(t.sla_due)}" if t.sla_due else ""
+        due = " · SLA paused" if t.paused and t.sla_due else \
+            f" · SLA due {date(t.sla_due)}" if t.sla_due else ""
         dot = ":small_orange_diamond: " if item.unread else ""
         lines.append(f"{dot}{STATUS_EMOJI[t.status]} *#{t.number}* {escape(t.subject)} — "
                      f"{status_word(t.status)}, {PRIORITY_WORDS.get(t.priority, t.priority)}, "
@@ -76,17 +83,22 @@ def listing(items: list[Listed], empty: str) -> str:
     return "\n".join(lines)
 
 
-def details(d: TicketDetails, thread_urls: dict[str, str]) -> list[str]:
-    """``/ticket show``: every field, where its threads are, the conversation (mrkdwn
-    pieces of ≤ 3000 characters, one section each)."""
+def details(d: TicketDetails, thread_urls: dict[str, str],
+            now: datetime | None = None) -> list[str]:
+    """``/ticket show``: every field, its SLA clocks, when it closes by itself (from
+    ``now``, UTC), a pending close request, for agents the rating, where its threads
+    are, the conversation (mrkdwn pieces of ≤ 3000 characters, one section each)."""
     t = d.ticket
+    team = d.sees_internal
     lines = [
         title(t),
         f"{STATUS_EMOJI[t.status]} {status_word(t.status)} · {escape(t.category_name)} · "
         f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority · {t.visibility.value}",
         f"Requester {escape(t.requester.name)} · assignee "
         f"{escape(t.assignee.name) if t.assignee else 'nobody yet'}",
-        f"Opened {date(t.opened_at)} from {escape(t.source)} · SLA due {date(t.sla_due)}",
+        f"Opened {date(t.opened_at)} from {escape(t.source)}",
+        *(f"SLA · {line}" for line in clock_lines(t, team=team)),
+        *state_lines(t, team=team, now=now),
     ]
     if t.escalation_level:
         lines.append(f"Escalation level {t.escalation_level}")

@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack.asks import Asks
 from adapters.slack.commands import Commands
 from adapters.slack.context import Shared
 from adapters.slack.events import Events
@@ -87,6 +88,7 @@ def build_app(shared: Shared, signing_secret: str) -> tuple[AsyncApp, Events]:
     app.middleware(refuse_unexpected_shapes)
     Commands(shared).register(app)
     Interactions(shared).register(app)
+    Asks(shared).register(app)
     events = Events(shared)
     events.register(app)
     return app, events

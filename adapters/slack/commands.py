@@ -120,7 +120,8 @@ class Commands:
             case grammar.Show(number):
                 details = await desk.show(actor, number)
                 urls = await self._thread_urls(details.bindings, details.sees_internal)
-                await self.s.answer(body, answers.details(details, urls))
+                await self.s.answer(body, answers.details(details, urls,
+                                                          now=desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(actor, number, body)
             case grammar.Stats():
@@ -227,4 +228,10 @@ def _done(command: grammar.Mutation, ticket: Ticket) -> str:
             return f"Done: #{number} is now {ticket.priority} priority."
         case cmd.Link(_, _, other):
             return f"Done: #{number} is linked to #{other}."
+        case cmd.AskClose():
+            return f"Done: the requester of #{number} is asked to confirm closing it."
+        case cmd.KeepOpen():
+            return f"Done: #{number} stays open; the team will follow up."
+        case cmd.Rate():
+            return f"Thank you: you rated #{number} {ticket.rating.value if ticket.rating else ''}."
     return f"Done: #{number} is {ticket.status.value.replace('_', ' ')}."

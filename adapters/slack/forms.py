@@ -147,13 +147,32 @@ def ticket_form(config: DeskConfig, meta: FormMeta, *, category: Category | None
 
 
 def text_form(callback_id: str, number: int, *, title: str, label: str, submit: str,
-              min_length: int | None = None, hint: str | None = None) -> dict[str, Any]:
-    """A one-field form about ticket ``number`` (reply, resolution note, escalation)."""
+              min_length: int | None = None, hint: str | None = None,
+              optional: bool = False, remember: dict[str, str] | None = None,
+              intro: str | None = None) -> dict[str, Any]:
+    """A one-field form about ticket ``number`` (reply, resolution note, escalation, a
+    close request's message, a rating's comment); ``remember`` is kept in
+    ``private_metadata`` beside the number (``form_memo``); ``intro`` is mrkdwn shown
+    above the field (already escaped)."""
+    blocks: list[dict[str, Any]] = []
+    if intro:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": intro}})
+    blocks.append(_text_input(ids.BLOCK_TEXT, label, multiline=True, max_length=INPUT_MAX,
+                              min_length=min_length, hint=hint, optional=optional))
     return {"type": "modal", "callback_id": callback_id,
             "title": _plain(shorten(title, TITLE_MAX)), "submit": _plain(submit),
-            "close": _plain("Cancel"), "private_metadata": json.dumps({"n": number}),
-            "blocks": [_text_input(ids.BLOCK_TEXT, label, multiline=True, max_length=INPUT_MAX,
-                                   min_length=min_length, hint=hint)]}
+            "close": _plain("Cancel"),
+            "private_metadata": json.dumps({**(remember or {}), "n": number}),
+            "blocks": blocks}
+
+
+def form_memo(view: dict[str, Any], key: str) -> str | None:
+    """What a one-field form remembered under ``key`` (``text_form(remember=…)``)."""
+    try:
+        value = json.loads(view.get("private_metadata") or "{}").get(key)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def form_number(view: dict[str, Any]) -> int | None:

@@ -20,6 +20,8 @@ FORM_NEW = "helpthread_new_ticket"
 FORM_REPLY = "helpthread_reply"
 FORM_RESOLVE = "helpthread_resolve"
 FORM_ESCALATE = "helpthread_escalate"
+FORM_ASK_CLOSE = "helpthread_ask_close"
+FORM_RATE = "helpthread_rate"  # the optional comment after a rating click
 
 # The new-ticket form's blocks; a category's own field ``key`` lives in ``field:<key>``.
 BLOCK_CATEGORY = "category"
@@ -44,7 +46,15 @@ CLOSE = "ticket:close"
 REOPEN = "ticket:reopen"
 ESCALATE = "ticket:escalate"
 PRIORITY = "ticket:priority"
+ASK_CLOSE = "ticket:ask_close"
 HOME_NEW = "home:new"
+
+# The requester's buttons under a close request and a resolution (``asks``): value =
+# ticket number. Not ``ticket:…``: the card listener does not take them.
+CONFIRM_CLOSE = "requester:close"
+KEEP_OPEN = "requester:keep_open"
+RATE_GOOD = "requester:rate_good"
+RATE_BAD = "requester:rate_bad"
 
 ACTIONS = re.compile(r"^ticket:[a-z_]+$")
 # A ticket number as people and controls write it: 42 or #42, ASCII digits only, at

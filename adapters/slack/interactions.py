@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import answers, forms, ids, views
 from adapters.slack.context import Shared
 from adapters.slack.text import shorten
+from core import commands as cmd
 from core.characters import trim
 from core.errors import DeskError, Invalid, Unavailable
 from core.policy import Action
@@ -50,7 +51,8 @@ class Interactions:
         app.action(ids.ACTION_CATEGORY)(track(self.on_category))
         app.view(ids.FORM_NEW)(track(self.on_new_ticket))
         app.action(ids.ACTIONS)(track(self.on_card_action))
-        for callback in (ids.FORM_REPLY, ids.FORM_RESOLVE, ids.FORM_ESCALATE):
+        for callback in (ids.FORM_REPLY, ids.FORM_RESOLVE, ids.FORM_ESCALATE,
+                         ids.FORM_ASK_CLOSE):
             app.view(callback)(track(self.on_text_form))
 
     # ---- opening the form ----------------------------------------------------------
@@ -142,7 +144,8 @@ class Interactions:
     async def on_card_action(self, ack: Any, body: dict[str, Any]) -> None:
         """A card control: claim, close, reopen and priority act at once, keyed by the
         press (a redelivered payload acts once) and acknowledged once stored; reply,
-        resolve and escalate open their form after core's pre-check of the same action."""
+        resolve, escalate and ask-to-close open their form after core's pre-check of the
+        same action."""
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id"))
         raw = str(action.get("value") or (action.get("selected_option") or {}).get("value", ""))
@@ -178,8 +181,8 @@ class Interactions:
             await ack()  # the change is stored
 
     async def on_text_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """Reply, Resolve and Escalate forms: the desk acts before ``ack`` so that a
-        refusal (too short a note, not an agent) shows in the form itself."""
+        """Reply, Resolve, Escalate and Ask-to-close forms: the desk acts before ``ack``
+        so that a refusal (too short a note, not an agent) shows in the form itself."""
         number = forms.form_number(view)
         text = forms.value_of(view, ids.BLOCK_TEXT) or ""
         callback = view.get("callback_id")
@@ -192,6 +195,9 @@ class Interactions:
                 await self.s.desk.reply(actor, number, text, request_key=key)
             elif callback == ids.FORM_RESOLVE:
                 await self.s.desk.resolve(actor, number, text, request_key=key)
+            elif callback == ids.FORM_ASK_CLOSE:  # as /ticket ask-close N [message]
+                await self.s.desk.run(actor, cmd.AskClose(number, trim(text) or None),
+                                      request_key=key)
             else:
                 await self.s.desk.escalate(actor, number, text, request_key=key)
         except DeskError as err:
@@ -217,7 +223,7 @@ def press_key(body: dict[str, Any]) -> str:
 
 
 def _text_form(kind: Action, number: int) -> dict[str, Any]:
-    """The one-text form of a card's Reply, Resolve or Escalate control."""
+    """The one-text form of a card's Reply, Resolve, Escalate or Ask-to-close control."""
     if kind is Action.REPLY:
         return forms.text_form(ids.FORM_REPLY, number, title=f"Reply to #{number}",
                                label="Your reply to the requester", submit="Send reply",
@@ -231,4 +237,10 @@ def _text_form(kind: Action, number: int) -> dict[str, Any]:
         return forms.text_form(ids.FORM_ESCALATE, number, title=f"Escalate #{number}",
                                label="Why does it need escalating?", submit="Escalate",
                                hint="Seen by agents and the escalation channel only.")
+    if kind is Action.ASK_CLOSE:
+        return forms.text_form(ids.FORM_ASK_CLOSE, number, title=f"Ask to close #{number}",
+                               label="A word to the requester", submit="Ask them",
+                               optional=True,
+                               hint="Optional. They get \"Yes, close it\" and \"No, I still "
+                                    "need help\"; without an answer it closes by itself.")
     raise Invalid("action", f"{kind.value} has no form on a card")

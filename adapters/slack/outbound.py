@@ -10,6 +10,12 @@
   ``chat:write.customize``); everything the app says is in its own name.
 - DMs (receipt, notifications, assignment) and the escalation channel link to the
   thread with ``chat.getPermalink``.
+- Channel messages: an escalation mentions ``slack.escalation_group``; an SLA warning
+  or breach (``Purpose.SLA``, in the team channel) mentions the assignee, or when
+  nobody has it the agents' groups (``slack.agent_groups``; else ``agent_users``).
+- Where the requester reads it (their DM thread, a DM notice), a close request carries
+  "Yes, close it" / "No, I still need help" and a resolution "Good" / "Bad"
+  (``levels.requester_buttons``; the ``asks`` listeners take the clicks).
 
 Failures: nothing waits inside a delivery. HTTP 429 raises ``RetryLater`` at once with
 Slack's ``Retry-After`` (the worker makes it that target's due time, so a throttled
@@ -37,14 +43,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import sent, views
+from adapters.slack import levels, sent, views
 from adapters.slack.pacing import AckFirst
 from core.clock import Clock, SystemClock
 from core.config import DeskConfig
 from core.events import CARD_CHANGES, Audience, EventKind, Opened
 from core.identity import UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
-from core.routing import Binding, Target
+from core.routing import Binding, Purpose, Target
 
 log = logging.getLogger("helpthread.slack")
 
@@ -93,14 +99,18 @@ class BindingSource(Protocol):
 class SlackOutbound:
     """Delivers the desk's Slack deliveries with ``client`` (its base URL honours
     ``SLACK_API_URL``); ``desk`` finds threads to link to; ``escalation_group``
-    (``slack.escalation_group``) is mentioned in escalation notices."""
+    (``slack.escalation_group``) is mentioned in escalation notices, ``agent_groups``
+    (else ``agent_users``) in SLA notices of unassigned tickets."""
 
     platform = "slack"
 
     def __init__(self, client: AsyncWebClient, config: DeskConfig,
                  pace: AckFirst | None = None, *, desk: BindingSource | None = None,
-                 escalation_group: str | None = None, clock: Clock | None = None) -> None:
+                 escalation_group: str | None = None, clock: Clock | None = None,
+                 agent_groups: tuple[str, ...] = (), agent_users: tuple[str, ...] = ()
+                 ) -> None:
         self.client = client
+        self.agent_groups, self.agent_users = agent_groups, agent_users
         self.clock = clock or SystemClock()
         self.config = config
         self.pace = pace or AckFirst()
@@ -137,6 +147,8 @@ class SlackOutbound:
                 return await self._thread(job)
             if d.target is Target.DM and d.address:
                 await self._direct(job, UserRef.parse(d.address).user_id)
+            elif d.target is Target.CHANNEL and d.address and d.purpose == Purpose.SLA:
+                await self._sla_notice(job, d.address)
             elif d.target is Target.CHANNEL and d.address:
                 await self._escalation(job, d.address)
             else:
@@ -175,7 +187,7 @@ class SlackOutbound:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
                           receipt=binding.in_requester_dm,
-                          opened_by=opened_by)
+                          opened_by=opened_by, now=self.clock.now())
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
         text, blocks = self._card(binding, job)
@@ -183,7 +195,7 @@ class SlackOutbound:
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
         text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                                  receipt=binding.in_requester_dm)
+                                  receipt=binding.in_requester_dm, now=self.clock.now())
         try:
             await self.client.chat_update(channel=channel, ts=str(binding.card_message),
                                           text=text, blocks=blocks)
@@ -196,8 +208,10 @@ class SlackOutbound:
 
     async def _post_event(self, channel: str, thread: str, job: DeliveryJob) -> None:
         event = job.event
-        text = views.event_text(event, job.ticket)
-        extra: dict[str, Any] = {}
+        reaches_requester = job.binding is not None and job.binding.reaches_requester
+        buttons = levels.requester_buttons(event, job.ticket) if reaches_requester else []
+        text, blocks = views.thread_message(event, job.ticket, buttons)
+        extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
         if event.kind in (EventKind.COMMENTED, EventKind.NOTED) and event.actor:
             extra["username"] = event.actor.name[:80]
         await self._post(job, "post", channel, thread, text=text, **extra)
@@ -226,8 +240,17 @@ class SlackOutbound:
             text, blocks = views.assigned(job.event, t, url)
         else:
             url = await self._thread_url(t.number, Audience.PUBLIC)
-            text, blocks = views.notification(job.event, t, url)
+            to_requester = d.address == t.requester.ref.key
+            buttons = levels.requester_buttons(job.event, t) if to_requester else []
+            text, blocks = views.notification(job.event, t, url, buttons)
         channel = await self._dm(user_id)
+        await self._post(job, "post", channel, text=text, blocks=blocks)
+
+    async def _sla_notice(self, job: DeliveryJob, channel: str) -> None:
+        """An SLA warning or breach in the team channel ``channel``, calling who must act."""
+        url = await self._thread_url(job.ticket.number, Audience.INTERNAL)
+        mention = levels.mentions(job.ticket, self.agent_groups, self.agent_users)
+        text, blocks = views.sla_notice(job.event, job.ticket, mention, url)
         await self._post(job, "post", channel, text=text, blocks=blocks)
 
     async def _escalation(self, job: DeliveryJob, channel: str) -> None:

@@ -251,5 +251,7 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
                     workspace_url=_url(auth.get("url")),
                     desk_=desk, session=session)
     outbound = SlackOutbound(outbound_client, config, shared.pace, desk=desk,
-                             escalation_group=settings.escalation_group, clock=desk.clock)
+                             escalation_group=settings.escalation_group, clock=desk.clock,
+                             agent_groups=settings.agent_groups,
+                             agent_users=settings.agent_users)
     return SlackPlatform(shared, signing_secret, outbound, app_token, route)

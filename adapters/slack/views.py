@@ -11,10 +11,12 @@ actions block, button text ≤ 75.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, assert_never
 
 from adapters.slack import ids
 from adapters.slack.forms import PRIORITY_WORDS, priority_options
+from adapters.slack.levels import TARGETS, clock_lines, state_lines
 from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
 from core.capabilities import TICKET_ACTIONS
 from core.events import (
@@ -106,6 +108,12 @@ def _confirm_close(number: int) -> dict[str, Any]:
             "confirm": {**plain, "text": "Close it"}, "deny": {**plain, "text": "Keep it"}}
 
 
+def _sla_field(t: TicketView, *, team: bool) -> str:
+    """The card's SLA field: each clock (due, paused, met; agents: breached)."""
+    lines = clock_lines(t, team=team)
+    return "*SLA*\n" + ("\n".join(lines) if lines else date(t.sla_due))
+
+
 def card_fields(t: TicketView, *, team: bool) -> list[dict[str, Any]]:
     assignee = escape(t.assignee.name) if t.assignee else "_nobody yet_"
     fields = [
@@ -114,7 +122,7 @@ def card_fields(t: TicketView, *, team: bool) -> list[dict[str, Any]]:
         f"*Status*\n{STATUS_EMOJI[t.status]} {status_word(t.status)}",
         f"*Requester*\n{escape(t.requester.name)}",
         f"*Assignee*\n{assignee}",
-        f"*SLA due*\n{date(t.sla_due)}",
+        _sla_field(t, team=team),
     ]
     if t.escalation_level:
         fields.append(f"*Escalation*\nlevel {t.escalation_level}")
@@ -151,11 +159,12 @@ CONTROLS: dict[Action, Callable[[TicketView], dict[str, Any]]] = {
     Action.REOPEN: lambda t: _button("Reopen", ids.REOPEN, t.number),
     Action.SET_PRIORITY: lambda t: _priority_select(t.number, t.priority),
     Action.ESCALATE: lambda t: _button("Escalate", ids.ESCALATE, t.number, "danger"),
+    Action.ASK_CLOSE: lambda t: _button("Ask to close", ids.ASK_CLOSE, t.number),
 }
 ACTION_OF: dict[str, Action] = {  # a control's action_id → the action it takes
     ids.CLAIM: Action.CLAIM, ids.REPLY: Action.REPLY, ids.RESOLVE: Action.RESOLVE,
     ids.CLOSE: Action.CLOSE, ids.REOPEN: Action.REOPEN, ids.PRIORITY: Action.SET_PRIORITY,
-    ids.ESCALATE: Action.ESCALATE,
+    ids.ESCALATE: Action.ESCALATE, ids.ASK_CLOSE: Action.ASK_CLOSE,
 }
 
 
@@ -170,11 +179,13 @@ def card_actions(t: TicketView) -> dict[str, Any] | None:
 
 
 def card(t: TicketView, *, team: bool, receipt: bool = False,
-         opened_by: str | None = None) -> tuple[str, Blocks]:
+         opened_by: str | None = None, now: datetime | None = None) -> tuple[str, Blocks]:
     """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
-    requester, assignee, SLA due, description; ``team`` adds the account; the controls
-    are the card audience's ``t.actions`` (``card_actions``);
-    ``receipt`` words it for the requester (a private ticket's card in their DM)."""
+    requester, assignee, SLA clocks, description, a pending close request and when the
+    desk closes it ("closes in 2 days" from ``now``, UTC); ``team`` adds the account,
+    breach marks and the rating; the controls are the card audience's ``t.actions``
+    (``card_actions``); ``receipt`` words it for the requester (a private ticket's card
+    in their DM)."""
     blocks: Blocks = []
     if receipt and t.status in DONE:
         blocks.append(_section(
@@ -183,7 +194,8 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     elif receipt:
         blocks.append(_section(
             f"We have your ticket {title(t)}\nAn agent will answer in this thread; reply "
-            "here to add anything. You will see here who picks it up and every change."))
+            "here to add anything. You will see here who picks it up and every change."
+            + (f"\n{escape(t.back_text)}" if t.back_text else "")))
     else:
         heading = f"{title(t)}"
         if opened_by:
@@ -191,6 +203,9 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
                        f"{escape(t.requester.name)}_"
         blocks.append(_section(heading))
     blocks.append({"type": "section", "fields": card_fields(t, team=team)})
+    states = state_lines(t, team=team, now=now)
+    if states:
+        blocks.append({"type": "context", "elements": [_mrkdwn("\n".join(states))]})
     for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 6]:
         blocks.append(_section(piece))
     if t.resolution and t.status in DONE:
@@ -213,7 +228,6 @@ def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
     return lines
 
 
-TARGETS = {"first_response": "first response", "resolution": "resolution"}
 AUTO_CLOSED = {
     AutoClosed.NO_REPLY: "no reply came to the question, so it expired",
     AutoClosed.RESOLVED: "it was resolved and nobody wrote since",
@@ -305,11 +319,15 @@ def receipt(t: TicketView, thread_url: str | None,
             f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. {escape(desk_name)} will "
             f"answer in {where} (first response due {date(t.sla_due)}). You will hear here "
             "who picks it up, every status change and the resolution.")
+    if t.back_text:
+        text += f"\n:crescent_moon: {escape(t.back_text)}"
     return f"We have your ticket #{t.number}", [_section(text)]
 
 
-def notification(event: Event, t: TicketView, thread_url: str | None) -> tuple[str, Blocks]:
-    """A DM about ``event`` to a requester or watcher whom no thread reaches."""
+def notification(event: Event, t: TicketView, thread_url: str | None,
+                 buttons: Blocks | None = None) -> tuple[str, Blocks]:
+    """A DM about ``event`` to a requester or watcher whom no thread reaches; ``buttons``
+    (the requester's, ``levels.requester_buttons``) follow the text."""
     head = f"{title(t)} — {STATUS_EMOJI[t.status]} {status_word(t.status)}"
     body = event_text(event, t)
     if event.kind is EventKind.COMMENTED:
@@ -317,6 +335,7 @@ def notification(event: Event, t: TicketView, thread_url: str | None) -> tuple[s
         body = f"*{who}* wrote:\n{body}"
     blocks: Blocks = [_section(head)]
     blocks += [_section(piece) for piece in _split_mrkdwn(body)]
+    blocks += buttons or []
     if thread_url:
         blocks.append({"type": "context", "elements": [_mrkdwn(
             link(thread_url, f"Open the thread of #{t.number}") + " to answer.")]})
@@ -328,6 +347,29 @@ def assigned(event: Event, t: TicketView, thread_url: str | None) -> tuple[str, 
     where = link(thread_url, "team thread") if thread_url else "team thread"
     text = f"*{who}* assigned {title(t)} to you. See the {where}."
     return f"#{t.number} is assigned to you", [_section(text)]
+
+
+def thread_message(event: Event, t: TicketView, buttons: Blocks) -> tuple[str, Blocks | None]:
+    """A thread post of ``event``: its text, and blocks only when ``buttons`` follow it
+    (the requester's, ``levels.requester_buttons``)."""
+    text = event_text(event, t)
+    if not buttons:
+        return text, None
+    return text, [*(_section(piece) for piece in _split_mrkdwn(text)), *buttons]
+
+
+def sla_notice(event: Event, t: TicketView, mention: str,
+               thread_url: str | None) -> tuple[str, Blocks]:
+    """The team channel's SLA warning or breach (PRODUCT.md §7): which ticket, which
+    target, when it is or was due, who must act (``mention``, the app's own words) and
+    a link to the team thread."""
+    where = link(thread_url, "team thread") if thread_url else "team thread"
+    who = escape(t.assignee.name) if t.assignee else "unassigned"
+    head = f"{mention} {event_text(event, t)}" if mention else event_text(event, t)
+    text = f"{head}\n{title(t)} · {PRIORITY_WORDS.get(t.priority, t.priority)} · " \
+           f"{status_word(t.status)} · {who} · {where}"
+    kind = "breached" if event.kind is EventKind.SLA_BREACHED else "warning"
+    return f"SLA {kind}: #{t.number}", [_section(text)]
 
 
 def escalation(event: Event, t: TicketView, group: str | None,

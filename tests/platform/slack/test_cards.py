@@ -1,5 +1,7 @@
 """Issue 9, point 3 on Slack: cards offer exactly what core says (``TicketView.actions``),
-read back from the blocks the fake Web API recorded; a redelivered press acts once."""
+read back from the blocks the fake Web API recorded; a redelivered press acts once.
+Issue 11 adds "Ask to close" to the team card of an active ticket (the shared table in
+``tests/platform/cards.py`` does not list it yet: it is added here)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ from typing import Any
 
 import pytest
 
+from core.capabilities import TICKET_ACTIONS, audience_roles, available
+from core.desk import Desk
 from core.identity import Actor, UserRef
 from core.policy import Action
-from core.tickets import Status
-from tests.platform.cards import CASES, bring_to, core_offers, expected
+from core.tickets import ACTIVE, Status
+from tests.platform.cards import CARD_ACTIONS, CASES, bring_to
+from tests.platform.cards import expected as table
 from tests.platform.slack.harness import AGENT, ALICE, SUPPORT, TEAM_CHANNEL, Harness
 from tests.support.fake_slack import TEAM
 from tests.support.slack_requests import button_press
@@ -20,9 +25,29 @@ SLACK_CONTROLS = {
     "ticket:claim": Action.CLAIM, "ticket:reply": Action.REPLY,
     "ticket:resolve": Action.RESOLVE, "ticket:close": Action.CLOSE,
     "ticket:reopen": Action.REOPEN, "ticket:priority": Action.SET_PRIORITY,
-    "ticket:escalate": Action.ESCALATE,
+    "ticket:escalate": Action.ESCALATE, "ticket:ask_close": Action.ASK_CLOSE,
 }
+SLACK_CARD_ACTIONS = CARD_ACTIONS | {Action.ASK_CLOSE}
 AGENT_ACTOR = Actor(UserRef("slack", TEAM, AGENT), "Ada Agent")
+
+
+def expected(status: Status, card: str) -> list[Action]:
+    """The shared table, plus "Ask to close" on an active ticket's team card until the
+    table lists it."""
+    shared = table(status, card)
+    if card == "team" and status in ACTIVE and Action.ASK_CLOSE not in shared:
+        return [*shared, Action.ASK_CLOSE]
+    return shared
+
+
+async def core_offers(desk: Desk, number: int, card: str) -> list[Action]:
+    """What core lets the card's audience do now, of the actions Slack cards have
+    controls for, in core's order."""
+    async with desk.stores.transaction() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None
+    allowed = available(audience_roles(card == "team"), ticket, desk.config, desk.clock.now())
+    return [a for a in TICKET_ACTIONS if a in allowed and a in SLACK_CARD_ACTIONS]
 
 
 def offered(message: dict[str, Any]) -> list[Action]:

@@ -77,7 +77,7 @@ async def test_valid_submission_makes_receipt_ticket_card_and_team_card(h: Harne
     for card in (ticket_card, team_card):
         text = str(card["blocks"])
         for shown in ("#1", "Refund please", "Refund", "High", "Open", "Alice", "nobody yet",
-                      "SLA due"):
+                      "First response: due <!date^"):
             assert shown in text, shown
         assert "4242" not in text, "a sensitive field is never echoed"
     assert "R-1001" in str(team_card["blocks"])
