@@ -5,10 +5,12 @@ nothing — and a run of the desk delivering what was re-queued."""
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from core.clock import FrozenClock
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.outbox import SqlOutbox
@@ -29,7 +31,8 @@ async def _seed(tmp_path: Path) -> list[int]:
     await upgrade_async(url)
     engine = make_engine(url)
     try:
-        desk = make_desk(SqlStores(engine))
+        clock = FrozenClock(datetime.now(UTC))  # the seed happens now: SLA timers are real
+        desk = make_desk(SqlStores(engine), clock=clock)
         await desk.open_ticket(person("lena"), form("Pixel not firing"))
         await desk.open_ticket(person("omar"), form("Refund missing", category="billing"))
         await desk.reply(agent("sam"), 2, "Looking at it.")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from core.clock import FrozenClock
 from core.identity import Actor, UserRef
 from core.routing import PlatformRoute
 from core.store.engine import make_engine
@@ -34,7 +36,8 @@ async def _seed(tmp_path: Path) -> str:
     await upgrade_async(url)
     engine = make_engine(url)
     try:
-        desk = make_desk(SqlStores(engine), routes=[ROUTE])
+        clock = FrozenClock(datetime.now(UTC))  # the seed happens now: SLA timers are real
+        desk = make_desk(SqlStores(engine), routes=[ROUTE], clock=clock)
         alice = Actor(UserRef("slack", TEAM, "U0ALICE"), "Alice")
         await desk.open_ticket(alice, form(visibility="shared"))
     finally:
