@@ -129,24 +129,26 @@ CLOSES_UNLESS = {
 def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
                 ) -> list[str]:
     """One line per SLA clock with something to say: ``first response due … (in 3
-    hours)``, ``resolution paused (5 hours left)``, ``first response met``, and for the
-    ``team`` ``… BREACHED``. Nothing for a ticket closed without them."""
+    hours)``, ``resolution paused while waiting on the requester, 5 hours left``,
+    ``first response met``; a target missed is ``BREACHED`` for the ``team`` and
+    ``overdue`` for the requester. (Its due time is in the breach notice: once missed,
+    the ticket's stored due time no longer says when it was due.)"""
     if not t.clocks:  # a view made without its clocks: the next due time, as before
         return [f"due {when(t.sla_due, now)}"] if t.sla_due else []
     lines = []
     for clock in t.clocks:
         name = TARGETS[clock.target]
-        breached = " (BREACHED)" if team and clock.breached else ""
+        late = clock.breached and not clock.met
         if clock.met:
             lines.append(f"{name} met{' late' if team and clock.breached else ''}")
         elif clock.paused:
             left = f", {span(clock.left)} left" if clock.left > timedelta(0) else ""
-            lines.append(f"{name} paused while {status(t.status)}{left}{breached}")
+            mark = " (BREACHED)" if team and late else ""
+            lines.append(f"{name} paused while {status(t.status)}{left}{mark}")
+        elif late:
+            lines.append(f"{name} BREACHED, not met yet" if team else f"{name} overdue")
         elif clock.due is not None:
-            verb = "was due" if team and clock.breached else "due"
-            lines.append(f"{name} {verb} {when(clock.due, now)}{breached}")
-        elif team and clock.breached:
-            lines.append(f"{name} BREACHED")
+            lines.append(f"{name} due {when(clock.due, now)}")
     return lines
 
 
@@ -282,10 +284,12 @@ def channel_notice(event: Event, t: TicketView, purpose: Purpose, mention: str,
             f"{assignee} · /thread {t.number} team"]
 
 
-def details(d: TicketDetails) -> list[str]:
+def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
+    """``/ticket show``: the card, the ticket's particulars, what it asks of its requester
+    (theirs to see) and its history; relative times from ``now`` (UTC)."""
     t = d.ticket
-    lines = card(t, team=d.sees_internal)
-    lines.append(f"  opened {when(t.opened_at)} · from {t.source} · {t.visibility.value}")
+    lines = card(t, team=d.sees_internal, now=now)
+    lines.append(f"  opened {when(t.opened_at, now)} · from {t.source} · {t.visibility.value}")
     if t.back_text:
         lines.append(f"  {t.back_text}")
     lines.append(f"  description: {t.description}")
@@ -323,7 +327,8 @@ def _requester_choices(t: TicketView) -> list[str]:
     return lines
 
 
-def listing(items: list[Listed], empty: str, *, team: bool = True) -> list[str]:
+def listing(items: list[Listed], empty: str, *, team: bool = True,
+            now: datetime | None = None) -> list[str]:
     """``/ticket list``/``search``/``queue``: a line per ticket with its SLA state — for
     the ``team`` breaches marked — when it closes by itself, and (agents) its rating."""
     if not items:
@@ -332,21 +337,26 @@ def listing(items: list[Listed], empty: str, *, team: bool = True) -> list[str]:
         f"{'•' if item.unread else ' '} #{item.ticket.number} [{status(item.ticket.status)}] "
         f"{item.ticket.subject} — {item.ticket.priority}, "
         f"{item.ticket.assignee.name if item.ticket.assignee else 'unassigned'}"
-        + "".join(f", {part}" for part in _brief(item.ticket, team))
+        + "".join(f", {part}" for part in _brief(item.ticket, team, now))
         for item in items
     ]
 
 
-def _brief(t: TicketView, team: bool) -> list[str]:
+def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
     parts = []
     if team and t.breached:
         parts.append("SLA BREACHED: " + " and ".join(TARGETS[b] for b in t.breached))
+    elif any(c.breached and not c.met for c in t.clocks):
+        parts.append("SLA overdue")
+    due = [c.due for c in t.clocks if c.due and not (c.met or c.breached or c.paused)]
     if t.paused and any(not c.met for c in t.clocks):
         parts.append("SLA paused")
-    elif t.sla_due:
-        parts.append(f"SLA due {when(t.sla_due)}")
+    elif due:
+        parts.append(f"SLA due {when(min(due), now)}")
+    elif not t.clocks and t.sla_due:
+        parts.append(f"SLA due {when(t.sla_due, now)}")
     if t.closes_at is not None:
-        parts.append(f"closes {relative(t.closes_at)}")
+        parts.append(f"closes {relative(t.closes_at, now)}")
     if t.close_requested:
         parts.append("close requested")
     if t.rating is not None:
