@@ -78,6 +78,15 @@ class DatabaseCollector(Collector):
         for platform in sorted(self.platforms):
             parked.add_metric([platform], stats.parked.get(platform, 0))
         yield parked
+        yield GaugeMetricFamily("helpthread_timers_pending",
+                                "Timers (SLA notices, reminders, auto-closes) not fired yet.",
+                                value=stats.timers_pending)
+        late = 0.0
+        if stats.next_timer_at is not None:
+            late = max((datetime.now(UTC) - stats.next_timer_at).total_seconds(), 0.0)
+        yield GaugeMetricFamily("helpthread_timers_overdue_seconds",
+                                "How long the earliest pending timer is past due (seconds; "
+                                "above a few, no scheduler is firing).", value=late)
 
 
 class Metrics:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -30,6 +31,7 @@ from adapters.slack.plugin import SlackSettings
 from bot import registry
 from core.config import (
     DEFAULT_CATEGORIES,
+    BusinessHoursSection,
     Category,
     DeliverySection,
     DeskConfig,
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     desk: DeskSection = DeskSection()
     lifecycle: LifecycleSection = LifecycleSection()
     delivery: DeliverySection = DeliverySection()
+    business_hours: BusinessHoursSection | None = None
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
@@ -288,8 +291,10 @@ def _check_environment() -> None:
 
 
 def _is_section(info: FieldInfo) -> bool:
-    return (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)) \
-        or get_origin(info.annotation) is dict
+    kinds = [a for a in get_args(info.annotation) if a is not type(None)] \
+        if get_origin(info.annotation) in (Union, UnionType) else [info.annotation]
+    return any((isinstance(k, type) and issubclass(k, BaseModel)) or get_origin(k) is dict
+               for k in kinds)
 
 
 def load_settings() -> tuple[Settings, DeskConfig, Credentials]:

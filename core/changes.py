@@ -113,9 +113,9 @@ class DeskBase:
         or whose command is refused now, is dropped and its ticket's timers planned
         afresh (PRODUCT.md §7: never twice, never one a later change cancelled)."""
         try:
-            await self.run(SYSTEM, timer.command, request_key=f"timer:{timer.id}",
-                           timer=timer)
-            return True
+            outcome = await self.run(SYSTEM, timer.command, request_key=f"timer:{timer.id}",
+                                     timer=timer)
+            return not outcome.replayed
         except (Stale, DeskError):
             earliest = None
             async with self.stores.transaction() as store:

@@ -7,7 +7,8 @@ Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.business_hours import AroundTheClock, Calendar
+from core.business_hours import AroundTheClock, BusinessCalendar, Calendar
 from core.characters import first_control
 from core.durations import format_duration, parse_duration
 from core.platforms import AgentRule
@@ -104,6 +105,45 @@ class DeliverySection(_Section):
                              "cannot be renewed in time, a longer one holds a dead "
                              "process's deliveries too long")
         return value
+
+
+class BusinessHoursSection(_Section):
+    """``[business_hours]`` (PRODUCT.md §7, §10): the keys of ``BusinessCalendar``, whose
+    definition of open time and business time the SLA clocks then follow; checked at
+    load (a bad value raises ``ValueError`` naming its key). ``notify_outside_hours =
+    false`` holds SLA notices due outside hours until the next opening."""
+
+    timezone: str
+    hours: tuple[str, ...]
+    holidays_country: str | None = None
+    holidays_subdivision: str | None = None
+    holidays: tuple[str, ...] = ()
+    notify_outside_hours: bool = True
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _toml_dates(cls, value: Any) -> Any:
+        """TOML's own dates (``holidays = [2026-12-24]``, unquoted) read as written."""
+        if isinstance(value, list | tuple):
+            return [v.isoformat() if isinstance(v, date) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _builds(self) -> BusinessHoursSection:
+        self.calendar()
+        return self
+
+    def calendar(self) -> BusinessCalendar:
+        """The calendar these keys describe (built once per distinct set of keys)."""
+        return _business_calendar(self.timezone, self.hours, self.holidays,
+                                  self.holidays_country, self.holidays_subdivision)
+
+
+@lru_cache(maxsize=16)
+def _business_calendar(timezone: str, hours: tuple[str, ...], holidays: tuple[str, ...],
+                       country: str | None, subdivision: str | None) -> BusinessCalendar:
+    return BusinessCalendar(timezone=timezone, hours=hours, holidays=holidays,
+                            holidays_country=country, holidays_subdivision=subdivision)
 
 
 class SlaTarget(_Section):
@@ -230,6 +270,7 @@ class DeskConfig(_Section):
     sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule
+    business_hours: BusinessHoursSection | None = None  # None: around the clock
 
     @field_validator("sla", mode="before")
     @classmethod
@@ -274,11 +315,6 @@ class DeskConfig(_Section):
                                      f"{error}") from None
         return self
 
-    def calendar(self) -> Calendar:
-        """The business calendar SLA clocks count in: around the clock without
-        ``[business_hours]``."""
-        return AroundTheClock()
-
     def targets(self, category: str, priority: str) -> SlaTarget:
         """The SLA targets of ``priority`` in ``category``: the category's own
         (``[[categories]] sla``) where it sets them, else ``[sla.<priority>]``. Raises
@@ -298,3 +334,9 @@ class DeskConfig(_Section):
             if wanted in (category.key, category.name.casefold()):
                 return category
         return None
+
+    def calendar(self) -> Calendar:
+        """The SLA clocks' calendar: ``[business_hours]``'s, else ``AroundTheClock``."""
+        if self.business_hours is None:
+            return AroundTheClock()
+        return self.business_hours.calendar()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import policy
 from core.capabilities import transition_refusal
@@ -20,6 +20,7 @@ from core.events import Audience
 from core.identity import Actor
 from core.policy import Action
 from core.routing import Binding
+from core.sla import WARNING_AT
 from core.store.port import StoreFactory, TicketQuery
 from core.tickets import ACTIVE, DONE, Status, Ticket
 from core.validation import clean_text
@@ -27,6 +28,22 @@ from core.views import Listed, TicketDetails, TicketView, sensitive_fields, tick
 
 LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
 SEARCH_MAX = 200
+
+
+# Assigned tickets whose due time is this close are read, then ranked by how much of
+# their target is used (a week covers 20% of the longest default target and a weekend).
+AT_RISK_HORIZON = timedelta(days=7)
+
+
+def _urgency(view: TicketView, now: datetime) -> int | None:
+    """0 breached, 1 at risk (warned, or less than a fifth of a target left), 2
+    unassigned; None: not for the queue."""
+    if view.breached or (view.sla_due is not None and view.sla_due <= now):
+        return 0
+    if any(c.due is not None and (c.warned or c.due - now <= c.limit * (1 - WARNING_AT))
+           for c in view.clocks):
+        return 1
+    return 2 if view.assignee is None else None
 
 
 class Reading:
@@ -138,14 +155,17 @@ class Reading:
         return [Listed(details.ticket, False, None)]
 
     async def queue(self, actor: Actor) -> list[Listed]:
-        """Agents: unassigned and overdue active tickets, most urgent SLA first."""
+        """Agents: breached, then at-risk (past 80% of a target), then unassigned active
+        tickets, each by SLA due time (PRODUCT.md §4); paused tickets are not due."""
         policy.authorize(actor, Action.QUEUE, self.config)
         now = self.clock.now()
         query = TicketQuery(viewer=actor.ref, sees_internal=True, statuses=ACTIVE,
-                            unassigned_or_due_before=now, limit=200)
-        listed = await self._listed(actor, query)
+                            unassigned_or_due_before=now + AT_RISK_HORIZON, limit=200)
+        ranked = [(rank, item) for item in await self._listed(actor, query)
+                  if (rank := _urgency(item.ticket, now)) is not None]
         far = datetime.max.replace(tzinfo=now.tzinfo)
-        return sorted(listed, key=lambda item: item.ticket.sla_due or far)[:50]
+        ranked.sort(key=lambda pair: (pair[0], pair[1].ticket.sla_due or far))
+        return [item for _, item in ranked[:50]]
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
                          in_dm: bool = False) -> Binding | None:

@@ -76,17 +76,16 @@ class Scheduler:
 
     async def backfill(self) -> int:
         """Plans the timers of tickets stored before timers existed; returns how many."""
-        planned = 0
+        planned = last = 0
         while True:
             async with self.stores.reading() as store:
-                numbers = await store.tickets_without_timers(BACKFILL_BATCH)
-            if not numbers:
-                return planned
+                numbers = await store.tickets_without_timers(BACKFILL_BATCH, after=last)
             for number in numbers:
                 await self.desk.replan(number)
             planned += len(numbers)
             if len(numbers) < BACKFILL_BATCH:
                 return planned
+            last = numbers[-1]
 
     async def run_once(self) -> int:
         """Fires every timer due now; returns how many did something."""

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from core.business_hours import AroundTheClock, Calendar
+from core.business_hours import AroundTheClock, BusinessCalendar, Calendar
 from core.config import DeskConfig
 from core.tickets import ACTIVE, DONE, Status, Ticket
 
-__all__ = ["AroundTheClock", "Calendar", "ClockReading", "Target",
+__all__ = ["AroundTheClock", "BusinessCalendar", "Calendar", "ClockReading", "Target",
            "read", "settle", "start"]
 
 WARNING_AT = 0.8  # a warning at 80% of a target (PRODUCT.md §7)

@@ -206,6 +206,7 @@ def resolve(ticket: Ticket, agent: Person, note: str, now: datetime) -> None:
     ticket.status = Status.RESOLVED
     ticket.resolution = trim(note)
     ticket.resolved_at = now
+    ticket.close_requested_at = None  # answered by the resolution
 
 
 def close(ticket: Ticket, now: datetime) -> None:

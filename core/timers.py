@@ -114,7 +114,7 @@ def _sla_notice(ticket: Ticket, config: DeskConfig, cal: Calendar,
     breach = target.value in ticket.sla.warned
     due = reading.due if breach else reading.warn_at
     assert due is not None and reading.due is not None
-    hours = getattr(config, "business_hours", None)  # TODO(calendar merge): typed
+    hours = config.business_hours
     if hours is not None and not hours.notify_outside_hours:
         due = cal.next_opening(due)
     fingerprint = f"{ticket.sla.cycle}:{reading.due.isoformat()}"

@@ -42,6 +42,8 @@ class ClockView:
     met: bool
     breached: bool
     left: timedelta
+    limit: timedelta = timedelta(0)  # the target itself
+    warned: bool = False  # 80% of it was used in this cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,8 @@ def clock_views(ticket: Ticket, config: DeskConfig,
         reading = sla.read(ticket, config, target, now=now)
         views.append(ClockView(target.value, reading.due,
                                ticket.status in sla.PAUSED and not reading.met,
-                               reading.met, sla.breached(ticket, target), reading.left))
+                               reading.met, sla.breached(ticket, target), reading.left,
+                               reading.limit, target.value in ticket.sla.warned))
     return tuple(views)
 
 

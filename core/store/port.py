@@ -187,9 +187,10 @@ class Store(Protocol):
         """The earliest pending timer's due time (UTC)."""
         ...
 
-    async def tickets_without_timers(self, limit: int) -> list[int]:
-        """Tickets not closed that have no timer row at all (written before timers
-        existed): the scheduler plans theirs when it starts."""
+    async def tickets_without_timers(self, limit: int, after: int = 0) -> list[int]:
+        """Tickets numbered above ``after``, not closed, that have no timer row at all
+        (written before timers existed; paused ones): the scheduler plans theirs when it
+        starts. Ascending, at most ``limit``."""
         ...
 
     async def timers(self, number: int) -> list[Timer]:

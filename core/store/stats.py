@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.routing import DeliveryState
 from core.store.failures import unavailable
 from core.store.sql import D, T
+from core.store.timers_sql import PENDING as TIMER_PENDING
+from core.store.timers_sql import TM
 
 # Parked (dead-letter) deliveries: the outbox's ``parked`` state where it has one, else
 # those failed for good; the one line to change when parking lands.
@@ -19,6 +21,7 @@ PARKED = DeliveryState.PARKED.value
 PENDING = DeliveryState.PENDING.value
 
 TICKETS_BY_STATUS = select(T.c.status, func.count()).group_by(T.c.status)
+TIMERS = select(func.count(), func.min(TM.c.due_at)).where(TIMER_PENDING)
 OUTBOX = (select(D.c.platform, D.c.state, func.count(), func.min(D.c.created_at))
           .where(D.c.state.in_([PENDING, PARKED])).group_by(D.c.platform, D.c.state))
 
@@ -32,6 +35,8 @@ class DeskStats:
     pending: dict[str, int]
     parked: dict[str, int]
     oldest_pending_at: datetime | None
+    timers_pending: int = 0  # SLA notices, reminders, auto-closes still to fire
+    next_timer_at: datetime | None = None  # the earliest of them (UTC)
 
 
 async def desk_stats(engine: AsyncEngine) -> DeskStats:
@@ -48,5 +53,6 @@ async def desk_stats(engine: AsyncEngine) -> DeskStats:
                 oldest = first if oldest is None or first < oldest else oldest
             else:
                 parked[platform] = int(count)
+        timers, next_timer = (await conn.execute(TIMERS)).one()
         await conn.rollback()
-    return DeskStats(statuses, pending, parked, oldest)
+    return DeskStats(statuses, pending, parked, oldest, int(timers), next_timer)

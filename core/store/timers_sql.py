@@ -98,10 +98,10 @@ class TimersSql:
             select(TM.c.due_at).where(PENDING).order_by(TM.c.due_at).limit(1))).scalar()
         return due
 
-    async def tickets_without_timers(self, limit: int) -> list[int]:
+    async def tickets_without_timers(self, limit: int, after: int = 0) -> list[int]:
         rows = (await self.conn.execute(
             select(T.c.number).where(
-                T.c.status != Status.CLOSED.value,
+                T.c.number > after, T.c.status != Status.CLOSED.value,
                 ~exists().where(and_(TM.c.ticket_number == T.c.number)))
             .order_by(T.c.number).limit(limit))).all()
         return [row.number for row in rows]

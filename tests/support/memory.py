@@ -277,10 +277,10 @@ class MemoryStore:
         pending = self._pending()
         return pending[0].due_at if pending else None
 
-    async def tickets_without_timers(self, limit: int) -> list[int]:
+    async def tickets_without_timers(self, limit: int, after: int = 0) -> list[int]:
         with_timers = {t.ticket_number for t in self.s.timers.values()}
-        return sorted(n for n, t in self.s.tickets.items()
-                      if t.status is not Status.CLOSED and n not in with_timers)[:limit]
+        return sorted(n for n, t in self.s.tickets.items() if n > after
+                      and t.status is not Status.CLOSED and n not in with_timers)[:limit]
 
     async def timers(self, number: int) -> list[Timer]:
         return sorted((t for t in self.s.timers.values() if t.ticket_number == number),

@@ -128,6 +128,8 @@ async def test_healthz_and_metrics(fake: FakeSlack, pg: tuple[str, str]) -> None
             assert "helpthread_outbox_depth" in {f.name for f in
                                                  text_string_to_metric_families(text)}
             assert value(found, "helpthread_outbox_depth") == 0
+            assert value(found, "helpthread_timers_pending") == 2  # its two SLA warnings
+            assert value(found, "helpthread_timers_overdue_seconds") == 0
 
             await drop_postgres(name)  # the database goes away under the running desk
             status, report = await _get(http, f"{base}/healthz")
