@@ -148,7 +148,8 @@ def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
         elif late:
             lines.append(f"{name} BREACHED, not met yet" if team else f"{name} overdue")
         elif clock.due is not None:
-            lines.append(f"{name} due {when(clock.due, now)}")
+            risk = " (at risk)" if team and clock.warned else ""
+            lines.append(f"{name} due {when(clock.due, now)}{risk}")
     return lines
 
 
@@ -352,7 +353,9 @@ def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
     if t.paused and any(not c.met for c in t.clocks):
         parts.append("SLA paused")
     elif due:
-        parts.append(f"SLA due {when(min(due), now)}")
+        risk = " (at risk)" if team and any(c.warned and not c.breached for c in t.clocks) \
+            else ""
+        parts.append(f"SLA due {when(min(due), now)}{risk}")
     elif not t.clocks and t.sla_due:
         parts.append(f"SLA due {when(t.sla_due, now)}")
     if t.closes_at is not None:

@@ -6,19 +6,16 @@ ratings with how to answer them, and ``/ticket help``."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from datetime import UTC, datetime
 
-from adapters.shell import views
 from adapters.shell.outbound import Printer
 from adapters.shell.plugin import PLUGIN, ShellPlatform, ShellSettings
 from adapters.shell.repl import ShellSession
 from core.clock import FrozenClock
+from core.config import DeskConfig
 from core.delivery import DeliveryWorker
 from core.desk import Desk
-from core.events import Event, Opened
-from core.routing import Purpose
 from core.schedule import Scheduler
 from tests.support.memory import MemoryStores
 from tests.support.memory_outbox import MemoryOutbox
@@ -34,15 +31,16 @@ class Shell:
     """A shell session on a desk whose clock starts at the real time (the views' relative
     words — "in 2 days" — are then what a person would read)."""
 
-    def __init__(self, settings: ShellSettings | None = None) -> None:
-        self.clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    def __init__(self, settings: ShellSettings | None = None, config: DeskConfig = CONFIG,
+                 start: datetime | None = None) -> None:
+        self.clock = FrozenClock(start or datetime.now(UTC).replace(microsecond=0))
         self.stores = MemoryStores()
         settings = settings or ShellSettings()
         self.out = io.StringIO()
-        platform = ShellPlatform(PLUGIN.route(settings, CONFIG.categories), Printer(self.out),
+        platform = ShellPlatform(PLUGIN.route(settings, config.categories), Printer(self.out),
                                  settings=settings)
-        self.desk = Desk(CONFIG, self.stores, [platform.route], clock=self.clock)
-        worker = DeliveryWorker(MemoryOutbox(self.stores), [platform.outbound], CONFIG,
+        self.desk = Desk(config, self.stores, [platform.route], clock=self.clock)
+        worker = DeliveryWorker(MemoryOutbox(self.stores), [platform.outbound], config,
                                 clock=self.clock)
         self.scheduler = Scheduler(self.desk, self.stores, self.clock)
         self.session = ShellSession(self.desk, worker, platform.printer, persona="lena",
@@ -84,7 +82,8 @@ async def test_sla_notices_mention_who_must_act_in_the_team_channel() -> None:
     assert having(warned, "@agents SLA warning: #1's first response is due", "[team channel]")
     assert having(warned, "SLA warning: #1's first response", "[#1 team thread]")
     assert not having(warned, "SLA", "[#1 ticket thread]")
-    await shell.type("/as sam --agent", "/ticket claim 1")
+    claimed = await shell.type("/as sam --agent", "/ticket claim 1", "/ticket show 1")
+    assert [line for line in having(claimed, "SLA first response due") if "(at risk)" in line]
     breached = await shell.wait(3)
     assert having(breached, "@sam SLA breached: #1 missed its first response target",
                   "[team channel]"), breached
@@ -173,13 +172,15 @@ async def test_help_lists_the_new_commands() -> None:
 
 
 async def test_the_receipt_says_when_the_team_is_back() -> None:
-    shell = Shell()
-    await shell.type(OPEN)
-    details = await shell.desk.show(shell.session.me.actor(), 1)
-    back = dataclasses.replace(details.ticket,
-                               back_text="We're back Monday at 09:00 (Europe/Berlin).")
-    opened = Event(1, Opened(), None, shell.clock.now(), "shell", id=1)
-    receipt = views.event_lines(opened, back, Purpose.RECEIPT, "Acme Support")
-    assert "  We're back Monday at 09:00 (Europe/Berlin)." in receipt
-    assert not [line for line in views.event_lines(opened, details.ticket, Purpose.RECEIPT)
-                if "back" in line]
+    hours = {"timezone": "Europe/Berlin", "hours": ["mon-fri 09:00-17:00"]}
+    saturday = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    closed = await Shell(config=desk_config(business_hours=hours), start=saturday).type(OPEN)
+    receipt = having(closed, "", "[DM to lena]")
+    assert having(closed, "We're back Monday at 09:00 (Europe/Berlin)")
+    assert receipt and closed[closed.index(receipt[0]) + 2].strip().startswith("We're back")
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    open_ = await Shell(config=desk_config(business_hours=hours), start=monday).type(OPEN)
+    assert not having(open_, "We're back")
+    shown = await Shell(config=desk_config(business_hours=hours), start=saturday).type(
+        OPEN, "/ticket show 1")
+    assert having(shown, "  We're back Monday at 09:00 (Europe/Berlin)")
