@@ -26,12 +26,15 @@ from core.routing import PlatformRoute
 
 
 class ShellSettings(BaseModel):
-    """``[shell]``: the shell signs ``--agent`` personas with the group ``agents``."""
+    """``[shell]``: the shell signs ``--agent`` personas with the group ``agents``; an SLA
+    notice on an unassigned ticket mentions the first of ``agent_groups``, an escalation
+    mentions ``escalation_group`` (both printed as ``@name``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agent_groups: tuple[str, ...] = ("agents",)
     agent_users: tuple[str, ...] = ()
+    escalation_group: str = "managers"
 
 
 class ShellCredentials(BaseModel):
@@ -40,14 +43,18 @@ class ShellCredentials(BaseModel):
 
 @dataclass
 class ShellPlatform:
-    """The shell's running parts: its route and the outbound port printing to ``printer``."""
+    """The shell's running parts: its route and the outbound port printing to ``printer``
+    (mentioning the groups ``settings`` names)."""
 
     route: PlatformRoute
     printer: Printer = field(default_factory=Printer)
+    settings: ShellSettings = field(default_factory=ShellSettings)
     outbound: ShellOutbound = field(init=False)
 
     def __post_init__(self) -> None:
-        self.outbound = ShellOutbound(self.printer)
+        groups = self.settings.agent_groups
+        self.outbound = ShellOutbound(self.printer, agents=groups[0] if groups else "agents",
+                                      escalation_group=self.settings.escalation_group)
 
     @property
     def connected(self) -> bool:
@@ -89,13 +96,14 @@ class ShellPlugin:
         return None
 
     def route(self, settings: ShellSettings, categories: Iterable[Category]) -> PlatformRoute:
-        """A ticket thread the requester reads, and a team thread."""
+        """A ticket thread the requester reads, a team thread (its card in the channel
+        ``team``), and the channel ``escalation`` for escalations."""
         return PlatformRoute.of(PLATFORM, WORKSPACE, self.traits, support_channel="ticket",
-                                default_team_channel="team")
+                                default_team_channel="team", escalation_channel="escalation")
 
     async def build(self, desk: Desk, settings: ShellSettings,
                     credentials: ShellCredentials) -> ShellPlatform:
-        return ShellPlatform(self.route(settings, desk.config.categories))
+        return ShellPlatform(self.route(settings, desk.config.categories), settings=settings)
 
 
 PLUGIN = ShellPlugin()

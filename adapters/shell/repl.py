@@ -272,16 +272,18 @@ class ShellSession:
             case grammar.ListTickets():
                 await self._list(parsed)
             case grammar.Show(number):
-                self.say(*views.details(await self.desk.show(actor, number)))
+                self.say(*views.details(await self.desk.show(actor, number),
+                                        self.desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(number)
             case grammar.Search(text):
                 items = await self.desk.search(actor, text)
-                self.say(*views.listing(items, f"Nothing found for {shown(text)}."))
+                self.say(*views.listing(items, f"Nothing found for {shown(text)}.",
+                                        team=self.me.agent, now=self.desk.clock.now()))
             case grammar.Queue():
                 items = await self.desk.queue(actor)
                 self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
-                                        "overdue."))
+                                        "overdue.", now=self.desk.clock.now()))
             case grammar.Stats():
                 self.desk.require(actor, Action.STATS)
                 self.say("/ticket stats is not built yet; /ticket queue shows what is "
@@ -310,7 +312,8 @@ class ShellSession:
         items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
                                              org=request.org, unread=request.unread)
         page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        self.say(*views.listing(page, request.nothing()))
+        self.say(*views.listing(page, request.nothing(), team=self.me.agent,
+                                now=self.desk.clock.now()))
 
     # ---- the form ----------------------------------------------------------------
 
@@ -381,4 +384,10 @@ def _done(command: grammar.Parsed, ticket: Ticket) -> str:
             return f"Done: #{number} is now {ticket.priority} priority."
         case cmd.Link(_, _, other):
             return f"Done: #{number} is linked to #{other}."
+        case cmd.AskClose():
+            return f"Asked {ticket.requester.name} to confirm closing #{number}."
+        case cmd.KeepOpen():
+            return f"Done: #{number} stays open; it is {views.status(ticket.status)}."
+        case cmd.Rate(_, rating):
+            return f"Thank you: you rated #{number} {rating}."
     return f"Done: #{number} is {views.status(ticket.status)}."

@@ -41,6 +41,7 @@ from core.events import (
     Unassigned,
     WatcherAdded,
 )
+from core.policy import Action
 from core.routing import Purpose, Target
 from core.tickets import LinkKind, Status
 from core.views import Listed, TicketDetails, TicketView
@@ -63,26 +64,38 @@ def printable(text: str) -> str:
         f"\\u{ord(ch):04x}" for ch in text)
 
 
+def relative(moment: datetime, now: datetime | None = None) -> str:
+    """``in 8 hours`` / ``2 days ago`` / ``now``, with humanize: rounded to the minute,
+    or to the second within a minute of ``now`` (UTC; default the real time)."""
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    seconds = round(seconds) if abs(seconds) < 60 else round(seconds / 60) * 60
+    if seconds == 0:
+        return "now"
+    span = humanize.naturaldelta(timedelta(seconds=abs(seconds)))
+    return f"in {span}" if seconds > 0 else f"{span} ago"
+
+
 def when(moment: datetime | None, now: datetime | None = None) -> str:
-    """``2026-01-05 17:00 UTC (in 8 hours)``; relative part rounded to the minute."""
+    """``2026-01-05 17:00 UTC (in 8 hours)``; ``—`` for None."""
     if moment is None:
         return "—"
-    now = now or datetime.now(UTC)
-    seconds = round((moment - now).total_seconds() / 60) * 60
-    if seconds == 0:
-        relative = "now"
-    else:
-        span = humanize.naturaldelta(timedelta(seconds=abs(seconds)))
-        relative = f"in {span}" if seconds > 0 else f"{span} ago"
-    return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({relative(moment, now)})"
+
+
+def span(left: timedelta) -> str:
+    """A duration with humanize: ``4 hours``, ``3 seconds``."""
+    return humanize.naturaldelta(max(left, timedelta(0)))
 
 
 def status(value: Status | str) -> str:
     return STATUS_WORDS[Status(value)]
 
 
-def card(t: TicketView) -> list[str]:
-    """The ticket card: number, subject, category, priority, status, people, SLA due."""
+def card(t: TicketView, *, team: bool = True, now: datetime | None = None) -> list[str]:
+    """The ticket card: number, subject, category, priority, status, people, the SLA
+    clocks, when the desk closes it by itself, a pending close request and — on the
+    ``team`` side, where the view carries it — the requester's rating. Breaches are
+    marked for the team only (PRODUCT.md §7: never shown to the requester)."""
     assignee = t.assignee.name if t.assignee else "nobody yet"
     lines = [
         f"#{t.number} {t.subject}",
@@ -91,16 +104,63 @@ def card(t: TicketView) -> list[str]:
         f"  requester {t.requester.name} · assignee {assignee}"
         + (f" · account {t.account}" if t.account else ""),
     ]
-    if t.sla_due:
-        lines.append(f"  SLA due {when(t.sla_due)}")
+    lines += [f"  SLA {line}" for line in clock_lines(t, team=team, now=now)]
+    if t.closes_at is not None:
+        lines.append(f"  closes {relative(t.closes_at, now)} "
+                     f"({t.closes_at:%Y-%m-%d %H:%M:%S} UTC){CLOSES_UNLESS[t.status]}")
+    if t.close_requested:
+        lines.append(f"  close requested: waiting for {t.requester.name} to confirm")
+    if t.rating is not None:
+        lines.append(f"  rated {t.rating.value} by {t.requester.name}"
+                     + (f": {t.rating_comment}" if t.rating_comment else ""))
     return lines
 
 
-def where(target: Target, number: int, audience_public: bool, recipient: str | None) -> str:
+CLOSES_UNLESS = {
+    Status.WAITING: " unless the requester replies",
+    Status.RESOLVED: " unless it is reopened",
+    Status.OPEN: " unless the requester answers",
+    Status.IN_PROGRESS: " unless the requester answers",
+    Status.ON_HOLD: "",
+    Status.CLOSED: "",
+}
+
+
+def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
+                ) -> list[str]:
+    """One line per SLA clock with something to say: ``first response due … (in 3
+    hours)``, ``resolution paused while waiting on the requester, 5 hours left``,
+    ``first response met``; a target missed is ``BREACHED`` for the ``team`` and
+    ``overdue`` for the requester. (Its due time is in the breach notice: once missed,
+    the ticket's stored due time no longer says when it was due.)"""
+    if not t.clocks:  # a view made without its clocks: the next due time, as before
+        return [f"due {when(t.sla_due, now)}"] if t.sla_due else []
+    lines = []
+    for clock in t.clocks:
+        name = TARGETS[clock.target]
+        late = clock.breached and not clock.met
+        if clock.met:
+            lines.append(f"{name} met{' late' if team and clock.breached else ''}")
+        elif clock.paused:
+            left = f", {span(clock.left)} left" if clock.left > timedelta(0) else ""
+            mark = " (BREACHED)" if team and late else ""
+            lines.append(f"{name} paused while {status(t.status)}{left}{mark}")
+        elif late:
+            lines.append(f"{name} BREACHED, not met yet" if team else f"{name} overdue")
+        elif clock.due is not None:
+            risk = " (at risk)" if team and clock.warned else ""
+            lines.append(f"{name} due {when(clock.due, now)}{risk}")
+    return lines
+
+
+def where(target: Target, number: int, audience_public: bool, recipient: str | None,
+          purpose: Purpose | None = None) -> str:
+    """Where a delivery is printed: ``[#1 ticket thread]``, ``[#1 team thread]``,
+    ``[team channel]`` (SLA notices), ``[escalation channel]``, ``[DM to lena]``."""
     if target is Target.BINDING:
         return f"[#{number} {'ticket' if audience_public else 'team'} thread]"
     if target is Target.CHANNEL:
-        return "[escalation channel]"
+        return "[team channel]" if purpose is Purpose.SLA else "[escalation channel]"
     return f"[DM to {recipient}]"
 
 
@@ -128,6 +188,7 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     f"We have your ticket #{n}: {t.subject}",
                     f"  {t.category_name} · {t.priority} priority. {desk_name} will answer "
                     f"in its thread; first response due {when(t.sla_due)}.",
+                    *([f"  {t.back_text}"] if t.back_text else []),
                     f"  Follow it with /thread {n}; see it with /ticket show {n}.",
                 ]
             opener = f" (opened by {who} for {t.requester.name})" if on_behalf else ""
@@ -176,13 +237,12 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
             return [f"SLA breached: #{n} missed its {TARGETS[target]} target (due "
                     f"{when(due)})."]
         case Reminded(closes_at=closes_at):
-            return [f"#{n} is still waiting for your answer; it closes {when(closes_at)} "
-                    "unless you reply."]
+            return [f"Reminder: #{n} is still waiting for {t.requester.name}'s answer; it "
+                    f"closes {when(closes_at)} without a reply."]
         case CloseRequested(message=message, closes_at=closes_at):
             return [f"{who} asks whether #{n} can be closed" + (f": {message}" if message
                                                                else "."),
-                    f"  Yes: /ticket close {n} · No, I still need help: /ticket keep-open "
-                    f"{n} (or reply). Without an answer it closes {when(closes_at)}."]
+                    f"  Without an answer it closes {when(closes_at)}."]
         case CloseDeclined():
             return [f"{who} still needs help with #{n}; it stays open."]
         case Rated(rating=rating, comment=comment, previous=previous):
@@ -198,13 +258,41 @@ def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
             f"{f.url}".rstrip() for f in files]
 
 
-def details(d: TicketDetails) -> list[str]:
+def answer_hints(event: Event, t: TicketView) -> list[str]:
+    """How the requester answers what ``event`` asks of them, where ``t`` (the ticket as
+    they see it now) still allows it: a close request (close / keep open / reply) and a
+    resolution (a rating). Printed under public deliveries only."""
+    n = t.number
+    if event.kind is EventKind.CLOSE_REQUESTED and Action.KEEP_OPEN in t.actions:
+        return [f"  Yes, close it: /ticket close {n} · No, I still need help: "
+                f"/ticket keep-open {n} (or reply in the thread)."]
+    if event.kind is EventKind.REMINDED and t.status is Status.WAITING:
+        return [f"  Reply in its thread (/thread {n}) to keep it open."]
+    if event.kind is EventKind.RESOLVED and Action.RATE in t.actions:
+        return [f"  How did we do? /ticket rate {n} good|bad [comment]"]
+    return []
+
+
+def channel_notice(event: Event, t: TicketView, purpose: Purpose, mention: str,
+                   desk_name: str = "Helpthread") -> list[str]:
+    """A channel's own message: an SLA warning or breach in the team channel mentioning
+    who must act (the assignee, else the agents' group), or an escalation in the
+    escalation channel mentioning the escalation group. ``mention`` is that name."""
+    said = event_lines(event, t, purpose, desk_name)
+    assignee = t.assignee.name if t.assignee else "unassigned"
+    return [f"@{mention} {said[0]}", *said[1:],
+            f"  #{t.number} {t.subject} · {t.priority} priority · {status(t.status)} · "
+            f"{assignee} · /thread {t.number} team"]
+
+
+def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
+    """``/ticket show``: the card, the ticket's particulars, what it asks of its requester
+    (theirs to see) and its history; relative times from ``now`` (UTC)."""
     t = d.ticket
-    lines = card(t)
-    lines.append(f"  opened {when(t.opened_at)} · from {t.source} · {t.visibility.value}")
-    if t.resolution_due and t.resolution_due != t.sla_due \
-            and t.status not in (Status.RESOLVED, Status.CLOSED):  # the card said it
-        lines.append(f"  resolution due {when(t.resolution_due)}")
+    lines = card(t, team=d.sees_internal, now=now)
+    lines.append(f"  opened {when(t.opened_at, now)} · from {t.source} · {t.visibility.value}")
+    if t.back_text:
+        lines.append(f"  {t.back_text}")
     lines.append(f"  description: {t.description}")
     lines += [f"  {f.label}: {f.value}" for f in (*t.fields, *d.sensitive)]
     if t.resolution:
@@ -213,6 +301,8 @@ def details(d: TicketDetails) -> list[str]:
         lines.append(f"  {link.kind.value.replace('_', ' ')} #{link.number}")
     if t.watchers:
         lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
+    if not d.sees_internal:
+        lines += _requester_choices(t)
     team = f" (team: /thread {t.number} team)" if d.sees_internal else ""
     lines.append(f"  thread: /thread {t.number}{team}")
     lines.append("  conversation:")
@@ -223,16 +313,58 @@ def details(d: TicketDetails) -> list[str]:
     return lines
 
 
-def listing(items: list[Listed], empty: str) -> list[str]:
+def _requester_choices(t: TicketView) -> list[str]:
+    """What the ticket asks of its requester now, as core allows it (``t.actions``)."""
+    n = t.number
+    lines = []
+    if Action.KEEP_OPEN in t.actions:
+        lines.append(f"  close requested: /ticket close {n} to close it, /ticket keep-open "
+                     f"{n} (or a reply) if you still need help")
+    if Action.RATE in t.actions:
+        lines.append(f"  rate it: /ticket rate {n} good|bad [comment]")
+    if Action.ESCALATE in t.actions:
+        lines.append(f"  no answer in time: you may escalate it (/ticket escalate {n} "
+                     "reason)")
+    return lines
+
+
+def listing(items: list[Listed], empty: str, *, team: bool = True,
+            now: datetime | None = None) -> list[str]:
+    """``/ticket list``/``search``/``queue``: a line per ticket with its SLA state — for
+    the ``team`` breaches marked — when it closes by itself, and (agents) its rating."""
     if not items:
         return [empty]
     return [
         f"{'•' if item.unread else ' '} #{item.ticket.number} [{status(item.ticket.status)}] "
         f"{item.ticket.subject} — {item.ticket.priority}, "
         f"{item.ticket.assignee.name if item.ticket.assignee else 'unassigned'}"
-        + (f", SLA due {when(item.ticket.sla_due)}" if item.ticket.sla_due else "")
+        + "".join(f", {part}" for part in _brief(item.ticket, team, now))
         for item in items
     ]
+
+
+def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
+    parts = []
+    if team and t.breached:
+        parts.append("SLA BREACHED: " + " and ".join(TARGETS[b] for b in t.breached))
+    elif any(c.breached and not c.met for c in t.clocks):
+        parts.append("SLA overdue")
+    due = [c.due for c in t.clocks if c.due and not (c.met or c.breached or c.paused)]
+    if t.paused and any(not c.met for c in t.clocks):
+        parts.append("SLA paused")
+    elif due:
+        risk = " (at risk)" if team and any(c.warned and not c.breached for c in t.clocks) \
+            else ""
+        parts.append(f"SLA due {when(min(due), now)}{risk}")
+    elif not t.clocks and t.sla_due:
+        parts.append(f"SLA due {when(t.sla_due, now)}")
+    if t.closes_at is not None:
+        parts.append(f"closes {relative(t.closes_at, now)}")
+    if t.close_requested:
+        parts.append("close requested")
+    if t.rating is not None:
+        parts.append(f"rated {t.rating.value}")
+    return parts
 
 
 HELP = """Commands (the same words as Slack and Discord):
@@ -243,9 +375,13 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket show N            /ticket search <words|"phrase"|#N>      /ticket transcript N
   /ticket reply N text      /ticket note N text        (agents)
   /ticket claim N | assign N NAME | unassign N | wait N question | hold N reason | resume N (agents)
-  /ticket priority N low|normal|high|urgent | escalate N reason | resolve N note (agents)
+  /ticket priority N low|normal|high|urgent | resolve N note (agents)
+  /ticket escalate N reason (agents; the requester once its first response is overdue)
   /ticket link N related|duplicate_of M (agents)
   /ticket close N [reason] | reopen N                  (agents; the requester for their own)
+  /ticket ask-close N [message]  ask the requester to confirm closing (agents)
+  /ticket keep-open N       the requester: no, I still need help (a close request)
+  /ticket rate N good|bad [comment]   the requester, once it is resolved
   /ticket queue (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread
