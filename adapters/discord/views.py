@@ -1,11 +1,12 @@
 """Discord components: card buttons and selects (persistent ``DynamicItem``s), the panel,
-and the modals (ticket form, reply, resolution, escalation).
+and the modals (ticket form, reply, resolution, escalation). Close requests and ratings
+are in ``closing``; which controls a card shows, in ``cards``.
 
 Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
 work after a restart; every press is authorised again in core from the presser's
 identity, with the interaction's id as request key (a redelivered interaction acts
 once). A card shows the controls for exactly the actions core allows its audience
-(``card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
+(``cards.card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
 characters, a modal ≤ 5 inputs and a 45-character title, a text input ≤ 4000
 characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
 """
@@ -27,7 +28,6 @@ from adapters.discord.acting import (
     on_error,
     request_key,
 )
-from core.capabilities import TICKET_ACTIONS
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
@@ -169,14 +169,14 @@ class TextForm(discord.ui.Modal):
     """A modal with one paragraph input for ticket ``number``, handed to ``action``."""
 
     def __init__(self, kind: str, title: str, label: str, number: int,
-                 action: TextAction) -> None:
+                 action: TextAction, *, required: bool = True) -> None:
         super().__init__(title=_title(title), timeout=FORM_TIMEOUT,
                          custom_id=f"ticket:form:{kind}:{number}")
         self.number = number
         self.action = action
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=label, custom_id="text", style=discord.TextStyle.paragraph,
-            max_length=COMMENT_MAX)
+            max_length=COMMENT_MAX, required=required)
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
@@ -223,6 +223,7 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
     verb = ""
     label = ""
     style = discord.ButtonStyle.secondary
+    in_dm = False  # pressed in a DM too (the requester's buttons on a notice by DM)
 
     def __init__(self, number: int) -> None:
         super().__init__(discord.ui.Button(label=self.label, style=self.style,
@@ -236,7 +237,8 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await act(interaction, self.number, self.run(interaction), deferral="update")
+        await act(interaction, self.number, self.run(interaction), deferral="update",
+                  in_dm=self.in_dm)
 
     def run(self, interaction: discord.Interaction[Any]) -> Work:
         raise NotImplementedError
@@ -281,6 +283,7 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
 
     action = Action.REPLY
     form: tuple[str, str, TextAction] = ("", "", _reply)
+    required = True  # the form's text (False: it may be left empty)
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -289,7 +292,8 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
             await bot_of(interaction).desk.check(actor, self.number, self.action)
             title, label, action = self.form
             await interaction.response.send_modal(
-                TextForm(self.verb, title.format(n=self.number), label, self.number, action))
+                TextForm(self.verb, title.format(n=self.number), label, self.number, action,
+                         required=self.required))
         await act(interaction, self.number, work, deferral=None)
 
 
@@ -387,13 +391,14 @@ def panel_view() -> discord.ui.View:
     return view
 
 
-# ---- cards --------------------------------------------------------------------------
+# ---- the card table ------------------------------------------------------------------
 
 
-# The one map from core's actions to this adapter's card controls, in the order cards
-# show them (``core.capabilities.TICKET_ACTIONS``). Actions without a control here
-# (assign, unassign, wait, hold, resume, note, link, watchers, comments) are taken with
-# ``/ticket`` commands and thread messages.
+# The one map from core's actions to the card controls both chat adapters share, in the
+# order cards show them (``core.capabilities.TICKET_ACTIONS``; ``cards.card_view`` adds
+# this adapter's ``SERVICE_CONTROLS``). Actions without a control (assign, unassign,
+# wait, hold, resume, note, link, watchers, comments) are taken with ``/ticket``
+# commands and thread messages.
 CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.CLAIM: lambda t: ClaimButton(t.number),
     Action.REPLY: lambda t: ReplyButton(t.number),
@@ -403,19 +408,3 @@ CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.SET_PRIORITY: lambda t: PrioritySelect(t.number, t.priority),
     Action.ESCALATE: lambda t: EscalateButton(t.number),
 }
-
-
-def card_view(t: TicketView) -> discord.ui.View:
-    """Under a card: the controls for exactly ``t.actions`` — what core says the card's
-    audience may do now (team card: any agent; ticket card: the requester)."""
-    view = discord.ui.View(timeout=None)
-    for action in TICKET_ACTIONS:
-        if action in t.actions and action in CONTROLS:
-            view.add_item(CONTROLS[action](t))
-    return view
-
-
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    ClaimButton, CloseButton, ReopenButton, ReplyButton, ResolveButton, EscalateButton,
-    PrioritySelect, PanelButton, CategorySelect,
-)
