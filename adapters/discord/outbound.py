@@ -217,6 +217,8 @@ class DiscordOutbound:
         if "posted" not in step:
             embed = render.event_embed(event, t, self._avatar(event.actor))
             asks = answers_view(event, t) if public else None
+            if asks is not None and event.kind is EventKind.RESOLVED:
+                render.ask_to_rate(embed)
             await thread.send(embed=embed, **({"view": asks} if asks else {}),
                               nonce=nonce(job.delivery.id, "post"))
             step["posted"] = 1
@@ -246,6 +248,8 @@ class DiscordOutbound:
             embed = render.notice_embed(job.event, t, link)
             if d.address == t.requester.ref.key:  # the buttons are the requester's
                 asks = answers_view(job.event, t)
+                if asks is not None and job.event.kind is EventKind.RESOLVED:
+                    render.ask_to_rate(embed)
         user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
         try:
             if asks is None:

@@ -132,7 +132,8 @@ def _service_fields(embed: discord.Embed, t: TicketView, *, team: bool) -> None:
     if t.close_requested:
         embed.add_field(name="Close request", value=(
             "waiting for the requester's answer" if team else
-            "Can we close it? Answer with the buttons in this thread"), inline=False)
+            "Can we close it? Answer under the request in your ticket thread "
+            f"(or `/ticket keep-open {t.number}`)"), inline=False)
     if t.rating is not None:
         mark = "\U0001f44d" if t.rating.value == "good" else "\U0001f44e"
         comment = f": {t.rating_comment}" if t.rating_comment else ""
@@ -264,6 +265,13 @@ def event_embed(event: Event, t: TicketView, icon: str | None = None,
         embed.add_field(name="Attachments", value=_shorten("\n".join(lines), EMBED_FIELD_MAX,
                                                              ""), inline=False)
     return embed
+
+
+def ask_to_rate(embed: discord.Embed) -> discord.Embed:
+    """Under a resolution the requester reads, above the rating buttons."""
+    return embed.add_field(name="How did we do?",
+                           value="One click to rate; you can add a comment after.",
+                           inline=False)
 
 
 def receipt_embed(t: TicketView, link: str | None,

@@ -230,6 +230,7 @@ async def test_a_click_rates_then_the_form_adds_a_comment_and_a_second_click_cha
     w = world
     n, message = await resolved(w)
     assert labels(message) == ["Good", "Bad"]
+    assert card_fields(message)["How did we do?"].startswith("One click to rate")
     agent = w.as_core_actor(w.bob, w.agents)
 
     shown = await w.alice.click(message, label="Good")
