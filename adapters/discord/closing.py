@@ -1,6 +1,7 @@
-"""Close requests and satisfaction on Discord (PRODUCT.md §7): "Ask to close" on the team
-card, "Yes, close it" / "No, I still need help" under the request in the requester's
-thread (or DM), and the one-click rating under the resolution.
+"""Close requests and satisfaction on Discord (PRODUCT.md §7), the requester's side:
+"Yes, close it" / "No, I still need help" under the request in the requester's thread
+(or DM), and the one-click rating under the resolution. (The team card's "Ask to
+close" is a card control: ``views.AskCloseButton``.)
 
 Like every card control these are ``DynamicItem``s with the ticket in the ``custom_id``
 (they work after a restart), authorised again in core on every press, with the
@@ -25,7 +26,6 @@ from adapters.discord.acting import act, bot_of, on_error, request_key, send_mod
 from adapters.discord.views import (
     FORM_TIMEOUT,
     Button,
-    _FormButton,
     _TicketButton,
     _title,
     answered,
@@ -37,22 +37,6 @@ from core.tickets import Rating
 from core.validation import COMMENT_MAX
 
 Work = Callable[[Actor], Awaitable[str]]
-
-
-async def _ask_close(interaction: discord.Interaction[Any], actor: Actor, number: int,
-                     text: str) -> str:
-    await bot_of(interaction).desk.ask_close(actor, number, text.strip() or None,
-                                             request_key=request_key(interaction))
-    return f"Done: the requester of #{number} is asked to confirm closing it."
-
-
-class AskCloseButton(_FormButton, template=r"ticket:ask-close:(?P<n>\d{1,9})"):
-    """Team card: a form with an optional message for the requester, then ``AskClose``."""
-
-    verb, label, style = "ask-close", "Ask to close", discord.ButtonStyle.secondary
-    action = Action.ASK_CLOSE
-    form = ("Ask to close #{n}", "A word to the requester (optional)", _ask_close)
-    required = False
 
 
 class YesCloseButton(_TicketButton, template=r"ticket:yes-close:(?P<n>\d{1,9})"):
@@ -166,5 +150,5 @@ def rating_view(number: int) -> discord.ui.View:
 
 
 CLOSING_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    AskCloseButton, YesCloseButton, KeepOpenButton, RateButton,
+    YesCloseButton, KeepOpenButton, RateButton,
 )

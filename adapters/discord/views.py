@@ -1,6 +1,7 @@
 """Discord components: card buttons and selects (persistent ``DynamicItem``s), the panel,
-and the modals (ticket form, reply, resolution, escalation). Close requests and ratings
-are in ``closing``; which controls a card shows, in ``cards``.
+and the modals (ticket form, reply, resolution, escalation, close request). The
+requester's answers and ratings are in ``closing``; which controls a card shows, in
+``cards``.
 
 Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
 work after a restart; every press is authorised again in core from the presser's
@@ -315,6 +316,22 @@ class EscalateButton(_FormButton, template=r"ticket:escalate:(?P<n>\d{1,9})"):
     form = ("Escalate #{n}", "Why does it need escalating?", _escalate)
 
 
+async def _ask_close(interaction: discord.Interaction[Any], actor: Actor, number: int,
+                     text: str) -> str:
+    await bot_of(interaction).desk.ask_close(actor, number, text.strip() or None,
+                                             request_key=request_key(interaction))
+    return f"Done: the requester of #{number} is asked to confirm closing it."
+
+
+class AskCloseButton(_FormButton, template=r"ticket:ask-close:(?P<n>\d{1,9})"):
+    """A form with an optional word to the requester, then ``AskClose`` (PRODUCT.md §7)."""
+
+    verb, label, style = "ask-close", "Ask to close", discord.ButtonStyle.secondary
+    action = Action.ASK_CLOSE
+    form = ("Ask to close #{n}", "A word to the requester (optional)", _ask_close)
+    required = False
+
+
 class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:(?P<n>\d{1,9})"):
     def __init__(self, number: int, current: str | None = None) -> None:
         options = [discord.SelectOption(label=f"Priority: {p}", value=p, default=p == current)
@@ -394,11 +411,12 @@ def panel_view() -> discord.ui.View:
 # ---- the card table ------------------------------------------------------------------
 
 
-# The one map from core's actions to the card controls both chat adapters share, in the
-# order cards show them (``core.capabilities.TICKET_ACTIONS``; ``cards.card_view`` adds
-# this adapter's ``SERVICE_CONTROLS``). Actions without a control (assign, unassign,
-# wait, hold, resume, note, link, watchers, comments) are taken with ``/ticket``
-# commands and thread messages.
+# The one map from core's actions to card controls, the same actions as Slack's (checked
+# by tests/platform/test_card_controls.py), shown in core's order
+# (``core.capabilities.TICKET_ACTIONS``) by ``cards.card_view``. Actions without a
+# control (assign, unassign, wait, hold, resume, note, link, watchers, comments) are
+# taken with ``/ticket`` commands and thread messages; the requester's answers to a close
+# request and their rating are buttons under the messages that ask (``closing``).
 CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.CLAIM: lambda t: ClaimButton(t.number),
     Action.REPLY: lambda t: ReplyButton(t.number),
@@ -407,4 +425,5 @@ CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.REOPEN: lambda t: ReopenButton(t.number),
     Action.SET_PRIORITY: lambda t: PrioritySelect(t.number, t.priority),
     Action.ESCALATE: lambda t: EscalateButton(t.number),
+    Action.ASK_CLOSE: lambda t: AskCloseButton(t.number),
 }

@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from core.policy import Action
-from core.tickets import ACTIVE, Status
+from core.tickets import Status
 from tests.platform.cards import CASES, bring_to, core_offers, expected
 from tests.platform.discord.conftest import World, open_ticket, told
 
@@ -21,9 +21,6 @@ DISCORD_CONTROLS = {
     "close": Action.CLOSE, "reopen": Action.REOPEN, "priority": Action.SET_PRIORITY,
     "escalate": Action.ESCALATE, "ask-close": Action.ASK_CLOSE,
 }
-# Discord's team card beyond the table both chat adapters share (tests/platform/cards.py):
-# "Ask to close" wherever core allows it — on an active ticket's team card.
-BEYOND_TABLE = {Action.ASK_CLOSE}
 
 
 def offered(message: discord.Message) -> list[Action]:
@@ -48,12 +45,8 @@ async def test_card_offers_what_core_allows_its_audience(world: World, status: S
     assert (await w.runtime.desk.show(agent, n)).ticket.status is status
     message = w.team_card(n) if card == "team" else w.ticket_card(n)
     shown = sorted(offered(message), key=list(Action).index)  # a select takes a row of its own
-    extra = [a for a in shown if a in BEYOND_TABLE]
-    shown = [a for a in shown if a not in BEYOND_TABLE]
     assert shown == sorted(await core_offers(w.runtime.desk, n, card), key=list(Action).index)
     assert shown == sorted(expected(status, card), key=list(Action).index)
-    asked = card == "team" and status in ACTIVE  # core: agents ask while it is active
-    assert extra == ([Action.ASK_CLOSE] if asked else [])
 
 
 def last_interaction(w: World) -> dict[str, Any]:
