@@ -45,10 +45,16 @@ def actor_of(user: discord.abc.User, guild_id: int, locale: str | None = None) -
                  locale)
 
 
-def interaction_actor(interaction: discord.Interaction[Any], number: int | None = None) -> Actor:
+def interaction_actor(interaction: discord.Interaction[Any], number: int | None = None, *,
+                      in_dm: bool = False) -> Actor:
     """The actor of an interaction from the configured guild. From anywhere else (another
-    server, a DM) it is refused exactly like a ticket that does not exist."""
+    server, a DM) it is refused exactly like a ticket that does not exist — but with
+    ``in_dm`` (the requester's own buttons on a notice sent by DM) a DM's user acts as
+    that guild's user of the same id, with no roles: Discord user ids are global and
+    signed, and what a requester does needs none."""
     guild_id = bot_of(interaction).guild_id
+    if in_dm and interaction.guild_id is None:
+        return actor_of(interaction.user, guild_id, str(interaction.locale))
     if interaction.guild_id is None or interaction.guild_id != guild_id:
         raise NotFound(f"there is no ticket #{number}" if number is not None
                        else "Helpthread does not serve this server")
@@ -112,6 +118,20 @@ async def defer(interaction: discord.Interaction[Any], *, update: bool = False) 
     return True
 
 
+async def send_modal(interaction: discord.Interaction[Any], modal: discord.ui.Modal) -> bool:
+    """Answer with ``modal``; False for a redelivered interaction (its first delivery
+    showed the form) or one Discord no longer knows: nothing more is said to it."""
+    try:
+        await interaction.response.send_modal(modal)
+    except discord.HTTPException as err:
+        if err.code == ALREADY_ACKNOWLEDGED:
+            log.info("discord.interaction_redelivered id=%s", interaction.id)
+        else:
+            log.warning("discord.interaction_lost id=%s: %s", interaction.id, err)
+        return False
+    return True
+
+
 async def on_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """The layered hooks' one handler (the /ticket group and the command tree, modals,
     views, card controls): what ``act`` did not answer — a bug, an outage of Discord
@@ -148,13 +168,15 @@ Refused = Callable[[DeskError], Awaitable[None]]
 
 async def act(interaction: discord.Interaction[Any], number: int | None,
               work: Callable[[Actor], Awaitable[str | None]], *,
-              deferral: Deferral = "thinking", refused: Refused | None = None) -> None:
+              deferral: Deferral = "thinking", refused: Refused | None = None,
+              in_dm: bool = False) -> None:
     """The one path of every interaction: answer at once (``deferral``: "thinking" for
     commands and forms, "update" for card controls, None where a modal must be the
     first answer and only quick checks come before it), then run ``work`` as the
-    interaction's actor; its text, if any, is the result. A ``DeskError`` is the
-    refusal (``refused``, or the common rendering) and nothing changed. Anything else
-    propagates to the layered hooks (``on_error``)."""
+    interaction's actor (``in_dm``: also from a DM, ``interaction_actor``); its text,
+    if any, is the result. A ``DeskError`` is the refusal (``refused``, or the common
+    rendering) and nothing changed. Anything else propagates to the layered hooks
+    (``on_error``)."""
     started = time.perf_counter()
     if deferral is not None:
         deferred = await defer(interaction, update=deferral == "update")
@@ -162,7 +184,7 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
         if not deferred:
             return
     try:
-        text = await work(interaction_actor(interaction, number))
+        text = await work(interaction_actor(interaction, number, in_dm=in_dm))
     except DeskError as err:
         await (refused(err) if refused is not None else refuse(interaction, err))
         return

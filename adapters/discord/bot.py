@@ -17,11 +17,11 @@ import discord
 from discord import app_commands
 
 from adapters.discord.acting import on_error
+from adapters.discord.cards import DYNAMIC_ITEMS
 from adapters.discord.commands import TicketGroup
 from adapters.discord.inbound import Inbox
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.ratelimits import install as install_delivery_http
-from adapters.discord.views import DYNAMIC_ITEMS
 from core.config import DeskConfig
 from core.desk import Desk
 

@@ -1,7 +1,7 @@
 """The ``/ticket`` app-command group (PRODUCT.md §4), answered ephemerally.
 
 Each subcommand is one core call; inside a ticket or team thread the number may be
-left out. Discord allows 25 subcommands in a group; this one has 21.
+left out. Discord allows 25 subcommands in a group; this one has 24.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from core.validation import clean_category
 
 Interaction = discord.Interaction[Any]
 Priority = Literal["low", "normal", "high", "urgent"]
+RatingChoice = Literal["good", "bad"]
 Number = app_commands.Range[int, 1, 999_999_999]
 
 
@@ -273,4 +274,36 @@ class TicketGroup(app_commands.Group):
         async def work(actor: Actor, n: int) -> str:
             return _done(await bot_of(interaction).desk.reopen(
                 actor, n, request_key=request_key(interaction)))
+        await self._run(interaction, number, work)
+
+    # ---- close requests and satisfaction (PRODUCT.md §7) -------------------------------
+
+    @app_commands.command(name="ask-close",
+                          description="Agents: ask the requester to confirm closing")
+    @app_commands.describe(message="A word to the requester (optional)")
+    async def ask_close(self, interaction: Interaction, number: Number | None = None,
+                        message: str | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            await bot_of(interaction).desk.ask_close(actor, n, message,
+                                                     request_key=request_key(interaction))
+            return f"Done: the requester of #{n} is asked to confirm closing it."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="keep-open",
+                          description="Your ticket: you still need help (not closing)")
+    async def keep_open(self, interaction: Interaction, number: Number | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            await bot_of(interaction).desk.keep_open(actor, n,
+                                                     request_key=request_key(interaction))
+            return f"Understood: #{n} stays open; the team will get back to you."
+        await self._run(interaction, number, work)
+
+    @app_commands.command(name="rate", description="Your resolved ticket: how did we do?")
+    @app_commands.describe(rating="Good or bad", comment="Anything to add (optional)")
+    async def rate(self, interaction: Interaction, rating: RatingChoice,
+                   number: Number | None = None, comment: str | None = None) -> None:
+        async def work(actor: Actor, n: int) -> str:
+            await bot_of(interaction).desk.rate(actor, n, rating, comment,
+                                                request_key=request_key(interaction))
+            return f"Thanks: your rating of #{n} ({rating}) is recorded."
         await self._run(interaction, number, work)

@@ -25,12 +25,15 @@ import aiohttp
 import discord
 
 from adapters.discord import render
+from adapters.discord.cards import card_view
+from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.ratelimits import delivering
-from adapters.discord.views import card_view
-from core.events import CARD_CHANGES, Audience, EventKind
+from core.events import CARD_CHANGES, Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
-from core.routing import Target
+from core.policy import Action
+from core.routing import Purpose, Target
+from core.views import TicketView
 
 if TYPE_CHECKING:
     from adapters.discord.bot import HelpthreadBot
@@ -99,6 +102,8 @@ class DiscordOutbound:
             return Delivered()
         if target is Target.DM:
             await self._dm(job)
+        elif target is Target.CHANNEL and job.delivery.purpose is Purpose.SLA:
+            await self._sla_notice(job)
         elif target is Target.CHANNEL:
             await self._escalation(job)
         else:
@@ -210,7 +215,11 @@ class DiscordOutbound:
         thread = await self._channel(int(binding.thread))
         public = binding.audience is Audience.PUBLIC
         if "posted" not in step:
-            await thread.send(embed=render.event_embed(event, t, self._avatar(event.actor)),
+            embed = render.event_embed(event, t, self._avatar(event.actor))
+            asks = answers_view(event, t) if public else None
+            if asks is not None and event.kind is EventKind.RESOLVED:
+                render.ask_to_rate(embed)
+            await thread.send(embed=embed, **({"view": asks} if asks else {}),
                               nonce=nonce(job.delivery.id, "post"))
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
@@ -232,13 +241,21 @@ class DiscordOutbound:
         uid = int(UserRef.parse(d.address).user_id)
         thread = self._threads.get(t.number)
         link = render.thread_url(self.bot.guild_id, thread) if thread else None
+        asks = None
         if d.purpose == "receipt":
             embed = render.receipt_embed(t, link, job.desk_name)
         else:
             embed = render.notice_embed(job.event, t, link)
+            if d.address == t.requester.ref.key:  # the buttons are the requester's
+                asks = answers_view(job.event, t)
+                if asks is not None and job.event.kind is EventKind.RESOLVED:
+                    render.ask_to_rate(embed)
         user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
         try:
-            await user.send(embed=embed, nonce=nonce(d.id, "dm"))
+            if asks is None:
+                await user.send(embed=embed, nonce=nonce(d.id, "dm"))
+            else:
+                await user.send(embed=embed, view=asks, nonce=nonce(d.id, "dm"))
         except discord.Forbidden as err:
             if err.code != CANNOT_DM:
                 raise
@@ -250,11 +267,64 @@ class DiscordOutbound:
     async def _escalation(self, job: DeliveryJob) -> None:
         """An escalation notice in the escalation channel, pinging only the escalation
         role (``discord.escalation_role_id``; the role must allow being mentioned)."""
+        role = self.bot.settings.escalation_role_id
+        await self._notice(job, f"<@&{role}>" if role else "",
+                           pinging(roles=[role] if role else []))
+
+    async def _sla_notice(self, job: DeliveryJob) -> None:
+        """An SLA warning or breach in the team channel (PRODUCT.md §7), pinging who must
+        act: the assignee when they are a member of this guild; unassigned, the agent
+        role (``discord.agent_role_id``). An assignee on another platform is named, not
+        pinged here: their own platform's team channel gets the notice too."""
+        t = job.ticket
+        assignee = self._member_id(t.assignee)
+        role = self.bot.settings.agent_role_id
+        if assignee is not None:
+            await self._notice(job, f"<@{assignee}>", pinging(users=[assignee]))
+        elif t.assignee is None and role:
+            await self._notice(job, f"<@&{role}>", pinging(roles=[role]))
+        else:
+            named = f"({t.assignee.name}'s)" if t.assignee else ""
+            await self._notice(job, named, pinging())
+
+    async def _notice(self, job: DeliveryJob, mention: str,
+                      mentions: discord.AllowedMentions) -> None:
+        """A team-channel notice: ``mention`` and the event as text (pinging exactly
+        ``mentions``), the team card below, linked to the ticket's team thread here."""
         assert job.delivery.address is not None
         channel = await self._channel(int(job.delivery.address))
-        role = self.bot.settings.escalation_role_id
-        mentions = discord.AllowedMentions(everyone=False, users=False,
-                                           roles=[discord.Object(role)] if role else False)
-        await channel.send(render.escalation_text(job.event, job.ticket, role),
-                           embed=render.card_embed(job.ticket, team=True),
-                           allowed_mentions=mentions, nonce=nonce(job.delivery.id, "post"))
+        link = await self._team_thread_link(job)
+        embed = render.card_embed(job.ticket, team=True)
+        embed.url = link
+        await channel.send(render.notice_text(mention, job.event, job.ticket, link,
+                                              job.desk_name),
+                           embed=embed, allowed_mentions=mentions,
+                           nonce=nonce(job.delivery.id, "post"))
+
+    async def _team_thread_link(self, job: DeliveryJob) -> str | None:
+        """The link to the ticket's team thread on this guild, once it has one."""
+        for binding in await self.bot.desk.bindings_of(job.ticket.number):
+            if binding.platform == PLATFORM and binding.audience is Audience.INTERNAL \
+                    and binding.workspace == str(self.bot.guild_id) and binding.thread:
+                return render.thread_url(self.bot.guild_id, binding.thread)
+        return None
+
+
+def pinging(*, users: list[int] = [], roles: list[int] = []) -> discord.AllowedMentions:  # noqa: B006
+    """Allowed mentions of exactly ``users`` and ``roles``: never @everyone/@here, nobody
+    named in user text, no reply ping."""
+    return discord.AllowedMentions(
+        everyone=False, replied_user=False,
+        users=[discord.Object(u) for u in users] if users else False,
+        roles=[discord.Object(r) for r in roles] if roles else False)
+
+
+def answers_view(event: Event, t: TicketView) -> discord.ui.View | None:
+    """The requester's buttons under a message that asks them something: "Yes, close it"
+    / "No, I still need help" under a close request, Good / Bad under a resolution —
+    while core still offers that answer (``t.actions``, the requester's view)."""
+    if event.kind is EventKind.CLOSE_REQUESTED and Action.KEEP_OPEN in t.actions:
+        return close_request_view(t.number)
+    if event.kind is EventKind.RESOLVED and Action.RATE in t.actions:
+        return rating_view(t.number)
+    return None

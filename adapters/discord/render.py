@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import assert_never
 
 import discord
+import humanize
 
 from core.errors import DeskError, Invalid
 from core.events import (
@@ -42,8 +43,8 @@ from core.events import (
     Unassigned,
     WatcherAdded,
 )
-from core.tickets import LinkKind, Status
-from core.views import Listed, TicketDetails, TicketView
+from core.tickets import DONE, LinkKind, Status
+from core.views import ClockView, Listed, TicketDetails, TicketView
 
 CONTENT_MAX = 2000
 EMBED_TITLE_MAX = 256
@@ -98,9 +99,52 @@ def _shorten(text: str, limit: int, more: str) -> str:
     return text if len(text) <= limit else text[: limit - len(more) - 1] + "…" + more
 
 
+TARGET_NAMES = {"first_response": "First response SLA", "resolution": "Resolution SLA"}
+
+
+def clock_text(clock: ClockView, *, team: bool) -> str:
+    """One SLA clock as a card shows it: due (a Discord timestamp), paused with the
+    business time left, or met; for the team (``team``) a breach is marked. A requester
+    never reads of breaches (PRODUCT.md §7)."""
+    missed = "\U0001f534 breached" if team and clock.breached else ""
+    if clock.met:
+        return "met" + (f" ({missed} first)" if missed else "")
+    if clock.paused:
+        left = humanize.naturaldelta(clock.left)
+        return f"paused, {left} left" + (f" · {missed}" if missed else "")
+    if clock.due is None:
+        return "—"
+    return (f"{missed}, was due " if missed else "due ") + when(clock.due)
+
+
+def _service_fields(embed: discord.Embed, t: TicketView, *, team: bool) -> None:
+    """The SLA clocks, when it closes by itself, a pending close request and — for
+    agents (the view carries it only for them) — the rating."""
+    open_ = t.status not in (Status.RESOLVED, Status.CLOSED)
+    for clock in t.clocks:
+        if open_ or (team and clock.breached):
+            embed.add_field(name=TARGET_NAMES.get(clock.target, clock.target),
+                            value=clock_text(clock, team=team))
+    if not t.clocks:
+        embed.add_field(name="SLA due", value=when(t.sla_due) if t.sla_due else "—")
+    if t.closes_at is not None:
+        embed.add_field(name="Closes by itself", value=when(t.closes_at))
+    if t.close_requested:
+        embed.add_field(name="Close request", value=(
+            "waiting for the requester's answer" if team else
+            "Can we close it? Answer under the request in your ticket thread "
+            f"(or `/ticket keep-open {t.number}`)"), inline=False)
+    if t.rating is not None:
+        mark = "\U0001f44d" if t.rating.value == "good" else "\U0001f44e"
+        comment = f": {t.rating_comment}" if t.rating_comment else ""
+        embed.add_field(name="Rating", value=_shorten(f"{mark} {t.rating.value}{comment}",
+                                                      EMBED_FIELD_MAX, ""), inline=False)
+
+
 def card_embed(t: TicketView, *, team: bool) -> discord.Embed:
     """The ticket card: number, subject, category, priority, status, requester, assignee,
-    SLA due (and the description and non-sensitive fields)."""
+    the SLA clocks and automation (``_service_fields``), the description and the
+    non-sensitive fields."""
     more = f"\n(continued: /ticket show {t.number})"
     embed = discord.Embed(
         title=_shorten(f"#{t.number} · {t.subject}", EMBED_TITLE_MAX, ""),
@@ -112,7 +156,7 @@ def card_embed(t: TicketView, *, team: bool) -> discord.Embed:
     embed.add_field(name="Category", value=t.category_name)
     embed.add_field(name="Requester", value=t.requester.name)
     embed.add_field(name="Assignee", value=t.assignee.name if t.assignee else "nobody yet")
-    embed.add_field(name="SLA due", value=when(t.sla_due) if t.sla_due else "—")
+    _service_fields(embed, t, team=team)
     if t.account:
         embed.add_field(name="Account", value=t.account)
     if t.escalation_level:
@@ -223,15 +267,24 @@ def event_embed(event: Event, t: TicketView, icon: str | None = None,
     return embed
 
 
+def ask_to_rate(embed: discord.Embed) -> discord.Embed:
+    """Under a resolution the requester reads, above the rating buttons."""
+    return embed.add_field(name="How did we do?",
+                           value="One click to rate; you can add a comment after.",
+                           inline=False)
+
+
 def receipt_embed(t: TicketView, link: str | None,
                   desk_name: str = "Helpthread") -> discord.Embed:
-    """The requester's receipt (PRODUCT.md §6): what they opened and what happens next."""
+    """The requester's receipt (PRODUCT.md §6): what they opened and what happens next —
+    outside business hours, when the team is back (``back_text``)."""
     where = f"[its private thread]({link})" if link else "its private thread"
     embed = discord.Embed(
         title=_shorten(f"We have your ticket #{t.number}: {t.subject}", EMBED_TITLE_MAX, ""),
         description=(f"{t.category_name} · {t.priority} priority. {desk_name} will "
                      f"answer in {where}; first response due {when(t.sla_due)}.\n"
-                     f"See it any time with `/ticket show {t.number}`."),
+                     + (f"{t.back_text}\n" if t.back_text else "")
+                     + f"See it any time with `/ticket show {t.number}`."),
         colour=STATUS_COLOURS[t.status],
     )
     return embed
@@ -246,9 +299,22 @@ def notice_embed(event: Event, t: TicketView, link: str | None) -> discord.Embed
     return embed
 
 
-def escalation_text(event: Event, t: TicketView, role_id: int | None) -> str:
-    ping = f"<@&{role_id}> " if role_id else ""
-    return _shorten(ping + event_text(event, t), CONTENT_MAX, "")
+def escalation_text(event: Event, t: TicketView, role_id: int | None,
+                    link: str | None = None) -> str:
+    """The escalation channel's notice, opening with the escalation role's mention."""
+    return notice_text(f"<@&{role_id}>" if role_id else "", event, t, link)
+
+
+def notice_text(mention: str, event: Event, t: TicketView, link: str | None,
+                desk_name: str = "Helpthread") -> str:
+    """A team-channel notice (SLA, escalation): the mention of who must act, what
+    happened (Discord timestamps), the team thread's link. At most 2000 characters;
+    whatever user text it carries pings nobody (the message's allowed mentions are
+    exactly ``mention``)."""
+    where = f"\nTeam thread: {link}" if link else ""
+    head = f"{mention} " if mention else ""
+    body = event_text(event, t, desk_name)
+    return head + _shorten(body, CONTENT_MAX - len(head) - len(where), "") + where
 
 
 def refusal(err: DeskError, labels: dict[str, str] | None = None) -> str:
@@ -334,7 +400,9 @@ def listing(items: list[Listed], empty: str) -> str:
         line = (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
                 f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
                 f"{t.assignee.name if t.assignee else 'unassigned'}"
-                + (f", SLA due {when(t.sla_due)}" if t.sla_due else ""))
+                + (", SLA paused" if t.paused else
+                   f", SLA due {when(t.sla_due)}" if t.sla_due else "")
+                + (" \U0001f534" if t.breached and t.status not in DONE else ""))
         rest = f"\n… and {len(items) - n} more; narrow it with /ticket search."
         if sum(len(x) + 1 for x in lines) + len(line) + len(rest) > CONTENT_MAX:
             lines.append(rest.strip())
@@ -365,9 +433,9 @@ def help_text(desk_name: str) -> str:
 HELP = """**Helpthread** — `/ticket` commands
 `/ticket new` open a ticket (category, priority, account; agents: `for` someone)
 `/ticket list` · `/ticket show` · `/ticket search` · `/ticket transcript`
-`/ticket close` · `/ticket reopen` (your own tickets)
+`/ticket close` · `/ticket reopen` · `keep-open` · `rate` (your own tickets)
 Agents: `/ticket queue` · `reply` · `note` · `claim` · `assign` · `unassign` · `wait` · \
-`hold` · `resume` · `priority` · `escalate` · `resolve` · `panel`
+`hold` · `resume` · `priority` · `escalate` · `resolve` · `ask-close` · `panel`
 Inside a ticket or team thread the ticket number may be left out.
 Messages typed in your ticket thread reach the team; in a team thread they are \
 internal notes."""

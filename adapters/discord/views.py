@@ -1,11 +1,13 @@
 """Discord components: card buttons and selects (persistent ``DynamicItem``s), the panel,
-and the modals (ticket form, reply, resolution, escalation).
+and the modals (ticket form, reply, resolution, escalation, close request). The
+requester's answers and ratings are in ``closing``; which controls a card shows, in
+``cards``.
 
 Card controls carry their ticket in the ``custom_id`` (``ticket:claim:1042``), so they
 work after a restart; every press is authorised again in core from the presser's
 identity, with the interaction's id as request key (a redelivered interaction acts
 once). A card shows the controls for exactly the actions core allows its audience
-(``card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
+(``cards.card_view``). Limits (Discord docs, "Component Reference"): ``custom_id`` ≤ 100
 characters, a modal ≤ 5 inputs and a 45-character title, a text input ≤ 4000
 characters and a 45-character label, a select ≤ 25 options, 5 buttons per row.
 """
@@ -27,7 +29,6 @@ from adapters.discord.acting import (
     on_error,
     request_key,
 )
-from core.capabilities import TICKET_ACTIONS
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
@@ -169,14 +170,14 @@ class TextForm(discord.ui.Modal):
     """A modal with one paragraph input for ticket ``number``, handed to ``action``."""
 
     def __init__(self, kind: str, title: str, label: str, number: int,
-                 action: TextAction) -> None:
+                 action: TextAction, *, required: bool = True) -> None:
         super().__init__(title=_title(title), timeout=FORM_TIMEOUT,
                          custom_id=f"ticket:form:{kind}:{number}")
         self.number = number
         self.action = action
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=label, custom_id="text", style=discord.TextStyle.paragraph,
-            max_length=COMMENT_MAX)
+            max_length=COMMENT_MAX, required=required)
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
@@ -223,6 +224,7 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
     verb = ""
     label = ""
     style = discord.ButtonStyle.secondary
+    in_dm = False  # pressed in a DM too (the requester's buttons on a notice by DM)
 
     def __init__(self, number: int) -> None:
         super().__init__(discord.ui.Button(label=self.label, style=self.style,
@@ -236,7 +238,8 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await act(interaction, self.number, self.run(interaction), deferral="update")
+        await act(interaction, self.number, self.run(interaction), deferral="update",
+                  in_dm=self.in_dm)
 
     def run(self, interaction: discord.Interaction[Any]) -> Work:
         raise NotImplementedError
@@ -281,6 +284,7 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
 
     action = Action.REPLY
     form: tuple[str, str, TextAction] = ("", "", _reply)
+    required = True  # the form's text (False: it may be left empty)
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -289,7 +293,8 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
             await bot_of(interaction).desk.check(actor, self.number, self.action)
             title, label, action = self.form
             await interaction.response.send_modal(
-                TextForm(self.verb, title.format(n=self.number), label, self.number, action))
+                TextForm(self.verb, title.format(n=self.number), label, self.number, action,
+                         required=self.required))
         await act(interaction, self.number, work, deferral=None)
 
 
@@ -309,6 +314,22 @@ class EscalateButton(_FormButton, template=r"ticket:escalate:(?P<n>\d{1,9})"):
     verb, label, style = "escalate", "Escalate", discord.ButtonStyle.secondary
     action = Action.ESCALATE
     form = ("Escalate #{n}", "Why does it need escalating?", _escalate)
+
+
+async def _ask_close(interaction: discord.Interaction[Any], actor: Actor, number: int,
+                     text: str) -> str:
+    await bot_of(interaction).desk.ask_close(actor, number, text.strip() or None,
+                                             request_key=request_key(interaction))
+    return f"Done: the requester of #{number} is asked to confirm closing it."
+
+
+class AskCloseButton(_FormButton, template=r"ticket:ask-close:(?P<n>\d{1,9})"):
+    """A form with an optional word to the requester, then ``AskClose`` (PRODUCT.md §7)."""
+
+    verb, label, style = "ask-close", "Ask to close", discord.ButtonStyle.secondary
+    action = Action.ASK_CLOSE
+    form = ("Ask to close #{n}", "A word to the requester (optional)", _ask_close)
+    required = False
 
 
 class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:(?P<n>\d{1,9})"):
@@ -387,13 +408,15 @@ def panel_view() -> discord.ui.View:
     return view
 
 
-# ---- cards --------------------------------------------------------------------------
+# ---- the card table ------------------------------------------------------------------
 
 
-# The one map from core's actions to this adapter's card controls, in the order cards
-# show them (``core.capabilities.TICKET_ACTIONS``). Actions without a control here
-# (assign, unassign, wait, hold, resume, note, link, watchers, comments) are taken with
-# ``/ticket`` commands and thread messages.
+# The one map from core's actions to card controls, the same actions as Slack's (checked
+# by tests/platform/test_card_controls.py), shown in core's order
+# (``core.capabilities.TICKET_ACTIONS``) by ``cards.card_view``. Actions without a
+# control (assign, unassign, wait, hold, resume, note, link, watchers, comments) are
+# taken with ``/ticket`` commands and thread messages; the requester's answers to a close
+# request and their rating are buttons under the messages that ask (``closing``).
 CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.CLAIM: lambda t: ClaimButton(t.number),
     Action.REPLY: lambda t: ReplyButton(t.number),
@@ -402,20 +425,5 @@ CONTROLS: dict[Action, Callable[[TicketView], discord.ui.DynamicItem[Any]]] = {
     Action.REOPEN: lambda t: ReopenButton(t.number),
     Action.SET_PRIORITY: lambda t: PrioritySelect(t.number, t.priority),
     Action.ESCALATE: lambda t: EscalateButton(t.number),
+    Action.ASK_CLOSE: lambda t: AskCloseButton(t.number),
 }
-
-
-def card_view(t: TicketView) -> discord.ui.View:
-    """Under a card: the controls for exactly ``t.actions`` — what core says the card's
-    audience may do now (team card: any agent; ticket card: the requester)."""
-    view = discord.ui.View(timeout=None)
-    for action in TICKET_ACTIONS:
-        if action in t.actions and action in CONTROLS:
-            view.add_item(CONTROLS[action](t))
-    return view
-
-
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    ClaimButton, CloseButton, ReopenButton, ReplyButton, ResolveButton, EscalateButton,
-    PrioritySelect, PanelButton, CategorySelect,
-)

@@ -13,18 +13,22 @@ from core.tickets import Status
 
 A = Action
 # The actions cards have a control for; the rest (assign, unassign, wait, hold, resume,
-# note, link, watchers, comments) are commands and thread messages on every platform.
+# note, link, watchers, comments) are commands and thread messages on every platform,
+# and the requester's answer to a close request and rating are buttons under the
+# messages that ask for them.
 CARD_ACTIONS = frozenset({A.CLAIM, A.REPLY, A.RESOLVE, A.CLOSE, A.REOPEN, A.SET_PRIORITY,
-                          A.ESCALATE})
+                          A.ESCALATE, A.ASK_CLOSE})
 
 # status → (team card, ticket-thread card), in the order cards show them
 TABLE: dict[Status, tuple[tuple[Action, ...], tuple[Action, ...]]] = {
-    Status.OPEN: ((A.CLAIM, A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE),
-                  (A.CLOSE,)),
-    Status.IN_PROGRESS: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE),
-                         (A.CLOSE,)),
-    Status.WAITING: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE), (A.CLOSE,)),
-    Status.ON_HOLD: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE), (A.CLOSE,)),
+    Status.OPEN: ((A.CLAIM, A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE,
+                   A.ASK_CLOSE), (A.CLOSE,)),
+    Status.IN_PROGRESS: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE,
+                          A.ASK_CLOSE), (A.CLOSE,)),
+    Status.WAITING: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE, A.ASK_CLOSE),
+                     (A.CLOSE,)),
+    Status.ON_HOLD: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE, A.ASK_CLOSE),
+                     (A.CLOSE,)),
     Status.RESOLVED: ((A.REPLY, A.CLOSE, A.REOPEN), (A.CLOSE, A.REOPEN)),
     Status.CLOSED: ((A.REPLY, A.REOPEN), (A.REOPEN,)),
 }

@@ -19,7 +19,7 @@ from tests.platform.discord.conftest import World, open_ticket, told
 DISCORD_CONTROLS = {
     "claim": Action.CLAIM, "reply": Action.REPLY, "resolve": Action.RESOLVE,
     "close": Action.CLOSE, "reopen": Action.REOPEN, "priority": Action.SET_PRIORITY,
-    "escalate": Action.ESCALATE,
+    "escalate": Action.ESCALATE, "ask-close": Action.ASK_CLOSE,
 }
 
 

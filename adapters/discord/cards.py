@@ -1,0 +1,43 @@
+"""Which controls a ticket's card shows: exactly the actions core allows its audience
+(``TicketView.actions``: the team card any agent, the ticket card the requester), in
+core's order (``core.capabilities.TICKET_ACTIONS``), and every persistent control the
+bot registers at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from adapters.discord.closing import CLOSING_ITEMS
+from adapters.discord.views import (
+    CONTROLS,
+    AskCloseButton,
+    CategorySelect,
+    ClaimButton,
+    CloseButton,
+    EscalateButton,
+    PanelButton,
+    PrioritySelect,
+    ReopenButton,
+    ReplyButton,
+    ResolveButton,
+)
+from core.capabilities import TICKET_ACTIONS
+from core.views import TicketView
+
+
+def card_view(t: TicketView) -> discord.ui.View:
+    """Under a card: the controls for exactly ``t.actions`` — what core says the card's
+    audience may do now (team card: any agent; ticket card: the requester)."""
+    view = discord.ui.View(timeout=None)
+    for action in TICKET_ACTIONS:
+        if action in t.actions and action in CONTROLS:
+            view.add_item(CONTROLS[action](t))
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ClaimButton, CloseButton, ReopenButton, ReplyButton, ResolveButton, EscalateButton,
+    AskCloseButton, PrioritySelect, PanelButton, CategorySelect, *CLOSING_ITEMS,
+)
