@@ -72,6 +72,7 @@ class Change:
     origin: Binding | None
     recorded: list[tuple[Payload, Audience]] = field(default_factory=list)
     follow_up: Ticket | None = None
+    timer_set: datetime | None = None  # the earliest timer another ticket got (a follow-up)
 
     def record(self, payload: Payload, audience: Audience = Audience.PUBLIC) -> None:
         self.recorded.append((payload, audience))
@@ -134,10 +135,12 @@ class DeskBase:
             earliest = await self._plan_timers(store, ticket)
         self._committed(earliest, deliveries=False)
 
-    async def _plan_timers(self, store: Store, ticket: Ticket) -> datetime | None:
+    async def _plan_timers(self, store: Store, ticket: Ticket, *,
+                           new_ticket: bool = False) -> datetime | None:
         """Stores the timers ``ticket`` needs now, cancelling the rest; returns the
         earliest due time (UTC) it set, if it set any."""
-        return await store.replace_timers(ticket.number, timers.plan(ticket, self.config))
+        return await store.replace_timers(ticket.number, timers.plan(ticket, self.config),
+                                          new_ticket=new_ticket)
 
     async def run(self, actor: Actor, command: TicketCommand, *,
                   request_key: str | None = None, receipt: Receipt | None = None,
@@ -204,7 +207,8 @@ class DeskBase:
             if timer is not None:
                 await store.fire_timer(timer.id, now)
             earliest = await self._plan_timers(store, ticket)
-        self._committed(earliest)
+        self._committed(min((t for t in (earliest, change.timer_set) if t is not None),
+                            default=None))
         return Outcome(ticket, events[0], change.follow_up)
 
     def _committed(self, earliest_timer: datetime | None, *, deliveries: bool = True) -> None:

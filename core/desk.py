@@ -109,8 +109,9 @@ async def _continue_elsewhere(change: Change, text: str) -> None:
         "priority": old.priority, "account": old.account,
         "visibility": old.visibility, "fields": dict(old.fields),
     }
-    follow_up = await desk._create(change.store, change.actor, change.actor, cleaned, None,
-                                   links=[Link(LinkKind.FOLLOW_UP_OF, old.number)])
+    follow_up, change.timer_set = await desk._create(
+        change.store, change.actor, change.actor, cleaned, None,
+        links=[Link(LinkKind.FOLLOW_UP_OF, old.number)])
     old.links.append(Link(LinkKind.FOLLOWED_UP_BY, follow_up.number))
     change.follow_up = follow_up
     change.record(Linked(LinkKind.FOLLOWED_UP_BY, follow_up.number, by_reply=True))

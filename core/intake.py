@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import policy, sla, timers
+from core import policy, sla
 from core.changes import DeskBase
 from core.commands import OpenTicket
 from core.errors import Conflict, Invalid, Limited
@@ -99,8 +99,9 @@ class Intake(DeskBase):
                 return Opened(await self._load(store, load.duplicate_of), duplicate=True)
             if not acting_agent:
                 self._check_limits(load.open_count, load.opened_since)
-            ticket = await self._create(store, actor, requester, cleaned, request_key)
-        self._committed(self._earliest_timer(ticket))
+            ticket, first_timer = await self._create(store, actor, requester, cleaned,
+                                                     request_key)
+        self._committed(first_timer)
         return Opened(ticket)
 
     async def check_may_open(self, actor: Actor) -> None:
@@ -132,7 +133,9 @@ class Intake(DeskBase):
 
     async def _create(self, store: Store, actor: Actor, requester: Actor,
                       cleaned: dict[str, Any], request_key: str | None,
-                      links: list[Link] | None = None) -> Ticket:
+                      links: list[Link] | None = None) -> tuple[Ticket, datetime | None]:
+        """Inserts the ticket, its bindings, its opening event and deliveries, and its
+        timers; returns it and its first timer's due time (UTC)."""
         now = self.clock.now()
         ticket = Ticket(
             number=0,  # taken by ``add_new_ticket``
@@ -153,13 +156,7 @@ class Intake(DeskBase):
         payload = OpenedPayload(on_behalf=requester.ref != actor.ref)
         await self._record(store, ticket, payload, actor, now, request_key=request_key,
                            bindings=bindings)
-        await self._plan_timers(store, ticket)
-        return ticket
-
-    def _earliest_timer(self, ticket: Ticket) -> datetime | None:
-        """When the first of a new ticket's timers is due (UTC)."""
-        specs = timers.plan(ticket, self.config)
-        return specs[0].due_at if specs else None
+        return ticket, await self._plan_timers(store, ticket, new_ticket=True)
 
 
 def _tickets(count: int, kind: str = "") -> str:

@@ -160,11 +160,13 @@ class Store(Protocol):
     # ---- timers (core.timers) -----------------------------------------------------
 
     async def replace_timers(self, number: int, specs: list[TimerSpec],
-                             now: datetime | None = None) -> datetime | None:
+                             now: datetime | None = None, *,
+                             new_ticket: bool = False) -> datetime | None:
         """Makes ticket ``number``'s pending timers exactly ``specs``: drops pending ones no
         spec matches (kind, fingerprint and due time), inserts specs not stored yet — a
-        spec whose (kind, fingerprint) already fired is not set again. Returns the
-        earliest due time (UTC) it inserted, if any (PostgreSQL also NOTIFYs it)."""
+        spec whose (kind, fingerprint) already fired is not set again. ``new_ticket``: it
+        was inserted in this transaction, so it has none yet (nothing to read). Returns
+        the earliest due time (UTC) it inserted, if any (PostgreSQL also NOTIFYs it)."""
         ...
 
     async def lock_pending_timer(self, timer_id: int) -> bool:

@@ -6,6 +6,9 @@ in one transaction, and the desk must stay within 2× of raw INSERTs (bench/core
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -353,6 +356,17 @@ async def _no_savepoint() -> AsyncIterator[None]:
     yield
 
 
+_NO_QUEUE = contextlib.nullcontext()
+_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writers(engine: AsyncEngine) -> asyncio.Lock | None:
+    """One queue per SQLite engine (every ``SqlStores`` on it shares it); None elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return _WRITERS.setdefault(engine, asyncio.Lock())
+
+
 class SqlStores:
     """``StoreFactory`` over an engine: each ``transaction()`` is one connection's
     transaction, committed on a clean exit and rolled back on an exception; a failing
@@ -360,11 +374,16 @@ class SqlStores:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._writers = _sqlite_writers(engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlStore]:
-        """Raises ``core.errors.Unavailable`` when the database fails (``failures``)."""
-        async with unavailable("a desk transaction"), self.engine.begin() as conn:
+        """Raises ``core.errors.Unavailable`` when the database fails (``failures``).
+        On SQLite this process's writers queue first come, first served: a waiting
+        ``BEGIN IMMEDIATE`` only sleeps and retries, so a busy writer taking the lock
+        again at once could starve the others (a timer firing seconds late)."""
+        async with self._writers or _NO_QUEUE, unavailable("a desk transaction"), \
+                self.engine.begin() as conn:
             yield SqlStore(conn)
 
     @asynccontextmanager

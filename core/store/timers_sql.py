@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +27,13 @@ def _table(model: Any) -> Table:
 TM = _table(TimerRow)
 T = _table(TicketRow)
 PENDING = TM.c.fired_at.is_(None)
+# Built once, run with parameters (statement building costs more than a round trip).
+TIMERS_OF = select(TM.c.id, TM.c.kind, TM.c.fingerprint, TM.c.due_at, TM.c.fired_at).where(
+    TM.c.ticket_number == bindparam("number"))
+DROP_TIMERS = delete(TM).where(TM.c.id.in_(bindparam("ids", expanding=True)))
+INSERT_TIMERS = {"postgresql": postgresql.insert(TM).on_conflict_do_nothing(),
+                 "sqlite": sqlite.insert(TM).on_conflict_do_nothing()}
+NOTIFY = text("SELECT pg_notify(:channel, :due)")
 
 
 def timer_from(row: Any) -> Timer:
@@ -46,17 +53,17 @@ class TimersSql:
     dialect: str
 
     async def replace_timers(self, number: int, specs: list[TimerSpec],
-                             now: datetime | None = None) -> datetime | None:
+                             now: datetime | None = None, *,
+                             new_ticket: bool = False) -> datetime | None:
         """See ``core.store.port.Store.replace_timers``."""
-        rows = (await self.conn.execute(
-            select(TM.c.id, TM.c.kind, TM.c.fingerprint, TM.c.due_at, TM.c.fired_at)
-            .where(TM.c.ticket_number == number))).all()
+        rows = [] if new_ticket else (await self.conn.execute(
+            TIMERS_OF, {"number": number})).all()
         wanted = {(spec.kind.value, spec.fingerprint): spec for spec in specs}
         stale = [row.id for row in rows if row.fired_at is None and (
             (spec := wanted.get((row.kind, row.fingerprint))) is None
             or spec.due_at != row.due_at)]
         if stale:
-            await self.conn.execute(delete(TM).where(TM.c.id.in_(stale)))
+            await self.conn.execute(DROP_TIMERS, {"ids": stale})
         known = {(row.kind, row.fingerprint) for row in rows if row.id not in stale}
         new = [spec for key, spec in wanted.items() if key not in known]
         if not new:
@@ -65,13 +72,11 @@ class TimersSql:
         values = [{"ticket_number": number, "kind": spec.kind.value, "due_at": spec.due_at,
                    "command": commands.to_json(spec.command), "fingerprint": spec.fingerprint,
                    "set_at": set_at} for spec in new]
-        insert_ = (postgresql.insert(TM) if self.dialect == "postgresql"
-                   else sqlite.insert(TM)).on_conflict_do_nothing()
-        await self.conn.execute(insert_, values)
+        await self.conn.execute(INSERT_TIMERS[self.dialect], values)
         earliest = min(spec.due_at for spec in new)
         if self.dialect == "postgresql":  # delivered at commit, to the leading scheduler
-            await self.conn.execute(text("SELECT pg_notify(:channel, :due)"),
-                                    {"channel": TIMERS_CHANNEL, "due": earliest.isoformat()})
+            await self.conn.execute(NOTIFY, {"channel": TIMERS_CHANNEL,
+                                             "due": earliest.isoformat()})
         return earliest
 
     async def lock_pending_timer(self, timer_id: int) -> bool:

@@ -236,7 +236,8 @@ class MemoryStore:
     # ---- timers ----------------------------------------------------------------
 
     async def replace_timers(self, number: int, specs: list[TimerSpec],
-                             now: datetime | None = None) -> datetime | None:
+                             now: datetime | None = None, *,
+                             new_ticket: bool = False) -> datetime | None:
         mine = [t for t in self.s.timers.values() if t.ticket_number == number]
         wanted = {(spec.kind, spec.fingerprint): spec for spec in specs}
         for timer in mine:
