@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,48 +47,32 @@ class TimersSql:
 
     async def replace_timers(self, number: int, specs: list[TimerSpec],
                              now: datetime | None = None) -> datetime | None:
-        """See ``core.store.port.Store.replace_timers``.
-
-        No read first: the pending timers no spec names are deleted, and the specs
-        upserted on the (ticket, kind, fingerprint) key — a pending one whose due time
-        moved is updated in place (keeping its id), a fired one is left alone, so it is
-        never set again. ``RETURNING`` says which rows were written. On PostgreSQL all
-        of it, and the NOTIFY, is one statement: every change sets timers, so each round
-        trip here is paid by every command (bench/schedule.py)."""
-        keys = [and_(TM.c.kind == spec.kind.value, TM.c.fingerprint == spec.fingerprint)
-                for spec in specs]
-        gone = delete(TM).where(TM.c.ticket_number == number, PENDING)
-        if keys:
-            gone = gone.where(~or_(*keys))
-        if not specs:
-            await self.conn.execute(gone)
+        """See ``core.store.port.Store.replace_timers``."""
+        rows = (await self.conn.execute(
+            select(TM.c.id, TM.c.kind, TM.c.fingerprint, TM.c.due_at, TM.c.fired_at)
+            .where(TM.c.ticket_number == number))).all()
+        wanted = {(spec.kind.value, spec.fingerprint): spec for spec in specs}
+        stale = [row.id for row in rows if row.fired_at is None and (
+            (spec := wanted.get((row.kind, row.fingerprint))) is None
+            or spec.due_at != row.due_at)]
+        if stale:
+            await self.conn.execute(delete(TM).where(TM.c.id.in_(stale)))
+        known = {(row.kind, row.fingerprint) for row in rows if row.id not in stale}
+        new = [spec for key, spec in wanted.items() if key not in known]
+        if not new:
             return None
-        set_at = now or min(spec.due_at for spec in specs)
-        postgres = self.dialect == "postgresql"
-        insert_ = (postgresql.insert(TM) if postgres else sqlite.insert(TM)).values([
-            {"ticket_number": number, "kind": spec.kind.value, "due_at": spec.due_at,
-             "command": commands.to_json(spec.command), "fingerprint": spec.fingerprint,
-             "set_at": set_at} for spec in specs])
-        upsert = insert_.on_conflict_do_update(
-            index_elements=[TM.c.ticket_number, TM.c.kind, TM.c.fingerprint],
-            set_={"due_at": insert_.excluded.due_at, "command": insert_.excluded.command,
-                  "set_at": insert_.excluded.set_at},
-            where=and_(PENDING, TM.c.due_at != insert_.excluded.due_at),
-        ).returning(TM.c.due_at)
-        if not postgres:
-            await self.conn.execute(gone)
-            due = [row.due_at for row in await self.conn.execute(upsert)]
-            return min(due, default=None)
-        # The DELETE and the upsert touch different keys, so running them as sibling
-        # CTEs (one snapshot) is safe; the NOTIFY, delivered at commit to the leading
-        # scheduler, only when something was written (HAVING on no rows: no row).
-        written = upsert.cte("written")
-        earliest = func.min(written.c.due_at, type_=TM.c.due_at.type)
-        query = select(earliest, func.pg_notify(TIMERS_CHANNEL, func.to_char(
-            func.timezone("UTC", earliest), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
-        ).select_from(written).having(func.count() > 0).add_cte(gone.cte("gone"))
-        row = (await self.conn.execute(query)).first()
-        return None if row is None else row[0]
+        set_at = now or min(spec.due_at for spec in new)
+        values = [{"ticket_number": number, "kind": spec.kind.value, "due_at": spec.due_at,
+                   "command": commands.to_json(spec.command), "fingerprint": spec.fingerprint,
+                   "set_at": set_at} for spec in new]
+        insert_ = (postgresql.insert(TM) if self.dialect == "postgresql"
+                   else sqlite.insert(TM)).on_conflict_do_nothing()
+        await self.conn.execute(insert_, values)
+        earliest = min(spec.due_at for spec in new)
+        if self.dialect == "postgresql":  # delivered at commit, to the leading scheduler
+            await self.conn.execute(text("SELECT pg_notify(:channel, :due)"),
+                                    {"channel": TIMERS_CHANNEL, "due": earliest.isoformat()})
+        return earliest
 
     async def lock_pending_timer(self, timer_id: int) -> bool:
         query = select(TM.c.id).where(TM.c.id == timer_id, PENDING)
