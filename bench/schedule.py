@@ -29,8 +29,8 @@ database created for the run and dropped after it), in one run:
   when ``Desk.fire`` returns (the warning and its deliveries are committed then).
 - **opening**: ``Desk.open_ticket`` with timers (the normal desk, the scheduler
   running) against the same desk with timer planning off and the scheduler stopped
-  (``NoTimersDesk``: a subclass here whose ``_plan_timers`` stores nothing and whose
-  ``_earliest_timer`` is None — core is not changed), in alternating blocks of
+  (``NoTimersDesk``: a subclass here whose ``_plan_timers`` stores nothing — core is not
+  changed), in alternating blocks of
   ``BLOCK`` on the same database, ``--openings`` each.
 
 Targets: lateness p95 ≤ 1 s (commit − due); idle CPU ≤ 1 % of a core; opening with
@@ -105,10 +105,8 @@ class TimedDesk(Desk):
 class NoTimersDesk(Desk):
     """The same desk with timer planning off: stores no timer, wakes no scheduler."""
 
-    async def _plan_timers(self, store: Store, ticket: Ticket) -> datetime | None:
-        return None
-
-    def _earliest_timer(self, ticket: Ticket) -> datetime | None:
+    async def _plan_timers(self, store: Store, ticket: Ticket, *,
+                           new_ticket: bool = False) -> datetime | None:
         return None
 
 
