@@ -42,6 +42,8 @@ async def ask_close(change: Change, command: cmd.AskClose) -> None:
     message = _optional("message", command.message)
     lifecycle.ask_close(change.ticket)
     change.ticket.close_requested_at = change.now
+    # An agent's public word to the requester: a first response (as asking is).
+    change.ticket.first_response_at = change.ticket.first_response_at or change.now
     closes_at = change.now + change.config.lifecycle.close_request_after
     change.record(CloseRequested(message, closes_at))
 
@@ -90,8 +92,12 @@ async def sla_alert(change: Change, command: cmd.SlaAlert) -> None:
 
 
 async def remind(change: Change, command: cmd.RemindRequester) -> None:
+    """The reminder before a waiting ticket expires; one that comes too late (after
+    downtime, its expiry is due too) is skipped rather than sent with no time left."""
     if change.ticket.status is not Status.WAITING:
         raise InvalidTransition(f"#{change.ticket.number} is not waiting on its requester")
+    if command.closes_at <= change.now:
+        raise InvalidTransition(f"#{change.ticket.number} expires now; too late to remind")
     change.record(Reminded(command.closes_at))
 
 

@@ -7,7 +7,7 @@ Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -105,6 +106,9 @@ class DeliverySection(_Section):
                              "cannot be renewed in time, a longer one holds a dead "
                              "process's deliveries too long")
         return value
+
+
+TARGET_YEARS = 2
 
 
 class BusinessHoursSection(_Section):
@@ -310,10 +314,30 @@ class DeskConfig(_Section):
             for priority in category.sla:
                 try:
                     self.targets(category.key, priority)
-                except ValueError as error:  # pydantic's message names the rule
+                except ValidationError as error:  # the rule's own words, one line
+                    reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
                     raise ValueError(f"categories: {category.key!r} sla.{priority}: "
-                                     f"{error}") from None
+                                     f"{reason}") from None
+        self._targets_fit_the_hours()
         return self
+
+    def _targets_fit_the_hours(self) -> None:
+        """A target must be reachable in business time within ``TARGET_YEARS`` (a minute
+        a week of hours and a 30-day target would be centuries away)."""
+        if self.business_hours is None:
+            return
+        calendar = self.calendar()
+        start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; holidays aside
+        weekly = calendar.between(start, start + timedelta(days=7))
+        longest = max(max(t.first_response, t.resolution) for t in self.sla.values())
+        for category in self.categories:
+            for priority in category.sla:
+                target = self.targets(category.key, priority)
+                longest = max(longest, target.resolution)
+        if weekly * 52 * TARGET_YEARS < longest:
+            raise ValueError(f"business_hours: hours: {format_duration(weekly)} a week would "
+                             f"take more than {TARGET_YEARS} years to reach a target of "
+                             f"{format_duration(longest)}; open longer or shorten the target")
 
     def targets(self, category: str, priority: str) -> SlaTarget:
         """The SLA targets of ``priority`` in ``category``: the category's own

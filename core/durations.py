@@ -6,11 +6,12 @@ import re
 from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+LONGEST = timedelta(days=3650)  # ten years: any target or window longer is a typo
 _PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse ``"<integer><unit>"`` with unit s, m, h, d or w.
+    """Parse ``"<integer><unit>"`` with unit s, m, h, d or w, at most ``LONGEST``.
 
     Raises ``ValueError`` with a message that shows the accepted form.
     """
@@ -21,9 +22,12 @@ def parse_duration(text: str) -> timedelta:
     if amount <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
     try:
-        return timedelta(seconds=amount * _UNITS[unit])
+        value = timedelta(seconds=amount * _UNITS[unit])
     except OverflowError as err:
-        raise ValueError(f"{text!r} is too long a duration") from err
+        raise ValueError(f"{text!r} is too long a duration (at most 3650d)") from err
+    if value > LONGEST:
+        raise ValueError(f"{text!r} is too long a duration (at most 3650d)")
+    return value
 
 
 def format_duration(value: timedelta) -> str:

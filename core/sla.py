@@ -91,7 +91,7 @@ def read(ticket: Ticket, config: DeskConfig, target: Target,
         if now is not None:
             used += cal.between(clock.running_since, now)
     met = (ticket.first_response_at is not None if target is Target.FIRST_RESPONSE
-           else ticket.status in DONE)
+           else ticket.resolved_at is not None)  # closed unresolved (expired): not met
     return ClockReading(target, limit, used, running, met, due, warn_at)
 
 

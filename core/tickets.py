@@ -253,7 +253,7 @@ def rate(ticket: Ticket, rating: Rating, comment: str | None) -> Rating | None:
     if ticket.rating is rating and (comment is None or comment == ticket.rating_comment):
         raise InvalidTransition(f"you already rated #{ticket.number} {rating.value}")
     previous, ticket.rating = ticket.rating, rating
-    if comment is not None:
+    if comment is not None or previous is not rating:  # a comment belongs to its rating
         ticket.rating_comment = comment
     return previous
 

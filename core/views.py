@@ -159,7 +159,8 @@ def ticket_view(ticket: Ticket, config: DeskConfig, *, internal: bool,
         close_requested=ticket.close_requested_at is not None,
         rating=ticket.rating if internal else None,
         rating_comment=ticket.rating_comment if internal else None,
-        back_text=config.calendar().back_text(ticket.opened_at),
+        # Only while the desk is closed: "We're back …" as of now (or of the opening).
+        back_text=config.calendar().back_text(now or ticket.opened_at),
     )
 
 

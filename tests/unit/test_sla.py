@@ -334,7 +334,7 @@ async def test_the_requester_rates_once_per_resolution_and_may_change_it(
     await desk.rate(LENA, 1, "bad")
     rated = [e.payload for e in stores.state.events if e.kind is EventKind.RATED]
     assert rated == [Rated(Rating.GOOD), Rated(Rating.GOOD, "Quick and friendly", Rating.GOOD),
-                     Rated(Rating.BAD, "Quick and friendly", Rating.GOOD)]
+                     Rated(Rating.BAD, None, Rating.GOOD)]  # the comment was about "good"
     agents_view = (await desk.show(SAM, 1)).ticket
     requesters_view = (await desk.show(LENA, 1)).ticket
     assert agents_view.rating is Rating.BAD and requesters_view.rating is None
@@ -482,3 +482,41 @@ async def test_a_missed_target_stays_due_when_it_ran_out(stores: MemoryStores,
         assert ticket.first_response_due == due
         view = (await desk.show(SAM, number)).ticket
         assert view.clocks[0].due == due and view.sla_due == due
+
+
+async def test_after_downtime_a_reminder_past_its_expiry_is_skipped(
+        stores: MemoryStores, clock: FrozenClock) -> None:
+    desk, scheduler = wired(stores, clock)
+    await desk.open_ticket(LENA, form())
+    await desk.request_info(SAM, 1, "Which order number?")
+    clock.advance(9 * 24 * HOUR)  # down past both the reminder and the expiry
+    await scheduler.run_once()
+    assert EventKind.REMINDED not in kinds(stores)
+    assert stores.state.events[-1].payload == Closed(None, by_system=True,
+                                                     why=AutoClosed.NO_REPLY)
+
+
+async def test_asking_to_close_is_a_first_response(stores: MemoryStores,
+                                                  clock: FrozenClock) -> None:
+    desk, _ = wired(stores, clock)
+    await desk.open_ticket(LENA, form())
+    await desk.ask_close(SAM, 1, "Can we close this?")
+    assert stores.state.tickets[1].first_response_at == clock.now()
+
+
+async def test_the_team_is_back_only_while_the_desk_is_closed(stores: MemoryStores) -> None:
+    clock = FrozenClock(berlin(2026, 1, 10, 11, 0).astimezone(UTC))  # Saturday
+    desk, _ = wired(stores, clock, business_hours=office())
+    await desk.open_ticket(LENA, form())
+    clock.advance(2 * 24 * HOUR)  # Monday 11:00: open
+    assert (await desk.show(LENA, 1)).ticket.back_text == ""
+
+
+def test_targets_that_business_hours_cannot_reach_are_refused_at_load() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="would take more than 2 years"):
+        desk_config(business_hours=BusinessHoursSection(
+            timezone="Europe/Berlin", hours=("sun 10:00-10:01",)))
+    with pytest.raises(ValueError, match=r"at most 3650d"):
+        LifecycleSection(waiting_expires_after="3000000d")  # type: ignore[arg-type]
