@@ -131,8 +131,7 @@ def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
     """One line per SLA clock with something to say: ``first response due … (in 3
     hours)``, ``resolution paused while waiting on the requester, 5 hours left``,
     ``first response met``; a target missed is ``BREACHED`` for the ``team`` and
-    ``overdue`` for the requester. (Its due time is in the breach notice: once missed,
-    the ticket's stored due time no longer says when it was due.)"""
+    ``overdue`` for the requester, with when it was due."""
     if not t.clocks:  # a view made without its clocks: the next due time, as before
         return [f"due {when(t.sla_due, now)}"] if t.sla_due else []
     lines = []
@@ -146,7 +145,9 @@ def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
             mark = " (BREACHED)" if team and late else ""
             lines.append(f"{name} paused while {status(t.status)}{left}{mark}")
         elif late:
-            lines.append(f"{name} BREACHED, not met yet" if team else f"{name} overdue")
+            was = f", was due {when(clock.due, now)}" if clock.due else ""
+            lines.append(f"{name} BREACHED, not met yet{was}" if team
+                         else f"{name} overdue{was}")
         elif clock.due is not None:
             risk = " (at risk)" if team and clock.warned else ""
             lines.append(f"{name} due {when(clock.due, now)}{risk}")
@@ -349,13 +350,13 @@ def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
         parts.append("SLA BREACHED: " + " and ".join(TARGETS[b] for b in t.breached))
     elif any(c.breached and not c.met for c in t.clocks):
         parts.append("SLA overdue")
-    due = [c.due for c in t.clocks if c.due and not (c.met or c.breached or c.paused)]
+    running = [c for c in t.clocks if c.due and not (c.met or c.breached or c.paused)]
     if t.paused and any(not c.met for c in t.clocks):
         parts.append("SLA paused")
-    elif due:
-        risk = " (at risk)" if team and any(c.warned and not c.breached for c in t.clocks) \
-            else ""
-        parts.append(f"SLA due {when(min(due), now)}{risk}")
+    elif running:
+        soonest = min(running, key=lambda c: c.due or datetime.max.replace(tzinfo=UTC))
+        risk = " (at risk)" if team and soonest.warned else ""
+        parts.append(f"{TARGETS[soonest.target]} due {when(soonest.due, now)}{risk}")
     elif not t.clocks and t.sla_due:
         parts.append(f"SLA due {when(t.sla_due, now)}")
     if t.closes_at is not None:

@@ -94,7 +94,7 @@ async def test_sla_notices_mention_who_must_act_in_the_team_channel() -> None:
     assert having(team, "SLA first response BREACHED, not met yet")
     assert having(team, "SLA resolution due ")
     assert having(team, "#1 [in progress] Printer on fire — normal, sam, SLA BREACHED: "
-                  "first response, SLA due ")
+                  "first response, resolution due ")
     mine = await shell.type("/as lena", "/ticket show 1", "/ticket list")
     assert not having(mine, "BREACHED"), mine  # never shown to the requester
     assert having(mine, "SLA first response overdue")
