@@ -294,3 +294,36 @@ def test_the_section_builds_its_calendar_once() -> None:
     section = BusinessHoursSection(timezone="Europe/Berlin", hours=("mon 09:00-17:00",))
     assert section.calendar() is section.calendar()
     assert section == BusinessHoursSection(timezone="Europe/Berlin", hours=("mon 09:00-17:00",))
+
+
+SECTION_7_KEYS = PRODUCT_EXAMPLE + """
+[lifecycle]
+waiting_expires_after = "7d"     # durations: 90s, 15m, 8h, 5d
+waiting_reminder_before = "1d"
+resolved_closes_after = "3d"
+close_request_after = "1d"
+reopen_window = "14d"
+
+[sla.urgent]                      # likewise [sla.high], [sla.normal], [sla.low]
+first_response = "1h"
+resolution = "8h"
+
+[[categories]]
+key = "refund"
+name = "Refund"
+fields = [
+  { key = "receipt", label = "Receipt number", required = true, max_length = 40 },
+  { key = "card_last4", label = "Last 4 digits of the card", sensitive = true, max_length = 4 },
+]
+sla = { urgent = { first_response = "30m" } }   # optional per-category targets
+"""
+
+
+def test_product_section_10s_service_level_keys_load(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """§10's lifecycle keys, targets and a category's own targets, as written there."""
+    config = load(tmp_path, monkeypatch, SECTION_7_KEYS)
+    assert config.lifecycle.waiting_reminder_before == timedelta(days=1)
+    assert config.lifecycle.close_request_after == timedelta(days=1)
+    assert config.targets("refund", "urgent").first_response == timedelta(minutes=30)
+    assert config.targets("refund", "urgent").resolution == timedelta(hours=8)
