@@ -123,6 +123,30 @@ def times(values: Sequence[float]) -> Times:
     return Times(len(values), percentile(values, 0.5), percentile(values, 0.9))
 
 
+def short_duration(seconds: float | None) -> str:
+    """``seconds`` as a chat-sized duration: ``45s``, ``12m``, ``3h 30m``, ``2d 4h``;
+    ``–`` for None."""
+    if seconds is None:
+        return "–"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if hours == 0:
+        return f"{minutes}m"
+    if days == 0:
+        rest = minutes % 60
+        return f"{hours}h {rest}m" if rest else f"{hours}h"
+    rest = hours % 24
+    return f"{days}d {rest}h" if rest else f"{days}d"
+
+
+def share_text(share: Share) -> str:
+    """``83% (5/6)``, or ``–`` when there is nothing to count."""
+    percent = share.percent
+    return "–" if percent is None else f"{percent:.0f}% ({share.part}/{share.whole})"
+
+
 def parse_period(text: str, now: datetime) -> tuple[datetime, str]:
     """The start (UTC) and label of a period written ``7d``/``30d``/``90d`` (any duration,
     ``core.durations``) or as a date ``YYYY-MM-DD`` (from that UTC midnight). Raises
@@ -238,4 +262,4 @@ async def stats(actor: Actor, config: DeskConfig, stores: StoreFactory, clock: C
 
 
 __all__ = ["Day", "Figures", "Report", "Share", "Times", "build_report", "desk_report",
-           "parse_period", "percentile", "stats"]
+           "parse_period", "percentile", "share_text", "short_duration", "stats"]

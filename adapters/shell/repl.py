@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from adapters.shell import views
+from adapters.shell import stats, views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
 from core import commands as cmd
-from core import grammar
+from core import grammar, report, report_chart
 from core.characters import is_separator, trim
 from core.delivery import DeliveryWorker
 from core.desk import Desk
@@ -284,10 +284,8 @@ class ShellSession:
                 items = await self.desk.queue(actor)
                 self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
                                         "overdue.", now=self.desk.clock.now()))
-            case grammar.Stats():
-                self.desk.require(actor, Action.STATS)
-                self.say("/ticket stats is not built yet; /ticket queue shows what is "
-                         "unassigned or overdue.")
+            case grammar.Stats(period):
+                await self._stats(actor, period)
             case grammar.AssignTo(number, name):
                 name = name.removeprefix("@")
                 if not PERSONA_NAME.fullmatch(name):
@@ -298,6 +296,15 @@ class ShellSession:
             case _:
                 outcome = await self.desk.run(actor, parsed)
                 self.say(_done(parsed, outcome.ticket))
+
+    async def _stats(self, actor: Actor, period: str) -> None:
+        """The figures as tables and the chart written to a file whose path is shown."""
+        desk = self.desk
+        found = await report.stats(actor, desk.config, desk.stores, desk.clock, period)
+        png = await asyncio.to_thread(report_chart.chart_png, found,
+                                      title=desk.config.desk.name)
+        path = await asyncio.to_thread(stats.write_chart, png)
+        self.say(*stats.report_text(found).splitlines(), f"Chart: {path}")
 
     async def _transcript(self, number: int) -> None:
         d = await self.desk.show(self.me.actor(), number)

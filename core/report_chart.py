@@ -1,0 +1,59 @@
+"""The stats report's chart (PRODUCT.md §4): tickets opened and resolved per day, and the
+day's median first-response and resolution times, as PNG bytes.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
+state), so it is safe beside the event loop's other work and in any thread.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from core.report import Report
+
+OPENED, RESOLVED = "#4c72b0", "#55a868"
+FIRST_RESPONSE, RESOLUTION = "#dd8452", "#8172b2"
+
+
+def _hours(seconds: float | None) -> float:
+    return float("nan") if seconds is None else seconds / 3600.0
+
+
+def chart_png(report: Report, *, title: str = "Helpthread", dpi: int = 100) -> bytes:
+    """A 9×6-inch PNG (at ``dpi``) of ``report.days``: bars of tickets opened and
+    resolved, and below them the median first-response and resolution hours of each day
+    (gaps where a day had none). The title names ``title`` and the period."""
+    figure = Figure(figsize=(9, 6), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    counts, times = figure.subplots(2, 1, sharex=True)
+    days = [d.day for d in report.days]
+    width = 0.4
+    positions = list(range(len(days)))
+    counts.bar([p - width / 2 for p in positions], [d.opened for d in report.days],
+               width, label="opened", color=OPENED)
+    counts.bar([p + width / 2 for p in positions], [d.resolved for d in report.days],
+               width, label="resolved", color=RESOLVED)
+    counts.set_ylabel("tickets")
+    counts.yaxis.get_major_locator().set_params(integer=True)
+    counts.legend(loc="upper left")
+    counts.set_title(f"{title}: tickets per day, {report.label} "
+                     f"({report.since:%Y-%m-%d} – {report.until:%Y-%m-%d} UTC)")
+    unit = "business hours" if report.business_time else "hours"
+    times.plot(positions, [_hours(d.first_response_median) for d in report.days],
+               marker="o", label="first response (median)", color=FIRST_RESPONSE)
+    times.plot(positions, [_hours(d.resolution_median) for d in report.days],
+               marker="s", label="resolution (median)", color=RESOLUTION)
+    times.set_ylabel(unit)
+    times.set_ylim(bottom=0)
+    times.legend(loc="upper left")
+    step = max(1, len(days) // 12)
+    times.set_xticks(positions[::step], [f"{d:%b %d}" for d in days[::step]],
+                     rotation=45, ha="right")
+    for axes in (counts, times):
+        axes.grid(axis="y", alpha=0.3)
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
