@@ -7,6 +7,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -157,6 +158,46 @@ def deliveries_retry(
         return
     typer.echo(f"Re-queued {len(done)} parked deliver{'y' if len(done) == 1 else 'ies'}: "
                f"{', '.join(map(str, done))}. A running helpthread delivers them now.")
+
+
+@app.command(short_help="Print the desk's stats; write the chart (PNG) and an HTML report.")
+def report(
+    since: str = typer.Option("30d", "--since", metavar="PERIOD",
+                              help="How far back: 7d, 30d, 90d, any duration, or a date "
+                              "(YYYY-MM-DD, UTC)."),
+    png: Path = typer.Option(None, "--png", metavar="FILE", dir_okay=False,
+                             help="Write the chart here (PNG)."),
+    html: Path = typer.Option(None, "--html", metavar="FILE", dir_okay=False,
+                              help="Write a self-contained HTML report here."),
+) -> None:
+    """Opened, resolved, backlog; first-response and resolution times (median, p90);
+    SLA met %; satisfaction; by category and by agent (PRODUCT.md §4)."""
+    settings, config, _ = _settings()
+    from rich.console import Console
+
+    from adapters.shell.stats import WIDE, print_report
+    from bot import report as reports
+    from core.errors import DeskError
+
+    try:
+        made = _started(reports.make(settings, config, since))
+    except DeskError as err:
+        typer.echo(f"helpthread: report: {err}", err=True)
+        raise typer.Exit(2) from err
+    console = Console()
+    if not console.is_terminal:  # piped: the whole table, not squeezed into 80 columns
+        console = Console(width=WIDE)
+    print_report(made.report, console)
+    for path, data in ((png, made.png),
+                       (html, reports.html(made, config.desk.name).encode())):
+        if path is not None:
+            try:
+                path.write_bytes(data)
+            except OSError as err:
+                typer.echo(f"helpthread: report: cannot write {path}: {err.strerror}",
+                           err=True)
+                raise typer.Exit(1) from err
+            typer.echo(f"Wrote {path}")
 
 
 @app.command("slack-manifest")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from core.report import Figures, Report, share_text, short_duration
 
+WIDE = 170  # columns the whole table needs with long category names
 COLUMNS = ("", "opened", "resolved", "backlog", "1st reply p50", "1st reply p90",
            "resolve p50", "resolve p90", "SLA met", "satisfied")
 
@@ -53,7 +54,7 @@ def print_report(report: Report, console: Console) -> None:
     console.print(table(report))
 
 
-def report_text(report: Report, width: int = 170) -> str:
+def report_text(report: Report, width: int = WIDE) -> str:
     """``print_report`` as plain text ``width`` columns wide (no colour codes)."""
     out = io.StringIO()
     print_report(report, Console(file=out, width=width, color_system=None,
