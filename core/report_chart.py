@@ -42,12 +42,14 @@ def chart_png(report: Report, *, title: str = "Helpthread", dpi: int = 100) -> b
     counts.set_title(f"{title}: tickets per day, {report.label} "
                      f"({report.since:%Y-%m-%d} – {report.until:%Y-%m-%d} UTC)")
     unit = "business hours" if report.business_time else "hours"
-    times.plot(positions, [_hours(d.first_response_median) for d in report.days],
-               marker="o", label="first response (median)", color=FIRST_RESPONSE)
-    times.plot(positions, [_hours(d.resolution_median) for d in report.days],
-               marker="s", label="resolution (median)", color=RESOLUTION)
+    first = [_hours(d.first_response_median) for d in report.days]
+    resolved = [_hours(d.resolution_median) for d in report.days]
+    times.plot(positions, first, marker="o", label="first response (median)",
+               color=FIRST_RESPONSE)
+    times.plot(positions, resolved, marker="s", label="resolution (median)", color=RESOLUTION)
     times.set_ylabel(unit)
-    times.set_ylim(bottom=0)
+    # At least an hour tall: minutes and seconds would otherwise read like a scale of 1e-5.
+    times.set_ylim(0, max([h for h in first + resolved if h == h] + [1.0]) * 1.15)
     times.legend(loc="upper left")
     step = max(1, len(days) // 12)
     times.set_xticks(positions[::step], [f"{d:%b %d}" for d in days[::step]],

@@ -1,7 +1,8 @@
 """The stats report (issue 12, point 4) on SQLite and PostgreSQL, over a hand-built desk
 run through the real desk with a frozen clock: openings, backlog, first-response and
 resolution medians and 90th percentiles (SLA clock time: on-hold time excluded, business
-hours counted), SLA met %, breaches, satisfaction, by category and by agent."""
+hours counted), SLA met %, breaches, satisfaction, by category and by agent; the chart
+is a PNG that decodes."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from core.clock import FrozenClock
 from core.config import BusinessHoursSection
 from core.errors import Invalid, NotAllowed
 from core.report import Figures, desk_report, parse_period, percentile, stats
+from core.report_chart import chart_png
 from core.schedule import Scheduler
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 from tests.integration.conftest import Wired
 from tests.support.people import agent, desk_config, form, make_desk, person
+from tests.support.png import assert_png
 
 LENA, OMAR = person("lena"), person("omar")
 SAM, KIM = agent("sam"), agent("kim")
@@ -115,6 +118,8 @@ async def test_figures_of_a_hand_built_desk(wired: Wired) -> None:
     assert (day[0].opened, day[0].resolved) == (5, 2)
     assert day[0].first_response_median == 3.5 * HOUR
 
+    assert_png(chart_png(report, title=desk.config.desk.name))
+
     whole = await desk_report(desk.config, wired.stores, clock, "30d")
     assert (whole.total.opened, whole.total.resolved) == (6, 3)  # the old one too
 
@@ -131,6 +136,7 @@ async def test_only_agents_see_stats_and_periods_are_checked(wired: Wired) -> No
     empty = await desk_report(wired.desk.config, wired.stores, wired.clock, "7d")
     assert empty.total.first_response.median is None
     assert empty.total.sla_met.percent is None and empty.by_agent == ()
+    assert_png(chart_png(empty))  # nothing to draw is still a chart
 
 
 async def test_a_ticket_stored_without_a_clock_counts_wall_time(wired: Wired) -> None:
