@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from adapters.slack import answers, forms, ids
+from adapters.slack import answers, forms, ids, stats
 from adapters.slack.context import Shared
 from adapters.slack.text import from_slack
 from core import commands as cmd
@@ -124,10 +124,8 @@ class Commands:
                                                           now=desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(actor, number, body)
-            case grammar.Stats():
-                desk.require(actor, Action.STATS)
-                await self.s.tell(body, "`/ticket stats` is not built yet. `/ticket queue` "
-                                        "shows what is unassigned or overdue.")
+            case grammar.Stats(period):
+                await stats.send_stats(self.s, actor, period, body)
             case _:
                 await self.s.tell(body, await self.change(actor, parsed))
 

@@ -60,6 +60,18 @@ class Failure:
     when: Callable[[dict[str, Any]], bool] | None = None  # only calls it accepts
 
 
+@dataclass(frozen=True)
+class SharedFile:
+    """A file ``files.completeUploadExternal`` shared: where, with what comment, its bytes."""
+
+    id: str
+    name: str
+    title: str | None
+    channel: str | None
+    comment: str | None
+    data: bytes
+
+
 @dataclass
 class FakeSlack:
     """Start with ``await fake.start()``; ``fake.api_url`` is the ``SLACK_API_URL``."""
@@ -69,7 +81,8 @@ class FakeSlack:
     record: bool = True
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_urls
-    uploads: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes transferred
+    shared: list[SharedFile] = field(default_factory=list)  # completed uploads, in order
     acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
     port: int = 0
     handled: int = 0  # Web API calls answered, recorded or not (the benchmark reads it)
@@ -82,6 +95,7 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._last_ts = 0
+        self._upload_names: dict[str, str] = {}
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._held: dict[str, asyncio.Event] = {}
@@ -361,15 +375,29 @@ class FakeSlack:
         return self._view(args)
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Slack requires both and refuses the call without them.
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{uuid.uuid4().hex[:8]}"
+        self._upload_names[file_id] = str(args["filename"])
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Shares uploaded files (``shared``); a file id that was never handed out or whose
+        bytes never arrived is refused, as Slack refuses it."""
         files = args.get("files")
         if isinstance(files, str):
             files = json.loads(files)
+        files = files or []
+        if not files or any(f.get("id") not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        for f in files:
+            self.shared.append(SharedFile(
+                id=f["id"], name=self._upload_names.get(f["id"], ""), title=f.get("title"),
+                channel=args.get("channel_id"), comment=args.get("initial_comment"),
+                data=self.uploads[f["id"]]))
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
-                                      for f in files or []]}
+                                      for f in files]}
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url or f"ws://127.0.0.1:{self.port}/link"}
