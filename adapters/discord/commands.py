@@ -1,7 +1,7 @@
 """The ``/ticket`` app-command group (PRODUCT.md §4), answered ephemerally.
 
 Each subcommand is one core call; inside a ticket or team thread the number may be
-left out. Discord allows 25 subcommands in a group; this one has 24.
+left out. Discord allows 25 subcommands in a group; this one has 25.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from adapters.discord.acting import (
     request_key,
     thread_ticket,
 )
+from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
 from core.grammar import ListTickets
@@ -32,6 +33,7 @@ from core.validation import clean_category
 Interaction = discord.Interaction[Any]
 Priority = Literal["low", "normal", "high", "urgent"]
 RatingChoice = Literal["good", "bad"]
+Period = Literal["7d", "30d", "90d"]  # core.grammar.STATS_PERIODS
 Number = app_commands.Range[int, 1, 999_999_999]
 
 
@@ -49,7 +51,7 @@ def _done(ticket: Any) -> str:
 
 
 class TicketGroup(app_commands.Group):
-    """``/ticket …``: every subcommand of PRODUCT.md §4 but ``stats``."""
+    """``/ticket …``: every subcommand of PRODUCT.md §4."""
 
     def __init__(self) -> None:
         super().__init__(name="ticket", description="Helpthread support tickets",
@@ -151,6 +153,14 @@ class TicketGroup(app_commands.Group):
         async def work(actor: Actor) -> str:
             items = await bot_of(interaction).desk.queue(actor)
             return render.listing(items, "The queue is empty: nothing unassigned or overdue.")
+        await act(interaction, None, work)
+
+    @app_commands.command(name="stats", description="Agents: how the desk is doing, with a "
+                                                    "chart")
+    @app_commands.describe(period="How far back (default: 30 days)")
+    async def stats(self, interaction: Interaction, period: Period = "30d") -> None:
+        async def work(actor: Actor) -> None:
+            await send_stats(interaction, actor, period)
         await act(interaction, None, work)
 
     @app_commands.command(name="transcript", description="The whole ticket as a text file")
