@@ -435,7 +435,7 @@ HELP = """**Helpthread** — `/ticket` commands
 `/ticket list` · `/ticket show` · `/ticket search` · `/ticket transcript`
 `/ticket close` · `/ticket reopen` · `keep-open` · `rate` (your own tickets)
 Agents: `/ticket queue` · `reply` · `note` · `claim` · `assign` · `unassign` · `wait` · \
-`hold` · `resume` · `priority` · `escalate` · `resolve` · `ask-close` · `panel`
+`hold` · `resume` · `priority` · `escalate` · `resolve` · `ask-close` · `panel` · `stats`
 Inside a ticket or team thread the ticket number may be left out.
 Messages typed in your ticket thread reach the team; in a team thread they are \
 internal notes."""

@@ -34,6 +34,7 @@ HELP = """*Helpthread* — `/ticket` commands
 • `/ticket show 42` · `/ticket search <words | "a phrase" | #42>` · `/ticket transcript 42`
 *Agents*
 • `/ticket queue` — unassigned and overdue tickets, most urgent first
+• `/ticket stats [7d|30d|90d]` — volume, response times, SLA met and satisfaction, with a chart
 • `/ticket reply 42 <text>` (to the requester) · `/ticket note 42 <text>` (internal)
 • `/ticket new for:@someone` — open a ticket on someone's behalf
 • `/ticket claim 42` · `assign 42 @agent` · `unassign 42` · `wait 42 <question>` · \
