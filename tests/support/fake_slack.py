@@ -70,6 +70,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_urls
     uploads: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, …
     acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
     port: int = 0
     handled: int = 0  # Web API calls answered, recorded or not (the benchmark reads it)
@@ -361,15 +362,33 @@ class FakeSlack:
         return self._view(args)
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack wants the name and length of each file before its bytes."""
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{uuid.uuid4().hex[:8]}"
+        self.files[file_id] = {"id": file_id, "name": args["filename"],
+                               "length": int(args["length"])}
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Shares uploaded files in ``channel_id`` (with ``initial_comment``); a file id
+        never handed out is refused as Slack does."""
         files = args.get("files")
         if isinstance(files, str):
             files = json.loads(files)
+        if any(f.get("id") not in self.files for f in files or []):
+            return {"ok": False, "error": "file_not_found"}
+        for f in files or []:
+            self.files[f["id"]].update(title=f.get("title"), channel=args.get("channel_id"),
+                                       comment=args.get("initial_comment"))
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
                                       for f in files or []]}
+
+    def shared(self, channel: str) -> list[dict[str, Any]]:
+        """Files shared in ``channel`` (``files.completeUploadExternal``), oldest first:
+        their id, name, title, comment and the bytes uploaded (``content``)."""
+        return [{**f, "content": self.uploads.get(f["id"])} for f in self.files.values()
+                if f.get("channel") == channel]
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url or f"ws://127.0.0.1:{self.port}/link"}
