@@ -411,6 +411,12 @@ def listing(items: list[Listed], empty: str) -> str:
     return "\n".join(lines)
 
 
+def transcript_posted(t: TicketView) -> str:
+    """The message above a closed ticket's transcript in the transcripts channel."""
+    return (f"#{t.number} · {discord.utils.escape_markdown(t.subject)} is closed; its "
+            "transcript, internal notes included.")
+
+
 def help_text(desk_name: str) -> str:
     """``/ticket help``, headed with ``desk.name``."""
     return HELP.replace("**Helpthread**", f"**{desk_name}**", 1)

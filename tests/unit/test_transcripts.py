@@ -206,3 +206,78 @@ def test_escape_line(line, shown):
 
 def test_escape_block_keeps_lines_and_paragraphs():
     assert escape_block("one\n\ntwo\nthree", "> ") == "> one\n>\n> two\\\n> three"
+
+
+# ---- [transcripts]: a closed ticket's transcript in a channel per platform ------------
+
+
+def _closed_plan(routes):
+    from datetime import UTC, datetime
+
+    from core.events import Closed, Event
+    from core.tickets import Ticket
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    t = Ticket(number=5, subject="s", description="d", category="general",
+               priority="normal", requester=LENA.person, opened_at=now, source="slack")
+    closed = Event(5, Closed(reason="done"), SAM.person, now, "slack", id=9)
+    from core.routing import plan_deliveries
+
+    return [(d.platform, d.target.value, d.address, d.audience.value, d.purpose.value)
+            for d in plan_deliveries(closed, t, [], routes, now)
+            if d.target.value == "channel"]
+
+
+def test_a_close_sends_its_transcript_to_each_transcripts_channel():
+    from core.routing import PlatformRoute
+
+    slack = PlatformRoute(platform="slack", workspace="T1", support_channel="C1",
+                          default_team_channel="C2", transcripts_channel="C0LOGS")
+    discord = PlatformRoute(platform="discord", workspace="1", support_channel="2",
+                            default_team_channel="3")
+    assert _closed_plan([slack, discord]) == [
+        ("slack", "channel", "C0LOGS", "internal", "transcript")]
+    assert _closed_plan([discord]) == [], "no [transcripts] channel: nothing posted"
+
+
+def _settings(tmp_path, monkeypatch, toml: str):
+    from bot.settings import load_settings
+
+    path = tmp_path / "helpthread.toml"
+    path.write_text(toml)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    return load_settings()
+
+
+def test_transcripts_keys_load_into_the_routes(tmp_path, monkeypatch):
+    from bot import registry
+
+    loaded = _settings(tmp_path, monkeypatch, """
+[slack]
+support_channel = "C0SUPPORT"
+team_channel = "C0TEAM"
+[discord]
+guild_id = 111111111111111111
+support_channel_id = 222222222222222222
+team_channel_id = 333333333333333333
+[transcripts]
+slack_channel = "C0LOGS"
+discord_channel_id = 888888888888888888
+""")
+    settings, config, _ = loaded
+    found = {r.platform: r.transcripts_channel
+             for r in registry.routes(settings, config.categories)}
+    assert found == {"slack": "C0LOGS", "discord": "888888888888888888"}
+
+
+@pytest.mark.parametrize(("toml", "refusal"), [
+    ('[transcripts]\nslack_chanel = "C0LOGS"\n',
+     r"transcripts\.slack_chanel: Extra inputs are not permitted"),
+    ('[transcripts]\nslack_channel = "#logs"\n', r"transcripts\.slack_channel: a channel id"),
+    ('[transcripts]\ndiscord_channel_id = "logs"\n', r"transcripts\.discord_channel_id: "),
+])
+def test_a_bad_transcripts_key_is_refused_by_name(tmp_path, monkeypatch, toml, refusal):
+    from bot.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=refusal):
+        _settings(tmp_path, monkeypatch, toml)
