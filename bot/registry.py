@@ -4,9 +4,9 @@ Each adapter declares, in ``adapters/<platform>/plugin.py``, a ``PLUGIN`` with i
 config section (``settings_model``: ``[slack]``, ``[discord]``, ``[shell]``), its
 credentials (``credentials_model``, read under the platform's customary environment
 names), its ``agent_rule`` (data core evaluates), its ``traits`` (what its threads
-can do), the category keys it reads, whether its section is ``configured``, whether
-this process ``has_credentials``, its ``route`` and ``build(desk, settings,
-credentials)``. ``PLUGINS`` lists them; ``bot.platforms`` builds those with
+can do), the category and ``[transcripts]`` keys it reads, whether its section is
+``configured``, whether this process ``has_credentials``, its ``route`` and
+``build(desk, settings, credentials)``. ``PLUGINS`` lists them; ``bot.platforms`` builds those with
 credentials once the desk is built.
 
 Placement follows configuration, never which platforms this process runs: every
@@ -17,6 +17,7 @@ plug-in ``placed_alone`` (the shell) is placed only when no other is configured.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -24,7 +25,7 @@ from pydantic import BaseModel
 from adapters.discord.plugin import PLUGIN as DISCORD
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.slack.plugin import PLUGIN as SLACK
-from core.config import Category
+from core.config import Category, TranscriptsSection
 from core.desk import Desk
 from core.outbound import Outbound
 from core.platforms import AgentRule, SettingError, Traits
@@ -75,6 +76,9 @@ class Plugin(Protocol):
     def category_keys(self) -> tuple[str, ...]: ...
 
     @property
+    def transcript_keys(self) -> tuple[str, ...]: ...
+
+    @property
     def placed_alone(self) -> bool: ...
 
     def agent_rule(self, settings: Any) -> AgentRule: ...
@@ -86,6 +90,8 @@ class Plugin(Protocol):
     def check_credentials(self, credentials: Any) -> None: ...
 
     def check_categories(self, categories: Iterable[Category]) -> None: ...
+
+    def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None: ...
 
     def route(self, settings: Any, categories: Iterable[Category]) -> PlatformRoute: ...
 
@@ -124,14 +130,29 @@ def check_categories(categories: Iterable[Category]) -> None:
         plugin.check_categories(categories)
 
 
+def check_transcripts(transcripts: TranscriptsSection) -> None:
+    """Each plug-in checks its ``[transcripts]`` key; a key none reads is refused.
+    Raises ``SettingError`` naming the key."""
+    known = {key for p in PLUGINS for key in p.transcript_keys}
+    for key in transcripts.platform_keys:
+        if key not in known:
+            raise SettingError(f"transcripts.{key}: Extra inputs are not permitted (no "
+                               "platform has this key)")
+    for plugin in PLUGINS:
+        plugin.transcripts_channel(transcripts)
+
+
 def routes(settings: object, categories: Iterable[Category]) -> list[PlatformRoute]:
     """Where a new ticket's threads go: the route of every configured plug-in, whether
-    or not this process has its credentials. Raises ``SettingError`` (a configured
-    section that cannot place tickets, named)."""
+    or not this process has its credentials, with its ``[transcripts]`` channel. Raises
+    ``SettingError`` (a configured section that cannot place tickets, named)."""
     categories = tuple(categories)
     configured = [p for p in PLUGINS if p.configured(section(settings, p))]
     placed = [p for p in configured if not p.placed_alone] or configured
-    return [p.route(section(settings, p), categories) for p in placed]
+    transcripts = getattr(settings, "transcripts", None) or TranscriptsSection()
+    return [replace(p.route(section(settings, p), categories),
+                    transcripts_channel=p.transcripts_channel(transcripts))
+            for p in placed]
 
 
 def credentialed(credentials: BaseModel) -> list[Plugin]:

@@ -39,6 +39,7 @@ from core.config import (
     LifecycleSection,
     Priority,
     SlaOverride,
+    TranscriptsSection,
 )
 from core.platforms import SettingError
 
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     business_hours: BusinessHoursSection | None = None
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
@@ -149,11 +151,12 @@ class Settings(BaseSettings):
         """The config file's sections as the core's ``DeskConfig`` (its checks run here);
         SLA targets not given keep the defaults of PRODUCT.md §7; agents are the platform
         plug-ins' rules, each from its own section. Raises ``ConfigError`` for a
-        category key no platform reads or one a platform refuses."""
+        category or ``[transcripts]`` key no platform reads or one a platform refuses."""
         data: dict[str, Any] = {name: getattr(self, name) for name in DeskConfig.model_fields
                                 if name != "agents"}
         try:
             registry.check_categories(self.categories)
+            registry.check_transcripts(self.transcripts)
         except SettingError as err:
             raise ConfigError(f"invalid configuration: {err}") from err
         return DeskConfig(**data, agents=registry.agent_rules(self))

@@ -264,6 +264,20 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
 )
 
 
+class TranscriptsSection(_Section):
+    """``[transcripts]``: where each platform posts a ticket's transcript when it closes
+    (the agents' copy: internal notes included). Its keys belong to the platforms
+    (``slack_channel``, ``discord_channel_id``); ``bot`` has each plug-in check its own
+    and refuses any key no plug-in claims (``platform_keys``). Empty: none is posted."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def platform_keys(self) -> dict[str, Any]:
+        """The keys as written."""
+        return dict(self.model_extra or {})
+
+
 class DeskConfig(_Section):
     """Everything the core needs to know about this desk. ``agents`` maps a platform's
     name to its ``AgentRule``, which ``bot`` takes from each plug-in's own section."""

@@ -1,4 +1,4 @@
-"""The desk's read side: show, list, search and the queue (PRODUCT.md §4).
+"""The desk's read side: show, transcripts, list, search and the queue (PRODUCT.md §4).
 
 Mixed into ``core.desk.Desk``; every read is filtered by what the viewer may see
 (PRODUCT.md §1) and internal events are shown to agents only.
@@ -10,7 +10,7 @@ import re
 import shlex
 from datetime import datetime, timedelta
 
-from core import policy
+from core import policy, transcripts
 from core.capabilities import transition_refusal
 from core.characters import trim
 from core.clock import Clock
@@ -21,8 +21,9 @@ from core.identity import Actor
 from core.policy import Action
 from core.routing import Binding
 from core.sla import WARNING_AT
-from core.store.port import StoreFactory, TicketQuery
+from core.store.port import Store, StoreFactory, TicketQuery
 from core.tickets import ACTIVE, DONE, Status, Ticket
+from core.transcripts import Transcript
 from core.validation import clean_text
 from core.views import Listed, TicketDetails, TicketView, sensitive_fields, ticket_view
 
@@ -55,18 +56,34 @@ class Reading:
         """All fields and the history ``actor`` may read; marks the ticket read.
         Raises ``NotFound`` if it does not exist or ``actor`` may not see it."""
         async with self.stores.transaction() as store:
-            ticket = await store.get_ticket(number)
-            if ticket is None:
-                raise NotFound(f"there is no ticket #{number}")
-            now = self.clock.now()
-            policy.require_visible(actor, ticket, self.config)
-            agent = policy.can(actor, Action.SEE_INTERNAL, self.config, ticket)
-            audience = Audience.INTERNAL if agent else Audience.PUBLIC
-            events = [e.visible_to(audience) for e in await store.events(number)
-                      if agent or e.audience is Audience.PUBLIC]
-            bindings = [b for b in await store.bindings(number)
-                        if agent or b.audience is Audience.PUBLIC]
-            await store.mark_read(number, actor.ref, now)
+            details = await self._details(store, actor, number)
+            await store.mark_read(number, actor.ref, self.clock.now())
+        return details
+
+    async def transcript(self, actor: Actor, number: int) -> Transcript:
+        """``/ticket transcript N``: the whole conversation and history ``actor`` may read
+        (internal notes and internal fields only for agents; never sensitive fields) as
+        an HTML page and Markdown. Reads only: marks nothing read, never takes the write
+        lock. Raises ``NotFound`` if it does not exist or ``actor`` may not see it."""
+        async with self.stores.reading() as store:
+            details = await self._details(store, actor, number)
+        return transcripts.build(details, desk_name=self.config.desk.name,
+                                 generated_at=self.clock.now())
+
+    async def _details(self, store: Store, actor: Actor, number: int) -> TicketDetails:
+        """Ticket ``number`` as ``actor`` may read it (``Action.SEE``; internal events,
+        fields and bindings with ``Action.SEE_INTERNAL``). Raises ``NotFound``."""
+        ticket = await store.get_ticket(number)
+        if ticket is None:
+            raise NotFound(f"there is no ticket #{number}")
+        now = self.clock.now()
+        policy.require_visible(actor, ticket, self.config)
+        agent = policy.can(actor, Action.SEE_INTERNAL, self.config, ticket)
+        audience = Audience.INTERNAL if agent else Audience.PUBLIC
+        events = [e.visible_to(audience) for e in await store.events(number)
+                  if agent or e.audience is Audience.PUBLIC]
+        bindings = [b for b in await store.bindings(number)
+                    if agent or b.audience is Audience.PUBLIC]
         held = policy.roles(actor, self.config, ticket)
         return TicketDetails(
             ticket=ticket_view(ticket, self.config, internal=agent, now=now, viewer=held,

@@ -20,7 +20,7 @@ from core.tickets import Ticket, Visibility
 class Target(StrEnum):
     BINDING = "binding"  # a ticket or team thread
     DM = "dm"  # a direct message to one user
-    CHANNEL = "channel"  # a channel message (escalations)
+    CHANNEL = "channel"  # a channel message (escalations, SLA notices, transcripts)
     EMAIL = "email"  # an e-mail watcher
 
 
@@ -34,6 +34,7 @@ class Purpose(StrEnum):
     ASSIGNED = "assigned"  # tells an agent someone gave them a ticket
     ESCALATION = "escalation"  # the escalation channel's notice
     SLA = "sla"  # an SLA warning or breach in the team channel, mentioning who must act
+    TRANSCRIPT = "transcript"  # a closed ticket's transcript in [transcripts]' channel
 
 
 class DeliveryState(StrEnum):
@@ -97,6 +98,7 @@ class PlatformRoute:
     places a ticket the same way.
 
     ``team_channels`` maps category key → team channel (``default_team_channel`` else);
+    ``transcripts_channel`` gets each closed ticket's transcript (``[transcripts]``);
     ``team_thread``, ``ticket_thread``, ``private_in_dm`` and
     ``thread_reaches_requester`` are the platform's ``core.platforms.Traits``.
     """
@@ -107,6 +109,7 @@ class PlatformRoute:
     default_team_channel: str
     team_channels: dict[str, str] = field(default_factory=dict)
     escalation_channel: str | None = None
+    transcripts_channel: str | None = None
     private_in_dm: bool = False
     thread_reaches_requester: bool = True
     team_thread: bool = True
@@ -210,7 +213,8 @@ def plan_deliveries(
       no thread reaches them, watchers hear of it, the requester only of what
       ``REQUESTER_NEWS`` lists;
     - a new ticket sends the requester a receipt; an escalation reaches the
-      escalation channels; an assignment by someone else tells the assignee;
+      escalation channels; a close sends its transcript to the transcripts channels;
+      an assignment by someone else tells the assignee;
     - an SLA warning or breach reaches the team thread and, as its own message, the
       team channel the thread hangs in (PRODUCT.md §7).
     """
@@ -258,9 +262,13 @@ def plan_deliveries(
     assignee = ticket.assignee.ref if ticket.assignee else None
     if event.kind is EventKind.ASSIGNED and assignee and assignee != actor_ref:
         out.append(_dm(event, assignee, Purpose.ASSIGNED, now))
-    if event.kind is EventKind.ESCALATED:
+    channels = {EventKind.ESCALATED: (Purpose.ESCALATION, "escalation_channel"),
+                EventKind.CLOSED: (Purpose.TRANSCRIPT, "transcripts_channel")}
+    if event.kind in channels:
+        purpose, key = channels[event.kind]
         for route in routes:
-            if route.escalation_channel:
+            channel: str | None = getattr(route, key)
+            if channel:
                 out.append(
                     Delivery(
                         ticket_number=ticket.number,
@@ -269,8 +277,8 @@ def plan_deliveries(
                         target=Target.CHANNEL,
                         audience=Audience.INTERNAL,
                         created_at=now,
-                        address=route.escalation_channel,
-                        purpose=Purpose.ESCALATION,
+                        address=channel,
+                        purpose=purpose,
                     )
                 )
     return out

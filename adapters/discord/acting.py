@@ -68,8 +68,10 @@ def request_key(interaction: discord.Interaction[Any]) -> str:
 
 async def answer(interaction: discord.Interaction[Any], text: str | None = None, *,
                  embed: discord.Embed | None = None, view: discord.ui.View | None = None,
-                 file: discord.File | None = None) -> None:
-    """An ephemeral answer: the response if none was sent yet, else a follow-up."""
+                 file: discord.File | None = None,
+                 files: list[discord.File] | None = None) -> None:
+    """An ephemeral answer: the response if none was sent yet, else a follow-up;
+    ``file`` or ``files`` attached."""
     kwargs: dict[str, Any] = {"ephemeral": True,
                               "allowed_mentions": discord.AllowedMentions.none()}
     if text is not None:
@@ -80,6 +82,8 @@ async def answer(interaction: discord.Interaction[Any], text: str | None = None,
         kwargs["view"] = view
     if file is not None:
         kwargs["file"] = file
+    if files:
+        kwargs["files"] = files
     try:
         if interaction.response.is_done():
             await interaction.followup.send(**kwargs)

@@ -163,13 +163,14 @@ class TicketGroup(app_commands.Group):
             await send_stats(interaction, actor, period)
         await act(interaction, None, work)
 
-    @app_commands.command(name="transcript", description="The whole ticket as a text file")
+    @app_commands.command(name="transcript",
+                          description="The whole ticket as a file (an HTML page and Markdown)")
     async def transcript(self, interaction: Interaction, number: Number | None = None) -> None:
         async def work(actor: Actor, n: int) -> None:
-            details = await bot_of(interaction).desk.show(actor, n)
-            data = io.BytesIO(render.transcript(details).encode())
-            await answer(interaction, f"Transcript of #{n}.",
-                         file=discord.File(data, filename=f"ticket-{n}.txt"))
+            t = await bot_of(interaction).desk.transcript(actor, n)
+            await answer(interaction, f"Transcript of #{n}, as of now.", files=[
+                discord.File(io.BytesIO(t.html.encode()), filename=t.filename),
+                discord.File(io.BytesIO(t.markdown.encode()), filename=t.markdown_filename)])
         await self._run(interaction, number, work)
 
     @app_commands.command(name="help", description="What the /ticket commands do")

@@ -25,6 +25,8 @@ WHY: dict[str, str] = {
                       "members cannot invite others to (invitable off)",
     "embed_links": "show ticket cards and thread messages as embeds",
     "read_message_history": "start a thread from a card it posted and edit cards in place",
+    "attach_files": "post closed tickets' transcripts (HTML and Markdown) in the "
+                    "[transcripts] channel",
 }
 
 BOT_PERMISSIONS = discord.Permissions(**dict.fromkeys(WHY, True))

@@ -17,6 +17,7 @@ this process too, so a retry does not make a second thread or post twice.
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from adapters.discord.cards import card_view
 from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.ratelimits import delivering
 from core.events import CARD_CHANGES, Audience, Event, EventKind
-from core.identity import Person, UserRef
+from core.identity import SYSTEM, Person, UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.policy import Action
 from core.routing import Purpose, Target
@@ -104,6 +105,8 @@ class DiscordOutbound:
             await self._dm(job)
         elif target is Target.CHANNEL and job.delivery.purpose is Purpose.SLA:
             await self._sla_notice(job)
+        elif target is Target.CHANNEL and job.delivery.purpose is Purpose.TRANSCRIPT:
+            await self._transcript(job)
         elif target is Target.CHANNEL:
             await self._escalation(job)
         else:
@@ -300,6 +303,18 @@ class DiscordOutbound:
                                               job.desk_name),
                            embed=embed, allowed_mentions=mentions,
                            nonce=nonce(job.delivery.id, "post"))
+
+    async def _transcript(self, job: DeliveryJob) -> None:
+        """A closed ticket's transcript — the agents' copy, as the ticket is now — with
+        both files, in ``[transcripts] discord_channel_id``; pings nobody."""
+        assert job.delivery.address is not None
+        channel = await self._channel(int(job.delivery.address))
+        t = await self.bot.desk.transcript(SYSTEM, job.ticket.number)
+        await channel.send(
+            render.transcript_posted(job.ticket), allowed_mentions=pinging(),
+            nonce=nonce(job.delivery.id, "post"), files=[
+                discord.File(io.BytesIO(t.html.encode()), filename=t.filename),
+                discord.File(io.BytesIO(t.markdown.encode()), filename=t.markdown_filename)])
 
     async def _team_thread_link(self, job: DeliveryJob) -> str | None:
         """The link to the ticket's team thread on this guild, once it has one."""

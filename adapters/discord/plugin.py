@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from core.config import Category
+from core.config import Category, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, Traits
 from core.routing import PlatformRoute
@@ -46,6 +46,15 @@ class DiscordCategory(BaseModel):
     discord_team_channel_id: int | None = None
 
 
+class DiscordTranscripts(BaseModel):
+    """Discord's ``[transcripts]`` key: the channel each closed ticket's transcript (the
+    agents' copy) is posted in; unset: none is."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    discord_channel_id: int | None = Field(default=None, gt=0)
+
+
 class DiscordCredentials(BaseModel):
     """Discord's token and URLs under their customary names (PRODUCT.md §9)."""
 
@@ -64,6 +73,7 @@ class DiscordPlugin:
     # A private thread under the support channel, with the requester added.
     traits = Traits(team_thread=True, private_in_dm=False, thread_reaches_requester=True)
     category_keys = tuple(DiscordCategory.model_fields)
+    transcript_keys = tuple(DiscordTranscripts.model_fields)
     placed_alone = False
 
     def agent_rule(self, settings: DiscordSettings) -> AgentRule:
@@ -86,6 +96,15 @@ class DiscordPlugin:
     def check_categories(self, categories: Iterable[Category]) -> None:
         for category in categories:
             _team_channel(category)
+
+    def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None:
+        """``transcripts.discord_channel_id``; ``SettingError`` unless a channel id."""
+        try:
+            found = DiscordTranscripts.model_validate(transcripts.platform_keys)
+        except ValidationError as err:
+            raise SettingError("transcripts.discord_channel_id: "
+                               f"{err.errors()[0]['msg']}") from None
+        return str(found.discord_channel_id) if found.discord_channel_id else None
 
     def route(self, settings: DiscordSettings,
               categories: Iterable[Category]) -> PlatformRoute:

@@ -411,18 +411,10 @@ def listing(items: list[Listed], empty: str) -> str:
     return "\n".join(lines)
 
 
-def transcript(d: TicketDetails) -> str:
-    """``/ticket transcript``: the whole conversation and history as plain text."""
-    t = d.ticket
-    lines = [f"Transcript of #{t.number}: {t.subject}", f"Category: {t.category_name}",
-             f"Requester: {t.requester.name}", f"Description: {t.description}", ""]
-    for e in d.events:
-        who = e.actor.name if e.actor else "Helpthread"
-        lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC {e.kind.value} by {who} via {e.platform}")
-        lines += [f"  {line}" for line in event_text(e, t).splitlines()]
-        for f in getattr(e.payload, "attachments", ()):
-            lines.append(f"  attachment: {f.name} ({f.size} bytes) {f.url}")
-    return "\n".join(lines) + "\n"
+def transcript_posted(t: TicketView) -> str:
+    """The message above a closed ticket's transcript in the transcripts channel."""
+    return (f"#{t.number} · {discord.utils.escape_markdown(t.subject)} is closed; its "
+            "transcript, internal notes included.")
 
 
 def help_text(desk_name: str) -> str:

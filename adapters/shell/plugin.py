@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict
 
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer, ShellOutbound
-from core.config import Category
+from core.config import Category, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, Traits
 from core.routing import PlatformRoute
@@ -77,6 +77,7 @@ class ShellPlugin:
     credentials_model = ShellCredentials
     traits = Traits(team_thread=True, thread_reaches_requester=True)
     category_keys: tuple[str, ...] = ()
+    transcript_keys: tuple[str, ...] = ()  # /ticket transcript writes files instead
     placed_alone = True  # placed only when no other platform is configured
 
     def agent_rule(self, settings: ShellSettings) -> AgentRule:
@@ -93,6 +94,9 @@ class ShellPlugin:
         return None  # none needed
 
     def check_categories(self, categories: Iterable[Category]) -> None:
+        return None
+
+    def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None:
         return None
 
     def route(self, settings: ShellSettings, categories: Iterable[Category]) -> PlatformRoute:

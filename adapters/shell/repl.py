@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.shell import stats, views
@@ -31,6 +32,7 @@ from core.validation import shown
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 PAGE_SIZE = 25  # /ticket list page N
+TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
 
@@ -77,13 +79,22 @@ class Persona:
         return Actor(UserRef(PLATFORM, WORKSPACE, self.name), self.name, groups)
 
 
+def _write(pages: tuple[tuple[Path, str], ...]) -> None:
+    """Each ``(path, text)`` as UTF-8, its directory created first. Raises ``OSError``."""
+    for path, text in pages:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 class ShellSession:
     """One shell: personas, the form being filled, and what to print."""
 
     def __init__(self, desk: Desk, worker: DeliveryWorker, printer: Printer, *,
                  persona: str, agent: bool = False, echo: bool = False,
-                 interactive: bool = False, terminal: NoEcho | None = None) -> None:
+                 interactive: bool = False, terminal: NoEcho | None = None,
+                 transcripts: Path = TRANSCRIPTS) -> None:
         self.desk = desk
+        self.transcripts = transcripts
         self.worker = worker
         self.printer = printer
         self.echo = echo
@@ -307,13 +318,18 @@ class ShellSession:
         self.say(*stats.report_text(found).splitlines(), f"Chart: {path}")
 
     async def _transcript(self, number: int) -> None:
-        d = await self.desk.show(self.me.actor(), number)
-        lines = [f"Transcript of #{number}: {d.ticket.subject}"]
-        for e in d.events:
-            said = views.event_lines(e, d.ticket, None, self.desk.config.desk.name)
-            lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC, via {e.platform}: {said[0]}")
-            lines += [f"  {line.strip()}" for line in said[1:]]
-        self.say(*lines)
+        """Writes the HTML page and the Markdown to ``self.transcripts`` (created if
+        absent) and prints both paths; a directory that cannot be written is said."""
+        t = await self.desk.transcript(self.me.actor(), number)
+        pages = ((self.transcripts / t.filename, t.html),
+                 (self.transcripts / t.markdown_filename, t.markdown))
+        try:
+            await asyncio.to_thread(_write, pages)
+        except OSError as err:
+            self.say(f"Could not write the transcript of #{number} to {self.transcripts}/: "
+                     f"{err.strerror or err}.")
+            return
+        self.say(f"Transcript of #{number}:", *(f"  {path}" for path, _ in pages))
 
     async def _list(self, request: grammar.ListTickets) -> None:
         items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,

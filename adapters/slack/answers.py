@@ -15,7 +15,6 @@ from adapters.slack.forms import PRIORITY_WORDS
 from adapters.slack.levels import clock_lines, state_lines
 from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
-from core import codec
 from core.errors import DeskError, Invalid
 from core.events import EventKind
 from core.tickets import Ticket
@@ -126,26 +125,6 @@ def details(d: TicketDetails, thread_urls: dict[str, str],
     if history:
         pieces += chunks_of("*Conversation*\n" + "\n".join(history[-40:]))
     return pieces
-
-
-def transcript(d: TicketDetails) -> str:
-    """``/ticket transcript``: the whole history as plain text (a file)."""
-    t = d.ticket
-    lines = [f"Transcript of #{t.number}: {t.subject}",
-             f"Category {t.category_name} · priority {t.priority} · status {t.status.value}",
-             f"Requester {t.requester.name} · opened {t.opened_at:%Y-%m-%d %H:%M} UTC", "",
-             "Description:", t.description, ""]
-    for e in d.events:
-        who = e.actor.name if e.actor else "Helpthread"
-        lines.append(f"{e.at:%Y-%m-%d %H:%M:%S} UTC · {e.kind.value} · {who} · via "
-                     f"{e.platform} · {e.audience.value}")
-        for key, value in codec.encode(e.payload).items():
-            if key == "attachments":
-                lines += [f"    attachment: {item['name']} {item['url']}" for item in value]
-            elif value not in (None, False):
-                internal = " (internal)" if key in type(e.payload).INTERNAL_FIELDS else ""
-                lines.append(f"    {key}{internal}: {value}")
-    return "\n".join(lines) + "\n"
 
 
 def _section(text: str) -> dict[str, Any]:

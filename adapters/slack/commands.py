@@ -188,13 +188,18 @@ class Commands:
         return urls
 
     async def _transcript(self, actor: Actor, number: int, body: dict[str, Any]) -> None:
-        details = await self.s.desk.show(actor, number)
+        """The HTML page and the Markdown, uploaded to the asker's DM with the app (files
+        upload v2: getUploadURLExternal, the transfer, completeUploadExternal)."""
+        t = await self.s.desk.transcript(actor, number)
         opened = await self.s.client.conversations_open(users=actor.ref.user_id)
         channel = opened["channel"]["id"]
         await self.s.client.files_upload_v2(
-            channel=channel, content=answers.transcript(details),
-            filename=f"ticket-{number}-transcript.txt", title=f"Transcript of #{number}",
-            initial_comment=f"Transcript of #{number}, as of now.")
+            channel=channel, initial_comment=f"Transcript of #{number}, as of now.",
+            file_uploads=[
+                {"content": t.html, "filename": t.filename,
+                 "title": f"Transcript of #{number} (HTML)"},
+                {"content": t.markdown, "filename": t.markdown_filename,
+                 "title": f"Transcript of #{number} (Markdown)"}])
         await self.s.tell(body, f"The transcript of #{number} is in your DMs with me.")
 
 

@@ -48,9 +48,10 @@ from adapters.slack.pacing import AckFirst
 from core.clock import Clock, SystemClock
 from core.config import DeskConfig
 from core.events import CARD_CHANGES, Audience, EventKind, Opened
-from core.identity import UserRef
+from core.identity import SYSTEM, Actor, UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.routing import Binding, Purpose, Target
+from core.transcripts import Transcript
 
 log = logging.getLogger("helpthread.slack")
 
@@ -93,7 +94,11 @@ def translate(err: SlackApiError) -> Exception:
 
 
 class BindingSource(Protocol):
+    """What the outbound reads from the desk: where a ticket lives, its transcript."""
+
     async def bindings_of(self, number: int) -> list[Binding]: ...
+
+    async def transcript(self, actor: Actor, number: int) -> Transcript: ...
 
 
 class SlackOutbound:
@@ -149,6 +154,9 @@ class SlackOutbound:
                 await self._direct(job, UserRef.parse(d.address).user_id)
             elif d.target is Target.CHANNEL and d.address and d.purpose == Purpose.SLA:
                 await self._sla_notice(job, d.address)
+            elif d.target is Target.CHANNEL and d.address \
+                    and d.purpose == Purpose.TRANSCRIPT:
+                await self._transcript(job, d.address)
             elif d.target is Target.CHANNEL and d.address:
                 await self._escalation(job, d.address)
             else:
@@ -292,6 +300,22 @@ class SlackOutbound:
         if delivery is not None:
             self._made[(delivery, part)] = str(answer["ts"])
         return str(answer["ts"])
+
+    async def _transcript(self, job: DeliveryJob, channel: str) -> None:
+        """A closed ticket's transcript — the agents' copy, as the ticket is now — both
+        files uploaded to ``channel`` (``[transcripts] slack_channel``). An upload whose
+        answer was lost is made again: a transcript twice rather than none."""
+        if self.desk is None:
+            raise Undeliverable("no desk to read the transcript from")
+        self._check_resting(channel)
+        t = await self.desk.transcript(SYSTEM, job.ticket.number)
+        await self.client.files_upload_v2(
+            channel=channel, initial_comment=views.transcript_posted(job.ticket),
+            file_uploads=[
+                {"content": t.html, "filename": t.filename,
+                 "title": f"Transcript of #{t.number} (HTML)"},
+                {"content": t.markdown, "filename": t.markdown_filename,
+                 "title": f"Transcript of #{t.number} (Markdown)"}])
 
     def _check_resting(self, channel: str) -> None:
         """Raise ``RetryLater`` while Slack's last 429 on ``channel`` still holds."""

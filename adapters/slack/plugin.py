@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from core.config import Category
+from core.config import Category, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, Traits
 from core.routing import PlatformRoute
@@ -48,6 +48,15 @@ class SlackCategory(BaseModel):
     slack_team_channel: str | None = None
 
 
+class SlackTranscripts(BaseModel):
+    """Slack's ``[transcripts]`` key: the channel id each closed ticket's transcript
+    (the agents' copy) is uploaded to; unset: none is."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    slack_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+
+
 class SlackCredentials(BaseModel):
     """Slack's credentials under their customary names (PRODUCT.md §9)."""
 
@@ -72,6 +81,7 @@ class SlackPlugin:
     # the requester's DM with the app; the requester is not in a channel thread.
     traits = Traits(team_thread=True, private_in_dm=True, thread_reaches_requester=False)
     category_keys = tuple(SlackCategory.model_fields)
+    transcript_keys = tuple(SlackTranscripts.model_fields)
     placed_alone = False
 
     def agent_rule(self, settings: SlackSettings) -> AgentRule:
@@ -92,6 +102,14 @@ class SlackPlugin:
     def check_categories(self, categories: Iterable[Category]) -> None:
         for category in categories:
             _team_channel(category)
+
+    def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None:
+        """``transcripts.slack_channel``; ``SettingError`` when it is not a channel id."""
+        try:
+            return SlackTranscripts.model_validate(transcripts.platform_keys).slack_channel
+        except ValidationError as err:
+            raise SettingError("transcripts.slack_channel: a channel id like C0LOGS: "
+                               f"{err.errors()[0]['msg']}") from None
 
     def route(self, settings: SlackSettings, categories: Iterable[Category]) -> PlatformRoute:
         """Where Slack places tickets: shared tickets' threads under cards in

@@ -235,6 +235,12 @@ AUTO_CLOSED = {
 }
 
 
+def transcript_posted(t: TicketView) -> str:
+    """The comment on a closed ticket's transcript in the transcripts channel."""
+    return f"#{t.number} · {escape(t.subject)} is closed; its transcript, internal notes " \
+        "included."
+
+
 def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> str:
     """What a delivered event says in a thread or a DM (mrkdwn, user text escaped)."""
     who = escape(event.actor.name if event.actor else desk_name)

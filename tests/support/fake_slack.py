@@ -399,6 +399,13 @@ class FakeSlack:
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
                                       for f in files]}
 
+    def shared_in(self, channel: str) -> list[dict[str, Any]]:
+        """Files shared in ``channel`` (``files.completeUploadExternal``), oldest first:
+        their id, name, title, comment and the bytes uploaded (``content``)."""
+        return [{"id": f.id, "name": f.name, "title": f.title, "channel": f.channel,
+                 "comment": f.comment, "content": f.data}
+                for f in self.shared if f.channel == channel]
+
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url or f"ws://127.0.0.1:{self.port}/link"}
 

@@ -281,7 +281,7 @@ def test_bad_business_hours_stop_the_load_naming_the_key(
 
 
 @pytest.mark.parametrize("text", ['[email]\nsmtp_host = "smtp.example.com"\n',
-                                  '[transcripts]\nslack_channel = "C0LOGS"\n',
+                                  # [transcripts] is built: tests/unit/test_transcripts.py
                                   '[[faq]]\ntitle = "x"\nanswer = "y"\nkeywords = ["z"]\n'])
 def test_keys_for_what_is_not_built_are_still_refused_by_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:

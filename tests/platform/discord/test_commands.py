@@ -29,11 +29,22 @@ async def test_list_show_search_and_transcript_for_the_requester(world: World) -
     refused = await w.alice.slash(w.support, "ticket show", number=2)
     assert told(refused).content == "Refused: there is no ticket #2 you can see"
 
-    await w.alice.send(w.ticket_thread(n), "It is still smoking")
+    await w.alice.send(w.ticket_thread(n), "It is still smoking <script>alert(1)</script>")
+    await w.bob.send(w.team_thread(n), "Internal: smoke is normal for this model")
     transcript = await w.alice.slash(w.support, "ticket transcript", number=n)
-    assert transcript.ephemeral
-    file = transcript.response.attachments[0]
-    assert file.filename == f"ticket-{n}.txt"
+    assert transcript.ephemeral and transcript.response.content == \
+        f"Transcript of #{n}, as of now."
+    page, markdown = transcript.response.attachments
+    assert (page.filename, markdown.filename) == (f"ticket-{n}-transcript.html",
+                                                  f"ticket-{n}-transcript.md")
+    html = (await page.read()).decode()
+    assert html.startswith("<!DOCTYPE html>") and "Printer on fire" in html
+    assert "still smoking &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "smoke is normal" not in html
+    assert "smoke is normal" not in (await markdown.read()).decode()
+    theirs = await w.bob.slash(w.team, "ticket transcript", number=n)
+    assert theirs.ephemeral
+    assert "smoke is normal" in (await theirs.response.attachments[0].read()).decode()
 
 
 async def test_agents_queue_assign_wait_and_resume_by_command(world: World) -> None:

@@ -60,16 +60,27 @@ async def test_agents_get_the_queue_reply_and_note_requesters_do_not(h: Harness)
     assert "no ticket #99" in h.told()[-1]
 
 
-async def test_transcript_is_a_file_in_the_users_dm(h: Harness):
+async def test_transcript_is_an_html_page_and_markdown_in_the_users_dm(h: Harness):
     await h.open_ticket(subject="Export broken")
     await h.command(AGENT, "note 1 internal only")
+    # typed "Try <b>this</b> & that"; Slack sends &, <, > escaped
+    await h.command(AGENT, "reply 1 Try &lt;b&gt;this&lt;/b&gt; &amp; that")
     await h.command(ALICE, "transcript 1")
-    complete = h.fake.last("files.completeUploadExternal")
-    assert complete["channel_id"] == "D0ALICE"
-    [content] = h.fake.uploads.values()
-    assert b"Export broken" in content and b"internal only" not in content
+    assert "transcript of #1 is in your DMs" in h.told()[-1]
+    page, markdown = h.fake.shared_in("D0ALICE")
+    assert (page["name"], markdown["name"]) == ("ticket-1-transcript.html",
+                                                "ticket-1-transcript.md")
+    assert page["comment"] == "Transcript of #1, as of now."
+    html = page["content"].decode()
+    assert html.startswith("<!DOCTYPE html>") and "Export broken" in html
+    assert "Try &lt;b&gt;this&lt;/b&gt; &amp;amp; that" not in html, "decoded from Slack"
+    assert "Try &lt;b&gt;this&lt;/b&gt; &amp; that" in html
+    assert "internal only" not in html and b"internal only" not in markdown["content"]
+    assert len(page["content"]) == page["length"], "the length Slack was told"
     await h.command(AGENT, "transcript 1")
-    assert any(b"internal only" in c for c in h.fake.uploads.values())
+    [*_, agents_page, agents_markdown] = h.fake.shared_in("D0AGENT")
+    assert b"internal only" in agents_page["content"]
+    assert b"internal only" in agents_markdown["content"]
 
 
 async def test_agent_opens_a_ticket_for_someone_else(h: Harness):
