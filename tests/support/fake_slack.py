@@ -70,6 +70,7 @@ class SharedFile:
     channel: str | None
     comment: str | None
     data: bytes
+    length: int = -1  # the length files.getUploadURLExternal was told
 
 
 @dataclass
@@ -96,6 +97,7 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._last_ts = 0
         self._upload_names: dict[str, str] = {}
+        self._upload_lengths: dict[str, int] = {}
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._held: dict[str, asyncio.Event] = {}
@@ -380,6 +382,7 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{uuid.uuid4().hex[:8]}"
         self._upload_names[file_id] = str(args["filename"])
+        self._upload_lengths[file_id] = int(args["length"])
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -395,7 +398,7 @@ class FakeSlack:
             self.shared.append(SharedFile(
                 id=f["id"], name=self._upload_names.get(f["id"], ""), title=f.get("title"),
                 channel=args.get("channel_id"), comment=args.get("initial_comment"),
-                data=self.uploads[f["id"]]))
+                data=self.uploads[f["id"]], length=self._upload_lengths.get(f["id"], -1)))
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
                                       for f in files]}
 
@@ -403,7 +406,7 @@ class FakeSlack:
         """Files shared in ``channel`` (``files.completeUploadExternal``), oldest first:
         their id, name, title, comment and the bytes uploaded (``content``)."""
         return [{"id": f.id, "name": f.name, "title": f.title, "channel": f.channel,
-                 "comment": f.comment, "content": f.data}
+                 "comment": f.comment, "content": f.data, "length": f.length}
                 for f in self.shared if f.channel == channel]
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
