@@ -7,16 +7,18 @@ JSON lines, UTF-8, one JSON object a line:
   "since": null, "sensitive": false}`` (``revision``: the exporting database's migration);
 - one line per ticket, ascending by number: ``{"ticket": {column: value, …}, "bindings":
   [row, …], "events": […], …}`` — the ``tickets`` row and, under each table's name, every
-  row of the tables the ticket owns (``owned_tables``), surrogate ids included;
-- ``{"table": NAME, "rows": […]}``: rows no ticket owns (an inbound key that made no
-  event), full exports only;
+  row of the tables the ticket owns (``owned_tables``), surrogate ids included (each row
+  keeps its key, so the order of an array says nothing; events come in id order);
+- ``{"table": NAME, "rows": […]}``: rows of tables no ticket owns (``inbound_keys``: their
+  link to an event may be empty, and reading them per ticket would scan them all each
+  batch), after the tickets, full exports only;
 - the last line: ``{"end": {"tickets": N, "next_number": K}}`` — an export without it was
   cut short.
 
 Values are the columns' own: text, integers, booleans, JSON as JSON, times as ISO 8601
-UTC strings (``2026-12-06T15:56:37.123456+00:00``). Tables and columns are read from
-``core.store.tables``, so a table or column added there is exported and imported
-without a change here.
+UTC strings with microseconds (``2026-12-06T15:56:37.000000+00:00``). Tables and columns
+are read from ``core.store.tables``, so a table or column added there is exported and
+imported without a change here.
 """
 
 from __future__ import annotations
@@ -56,24 +58,22 @@ class Owned:
     via_column: str = ""
     via_ticket: str = ""
 
-    @property
-    def nullable(self) -> bool:
-        """Rows whose link is NULL belong to no ticket (exported as desk rows)."""
-        return bool(self.table.c[self.column].nullable)
-
 
 def _reference(fk: ForeignKey) -> tuple[str, str]:
     return fk.column.table.name, fk.column.name
 
 
 def owned_tables() -> list[Owned]:
-    """The tables a ticket owns, in the order they insert (references first)."""
+    """The tables a ticket owns (a link that is never NULL leads to it), in the order
+    they insert (references first)."""
     found: dict[str, Owned] = {}
     for table in Base.metadata.sorted_tables:
         if table.name == TICKETS or table.name in NOT_EXPORTED:
             continue
         direct = via = None
         for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+            if fk.parent.nullable:
+                continue
             target, target_column = _reference(fk)
             if (target, target_column) == (TICKETS, "number"):
                 direct = fk
@@ -89,12 +89,10 @@ def owned_tables() -> list[Owned]:
 
 
 def desk_tables() -> list[Table]:
-    """Tables with rows no ticket owns: those owned through a nullable link (the NULL
-    rows) and those no ticket owns at all."""
-    owned = {o.table.name: o for o in owned_tables()}
+    """The tables no ticket owns, in the order they insert."""
+    owned = {o.table.name for o in owned_tables()}
     return [t for t in Base.metadata.sorted_tables
-            if t.name != TICKETS and t.name not in NOT_EXPORTED
-            and (t.name not in owned or owned[t.name].nullable)]
+            if t.name != TICKETS and t.name not in NOT_EXPORTED and t.name not in owned]
 
 
 def exported_columns(table: Table) -> list[Column[Any]]:
@@ -106,7 +104,7 @@ def exported_columns(table: Table) -> list[Column[Any]]:
 
 def _json_default(value: object) -> str:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat(timespec="microseconds")
     raise TypeError(f"cannot export a {type(value).__name__}")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +30,6 @@ from core.store.export_format import (
     CSV_COLUMNS,
     FORMAT_VERSION,
     TICKETS,
-    Owned,
     SensitiveFields,
     csv_row,
     desk_tables,
@@ -38,6 +38,7 @@ from core.store.export_format import (
     owned_tables,
     table_named,
 )
+from core.store.export_json import owned_json, tickets_json
 from core.store.failures import unavailable
 
 T = table_named(TICKETS)
@@ -106,39 +107,47 @@ async def revision(conn: AsyncConnection) -> str | None:
     return str(found) if found is not None else None
 
 
-def _rows_of(owned: Owned, low: int, high: int) -> Any:
-    """``owned``'s rows of the tickets numbered above ``low`` up to ``high``, each with
-    its ticket's number as ``_ticket``, in ticket then key order (events: id order)."""
-    table = owned.table
-    columns = [table.c[c.name] for c in exported_columns(table)]
-    key = [c for c in table.primary_key.columns]
-    if owned.via is None:
-        number = table.c[owned.column]
-        return (select(*columns, number.label("_ticket"))
-                .where(number > low, number <= high).order_by(number, *key))
-    parent = owned.via
-    number = parent.c[owned.via_ticket]
-    return (select(*columns, number.label("_ticket"))
-            .join(parent, parent.c[owned.via_column] == table.c[owned.column])
-            .where(number > low, number <= high).order_by(number, *key))
-
-
-async def _batch(conn: AsyncConnection, after: int, options: ExportOptions
-                 ) -> tuple[list[dict[str, Any]], dict[str, dict[int, list[dict[str, Any]]]]]:
-    tickets = [dict(r) for r in (await conn.execute(
+async def _tickets(conn: AsyncConnection, after: int, options: ExportOptions
+                   ) -> list[dict[str, Any]]:
+    """The next batch's ``tickets`` rows as dicts (CSV)."""
+    return [dict(r) for r in (await conn.execute(
         _since(select(*exported_columns(T)), options.since)
         .where(T.c.number > after).order_by(T.c.number).limit(options.batch))).mappings()]
-    owned: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    if not tickets or options.format != "jsonl":
-        return tickets, owned
-    high = tickets[-1]["number"]
-    for part in owned_tables():
-        groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in (await conn.execute(_rows_of(part, after, high))).mappings():
-            values = dict(row)
-            groups[values.pop("_ticket")].append(values)
-        owned[part.table.name] = groups
-    return tickets, owned
+
+
+def _hidden(row: str, category: str, hide: SensitiveFields) -> str:
+    """``row`` (a ticket as JSON) without its sensitive fields; parsed only when one of
+    their keys appears in it."""
+    keys = hide.keys(category)
+    if not keys or not any(f'"{key}"' in row for key in keys):
+        return row
+    ticket = json.loads(row)
+    hide.strip(ticket)
+    return dumps(ticket)
+
+
+async def _lines(conn: AsyncConnection, after: int, options: ExportOptions
+                 ) -> tuple[str, int, int]:
+    """The next batch as JSON lines: (text, tickets, highest number); the database
+    writes each row's JSON (``core.store.export_json``)."""
+    dialect = conn.dialect.name
+    tickets = (await conn.execute(
+        tickets_json(T, dialect, after, options.batch, options.since))).all()
+    if not tickets:
+        return "", 0, after
+    high = int(tickets[-1][0])
+    arrays = {part.table.name: {int(n): rows for n, rows in (await conn.execute(
+        owned_json(part, dialect, after, high))).all()} for part in owned_tables()}
+    lines = []
+    for number, category, row in tickets:
+        if options.hide is not None:
+            row = _hidden(row, category, options.hide)
+        parts = ['{"ticket":', row]
+        for name, found in arrays.items():
+            parts += [',"', name, '":', found.get(number, "[]")]
+        parts.append("}\n")
+        lines.append("".join(parts))
+    return "".join(lines), len(tickets), high
 
 
 async def _event_counts(conn: AsyncConnection, after: int, high: int
@@ -169,28 +178,21 @@ async def export_chunks(engine: AsyncEngine, options: ExportOptions) -> AsyncIte
     after, written = 0, 0
     while True:
         async with reading(engine) as conn:
-            tickets, owned = await _batch(conn, after, options)
-            counts = await _event_counts(conn, after, tickets[-1]["number"]) \
-                if tickets and not jsonl else {}
-        if not tickets:
+            if jsonl:
+                text, count, high = await _lines(conn, after, options)
+            else:
+                tickets = await _tickets(conn, after, options)
+                count, high = len(tickets), tickets[-1]["number"] if tickets else after
+                counts = await _event_counts(conn, after, high)
+        if not count:
             break
-        if options.hide is not None:
-            for ticket in tickets:
-                options.hide.strip(ticket)
-        if jsonl:
-            lines = []
-            for ticket in tickets:
-                number = ticket["number"]
-                line = {"ticket": ticket}
-                for name, groups in owned.items():
-                    line[name] = groups.get(number, [])  # type: ignore[assignment]
-                lines.append(dumps(line))
-            lines.append("")
-            yield Chunk("\n".join(lines), len(tickets))
-        else:
-            yield Chunk(_csv_text(csv_row(t, counts.get(t["number"], {})) for t in tickets),
-                        len(tickets))
-        after, written = tickets[-1]["number"], written + len(tickets)
+        if not jsonl:
+            if options.hide is not None:
+                for ticket in tickets:
+                    options.hide.strip(ticket)
+            text = _csv_text(csv_row(t, counts.get(t["number"], {})) for t in tickets)
+        yield Chunk(text, count)
+        after, written = high, written + count
     if not jsonl:
         return
     if options.since is None:
@@ -202,12 +204,10 @@ async def export_chunks(engine: AsyncEngine, options: ExportOptions) -> AsyncIte
 
 
 async def _desk_rows(engine: AsyncEngine, batch: int) -> AsyncIterator[Chunk]:
-    """Rows no ticket owns, ``{"table": NAME, "rows": […]}`` lines of ``batch`` rows."""
-    owned = {o.table.name: o for o in owned_tables()}
+    """Rows of the tables no ticket owns, ``{"table": NAME, "rows": […]}`` lines of
+    ``batch`` rows."""
     for table in desk_tables():
         statement = select(*exported_columns(table)).order_by(*table.primary_key.columns)
-        if table.name in owned:
-            statement = statement.where(table.c[owned[table.name].column].is_(None))
         async for chunk in _streamed(engine, table, statement, batch):
             yield chunk
 

@@ -103,8 +103,7 @@ def _ticket(readers: _Readers, line: dict[str, Any]) -> Rows:
                                    f"#{row[owned.column]}")
                 continue
             parents = {r[owned.via_column] for r in rows.get(owned.via.name, [])}
-            if row[owned.column] not in parents and not (
-                    row[owned.column] is None and owned.nullable):
+            if row[owned.column] not in parents:
                 raise BadValue(f"a {name} row of ticket #{number} refers to "
                                f"{owned.via.name} {row[owned.column]!r}, not one of its own")
     return rows
@@ -239,13 +238,10 @@ def _end(line: dict[str, Any]) -> dict[str, Any]:
 async def _desk_line(conn: AsyncConnection, readers: _Readers, number: int,
                      line: dict[str, Any]) -> int:
     name, given = line["table"], line.get("rows")
-    if name not in readers.rows or not isinstance(given, list):
+    if name not in readers.rows or name in readers.owned or not isinstance(given, list):
         raise BadValue(f"{name!r} is not a table of rows no ticket owns, or its rows are "
                        "not a list")
     rows = [readers.rows[name].read(row) for row in given]
-    owned = readers.owned.get(name)
-    if owned is not None and any(row[owned.column] is not None for row in rows):
-        raise BadValue(f"a {name} row belongs to a ticket: it goes in the ticket's line")
     if rows:
         await _flush(conn, [(number, {name: rows})], [table_named(name)])
     return len(rows)
