@@ -30,6 +30,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import column as sa_column
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import table as sa_table
 from sqlalchemy.sql.schema import ForeignKey
 
 from core.config import DeskConfig
@@ -119,87 +122,111 @@ class BadValue(ValueError):
 
 
 Decoder = Callable[[Any], Any]
+_JSON_TYPES = (dict, list, str, int, float, bool)
 
 
-def _decoder(table: Table, column: Column[Any]) -> Decoder:
+def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
+    """Checks one exported value and turns it into what the driver stores as is (the
+    column type's own processing is skipped, see ``RowReader.insert``): SQLite times as
+    its stored text, PostgreSQL's as aware datetimes; JSON as JSON text."""
     where = f"{table.name}.{column.name}"
     nullable = bool(column.nullable)
     kind = column.type
 
-    def check(value: Any, wanted: type | tuple[type, ...], what: str) -> Any:
+    def refuse(value: Any, what: str) -> Any:
         if value is None:
             if nullable:
                 return None
             raise BadValue(f"{where} may not be null")
-        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
-            raise BadValue(f"{where}: {value!r} is not {what}")
-        return value
+        raise BadValue(f"{where}: {value!r} is not {what}")
 
     if isinstance(kind, UtcDateTime):
-        def time(value: Any) -> datetime | None:
-            if check(value, str, "an ISO 8601 time") is None:
-                return None
+        def time(value: Any) -> Any:
+            if type(value) is not str:
+                return refuse(value, "an ISO 8601 time")
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
                 raise BadValue(f"{where}: {value!r} is not an ISO 8601 time") from None
             if parsed.tzinfo is None:
                 raise BadValue(f"{where}: {value!r} has no UTC offset")
-            return parsed.astimezone(UTC)
+            parsed = parsed.astimezone(UTC)
+            if dialect == "postgresql":
+                return parsed
+            # What SQLAlchemy's SQLite DATETIME stores for the naive UTC time.
+            return parsed.replace(tzinfo=None).isoformat(" ", "microseconds")
         return time
     if isinstance(kind, Boolean):
-        return lambda value: check(value, bool, "true or false")
+        return lambda value: value if type(value) is bool else refuse(value, "true or false")
     if isinstance(kind, (Integer, BigInteger)):
-        return lambda value: check(value, int, "an integer")
+        return lambda value: value if type(value) is int else refuse(value, "an integer")
     if isinstance(kind, (String, Text)):
-        limit = getattr(kind, "length", None)
+        limit = getattr(kind, "length", None) or 0
 
-        def text(value: Any) -> str | None:
-            if check(value, str, "text") is not None and limit and len(value) > limit:
+        def text(value: Any) -> Any:
+            if type(value) is not str:
+                return refuse(value, "text")
+            if limit and len(value) > limit:
                 raise BadValue(f"{where}: longer than {limit} characters")
-            if value is not None and "\x00" in value:
+            if "\x00" in value:
                 raise BadValue(f"{where}: holds a NUL character")
             return value
         return text
     if isinstance(kind, JSON):
-        return lambda value: check(value, (dict, list, str, int, float, bool), "JSON")
-    return lambda value: value
+        def json_text(value: Any) -> str:
+            if value is not None and not isinstance(value, _JSON_TYPES):
+                refuse(value, "JSON")
+            return json.dumps(value)  # None as JSON null, as SQLAlchemy's JSON stores it
+        return json_text
+    raise TypeError(f"{where}: the export does not know the column type {kind!r}")
 
 
 @dataclass(frozen=True)
 class RowReader:
-    """Turns one exported row (a JSON object) back into a table's insert values."""
+    """Turns one exported row (a JSON object) back into a table's insert values, ready
+    for the driver (``of(table, dialect)``); ``insert`` is the statement to give them to."""
 
     table: Table
     decoders: Mapping[str, Decoder]
+    missing: Mapping[str, Any]  # a left-out column's value, when it may be left out
 
     @classmethod
-    def of(cls, table: Table) -> RowReader:
-        return cls(table, {c.name: _decoder(table, c) for c in exported_columns(table)})
+    def of(cls, table: Table, dialect: str) -> RowReader:
+        decoders = {c.name: _decoder(table, c, dialect) for c in exported_columns(table)}
+        missing = {}
+        for column in exported_columns(table):
+            if column.default is not None and column.default.is_scalar:
+                missing[column.name] = decoders[column.name](
+                    getattr(column.default, "arg", None))
+            elif column.nullable and not column.primary_key:
+                missing[column.name] = decoders[column.name](None)
+        return cls(table, decoders, missing)
+
+    @property
+    def insert(self) -> Any:
+        """INSERT into the table by column name, without the columns' type processing
+        (the values are already what the driver stores)."""
+        shadow = sa_table(self.table.name, *(sa_column(name) for name in self.decoders))
+        return sa_insert(shadow)
 
     def read(self, row: Any) -> dict[str, Any]:
         """Raises ``BadValue``: not an object, a column this table lacks, a bad value, a
         required column left out. A column with a default or NULL allowed takes that when
         left out (an export from an older schema)."""
-        if not isinstance(row, dict):
+        if type(row) is not dict:
             raise BadValue(f"a {self.table.name} row is not a JSON object")
-        unknown = row.keys() - self.decoders.keys()
-        if unknown:
-            raise BadValue(f"{self.table.name} has no column {sorted(unknown)[0]!r} (an "
-                           "export from a newer helpthread?)")
-        values = {}
-        for name, decode in self.decoders.items():
-            if name in row:
-                values[name] = decode(row[name])
-                continue
-            column = self.table.c[name]
-            if column.default is not None and column.default.is_scalar:
-                values[name] = getattr(column.default, "arg", None)
-            elif column.nullable and not column.primary_key:
-                values[name] = None
-            else:
-                raise BadValue(f"{self.table.name}.{name} is missing")
-        return values
+        decoders = self.decoders
+        if len(row) != len(decoders) or not row.keys() <= decoders.keys():
+            unknown = row.keys() - decoders.keys()
+            if unknown:
+                raise BadValue(f"{self.table.name} has no column {sorted(unknown)[0]!r} "
+                               "(an export from a newer helpthread?)")
+            for name in decoders.keys() - row.keys():
+                if name not in self.missing:
+                    raise BadValue(f"{self.table.name}.{name} is missing")
+            return {name: decode(row[name]) if name in row else self.missing[name]
+                    for name, decode in decoders.items()}
+        return {name: decode(row[name]) for name, decode in decoders.items()}
 
 
 # ---- sensitive fields ---------------------------------------------------------------

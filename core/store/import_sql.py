@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,7 +23,6 @@ from core.store.export_format import (
     FORMAT_VERSION,
     TICKETS,
     BadValue,
-    Owned,
     RowReader,
     desk_tables,
     owned_tables,
@@ -59,16 +58,16 @@ class Imported:
     highest: int = 0
 
 
-@dataclass
 class _Readers:
-    tickets: RowReader = field(default_factory=lambda: RowReader.of(table_named(TICKETS)))
-    owned: dict[str, Owned] = field(
-        default_factory=lambda: {o.table.name: o for o in owned_tables()})
-    rows: dict[str, RowReader] = field(default_factory=dict)
+    """A ``RowReader`` for every table an import writes, for ``dialect``."""
 
-    def __post_init__(self) -> None:
-        for table in [o.table for o in self.owned.values()] + desk_tables():
-            self.rows[table.name] = RowReader.of(table)
+    def __init__(self, dialect: str) -> None:
+        self.owned = {o.table.name: o for o in owned_tables()}
+        tables = [table_named(TICKETS)] + [o.table for o in self.owned.values()] \
+            + desk_tables()
+        self.rows = {t.name: RowReader.of(t, dialect) for t in tables}
+        self.tickets = self.rows[TICKETS]
+        self.inserts = {name: reader.insert for name, reader in self.rows.items()}
 
 
 def _object(line: int, raw: str) -> dict[str, Any]:
@@ -110,28 +109,28 @@ def _ticket(readers: _Readers, line: dict[str, Any]) -> Rows:
 
 
 async def _insert(conn: AsyncConnection, batch: list[tuple[int, Rows]],
-                  order: list[Table]) -> None:
+                  order: list[Table], readers: _Readers) -> None:
     for table in order:
         values = [row for _, rows in batch for row in rows.get(table.name, [])]
         if values:
-            await conn.execute(insert(table), values)
+            await conn.execute(readers.inserts[table.name], values)
 
 
 async def _flush(conn: AsyncConnection, batch: list[tuple[int, Rows]],
-                 order: list[Table]) -> None:
+                 order: list[Table], readers: _Readers) -> None:
     """Inserts ``batch``; a row the database refuses is found and named by its line."""
     if not batch:
         return
     try:
         async with conn.begin_nested():
-            await _insert(conn, batch, order)
+            await _insert(conn, batch, order, readers)
         return
     except (IntegrityError, DataError):
         pass
     for line, rows in batch:
         try:
             async with conn.begin_nested():
-                await _insert(conn, [(line, rows)], order)
+                await _insert(conn, [(line, rows)], order, readers)
         except (IntegrityError, DataError) as err:
             reason = str(getattr(err, "orig", err)).strip().splitlines()
             raise BadExport(line, f"the database refused it: {reason[0] if reason else err}"
@@ -159,7 +158,7 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
     ``engine`` (migrated to head), in one transaction. ``progress`` is called with the
     tickets imported so far after each batch. Raises ``NotEmpty``, ``BadExport`` (nothing
     imported) and ``core.errors.Unavailable`` when the database fails."""
-    readers = _Readers()
+    readers = _Readers(engine.dialect.name)
     order = [table_named(TICKETS)] + [o.table for o in readers.owned.values()]
     done = Imported()
     async with unavailable("an import"), engine.begin() as conn:
@@ -187,7 +186,7 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
                     pending.append((number, rows))
                     done.tickets += 1
                 elif "table" in line:
-                    await _flush(conn, pending, order)
+                    await _flush(conn, pending, order, readers)
                     pending = []
                     done.desk_rows += await _desk_line(conn, readers, number, line)
                 elif "end" in line:
@@ -197,7 +196,7 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
             except BadValue as err:
                 raise BadExport(number, str(err)) from None
             if len(pending) >= batch:
-                await _flush(conn, pending, order)
+                await _flush(conn, pending, order, readers)
                 pending = []
                 if progress:
                     progress(done.tickets)
@@ -208,7 +207,7 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
         if end["tickets"] != done.tickets:
             raise BadExport(number, f"the closing line counts {end['tickets']} tickets; "
                             f"the file holds {done.tickets}")
-        await _flush(conn, pending, order)
+        await _flush(conn, pending, order, readers)
         if progress:
             progress(done.tickets)
         done.next_number = max(done.highest + 1, end["next_number"])
@@ -243,7 +242,7 @@ async def _desk_line(conn: AsyncConnection, readers: _Readers, number: int,
                        "not a list")
     rows = [readers.rows[name].read(row) for row in given]
     if rows:
-        await _flush(conn, [(number, {name: rows})], [table_named(name)])
+        await _flush(conn, [(number, {name: rows})], [table_named(name)], readers)
     return len(rows)
 
 
