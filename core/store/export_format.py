@@ -178,7 +178,8 @@ def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
                 refuse(value, "JSON")
             return json.dumps(value)  # None as JSON null, as SQLAlchemy's JSON stores it
         return json_text
-    raise TypeError(f"{where}: the export does not know the column type {kind!r}")
+    # Another type (a search vector, say): stored as its text, as the export wrote it.
+    return lambda value: value
 
 
 @dataclass(frozen=True)
