@@ -41,8 +41,14 @@ from core.store.tables import Base, UtcDateTime
 FORMAT_VERSION = 1
 TICKETS = "tickets"
 # Desk-wide state that is not data to move: the ticket counter is set from the export's
-# "next_number"; search tables kept by triggers fill themselves.
-NOT_EXPORTED = frozenset({"counters", "alembic_version"})
+# "next_number". Tables the database keeps in step by itself are not exported either —
+# an import's inserts fill them: ``watchers`` (issue 12's search, migration 0007: a
+# trigger copies ``tickets.watchers``), and any table whose ``info`` says ``derived``.
+NOT_EXPORTED = frozenset({"counters", "alembic_version", "watchers"})
+
+
+def _skipped(table: Table) -> bool:
+    return table.name in NOT_EXPORTED or bool(table.info.get("derived"))
 
 
 def table_named(name: str) -> Table:
@@ -71,7 +77,7 @@ def owned_tables() -> list[Owned]:
     they insert (references first)."""
     found: dict[str, Owned] = {}
     for table in Base.metadata.sorted_tables:
-        if table.name == TICKETS or table.name in NOT_EXPORTED:
+        if table.name == TICKETS or _skipped(table):
             continue
         direct = via = None
         for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
@@ -95,7 +101,7 @@ def desk_tables() -> list[Table]:
     """The tables no ticket owns, in the order they insert."""
     owned = {o.table.name for o in owned_tables()}
     return [t for t in Base.metadata.sorted_tables
-            if t.name != TICKETS and t.name not in NOT_EXPORTED and t.name not in owned]
+            if t.name != TICKETS and not _skipped(t) and t.name not in owned]
 
 
 def exported_columns(table: Table) -> list[Column[Any]]:
