@@ -265,6 +265,72 @@ def discord_invite() -> None:
     typer.echo("\n".join(invite_text(app_id, settings.discord.guild_id)))
 
 
+@app.command("export", short_help="Write every ticket as JSON lines or CSV.")
+def export_tickets(
+    format: str = typer.Option("jsonl", "--format", metavar="jsonl|csv",
+                               help="jsonl: everything, to import again; csv: one row a "
+                               "ticket (columns in the README)."),
+    since: str = typer.Option(None, "--since", metavar="DATE",
+                              help="Only tickets opened on or after DATE (ISO; UTC)."),
+    out: str = typer.Option("-", "--out", metavar="FILE", help="Where to write; - is stdout."),
+    include_sensitive: bool = typer.Option(False, "--include-sensitive", is_flag=True,
+                                           help="Keep category fields marked sensitive."),
+) -> None:
+    """Write every ticket with its fields, comments, notes, events, threads, read marks and
+    timers (a progress bar on stderr when it is a terminal)."""
+    from bot.porting import export, parse_since
+
+    if format not in ("jsonl", "csv"):
+        typer.echo(f"helpthread: export: --format {format!r}: use jsonl or csv", err=True)
+        raise typer.Exit(2)
+    try:
+        since_at = parse_since(since) if since is not None else None
+    except ValueError:
+        typer.echo(f"helpthread: export: --since {since!r} is not an ISO date (2026-01-31) "
+                   "or date-time", err=True)
+        raise typer.Exit(2) from None
+    settings, config, _ = _settings()
+    from core.errors import Unavailable
+
+    try:
+        _started(export(settings, config, out=out, format=format,  # type: ignore[arg-type]
+                        since=since_at, include_sensitive=include_sensitive))
+    except Unavailable as err:
+        typer.echo(f"helpthread: export: {err}", err=True)
+        raise typer.Exit(1) from err
+
+
+@app.command("import", short_help="Load an export (JSON lines) into an empty database.")
+def import_tickets(
+    file: str = typer.Argument(..., metavar="FILE.jsonl", help="The export; - is stdin."),
+) -> None:
+    """Load a `helpthread export` into the empty database HELPTHREAD_DATABASE_URL names:
+    numbers, times, history, threads, read marks and timers kept."""
+    from bot.porting import import_file
+    from core.errors import Unavailable
+    from core.store.import_sql import BadExport, NotEmpty
+
+    settings, _, _ = _settings()
+    try:
+        done = _started(import_file(settings, file))
+    except NotEmpty as err:
+        typer.echo(f"helpthread: import: {err}; import loads an export into an empty "
+                   "database only (name a new one in HELPTHREAD_DATABASE_URL)", err=True)
+        raise typer.Exit(2) from err
+    except BadExport as err:
+        typer.echo(f"helpthread: import: {file}: {err}; nothing was imported", err=True)
+        raise typer.Exit(2) from err
+    except Unavailable as err:
+        typer.echo(f"helpthread: import: {err}", err=True)
+        raise typer.Exit(1) from err
+    span = f" (up to #{done.highest})" if done.tickets else ""
+    typer.echo(f"Imported {done.tickets} ticket{'' if done.tickets == 1 else 's'}{span}; "
+               f"new tickets continue at #{done.next_number}.")
+    if not done.sensitive:
+        typer.echo("Note: the export left out sensitive fields (written without "
+                   "--include-sensitive); the tickets are imported without them.", err=True)
+
+
 def main() -> None:
     try:
         app()

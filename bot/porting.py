@@ -1,0 +1,137 @@
+"""``helpthread export`` and ``helpthread import``: files, standard streams and the
+progress bar around ``core.store.export_sql`` / ``core.store.import_sql``.
+
+A progress bar (rich) is drawn on stderr only when stderr is a terminal; piped or
+redirected, nothing but the data (export) or the summary line (import) is written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Literal
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from bot.runtime import migrate_database
+from bot.settings import ConfigError, Settings
+from core.config import DeskConfig
+from core.store.engine import make_engine
+from core.store.export_format import SensitiveFields
+from core.store.export_sql import ExportOptions, count_tickets, export_chunks
+from core.store.import_sql import Imported, import_lines
+
+
+def parse_since(value: str) -> datetime:
+    """``--since``: an ISO date (midnight UTC) or date-time (UTC when it names no offset).
+    Raises ``ValueError``."""
+    try:
+        day = date.fromisoformat(value)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    except ValueError:
+        pass
+    at = datetime.fromisoformat(value)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _progress(what: str) -> Progress | None:
+    if not sys.stderr.isatty():
+        return None
+    return Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+
+
+@contextmanager
+def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
+    """stdout for ``-``; else a file written beside ``out`` and renamed to it once
+    complete (a failed export leaves no file that looks whole)."""
+    newline = "" if csv_format else "\n"
+    if out == "-":
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline=newline,
+                                  write_through=False)
+        try:
+            yield stream
+        finally:
+            stream.flush()
+            stream.detach()
+        return
+    target = Path(out)
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline=newline) as stream:
+        yield stream
+    os.replace(partial, target)
+
+
+async def export(settings: Settings, config: DeskConfig, *, out: str,
+                 format: Literal["jsonl", "csv"], since: datetime | None,
+                 include_sensitive: bool) -> int:
+    """Writes the export to ``out`` (``-``: stdout); returns the tickets written."""
+    await migrate_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    options = ExportOptions(exported_at=datetime.now(UTC), format=format, since=since,
+                            hide=None if include_sensitive else SensitiveFields.of(config))
+    written = 0
+    try:
+        bar = _progress("Exporting tickets")
+        total = await count_tickets(engine, since) if bar else 0
+        with _output(out, format == "csv") as stream, bar or _nothing():
+            task = bar.add_task("export", total=total) if bar else None
+            async for chunk in export_chunks(engine, options):
+                stream.write(chunk.text)
+                written += chunk.tickets
+                if bar and task is not None and chunk.tickets:
+                    bar.advance(task, chunk.tickets)
+    finally:
+        await engine.dispose()
+    return written
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _lines(path: str) -> Iterator[str]:
+    if path == "-":
+        yield from io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+        return
+    try:
+        with open(path, encoding="utf-8") as stream:
+            yield from stream
+    except OSError as err:
+        raise ConfigError(f"import: cannot read {path} ({err.strerror or err})") from err
+
+
+async def import_file(settings: Settings, path: str) -> Imported:
+    """Imports the export at ``path`` (``-``: stdin) into the database of ``settings``,
+    migrated first. Raises ``ConfigError`` (unreadable file), and what
+    ``core.store.import_sql.import_lines`` raises."""
+    if path != "-" and not os.access(path, os.R_OK):
+        raise ConfigError(f"import: cannot read {path} (no such file or no permission)")
+    await migrate_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    bar = _progress("Importing tickets")
+    try:
+        with bar or _nothing():
+            task = bar.add_task("import", total=None) if bar else None
+
+            def advanced(done: int) -> None:
+                if bar and task is not None:
+                    bar.update(task, completed=done)
+            return await import_lines(engine, _lines(path), progress=advanced)
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"import: {path} is not UTF-8 text ({err.reason})") from err
+    finally:
+        await engine.dispose()

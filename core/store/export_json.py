@@ -1,0 +1,89 @@
+"""The export's JSON written by the database itself: each row as a JSON object, each
+ticket's rows of a table as one JSON array (SQLite ``json_object``/``json_group_array``,
+PostgreSQL ``json_build_object``/``string_agg``), so Python only joins text — decoding
+and re-encoding every value in Python would cap the export far below its target
+(bench/export.py). Values as ``core.store.export_format`` defines them: times ISO 8601
+UTC with microseconds (``2026-12-06T15:56:37.000000+00:00``), booleans ``true``/
+``false``, JSON columns as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Table, Text, case, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import JSON
+
+from core.store.export_format import Owned, exported_columns
+from core.store.tables import UtcDateTime
+
+PG_TIME: ColumnElement[Any] = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'""")
+
+
+def _quoted(text: str) -> ColumnElement[Any]:
+    assert "'" not in text  # table and column names from core.store.tables
+    return literal_column(f"'{text}'")
+
+
+def _value(column: Column[Any], dialect: str) -> ColumnElement[Any]:
+    kind = column.type
+    if isinstance(kind, UtcDateTime):
+        if dialect == "postgresql":
+            return func.to_char(func.timezone(_quoted("UTC"), column), PG_TIME)
+        return func.replace(column, _quoted(" "), _quoted("T")).op("||")(_quoted("+00:00"))
+    if dialect == "postgresql":
+        return column
+    if isinstance(kind, Boolean):
+        return func.json(case((column == 1, _quoted("true")), (column == 0, _quoted("false"))))
+    if isinstance(kind, JSON):
+        return func.json(column)
+    return column
+
+
+def row_object(table: Table, dialect: str) -> ColumnElement[Any]:
+    """One row of ``table`` as a JSON object (exported columns, in table order)."""
+    pairs: list[ColumnElement[Any]] = []
+    for column in exported_columns(table):
+        pairs += [_quoted(column.name), _value(column, dialect)]
+    if dialect == "postgresql":  # as text: the driver would decode json into a dict
+        return cast(func.json_build_object(*pairs), Text)
+    return func.json_object(*pairs, type_=Text)
+
+
+def tickets_json(table: Table, dialect: str, after: int, limit: int,
+                 since: Any = None) -> Any:
+    """(number, category, row as JSON text) of the next ``limit`` tickets numbered above
+    ``after`` (opened at or after ``since``), ascending."""
+    statement = select(table.c.number, table.c.category,
+                       row_object(table, dialect).label("row"))
+    if since is not None:
+        statement = statement.where(table.c.opened_at >= since)
+    return statement.where(table.c.number > after).order_by(table.c.number).limit(limit)
+
+
+def owned_json(owned: Owned, dialect: str, low: int, high: int) -> Any:
+    """(ticket number, JSON array of its rows in key order) for the tickets numbered
+    above ``low`` up to ``high`` that have rows in ``owned``."""
+    table = owned.table
+    key = list(table.primary_key.columns)
+    if owned.via is None:
+        number: ColumnElement[Any] = table.c[owned.column]
+        source: Any = table
+    else:
+        number = owned.via.c[owned.via_ticket]
+        source = table.join(owned.via,
+                            owned.via.c[owned.via_column] == table.c[owned.column])
+    in_range = (number > low) & (number <= high)
+    if dialect == "postgresql":
+        joined = func.string_agg(row_object(table, dialect),
+                                 aggregate_order_by(_quoted(","), *key))
+        array = _quoted("[").op("||")(joined).op("||")(_quoted("]"))
+        return (select(number.label("n"), array.label("rows")).select_from(source)
+                .where(in_range).group_by(number))
+    # SQLite groups along each table's ticket index without sorting (a row keeps its
+    # id, so its place in the array is moot); json_object's result goes in as JSON.
+    return (select(number.label("n"),
+                   func.json_group_array(row_object(table, dialect)).label("rows"))
+            .select_from(source).where(in_range).group_by(number))

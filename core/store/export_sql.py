@@ -1,0 +1,226 @@
+"""``helpthread export``: every ticket and what it owns, streamed as JSON lines or CSV
+(the format: ``core.store.export_format``).
+
+Tickets are read in keyset-paged batches (number above the last one read, ``batch`` at
+a time), each batch in its own read transaction — SQLite: deferred, taking no write
+lock; PostgreSQL: ``REPEATABLE READ``, so a batch's tickets and rows agree — and handed
+on as text before the next is read: memory stays flat whatever the desk's size, and a
+running desk's writers are never held up for long. For a move, stop the desk first:
+tickets changed while the export runs are exported as they were when their batch was
+read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.store.engine import READING
+from core.store.export_format import (
+    CSV_COLUMNS,
+    FORMAT_VERSION,
+    TICKETS,
+    SensitiveFields,
+    csv_row,
+    desk_tables,
+    dumps,
+    exported_columns,
+    owned_tables,
+    table_named,
+)
+from core.store.export_json import owned_json, tickets_json
+from core.store.failures import unavailable
+
+T = table_named(TICKETS)
+E = table_named("events")
+NEXT_NUMBER_POSTGRES = text(
+    "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM ticket_numbers")
+NEXT_NUMBER_SQLITE = text("SELECT value + 1 FROM counters WHERE name = 'ticket'")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """``format``: ``jsonl`` (everything, to import again) or ``csv`` (one row per
+    ticket, ``CSV_COLUMNS``); ``since``: only tickets opened at or after it (UTC);
+    ``hide``: strip these sensitive fields (None: keep them); ``batch``: tickets per read
+    transaction; ``exported_at`` (UTC) goes into the header."""
+
+    exported_at: datetime
+    format: Literal["jsonl", "csv"] = "jsonl"
+    since: datetime | None = None
+    hide: SensitiveFields | None = None
+    batch: int = 1000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Text to write as is, and how many tickets it finished (for a progress bar)."""
+
+    text: str
+    tickets: int = 0
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One read transaction (see the module's note). Raises ``core.errors.Unavailable``
+    when the database fails."""
+    options: dict[str, Any] = {READING: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    async with unavailable("an export"), engine.connect() as conn:
+        await conn.execution_options(**options)
+        async with conn.begin():
+            yield conn
+
+
+def _since(statement: Any, since: datetime | None) -> Any:
+    return statement if since is None else statement.where(T.c.opened_at >= since)
+
+
+async def count_tickets(engine: AsyncEngine, since: datetime | None = None) -> int:
+    """How many tickets an export with ``since`` (UTC) would write."""
+    async with reading(engine) as conn:
+        return int((await conn.execute(
+            _since(select(func.count()).select_from(T), since))).scalar_one())
+
+
+async def next_number(conn: AsyncConnection) -> int:
+    """The number the next new ticket would take."""
+    taking = NEXT_NUMBER_POSTGRES if conn.dialect.name == "postgresql" else NEXT_NUMBER_SQLITE
+    found = (await conn.execute(taking)).scalar()
+    return int(found) if found is not None else 1
+
+
+async def revision(conn: AsyncConnection) -> str | None:
+    """The database's migration (Alembic revision), None before the first."""
+    found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    return str(found) if found is not None else None
+
+
+async def _tickets(conn: AsyncConnection, after: int, options: ExportOptions
+                   ) -> list[dict[str, Any]]:
+    """The next batch's ``tickets`` rows as dicts (CSV)."""
+    return [dict(r) for r in (await conn.execute(
+        _since(select(*exported_columns(T)), options.since)
+        .where(T.c.number > after).order_by(T.c.number).limit(options.batch))).mappings()]
+
+
+def _hidden(row: str, category: str, hide: SensitiveFields) -> str:
+    """``row`` (a ticket as JSON) without its sensitive fields; parsed only when one of
+    their keys appears in it."""
+    keys = hide.keys(category)
+    if not keys or not any(f'"{key}"' in row for key in keys):
+        return row
+    ticket = json.loads(row)
+    hide.strip(ticket)
+    return dumps(ticket)
+
+
+async def _lines(conn: AsyncConnection, after: int, options: ExportOptions
+                 ) -> tuple[str, int, int]:
+    """The next batch as JSON lines: (text, tickets, highest number); the database
+    writes each row's JSON (``core.store.export_json``)."""
+    dialect = conn.dialect.name
+    tickets = (await conn.execute(
+        tickets_json(T, dialect, after, options.batch, options.since))).all()
+    if not tickets:
+        return "", 0, after
+    high = int(tickets[-1][0])
+    arrays = {part.table.name: {int(n): rows for n, rows in (await conn.execute(
+        owned_json(part, dialect, after, high))).all()} for part in owned_tables()}
+    lines = []
+    for number, category, row in tickets:
+        if options.hide is not None:
+            row = _hidden(row, category, options.hide)
+        parts = ['{"ticket":', row]
+        for name, found in arrays.items():
+            parts += [',"', name, '":', found.get(number, "[]")]
+        parts.append("}\n")
+        lines.append("".join(parts))
+    return "".join(lines), len(tickets), high
+
+
+async def _event_counts(conn: AsyncConnection, after: int, high: int
+                        ) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = await conn.execute(
+        select(E.c.ticket_number, E.c.kind, func.count())
+        .where(E.c.ticket_number > after, E.c.ticket_number <= high)
+        .group_by(E.c.ticket_number, E.c.kind))
+    for number, kind, count in rows:
+        counts[int(number)][str(kind)] = int(count)
+    return counts
+
+
+async def export_chunks(engine: AsyncEngine, options: ExportOptions) -> AsyncIterator[Chunk]:
+    """The export as text chunks, one per batch of tickets (JSON lines: header first,
+    closing line last; CSV: header row first). Raises ``core.errors.Unavailable`` when
+    the database fails."""
+    jsonl = options.format == "jsonl"
+    if jsonl:
+        async with reading(engine) as conn:
+            header = {"helpthread_export": FORMAT_VERSION, "revision": await revision(conn),
+                      "exported_at": options.exported_at, "since": options.since,
+                      "sensitive": options.hide is None}
+        yield Chunk(dumps(header) + "\n")
+    else:
+        yield Chunk(_csv_text([list(CSV_COLUMNS)]))
+    after, written = 0, 0
+    while True:
+        async with reading(engine) as conn:
+            if jsonl:
+                text, count, high = await _lines(conn, after, options)
+            else:
+                tickets = await _tickets(conn, after, options)
+                count, high = len(tickets), tickets[-1]["number"] if tickets else after
+                counts = await _event_counts(conn, after, high)
+        if not count:
+            break
+        if not jsonl:
+            if options.hide is not None:
+                for ticket in tickets:
+                    options.hide.strip(ticket)
+            text = _csv_text(csv_row(t, counts.get(t["number"], {})) for t in tickets)
+        yield Chunk(text, count)
+        after, written = high, written + count
+    if not jsonl:
+        return
+    if options.since is None:
+        async for chunk in _desk_rows(engine, options.batch):
+            yield chunk
+    async with reading(engine) as conn:
+        end = {"tickets": written, "next_number": await next_number(conn)}
+    yield Chunk(dumps({"end": end}) + "\n")
+
+
+async def _desk_rows(engine: AsyncEngine, batch: int) -> AsyncIterator[Chunk]:
+    """Rows of the tables no ticket owns, ``{"table": NAME, "rows": […]}`` lines of
+    ``batch`` rows."""
+    for table in desk_tables():
+        statement = select(*exported_columns(table)).order_by(*table.primary_key.columns)
+        async for chunk in _streamed(engine, table, statement, batch):
+            yield chunk
+
+
+async def _streamed(engine: AsyncEngine, table: Table, statement: Any,
+                    batch: int) -> AsyncIterator[Chunk]:
+    async with reading(engine) as conn:
+        result = await conn.stream(statement)
+        async for part in result.mappings().partitions(batch):
+            yield Chunk(dumps({"table": table.name, "rows": [dict(r) for r in part]}) + "\n")
+
+
+def _csv_text(rows: Any) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
