@@ -63,6 +63,7 @@ from core.store.tables import (
     EventRow,
     ReadMarkRow,
     TicketRow,
+    WatcherRow,
 )
 from core.store.timers_sql import TimersSql
 from core.tickets import ACTIVE, Ticket, Visibility
@@ -81,6 +82,7 @@ E = _table(EventRow)
 D = _table(DeliveryRow)
 R = _table(ReadMarkRow)
 C = _table(CounterRow)
+W = _table(WatcherRow)
 ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 
 # The statements every write runs, built once: building a statement per call (and its
@@ -164,7 +166,8 @@ def grant_condition(grant: Grant, viewer: Viewer) -> ColumnElement[bool]:
         case Grant.REQUESTER:
             return T.c.requester_key == viewer.ref.key
         case Grant.WATCHER:
-            return T.c.watcher_keys.contains(f"|{viewer.ref.key}|", autoescape=True)
+            return T.c.number.in_(select(W.c.ticket_number)
+                                  .where(W.c.watcher_key == viewer.ref.key))
         case Grant.ORG_SHARED:
             return and_(T.c.visibility == Visibility.SHARED.value,
                         T.c.requester_org == viewer.ref.org)
