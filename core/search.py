@@ -139,7 +139,8 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
         matched = _FILTER.fullmatch(piece)
         if matched:
             key, value = matched.group(1).lower(), matched.group(2).strip()
-            found[key] = _filter(key, value, config, viewer)
+            found["statuses" if key == "status" else key] = _filter(key, value, config,
+                                                                    viewer)
             continue
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece

@@ -177,7 +177,7 @@ class SearchSql:
             select(T.c.number).select_from(PG.join(T, T.c.number == PG.c.ticket_number))
             .where(doc.op("@@")(q), *where).order_by(PG.c.ticket_number.desc())
             .limit(SEARCH_CANDIDATES).subquery())
-        score = func.ts_rank(doc, q).label("score")
+        score = func.ts_rank(doc, tsquery(search.positive)).label("score")
         rows = (await self.conn.execute(
             select(T, score).join(candidates, candidates.c.number == T.c.number)
             .join(PG, PG.c.ticket_number == T.c.number)
