@@ -59,7 +59,8 @@ def _person(person: Person, key: Any, name: Any) -> ColumnElement[bool]:
     if person.key is not None:
         return key == person.key  # type: ignore[no-any-return]
     return and_(key.is_not(None),
-                (func.lower(name) == person.name) | key.endswith(f":{person.name}"))
+                (func.lower(name) == person.name)
+                | key.endswith(f":{person.name}", autoescape=True))
 
 
 def filters(query: TicketQuery, search: SearchQuery) -> list[ColumnElement[bool]]:

@@ -85,6 +85,7 @@ async def test_every_filter_and_filters_alone(wired: Wired) -> None:
     assert await numbers(wired, SAM, "assignee:@ANA billing") == [3]
     assert await numbers(wired, SAM, "assignee:none") == [2]
     assert await numbers(wired, SAM, "requester:marco") == [3]
+    assert await numbers(wired, SAM, "requester:%") == []  # a LIKE wildcard is a character
     assert await numbers(wired, LENA, "requester:me") == [1, 2]  # newest activity first
     assert await numbers(wired, LENA, "requester:marco") == []  # not hers to see
     assert await numbers(wired, SAM, f"before:{day(3)}") == [1]  # before: exclusive
