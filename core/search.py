@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -194,6 +195,23 @@ def _filter(key: str, value: str, config: DeskConfig, viewer: UserRef) -> object
     except ValueError:
         raise Invalid(key, f"{shown(value)} is not a date; write it as 2026-12-31") from None
     return datetime.combine(day, time(), tzinfo=UTC)  # before: exclusive; after: inclusive
+
+
+SNIPPET_BEFORE, SNIPPET_AFTER = 6, 8  # words around the first match
+
+
+def snippet(texts: Iterable[str], terms: tuple[Term, ...]) -> str | None:
+    """A few words of the first of ``texts`` that holds a word of ``terms``, around
+    its first occurrence, on one line (``…`` where cut); None if none holds one."""
+    wanted = {word for term in terms for word in term.words}
+    for text in texts:
+        chunks = text.split()
+        for i, chunk in enumerate(chunks):
+            if wanted.intersection(tokens(chunk)):
+                start, end = max(0, i - SNIPPET_BEFORE), min(len(chunks), i + SNIPPET_AFTER)
+                return (("… " if start else "") + " ".join(chunks[start:end])
+                        + (" …" if end < len(chunks) else ""))
+    return None
 
 
 def person_matches(person: Person, key: str | None, name: str | None) -> bool:

@@ -8,12 +8,14 @@ A subject, B description, C comments). User words reach neither engine as syntax
 
 Both rank a bounded candidate set: the ``SEARCH_CANDIDATES`` newest matching tickets
 the viewer may see (read in ticket-number order, which needs no ranking), then order
-those by relevance and newest activity. Snippets are cut for the returned page only.
+those by relevance and newest activity. Snippets are cut, for the returned page only,
+in Python from the texts the viewer may read (``core.search.snippet``): a second
+full-text match per page cost more than the search itself.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy import and_, column, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.search import Person, SearchQuery, Term
+from core.search import Person, SearchQuery, Term, snippet
 from core.store.port import SEARCH_CANDIDATES, Hit, TicketQuery
 from core.store.rows import ticket_from
 from core.store.visible_sql import T, visible_to
@@ -35,14 +37,7 @@ PG = table("ticket_search", column("ticket_number"), column("subject"),
            column("public_doc"), column("agent_doc"))
 FTS_WEIGHTS = (10.0, 4.0, 1.0, 4.0, 1.0)  # subject, description, comments, fields, notes
 PUBLIC_COLUMNS = "{subject description comments}"
-# Where a snippet is cut from, in order of preference (the subject is on the line anyway).
-SNIPPET_PUBLIC = ("description", "comments", "subject")
-SNIPPET_AGENT = ("description", "comments", "notes", "subject")
-START, STOP = "\x02", "\x03"
 SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
-HEADLINE = (f"StartSel={START}, StopSel={STOP}, MaxWords=18, MinWords=6, ShortWord=0, "
-            "MaxFragments=1, FragmentDelimiter=\" … \"")
-_SPACES = re.compile(r"\s+")
 
 
 def _fts_term(term: Term) -> str:
@@ -85,13 +80,6 @@ def filters(query: TicketQuery, search: SearchQuery) -> list[ColumnElement[bool]
     return found
 
 
-def _clean(snippet: str | None) -> str | None:
-    """A snippet with a match in it, markers removed and lines joined; else None."""
-    if not snippet or START not in snippet:
-        return None
-    return _SPACES.sub(" ", snippet.replace(START, "").replace(STOP, "")).strip()
-
-
 class SearchSql:
     conn: AsyncConnection
     dialect: str
@@ -114,6 +102,23 @@ class SearchSql:
             select(T).where(*where)
             .order_by(T.c.last_activity_at.desc(), T.c.number.desc()).limit(query.limit))
         return [Hit(ticket_from(r), None) for r in rows]
+
+    async def _snippets(self, key: Any, rows: Sequence[Any], search: SearchQuery,
+                        agent: bool) -> dict[int, str | None]:
+        """Each hit's snippet, cut in Python (``core.search.snippet``) from the texts
+        the viewer may read: a lookup by ticket number, no second full-text match."""
+        if not rows:
+            return {}
+        index = key.table
+        found = {int(r[0]): r[1:] for r in await self.conn.execute(
+            select(key, index.c.comments, index.c.notes)
+            .where(key.in_([r.number for r in rows])))}
+        out: dict[int, str | None] = {}
+        for row in rows:
+            comments, notes = found.get(row.number, ("", ""))
+            texts = [row.description, comments or ""] + ([notes or ""] if agent else [])
+            out[row.number] = snippet([*texts, row.subject], search.positive)
+        return out
 
     # ---- SQLite: FTS5 -----------------------------------------------------------------
 
@@ -143,17 +148,7 @@ class SearchSql:
             select(T).join(candidates, candidates.c.number == T.c.number)
             .order_by(candidates.c.score, T.c.last_activity_at.desc(), T.c.number.desc())
             .limit(query.limit))).all()
-        columns = SNIPPET_AGENT if agent else SNIPPET_PUBLIC
-        names = ("subject", "description", "comments", "fields", "notes")
-        cut = [func.snippet(literal_column("ticket_search"), names.index(c), START, STOP,
-                            "…", 16) for c in columns]
-        numbers = [r.number for r in rows]
-        snippets: dict[int, str | None] = {}
-        if numbers:
-            found = await self.conn.execute(
-                select(FTS.c.rowid, *cut).where(match, FTS.c.rowid.in_(numbers)))
-            snippets = {int(r[0]): next(filter(None, map(_clean, r[1:])), None)
-                        for r in found}
+        snippets = await self._snippets(FTS.c.rowid, rows, search, agent)
         return [Hit(ticket_from(r), snippets.get(r.number)) for r in rows]
 
     # ---- PostgreSQL: tsvector -------------------------------------------------------
@@ -184,19 +179,6 @@ class SearchSql:
             .join(PG, PG.c.ticket_number == T.c.number)
             .order_by(score.desc(), T.c.last_activity_at.desc(), T.c.number.desc())
             .limit(query.limit))).all()
-        numbers = [r.number for r in rows]
-        snippets: dict[int, str | None] = {}
-        if numbers:
-            words = tsquery(search.positive)
-            cut = []
-            for name in SNIPPET_AGENT if agent else SNIPPET_PUBLIC:
-                text = PG.c[name]
-                cut += [func.ts_headline(SIMPLE, text, words, HEADLINE),
-                        func.ts_headline(SIMPLE, func.helpthread_search_words(text), words,
-                                         HEADLINE)]
-            found = await self.conn.execute(
-                select(PG.c.ticket_number, *cut).where(PG.c.ticket_number.in_(numbers)))
-            snippets = {int(r[0]): next(filter(None, map(_clean, r[1:])), None)
-                        for r in found}
+        snippets = await self._snippets(PG.c.ticket_number, rows, search, agent)
         return [Hit(ticket_from(r), snippets.get(r.number)) for r in rows]
 

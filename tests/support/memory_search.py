@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterable
 
 from core.events import Event
-from core.search import SearchQuery, Term, person_matches, public_text, tokens
+from core.search import SearchQuery, person_matches, public_text, snippet, tokens
 from core.store.port import Hit, TicketQuery
 from core.tickets import Ticket
 from core.visibility import Viewer, may_see
@@ -36,18 +36,6 @@ def _holds(words: tuple[str, ...], text: str) -> bool:
     have = tokens(text)
     n = len(words)
     return any(have[i:i + n] == words for i in range(len(have) - n + 1))
-
-
-def _snippet(cols: dict[str, str], terms: tuple[Term, ...]) -> str | None:
-    for name in SNIPPET_ORDER:
-        text = cols.get(name, "")
-        chunks = text.split()
-        for i, chunk in enumerate(chunks):
-            if any(set(t.words) & set(tokens(chunk)) for t in terms):
-                start, end = max(0, i - 6), min(len(chunks), i + 8)
-                return (("…" if start else "") + " ".join(chunks[start:end])
-                        + ("…" if end < len(chunks) else ""))
-    return None
 
 
 def _filtered(t: Ticket, s: SearchQuery) -> bool:
@@ -78,7 +66,8 @@ def search(tickets: Iterable[Ticket], events: list[Event], query: TicketQuery) -
         scores = [sum(WEIGHTS[name] for name, c in cols.items() if _holds(term.words, c))
                   for term in s.positive]
         if all(scores):
-            found.append((False, sum(scores), t, _snippet(cols, s.positive)))
+            texts = [cols[c] for c in SNIPPET_ORDER if c in cols]
+            found.append((False, sum(scores), t, snippet(texts, s.positive)))
         elif s.bare_number == t.number:
             found.append((True, 0, t, None))
     found.sort(key=lambda x: (x[0], x[1], x[2].last_activity_at or x[2].opened_at,
