@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, column, func, literal_column, select, table
+from sqlalchemy import and_, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +38,7 @@ PG = table("ticket_search", column("ticket_number"), column("subject"),
 FTS_WEIGHTS = (10.0, 4.0, 1.0, 4.0, 1.0)  # subject, description, comments, fields, notes
 PUBLIC_COLUMNS = "{subject description comments}"
 SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _fts_term(term: Term) -> str:
@@ -154,6 +155,10 @@ class SearchSql:
     # ---- PostgreSQL: tsvector -------------------------------------------------------
 
     async def _postgres(self, query: TicketQuery, search: SearchQuery) -> list[Hit]:
+        # A generic plan (asyncpg prepares each statement) cannot see which words are
+        # asked for; planned for these words, a rare one is read from the GIN index
+        # (a sixth of the time at 50,000 tickets).
+        await self.conn.execute(CUSTOM_PLANS)
         agent = query.sees_internal
         doc = PG.c.agent_doc if agent else PG.c.public_doc
         where = filters(query, search)
