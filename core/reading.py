@@ -6,11 +6,9 @@ Mixed into ``core.desk.Desk``; every read is filtered by what the viewer may see
 
 from __future__ import annotations
 
-import re
-import shlex
 from datetime import datetime, timedelta
 
-from core import policy, transcripts
+from core import policy, search, transcripts
 from core.capabilities import transition_refusal
 from core.characters import trim
 from core.clock import Clock
@@ -142,34 +140,26 @@ class Reading:
         return [item for item in listed if item.unread][:50] if unread else listed
 
     async def search(self, actor: Actor, text: str) -> list[Listed]:
-        """Words (all must match), ``"a phrase"`` or ``#42`` over tickets ``actor`` may see."""
+        """``/ticket search``: the query language of ``core.search`` over the tickets
+        ``actor`` may see (internal text for agents only), best match first, each with
+        a snippet. Reads only: marks nothing read and takes no write lock. Raises
+        ``Invalid("search", …)`` for an empty or over-long query, ``Invalid(<filter>,
+        …)`` for a bad filter value."""
         text = trim(text)
         if not text:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         text = clean_text("search", text, max_length=SEARCH_MAX, multiline=True)
-        by_number = re.fullmatch(r"#(\d{1,9})", text)
-        if by_number:  # "#42" is a ticket number; a bare 42 is also a word (order ids, PIDs)
-            return await self._numbered(actor, int(by_number.group(1)))
-        try:
-            words = tuple(w for w in shlex.split(text) if w.strip())
-        except ValueError:
-            words = tuple(w for w in text.replace('"', " ").split() if w.strip())
-        if not words:
-            raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
-        query = TicketQuery(viewer=actor.ref,
-                            sees_internal=policy.can(actor, Action.SEE_INTERNAL, self.config),
-                            words=words)
-        found = await self._listed(actor, query)
-        if re.fullmatch(r"\d{1,9}", text) and all(i.ticket.number != int(text) for i in found):
-            found = await self._numbered(actor, int(text)) + found
-        return found
-
-    async def _numbered(self, actor: Actor, number: int) -> list[Listed]:
-        try:
-            details = await self.show(actor, number)
-        except NotFound:
-            return []
-        return [Listed(details.ticket, False, None)]
+        parsed = search.parse(text, self.config, actor.ref)
+        agent = policy.can(actor, Action.SEE_INTERNAL, self.config)
+        query = TicketQuery(viewer=actor.ref, sees_internal=agent, search=parsed)
+        async with self.stores.reading() as store:
+            hits = await store.search_tickets(query)
+            unread = await store.unread([h.ticket.number for h in hits], actor.ref,
+                                        internal=agent)
+        return [Listed(ticket_view(h.ticket, self.config, internal=agent),
+                       unread=h.ticket.number in unread,
+                       last_activity_at=h.ticket.last_activity_at, snippet=h.snippet)
+                for h in hits]
 
     async def queue(self, actor: Actor) -> list[Listed]:
         """Agents: breached, then at-risk (past 80% of a target), then unassigned active

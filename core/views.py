@@ -189,8 +189,10 @@ class TicketDetails:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """One line of ``/ticket list``/``search``/``queue``."""
+    """One line of ``/ticket list``/``search``/``queue``; a search hit carries a short
+    plain-text ``snippet`` around the match (adapters escape it), when there is one."""
 
     ticket: TicketView
     unread: bool
     last_activity_at: datetime | None
+    snippet: str | None = None

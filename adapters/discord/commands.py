@@ -141,7 +141,8 @@ class TicketGroup(app_commands.Group):
             await answer(interaction, embed=render.details_embed(details, bot.guild_id))
         await self._run(interaction, number, work)
 
-    @app_commands.command(name="search", description="Words, a \"phrase\" or #number")
+    @app_commands.command(name="search",
+                          description="Words, \"a phrase\", -word, #N, status:open category:…")
     async def search(self, interaction: Interaction, query: str) -> None:
         async def work(actor: Actor) -> str:
             items = await bot_of(interaction).desk.search(actor, query)

@@ -389,9 +389,14 @@ def panel_embed(desk_name: str) -> discord.Embed:
     )
 
 
+def _plain(text: str) -> str:
+    """User text shown as itself: no markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def listing(items: list[Listed], empty: str) -> str:
-    """``/ticket list``, ``search`` and ``queue``: one line per ticket, at most 2000
-    characters; what does not fit is counted."""
+    """``/ticket list``, ``search`` and ``queue``: one line per ticket (a search hit
+    also its snippet, quoted), at most 2000 characters; what does not fit is counted."""
     if not items:
         return empty
     lines: list[str] = []
@@ -402,7 +407,8 @@ def listing(items: list[Listed], empty: str) -> str:
                 f"{t.assignee.name if t.assignee else 'unassigned'}"
                 + (", SLA paused" if t.paused else
                    f", SLA due {when(t.sla_due)}" if t.sla_due else "")
-                + (" \U0001f534" if t.breached and t.status not in DONE else ""))
+                + (" \U0001f534" if t.breached and t.status not in DONE else "")
+                + (f"\n> {_plain(item.snippet)}" if item.snippet else ""))
         rest = f"\n… and {len(items) - n} more; narrow it with /ticket search."
         if sum(len(x) + 1 for x in lines) + len(line) + len(rest) > CONTENT_MAX:
             lines.append(rest.strip())

@@ -335,13 +335,16 @@ def listing(items: list[Listed], empty: str, *, team: bool = True,
     the ``team`` breaches marked — when it closes by itself, and (agents) its rating."""
     if not items:
         return [empty]
-    return [
-        f"{'•' if item.unread else ' '} #{item.ticket.number} [{status(item.ticket.status)}] "
-        f"{item.ticket.subject} — {item.ticket.priority}, "
-        f"{item.ticket.assignee.name if item.ticket.assignee else 'unassigned'}"
-        + "".join(f", {part}" for part in _brief(item.ticket, team, now))
-        for item in items
-    ]
+    lines = []
+    for item in items:
+        lines.append(
+            f"{'•' if item.unread else ' '} #{item.ticket.number} "
+            f"[{status(item.ticket.status)}] {item.ticket.subject} — {item.ticket.priority}, "
+            f"{item.ticket.assignee.name if item.ticket.assignee else 'unassigned'}"
+            + "".join(f", {part}" for part in _brief(item.ticket, team, now)))
+        if item.snippet:  # a search hit: the words around the match
+            lines.append(f"      {item.snippet}")
+    return lines
 
 
 def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
@@ -373,7 +376,9 @@ HELP = """Commands (the same words as Slack and Discord):
       category=refund subject="…" description="…" priority=high account=1234 receipt=…
       share=yes makes it visible to your organisation
   /ticket list [open|closed|all] [mine|org] [unread] [page N]
-  /ticket show N            /ticket search <words|"phrase"|#N>      /ticket transcript N
+  /ticket show N            /ticket transcript N
+  /ticket search words "a phrase" -word #N  [status:open|closed|… category:… priority:…
+      assignee:me|NAME|none requester:NAME before:YYYY-MM-DD after:YYYY-MM-DD]
   /ticket reply N text      /ticket note N text        (agents)
   /ticket claim N | assign N NAME | unassign N | wait N question | hold N reason | resume N (agents)
   /ticket priority N low|normal|high|urgent | resolve N note (agents)

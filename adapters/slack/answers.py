@@ -30,7 +30,9 @@ def help_text(desk_name: str) -> str:
 HELP = """*Helpthread* — `/ticket` commands
 • `/ticket` or `/ticket new [subject]` — open the ticket form
 • `/ticket list [open|closed|all] [mine|org] [unread]` — your tickets, newest activity first
-• `/ticket show 42` · `/ticket search <words | "a phrase" | #42>` · `/ticket transcript 42`
+• `/ticket show 42` · `/ticket transcript 42`
+• `/ticket search words "a phrase" -word #42` with filters `status:open` `category:…` \
+`priority:…` `assignee:me|NAME` `requester:NAME` `before:/after:YYYY-MM-DD`
 *Agents*
 • `/ticket queue` — unassigned and overdue tickets, most urgent first
 • `/ticket stats [7d|30d|90d]` — volume, response times, SLA met and satisfaction, with a chart
@@ -80,6 +82,8 @@ def listing(items: list[Listed], empty: str) -> str:
         lines.append(f"{dot}{STATUS_EMOJI[t.status]} *#{t.number}* {escape(t.subject)} — "
                      f"{status_word(t.status)}, {PRIORITY_WORDS.get(t.priority, t.priority)}, "
                      f"{who}{due}")
+        if item.snippet:  # a search hit: the words around the match, as plain text
+            lines.append(f">{escape(item.snippet)}")
     return "\n".join(lines)
 
 

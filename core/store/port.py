@@ -18,6 +18,7 @@ from core.events import Event, EventKind
 from core.identity import UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery
+from core.search import SearchQuery
 from core.tickets import Status, Ticket
 from core.timers import Timer, TimerSpec
 
@@ -35,8 +36,8 @@ class RequesterLoad:
 class TicketQuery:
     """A listing: ``statuses`` (None = all); ``viewer`` limits it to tickets they may see
     unless ``sees_internal``; ``mine`` keeps the viewer's own (requester or assignee);
-    ``org`` keeps shared tickets of the viewer's org; ``words`` every word must match
-    subject, description or a public comment; newest activity first."""
+    ``org`` keeps shared tickets of the viewer's org; newest activity first.
+    ``search``: for ``Store.search_tickets`` (``core.search``)."""
 
     viewer: UserRef
     sees_internal: bool
@@ -44,8 +45,23 @@ class TicketQuery:
     mine: bool = False
     org: bool = False
     unassigned_or_due_before: datetime | None = None
-    words: tuple[str, ...] = ()
+    search: SearchQuery | None = None
     limit: int = 50
+
+
+# A search ranks at most this many matching tickets — the newest ones a viewer may see
+# (ranking every match of a word in a fifth of a million tickets takes about half a
+# second; the newest 200 take milliseconds, bench/search.py).
+SEARCH_CANDIDATES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ticket a search found, with a short plain-text ``snippet`` around the match
+    (None when the match was only the subject, a number or filters). Adapters escape it."""
+
+    ticket: Ticket
+    snippet: str | None
 
 
 class Store(Protocol):
@@ -119,6 +135,15 @@ class Store(Protocol):
         ...
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]: ...
+
+    async def search_tickets(self, query: TicketQuery) -> list[Hit]:
+        """``query.search`` over the tickets ``query.viewer`` may see, filters applied
+        in the query: subject, description, public comments; fields and internal text
+        (notes, hold and escalation reasons, rating comments) only when
+        ``sees_internal``. Ranked by relevance (subject > description > comments), then
+        newest activity, among the ``SEARCH_CANDIDATES`` newest matches; a bare number's
+        ticket first. At most ``query.limit``. Raises nothing on any parsed query."""
+        ...
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None: ...
 

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import assert_never
 
 from sqlalchemy import (
     Table,
@@ -21,14 +20,12 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    false,
     func,
     insert,
     literal,
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,6 +52,7 @@ from core.store.rows import (
     ticket_from,
     ticket_values,
 )
+from core.store.search_sql import SearchSql
 from core.store.tables import (
     Base,
     BindingRow,
@@ -65,8 +63,9 @@ from core.store.tables import (
     TicketRow,
 )
 from core.store.timers_sql import TimersSql
+from core.store.visible_sql import grant_condition, visible_to
 from core.tickets import ACTIVE, Ticket, Visibility
-from core.visibility import VISIBLE_TO, Grant, Viewer
+from core.visibility import Grant, Viewer
 
 
 def _table(model: type[Base]) -> Table:
@@ -156,28 +155,7 @@ WAITING_NOTICES = (
 )
 
 
-def grant_condition(grant: Grant, viewer: Viewer) -> ColumnElement[bool]:
-    """``core.visibility.holds(grant, viewer, ticket)`` as a condition on ``tickets``."""
-    match grant:
-        case Grant.AGENT:
-            return true() if viewer.is_agent else false()
-        case Grant.REQUESTER:
-            return T.c.requester_key == viewer.ref.key
-        case Grant.WATCHER:
-            return T.c.watcher_keys.contains(f"|{viewer.ref.key}|", autoescape=True)
-        case Grant.ORG_SHARED:
-            return and_(T.c.visibility == Visibility.SHARED.value,
-                        T.c.requester_org == viewer.ref.org)
-        case _:
-            assert_never(grant)
-
-
-def visible_to(viewer: Viewer) -> ColumnElement[bool]:
-    """``core.visibility.may_see`` compiled: the tickets ``viewer`` may see."""
-    return or_(*(grant_condition(grant, viewer) for grant in VISIBLE_TO))
-
-
-class SqlStore(InboundSql, TimersSql):
+class SqlStore(InboundSql, TimersSql, SearchSql):
     """One transaction on one connection; see ``core.store.port.Store``.
 
     ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement
@@ -309,15 +287,6 @@ class SqlStore(InboundSql, TimersSql):
                 T.c.assignee_key.is_(None),
                 T.c.resolution_due < due,
                 and_(T.c.first_response_at.is_(None), T.c.first_response_due < due),
-            ))
-        for word in query.words:
-            body_match = E.c.body.icontains(word, autoescape=True)
-            if not query.sees_internal:
-                body_match = and_(body_match, E.c.audience == Audience.PUBLIC.value)
-            conditions.append(or_(
-                T.c.subject.icontains(word, autoescape=True),
-                T.c.description.icontains(word, autoescape=True),
-                exists().where(E.c.ticket_number == T.c.number, body_match),
             ))
         rows = await self.conn.execute(
             select(T).where(*conditions)

@@ -88,6 +88,17 @@ class TicketRow(Base):
     __table_args__ = (Index("ix_tickets_requester_opened", "requester_key", "opened_at"),)
 
 
+class WatcherRow(Base):
+    """Who watches a ticket (kept in step with ``tickets.watchers`` by a trigger,
+    migration 0007): the visibility filter reads it through ``ix_watchers_key``."""
+
+    __tablename__ = "watchers"
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    watcher_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    __table_args__ = (Index("ix_watchers_key", "watcher_key", "ticket_number"),)
+
+
 class BindingRow(Base):
     __tablename__ = "bindings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -19,10 +19,17 @@ from tests.support.people import agent, form, person
 LENA, MARCO, SAM = person("lena"), person("marco"), agent("sam")
 
 
+def _not_search_index(name: str | None, kind: str, _parents: object) -> bool:
+    """The search index (migration 0007: FTS5's table and its shadow tables, or
+    PostgreSQL's ``ticket_search``) is written by SQL triggers, not a model."""
+    return not (kind == "table" and (name or "").startswith("ticket_search"))
+
+
 async def test_migrations_match_the_models(wired: Wired) -> None:
     async with wired.stores.engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={
+                "include_name": _not_search_index}), Base.metadata))
     assert diff == []
 
 

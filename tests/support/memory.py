@@ -19,10 +19,11 @@ from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery, DeliveryState
-from core.store.port import RequesterLoad, TicketQuery
+from core.store.port import Hit, RequesterLoad, TicketQuery
 from core.tickets import ACTIVE, Status, Ticket, Visibility
 from core.timers import Timer, TimerSpec
 from core.visibility import Viewer, in_shared_org, may_see
+from tests.support import memory_search
 
 
 @dataclass
@@ -147,18 +148,12 @@ class MemoryStore:
                 or (t.first_response_at is None and t.first_response_due is not None
                     and t.first_response_due < due)):
                 continue
-            if not all(self._matches(t, word, query.sees_internal) for word in query.words):
-                continue
             found.append(copy.deepcopy(t))
         found.sort(key=lambda t: (t.last_activity_at, t.number), reverse=True)
         return found[: query.limit]
 
-    def _matches(self, t: Ticket, word: str, agent: bool) -> bool:
-        w = word.lower()
-        if w in t.subject.lower() or w in t.description.lower():
-            return True
-        return any(e.ticket_number == t.number and e.text and w in e.text.lower()
-                   and (agent or e.audience is Audience.PUBLIC) for e in self.s.events)
+    async def search_tickets(self, query: TicketQuery) -> list[Hit]:
+        return memory_search.search(self.s.tickets.values(), self.s.events, query)
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
         self.s.read_marks[(number, reader.key)] = (reader.org, at)

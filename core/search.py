@@ -1,0 +1,226 @@
+"""``/ticket search`` queries (PRODUCT.md §4): parsed once, here, for every store.
+
+A query is words, ``"a phrase"``, ``-word`` / ``-"a phrase"`` (must not match),
+``#N`` (that ticket), a bare number (a word — an order id — and, when it is the only
+thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`` /
+``closed`` / ``all`` as ``/ticket list`` means them), ``category:`` (key or name),
+``priority:``, ``assignee:me|none|NAME``, ``requester:me|NAME``, ``before:`` /
+``after:`` (ISO dates, UTC, on the day a ticket was opened: ``before:D`` is opened
+before D's midnight, ``after:D`` on D or later). A query of filters alone is
+valid. Odd input never raises but ``Invalid`` for an empty query or a bad filter
+value (naming the filter): an unclosed quote runs to the end, characters that are
+neither letters nor digits only separate words.
+
+Words are compared as the stores' indexes split them (``tokens``): Unicode letters
+and digits, lower-cased, accents removed (SQLite FTS5 ``unicode61 remove_diacritics
+2``; PostgreSQL ``unaccent`` and punctuation as spaces) — ``cafe`` finds ``café``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from core.config import DeskConfig
+from core.errors import Invalid
+from core.events import Audience, Event, EventKind
+from core.identity import UserRef
+from core.tickets import ACTIVE, DONE, PRIORITIES, Status
+from core.validation import shown
+
+QUOTES = '"\u201c\u201d'
+FILTERS = ("status", "category", "priority", "assignee", "requester", "before", "after")
+STATUS_SCOPES: dict[str, frozenset[Status] | None] = {
+    "open": ACTIVE, "closed": DONE, "all": None}
+# Public events whose text is for agents only: the payload's INTERNAL_FIELDS (a hold's or
+# an escalation's reason) and a rating's comment. Migration 0007 names the same kinds.
+AGENT_TEXT_KINDS = frozenset({EventKind.HELD, EventKind.ESCALATED, EventKind.RATED})
+_FILTER = re.compile(r"(?i)(" + "|".join(FILTERS) + r"):(.*)", re.S)
+_NUMBER = re.compile(r"\d{1,9}")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """``text``'s words as the search index holds them: runs of letters and digits
+    (Unicode categories L, N and private use), accents removed, case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    out, word = [], []
+    for ch in plain.casefold():
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co":
+            word.append(ch)
+        elif word:
+            out.append("".join(word))
+            word = []
+    if word:
+        out.append("".join(word))
+    return tuple(out)
+
+
+def public_text(event: Event) -> bool:
+    """Whether ``event``'s text is indexed for everyone (else for agents only)."""
+    return event.audience is Audience.PUBLIC and event.kind not in AGENT_TEXT_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word (one token) or a phrase (several, in order); ``negated``: must not match."""
+
+    words: tuple[str, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A ``requester:``/``assignee:`` filter: ``key`` (``me``: the viewer's storage key)
+    or ``name`` (compared case-insensitively with the stored display name or user id);
+    neither: ``assignee:none``."""
+
+    key: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed search. ``numbers``: ``#N`` (any of them); ``bare_number``: the query's
+    only word is this number, so ticket N itself is a hit too. Times are UTC."""
+
+    terms: tuple[Term, ...] = ()
+    numbers: tuple[int, ...] = ()
+    bare_number: int | None = None
+    statuses: frozenset[Status] | None = None
+    category: str | None = None
+    priority: str | None = None
+    assignee: Person | None = None
+    requester: Person | None = None
+    before: datetime | None = None
+    after: datetime | None = None
+
+    @property
+    def positive(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.negated)
+
+    @property
+    def negative(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.negated)
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """``text`` split into (piece, quoted): whitespace separates pieces outside quotes;
+    a quote opens a phrase running to the next quote or the end; ``-`` or ``key:``
+    right before a quote belongs to it."""
+    out: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in QUOTES:
+            j += 1
+        if j < n and text[j] in QUOTES:
+            end = next((k for k in range(j + 1, n) if text[k] in QUOTES), n)
+            out.append((text[i:j] + text[j + 1:end], True))
+            i = end + 1
+        else:
+            out.append((text[i:j], False))
+            i = j
+    return out
+
+
+def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
+    """The query in ``text`` for ``viewer``. Raises ``Invalid("search", …)`` when it
+    holds nothing to look for, ``Invalid(<filter>, …)`` for a bad filter value."""
+    terms: list[Term] = []
+    numbers: list[int] = []
+    found: dict[str, object] = {}
+    for piece, quoted in _pieces(text):
+        matched = _FILTER.fullmatch(piece)
+        if matched:
+            key, value = matched.group(1).lower(), matched.group(2).strip()
+            found["statuses" if key == "status" else key] = _filter(key, value, config,
+                                                                    viewer)
+            continue
+        negated = piece.startswith("-") and len(piece) > 1
+        body = piece[1:] if negated else piece
+        number = re.fullmatch(r"#(\d{1,9})", body)
+        if number and not quoted and not negated:
+            numbers.append(int(number.group(1)))
+            continue
+        words = tokens(body)
+        if words:
+            terms.append(Term(words, negated))
+    if not terms and not numbers and not found:
+        raise Invalid("search", 'type some words, a "phrase", #N or a filter such as '
+                                "status:open")
+    positive = [t for t in terms if not t.negated]
+    bare = (int(positive[0].words[0]) if len(positive) == 1 and len(positive[0].words) == 1
+            and _NUMBER.fullmatch(positive[0].words[0]) and not numbers else None)
+    return SearchQuery(tuple(terms), tuple(numbers), bare, **found)  # type: ignore[arg-type]
+
+
+def _filter(key: str, value: str, config: DeskConfig, viewer: UserRef) -> object:
+    if not value:
+        raise Invalid(key, f"say a value after {key}:")
+    lowered = value.casefold()
+    if key == "status":
+        if lowered in STATUS_SCOPES:
+            return STATUS_SCOPES[lowered]
+        wanted = lowered.replace("-", "_").replace(" ", "_")
+        if wanted not in {s.value for s in Status}:
+            raise Invalid(key, f"{shown(value)} is not a status; say open, closed, all or "
+                          + ", ".join(s.value for s in Status))
+        return frozenset({Status(wanted)})
+    if key == "category":
+        category = config.category(value)
+        if category is None:
+            raise Invalid(key, f"{shown(value)} is not a category; say one of "
+                          + ", ".join(c.key for c in config.categories))
+        return category.key
+    if key == "priority":
+        if lowered not in PRIORITIES:
+            raise Invalid(key, f"{shown(value)} is not a priority; say one of "
+                          + ", ".join(PRIORITIES))
+        return lowered
+    if key in ("assignee", "requester"):
+        if lowered == "me":
+            return Person(key=viewer.key)
+        if lowered == "none" and key == "assignee":
+            return Person()
+        return Person(name=value.removeprefix("@").casefold())
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(key, f"{shown(value)} is not a date; write it as 2026-12-31") from None
+    return datetime.combine(day, time(), tzinfo=UTC)  # before: exclusive; after: inclusive
+
+
+SNIPPET_BEFORE, SNIPPET_AFTER = 6, 8  # words around the first match
+
+
+def snippet(texts: Iterable[str], terms: tuple[Term, ...]) -> str | None:
+    """A few words of the first of ``texts`` that holds a word of ``terms``, around
+    its first occurrence, on one line (``…`` where cut); None if none holds one."""
+    wanted = {word for term in terms for word in term.words}
+    for text in texts:
+        chunks = text.split()
+        for i, chunk in enumerate(chunks):
+            if wanted.intersection(tokens(chunk)):
+                start, end = max(0, i - SNIPPET_BEFORE), min(len(chunks), i + SNIPPET_AFTER)
+                return (("… " if start else "") + " ".join(chunks[start:end])
+                        + (" …" if end < len(chunks) else ""))
+    return None
+
+
+def person_matches(person: Person, key: str | None, name: str | None) -> bool:
+    """Whether a ticket's requester/assignee (``key``, ``name``) is ``person``."""
+    if person.key is None and person.name is None:
+        return key is None
+    if key is None:
+        return False
+    if person.key is not None:
+        return key == person.key
+    return person.name in ((name or "").casefold(), key.rsplit(":", 1)[-1].casefold())
+
