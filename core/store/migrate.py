@@ -23,7 +23,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
-from core.store.engine import make_engine
+from core.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -94,7 +94,11 @@ def _probe_sqlite(url: str) -> None:
         options = {k: v for k, v in parsed.query.items() if k != "uri"}
         target += f"?{urlencode(options, doseq=True)}" if options else ""
     try:
-        with contextlib.closing(sqlite3.connect(target, uri=uri)) as db:
+        # as patient as the desk's own connections: another process starting at the same
+        # moment may hold the file while it switches it to WAL (5 s, the default, was
+        # too short on a loaded machine)
+        with contextlib.closing(sqlite3.connect(
+                target, uri=uri, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
             db.execute("PRAGMA schema_version").fetchone()
     except sqlite3.Error as err:
         raise _sqlite_failure(err, parsed.database) or CannotOpenDatabase(
