@@ -28,15 +28,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from core import commands as cmd
-from core.characters import is_separator, trim
+from core.characters import trim
 from core.errors import Invalid
 from core.tickets import PRIORITIES, LinkKind
 from core.validation import SHOWN_MAX, shown
+from core.words import DOUBLE_QUOTES, Words, is_key
 
 NUMBER_DIGITS_MAX = 9
 _NUMBER = re.compile(r"#?([0-9]+)", re.ASCII)
-_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d"}  # "…", '…', and typographic “…”
-_DOUBLE_QUOTES = '"\u201c\u201d'
 LIST_SCOPES = ("open", "closed", "all")
 STATS_PERIODS = ("7d", "30d", "90d")
 LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
@@ -161,111 +160,19 @@ def _looks_numbered(word: str) -> bool:
     return bool(re.match(r"[#+-]?[0-9]", word, re.ASCII))
 
 
-# ---- words ---------------------------------------------------------------------------
-
-class _Words:
-    """The arguments, read one word at a time from ``pos``; ``rest()`` is the raw text
-    not read yet, exactly as typed."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.raw = ""  # the last word read, exactly as typed
-
-    def _skip_space(self) -> None:
-        while self.pos < len(self.text) and is_separator(self.text[self.pos]):
-            self.pos += 1
-
-    def peek(self, field: str) -> str | None:
-        saved = self.pos
-        try:
-            return self.next(field)
-        finally:
-            self.pos = saved
-
-    def next(self, field: str) -> str | None:
-        """The next word with its quotes removed, or None at the end. A quote opens at
-        the start of a word or right after its first ``=``; inside double quotes ``\\"``
-        is a quote and ``\\\\`` a backslash (as in a shell). A quote left open, or one
-        closed with no space after it, raises ``Invalid(field)`` (``field`` is the key
-        for a ``key="…`` word): nothing typed is ever silently dropped or joined."""
-        self._skip_space()
-        text, i = self.text, self.pos
-        if i >= len(text):
-            return None
-        out: list[str] = []
-        start = i
-        while i < len(text) and not is_separator(text[i]):
-            ch = text[i]
-            at_value = i == start or (ch in _QUOTES and text[start:i].count("=") == 1
-                                      and text[i - 1] == "=")
-            if ch in _QUOTES and at_value:
-                key = text[start:i - 1] if i > start else ""
-                name = key.lower() if key and _is_key(key) else field
-                value, close = _quoted(text, i)
-                # `subject="a description="b"`: the quote that seems to close the first
-                # value opens the next key's, so the first was never closed.
-                if close < 0 or _OPENS_NEXT_VALUE.search(text, i + 1, close + 1):
-                    raise Invalid(name, "has a quote that is not closed; close it or "
-                                  "leave it out")
-                if close + 1 < len(text) and not is_separator(text[close + 1]):
-                    raise Invalid(name, "needs a space after its closing quote")
-                out.append(value)
-                i = close + 1
-                continue
-            out.append(ch)
-            i += 1
-        self.raw = text[start:i]
-        self.pos = i
-        return "".join(out)
-
-    def rest(self) -> str:
-        self._skip_space()
-        return trim(self.text[self.pos:])
-
-    def done(self, command: str) -> None:
-        """Refuses a word left over (PRODUCT.md §4: never ignored)."""
-        word = self.next(command)
-        if word is not None:
-            raise Invalid(command, f"{shown(word)} is more than /ticket {command} takes; "
-                          "see /ticket help")
-
-
-def _quoted(text: str, at: int) -> tuple[str, int]:
-    """The value of the quote opening at ``text[at]`` and the index of its closing
-    quote (-1: never closed). Only double quotes take ``\\"`` and ``\\\\`` escapes."""
-    close_with = _QUOTES[text[at]]
-    escapes = text[at] == '"'
-    value: list[str] = []
-    i = at + 1
-    while i < len(text) and text[i] != close_with:
-        if escapes and text[i] == "\\" and text[i + 1:i + 2] in ('"', "\\"):
-            i += 1
-        value.append(text[i])
-        i += 1
-    return "".join(value), (i if i < len(text) else -1)
-
-
-_OPENS_NEXT_VALUE = re.compile(r"\s[A-Za-z][A-Za-z0-9_]*=.$", re.ASCII)
-
-
-def _is_key(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word, re.ASCII))
-
-
 # ---- the parser ---------------------------------------------------------------------
 
 def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = ()) -> Parsed:
     """What ``/ticket <text>`` asks. ``thread`` is the ticket whose thread it was typed
     in, if any; ``field_keys`` the category field keys ``new`` accepts besides the
     form's own (``DeskConfig.categories``). Raises ``Invalid`` naming the argument."""
-    words = _Words(text)
+    words = Words(text)
     first = words.next("command")
     if first is None:
         return NewForm()
     sub = first.lower()
     if sub.startswith("for:"):  # "/ticket for:@x …" is "/ticket new for:@x …"
-        return _new(_Words(text), field_keys)
+        return _new(Words(text), field_keys)
     if sub == "new":
         return _new(words, field_keys)
     if sub in _BARE:
@@ -307,7 +214,7 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
         query = words.rest()
         if not query:
             raise Invalid("text", 'say what to look for: words, a "phrase" or #N')
-        if sum(query.count(q) for q in _DOUBLE_QUOTES) % 2:
+        if sum(query.count(q) for q in DOUBLE_QUOTES) % 2:
             raise Invalid("text", "has a quote that is not closed; close it or leave it out")
         return Search(query)
     if sub in ("queue", "help"):
@@ -322,7 +229,7 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
     raise Invalid("command", f"{shown(first)} is not a /ticket command; see /ticket help")
 
 
-def _bare_ticket(words: _Words, thread: int | None, command: str) -> int:
+def _bare_ticket(words: Words, thread: int | None, command: str) -> int:
     """The ticket of a command that takes nothing else: ``N``/``#N``; in a thread
     nothing (this ticket), ``#N``, or the thread's own number."""
     word = words.next("number")
@@ -340,7 +247,7 @@ def _bare_ticket(words: _Words, thread: int | None, command: str) -> int:
     return number
 
 
-def _text_ticket(words: _Words, thread: int | None) -> int:
+def _text_ticket(words: Words, thread: int | None) -> int:
     """The ticket of a command that takes text: outside a thread its first word; in a
     thread ``#N`` names another ticket, anything else is already the text."""
     if thread is None:
@@ -356,7 +263,7 @@ def _text_ticket(words: _Words, thread: int | None) -> int:
     return thread
 
 
-def _argument_ticket(words: _Words, thread: int | None, command: str) -> int:
+def _argument_ticket(words: Words, thread: int | None, command: str) -> int:
     """The ticket of a command with a fixed argument: as for commands without text, but
     in a thread a first word that is not number-like is already the argument."""
     if thread is not None:
@@ -366,7 +273,7 @@ def _argument_ticket(words: _Words, thread: int | None, command: str) -> int:
     return _bare_ticket(words, thread, command)
 
 
-def _link(words: _Words, thread: int | None) -> cmd.Link:
+def _link(words: Words, thread: int | None) -> cmd.Link:
     number = _argument_ticket(words, thread, "link")
     kind = words.next("link")
     if kind is None or kind.lower() not in LINK_KINDS:
@@ -380,7 +287,7 @@ def _link(words: _Words, thread: int | None) -> cmd.Link:
     return cmd.Link(number, LinkKind(kind.lower()), ticket_number(other, "other"))
 
 
-def _rate(words: _Words, thread: int | None) -> cmd.Rate:
+def _rate(words: Words, thread: int | None) -> cmd.Rate:
     """``rate N good|bad [comment]`` (in the ticket's thread ``rate good …``)."""
     number = _argument_ticket(words, thread, "rate")
     rating = words.next("rating")
@@ -390,7 +297,7 @@ def _rate(words: _Words, thread: int | None) -> cmd.Rate:
     return cmd.Rate(number, rating.lower(), words.rest() or None)
 
 
-def _list(words: _Words) -> ListTickets:
+def _list(words: Words) -> ListTickets:
     scope: str | None = None
     flags: set[str] = set()
     page: int | None = None
@@ -418,7 +325,7 @@ def _list(words: _Words) -> ListTickets:
                        page or 1)
 
 
-def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
+def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
     known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
     fields: dict[str, str] = {}
     loose: list[tuple[str, str]] = []  # (as read, as typed)
@@ -432,15 +339,15 @@ def _new(words: _Words, field_keys: Iterable[str]) -> NewForm:
             if not for_:
                 raise Invalid("for", "name the requester with a mention right after it, "
                               "like for:@someone")
-        elif "=" in word and (_is_key(word.partition("=")[0]) or word.startswith("=")):
+        elif "=" in word and (is_key(word.partition("=")[0]) or word.startswith("=")):
             raw_key, _, value = word.partition("=")
             key = raw_key.lower()
             if not raw_key:
                 raise Invalid("command", f"{shown(word)}: a field needs a name before '='")
-            if not _is_key(raw_key) or key not in known:
-                raise Invalid(key if _is_key(raw_key) else "field",
+            if not is_key(raw_key) or key not in known:
+                raise Invalid(key if is_key(raw_key) else "field",
                               f"{shown(raw_key)} is not a field of the ticket form"
-                              if not _is_key(raw_key) else "is not a field of the ticket form")
+                              if not is_key(raw_key) else "is not a field of the ticket form")
             key = KEY_ALIASES.get(key, key)
             if key in fields:
                 raise Invalid(key, "is given twice")
