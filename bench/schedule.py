@@ -53,23 +53,20 @@ from pathlib import Path
 import asyncpg
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.core import CONFIG, DESCRIPTION, ROUTE, Series, requester, run_block
-from core import sla, timers
+from bench.seeding import SEED_BATCH, check_seeded, seed, seed_ticket, write_tickets
+from core import sla
 from core.clock import SystemClock
 from core.desk import Desk, NewTicket
-from core.events import Event
-from core.events import Opened as OpenedPayload
-from core.routing import bindings_for
 from core.schedule import Scheduler
 from core.store.engine import make_engine
 from core.store.leader import AdvisoryLeader
 from core.store.migrate import upgrade_async
 from core.store.port import Store
-from core.store.rows import event_values, ticket_values
-from core.store.sql import B, E, SqlStores, T
+from core.store.sql import SqlStores
 from core.store.timers_sql import TM
 from core.tickets import Ticket
 from core.timers import Timer, TimerKind
@@ -78,12 +75,10 @@ LATENESS_TARGET = 1.0  # seconds, p95
 IDLE_TARGET = 1.0  # % of one core
 RATIO_TARGET = 0.8  # openings with timers / without
 SAMPLE = 200  # tickets the desk opens itself before the bulk seed
-SEED_BATCH = 1000  # seeded tickets per transaction
 BLOCK = 50  # openings per alternating with/without block
 WARMUP = 20
 WINDOW_LEAD = 3.0  # seconds from the window's commit to its first due timer
 PG_ADMIN_DSN = os.environ.get("HELPTHREAD_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-SEED_PRIORITIES = ("normal", "high", "low")
 
 
 # ---- the desk, measured; and without timers ------------------------------------------
@@ -118,82 +113,6 @@ class CountingScheduler(Scheduler):
     async def run_once(self) -> int:
         self.rounds += 1
         return await super().run_once()
-
-
-# ---- seeding ----------------------------------------------------------------------------
-
-def seed_ticket(desk: Desk, i: int, opened_at: datetime, priority: str) -> Ticket:
-    """A ticket as ``Intake._create`` builds it, opened at ``opened_at`` (number unset)."""
-    who = requester(i, "seed")
-    cleaned = desk.validate(NewTicket(category="technical", subject=f"Postback 404 on {i}",
-                                      description=DESCRIPTION, priority=priority))
-    ticket = Ticket(number=0, requester=who.person, opened_at=opened_at, source="shell",
-                    locale=who.locale, last_activity_at=opened_at, **cleaned)
-    sla.start(ticket, desk.config, opened_at)
-    return ticket
-
-
-async def write_tickets(desk: Desk, tickets: list[Ticket]) -> datetime | None:
-    """Numbers, ticket rows, bindings, opened events and timers of ``tickets``, in one
-    transaction; returns the earliest timer due (UTC) it set."""
-    async with desk.stores.transaction() as store:
-        conn = store.conn  # type: ignore[attr-defined]
-        k = len(tickets)
-        if conn.dialect.name == "postgresql":
-            numbers = list((await conn.execute(text(
-                "SELECT nextval('ticket_numbers') FROM generate_series(1, :k)"), {"k": k})
-            ).scalars())
-        else:
-            last = (await conn.execute(text(
-                "UPDATE counters SET value = value + :k WHERE name = 'ticket' "
-                "RETURNING value"), {"k": k})).scalar_one()
-            numbers = list(range(last - k + 1, last + 1))
-        for ticket, number in zip(tickets, numbers, strict=True):
-            ticket.number = int(number)
-        await conn.execute(insert(T), [ticket_values(t) for t in tickets])
-        await conn.execute(insert(B), [{
-            "ticket_number": b.ticket_number, "platform": b.platform,
-            "workspace": b.workspace, "audience": b.audience.value, "channel": b.channel,
-            "reaches_requester": b.reaches_requester, "in_requester_dm": b.in_requester_dm,
-            "thread": b.thread, "card_message": b.card_message}
-            for t in tickets for b in bindings_for(t, desk.routes)])
-        await conn.execute(insert(E), [event_values(Event(
-            t.number, OpenedPayload(on_behalf=False), t.requester, t.opened_at, "shell"))
-            for t in tickets])
-        earliest: datetime | None = None
-        for t in tickets:
-            due = await store.replace_timers(t.number, timers.plan(t, desk.config))
-            if due is not None and (earliest is None or due < earliest):
-                earliest = due
-    return earliest
-
-
-async def seed(desk: Desk, count: int, console: Console) -> float:
-    """``count`` bulk tickets opened over the last 30 minutes; returns seconds taken."""
-    start = time.perf_counter()
-    now = datetime.now(UTC)
-    for first in range(0, count, SEED_BATCH):
-        batch = [seed_ticket(desk, i, now - timedelta(seconds=i % 1800),
-                             SEED_PRIORITIES[i % len(SEED_PRIORITIES)])
-                 for i in range(first, min(first + SEED_BATCH, count))]
-        await write_tickets(desk, batch)
-        if (first // SEED_BATCH) % 20 == 19:
-            console.print(f"  seeded {first + len(batch):,} in "
-                          f"{time.perf_counter() - start:.0f} s")
-    return time.perf_counter() - start
-
-
-async def check_seeded(desk: Desk, numbers: list[int]) -> None:
-    """Seeded rows read back as the desk reads them, and still plan the stored timers."""
-    async with desk.stores.reading() as store:
-        for number in numbers:
-            ticket = await store.get_ticket(number)
-            assert ticket is not None, number
-            stored = await store.timers(number)
-            planned = {(s.kind, s.fingerprint, s.due_at)
-                       for s in timers.plan(ticket, desk.config)}
-            assert stored and {(t.kind, t.fingerprint, t.due_at) for t in stored} == planned, \
-                (number, stored, planned)
 
 
 # ---- the scheduler, running -------------------------------------------------------------
