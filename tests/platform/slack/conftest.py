@@ -3,6 +3,7 @@ builds it, served over HTTP on loopback, and a signed-request client."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +12,7 @@ from aiohttp import web
 from adapters.slack.plugin import PLUGIN
 from bot.runtime import build
 from bot.settings import Settings
+from core.routing import PlatformRoute
 from tests.platform.slack.harness import (
     CONFIG,
     GROUP_AGENT,
@@ -37,9 +39,16 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def h(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
+    async with harness(fake, sqlite_url, PLUGIN.route(SLACK, CONFIG.categories)) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def harness(fake: FakeSlack, sqlite_url: str, route: PlatformRoute
+                  ) -> AsyncIterator[Harness]:
+    """The desk on ``route``, its Slack platform against ``fake``, served over HTTP."""
     clock = frozen_now()
-    runtime = await build(Settings(database_url=sqlite_url), CONFIG,
-                          [PLUGIN.route(SLACK, CONFIG.categories)], clock=clock)
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [route], clock=clock)
     platform = await slack_on(runtime.desk, fake.api_url)
     runtime.worker.serve(platform.outbound)
     http = web.Application()

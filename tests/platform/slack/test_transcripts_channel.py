@@ -8,14 +8,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from aiohttp import web
 
 from adapters.slack.plugin import PLUGIN
-from bot.runtime import build
-from bot.settings import Settings
-from tests.platform.slack.harness import AGENT, CONFIG, SECRET, SLACK, Harness, frozen_now, slack_on
+from tests.platform.slack.conftest import harness
+from tests.platform.slack.harness import AGENT, CONFIG, SLACK, Harness
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SignedSlack
 
 LOGS = "C0LOGS"
 
@@ -24,26 +21,9 @@ LOGS = "C0LOGS"
 async def h(fake: FakeSlack, sqlite_url: str) -> AsyncIterator[Harness]:
     """The usual harness, with ``[transcripts] slack_channel = "C0LOGS"`` in the route
     the desk plans by (``bot.registry.routes`` puts it there from the config)."""
-    clock = frozen_now()
     route = replace(PLUGIN.route(SLACK, CONFIG.categories), transcripts_channel=LOGS)
-    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [route], clock=clock)
-    platform = await slack_on(runtime.desk, fake.api_url)
-    runtime.worker.serve(platform.outbound)
-    http = web.Application()
-    http.add_routes(platform.http_routes())
-    runner = web.AppRunner(http, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with SignedSlack(f"http://127.0.0.1:{port}/slack/events", SECRET) as signed:
-        harness = Harness(fake, platform, runtime, clock, signed, runner)
-        try:
-            yield harness
-        finally:
-            await platform.stop()
-            await runner.cleanup()
-            await runtime.close()
+    async with harness(fake, sqlite_url, route) as running:
+        yield running
 
 
 async def test_a_closed_tickets_agents_transcript_goes_to_the_transcripts_channel(
