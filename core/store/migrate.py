@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,12 +98,27 @@ def _probe_sqlite(url: str) -> None:
         # as patient as the desk's own connections: another process starting at the same
         # moment may hold the file while it switches it to WAL (5 s, the default, was
         # too short on a loaded machine)
-        with contextlib.closing(sqlite3.connect(
-                target, uri=uri, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
-            db.execute("PRAGMA schema_version").fetchone()
+        _read_header(target, uri)
     except sqlite3.Error as err:
         raise _sqlite_failure(err, parsed.database) or CannotOpenDatabase(
             f"cannot open the SQLite file {parsed.database} ({_first_line(err)})") from err
+
+
+def _read_header(target: str, uri: bool) -> None:
+    """``PRAGMA schema_version`` on the file. SQLite may answer "database is locked" at
+    once, without waiting, while another process switches a new file to WAL: that is
+    retried for as long as the desk's own connections would wait."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            with contextlib.closing(sqlite3.connect(
+                    target, uri=uri, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
+                db.execute("PRAGMA schema_version").fetchone()
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 # Any number of processes may start at once on one fresh database: the first to take
