@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -29,7 +30,10 @@ from core.store.engine import make_engine
 from core.store.leader import AdvisoryLeader
 from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
 from core.store.outbox import SqlOutbox
+from core.store.search_language import SearchLanguageUnavailable, use_search_language
 from core.store.sql import SqlStores
+
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -88,11 +92,17 @@ async def build(settings: Settings, config: DeskConfig,
     if migrate:
         await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
+    try:
+        if await use_search_language(engine, config.search.language):
+            log.info("search index rebuilt for search.language = %s", config.search.language)
+    except SearchLanguageUnavailable as err:
+        await engine.dispose()
+        raise ConfigError(str(err)) from err
     metrics = Metrics(engine, [route.platform for route in routes])
     worker = DeliveryWorker(metrics.measured_outbox(SqlOutbox(engine)),
                             [metrics.measured_outbound(o) for o in outbounds or []], config,
                             clock=clock)
-    stores = SqlStores(engine)
+    stores = SqlStores(engine, config.search.language)
     desk = Desk(config, stores, routes, clock=clock, on_commit=worker.wake)
     scheduler = Scheduler(desk, stores, desk.clock)
     if engine.dialect.name == "postgresql":  # several processes may share it: one leads

@@ -38,6 +38,7 @@ from core.config import (
     DeskSection,
     LifecycleSection,
     Priority,
+    SearchSection,
     SlaOverride,
     TranscriptsSection,
 )
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
+    search: SearchSection = SearchSection()
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -7,6 +7,7 @@ Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -105,6 +106,24 @@ class DeliverySection(_Section):
             raise ValueError(f"{format_duration(value)} is outside 3s-10m; a shorter lease "
                              "cannot be renewed in time, a longer one holds a dead "
                              "process's deliveries too long")
+        return value
+
+
+class SearchSection(_Section):
+    """``[search]``: ``language`` is the PostgreSQL text search configuration the index
+    and the queries use (``simple``: no stemming, every language alike; ``english``,
+    ``german``…: that language's stemmer and stop words). Checked here for its form, and
+    at start against the database (``core.store.search_language``): PostgreSQL's
+    ``pg_ts_config``; SQLite has ``simple`` and ``english`` (FTS5's porter stemmer)."""
+
+    language: str = "simple"
+
+    @field_validator("language")
+    @classmethod
+    def _a_configuration_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            raise ValueError(f"{value!r} is not a text search configuration's name; write "
+                             "one like 'simple' or 'english' (lower case)")
         return value
 
 
@@ -289,6 +308,7 @@ class DeskConfig(_Section):
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule
     business_hours: BusinessHoursSection | None = None  # None: around the clock
+    search: SearchSection = SearchSection()
 
     @field_validator("sla", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 SQLite: the FTS5 table ``ticket_search`` (rowid = ticket number), ranked by ``bm25``
 with column weights; PostgreSQL: ``ticket_search.public_doc``/``agent_doc`` queried
-with ``websearch_to_tsquery('simple', unaccent(…))``, ranked by ``ts_rank`` (weights
+with ``websearch_to_tsquery(language, unaccent(…))``, ranked by ``ts_rank`` (weights
 A subject, B description, C comments). User words reach neither engine as syntax:
 ``core.search`` reduces them to letters and digits, each quoted here.
 
@@ -37,7 +37,6 @@ PG = table("ticket_search", column("ticket_number"), column("subject"),
            column("public_doc"), column("agent_doc"))
 FTS_WEIGHTS = (10.0, 4.0, 1.0, 4.0, 1.0)  # subject, description, comments, fields, notes
 PUBLIC_COLUMNS = "{subject description comments}"
-SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
@@ -84,6 +83,7 @@ def filters(query: TicketQuery, search: SearchQuery) -> list[ColumnElement[bool]
 class SearchSql:
     conn: AsyncConnection
     dialect: str
+    search_language: str  # a name checked by core.config.SearchSection: no quote in it
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         search = query.search
@@ -163,9 +163,11 @@ class SearchSql:
         doc = PG.c.agent_doc if agent else PG.c.public_doc
         where = filters(query, search)
 
+        language = literal_column(f"'{self.search_language}'::regconfig")
+
         def tsquery(terms: tuple[Term, ...]) -> Any:
             return func.websearch_to_tsquery(
-                SIMPLE, func.unaccent(" ".join(_web_term(t) for t in terms)))
+                language, func.unaccent(" ".join(_web_term(t) for t in terms)))
 
         if not search.positive:
             for term in search.negative:

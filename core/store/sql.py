@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -162,9 +163,10 @@ class SqlStore(InboundSql, TimersSql, SearchSql):
     and ``bindings()`` answers from that read for the rest of the transaction (nothing in
     it changes a binding but ``add_bindings``, which drops the remembered list)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, search_language: str = "simple") -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
+        self.search_language = search_language
         self._bindings: dict[int, list[Binding]] = {}
 
     async def next_ticket_number(self) -> int:
@@ -339,10 +341,16 @@ def _sqlite_writers(engine: AsyncEngine) -> asyncio.Lock | None:
 class SqlStores:
     """``StoreFactory`` over an engine: each ``transaction()`` is one connection's
     transaction, committed on a clean exit and rolled back on an exception; a failing
-    database raises ``Unavailable`` (``core.store.failures``), never the driver's error."""
+    database raises ``Unavailable`` (``core.store.failures``), never the driver's error.
+    ``search_language``: the text search configuration searches use, the one the index
+    was built with (``core.store.search_language.use_search_language``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, search_language: str = "simple") -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", search_language):
+            raise ValueError(f"search_language: {search_language!r} is not a text search "
+                             "configuration's name")
         self.engine = engine
+        self.search_language = search_language
         self._writers = _sqlite_writers(engine)
 
     @asynccontextmanager
@@ -353,7 +361,7 @@ class SqlStores:
         again at once could starve the others (a timer firing seconds late)."""
         async with self._writers or _NO_QUEUE, unavailable("a desk transaction"), \
                 self.engine.begin() as conn:
-            yield SqlStore(conn)
+            yield SqlStore(conn, self.search_language)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlStore]:
@@ -362,4 +370,4 @@ class SqlStores:
         async with unavailable("a read"), self.engine.connect() as conn:
             await conn.execution_options(**{READING: True})
             async with conn.begin():
-                yield SqlStore(conn)
+                yield SqlStore(conn, self.search_language)
