@@ -163,7 +163,7 @@ class SearchSql:
         doc = PG.c.agent_doc if agent else PG.c.public_doc
         where = filters(query, search)
 
-        language = literal_column(f"'{self.search_language}'::regconfig")
+        language: ColumnElement[Any] = literal_column(f"'{self.search_language}'::regconfig")
 
         def tsquery(terms: tuple[Term, ...]) -> Any:
             return func.websearch_to_tsquery(
