@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.search [--tickets 100000] [--engine sqlite|postgres|both]
                                      [--repeat 30] [--pg DSN]
+                                     [--sqlite-file PATH] [--pg-database NAME]
 
-A generator writes realistic tickets straight into a migrated database (the triggers
-of migration 0007 index them as the desk's writes would): several categories, a
+A generator writes realistic tickets straight into a migrated database in bulk
+(``COPY`` / ``executemany`` in chunks, the index's triggers off meanwhile), then fills
+the search index in one statement as migration 0007 does: several categories, a
 vocabulary with a long tail (Zipf-like), one ticket in six holding the broad word
 ``printer``, a third of them with a comment. Then, as an agent and as a requester
 (her own tickets, one watched, her org's shared ones), the p50/p95 latency of
@@ -18,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ from core.search import parse
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.port import TicketQuery
+from core.store.search_language import POSTGRES_FILL, SQLITE_FILL
 from core.store.sql import SqlStores
 from tests.support.people import desk_config
 
@@ -54,6 +58,7 @@ COLUMNS = ("number", "subject", "description", "category", "priority", "status",
            "visibility", "requester_key", "requester_org", "requester_name", "fields",
            "watchers", "watcher_keys", "links", "source", "escalation_level", "opened_at",
            "last_activity_at")
+CHUNK = 20_000  # generated rows per executemany / COPY
 
 
 def vocabulary(size: int = 20000) -> tuple[list[str], list[float]]:
@@ -63,11 +68,10 @@ def vocabulary(size: int = 20000) -> tuple[list[str], list[float]]:
     return words, [1 / (rank + 1) for rank in range(size)]
 
 
-def tickets(n: int) -> list[tuple[Any, ...]]:
+def tickets(n: int) -> Iterator[tuple[Any, ...]]:
     """Rows for ``tickets``: lena's are every 500th, one in 40 shared in her org."""
     rng = random.Random(11)
     words, weights = vocabulary()
-    out = []
     for number in range(1, n + 1):
         body = rng.choices(words, weights, k=45)
         subject = " ".join(body[:6])
@@ -83,18 +87,22 @@ def tickets(n: int) -> list[tuple[Any, ...]]:
         shared = "shared" if number % 40 == 0 else "private"
         watchers = '[["shell:local:lena", "lena"]]' if number == n // 3 else "[]"
         at = T0 + timedelta(seconds=number)
-        out.append((number, subject, " ".join(body[6:]), rng.choice(CATEGORIES), "normal",
-                    "open", shared, f"shell:local:{requester}", "shell:local", requester,
-                    "{}", watchers, "|", "[]", "shell", 0, at, at))
-    return out
+        yield (number, subject, " ".join(body[6:]), rng.choice(CATEGORIES), "normal",
+               "open", shared, f"shell:local:{requester}", "shell:local", requester,
+               "{}", watchers, "|", "[]", "shell", 0, at, at)
 
 
-def comments(n: int) -> list[tuple[Any, ...]]:
+def comments(n: int) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(13)
     words, weights = vocabulary()
-    return [(number, "commented", None, None, T0, "shell", "public", "{}",
-             " ".join(rng.choices(words, weights, k=20)))
-            for number in range(3, n + 1, 3)]
+    for number in range(3, n + 1, 3):
+        yield (number, "commented", None, None, T0, "shell", "public", "{}",
+               " ".join(rng.choices(words, weights, k=20)))
+
+
+def chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield chunk
 
 
 async def timed(call: Callable[[], Awaitable[object]], repeat: int) -> tuple[float, float]:
@@ -108,29 +116,67 @@ async def timed(call: Callable[[], Awaitable[object]], repeat: int) -> tuple[flo
 
 
 async def fill_sqlite(path: Path, n: int) -> None:
+    """Bulk load: the index's triggers are dropped while the rows go in (one transaction,
+    ``executemany`` per chunk), the index is filled in one statement as migration 0007
+    fills it, and the triggers are created again."""
     import sqlite3
-    db = sqlite3.connect(path)
-    marks = ",".join("?" * len(COLUMNS))
-    db.executemany(f"INSERT INTO tickets({','.join(COLUMNS)}) VALUES ({marks})",
-                   [(*r[:16], r[16].replace(tzinfo=None), r[17].replace(tzinfo=None))
-                    for r in tickets(n)])
-    db.executemany("INSERT INTO events(ticket_number, kind, actor_key, actor_name, at, "
-                   "platform, audience, data, body) VALUES (?,?,?,?,?,?,?,?,?)",
-                   [(*r[:4], r[4].replace(tzinfo=None), *r[5:]) for r in comments(n)])
-    db.commit()
-    db.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                              ).fetchall()
+        db.execute("BEGIN")
+        for name, _ in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
+        marks = ",".join("?" * len(COLUMNS))
+        for chunk in chunks(tickets(n)):
+            db.executemany(f"INSERT INTO tickets({','.join(COLUMNS)}) VALUES ({marks})",
+                           [(*r[:16], r[16].replace(tzinfo=None), r[17].replace(tzinfo=None))
+                            for r in chunk])
+        for chunk in chunks(comments(n)):
+            db.executemany("INSERT INTO events(ticket_number, kind, actor_key, actor_name, "
+                           "at, platform, audience, data, body) VALUES (?,?,?,?,?,?,?,?,?)",
+                           [(*r[:4], r[4].replace(tzinfo=None), *r[5:]) for r in chunk])
+        db.execute("DELETE FROM ticket_search")
+        db.execute(SQLITE_FILL)
+        db.execute("INSERT INTO watchers(ticket_number, watcher_key) SELECT DISTINCT "
+                   "t.number, json_extract(w.value, '$[0]') FROM tickets t, "
+                   "json_each(t.watchers) w")
+        for _, sql in triggers:
+            db.execute(sql)
+        db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (n,))
+        db.execute("COMMIT")
+        db.execute("ANALYZE")
+    finally:
+        db.close()
 
 
 async def fill_postgres(dsn: str, n: int) -> None:
+    """Bulk load: ``COPY`` with triggers off (``session_replication_role``), then the index
+    filled in one statement as migration 0007 fills it, its GIN indexes built after."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = [(*r[:10], "{}", r[11], "|", "[]", *r[14:]) for r in tickets(n)]
-        await conn.copy_records_to_table("tickets", records=rows, columns=list(COLUMNS))
-        await conn.copy_records_to_table(
-            "events", records=comments(n), columns=[
+        await conn.execute("SET session_replication_role = replica")
+        for chunk in chunks(tickets(n)):
+            await conn.copy_records_to_table("tickets", records=[
+                (*r[:10], "{}", r[11], "|", "[]", *r[14:]) for r in chunk],
+                columns=list(COLUMNS))
+        for chunk in chunks(comments(n)):
+            await conn.copy_records_to_table("events", records=chunk, columns=[
                 "ticket_number", "kind", "actor_key", "actor_name", "at", "platform",
                 "audience", "data", "body"])
-        await conn.execute("ANALYZE")
+        await conn.execute("SET session_replication_role = origin")
+        await conn.execute("SET maintenance_work_mem = '256MB'")
+        await conn.execute("DROP INDEX ix_ticket_search_public, ix_ticket_search_agent")
+        await conn.execute(POSTGRES_FILL)
+        await conn.execute(
+            "INSERT INTO watchers(ticket_number, watcher_key) SELECT DISTINCT t.number, "
+            "w ->> 0 FROM tickets t, json_array_elements(t.watchers) w")
+        await conn.execute("CREATE INDEX ix_ticket_search_public ON ticket_search "
+                           "USING gin (public_doc)")
+        await conn.execute("CREATE INDEX ix_ticket_search_agent ON ticket_search "
+                           "USING gin (agent_doc)")
+        await conn.execute("SELECT setval('ticket_numbers', $1)", n)
+        await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
 
@@ -175,36 +221,55 @@ async def measure(engine_name: str, url: str, repeat: int) -> list[tuple[str, ..
     return rows
 
 
+async def stored_tickets(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def prepared(url: str, fill: Callable[[], Awaitable[None]], name: str,
+                   n: int) -> None:
+    """``url`` migrated and holding the generated desk: filled unless it already holds
+    tickets (a kept database, ``--sqlite-file``/``--pg-database``)."""
+    await upgrade_async(url)
+    stored = await stored_tickets(url)
+    if stored:
+        print(f"{name}: {stored} tickets already stored; not filled again")
+        return
+    start = time.perf_counter()
+    await fill()
+    print(f"{name}: {n} tickets written and indexed in {time.perf_counter() - start:.0f} s")
+
+
 async def main(args: argparse.Namespace) -> None:
     results: list[tuple[str, ...]] = []
     if args.engine in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="helpthread-search-") as tmp:
-            path = Path(tmp) / "bench.db"
+            path = Path(args.sqlite_file or Path(tmp) / "bench.db")
             url = f"sqlite+aiosqlite:///{path}"
-            await upgrade_async(url)
-            start = time.perf_counter()
-            await fill_sqlite(path, args.tickets)
-            print(f"SQLite: {args.tickets} tickets written and indexed in "
-                  f"{time.perf_counter() - start:.0f} s")
+            await prepared(url, lambda: fill_sqlite(path, args.tickets), "SQLite",
+                           args.tickets)
             results += await measure("SQLite", url, args.repeat)
     if args.engine in ("postgres", "both"):
-        name = f"helpthread_bench_{uuid.uuid4().hex[:12]}"
+        name = args.pg_database or f"helpthread_bench_{uuid.uuid4().hex[:12]}"
         admin = await asyncpg.connect(args.pg)
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
         await admin.close()
         base = args.pg.rsplit("/", 1)[0]
         try:
             url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://")
-            await upgrade_async(url)
-            start = time.perf_counter()
-            await fill_postgres(f"{base}/{name}", args.tickets)
-            print(f"PostgreSQL: {args.tickets} tickets written and indexed in "
-                  f"{time.perf_counter() - start:.0f} s")
+            await prepared(url, lambda: fill_postgres(f"{base}/{name}", args.tickets),
+                           "PostgreSQL", args.tickets)
             results += await measure("PostgreSQL", url, args.repeat)
         finally:
-            admin = await asyncpg.connect(args.pg)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            if not args.pg_database:
+                admin = await asyncpg.connect(args.pg)
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
     print("| engine | query | as | hits | p50 ms | p95 ms | raw p50 ms | raw p95 ms |")
     print("|---|---|---|---|---|---|---|---|")
     for row in results:
@@ -217,4 +282,8 @@ if __name__ == "__main__":
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pg", default=PG_ADMIN_DSN)
+    parser.add_argument("--sqlite-file", help="keep the SQLite desk in this file (filled "
+                        "once: a later run measures it again)")
+    parser.add_argument("--pg-database", help="keep the PostgreSQL desk in this database "
+                        "(created and filled once)")
     asyncio.run(main(parser.parse_args()))

@@ -37,7 +37,16 @@ PG = table("ticket_search", column("ticket_number"), column("subject"),
            column("public_doc"), column("agent_doc"))
 FTS_WEIGHTS = (10.0, 4.0, 1.0, 4.0, 1.0)  # subject, description, comments, fields, notes
 PUBLIC_COLUMNS = "{subject description comments}"
-CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+# The planner prices ``@@`` as one operator call, but each call reads (and may
+# decompress) a wide row's tsvector. A common word's newest matches were then found by
+# walking ``ticket_search`` newest first testing ``@@`` on every row and merging with the
+# tickets the viewer may see (144 ms for a requester's broad word at 100,000 tickets);
+# without a merge join it walks the tickets she may see newest first and tests ``@@``
+# on those only (20 ms). Parallel workers cost more to start than such a query takes.
+# (One statement: asyncpg prepares each, and a prepared statement holds one command.)
+SEARCH_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                    "set_config('enable_mergejoin', 'off', true), "
+                    "set_config('max_parallel_workers_per_gather', '0', true)")
 
 
 def _fts_term(term: Term) -> str:
@@ -158,7 +167,7 @@ class SearchSql:
         # A generic plan (asyncpg prepares each statement) cannot see which words are
         # asked for; planned for these words, a rare one is read from the GIN index
         # (a sixth of the time at 50,000 tickets).
-        await self.conn.execute(CUSTOM_PLANS)
+        await self.conn.execute(SEARCH_PLANS)
         agent = query.sees_internal
         doc = PG.c.agent_doc if agent else PG.c.public_doc
         where = filters(query, search)
