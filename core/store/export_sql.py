@@ -1,21 +1,25 @@
 """``helpthread export``: every ticket and what it owns, streamed as JSON lines or CSV
 (the format: ``core.store.export_format``).
 
-Tickets are read in keyset-paged batches (number above the last one read, ``batch`` at
-a time), each batch in its own read transaction — SQLite: deferred, taking no write
-lock; PostgreSQL: ``REPEATABLE READ``, so a batch's tickets and rows agree — and handed
-on as text before the next is read: memory stays flat whatever the desk's size, and a
-running desk's writers are never held up for long. For a move, stop the desk first:
+Tickets are read in batches of ``batch`` numbers — a batch's last number is found
+first, by an index-only read of the next ``batch`` numbers — each batch in its own read
+transaction — SQLite: deferred, taking no write lock; PostgreSQL: ``REPEATABLE READ``,
+so a batch's tickets and rows agree. ``workers`` batches are read at once, each on its
+own connection (the database builds the JSON, ``core.store.export_json``, so two use two
+cores), and handed on as text in ticket order: memory stays flat whatever the desk's
+size (at most ``workers`` batches are held), and a running desk's writers are never
+held up for long. For a move, stop the desk first:
 tickets changed while the export runs are exported as they were when their batch was
 read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -53,13 +57,15 @@ class ExportOptions:
     """``format``: ``jsonl`` (everything, to import again) or ``csv`` (one row per
     ticket, ``CSV_COLUMNS``); ``since``: only tickets opened at or after it (UTC);
     ``hide``: strip these sensitive fields (None: keep them); ``batch``: tickets per read
-    transaction; ``exported_at`` (UTC) goes into the header."""
+    transaction; ``workers``: batches read at once, each on its own connection;
+    ``exported_at`` (UTC) goes into the header."""
 
     exported_at: datetime
     format: Literal["jsonl", "csv"] = "jsonl"
     since: datetime | None = None
     hide: SensitiveFields | None = None
     batch: int = 1000
+    workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -107,12 +113,12 @@ async def revision(conn: AsyncConnection) -> str | None:
     return str(found) if found is not None else None
 
 
-async def _tickets(conn: AsyncConnection, after: int, options: ExportOptions
+async def _tickets(conn: AsyncConnection, after: int, high: int, options: ExportOptions
                    ) -> list[dict[str, Any]]:
-    """The next batch's ``tickets`` rows as dicts (CSV)."""
+    """The batch's ``tickets`` rows as dicts (CSV)."""
     return [dict(r) for r in (await conn.execute(
         _since(select(*exported_columns(T)), options.since)
-        .where(T.c.number > after).order_by(T.c.number).limit(options.batch))).mappings()]
+        .where(T.c.number > after, T.c.number <= high).order_by(T.c.number))).mappings()]
 
 
 def _hidden(row: str, category: str, hide: SensitiveFields) -> str:
@@ -126,16 +132,15 @@ def _hidden(row: str, category: str, hide: SensitiveFields) -> str:
     return dumps(ticket)
 
 
-async def _lines(conn: AsyncConnection, after: int, options: ExportOptions
-                 ) -> tuple[str, int, int]:
-    """The next batch as JSON lines: (text, tickets, highest number); the database
-    writes each row's JSON (``core.store.export_json``)."""
+async def _lines(conn: AsyncConnection, after: int, high: int, options: ExportOptions
+                 ) -> tuple[str, int]:
+    """The batch's tickets as JSON lines: (text, tickets); the database writes each
+    row's JSON (``core.store.export_json``)."""
     dialect = conn.dialect.name
     tickets = (await conn.execute(
-        tickets_json(T, dialect, after, options.batch, options.since))).all()
+        tickets_json(T, dialect, after, high, options.since))).all()
     if not tickets:
-        return "", 0, after
-    high = int(tickets[-1][0])
+        return "", 0
     arrays = {part.table.name: {int(n): rows for n, rows in (await conn.execute(
         owned_json(part, dialect, after, high))).all()} for part in owned_tables()}
     lines = []
@@ -147,7 +152,54 @@ async def _lines(conn: AsyncConnection, after: int, options: ExportOptions
             parts += [',"', name, '":', found.get(number, "[]")]
         parts.append("}\n")
         lines.append("".join(parts))
-    return "".join(lines), len(tickets), high
+    return "".join(lines), len(tickets)
+
+
+async def _boundary(engine: AsyncEngine, after: int, options: ExportOptions) -> int | None:
+    """The last number of the batch after ``after``: the ``batch``-th exported ticket
+    above it, or the last one; None when none is left."""
+    numbers = (_since(select(T.c.number), options.since).where(T.c.number > after)
+               .order_by(T.c.number).limit(options.batch).subquery())
+    async with reading(engine) as conn:
+        found = (await conn.execute(select(func.max(numbers.c.number)))).scalar()
+    return None if found is None else int(found)
+
+
+async def _batch(engine: AsyncEngine, after: int, high: int, options: ExportOptions
+                 ) -> Chunk:
+    """The tickets numbered above ``after`` up to ``high`` as text, read in one
+    transaction."""
+    async with reading(engine) as conn:
+        if options.format == "jsonl":
+            text, count = await _lines(conn, after, high, options)
+            return Chunk(text, count)
+        tickets = await _tickets(conn, after, high, options)
+        counts = await _event_counts(conn, after, high)
+    if options.hide is not None:
+        for ticket in tickets:
+            options.hide.strip(ticket)
+    return Chunk(_csv_text(csv_row(t, counts.get(t["number"], {})) for t in tickets),
+                 len(tickets))
+
+
+async def _batches(engine: AsyncEngine, options: ExportOptions) -> AsyncIterator[Chunk]:
+    """Every batch in ticket order, ``options.workers`` of them read at once."""
+    pending: deque[asyncio.Task[Chunk]] = deque()
+    after: int | None = 0
+    try:
+        while True:
+            while after is not None and len(pending) < max(1, options.workers):
+                high = await _boundary(engine, after, options)
+                if high is not None:
+                    pending.append(asyncio.ensure_future(_batch(engine, after, high, options)))
+                after = high
+            if not pending:
+                return
+            yield await pending.popleft()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _event_counts(conn: AsyncConnection, after: int, high: int
@@ -175,24 +227,11 @@ async def export_chunks(engine: AsyncEngine, options: ExportOptions) -> AsyncIte
         yield Chunk(dumps(header) + "\n")
     else:
         yield Chunk(_csv_text([list(CSV_COLUMNS)]))
-    after, written = 0, 0
-    while True:
-        async with reading(engine) as conn:
-            if jsonl:
-                text, count, high = await _lines(conn, after, options)
-            else:
-                tickets = await _tickets(conn, after, options)
-                count, high = len(tickets), tickets[-1]["number"] if tickets else after
-                counts = await _event_counts(conn, after, high)
-        if not count:
-            break
-        if not jsonl:
-            if options.hide is not None:
-                for ticket in tickets:
-                    options.hide.strip(ticket)
-            text = _csv_text(csv_row(t, counts.get(t["number"], {})) for t in tickets)
-        yield Chunk(text, count)
-        after, written = high, written + count
+    written = 0
+    async for chunk in _batches(engine, options):
+        if chunk.tickets:
+            yield chunk
+            written += chunk.tickets
     if not jsonl:
         return
     if options.since is None:
