@@ -62,10 +62,12 @@ CHUNK = 20_000  # generated rows per executemany / COPY
 
 
 def vocabulary(size: int = 20000) -> tuple[list[str], list[float]]:
+    """Words and their cumulative weights (``random.choices(cum_weights=…)``: given plain
+    weights it would add up all 20,000 for every ticket)."""
     rng = random.Random(7)
     words = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(3, 9)))
              for _ in range(size)]
-    return words, [1 / (rank + 1) for rank in range(size)]
+    return words, list(itertools.accumulate(1 / (rank + 1) for rank in range(size)))
 
 
 def tickets(n: int) -> Iterator[tuple[Any, ...]]:
@@ -73,7 +75,7 @@ def tickets(n: int) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(11)
     words, weights = vocabulary()
     for number in range(1, n + 1):
-        body = rng.choices(words, weights, k=45)
+        body = rng.choices(words, cum_weights=weights, k=45)
         subject = " ".join(body[:6])
         if number % 6 == 0:
             subject += " printer"
@@ -97,7 +99,7 @@ def comments(n: int) -> Iterator[tuple[Any, ...]]:
     words, weights = vocabulary()
     for number in range(3, n + 1, 3):
         yield (number, "commented", None, None, T0, "shell", "public", "{}",
-               " ".join(rng.choices(words, weights, k=20)))
+               " ".join(rng.choices(words, cum_weights=weights, k=20)))
 
 
 def chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
