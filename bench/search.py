@@ -23,9 +23,13 @@ import asyncio
 import itertools
 import os
 import random
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -58,6 +62,7 @@ COLUMNS = ("number", "subject", "description", "category", "priority", "status",
            "visibility", "requester_key", "requester_org", "requester_name", "fields",
            "watchers", "watcher_keys", "links", "source", "escalation_level", "opened_at",
            "last_activity_at")
+HELPTHREAD = str(Path(sys.executable).with_name("helpthread"))
 CHUNK = 20_000  # generated rows per executemany / COPY
 
 
@@ -223,6 +228,51 @@ async def measure(engine_name: str, url: str, repeat: int) -> list[tuple[str, ..
     return rows
 
 
+def run_rss(url: str) -> tuple[float, float]:
+    """``helpthread run`` (the shell platform, ``/healthz`` on a free port) on ``url``:
+    started, asked for ``/healthz``, given a broad search, a list and a ticket to show on
+    stdin; then its RSS and peak RSS (``VmRSS``, ``VmHWM``) in MB."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPTHREAD_")}
+    env.update(HELPTHREAD_DATABASE_URL=url, HELPTHREAD_PORT=str(port),
+               HELPTHREAD_HOST="127.0.0.1")
+    with tempfile.TemporaryDirectory() as cwd:  # no helpthread.toml of this checkout
+        child = subprocess.Popen([HELPTHREAD, "run"], env=env, cwd=cwd,
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                                timeout=5) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    if child.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("helpthread run did not start: " + (
+                            child.stderr.read().decode() if child.stderr else "")) from None
+                    time.sleep(0.5)
+            assert child.stdin is not None
+            child.stdin.write(b"/ticket search printer\n/ticket list all\n/ticket show 1\n")
+            child.stdin.flush()
+            time.sleep(5)
+            status = Path(f"/proc/{child.pid}/status").read_text()
+            found = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            return (int(found["VmRSS"].split()[0]) / 1024,
+                    int(found["VmHWM"].split()[0]) / 1024)
+        finally:
+            if child.stdin:
+                child.stdin.close()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
 async def stored_tickets(url: str) -> int:
     engine = make_engine(url)
     try:
@@ -248,6 +298,7 @@ async def prepared(url: str, fill: Callable[[], Awaitable[None]], name: str,
 
 async def main(args: argparse.Namespace) -> None:
     results: list[tuple[str, ...]] = []
+    rss: list[tuple[str, float, float, float, float]] = []
     if args.engine in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="helpthread-search-") as tmp:
             path = Path(args.sqlite_file or Path(tmp) / "bench.db")
@@ -255,6 +306,10 @@ async def main(args: argparse.Namespace) -> None:
             await prepared(url, lambda: fill_sqlite(path, args.tickets), "SQLite",
                            args.tickets)
             results += await measure("SQLite", url, args.repeat)
+            if args.rss:
+                empty = Path(tmp) / "empty.db"
+                await upgrade_async(f"sqlite+aiosqlite:///{empty}")
+                rss.append(("SQLite", *run_rss(url), *run_rss(f"sqlite+aiosqlite:///{empty}")))
     if args.engine in ("postgres", "both"):
         name = args.pg_database or f"helpthread_bench_{uuid.uuid4().hex[:12]}"
         admin = await asyncpg.connect(args.pg)
@@ -267,6 +322,8 @@ async def main(args: argparse.Namespace) -> None:
             await prepared(url, lambda: fill_postgres(f"{base}/{name}", args.tickets),
                            "PostgreSQL", args.tickets)
             results += await measure("PostgreSQL", url, args.repeat)
+            if args.rss:
+                rss.append(("PostgreSQL", *run_rss(url), *await empty_postgres_rss(args.pg)))
         finally:
             if not args.pg_database:
                 admin = await asyncpg.connect(args.pg)
@@ -276,6 +333,28 @@ async def main(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for row in results:
         print("| " + " | ".join(row) + " |")
+    if rss:
+        print(f"\n`helpthread run` RSS / peak MB with {args.tickets:,} tickets stored, next to "
+              "the same on an empty database:\n")
+        print("| engine | RSS | peak | empty: RSS | empty: peak |\n|---|---|---|---|---|")
+        for engine_name, *mb in rss:
+            print(f"| {engine_name} | " + " | ".join(f"{m:.0f}" for m in mb) + " |")
+
+
+async def empty_postgres_rss(admin_dsn: str) -> tuple[float, float]:
+    name = f"helpthread_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        url = f"{admin_dsn.rsplit('/', 1)[0]}/{name}".replace(
+            "postgresql://", "postgresql+asyncpg://")
+        await upgrade_async(url)
+        return run_rss(url)
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 if __name__ == "__main__":
@@ -284,6 +363,8 @@ if __name__ == "__main__":
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pg", default=PG_ADMIN_DSN)
+    parser.add_argument("--rss", action="store_true", help="also the RSS of `helpthread "
+                        "run` on the desk, next to the same on an empty database")
     parser.add_argument("--sqlite-file", help="keep the SQLite desk in this file (filled "
                         "once: a later run measures it again)")
     parser.add_argument("--pg-database", help="keep the PostgreSQL desk in this database "

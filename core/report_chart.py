@@ -2,15 +2,14 @@
 day's median first-response and resolution times, as PNG bytes.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global
-state), so it is safe beside the event loop's other work and in any thread.
+state), so it is safe beside the event loop's other work and in any thread. matplotlib
+(with numpy and Pillow, about 40 MB) is imported on the first chart, not when the desk
+starts: ``helpthread run`` stays within its memory target (README, Benchmarks).
 """
 
 from __future__ import annotations
 
 import io
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from core.report import Report
 
@@ -26,6 +25,9 @@ def chart_png(report: Report, *, title: str = "Helpthread", dpi: int = 100) -> b
     """A 9×6-inch PNG (at ``dpi``) of ``report.days``: bars of tickets opened and
     resolved, and below them the median first-response and resolution hours of each day
     (gaps where a day had none). The title names ``title`` and the period."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9, 6), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     counts, times = figure.subplots(2, 1, sharex=True)
