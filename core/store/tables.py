@@ -85,7 +85,13 @@ class TicketRow(Base):
     rating: Mapped[str | None] = mapped_column(String(8))
     rating_comment: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_tickets_requester_opened", "requester_key", "opened_at"),)
+    __table_args__ = (
+        Index("ix_tickets_requester_opened", "requester_key", "opened_at"),
+        # A requester's search walks her tickets and her org's shared ones newest first
+        # (core.store.search_sql; migration 0008).
+        Index("ix_tickets_requester_number", "requester_key", "number"),
+        Index("ix_tickets_org_shared", "requester_org", "visibility", "number"),
+    )
 
 
 class WatcherRow(Base):

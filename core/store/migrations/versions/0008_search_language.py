@@ -1,4 +1,6 @@
-"""The search index's language (issue 12: ``search.language``).
+"""The search index's language (issue 12: ``search.language``), and two indexes a
+requester's search walks newest first: her own tickets (``requester_key, number``) and
+her org's shared ones (``requester_org, visibility, number``).
 
 ``ticket_search_language`` holds one row: the text search configuration the index was
 built with — ``simple`` here, as migration 0007 built it. ``helpthread run`` compares it
@@ -42,6 +44,10 @@ END $$"""
 
 
 def upgrade() -> None:
+    # A requester's search walks each of her grants newest first (core.store.search_sql).
+    op.create_index("ix_tickets_requester_number", "tickets", ["requester_key", "number"])
+    op.create_index("ix_tickets_org_shared", "tickets",
+                    ["requester_org", "visibility", "number"])
     op.execute("CREATE TABLE ticket_search_language (language varchar(63) NOT NULL)")
     op.execute("INSERT INTO ticket_search_language (language) VALUES ('simple')")
     if op.get_bind().dialect.name == "postgresql":
@@ -63,3 +69,5 @@ def downgrade() -> None:
         op.execute(SQLITE_TABLE.format(tokenizer=SQLITE_TOKENIZERS["simple"]))
         op.execute(SQLITE_FILL)
     op.execute("DROP TABLE ticket_search_language")
+    op.drop_index("ix_tickets_org_shared", table_name="tickets")
+    op.drop_index("ix_tickets_requester_number", table_name="tickets")
