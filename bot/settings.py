@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.discord.plugin import DiscordSettings
+from adapters.email.settings import EmailSettings
 from adapters.shell.plugin import ShellSettings
 from adapters.slack.plugin import SlackSettings
 from bot import registry
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     shell: ShellSettings = ShellSettings()
+    email: EmailSettings = EmailSettings()  # off without smtp_host
 
     @classmethod
     def settings_customise_sources(
