@@ -331,6 +331,37 @@ def import_tickets(
                    "--include-sensitive); the tickets are imported without them.", err=True)
 
 
+@app.command("mail-in", short_help="Take one e-mail on stdin (for an MTA pipe).")
+def mail_in() -> None:
+    """Read one RFC 5322 message on stdin and take it into the desk: a reply becomes a
+    comment on its ticket, a new message a ticket (email.open_from_mail). Exit 0 when
+    taken or refused (bounced where the sender is told), 75 when it must be retried."""
+    from bot import mailin
+
+    try:
+        settings, config, _ = load_settings()
+    except ConfigError as err:
+        typer.echo(f"helpthread: mail-in: {err}", err=True)
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    logs.configure(settings.log_format, logging.INFO)
+    problem = mailin.refuse_setup(settings)
+    if problem is not None:
+        typer.echo(f"helpthread: mail-in: {problem}", err=True)
+        raise typer.Exit(mailin.EX_TEMPFAIL)
+    raw, size = mailin.read_limited(sys.stdin.buffer, settings.email.max_message_bytes)
+    try:
+        taken = asyncio.run(mailin.mail_in(settings, config, raw, size))
+    except mailin.Temporary as err:
+        mailin.log_temporary(err)
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    except Exception as err:  # never lose a message to a bug: the MTA keeps it queued
+        logging.getLogger("helpthread.email").exception("mail-in failed")
+        mailin.log_temporary(mailin.Temporary(f"{type(err).__name__}: {err}"))
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    typer.echo(mailin.report(taken), err=True)
+    raise typer.Exit(mailin.exit_status(taken))
+
+
 def main() -> None:
     try:
         app()

@@ -47,6 +47,18 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class MailComment:
+    """A public comment that arrived by e-mail (PRODUCT.md §6). The actor is the sender's
+    e-mail identity; only the ticket's requester or a watcher may write one — never an
+    org member by a shared address domain, never anyone by a ticket number alone. It
+    reopens or continues a closed ticket as a requester's comment does (§3)."""
+
+    number: int
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """An agent's public reply from the team side (``/ticket reply``, the Reply form)."""
 
@@ -196,14 +208,16 @@ class AutoClose:
     why: AutoClosed
 
 
-TicketCommand = (Comment | Reply | Note | Claim | Assign | Unassign | RequestInfo | Hold
-                 | Resume | Resolve | Close | Reopen | SetPriority | Escalate | Link
+TicketCommand = (Comment | MailComment | Reply | Note | Claim | Assign | Unassign
+                 | RequestInfo | Hold | Resume | Resolve | Close | Reopen | SetPriority
+                 | Escalate | Link
                  | AddWatcher | AskClose | KeepOpen | Rate | SlaAlert | RemindRequester
                  | AutoClose)
 Command = OpenTicket | TicketCommand
 
 NAMES: dict[type[Any], str] = {
-    OpenTicket: "open", Comment: "comment", Reply: "reply", Note: "note", Claim: "claim",
+    OpenTicket: "open", Comment: "comment", MailComment: "mail-comment", Reply: "reply",
+    Note: "note", Claim: "claim",
     Assign: "assign", Unassign: "unassign", RequestInfo: "wait", Hold: "hold",
     Resume: "resume", Resolve: "resolve", Close: "close", Reopen: "reopen",
     SetPriority: "priority", Escalate: "escalate", Link: "link", AddWatcher: "cc",

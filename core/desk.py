@@ -58,7 +58,7 @@ def _text(field: str, value: str | None, *, required: bool = True, min_length: i
 
 # ---- conversation -------------------------------------------------------------
 
-async def comment(change: Change, command: cmd.Comment | cmd.Reply) -> None:
+async def comment(change: Change, command: cmd.Comment | cmd.MailComment | cmd.Reply) -> None:
     """A public comment (or an agent's reply). A requester's comment puts a ``waiting``
     ticket back to work, reopens a resolved/closed one within the reopen window and,
     past it, continues in its open follow-up or opens one (PRODUCT.md §3)."""
@@ -235,6 +235,7 @@ async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
 
 HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.Comment: (Action.COMMENT, comment),
+    cmd.MailComment: (Action.COMMENT_BY_MAIL, comment),
     cmd.Reply: (Action.REPLY, comment),
     cmd.Note: (Action.NOTE, note),
     cmd.Claim: (Action.CLAIM, claim),
@@ -269,6 +270,17 @@ class Desk(Intake, Reading, Receiving):
         """A public comment by anyone who may see the ticket (PRODUCT.md §3, §5)."""
         command = cmd.Comment(number, text, tuple(attachments),
                               origin.id if origin else None)
+        return await self.run(actor, command, request_key=request_key)
+
+    async def comment_by_mail(self, actor: Actor, number: int, text: str, *,
+                              attachments: tuple[Attachment, ...] = (),
+                              request_key: str | None = None) -> Outcome:
+        """A reply by e-mail from ``actor`` (an ``email`` identity: the sender): the
+        ticket's requester or a watcher only, else ``NotFound`` / ``NotAllowed``; a closed
+        ticket reopens or continues in a follow-up as for any requester's comment
+        (PRODUCT.md §3, §6). The same ``request_key`` (the mail's ``Message-ID``) again
+        returns the first outcome, ``replayed``."""
+        command = cmd.MailComment(number, text, tuple(attachments))
         return await self.run(actor, command, request_key=request_key)
 
     async def reply(self, actor: Actor, number: int, text: str, *,

@@ -43,6 +43,7 @@ class Action(StrEnum):
     POST_PANEL = "post_panel"
     STATS = "stats"
     COMMENT = "comment"
+    COMMENT_BY_MAIL = "comment_by_mail"  # an e-mail reply: requester and watchers only
     REPLY = "reply"
     NOTE = "note"
     CLAIM = "claim"
@@ -129,6 +130,9 @@ PERMISSIONS: dict[Action, Rights] = {
     Action.STATS: _AGENTS,
     Action.COMMENT: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS,
                      Role.ORG_MEMBER: _ALWAYS},
+    # A mail's From names its sender, and every e-mail address shares one "org": only
+    # the people the ticket was sent to may answer it by mail (PRODUCT.md §6).
+    Action.COMMENT_BY_MAIL: {Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS},
     Action.REPLY: _AGENTS,
     Action.NOTE: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS},
     Action.CLAIM: _AGENTS,
@@ -159,6 +163,7 @@ DOING: dict[Action, str] = {
     Action.SEE: "see it", Action.SEE_INTERNAL: "enter a team thread",
     Action.QUEUE: "see the queue", Action.POST_PANEL: "post a ticket panel",
     Action.STATS: "see stats", Action.COMMENT: "comment on it",
+    Action.COMMENT_BY_MAIL: "comment on it by e-mail",
     Action.REPLY: "reply from the team side", Action.NOTE: "write internal notes",
     Action.CLAIM: "claim tickets", Action.ASSIGN: "assign tickets",
     Action.UNASSIGN: "unassign tickets", Action.REQUEST_INFO: "ask for information",

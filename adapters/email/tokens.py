@@ -52,6 +52,11 @@ def sign(number: int, address: str, key: bytes) -> str:
     return f"{number}-{recipient}-{signature}"
 
 
+def find_all(text: str) -> list[ReplyToken]:
+    """Every token-shaped string in ``text``, in order (shape only, like ``find``)."""
+    return [ReplyToken(int(n), r, sig) for n, r, sig in _TOKEN.findall(text.lower())]
+
+
 def find(text: str) -> ReplyToken | None:
     """The first token-shaped string in ``text`` (an address, a ``Message-ID``, a
     ``References`` header), case-insensitively; None when there is none. Shape only:

@@ -25,6 +25,7 @@ EVERY_COMMAND: list[cmd.Command] = [
     cmd.OpenTicket("refund", "Charged twice", "Order 77", "high", "1234", "shared",
                    {"receipt": "RC-1"}, requester=LENA),
     cmd.Comment(3, "hi", (Attachment("a.png", 10, "https://x.test/a"),), in_thread=4),
+    cmd.MailComment(3, "thanks", (Attachment("log.txt", 120),)),
     cmd.Reply(3, "On it"), cmd.Note(3, "log checked"), cmd.Claim(3), cmd.Assign(3, SAM),
     cmd.Unassign(3), cmd.RequestInfo(3, "Which order?"), cmd.Hold(3, "bank"), cmd.Resume(3),
     cmd.Resolve(3, "Refunded"), cmd.Close(3), cmd.Close(3, "dup"), cmd.Reopen(3),
