@@ -48,10 +48,12 @@ class Refused(Exception):
     """The message is not taken: ``reason`` for the log (and the bounce); ``bounce`` when
     the sender is told (never automatic mail or failed authentication: backscatter)."""
 
-    def __init__(self, reason: str, *, bounce: bool = False) -> None:
+    def __init__(self, reason: str, *, bounce: bool = False, mail: Mail | None = None
+                 ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.bounce = bounce
+        self.mail = mail  # what was read of it, where a bounce needs it
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +125,14 @@ def read(raw: bytes, settings: EmailSettings, size: int | None = None) -> Mail:
                 "", (), size, return_path)
     if size > settings.max_message_bytes:
         raise Refused(f"the message is {_megabytes(size)}; this desk takes messages up to "
-                      f"{_megabytes(settings.max_message_bytes)}", bounce=True)
+                      f"{_megabytes(settings.max_message_bytes)}", bounce=True, mail=mail)
     plain, html, attachments = _parts(message)
     for attachment in attachments:
         if attachment.size is not None and attachment.size > settings.max_attachment_bytes:
             raise Refused(f"the attachment {attachment.name!r} is "
                           f"{_megabytes(attachment.size)}; this desk takes attachments up "
-                          f"to {_megabytes(settings.max_attachment_bytes)}", bounce=True)
+                          f"to {_megabytes(settings.max_attachment_bytes)}", bounce=True,
+                          mail=mail)
     text = _UNSHOWABLE.sub("\ufffd", reply_text(plain, html))
     return Mail(message, mail.message_id, sender, name, mail.subject, text,
                 tuple(attachments), size, return_path)

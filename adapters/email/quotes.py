@@ -23,10 +23,16 @@ import re
 from html.parser import HTMLParser
 
 import quotequail
-from mailparser_reply import EmailReplyParser
+from mailparser_reply import EmailMessage
 from mailparser_reply.constants import MAIL_LANGUAGES
 
-_PARSER = EmailReplyParser(languages=list(MAIL_LANGUAGES))
+# Attribution lines ("On … wrote:") in every language mail-parser-reply knows; signature
+# words only in those whose words cannot begin an ordinary line: Japanese has none (an
+# empty list that matches every line), Swedish has "/<word>" (a line "/ticket …"),
+# Danish "Tak" and "Kh" (a line "Take …").
+LANGUAGES = tuple(name for name, words in MAIL_LANGUAGES.items()
+                  if isinstance(words, dict) and words.get("wrote_header"))
+SIGNATURE_LANGUAGES = tuple(name for name in LANGUAGES if name not in ("ja", "sv", "da"))
 _DIGIT = re.compile(r"[0-9]")
 ATTRIBUTION_LINES_MAX = 3  # "On <date>, <name> <address> wrote:" wraps over up to 3 lines
 
@@ -42,11 +48,23 @@ def reply_text(plain: str | None, html: str | None) -> str:
     else:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = _PARSER.parse_reply(text)
-    if kept is None or not kept.strip():  # the library found nothing new: judge it ourselves
+    kept = library_reply(text)
+    if not kept.strip():  # the library found nothing new: judge it ourselves
         kept = text
     lines = _drop_quote_at_start(_drop_quote_at_end(kept.split("\n")))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines)).strip("\n ")
+
+
+def library_reply(text: str) -> str:
+    """What ``mail-parser-reply`` alone keeps of ``text``: the newest reply without its
+    signature and disclaimers (a list of ``- items`` is not taken for a signature)."""
+    newest = EmailMessage(text=text, languages=list(LANGUAGES),
+                          keep_hyphen_lists=True).read().replies
+    if not newest:
+        return ""
+    signed = EmailMessage(text=str(newest[0].full_body), languages=list(SIGNATURE_LANGUAGES),
+                          keep_hyphen_lists=True).read().replies
+    return str(signed[0].body) if signed else ""
 
 
 def _unquoted_html(html: str) -> str:
@@ -99,8 +117,7 @@ def _drop_quote_at_end(lines: list[str]) -> list[str]:
     while above and _blank(lines[above - 1]):
         above -= 1
     attribution = _attribution_start(lines, above)
-    kept = lines[: attribution if attribution is not None else start]
-    return kept if any(not _blank(line) for line in kept) else lines
+    return lines[: attribution if attribution is not None else start]
 
 
 def _drop_quote_at_start(lines: list[str]) -> list[str]:
@@ -121,7 +138,9 @@ def _drop_quote_at_start(lines: list[str]) -> list[str]:
     while after < len(lines) and (_quoted(lines[after]) or _blank(lines[after])):
         after += 1
     rest = lines[after:]
-    return rest if any(not _blank(line) for line in rest) else lines
+    if any(_quoted(line) for line in rest):  # quotes further down: an inline answer
+        return lines
+    return rest
 
 
 # ---- HTML to text ---------------------------------------------------------------

@@ -79,7 +79,7 @@ async def take(desk: Desk, raw: bytes, settings: EmailSettings, bounce: Bouncer 
             return await _open(desk, mail)
         return await _comment(desk, mail, decision)
     except Refused as refusal:
-        return await _refuse(mail, refusal, bounce)
+        return await _refuse(refusal.mail or mail, refusal, bounce)
     except (Unavailable, SQLAlchemyError, OSError) as err:
         raise Temporary(f"the desk's database cannot be reached: {err}") from err
 
