@@ -24,7 +24,7 @@ class Received:
 class Sink:
     received: list[Received] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       message_from_bytes(envelope.content)))
         return "250 OK"

@@ -9,6 +9,7 @@ import email
 import email.policy
 
 import pytest
+
 from adapters.email import inbound
 from adapters.email.quotes import html_to_text, library_reply, reply_text
 from tests.support.mail import fixture, settings
