@@ -26,6 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from adapters.email.bounce import smtp_bouncer
+from adapters.email.imap import MailboxPoller
 from adapters.email.outbound import PLATFORM, EmailOutbound
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
@@ -132,8 +134,17 @@ class EmailPlugin:
 
     async def build(self, desk: Desk, settings: EmailSettings, credentials: EmailCredentials,
                     *, tls_context: ssl.SSLContext | None = None) -> EmailPlatform:
-        return EmailPlatform(self.route(settings, desk.config.categories), settings,
-                             SmtpSender(settings, tls_context=tls_context))
+        """The running platform; with ``email.imap_host`` set, its background work
+        includes the mailbox poller (``adapters.email.imap``), started and stopped with
+        it."""
+        platform = EmailPlatform(self.route(settings, desk.config.categories), settings,
+                                 SmtpSender(settings, tls_context=tls_context))
+        if settings.imap_host is not None:
+            poller = MailboxPoller(desk, settings,
+                                   smtp_bouncer(settings, desk.config.desk.name),
+                                   ssl_context=tls_context)
+            platform.background.append(poller.run)
+        return platform
 
 
 PLUGIN = EmailPlugin()

@@ -55,6 +55,7 @@ class EmailSettings(BaseModel):
     imap_password: SecretStr | None = None
     imap_folder: str = Field(default="INBOX", min_length=1)
     imap_done_folder: str = Field(default="Helpthread", min_length=1)  # taken mail moves here
+    imap_refused_folder: str = Field(default="Helpthread-refused", min_length=1)
     imap_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
     authserv_id: str | None = None  # trust Authentication-Results from this server only
     max_message_bytes: int = Field(default=25 * MIB, gt=0)

@@ -1,0 +1,111 @@
+"""A real IMAP server for tests: Debian's Dovecot on a loopback port with a throwaway
+configuration (TESTING.md, "IMAP"): plaintext login on loopback, one passwd-file user,
+maildir under the test's directory. Skips, naming the package, where it is absent."""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DOVECOT = "/usr/sbin/dovecot"
+USER, PASSWORD = "support@example.com", "secret"
+START_STEPS = 100  # × 0.05 s at most
+
+
+@dataclass
+class Imap:
+    port: int
+    user: str = USER
+    password: str = PASSWORD
+
+    def connect(self) -> imaplib.IMAP4:
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        conn.login(self.user, self.password)
+        return conn
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver ``raw`` to ``folder``, as the MTA would."""
+        conn = self.connect()
+        try:
+            kind, data = conn.append(folder, None, None, raw)
+            assert kind == "OK", data
+        finally:
+            conn.logout()
+
+    def count(self, folder: str) -> int:
+        """Messages in ``folder``; -1 when there is no such folder."""
+        conn = self.connect()
+        try:
+            kind, data = conn.select(f'"{folder}"', readonly=True)
+            if kind != "OK":
+                return -1
+            return int(data[0] or 0)
+        finally:
+            conn.logout()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def require_dovecot() -> None:
+    if not os.path.exists(DOVECOT):
+        pytest.skip("Dovecot is not installed (Debian package dovecot-imapd)")
+    if os.geteuid() != 0:
+        pytest.skip("Dovecot's throwaway server needs root to switch to its own users "
+                    "(package dovecot-imapd is installed)")
+
+
+@contextmanager
+def dovecot(tmp: Path) -> Iterator[Imap]:
+    """Dovecot on 127.0.0.1:<free port> until the block ends."""
+    require_dovecot()
+    tmp.mkdir(parents=True, exist_ok=True)
+    tmp.chmod(0o755)
+    for parent in tmp.parents:  # traversable for Dovecot's own users
+        if parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    port = _free_port()
+    for sub in ("run", "state", "mail"):
+        (tmp / sub).mkdir()
+    (tmp / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+    config = tmp / "dovecot.conf"
+    config.write_text("\n".join([
+        "protocols = imap", "listen = 127.0.0.1", f"base_dir = {tmp}/run",
+        f"state_dir = {tmp}/state", f"log_path = {tmp}/dovecot.log", "ssl = no",
+        "disable_plaintext_auth = no", "auth_mechanisms = plain login",
+        f"mail_location = maildir:{tmp}/mail/%u", "default_internal_user = dovecot",
+        "default_login_user = dovenull", "default_internal_group = dovecot",
+        "first_valid_uid = 1",
+        "passdb {", "  driver = passwd-file",
+        f"  args = scheme=PLAIN username_format=%u {tmp}/users", "}",
+        "userdb {", "  driver = static",
+        f"  args = uid=dovecot gid=dovecot home={tmp}/mail/%u", "}",
+        "service imap-login {", "  inet_listener imap {", "    address = 127.0.0.1",
+        f"    port = {port}", "  }", "}", ""]))
+    shutil.chown(tmp / "mail", "dovecot", "dovecot")
+    subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)
+    try:
+        imap = Imap(port)
+        for _ in range(START_STEPS):
+            try:
+                imap.connect().logout()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield imap
+    finally:
+        subprocess.run([DOVECOT, "-c", str(config), "stop"], timeout=30, check=False)
