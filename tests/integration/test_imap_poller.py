@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,17 +19,23 @@ from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 from tests.integration.test_mail_in import Desked, comments, mailer
 from tests.support.databases import read_only_sqlite
-from tests.support.dovecot import PASSWORD, USER, Imap, dovecot
+from tests.support.dovecot import Imap, dovecot
 from tests.support.mail import fixture, reply_to, settings
 from tests.support.people import form, make_desk
 
 WAIT_STEPS = 200  # × 0.05 s at most: bounded, never a timing assertion
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imap]:
+    with dovecot(tmp_path_factory.mktemp("dovecot")) as running:
+        yield running
+
+
 @pytest.fixture
-def imap(tmp_path: Path) -> Iterator[Imap]:
-    with dovecot(tmp_path / "dovecot") as server:
-        yield server
+def imap(server: Imap) -> Imap:
+    """A fresh mailbox of its own for each test."""
+    return server.new_user()
 
 
 @pytest.fixture
@@ -49,7 +54,7 @@ async def desked(sqlite_url: str) -> AsyncIterator[Desked]:
 
 def imap_settings(imap: Imap, **overrides: object) -> EmailSettings:
     return settings(imap_host="127.0.0.1", imap_port=imap.port, imap_security="none",
-                    imap_user=USER, imap_password=PASSWORD, **overrides)
+                    imap_user=imap.user, imap_password=imap.password, **overrides)
 
 
 async def _until(check: object) -> None:

@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import pytest
 DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "support@example.com", "secret"
 START_STEPS = 100  # × 0.05 s at most
+SPARE_USERS = 40
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Imap:
     port: int
     user: str = USER
     password: str = PASSWORD
+    spare: list[str] = field(default_factory=list)
+
+    def new_user(self) -> Imap:
+        """Another user with an empty mailbox on the same server: a fresh mailbox
+        without a new server (``SPARE_USERS`` of them)."""
+        return Imap(self.port, self.spare.pop(0), PASSWORD)
 
     def connect(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
@@ -81,7 +88,9 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
     port = _free_port()
     for sub in ("run", "state", "mail"):
         (tmp / sub).mkdir()
-    (tmp / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+    spare = [f"desk{i}@example.com" for i in range(SPARE_USERS)]
+    (tmp / "users").write_text("".join(f"{user}:{{PLAIN}}{PASSWORD}\n"
+                                       for user in [USER, *spare]))
     config = tmp / "dovecot.conf"
     config.write_text("\n".join([
         "protocols = imap", "listen = 127.0.0.1", f"base_dir = {tmp}/run",
@@ -99,7 +108,7 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
     shutil.chown(tmp / "mail", "dovecot", "dovecot")
     subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)
     try:
-        imap = Imap(port)
+        imap = Imap(port, spare=spare)
         for _ in range(START_STEPS):
             try:
                 imap.connect().logout()
