@@ -19,11 +19,14 @@ Headers, and why:
   whatever the desk itself did (expiry, auto-close, reminders) — so well-behaved
   auto-responders stay quiet; ``X-Auto-Response-Suppress: OOF, AutoReply`` asks
   Exchange not to send out-of-office answers to any of them.
-- ``Date``: when the delivery was queued, also stable across retries.
+- ``Date``: when the delivery was queued; it and the MIME boundary are the same on
+  every attempt, so a retry sends the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -123,4 +126,12 @@ def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    message.set_boundary(_boundary(settings, str(message["Message-ID"])))
     return message
+
+
+def _boundary(settings: EmailSettings, message_id: str) -> str:
+    """The MIME boundary, derived (keyed) from the ``Message-ID``: the same on every
+    attempt, and nothing a sender could predict and write into a comment."""
+    mac = hmac.new(settings.key, f"boundary:{message_id}".encode(), hashlib.sha256)
+    return f"=_helpthread_{mac.hexdigest()[:32]}"

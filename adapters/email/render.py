@@ -180,9 +180,9 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
         case SlaWarning() | SlaBreached() | Rated():
             raise NotForEmail(f"{event.kind.value} is for the team only")
         case Reminded(closes_at=closes_at):
-            return [f"Reminder: #{n} is still waiting for "
-                    f"{'your' if to_requester else t.requester.name + chr(39) + 's'} "
-                    f"answer. It closes on {stamp(closes_at)} without a reply."]
+            whose = "your" if to_requester else f"{t.requester.name}'s"
+            return [f"Reminder: #{n} is still waiting for {whose} answer. It closes on "
+                    f"{stamp(closes_at)} without a reply."]
         case CloseRequested(message=message, closes_at=closes_at):
             return [f"{who} asks whether #{n} can be closed" + (":" if message else "."),
                     *([Quote(message)] if message else []),

@@ -1,4 +1,4 @@
-"""A desk on a real SQLite database whose e-mail goes, through the real outbox and
+"""A desk on a real database (SQLite, PostgreSQL) whose e-mail goes, through the real outbox and
 delivery worker, to a real SMTP server (``aiosmtpd``) on a loopback port."""
 
 from __future__ import annotations
@@ -68,10 +68,11 @@ async def wire(url: str, settings: EmailSettings, sink: MailSink,
 
 
 @pytest.fixture
-async def mail_desk(sqlite_url: str, sink_and_port: tuple[MailSink, int]
+async def mail_desk(database_url: str, sink_and_port: tuple[MailSink, int]
                     ) -> AsyncIterator[MailDesk]:
+    """On SQLite and on PostgreSQL."""
     sink, port = sink_and_port
-    wired, engine = await wire(sqlite_url, email_settings(port), sink)
+    wired, engine = await wire(database_url, email_settings(port), sink)
     await wired.email.start()
     try:
         yield wired

@@ -1,5 +1,5 @@
 """E-mail out (issue 13, point 3): what the desk sends reaches a real SMTP server
-(``aiosmtpd`` on loopback) through the real outbox and delivery worker on SQLite.
+(``aiosmtpd`` on loopback) through the real outbox and delivery worker on SQLite and PostgreSQL.
 
 Subject tag, threading headers, a reply token that verifies in ``Message-ID`` and
 ``Reply-To``, text and HTML parts, ``Auto-Submitted`` on automatic notices, never an
@@ -204,3 +204,40 @@ async def test_no_email_is_queued_when_email_is_not_configured(sqlite_url: str) 
         assert Target.EMAIL.value not in targets
     finally:
         await engine.dispose()
+
+
+async def test_idle_connections_are_closed_and_a_later_send_reconnects(
+        mail_desk: MailDesk) -> None:
+    sender = mail_desk.email.sender
+    number = await open_for(mail_desk)
+    await mail_desk.worker.run_until_idle()
+    sender.idle_seconds = 0.0
+    await sender.close_idle()  # what the platform's reaper does every few seconds
+    assert sender._idle == []
+    await mail_desk.desk.reply(SAM, number, "Back again")
+    await mail_desk.worker.run_until_idle()
+    assert len(mail_desk.sink.wait_for(2)) == 2
+    assert sender.connections_made == 2 == mail_desk.sink.connections
+
+
+async def test_background_work_runs_from_start_until_stop(sqlite_url: str) -> None:
+    """The platform's hook for what runs beside sending (a mailbox poller): started by
+    ``start()``, told to end by ``stop()``."""
+    import asyncio
+
+    with smtp_server() as (sink, port):
+        wired, engine = await wire(sqlite_url, email_settings(port), sink)
+        ran, ended = asyncio.Event(), asyncio.Event()
+
+        async def poller(stop: asyncio.Event) -> None:
+            ran.set()
+            await stop.wait()
+            ended.set()
+
+        wired.email.background.append(poller)
+        await wired.email.start()
+        await asyncio.wait_for(ran.wait(), 5)
+        assert not ended.is_set()
+        await wired.email.stop()
+        assert ended.is_set()
+        await engine.dispose()  # type: ignore[attr-defined]
