@@ -16,9 +16,14 @@ from typing import BinaryIO
 
 from adapters.email.bounce import smtp_bouncer
 from adapters.email.taking import Taken, Temporary, take
-from bot.runtime import StartupError, build
-from bot.settings import ConfigError, Settings
+from bot import registry
+from bot.settings import Settings
 from core.config import DeskConfig
+from core.desk import Desk
+from core.platforms import SettingError
+from core.store.engine import make_engine
+from core.store.migrate import CannotOpenDatabase, upgrade_async
+from core.store.sql import SqlStores
 
 log = logging.getLogger("helpthread.email")
 
@@ -42,16 +47,22 @@ def read_limited(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
 
 
 async def mail_in(settings: Settings, config: DeskConfig, raw: bytes, size: int) -> Taken:
-    """Take one message into the desk this config names. Raises ``Temporary``."""
+    """Take one message into the desk this config names (migrated first, as ``run``
+    does; the running process's delivery worker sends what it queues). Raises
+    ``Temporary``. Only what one message needs is built: no worker, no scheduler."""
     try:
-        runtime = await build(settings, config)
-    except (StartupError, ConfigError) as err:
-        raise Temporary(str(err)) from err
+        routes = registry.routes(settings, config.categories)
+        await upgrade_async(settings.database_url)
+    except (SettingError, CannotOpenDatabase) as err:
+        raise Temporary(f"HELPTHREAD_DATABASE_URL: {err}" if isinstance(
+            err, CannotOpenDatabase) else str(err)) from err
+    engine = make_engine(settings.database_url)
     try:
+        desk = Desk(config, SqlStores(engine), routes)
         bounce = smtp_bouncer(settings.email, config.desk.name)
-        return await take(runtime.desk, raw, settings.email, bounce, size=size)
+        return await take(desk, raw, settings.email, bounce, size=size)
     finally:
-        await runtime.close()
+        await engine.dispose()
 
 
 def exit_status(taken: Taken | None) -> int:
