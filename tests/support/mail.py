@@ -24,7 +24,7 @@ def settings(**overrides: object) -> EmailSettings:
         "from_address": f"Acme Support <{DESK_ADDRESS}>", "signing_key": KEY,
         "plus_addressing": True}
     values.update(overrides)
-    return EmailSettings(**values)  # type: ignore[arg-type]
+    return EmailSettings(**values)  # type: ignore[arg-type,unused-ignore]
 
 
 def with_headers(raw: bytes, *lines: str) -> bytes:
