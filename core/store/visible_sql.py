@@ -28,6 +28,8 @@ def grant_condition(grant: Grant, viewer: Viewer) -> ColumnElement[bool]:
             return T.c.number.in_(select(W.c.ticket_number)
                                   .where(W.c.watcher_key == viewer.ref.key))
         case Grant.ORG_SHARED:
+            if not viewer.ref.workspace:  # an e-mail address belongs to no org
+                return false()
             return and_(T.c.visibility == Visibility.SHARED.value,
                         T.c.requester_org == viewer.ref.org)
         case _:
