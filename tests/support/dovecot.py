@@ -21,6 +21,7 @@ DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "support@example.com", "secret"
 START_STEPS = 100  # × 0.05 s at most
 SPARE_USERS = 40
+LOGIN_ATTEMPTS = 25
 
 
 @dataclass
@@ -36,9 +37,19 @@ class Imap:
         return Imap(self.port, self.spare.pop(0), PASSWORD)
 
     def connect(self) -> imaplib.IMAP4:
-        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        conn.login(self.user, self.password)
-        return conn
+        """Logged in; a "temporary authentication failure" (Dovecot's auth process slow
+        to answer on a loaded machine) is tried again, a bounded number of times."""
+        for attempt in range(LOGIN_ATTEMPTS):
+            conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+            try:
+                conn.login(self.user, self.password)
+                return conn
+            except imaplib.IMAP4.error as err:
+                conn.shutdown()
+                if b"UNAVAILABLE" not in str(err).encode() or attempt == LOGIN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
+        raise AssertionError("unreachable")
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
         """Deliver ``raw`` to ``folder``, as the MTA would."""
