@@ -58,6 +58,10 @@ def test_taken_refused_and_bounced_all_exit_0(tmp_path: Path) -> None:
         assert bounced.returncode == 0 and b"the sender was told" in bounced.stderr
     assert events(tmp_path) == [(1, "opened", f"email::{GMAIL}"),
                                 (1, "commented", f"email::{GMAIL}")]
+    with sqlite3.connect(tmp_path / "desk.db") as db:  # the new ticket's receipt, queued
+        receipts = list(db.execute("SELECT address FROM deliveries WHERE platform = "
+                                   "'email' AND purpose = 'receipt'"))
+    assert receipts == [(f"email::{GMAIL}",)]
     assert [r.recipients for r in sink.received] == [[GMAIL]]
     assert "takes messages up to 5000 bytes" in str(sink.received[0].message.get_payload())
 
