@@ -138,3 +138,20 @@ async def test_a_database_outage_leaves_the_mail_for_later(imap: Imap,
         assert await comments(SqlStores(engine), 1) == [("xxx@gmail.com", Commented("Hello"))]
     finally:
         await engine.dispose()
+
+
+async def test_a_message_too_big_is_read_by_its_head_and_bounced(imap: Imap,
+                                                                 desked: Desked) -> None:
+    from adapters.email.bounce import smtp_bouncer
+    from tests.support.smtp_sink import smtp_sink
+
+    await desked.desk.open_ticket(mailer("xxx@gmail.com"), form())
+    imap.append(reply_to(fixture("talon_gmail.eml"), 1, "xxx@gmail.com"))
+    with smtp_sink() as (sink, port):
+        email = imap_settings(imap, smtp_port=port, max_message_bytes=600,
+                              max_attachment_bytes=600)
+        done = await MailboxPoller(desked.desk, email, smtp_bouncer(email, "Acme")).poll_once()
+    assert (done.taken, done.refused) == (0, 1)
+    assert [r.recipients for r in sink.received] == [["xxx@gmail.com"]]
+    assert await comments(desked.stores, 1) == []
+    assert imap.count("Helpthread-refused") == 1
