@@ -33,7 +33,7 @@ from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from core.config import Category, TranscriptsSection
 from core.desk import Desk
-from core.platforms import AgentRule, ThreadPlace, Traits
+from core.platforms import AgentRule, SettingError, ThreadPlace, Traits
 from core.routing import PlatformRoute
 
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -129,7 +129,14 @@ class EmailPlugin:
 
     def route(self, settings: EmailSettings, categories: Iterable[Category]) -> PlatformRoute:
         """No threads anywhere: the route only names the platform, so notices to
-        addresses are planned (``core.routing``)."""
+        addresses are planned (``core.routing``). Raises ``SettingError`` for a login
+        with half its parts (``smtp_user`` without a password, or the reverse)."""
+        if settings.configured and (settings.smtp_user is None) != (
+                settings.smtp_password is None):
+            raise SettingError(
+                "email.smtp_user: is set without HELPTHREAD_EMAIL__SMTP_PASSWORD"
+                if settings.smtp_user else
+                "email.smtp_password: is set without email.smtp_user (who logs in?)")
         return PlatformRoute.of(PLATFORM, "", self.traits)
 
     async def build(self, desk: Desk, settings: EmailSettings, credentials: EmailCredentials,

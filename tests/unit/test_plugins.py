@@ -128,6 +128,10 @@ def test_email_declaration() -> None:
     route = EMAIL.route(MAIL, CATEGORIES)
     assert (route.platform, route.team_thread, route.escalation_channel) == (
         "email", False, None)
+    with pytest.raises(SettingError, match="HELPTHREAD_EMAIL__SMTP_PASSWORD"):
+        EMAIL.route(MAIL.model_copy(update={"smtp_user": "desk"}), ())
+    with pytest.raises(SettingError, match=r"email\.smtp_password"):
+        EMAIL.route(MAIL.model_copy(update={"smtp_password": SecretStr("pw")}), ())
 
 
 def test_with_email_alone_the_shell_keeps_the_threads_and_runs_beside_it() -> None:
