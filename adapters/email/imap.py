@@ -190,9 +190,14 @@ class MailboxPoller:
             except (OSError, imaplib.IMAP4.error, MailboxError) as err:
                 log.warning("imap.unavailable host=%s error=%s retry_in=%s",
                             self.settings.imap_host, err, backoff)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
+            except Exception:  # a bug must not end the polling: logged, tried again
+                log.exception("imap.failed host=%s retry_in=%s", self.settings.imap_host,
+                              backoff)
+            else:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
 
     async def poll_once(self) -> Round:
         """Connect, take everything in the folder, log out."""
@@ -235,6 +240,10 @@ class MailboxPoller:
                 log.warning("imap.deferred uid=%s error=%s", uid, err)
                 done.deferred += 1
                 break  # the database is down: the rest waits too, in order
+            except Exception:  # a bug: the message stays for the next round, logged
+                log.exception("imap.failed uid=%s", uid)
+                done.deferred += 1
+                break
             refused = taken.result is Result.REFUSED
             folder = self.settings.imap_refused_folder if refused \
                 else self.settings.imap_done_folder

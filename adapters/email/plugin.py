@@ -12,7 +12,8 @@ delivery, and agents work the ticket on the other platforms.
 
 Background work: ``EmailPlatform.background`` lists coroutines run from ``start()``
 until ``stop()``, each given the event that ends it — the sender's idle-connection
-reaper is one; a mailbox poller belongs there too.
+reaper is one; the mailbox poller (``adapters.email.imap``, with ``email.imap_host``)
+is another.
 """
 
 from __future__ import annotations

@@ -155,3 +155,25 @@ async def test_a_message_too_big_is_read_by_its_head_and_bounced(imap: Imap,
     assert [r.recipients for r in sink.received] == [["xxx@gmail.com"]]
     assert await comments(desked.stores, 1) == []
     assert imap.count("Helpthread-refused") == 1
+
+
+async def test_a_server_that_cannot_be_reached_is_retried_never_raised(
+        desked: Desked, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    email = settings(imap_host="127.0.0.1", imap_port=port, imap_security="none",
+                     imap_user="desk@example.com", imap_password="x")
+    stop = asyncio.Event()
+    with caplog.at_level(logging.WARNING, "helpthread.email"):
+        running = asyncio.create_task(MailboxPoller(desked.desk, email, None).run(stop))
+
+        async def logged() -> bool:
+            return any("imap.unavailable" in r.getMessage() for r in caplog.records)
+        await _until(logged)
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert running.exception() is None
