@@ -10,7 +10,6 @@ is the backscatter the desk's own bounce rules avoid.
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import BinaryIO
 
@@ -25,9 +24,8 @@ from core.store.engine import make_engine
 from core.store.migrate import CannotOpenDatabase, upgrade_async
 from core.store.sql import SqlStores
 
-log = logging.getLogger("helpthread.email")
-
-__all__ = ["EX_OK", "EX_TEMPFAIL", "Temporary", "mail_in", "read_limited", "report"]
+__all__ = ["EX_OK", "EX_TEMPFAIL", "Temporary", "log_temporary", "mail_in", "read_limited",
+           "refuse_setup", "report"]
 
 EX_OK = 0
 EX_TEMPFAIL = 75
@@ -63,10 +61,6 @@ async def mail_in(settings: Settings, config: DeskConfig, raw: bytes, size: int)
         return await take(desk, raw, settings.email, bounce, size=size)
     finally:
         await engine.dispose()
-
-
-def exit_status(taken: Taken | None) -> int:
-    return EX_OK if taken is not None else EX_TEMPFAIL
 
 
 def refuse_setup(settings: Settings) -> str | None:
