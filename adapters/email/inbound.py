@@ -121,8 +121,9 @@ def read(raw: bytes, settings: EmailSettings, size: int | None = None) -> Mail:
     failure = authentication_failure(message, settings.authserv_id)
     if failure is not None:
         raise Refused(f"{settings.authserv_id} reports {failure} for {sender}")
-    mail = Mail(message, _message_id(message, raw), sender, name, _header(message, "subject"),
-                "", (), size, return_path)
+    subject = _UNSHOWABLE.sub("\ufffd", " ".join(_header(message, "subject").split()))
+    mail = Mail(message, _message_id(message, raw), sender, name, subject, "", (), size,
+                return_path)
     if size > settings.max_message_bytes:
         raise Refused(f"the message is {_megabytes(size)}; this desk takes messages up to "
                       f"{_megabytes(settings.max_message_bytes)}", bounce=True, mail=mail)

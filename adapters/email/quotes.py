@@ -69,7 +69,10 @@ def library_reply(text: str) -> str:
 
 def _unquoted_html(html: str) -> str:
     """The HTML before the first quoted part ``quotequail`` finds (all of it if none)."""
-    parts = quotequail.quote_html(html)
+    try:
+        parts = quotequail.quote_html(html)
+    except Exception:  # markup it cannot read: the whole part, turned into text
+        return html
     shown: list[str] = []
     for visible, part in parts:
         if not visible:
