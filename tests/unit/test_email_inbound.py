@@ -4,7 +4,8 @@ with a reason — never a crash — and a message names its ticket as the issue 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from adapters.email import inbound, tokens
