@@ -100,3 +100,21 @@ def test_the_thread_root_differs_per_recipient_and_per_ticket() -> None:
     address = reply_address(plus, 7, "ana@example.com")
     assert address is not None and address.startswith("replies+7-")
     assert address.endswith("@example.com")
+
+
+def test_headers_in_any_script_round_trip() -> None:
+    """Encoded words keep the spaces between them (the stdlib's own folding loses one)."""
+    from email import message_from_bytes, policy
+
+    from adapters.email.render import Mail
+
+    for subject in ("[#7] Rückerstattung für Bestellung 77 — 払い戻し 😀",
+                    "[#7] " + "払い戻し 😀 Ümlaut " * 12, "[#7] plain ASCII only"):
+        settings = SETTINGS.model_copy(update={"from_address": "Süpport <help@example.com>"})
+        message = build(Mail(subject, "x", "<p>x</p>", False),
+                        Envelope(7, "ana@example.com", 1, AT, AT, False), settings, "Acme")
+        raw = message.as_bytes(policy=policy.SMTP)
+        assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+        parsed = message_from_bytes(raw, policy=policy.default)
+        assert parsed["Subject"] == subject
+        assert parsed["From"].addresses[0].display_name == "Süpport"
