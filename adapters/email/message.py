@@ -53,6 +53,9 @@ class Envelope:
     first: bool
 
 
+MAX_HEADER_LINE = 78  # RFC 5322's recommended line length
+
+
 def base36(moment: datetime) -> str:
     """``moment`` as whole microseconds since the epoch, in base 36 (lower case)."""
     value = round(moment.timestamp() * 1_000_000)
@@ -108,9 +111,11 @@ def encoded(name: str, value: str) -> str:
     characters — by ``email.header.Header``, because the ``email`` package's default
     policy (Python 3.11) drops the space between two encoded words when it folds a
     long header (``… 77 — 払い戻し`` arrived as ``… 77 —払い戻し``)."""
-    if value.isascii():
+    value = " ".join(value.splitlines())  # one line, whatever it held: no header injection
+    if value.isascii() and len(value) + len(name) + 2 <= MAX_HEADER_LINE:
         return value
-    return Header(value, "utf-8", header_name=name).encode()
+    charset = "us-ascii" if value.isascii() else "utf-8"  # long ASCII: folded, not encoded
+    return Header(value, charset, header_name=name).encode()
 
 
 def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
@@ -119,7 +124,7 @@ def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
     threading headers, reply token. Raises ``ValueError`` when e-mail is not set up
     (``email.from_address`` or ``email.signing_key`` missing)."""
     message = EmailMessage()
-    message.set_raw("From", sender(settings, desk_name))  # already encoded
+    message.set_raw("From", encoded("From", sender(settings, desk_name)))
     message["To"] = envelope.recipient
     message.set_raw("Subject", encoded("Subject", mail.subject))  # stored as encoded
     message["Date"] = format_datetime(envelope.queued_at)

@@ -109,7 +109,8 @@ def test_headers_in_any_script_round_trip() -> None:
     from adapters.email.render import Mail
 
     for subject in ("[#7] Rückerstattung für Bestellung 77 — 払い戻し 😀",
-                    "[#7] " + "払い戻し 😀 Ümlaut " * 12, "[#7] plain ASCII only"):
+                    "[#7] " + "払い戻し 😀 Ümlaut " * 12, "[#7] plain ASCII only",
+                    "[#7] " + "a long plain subject " * 6):
         settings = SETTINGS.model_copy(update={"from_address": "Süpport <help@example.com>"})
         message = build(Mail(subject, "x", "<p>x</p>", False),
                         Envelope(7, "ana@example.com", 1, AT, AT, False), settings, "Acme")
@@ -117,4 +118,21 @@ def test_headers_in_any_script_round_trip() -> None:
         assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
         parsed = message_from_bytes(raw, policy=policy.default)
         assert parsed["Subject"] == subject
+        lines = raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+        start = next(i for i, line in enumerate(lines) if line.startswith(b"Subject:"))
+        end = next(i for i in range(start + 1, len(lines))
+                   if not lines[i].startswith((b" ", b"\t")))
+        folded = lines[start:end]
+        assert subject.isascii() == (b"=?" not in b"".join(folded))
         assert parsed["From"].addresses[0].display_name == "Süpport"
+
+
+def test_a_line_break_in_a_subject_never_starts_a_header() -> None:
+    """Subjects are refused with line breaks at the form; the builder holds anyway."""
+    from adapters.email.render import Mail
+
+    message = build(Mail("[#7] Hi\r\nBcc: victim@example.com", "x", "<p>x</p>", False),
+                    Envelope(7, "ana@example.com", 1, AT, AT, False), SETTINGS, "Acme")
+    raw = message.as_bytes()
+    assert b"\nBcc:" not in raw and message["Bcc"] is None
+    assert message["Subject"] == "[#7] Hi Bcc: victim@example.com"
