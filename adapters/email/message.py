@@ -15,8 +15,8 @@ Headers, and why:
   ticket and recipient even when the reply address was rewritten.
 - ``Reply-To``: ``support+TOKEN@domain`` with ``email.plus_addressing``, else
   ``email.reply_to`` when set (else replies go to ``From``).
-- ``Auto-Submitted: auto-generated`` (RFC 3834) on automatic notices — the receipt and
-  whatever the desk itself did (expiry, auto-close, reminders) — so well-behaved
+- ``Auto-Submitted: auto-generated`` (RFC 3834) on automatic notices — the receipt, a
+  watcher's "copied on" notice and whatever the desk itself did (expiry, auto-close, reminders) — so well-behaved
   auto-responders stay quiet; ``X-Auto-Response-Suppress: OOF, AutoReply`` asks
   Exchange not to send out-of-office answers to any of them.
 - ``Date``: when the delivery was queued; it and the MIME boundary are the same on

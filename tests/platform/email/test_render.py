@@ -54,6 +54,8 @@ def test_automatic_notices_are_the_receipt_and_the_desks_own_changes() -> None:
     opened = Event(7, SAMPLES[EventKind.OPENED], SAM, AT, "shell", id=1)
     assert render(opened, TICKET, Purpose.RECEIPT, desk_name="Acme", to_requester=True
                   ).automatic
+    assert render(opened, TICKET, Purpose.NOTIFY, desk_name="Acme", to_requester=False
+                  ).automatic  # a watcher's "copied on" notice
     closed_by_desk = Event(7, SAMPLES[EventKind.CLOSED], None, AT, "desk", id=2)
     assert render(closed_by_desk, TICKET, Purpose.NOTIFY, desk_name="Acme",
                   to_requester=True).automatic
