@@ -16,9 +16,10 @@ Headers, and why:
 - ``Reply-To``: ``support+TOKEN@domain`` with ``email.plus_addressing``, else
   ``email.reply_to`` when set (else replies go to ``From``).
 - ``Auto-Submitted: auto-generated`` (RFC 3834) on automatic notices — the receipt, a
-  watcher's "copied on" notice and whatever the desk itself did (expiry, auto-close, reminders) — so well-behaved
-  auto-responders stay quiet; ``X-Auto-Response-Suppress: OOF, AutoReply`` asks
-  Exchange not to send out-of-office answers to any of them.
+  watcher's "copied on" notice and whatever the desk itself did (expiry, auto-close,
+  reminders) — so well-behaved auto-responders stay quiet;
+  ``X-Auto-Response-Suppress: OOF, AutoReply`` asks Exchange not to send
+  out-of-office answers to any of them.
 - ``Date``: when the delivery was queued; it and the MIME boundary are the same on
   every attempt, so a retry sends the same bytes.
 """
