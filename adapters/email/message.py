@@ -15,10 +15,11 @@ Headers, and why:
   ticket and recipient even when the reply address was rewritten.
 - ``Reply-To``: ``support+TOKEN@domain`` with ``email.plus_addressing``, else
   ``email.reply_to`` when set (else replies go to ``From``).
-- ``Auto-Submitted: auto-generated`` (RFC 3834) on automatic notices — the receipt and
-  whatever the desk itself did (expiry, auto-close, reminders) — so well-behaved
-  auto-responders stay quiet; ``X-Auto-Response-Suppress: OOF, AutoReply`` asks
-  Exchange not to send out-of-office answers to any of them.
+- ``Auto-Submitted: auto-generated`` (RFC 3834) on automatic notices — the receipt, a
+  watcher's "copied on" notice and whatever the desk itself did (expiry, auto-close,
+  reminders) — so well-behaved auto-responders stay quiet;
+  ``X-Auto-Response-Suppress: OOF, AutoReply`` asks Exchange not to send
+  out-of-office answers to any of them.
 - ``Date``: when the delivery was queued; it and the MIME boundary are the same on
   every attempt, so a retry sends the same bytes.
 """
@@ -29,9 +30,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from adapters.email import tokens
 from adapters.email.render import Mail
@@ -51,6 +52,9 @@ class Envelope:
     queued_at: datetime
     opened_at: datetime
     first: bool
+
+
+MAX_HEADER_LINE = 78  # RFC 5322's recommended line length
 
 
 def base36(moment: datetime) -> str:
@@ -98,9 +102,21 @@ def reply_address(settings: EmailSettings, number: int, recipient: str) -> str |
 
 def sender(settings: EmailSettings, desk_name: str) -> str:
     """``From``: ``email.from_address`` as configured, signed with ``desk.name`` when it
-    has no display name of its own."""
+    has no display name of its own; RFC 2047-encoded where it is not ASCII."""
     name, address = parseaddr(settings.from_address or "")
-    return str(Address(display_name=name or desk_name, addr_spec=address))
+    return formataddr((name or desk_name, address), charset="utf-8")
+
+
+def encoded(name: str, value: str) -> str:
+    """``value`` as RFC 2047 encoded words where it is not ASCII, folded at 76
+    characters — by ``email.header.Header``, because the ``email`` package's default
+    policy (Python 3.11) drops the space between two encoded words when it folds a
+    long header (``… 77 — 払い戻し`` arrived as ``… 77 —払い戻し``)."""
+    value = " ".join(value.splitlines())  # one line, whatever it held: no header injection
+    if value.isascii() and len(value) + len(name) + 2 <= MAX_HEADER_LINE:
+        return value
+    charset = "us-ascii" if value.isascii() else "utf-8"  # long ASCII: folded, not encoded
+    return Header(value, charset, header_name=name).encode()
 
 
 def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
@@ -109,9 +125,9 @@ def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
     threading headers, reply token. Raises ``ValueError`` when e-mail is not set up
     (``email.from_address`` or ``email.signing_key`` missing)."""
     message = EmailMessage()
-    message["From"] = sender(settings, desk_name)
+    message.set_raw("From", encoded("From", sender(settings, desk_name)))
     message["To"] = envelope.recipient
-    message["Subject"] = mail.subject
+    message.set_raw("Subject", encoded("Subject", mail.subject))  # stored as encoded
     message["Date"] = format_datetime(envelope.queued_at)
     message["Message-ID"] = message_id(settings, envelope)
     if not envelope.first:
@@ -124,8 +140,9 @@ def build(mail: Mail, envelope: Envelope, settings: EmailSettings,
     if mail.automatic:
         message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
+    # quoted-printable: 7-bit on the wire, whatever the text and the server's extensions
+    message.set_content(mail.text, cte="quoted-printable")
+    message.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     message.set_boundary(_boundary(settings, str(message["Message-ID"])))
     return message
 

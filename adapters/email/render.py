@@ -28,6 +28,7 @@ from core.events import (
     Commented,
     Escalated,
     Event,
+    EventKind,
     Held,
     InfoRequested,
     Linked,
@@ -110,7 +111,9 @@ def render(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
     blocks = body(event, t, purpose, desk_name=desk_name, to_requester=to_requester)
     footer = [f"Reply to this message to write to the team about #{t.number}; "
               "keep the subject as it is.", f"— {desk_name}"]
-    automatic = purpose is Purpose.RECEIPT or event.actor is None
+    # the desk's own words: a receipt or "copied on" notice, what the desk did by itself
+    automatic = purpose is Purpose.RECEIPT or event.kind is EventKind.OPENED \
+        or event.actor is None
     return Mail(subject(t), as_text(blocks, footer), as_html(blocks, footer, t), automatic)
 
 

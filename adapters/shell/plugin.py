@@ -78,7 +78,7 @@ class ShellPlugin:
     traits = Traits(team_thread=True, thread_reaches_requester=True)
     category_keys: tuple[str, ...] = ()
     transcript_keys: tuple[str, ...] = ()  # /ticket transcript writes files instead
-    placed_alone = True  # placed only when no other platform is configured
+    placed_alone = True  # placed only when no other configured platform keeps threads
     runs_when_configured = False  # a terminal: `run` starts it only with no chat platform
 
     def agent_rule(self, settings: ShellSettings) -> AgentRule:

@@ -22,6 +22,7 @@ description="It smokes & beeps <loudly>."
 /ticket reply 1 Unplug it and keep the window open.
 /ticket note 1 Third printer this month from this office; bill them.
 /ticket resolve 1 Replaced the fuser unit.
+/ticket new for:not-an-address@ category=general subject="x" description="y"
 """
 
 
@@ -52,6 +53,7 @@ plus_addressing = true
         assert done.returncode == 0, done.stderr + done.stdout
         # the shell printed the team's side: threads and the ticket card
         assert "[#1 team thread] New ticket" in done.stdout, done.stdout
+        assert "for: 'not-an-address@' is not an e-mail address" in done.stdout
         messages = sink.wait_for(3)
 
     assert len(messages) == 3  # receipt, reply, resolution; the note never

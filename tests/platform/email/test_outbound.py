@@ -241,3 +241,16 @@ async def test_background_work_runs_from_start_until_stop(sqlite_url: str) -> No
         await wired.email.stop()
         assert ended.is_set()
         await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_any_script_and_long_lines_arrive_intact(mail_desk: MailDesk) -> None:
+    subject = "Rückerstattung für Bestellung 77 — 払い戻し 😀"
+    number = await open_for(mail_desk, subject=subject)
+    long_line = "ß" * 1500  # longer than SMTP's 998-octet line limit, non-ASCII
+    await mail_desk.desk.reply(SAM, number, f"Grüße aus Köln.\n{long_line}")
+    await mail_desk.worker.run_until_idle()
+    receipt, reply = mail_desk.sink.wait_for(2)
+    assert receipt["Subject"] == f"[#{number}] {subject}"
+    text = parts(reply)["text/plain"]
+    assert "Grüße aus Köln." in text and long_line in text
+    assert long_line in parts(reply)["text/html"]

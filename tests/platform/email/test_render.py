@@ -54,6 +54,8 @@ def test_automatic_notices_are_the_receipt_and_the_desks_own_changes() -> None:
     opened = Event(7, SAMPLES[EventKind.OPENED], SAM, AT, "shell", id=1)
     assert render(opened, TICKET, Purpose.RECEIPT, desk_name="Acme", to_requester=True
                   ).automatic
+    assert render(opened, TICKET, Purpose.NOTIFY, desk_name="Acme", to_requester=False
+                  ).automatic  # a watcher's "copied on" notice
     closed_by_desk = Event(7, SAMPLES[EventKind.CLOSED], None, AT, "desk", id=2)
     assert render(closed_by_desk, TICKET, Purpose.NOTIFY, desk_name="Acme",
                   to_requester=True).automatic
@@ -100,3 +102,39 @@ def test_the_thread_root_differs_per_recipient_and_per_ticket() -> None:
     address = reply_address(plus, 7, "ana@example.com")
     assert address is not None and address.startswith("replies+7-")
     assert address.endswith("@example.com")
+
+
+def test_headers_in_any_script_round_trip() -> None:
+    """Encoded words keep the spaces between them (the stdlib's own folding loses one)."""
+    from email import message_from_bytes, policy
+
+    from adapters.email.render import Mail
+
+    for subject in ("[#7] Rückerstattung für Bestellung 77 — 払い戻し 😀",
+                    "[#7] " + "払い戻し 😀 Ümlaut " * 12, "[#7] plain ASCII only",
+                    "[#7] " + "a long plain subject " * 6):
+        settings = SETTINGS.model_copy(update={"from_address": "Süpport <help@example.com>"})
+        message = build(Mail(subject, "x", "<p>x</p>", False),
+                        Envelope(7, "ana@example.com", 1, AT, AT, False), settings, "Acme")
+        raw = message.as_bytes(policy=policy.SMTP)
+        assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+        parsed = message_from_bytes(raw, policy=policy.default)
+        assert parsed["Subject"] == subject
+        lines = raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+        start = next(i for i, line in enumerate(lines) if line.startswith(b"Subject:"))
+        end = next(i for i in range(start + 1, len(lines))
+                   if not lines[i].startswith((b" ", b"\t")))
+        folded = lines[start:end]
+        assert subject.isascii() == (b"=?" not in b"".join(folded))
+        assert parsed["From"].addresses[0].display_name == "Süpport"
+
+
+def test_a_line_break_in_a_subject_never_starts_a_header() -> None:
+    """Subjects are refused with line breaks at the form; the builder holds anyway."""
+    from adapters.email.render import Mail
+
+    message = build(Mail("[#7] Hi\r\nBcc: victim@example.com", "x", "<p>x</p>", False),
+                    Envelope(7, "ana@example.com", 1, AT, AT, False), SETTINGS, "Acme")
+    raw = message.as_bytes()
+    assert b"\nBcc:" not in raw and message["Bcc"] is None
+    assert message["Subject"] == "[#7] Hi Bcc: victim@example.com"
