@@ -78,9 +78,9 @@ class Mailbox:
                 host, settings.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS)
         else:
             self.conn = imaplib.IMAP4(host, settings.imap_port, timeout=TIMEOUT_SECONDS)
+        try:
             if settings.imap_security == "starttls":
                 self.conn.starttls(ssl_context=ssl_context or ssl.create_default_context())
-        try:
             user = settings.imap_user or settings.address
             password = settings.imap_password.get_secret_value() \
                 if settings.imap_password else ""
