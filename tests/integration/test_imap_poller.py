@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -53,8 +54,10 @@ async def desked(sqlite_url: str) -> AsyncIterator[Desked]:
 
 
 def imap_settings(imap: Imap, **overrides: object) -> EmailSettings:
-    return settings(imap_host="127.0.0.1", imap_port=imap.port, imap_security="none",
-                    imap_user=imap.user, imap_password=imap.password, **overrides)
+    values: dict[str, object] = {
+        "imap_host": "127.0.0.1", "imap_port": imap.port, "imap_security": "none",
+        "imap_user": imap.user, "imap_password": imap.password}
+    return settings(**{**values, **overrides})
 
 
 async def _until(check: object) -> None:
@@ -177,3 +180,26 @@ async def test_a_server_that_cannot_be_reached_is_retried_never_raised(
         stop.set()
         await asyncio.wait_for(running, 10)
     assert running.exception() is None
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_tls_and_starttls_with_the_servers_certificate(
+        tmp_path: Path, desked: Desked, security: str) -> None:
+    import ssl
+
+    from tests.support.smtp_server import self_signed
+
+    cert, key = self_signed(tmp_path)
+    with dovecot(tmp_path / "dovecot", tls=(cert, key)) as server:
+        box = server.new_user()
+        assert box.tls_port is not None
+        box.append(reply_to(fixture("talon_gmail.eml"), 1, "xxx@gmail.com"))
+        await desked.desk.open_ticket(mailer("xxx@gmail.com"), form())
+        port = box.tls_port if security == "tls" else box.port
+        email = imap_settings(box, imap_port=port, imap_security=security)
+        trusted = ssl.create_default_context(cafile=str(cert))
+        done = await MailboxPoller(desked.desk, email, None, ssl_context=trusted).poll_once()
+        assert done.taken == 1
+        untrusted = MailboxPoller(desked.desk, email, None)  # the system's CAs only
+        with pytest.raises(ssl.SSLError):
+            await untrusted.poll_once()

@@ -30,11 +30,12 @@ class Imap:
     user: str = USER
     password: str = PASSWORD
     spare: list[str] = field(default_factory=list)
+    tls_port: int | None = None
 
     def new_user(self) -> Imap:
         """Another user with an empty mailbox on the same server: a fresh mailbox
         without a new server (``SPARE_USERS`` of them)."""
-        return Imap(self.port, self.spare.pop(0), PASSWORD)
+        return Imap(self.port, self.spare.pop(0), PASSWORD, tls_port=self.tls_port)
 
     def connect(self) -> imaplib.IMAP4:
         """Logged in; a "temporary authentication failure" (Dovecot's auth process slow
@@ -87,8 +88,9 @@ def require_dovecot() -> None:
 
 
 @contextmanager
-def dovecot(tmp: Path) -> Iterator[Imap]:
-    """Dovecot on 127.0.0.1:<free port> until the block ends."""
+def dovecot(tmp: Path, tls: tuple[Path, Path] | None = None) -> Iterator[Imap]:
+    """Dovecot on 127.0.0.1:<free port> until the block ends. With ``tls`` (certificate,
+    key): STARTTLS offered on that port, and implicit TLS on ``Imap.tls_port``."""
     require_dovecot()
     tmp.mkdir(parents=True, exist_ok=True)
     tmp.chmod(0o755)
@@ -96,7 +98,7 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
         if parent == Path("/"):
             break
         parent.chmod(parent.stat().st_mode | 0o005)
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
     for sub in ("run", "state", "mail"):
         (tmp / sub).mkdir()
     spare = [f"desk{i}@example.com" for i in range(SPARE_USERS)]
@@ -105,7 +107,8 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
     config = tmp / "dovecot.conf"
     config.write_text("\n".join([
         "protocols = imap", "listen = 127.0.0.1", f"base_dir = {tmp}/run",
-        f"state_dir = {tmp}/state", f"log_path = {tmp}/dovecot.log", "ssl = no",
+        f"state_dir = {tmp}/state", f"log_path = {tmp}/dovecot.log",
+        *([] if tls else ["ssl = no"]),
         "disable_plaintext_auth = no", "auth_mechanisms = plain login",
         f"mail_location = maildir:{tmp}/mail/%u", "default_internal_user = dovecot",
         "default_login_user = dovenull", "default_internal_group = dovecot",
@@ -115,11 +118,15 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
         "userdb {", "  driver = static",
         f"  args = uid=dovecot gid=dovecot home={tmp}/mail/%u", "}",
         "service imap-login {", "  inet_listener imap {", "    address = 127.0.0.1",
-        f"    port = {port}", "  }", "}", ""]))
+        f"    port = {port}", "  }",
+        *(["  inet_listener imaps {", "    address = 127.0.0.1", f"    port = {tls_port}",
+           "    ssl = yes", "  }"] if tls else []), "}",
+        *(["ssl = yes", f"ssl_cert = <{tls[0]}", f"ssl_key = <{tls[1]}"] if tls else []),
+        ""]))
     shutil.chown(tmp / "mail", "dovecot", "dovecot")
     subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)
     try:
-        imap = Imap(port, spare=spare)
+        imap = Imap(port, spare=spare, tls_port=tls_port if tls else None)
         for _ in range(START_STEPS):
             try:
                 imap.connect().logout()
