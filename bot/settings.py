@@ -34,8 +34,10 @@ from core.config import (
     BusinessHoursSection,
     Category,
     DeliverySection,
+    DeflectionSection,
     DeskConfig,
     DeskSection,
+    FaqEntry,
     LifecycleSection,
     Priority,
     SlaOverride,
@@ -127,6 +129,8 @@ class Settings(BaseSettings):
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
+    faq: tuple[FaqEntry, ...] = ()
+    deflection: DeflectionSection = DeflectionSection()
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
