@@ -27,7 +27,7 @@ from core.config import DeskConfig, FaqEntry
 from core.events import FaqAnswer, PastTicket
 from core.search import tokens
 from core.semantic import Embedder
-from core.store.port import Store
+from core.store.port import Store, StoreFactory
 from core.tickets import Ticket
 from core.visibility import Viewer
 
@@ -136,3 +136,26 @@ async def deflect(store: Store, config: DeskConfig, requester: Viewer, subject: 
     agents = helpful if requester.is_agent else await similar(
         store, Viewer(requester.ref, is_agent=True), words, vector, model)
     return Deflection(helpful, faq, agents, vector, model)
+
+
+EMBED_BATCH = 200
+
+
+async def embed_missing(stores: StoreFactory, embedder: Embedder,
+                        batch: int = EMBED_BATCH) -> int:
+    """Stores the embedding (subject and description, as at opening) of every ticket
+    that has none under ``embedder.model`` — tickets opened before ``semantic`` ranking
+    was switched on, or loaded by an import — newest first, ``batch`` per transaction;
+    returns how many."""
+    done = 0
+    while True:
+        async with stores.reading() as store:
+            tickets = await store.without_embedding(embedder.model, batch)
+        if not tickets:
+            return done
+        async with stores.transaction() as store:
+            for ticket in tickets:
+                await store.add_embedding(ticket.number, embedder.model,
+                                          embedder.embed(f"{ticket.subject}\n"
+                                                         f"{ticket.description}"))
+        done += len(tickets)

@@ -6,9 +6,13 @@ delivery attempt and every card edit shows the same."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-from core.config import DeskSection, FaqEntry
+from core.config import DeflectionSection, DeskSection, FaqEntry
+from core.deflection import embed_missing
+from core.semantic import MODEL, embedder_for
 from core.delivery import DeliveryWorker
 from core.events import Audience, Event, Opened
 from core.identity import Actor
@@ -192,3 +196,43 @@ def test_the_agents_part_is_internal() -> None:
     public = event.visible_to(Audience.PUBLIC).payload
     assert isinstance(public, Opened)
     assert public.similar is None and public.helpful == payload.helpful
+
+
+WORDLLAMA = importlib.util.find_spec("wordllama") is not None
+needs_wordllama = pytest.mark.skipif(
+    not WORDLLAMA, reason="the optional extra helpthread[semantic] (the wordllama package) "
+                          "is not installed")
+SEMANTIC = DeflectionSection(ranking="semantic") if WORDLLAMA else None
+
+
+@needs_wordllama
+async def test_semantic_ranking_finds_a_paraphrase_with_other_words(wired: Wired) -> None:
+    wired.desk = make_desk(wired.stores, desk_config(desk=LIMITS, deflection=SEMANTIC),
+                           clock=wired.clock)
+    await open_past(wired)
+    async with wired.stores.reading() as store:
+        assert await store.without_embedding(MODEL, 10) == []  # each stored at opening
+    found = await deflected(wired, LENA, "Sign-in trouble",
+                            "The email to choose a new password says it is no longer "
+                            "valid.")
+    assert [p.number for p in found.helpful][:1] == [3]  # nina's shared one, her org
+    money = await deflected(wired, LENA, "Billed two times",
+                            "You took the payment twice, I would like it returned.")
+    assert 1 not in [p.number for p in money.helpful]  # marco's private ticket: never
+    assert money.similar is not None and money.similar[0].number == 1  # agents: first
+
+
+@needs_wordllama
+async def test_tickets_opened_before_semantic_get_their_embeddings(wired: Wired) -> None:
+    await open_past(wired)  # full-text ranking: no embeddings stored
+    async with wired.stores.reading() as store:
+        assert len(await store.without_embedding(MODEL, 10)) == len(PAST)
+    config = desk_config(desk=LIMITS, deflection=SEMANTIC)
+    embedder = embedder_for(config)
+    assert embedder is not None
+    assert await embed_missing(wired.stores, embedder, batch=2) == len(PAST)
+    assert await embed_missing(wired.stores, embedder) == 0
+    wired.desk = make_desk(wired.stores, config, clock=wired.clock)
+    found = await deflected(wired, LENA, "Conversion tag broken",
+                            "Since we changed our shop's web address no sales are tracked.")
+    assert [p.number for p in found.helpful][:1] == [2]
