@@ -15,9 +15,9 @@ ANSWER_MAX = 600
 
 
 def _plain(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    cut = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(cut))
+    """``text`` on one line, markdown and mentions escaped, then cut to ``limit``."""
+    flat = discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(text.split())))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def add_helpful(embed: discord.Embed, opened: Opened | None, number: int) -> discord.Embed:
@@ -28,10 +28,10 @@ def add_helpful(embed: discord.Embed, opened: Opened | None, number: int) -> dis
         f"If one of these answers it, you can close #{number} yourself "
         f"(`/ticket close {number}`); otherwise an agent will answer."), inline=False)
     for p in opened.helpful:
-        embed.add_field(name=_plain(f"#{p.number} · {p.subject}", NAME_MAX),
+        embed.add_field(name=f"#{p.number} · " + _plain(p.subject, NAME_MAX - 20),
                         value=_plain(p.resolution, NOTE_MAX) or "—", inline=False)
     for f in opened.faq:
-        embed.add_field(name=_plain(f"FAQ · {f.title}", NAME_MAX),
+        embed.add_field(name="FAQ · " + _plain(f.title, NAME_MAX - 20),
                         value=_plain(f.answer, ANSWER_MAX) or "—", inline=False)
     return embed
 
@@ -41,6 +41,6 @@ def add_similar(embed: discord.Embed, opened: Opened | None) -> discord.Embed:
     if opened is None or not opened.similar:
         return embed
     for p in opened.similar:
-        embed.add_field(name=_plain(f"Similar: #{p.number} · {p.subject}", NAME_MAX),
+        embed.add_field(name=f"Similar: #{p.number} · " + _plain(p.subject, NAME_MAX - 30),
                         value=_plain(p.resolution, NOTE_MAX) or "—", inline=False)
     return embed
