@@ -72,8 +72,9 @@ def rank(query: bytes, candidates: list[tuple[int, bytes]], limit: int) -> list[
     matrix = np.frombuffer(b"".join(vec for _, vec in kept), dtype=DTYPE).reshape(
         len(kept), q.size)
     scores = matrix @ q
-    order = sorted(range(len(kept)), key=lambda i: (-float(scores[i]), -kept[i][0]))
-    return [kept[i][0] for i in order[:limit]]
+    keys = np.array([key for key, _ in kept])
+    order = np.lexsort((-keys, -scores))[:limit]  # the last key sorts first
+    return [int(keys[i]) for i in order]
 
 
 @functools.cache

@@ -227,7 +227,8 @@ class EmbeddingRow(Base):
 
     __tablename__ = "ticket_embeddings"
     __table_args__ = ({"info": {"derived": True}},)
+    # (model, ticket_number): a model's vectors are read newest first without a sort
+    model: Mapped[str] = mapped_column(String(80), primary_key=True)
     ticket_number: Mapped[int] = mapped_column(
         ForeignKey("tickets.number", ondelete="CASCADE"), primary_key=True)
-    model: Mapped[str] = mapped_column(String(80), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)

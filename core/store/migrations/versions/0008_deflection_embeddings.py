@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=80), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["ticket_number"], ["tickets.number"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("ticket_number", "model"),
+        sa.PrimaryKeyConstraint("model", "ticket_number"),
     )
 
 
