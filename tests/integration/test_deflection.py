@@ -12,11 +12,11 @@ import pytest
 
 from core.config import DeflectionSection, DeskSection, FaqEntry
 from core.deflection import embed_missing
-from core.semantic import MODEL, embedder_for
 from core.delivery import DeliveryWorker
 from core.events import Audience, Event, Opened
 from core.identity import Actor
 from core.routing import Purpose
+from core.semantic import MODEL, embedder_for
 from core.store.outbox import SqlOutbox
 from tests.integration.conftest import Wired
 from tests.support.people import agent, desk_config, form, make_desk, person
