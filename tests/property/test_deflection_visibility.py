@@ -75,7 +75,6 @@ async def test_deflection_offers_only_what_the_reader_may_read(
                 events = spec["events"]
                 assert isinstance(events, list)
                 for kind, text in events:
-
                     payload, audience = _payload(kind, f"{tag}{text}")
                     await store.add_event(Event(number, payload, None, T0, "shell",
                                                 audience=audience))
