@@ -36,6 +36,7 @@ log = logging.getLogger("helpthread.deflection")
 PAST_MAX = 3  # past tickets shown, to the requester and to agents
 FAQ_MAX = 3  # FAQ entries shown in a receipt
 WORDS_MAX = 16  # significant words a full-text match is made of
+WORD_MAX = 64  # longer "words" (a pasted token, a hash) say nothing about a problem
 
 # Words too common to say what a ticket is about (English; other languages rank on
 # bm25's inverse document frequency alone).
@@ -68,10 +69,11 @@ class Deflection:
 
 def query_words(subject: str, description: str) -> tuple[str, ...]:
     """The significant words of a new ticket, subject's first, each once: no stop words,
-    no single letters; at most ``WORDS_MAX``. Empty when nothing is left."""
+    no single letters, none over ``WORD_MAX`` characters; at most ``WORDS_MAX``. Empty
+    when nothing is left."""
     out: list[str] = []
     for word in tokens(subject) + tokens(description):
-        if word in STOPWORDS or (len(word) < 2) or word in out:
+        if word in STOPWORDS or not 2 <= len(word) <= WORD_MAX or word in out:
             continue
         out.append(word)
         if len(out) == WORDS_MAX:

@@ -117,6 +117,7 @@ def test_query_words_drop_stop_words_and_repeats() -> None:
     assert words == ("refund", "order", "5512")
     assert query_words("a the of", "!!! ???") == ()
     assert len(query_words(" ".join(f"word{i}" for i in range(50)), "")) == WORDS_MAX
+    assert query_words("x" * 65 + " printer", "") == ("printer",)
 
 
 def test_rank_orders_by_cosine_then_newest() -> None:
