@@ -69,8 +69,35 @@ class _Payload:
 
 
 @dataclass(frozen=True, slots=True)
+class PastTicket:
+    """A resolved ticket like a new one (deflection, ``core.deflection``), as it was when
+    the new ticket opened: its number, subject and resolution note."""
+
+    number: int
+    subject: str
+    resolution: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaqAnswer:
+    """A ``[[faq]]`` entry that matched a new ticket (``core.deflection``)."""
+
+    title: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Opened(_Payload):
+    """A new ticket. Deflection, computed once when it opened (``core.deflection``):
+    ``helpful`` — resolved tickets the requester may see — and ``faq`` for the
+    requester's receipt; ``similar`` — any resolved tickets, with their resolution
+    notes — for the agents' card only."""
+
+    INTERNAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"similar"})
     on_behalf: bool = False  # an agent opened it for the requester
+    helpful: tuple[PastTicket, ...] = ()
+    faq: tuple[FaqAnswer, ...] = ()
+    similar: tuple[PastTicket, ...] | None = ()
 
 
 @dataclass(frozen=True, slots=True)

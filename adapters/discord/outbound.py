@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from adapters.discord import render
+from adapters.discord import deflection, render
 from adapters.discord.cards import card_view
 from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.ratelimits import delivering
@@ -176,7 +176,9 @@ class DiscordOutbound:
             self._threads[t.number] = thread.id
         else:
             if "card" not in step:
-                step["card"] = (await parent.send(embed=render.card_embed(t, team=True),
+                step["card"] = (await parent.send(embed=deflection.add_similar(
+                                                      render.card_embed(t, team=True),
+                                                      job.opened),
                                                   view=card_view(t),
                                                   nonce=nonce(d, "card"))).id
             card = parent.get_partial_message(step["card"])
@@ -227,8 +229,11 @@ class DiscordOutbound:
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
             holder = thread if public else await self._channel(int(binding.channel))
+            embed = render.card_embed(t, team=not public)
+            if not public:
+                deflection.add_similar(embed, job.opened)
             await holder.get_partial_message(int(binding.card_message)).edit(
-                embed=render.card_embed(t, team=not public), view=card_view(t))
+                embed=embed, view=card_view(t))
         if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
             await self._add(thread, self._member_id(t.assignee))
         self._done(job)
@@ -246,7 +251,8 @@ class DiscordOutbound:
         link = render.thread_url(self.bot.guild_id, thread) if thread else None
         asks = None
         if d.purpose == "receipt":
-            embed = render.receipt_embed(t, link, job.desk_name)
+            embed = deflection.add_helpful(render.receipt_embed(t, link, job.desk_name),
+                                           job.opened, t.number)
         else:
             embed = render.notice_embed(job.event, t, link)
             if d.address == t.requester.ref.key:  # the buttons are the requester's

@@ -181,7 +181,7 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
     who = event.actor.name if event.actor else desk_name
     n = t.number
     match event.payload:
-        case Opened(on_behalf=on_behalf):
+        case Opened(on_behalf=on_behalf) as opened:
             if purpose is None:
                 return [f"{who} opened #{n}: {t.subject}", f"  {t.description}"]
             if purpose is Purpose.RECEIPT:
@@ -191,10 +191,11 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     f"in its thread; first response due {when(t.sla_due)}.",
                     *([f"  {t.back_text}"] if t.back_text else []),
                     f"  Follow it with /thread {n}; see it with /ticket show {n}.",
+                    *helpful_lines(opened, n),
                 ]
             opener = f" (opened by {who} for {t.requester.name})" if on_behalf else ""
             body = [f"New ticket{opener}:", *card(t), f"  {t.description}"]
-            return body + [f"  {f.label}: {f.value}" for f in t.fields]
+            return body + [f"  {f.label}: {f.value}" for f in t.fields] + similar_lines(opened)
         case Commented(text=text, attachments=files):
             return [f"{who}: {text}", *attachment_lines(files)]
         case Noted(text=text, attachments=files):
@@ -252,6 +253,35 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     + (f": {comment}" if comment else ".")]
         case unreachable:
             assert_never(unreachable)
+
+
+def _flat(text: str) -> str:
+    """Text on one line (an FAQ answer or a resolution note may have several)."""
+    return " ".join(text.split())
+
+
+def helpful_lines(opened: Opened, number: int) -> list[str]:
+    """The receipt's "These may help": the requester's similar resolved tickets and the
+    ``[[faq]]`` entries that matched (``core.deflection``); nothing when none did."""
+    if not opened.helpful and not opened.faq:
+        return []
+    lines = ["  These may help:"]
+    lines += [f"    #{p.number} {p.subject} (resolved: {_flat(p.resolution)})"
+              for p in opened.helpful]
+    lines += [f"    FAQ: {f.title} — {_flat(f.answer)}" for f in opened.faq]
+    lines.append(f"  If one answers it, close yours with /ticket close {number}; "
+                 "otherwise an agent will answer.")
+    return lines
+
+
+def similar_lines(opened: Opened) -> list[str]:
+    """The team card's similar past tickets with their resolution notes (agents only:
+    a public copy of the event carries none)."""
+    if not opened.similar:
+        return []
+    return ["  Similar past tickets:"] + [
+        f"    #{p.number} {p.subject} — resolution: {_flat(p.resolution)}"
+        for p in opened.similar]
 
 
 def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:

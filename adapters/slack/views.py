@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from adapters.slack import ids
+from adapters.slack.deflection import helpful_blocks, similar_blocks
 from adapters.slack.forms import PRIORITY_WORDS, priority_options
 from adapters.slack.levels import TARGETS, clock_lines, state_lines
 from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
@@ -179,13 +180,15 @@ def card_actions(t: TicketView) -> dict[str, Any] | None:
 
 
 def card(t: TicketView, *, team: bool, receipt: bool = False,
-         opened_by: str | None = None, now: datetime | None = None) -> tuple[str, Blocks]:
+         opened_by: str | None = None, now: datetime | None = None,
+         opened: Opened | None = None) -> tuple[str, Blocks]:
     """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
     requester, assignee, SLA clocks, description, a pending close request and when the
     desk closes it ("closes in 2 days" from ``now``, UTC); ``team`` adds the account,
     breach marks and the rating; the controls are the card audience's ``t.actions``
     (``card_actions``); ``receipt`` words it for the requester (a private ticket's card
-    in their DM)."""
+    in their DM). ``opened`` (the ticket's opening, ``DeliveryJob.opened``) adds its
+    deflection: similar past tickets on the team card, "These may help" on a receipt."""
     blocks: Blocks = []
     if receipt and t.status in DONE:
         blocks.append(_section(
@@ -206,10 +209,14 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     states = state_lines(t, team=team, now=now)
     if states:
         blocks.append({"type": "context", "elements": [_mrkdwn("\n".join(states))]})
-    for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 6]:
+    for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 8]:
         blocks.append(_section(piece))
     if t.resolution and t.status in DONE:
         blocks.append(_section("*Resolution*\n" + next(chunks(t.resolution, 2900), "")))
+    if team:
+        blocks += similar_blocks(opened)
+    elif receipt and t.status not in DONE:
+        blocks += helpful_blocks(opened, t.number)
     actions = card_actions(t)
     if actions:
         blocks.append(actions)
@@ -316,10 +323,11 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             assert_never(unreachable)
 
 
-def receipt(t: TicketView, thread_url: str | None,
-            desk_name: str = "Helpthread") -> tuple[str, Blocks]:
+def receipt(t: TicketView, thread_url: str | None, desk_name: str = "Helpthread",
+            opened: Opened | None = None) -> tuple[str, Blocks]:
     """The requester's receipt (PRODUCT.md §6): number, subject, category, priority,
-    what happens next, a link to the thread; signed with ``desk.name``."""
+    what happens next, a link to the thread; signed with ``desk.name``; then what may
+    help (``opened``'s deflection)."""
     where = link(thread_url, "its thread") if thread_url else "its thread"
     text = (f"We have your ticket {title(t)}\n{escape(t.category_name)} · "
             f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. {escape(desk_name)} will "
@@ -327,7 +335,8 @@ def receipt(t: TicketView, thread_url: str | None,
             "who picks it up, every status change and the resolution.")
     if t.back_text:
         text += f"\n:crescent_moon: {escape(t.back_text)}"
-    return f"We have your ticket #{t.number}", [_section(text)]
+    return f"We have your ticket #{t.number}", [_section(text),
+                                                *helpful_blocks(opened, t.number)]
 
 
 def notification(event: Event, t: TicketView, thread_url: str | None,
