@@ -25,6 +25,7 @@ from core.validation import (
     clean_priority,
     clean_text,
 )
+from core.watching import clean_watchers
 
 HOUR = timedelta(hours=1)
 
@@ -45,7 +46,8 @@ class Opened:
 
 class Intake(DeskBase):
     def validate(self, form: OpenTicket) -> dict[str, Any]:
-        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field."""
+        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field. The
+        cc list (``cc``) is checked against the requester by ``open_ticket``."""
         category = clean_category(self.config, form.category)
         visibility = (form.visibility or "private").strip().lower()
         if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
@@ -76,6 +78,7 @@ class Intake(DeskBase):
         cleaned = self.validate(form)
         acting_agent = policy.is_agent(actor, self.config)
         requester = form.requester or actor
+        cleaned["watchers"] = clean_watchers(form.watchers, requester.ref)
         try:
             return await self._open(actor, requester, cleaned, acting_agent, request_key)
         except Conflict:
