@@ -30,6 +30,7 @@ from core.watching import email_watcher, looks_like_email
 Interaction = discord.Interaction[Any]
 Number = app_commands.Range[int, 1, 999_999_999]
 MENTION = re.compile(r"<@!?([0-9]{1,20})>|([0-9]{15,20})")
+QUERY_LIMIT = 5
 
 
 async def _number(interaction: Interaction, number: int | None) -> int:
@@ -46,10 +47,10 @@ async def watcher_of(interaction: Interaction, text: str, field: str = "cc") -> 
     member, ``@name``/a member's name, or an e-mail address. Raises ``Invalid(field)``."""
     typed = text.strip()
     bot = bot_of(interaction)
-    if looks_like_email(typed):
+    mention = MENTION.fullmatch(typed)
+    if not mention and looks_like_email(typed):
         return email_watcher(typed, field)
     guild = bot.get_guild(bot.guild_id)
-    mention = MENTION.fullmatch(typed)
     member: discord.Member | None = None
     if mention and guild is not None:
         uid = int(mention.group(1) or mention.group(2))
@@ -60,11 +61,29 @@ async def watcher_of(interaction: Interaction, text: str, field: str = "cc") -> 
             except discord.NotFound:
                 member = None
     elif guild is not None and typed:
-        member = guild.get_member_named(typed.removeprefix("@"))
+        member = await _named(guild, typed.removeprefix("@"))
     if member is None:
         raise Invalid(field, f"{shown(typed)} is neither a member of this server nor an "
                       "e-mail address")
     return actor_of(member, bot.guild_id).person
+
+
+async def _named(guild: discord.Guild, name: str) -> discord.Member | None:
+    """The member called ``name`` (user name, global or server display name, any case):
+    from the cache, else by asking the gateway (a name query needs no privileged
+    intent). None when nobody — or more than one member — answers to it."""
+    found = guild.get_member_named(name)
+    if found is not None or not name:
+        return found
+    try:
+        answers = await guild.query_members(query=name, limit=QUERY_LIMIT, cache=False)
+    except (TimeoutError, discord.ClientException):
+        return None
+    wanted = name.casefold()
+    exact = [m for m in answers
+             if wanted in {m.name.casefold(), m.display_name.casefold(),
+                           (m.global_name or "").casefold()}]
+    return exact[0] if len(exact) == 1 else None
 
 
 def _one(member: discord.Member | None, email: str | None) -> None:
