@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.events import Audience, Event, EventKind, WatcherRemoved
+from core.events import Audience, Event, EventKind
 from core.identity import UserRef
 from core.platforms import ThreadPlace, Traits
 from core.tickets import Ticket, Visibility
@@ -228,7 +228,8 @@ def plan_deliveries(
     - a public event reaches every thread except the one it was typed in; by DM (or
       e-mail) where no thread reaches them, watchers hear of every one — the
       requester's own comments included — the requester only of what
-      ``REQUESTER_NEWS`` lists; a watcher someone removed is told so;
+      ``REQUESTER_NEWS`` lists (a watcher removed is no longer told anything: every
+      DM goes to someone who may see the ticket then);
     - a new ticket sends the requester a receipt; an escalation reaches the
       escalation channels; a close sends its transcript to the transcripts channels;
       an assignment by someone else tells the assignee;
@@ -276,9 +277,6 @@ def plan_deliveries(
         if watcher.ref not in (actor_ref, requester) \
                 and not _thread_reaches_watcher(watcher.ref, bindings, routes):
             out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
-    if isinstance(event.payload, WatcherRemoved) and event.payload.key \
-            and event.payload.key != (actor_ref.key if actor_ref else None):
-        out.append(_dm(event, UserRef.parse(event.payload.key), Purpose.NOTIFY, now))
 
     assignee = ticket.assignee.ref if ticket.assignee else None
     if event.kind is EventKind.ASSIGNED and assignee and assignee != actor_ref:
