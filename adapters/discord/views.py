@@ -34,7 +34,7 @@ from adapters.discord.watchers import form_watchers
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.policy import Action
 from core.tickets import PRIORITIES
 from core.validation import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
@@ -92,11 +92,13 @@ class TicketForm(discord.ui.Modal):
     def __init__(self, category: Category, *, priority: str | None = None,
                  account: str | None = None, shared: bool = False,
                  requester: Actor | None = None,
-                 values: Mapping[str, str] | None = None) -> None:
+                 values: Mapping[str, str] | None = None,
+                 watcher: Person | None = None) -> None:
         super().__init__(title=_title(f"New ticket: {category.name}"), timeout=FORM_TIMEOUT)
         self.category = category
         self.options: dict[str, Any] = {"priority": priority, "account": account,
-                                        "shared": shared, "requester": requester}
+                                        "shared": shared, "requester": requester,
+                                        "watcher": watcher}
         values = values or {}
         self.inputs: dict[str, discord.ui.TextInput[Any]] = {
             "subject": discord.ui.TextInput(
@@ -135,6 +137,8 @@ class TicketForm(discord.ui.Modal):
 
         async def work(actor: Actor) -> str:
             watchers = await form_watchers(interaction, cc) if cc.strip() else ()
+            if opts["watcher"] is not None:  # /ticket new's watcher option
+                watchers = (opts["watcher"], *watchers)
             opened = await bot.desk.open_ticket(actor, replace(form, watchers=watchers),
                                                 request_key=request_key(interaction))
             if not opened.duplicate:

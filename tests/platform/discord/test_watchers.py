@@ -9,7 +9,7 @@ import discord
 
 from adapters.discord.commands import TicketGroup
 from core.events import Commented, Noted
-from tests.platform.discord.conftest import World, fill, open_ticket, told
+from tests.platform.discord.conftest import World, fill, modal_inputs, open_ticket, told
 
 
 def members(w: World, number: int) -> set[int]:
@@ -140,3 +140,18 @@ async def test_the_form_takes_watchers_in_a_text_field(world: World) -> None:
     assert await watcher_keys(w, n) == [f"discord:{w.guild.id}:{w.dave.id}",
                                         "email::omar@example.com"]
     assert {w.alice.id, w.dave.id} <= members(w, n), "in the thread from the start"
+
+
+async def test_a_full_form_takes_its_watcher_from_the_command_option(world: World) -> None:
+    w = world
+    shown = await w.alice.slash(w.support, "ticket new", category="refund", watcher=w.dave)
+    inputs = modal_inputs(shown)
+    assert len(inputs) == 5 and "cc" not in inputs, "no room left: the option names them"
+    values = fill(shown, subject="Refund please", description="Charged twice",
+                  receipt="R-1001", card_last4="1234")
+    text = told(await w.alice.submit_modal(shown, values)).content
+    assert text.startswith("Opened #"), text
+    n = int(text.removeprefix("Opened #").split(":")[0])
+    await w.deliver()
+    assert await watcher_keys(w, n) == [f"discord:{w.guild.id}:{w.dave.id}"]
+    assert w.dave.id in members(w, n)
