@@ -22,6 +22,7 @@ from adapters.discord.acting import (
     request_key,
     thread_ticket,
 )
+from adapters.discord.help import help_text
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
@@ -179,7 +180,7 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="What the /ticket commands do")
     async def help(self, interaction: Interaction) -> None:
-        await answer(interaction, render.help_text(bot_of(interaction).desk.config.desk.name))
+        await answer(interaction, help_text(bot_of(interaction).desk.config.desk.name))
 
     # ---- conversation ----------------------------------------------------------------
 
