@@ -29,6 +29,7 @@ from core.validation import (
     clean_text,
 )
 from core.visibility import Viewer
+from core.watching import clean_watchers
 
 HOUR = timedelta(hours=1)
 log = logging.getLogger("helpthread.intake")
@@ -50,7 +51,8 @@ class Opened:
 
 class Intake(DeskBase):
     def validate(self, form: OpenTicket) -> dict[str, Any]:
-        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field."""
+        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field. The
+        cc list (``cc``) is checked against the requester by ``open_ticket``."""
         category = clean_category(self.config, form.category)
         visibility = (form.visibility or "private").strip().lower()
         if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
@@ -83,6 +85,7 @@ class Intake(DeskBase):
         requester = form.requester or actor
         deflection = await self.deflection(requester, cleaned["subject"],
                                            cleaned["description"])
+        cleaned["watchers"] = clean_watchers(form.watchers, requester.ref)
         try:
             return await self._open(actor, requester, cleaned, acting_agent, request_key,
                                     deflection)

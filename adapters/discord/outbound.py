@@ -29,7 +29,7 @@ from adapters.discord import deflection, render
 from adapters.discord.cards import card_view
 from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.ratelimits import delivering
-from core.events import CARD_CHANGES, Audience, Event, EventKind
+from core.events import CARD_CHANGES, Audience, Event, EventKind, WatcherAdded, WatcherRemoved
 from core.identity import SYSTEM, Person, UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.policy import Action
@@ -171,6 +171,8 @@ class DiscordOutbound:
                 step["thread"] = thread.id
             thread = await self._channel(step["thread"])
             await self._add(thread, self._member_id(t.requester))
+            for watcher in t.watchers:  # cc'd on the form: in the thread from the start
+                await self._add(thread, self._member_id(watcher))
             card = await thread.send(embed=render.card_embed(t, team=False),
                                      view=card_view(t), nonce=nonce(d, "card"))
             self._threads[t.number] = thread.id
@@ -236,7 +238,29 @@ class DiscordOutbound:
                 embed=embed, view=card_view(t))
         if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
             await self._add(thread, self._member_id(t.assignee))
+        if public:
+            await self._follow(thread, event, t)
         self._done(job)
+
+    async def _follow(self, thread: Any, event: Event, t: TicketView) -> None:
+        """A watcher of this server joins the ticket's private thread when added, and
+        leaves it when removed (unless they are its requester or assignee)."""
+        payload = event.payload
+        if not isinstance(payload, WatcherAdded | WatcherRemoved) or not payload.key:
+            return
+        ref = UserRef.parse(payload.key)
+        uid = self._member_id(Person(ref, payload.watcher))
+        if uid is None:
+            return
+        if isinstance(payload, WatcherAdded):
+            await self._add(thread, uid)
+            return
+        keeps = {p.ref for p in (t.requester, t.assignee) if p is not None}
+        if ref not in keeps:
+            try:
+                await thread.remove_user(discord.Object(uid))
+            except discord.NotFound:
+                log.warning("discord.thread_member_gone thread=%s user=%s", thread.id, uid)
 
     # ---- direct messages and escalations ------------------------------------------------
 

@@ -39,11 +39,13 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
 from core.policy import Action
 from core.routing import Purpose, Target
-from core.tickets import LinkKind, Status
+from core.tickets import LinkKind, Status, Visibility
 from core.views import Listed, TicketDetails, TicketView
 
 STATUS_WORDS = {
@@ -113,6 +115,10 @@ def card(t: TicketView, *, team: bool = True, now: datetime | None = None) -> li
     if t.rating is not None:
         lines.append(f"  rated {t.rating.value} by {t.requester.name}"
                      + (f": {t.rating_comment}" if t.rating_comment else ""))
+    if t.visibility is Visibility.SHARED:
+        lines.append(f"  shared with {t.requester.name}'s organisation")
+    if t.watchers:
+        lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
     return lines
 
 
@@ -231,8 +237,19 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     f"(/thread {other})."]
         case Linked(link=link, number=other):
             return [f"{who} linked #{n} to #{other} ({link.value})."]
+        case WatcherAdded(own=True):
+            return [f"{who} is watching #{n}."]
         case WatcherAdded(watcher=watcher):
             return [f"{who} added {watcher} as a watcher of #{n}."]
+        case WatcherRemoved(own=True):
+            return [f"{who} stopped watching #{n}."]
+        case WatcherRemoved(watcher=watcher):
+            return [f"{who} removed {watcher} as a watcher of #{n}."]
+        case VisibilityChanged(to=Visibility.SHARED):
+            return [f"{who} shared #{n} with {t.requester.name}'s organisation."]
+        case VisibilityChanged():
+            return [f"{who} made #{n} private: only its requester, watchers and agents "
+                    "see it."]
         case SlaWarning(target=target, due=due):
             return [f"SLA warning: #{n}'s {TARGETS[target]} is due {when(due)}."]
         case SlaBreached(target=target, due=due):
@@ -330,8 +347,6 @@ def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
         lines.append(f"  resolution: {t.resolution}")
     for link in t.links:
         lines.append(f"  {link.kind.value.replace('_', ' ')} #{link.number}")
-    if t.watchers:
-        lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
     if not d.sees_internal:
         lines += _requester_choices(t)
     team = f" (team: /thread {t.number} team)" if d.sees_internal else ""
@@ -404,7 +419,8 @@ def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
 HELP = """Commands (the same words as Slack and Discord):
   /ticket new [subject]     open a ticket; give fields inline to skip questions:
       category=refund subject="…" description="…" priority=high account=1234 receipt=…
-      share=yes makes it visible to your organisation
+      share=yes makes it visible to your organisation; cc=marco,omar@example.com adds
+      watchers (names or e-mail addresses, separated by commas)
   /ticket list [open|closed|all] [mine|org] [unread] [page N]
   /ticket show N            /ticket transcript N
   /ticket search words "a phrase" -word #N  [status:open|closed|… category:… priority:…
@@ -418,6 +434,11 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket ask-close N [message]  ask the requester to confirm closing (agents)
   /ticket keep-open N       the requester: no, I still need help (a close request)
   /ticket rate N good|bad [comment]   the requester, once it is resolved
+  /ticket watch N | unwatch N        follow a ticket you can see (every public update)
+  /ticket cc N NAME|address | uncc N NAME|address   add/remove a watcher
+                                                     (the requester; agents)
+  /ticket share N | unshare N        visible to the requester's organisation, or not
+                                     (the requester; agents)
   /ticket queue (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread

@@ -46,14 +46,17 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
 from core.policy import Action
-from core.tickets import DONE, LinkKind, Rating, Status
+from core.tickets import DONE, LinkKind, Rating, Status, Visibility
 from core.views import TicketView
 
 Blocks = list[dict[str, Any]]
 MESSAGE_BLOCKS_MAX = 50
+WATCHERS_SHOWN_MAX = 1500  # of a context element's 3000 characters
 
 STATUS_WORDS = {
     Status.OPEN: "Open",
@@ -220,8 +223,11 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     actions = card_actions(t)
     if actions:
         blocks.append(actions)
-    blocks.append({"type": "context", "elements": [_mrkdwn(
-        f"Ticket #{t.number} · {t.visibility.value} · opened {date(t.opened_at)}")]})
+    footer = f"Ticket #{t.number} · {t.visibility.value} · opened {date(t.opened_at)}"
+    if t.watchers:
+        footer += " · watchers: " + shorten(", ".join(escape(w.name) for w in t.watchers),
+                                            WATCHERS_SHOWN_MAX)
+    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
     fallback = f"#{t.number} {escape(t.subject)} — {status_word(t.status)}"
     return fallback, blocks
 
@@ -297,8 +303,20 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"{n} continues in follow-up ticket #{other}; please write there."
         case Linked(link=kind, number=other):
             return f"*{who}* linked {n} to #{other} ({kind.value.replace('_', ' ')})."
+        case WatcherAdded(own=True):
+            return f":eyes: *{who}* is watching {n}."
         case WatcherAdded(watcher=watcher):
-            return f"*{who}* added *{escape(watcher)}* as a watcher of {n}."
+            return f":eyes: *{who}* added *{escape(watcher)}* as a watcher of {n}."
+        case WatcherRemoved(own=True):
+            return f"*{who}* stopped watching {n}."
+        case WatcherRemoved(watcher=watcher):
+            return f"*{who}* removed *{escape(watcher)}* as a watcher of {n}."
+        case VisibilityChanged(to=Visibility.SHARED):
+            return f":busts_in_silhouette: *{who}* shared {n} with " \
+                   f"{escape(t.requester.name)}'s organisation."
+        case VisibilityChanged():
+            return f":lock: *{who}* made {n} private: only its requester, watchers and " \
+                   "agents see it."
         case SlaWarning(target=target, due=due):
             return f":hourglass_flowing_sand: *SLA warning:* {n}'s {TARGETS[target]} is due " \
                    f"{date(due)}."
