@@ -66,8 +66,9 @@ def _default_persona() -> str:
 
 @app.command(short_help="Start the desk: every platform that has credentials, else the shell.")
 def run() -> None:
-    """Start every platform that has credentials; with none, the shell platform (with
-    /healthz and /metrics on HELPTHREAD_PORT when it is set)."""
+    """Start every platform that has credentials (and e-mail when [email] is configured);
+    with no chat platform, the shell platform — beside e-mail when it is configured —
+    with /healthz and /metrics on HELPTHREAD_PORT when it is set."""
     settings, config, credentials = _settings()
     if credentials.slack or credentials.discord:
         logs.configure(settings.log_format)
@@ -78,7 +79,8 @@ def run() -> None:
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell
 
-    _started(run_shell(settings, config, _default_persona(), agent=False, serve_http=True))
+    _started(run_shell(settings, config, _default_persona(), agent=False, serve_http=True,
+                       credentials=credentials))
 
 
 @app.command(short_help="Type /ticket commands as a requester or an agent.")

@@ -176,6 +176,11 @@ REQUESTER_NEWS = frozenset({
     EventKind.VISIBILITY_CHANGED,
 })
 SLA_NOTICES = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED})
+# What reaches an address by e-mail (issue 13): the requester's news, a new ticket a
+# watcher is copied on, a watcher added. Priority changes, escalations and links stay
+# the team's business — each would be one more message in someone's inbox.
+EMAIL_PLATFORM = "email"  # ``UserRef.email``'s platform
+EMAIL_NEWS = REQUESTER_NEWS | {EventKind.OPENED, EventKind.WATCHER_ADDED}
 
 
 def _team_channel_notices(event: Event, ticket: Ticket, bindings: list[Binding],
@@ -189,9 +194,16 @@ def _team_channel_notices(event: Event, ticket: Ticket, bindings: list[Binding],
     ]
 
 
+def _mailed(event: Event, ref: UserRef, routes: list[PlatformRoute]) -> bool:
+    """Whether an address hears of ``event``: e-mail is configured (it has a route)
+    and the event is e-mail news. Without ``[email]`` nothing is queued for addresses,
+    so no notice waits forever for a platform nobody runs."""
+    return event.kind in EMAIL_NEWS and any(r.platform == ref.platform for r in routes)
+
+
 def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery:
     assert event.id is not None
-    target = Target.EMAIL if ref.platform == "email" else Target.DM
+    target = Target.EMAIL if ref.platform == EMAIL_PLATFORM else Target.DM
     return Delivery(
         ticket_number=event.ticket_number,
         event_id=event.id,
@@ -225,11 +237,13 @@ def plan_deliveries(
     """Every delivery ``event`` needs, in a stable order (PRODUCT.md §5–6).
 
     - an internal event reaches team threads only, never the requester or watchers;
-    - a public event reaches every thread except the one it was typed in; by DM (or
-      e-mail) where no thread reaches them, watchers hear of every one — the
-      requester's own comments included — the requester only of what
-      ``REQUESTER_NEWS`` lists (a watcher removed is no longer told anything: every
-      DM goes to someone who may see the ticket then);
+      nor by e-mail, ever;
+    - a public event reaches every thread except the one it was typed in; by DM where
+      no thread reaches them, watchers hear of every one — the requester's own
+      comments included — the requester only of what ``REQUESTER_NEWS`` lists (a
+      watcher removed is no longer told anything: every DM goes to someone who may see
+      the ticket then); by e-mail (an identity that is an address, with ``[email]``
+      configured) only of what ``EMAIL_NEWS`` lists;
     - a new ticket sends the requester a receipt; an escalation reaches the
       escalation channels; a close sends its transcript to the transcripts channels;
       an assignment by someone else tells the assignee;
@@ -266,15 +280,18 @@ def plan_deliveries(
         b.audience is Audience.PUBLIC and b.reaches_requester and b.platform == requester.platform
         for b in bindings
     )
+    def reaches(ref: UserRef) -> bool:
+        return ref.platform != EMAIL_PLATFORM or _mailed(event, ref, routes)
+
     if event.kind is EventKind.OPENED:
         receipt_in_dm_thread = any(b.in_requester_dm for b in bindings)
-        if not receipt_in_dm_thread:
+        if not receipt_in_dm_thread and reaches(requester):
             out.append(_dm(event, requester, Purpose.RECEIPT, now))
     elif requester != actor_ref and not requester_in_thread \
-            and event.kind in REQUESTER_NEWS:
+            and event.kind in REQUESTER_NEWS and reaches(requester):
         out.append(_dm(event, requester, Purpose.NOTIFY, now))
     for watcher in ticket.watchers:
-        if watcher.ref not in (actor_ref, requester) \
+        if watcher.ref not in (actor_ref, requester) and reaches(watcher.ref) \
                 and not _thread_reaches_watcher(watcher.ref, bindings, routes):
             out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
 

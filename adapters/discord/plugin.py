@@ -76,6 +76,7 @@ class DiscordPlugin:
     category_keys = tuple(DiscordCategory.model_fields)
     transcript_keys = tuple(DiscordTranscripts.model_fields)
     placed_alone = False
+    runs_when_configured = False  # it needs credentials of its own
 
     def agent_rule(self, settings: DiscordSettings) -> AgentRule:
         """Holders of the agent role, in the configured guild only."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from email_validator import EmailNotValidError, validate_email
+
 from adapters.shell import stats, views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
@@ -78,6 +80,17 @@ class Persona:
     def actor(self) -> Actor:
         groups = frozenset({AGENT_GROUP}) if self.agent else frozenset()
         return Actor(UserRef(PLATFORM, WORKSPACE, self.name), self.name, groups)
+
+
+def _mail_requester(address: str) -> Actor:
+    """The requester an agent names by address (``for:ana@example.com``): an e-mail
+    identity, answered by mail when ``[email]`` is configured. Raises ``Invalid`` naming
+    ``for`` when ``address`` is not one (``email-validator``, no DNS lookup)."""
+    try:
+        checked = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise Invalid("for", f"{shown(address)} is not an e-mail address ({err})") from None
+    return Actor(UserRef.email(checked), checked)
 
 
 def _write(pages: tuple[tuple[Path, str], ...]) -> None:
@@ -364,11 +377,17 @@ class ShellSession:
         form.fill(request.subject, request.fields)
         if request.for_ is not None:
             name = request.for_.removeprefix("@")
-            if not PERSONA_NAME.fullmatch(name):
-                raise Invalid("for", "name the requester, like for:lena")
-            if not self.me.agent:
-                raise NotAllowed("only agents can open a ticket on someone else's behalf")
-            form.requester = self.personas.get(name, Persona(name)).actor()
+            if "@" in name:  # someone who writes by e-mail: for:ana@example.com
+                if not self.me.agent:
+                    raise NotAllowed("only agents can open a ticket on someone else's behalf")
+                form.requester = _mail_requester(name)
+            elif not PERSONA_NAME.fullmatch(name):
+                raise Invalid("for", "name the requester, like for:lena or "
+                              "for:ana@example.com")
+            else:
+                if not self.me.agent:
+                    raise NotAllowed("only agents can open a ticket on someone else's behalf")
+                form.requester = self.personas.get(name, Persona(name)).actor()
         else:
             await self.desk.check_may_open(self.me.actor())
         self.form = form

@@ -83,6 +83,7 @@ class SlackPlugin:
     category_keys = tuple(SlackCategory.model_fields)
     transcript_keys = tuple(SlackTranscripts.model_fields)
     placed_alone = False
+    runs_when_configured = False  # it needs credentials of its own
 
     def agent_rule(self, settings: SlackSettings) -> AgentRule:
         return AgentRule(frozenset(settings.agent_users), frozenset(settings.agent_groups),

@@ -6,7 +6,8 @@ import pytest
 
 from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
-from core.routing import PlatformRoute, Target, bindings_for, plan_deliveries
+from core.platforms import ThreadPlace, Traits
+from core.routing import PlatformRoute, Purpose, Target, bindings_for, plan_deliveries
 from core.tickets import Ticket, Visibility
 from tests.support.samples import SAMPLES
 
@@ -115,5 +116,53 @@ def test_email_watchers_and_escalation_channels() -> None:
     channels = [(d.platform, d.address, d.audience) for d in esc if d.target is Target.CHANNEL]
     assert channels == [("slack", "C_ESC", Audience.INTERNAL),
                         ("discord", "444", Audience.INTERNAL)]
-    emails = [d for d in esc if d.target is Target.EMAIL]
-    assert [(d.platform, d.address) for d in emails] == [("email", "email::boss@example.test")]
+    assert not [d for d in esc if d.target is Target.EMAIL]  # the team's business
+
+
+MAIL = PlatformRoute.of("email", "", Traits(team_thread=False, ticket_thread=ThreadPlace.NONE,
+                                            thread_reaches_requester=False))
+ANA = Person(UserRef.email("ana@example.test"), "ana@example.test")
+BOSS = Person(UserRef.email("boss@example.test"), "boss")
+
+
+def emails(kind: EventKind, t: Ticket, routes: list[PlatformRoute], actor: Person = AGENT,
+           audience: Audience = Audience.PUBLIC) -> list[tuple[str | None, Purpose]]:
+    planned = plan_deliveries(event(kind, actor, audience), t,
+                              numbered(bindings_for(t, routes)), routes, NOW)
+    return [(d.address, d.purpose) for d in planned if d.target is Target.EMAIL
+            and d.platform == "email" and d.audience is Audience.PUBLIC]
+
+
+def test_requesters_and_watchers_with_an_address_get_the_public_news_by_email() -> None:
+    t = ticket(ANA)
+    t.watchers.append(BOSS)
+    routes = [SLACK, MAIL]
+    assert emails(EventKind.OPENED, t, routes) == [
+        ("email::ana@example.test", Purpose.RECEIPT), ("email::boss@example.test", Purpose.NOTIFY)]
+    for kind in (EventKind.COMMENTED, EventKind.CLAIMED, EventKind.WAITING,
+                 EventKind.RESOLVED, EventKind.CLOSED, EventKind.REOPENED,
+                 EventKind.CLOSE_REQUESTED, EventKind.REMINDED):
+        assert emails(kind, t, routes) == [("email::ana@example.test", Purpose.NOTIFY),
+                                           ("email::boss@example.test", Purpose.NOTIFY)], kind
+    # what the person wrote by e-mail is not mailed back to them
+    assert emails(EventKind.COMMENTED, t, routes, actor=BOSS) == [
+        ("email::ana@example.test", Purpose.NOTIFY)]
+    for kind in (EventKind.PRIORITY_CHANGED, EventKind.ESCALATED, EventKind.LINKED):
+        assert emails(kind, t, routes) == [], kind
+
+
+def test_internal_events_never_go_out_by_email() -> None:
+    t = ticket(ANA)
+    t.watchers.append(BOSS)
+    for kind in (EventKind.NOTED, EventKind.SLA_WARNING, EventKind.SLA_BREACHED,
+                 EventKind.RATED, EventKind.LINKED):
+        assert emails(kind, t, [SLACK, MAIL], audience=Audience.INTERNAL) == [], kind
+
+
+def test_without_email_configured_nothing_is_queued_for_addresses() -> None:
+    t = ticket(ANA)
+    t.watchers.append(BOSS)
+    for kind in (EventKind.OPENED, EventKind.COMMENTED, EventKind.RESOLVED):
+        planned = plan_deliveries(event(kind, AGENT), t, numbered(bindings_for(t, [SLACK])),
+                                  [SLACK], NOW)
+        assert not [d for d in planned if d.platform == "email"], kind
