@@ -34,9 +34,11 @@ from core.config import (
     DEFAULT_CATEGORIES,
     BusinessHoursSection,
     Category,
+    DeflectionSection,
     DeliverySection,
     DeskConfig,
     DeskSection,
+    FaqEntry,
     LifecycleSection,
     Priority,
     SlaOverride,
@@ -128,6 +130,8 @@ class Settings(BaseSettings):
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
+    faq: tuple[FaqEntry, ...] = ()
+    deflection: DeflectionSection = DeflectionSection()
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -43,10 +43,12 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
 from core.routing import Purpose
-from core.tickets import LinkKind, Status
+from core.tickets import LinkKind, Status, Visibility
 from core.views import TicketView
 
 STATUS_WORDS = {
@@ -178,8 +180,17 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
                     f"under [#{other}]."]
         case Linked(link=link, number=other):
             return [f"{who} linked #{n} to #{other} ({link.value.replace('_', ' ')})."]
+        case WatcherAdded(watcher=watcher, own=True):
+            return [f"{watcher} follows #{n} now: {t.subject}"]
         case WatcherAdded(watcher=watcher):
             return [f"{who} added {watcher} as a watcher of #{n}: {t.subject}"]
+        case WatcherRemoved(watcher=watcher):
+            return [f"{watcher} no longer follows #{n}."]
+        case VisibilityChanged(to=to):
+            return [f"{who} shared #{n} with {t.requester.name}'s organisation: its members "
+                    "can see it and write on it." if to is Visibility.SHARED
+                    else f"{who} made #{n} private: only {t.requester.name}, its watchers "
+                    "and the team see it."]
         case SlaWarning() | SlaBreached() | Rated():
             raise NotForEmail(f"{event.kind.value} is for the team only")
         case Reminded(closes_at=closes_at):
