@@ -67,7 +67,8 @@ def unread_by(reader: UserRef, internal: bool) -> ColumnElement[bool]:
                       seen_by)
     news = [E.c.ticket_number == T.c.number,
             or_(E.c.actor_key.is_(None), E.c.actor_key != reader.key),
-            ~exists().where(seen_after)]
+            # the ticket is the outer query's (not a second ``tickets`` in this FROM)
+            ~exists().where(seen_after).correlate_except(R)]
     if not internal:
         news.append(E.c.audience == Audience.PUBLIC.value)
-    return exists().where(*news)
+    return exists().where(*news).correlate_except(E)
