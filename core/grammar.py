@@ -75,6 +75,13 @@ class ListTickets:
         whose = " of yours" if self.mine else " in your organisation" if self.org else ""
         return f"No {' '.join([*words, 'tickets'])}{whose}."
 
+    def words(self, page: int) -> str:
+        """This listing's ``/ticket`` words for ``page``: what a "more" control carries
+        (``parse_listing`` reads them back)."""
+        flags = [w for w, on in (("mine", self.mine), ("org", self.org),
+                                 ("unread", self.unread)) if on]
+        return " ".join(["list", self.scope, *flags, "page", str(page)])
+
 
 @dataclass(frozen=True, slots=True)
 class Show:
@@ -95,7 +102,11 @@ class Search:
 
 @dataclass(frozen=True, slots=True)
 class Queue:
-    pass
+    page: int = 1
+
+    def words(self, page: int) -> str:
+        """``/ticket queue page N``: what a "more" control carries."""
+        return f"queue page {page}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +228,16 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
         if sum(query.count(q) for q in DOUBLE_QUOTES) % 2:
             raise Invalid("text", "has a quote that is not closed; close it or leave it out")
         return Search(query)
-    if sub in ("queue", "help"):
+    if sub == "queue":
+        word = words.next(sub)
+        if word is not None and word.lower() != "page":
+            raise Invalid(sub, f"{shown(word)} is more than /ticket queue takes; say page N")
+        page = _page(words) if word is not None else 1
         words.done(sub)
-        return Queue() if sub == "queue" else Help()
+        return Queue(page)
+    if sub == "help":
+        words.done(sub)
+        return Help()
     if sub == "stats":
         period = (words.next("period") or "30d").lower()
         if period not in STATS_PERIODS:
@@ -309,11 +327,7 @@ def _list(words: Words) -> ListTickets:
         elif w in ("mine", "org", "unread") and w not in flags:
             flags.add(w)
         elif w == "page" and page is None:
-            value = words.next("page")
-            if value is None or not re.fullmatch(r"[0-9]{1,9}", value, re.ASCII) \
-                    or int(value) == 0:
-                raise Invalid("page", "say which page, like page 2")
-            page = int(value)
+            page = _page(words)
         elif w in (*LIST_SCOPES, "mine", "org", "unread", "page"):
             raise Invalid("list", f"{shown(word)} is said twice (or with another of "
                           "open, closed, all)")
@@ -323,6 +337,24 @@ def _list(words: Words) -> ListTickets:
         raise Invalid("list", "say mine or org, not both")
     return ListTickets(scope or "open", "mine" in flags, "org" in flags, "unread" in flags,
                        page or 1)
+
+
+def _page(words: Words) -> int:
+    """The number after ``page``: 1 to 999,999,999."""
+    value = words.next("page")
+    if value is None or not re.fullmatch(r"[0-9]{1,9}", value, re.ASCII) or int(value) == 0:
+        raise Invalid("page", "say which page, like page 2")
+    return int(value)
+
+
+def parse_listing(text: str) -> ListTickets | Queue:
+    """The words a "more" control carries (``ListTickets.words``, ``Queue.words``), read
+    back as the request they name. Anything else — a forged control naming another
+    command — raises ``Invalid("page", …)``; bad words raise what ``parse`` raises."""
+    parsed = parse(text)
+    if not isinstance(parsed, ListTickets | Queue):
+        raise Invalid("page", "this control names no list")
+    return parsed
 
 
 def _new(words: Words, field_keys: Iterable[str]) -> NewForm:

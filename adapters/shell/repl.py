@@ -31,7 +31,6 @@ from core.tickets import Ticket
 from core.validation import shown
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-PAGE_SIZE = 25  # /ticket list page N
 TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
@@ -291,10 +290,11 @@ class ShellSession:
                 items = await self.desk.search(actor, text)
                 self.say(*views.listing(items, f"Nothing found for {shown(text)}.",
                                         team=self.me.agent, now=self.desk.clock.now()))
-            case grammar.Queue():
-                items = await self.desk.queue(actor)
-                self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
-                                        "overdue.", now=self.desk.clock.now()))
+            case grammar.Queue(number):
+                page = await self.desk.queue_page(actor, number)
+                self.say(*views.listing(list(page.items), "The queue is empty: nothing "
+                                        "unassigned or overdue.", now=self.desk.clock.now()),
+                         *views.more(page, parsed))
             case grammar.Stats(period):
                 await self._stats(actor, period)
             case grammar.AssignTo(number, name):
@@ -332,11 +332,11 @@ class ShellSession:
         self.say(f"Transcript of #{number}:", *(f"  {path}" for path, _ in pages))
 
     async def _list(self, request: grammar.ListTickets) -> None:
-        items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
-                                             org=request.org, unread=request.unread)
-        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        self.say(*views.listing(page, request.nothing(), team=self.me.agent,
-                                now=self.desk.clock.now()))
+        page = await self.desk.list_page(self.me.actor(), request.scope, mine=request.mine,
+                                         org=request.org, unread=request.unread,
+                                         page=request.page)
+        self.say(*views.listing(list(page.items), request.nothing(), team=self.me.agent,
+                                now=self.desk.clock.now()), *views.more(page, request))
 
     # ---- the form ----------------------------------------------------------------
 

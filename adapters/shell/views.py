@@ -41,10 +41,11 @@ from core.events import (
     Unassigned,
     WatcherAdded,
 )
+from core.grammar import ListTickets, Queue
 from core.policy import Action
 from core.routing import Purpose, Target
 from core.tickets import LinkKind, Status
-from core.views import Listed, TicketDetails, TicketView
+from core.views import Listed, Page, TicketDetails, TicketView
 
 STATUS_WORDS = {
     Status.OPEN: "open",
@@ -327,6 +328,11 @@ def _requester_choices(t: TicketView) -> list[str]:
         lines.append(f"  no answer in time: you may escalate it (/ticket escalate {n} "
                      "reason)")
     return lines
+
+
+def more(page: Page, request: ListTickets | Queue) -> list[str]:
+    """Under a page of a list that goes on: the command for the next page."""
+    return [f"More: /ticket {request.words(page.number + 1)}"] if page.more else []
 
 
 def listing(items: list[Listed], empty: str, *, team: bool = True,
