@@ -104,7 +104,7 @@ async def test_the_queue_breached_then_at_risk_then_unassigned_by_due(wired: Wir
     assert not page.more
     with pytest.raises(NotAllowed):
         await desk.queue_page(LENA)
-    with pytest.raises(Invalid, match="there is no page 2; the list has 1 page$"):
+    with pytest.raises(Invalid, match=r"there is no page 2; the list has 1 page$"):
         await desk.queue_page(SAM, page=2)
 
 
