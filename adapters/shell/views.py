@@ -394,7 +394,7 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket ask-close N [message]  ask the requester to confirm closing (agents)
   /ticket keep-open N       the requester: no, I still need help (a close request)
   /ticket rate N good|bad [comment]   the requester, once it is resolved
-  /ticket queue (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
+  /ticket queue [page N] (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread
   /as NAME [--agent]        act as someone else      /quit

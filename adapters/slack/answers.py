@@ -30,12 +30,13 @@ def help_text(desk_name: str) -> str:
 
 HELP = """*Helpthread* — `/ticket` commands
 • `/ticket` or `/ticket new [subject]` — open the ticket form
-• `/ticket list [open|closed|all] [mine|org] [unread]` — your tickets, newest activity first
+• `/ticket list [open|closed|all] [mine|org] [unread] [page N]` — your tickets, newest \
+activity first, 20 a page
 • `/ticket show 42` · `/ticket transcript 42`
 • `/ticket search words "a phrase" -word #42` with filters `status:open` `category:…` \
 `priority:…` `assignee:me|NAME` `requester:NAME` `before:/after:YYYY-MM-DD`
 *Agents*
-• `/ticket queue` — unassigned and overdue tickets, most urgent first
+• `/ticket queue [page N]` — breached, at risk, then unassigned tickets, by SLA due
 • `/ticket stats [7d|30d|90d]` — volume, response times, SLA met and satisfaction, with a chart
 • `/ticket reply 42 <text>` (to the requester) · `/ticket note 42 <text>` (internal)
 • `/ticket new for:@someone` — open a ticket on someone's behalf
