@@ -4,12 +4,18 @@ through the desk, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.config import DeskSection
 from core.errors import Invalid, NotAllowed
 from core.reading import PAGE_SIZE
+from core.store.engine import make_engine
+from core.store.migrate import upgrade_async
+from core.store.sql import SqlStores
 from tests.integration.conftest import Wired
+from tests.support.old_schema import AT, ticket_with_history
 from tests.support.people import agent, desk_config, form, make_desk, person
 
 LENA, OMAR, SAM = person("lena"), person("omar"), agent("sam")
@@ -116,3 +122,21 @@ async def test_the_queue_in_pages(wired: Wired) -> None:
     first, second = await desk.queue_page(SAM), await desk.queue_page(SAM, page=2)
     assert numbers(first) == list(range(1, 21)) and first.more  # soonest due first
     assert numbers(second) == list(range(21, 26)) and not second.more
+
+
+async def test_migration_0008_dates_a_requesters_activity_by_public_events(
+        database_url: str) -> None:
+    """Tickets written before 0008 take their newest public event's time: the note
+    written after the answer is no activity for the requester."""
+    await upgrade_async(database_url, "0007")
+    engine = make_engine(database_url)
+    try:
+        await ticket_with_history(engine)  # answer at AT + 1 min, note at AT + 2 min
+        await upgrade_async(database_url)
+        desk = make_desk(SqlStores(engine))
+        [mine] = (await desk.list_page(LENA)).items
+        assert mine.last_activity_at == AT + timedelta(minutes=1)
+        [theirs] = (await desk.list_page(SAM)).items
+        assert theirs.last_activity_at == AT + timedelta(minutes=2)
+    finally:
+        await engine.dispose()
