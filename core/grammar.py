@@ -95,9 +95,15 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """The query as typed (words, ``"a phrase"``, ``-word``, ``#N``); the desk reads it."""
+    """The query as typed (words, ``"a phrase"``, ``-word``, ``#N``); the desk reads it.
+    A trailing ``page N`` (outside quotes) is the page, not words to look for."""
 
     text: str
+    page: int = 1
+
+    def words(self, page: int) -> str:
+        """``/ticket search <text> page N``: what a "more" control carries."""
+        return f"search {self.text} page {page}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,12 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
             raise Invalid("text", 'say what to look for: words, a "phrase" or #N')
         if sum(query.count(q) for q in DOUBLE_QUOTES) % 2:
             raise Invalid("text", "has a quote that is not closed; close it or leave it out")
+        paged = SEARCH_PAGE.search(query)  # not "page 2" alone: those are the words
+        if paged:
+            page = int(paged.group(1))
+            if page == 0:
+                raise Invalid("page", "say which page, like page 2")
+            return Search(query[:paged.start()], page)
         return Search(query)
     if sub == "queue":
         word = words.next(sub)
@@ -339,6 +351,9 @@ def _list(words: Words) -> ListTickets:
                        page or 1)
 
 
+SEARCH_PAGE = re.compile(r"\s+page\s+([0-9]{1,9})\s*$", re.ASCII | re.IGNORECASE)
+
+
 def _page(words: Words) -> int:
     """The number after ``page``: 1 to 999,999,999."""
     value = words.next("page")
@@ -347,12 +362,13 @@ def _page(words: Words) -> int:
     return int(value)
 
 
-def parse_listing(text: str) -> ListTickets | Queue:
-    """The words a "more" control carries (``ListTickets.words``, ``Queue.words``), read
-    back as the request they name. Anything else — a forged control naming another
-    command — raises ``Invalid("page", …)``; bad words raise what ``parse`` raises."""
+def parse_listing(text: str) -> ListTickets | Queue | Search:
+    """The words a "more" control carries (``ListTickets.words``, ``Queue.words``,
+    ``Search.words``), read back as the request they name. Anything else — a forged
+    control naming another command — raises ``Invalid("page", …)``; bad words raise
+    what ``parse`` raises."""
     parsed = parse(text)
-    if not isinstance(parsed, ListTickets | Queue):
+    if not isinstance(parsed, ListTickets | Queue | Search):
         raise Invalid("page", "this control names no list")
     return parsed
 

@@ -37,6 +37,7 @@ LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
 PAGE_SIZE = 20  # tickets on a page of /ticket list and /ticket queue
 QUEUE_CANDIDATES = 500  # the queue ranks at most this many soonest-due active tickets
 SEARCH_MAX = 200
+SEARCH_SHOWN = 50  # hits ``search`` returns at once (``search_page``: 20 a page)
 
 
 # Assigned tickets whose due time is this close are read, then ranked by how much of
@@ -166,23 +167,42 @@ class Reading:
 
     async def search(self, actor: Actor, text: str) -> list[Listed]:
         """``/ticket search``: the query language of ``core.search`` over the tickets
-        ``actor`` may see (internal text for agents only), best match first, each with
-        a snippet. Reads only: marks nothing read and takes no write lock. Raises
-        ``Invalid("search", …)`` for an empty or over-long query, ``Invalid(<filter>,
-        …)`` for a bad filter value."""
+        ``actor`` may see (internal text for agents only), best match first (at most
+        50), each with a snippet. Reads only: marks nothing read and takes no write
+        lock. Raises ``Invalid("search", …)`` for an empty or over-long query,
+        ``Invalid(<filter>, …)`` for a bad filter value."""
+        hits, _ = await self._search(actor, text, SEARCH_SHOWN, 0)
+        return hits
+
+    async def search_page(self, actor: Actor, text: str, page: int = 1) -> Page:
+        """``/ticket search … page N``: page ``page`` (``PAGE_SIZE`` a page) of ``search``'s
+        ranking (within ``SEARCH_CANDIDATES``, ``core.store.port``). Raises what
+        ``search`` raises, and ``Invalid("page", …)`` for a page below 1 or past the
+        end."""
+        _check_page(page)
+        start = (page - 1) * PAGE_SIZE
+        shown, total = await self._search(actor, text, start + PAGE_SIZE + 1, start)
+        if not shown and page > 1:
+            raise _past_end(page, total)
+        return Page(tuple(shown[:PAGE_SIZE]), page, more=total > start + PAGE_SIZE)
+
+    async def _search(self, actor: Actor, text: str, limit: int, start: int
+                      ) -> tuple[list[Listed], int]:
+        """The hits from ``start`` of the best ``limit``, and how many of those there were."""
         text = trim(text)
         if not text:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         text = clean_text("search", text, max_length=SEARCH_MAX, multiline=True)
         parsed = search.parse(text, self.config, actor.ref)
         agent = policy.can(actor, Action.SEE_INTERNAL, self.config)
-        query = TicketQuery(viewer=actor.ref, sees_internal=agent, search=parsed)
+        query = TicketQuery(viewer=actor.ref, sees_internal=agent, search=parsed, limit=limit)
         async with self.stores.reading() as store:
             hits = await store.search_tickets(query)
-            unread = await store.unread([h.ticket.number for h in hits], actor.ref,
+            shown = hits[start:]
+            unread = await store.unread([h.ticket.number for h in shown], actor.ref,
                                         internal=agent)
         return [replace(self._line(h.ticket, agent, unread), snippet=h.snippet)
-                for h in hits]
+                for h in shown], len(hits)
 
     async def queue_page(self, actor: Actor, page: int = 1) -> Page:
         """``/ticket queue [page N]``, agents only: breached, then at-risk (warned, or less

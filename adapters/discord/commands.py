@@ -25,7 +25,7 @@ from adapters.discord.acting import (
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
-from core.grammar import ListTickets, Queue
+from core.grammar import ListTickets, Queue, Search
 from core.identity import Actor
 from core.policy import Action
 from core.validation import clean_category
@@ -142,10 +142,10 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="search",
                           description="Words, \"a phrase\", -word, #N, status:open category:…")
-    async def search(self, interaction: Interaction, query: str) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.search(actor, query)
-            return render.listing(items, "Nothing found.")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
+    async def search(self, interaction: Interaction, query: str, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, Search(query, page))
         await act(interaction, None, work)
 
     @app_commands.command(name="queue", description="Agents: breached, at risk, then "

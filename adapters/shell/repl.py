@@ -286,10 +286,11 @@ class ShellSession:
                                         self.desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(number)
-            case grammar.Search(text):
-                items = await self.desk.search(actor, text)
-                self.say(*views.listing(items, f"Nothing found for {shown(text)}.",
-                                        team=self.me.agent, now=self.desk.clock.now()))
+            case grammar.Search(text, number):
+                page = await self.desk.search_page(actor, text, number)
+                self.say(*views.listing(list(page.items), f"Nothing found for {shown(text)}.",
+                                        team=self.me.agent, now=self.desk.clock.now()),
+                         *views.more(page, parsed))
             case grammar.Queue(number):
                 page = await self.desk.queue_page(actor, number)
                 self.say(*views.listing(list(page.items), "The queue is empty: nothing "

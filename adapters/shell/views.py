@@ -41,7 +41,7 @@ from core.events import (
     Unassigned,
     WatcherAdded,
 )
-from core.grammar import ListTickets, Queue
+from core.grammar import ListTickets, Queue, Search
 from core.policy import Action
 from core.routing import Purpose, Target
 from core.tickets import LinkKind, Status
@@ -330,7 +330,7 @@ def _requester_choices(t: TicketView) -> list[str]:
     return lines
 
 
-def more(page: Page, request: ListTickets | Queue) -> list[str]:
+def more(page: Page, request: ListTickets | Queue | Search) -> list[str]:
     """Under a page of a list that goes on: the command for the next page."""
     return [f"More: /ticket {request.words(page.number + 1)}"] if page.more else []
 

@@ -17,7 +17,7 @@ from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
 from core.errors import DeskError, Invalid
 from core.events import EventKind
-from core.grammar import ListTickets, Queue
+from core.grammar import ListTickets, Queue, Search
 from core.tickets import Ticket
 from core.views import Listed, Page, TicketDetails
 
@@ -142,7 +142,7 @@ def page_pieces(page: Page, empty: str) -> list[str]:
     return chunks_of(text)
 
 
-def more_button(page: Page, request: ListTickets | Queue) -> list[dict[str, Any]]:
+def more_button(page: Page, request: ListTickets | Queue | Search) -> list[dict[str, Any]]:
     """Under a page that goes on: "More", carrying the next page's words."""
     if not page.more:
         return []

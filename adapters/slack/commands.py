@@ -110,10 +110,8 @@ class Commands:
                 await self.s.answer(body, [answers.help_text(self.s.config.desk.name)])
             case grammar.ListTickets() | grammar.Queue():
                 await self.paging.show(actor, parsed, body)
-            case grammar.Search(query):
-                items = await desk.search(actor, from_slack(query))
-                await self.s.answer(body, answers.chunks_of(answers.listing(items,
-                                                                            "Nothing found.")))
+            case grammar.Search():
+                await self.paging.show(actor, parsed, body)
             case grammar.Show(number):
                 details = await desk.show(actor, number)
                 urls = await self._thread_urls(details.bindings, details.sees_internal)

@@ -1,4 +1,4 @@
-"""``/ticket list`` and ``/ticket queue`` page by page (issue 12, point 2), answered
+"""``/ticket list``, ``queue`` and ``search`` page by page (issue 12, point 2), answered
 ephemerally: a page of 20, and under a page that goes on a "More" button.
 
 The button carries the listing's words for the next page in its ``value``
@@ -18,12 +18,15 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack import answers, ids
 from adapters.slack.context import Shared
+from adapters.slack.text import from_slack
 from core import grammar
 from core.errors import DeskError
 from core.identity import Actor
 from core.views import Page
 
 QUEUE_EMPTY = "The queue is empty: nothing unassigned or overdue."
+NOTHING_FOUND = "Nothing found."
+Listing = grammar.ListTickets | grammar.Queue | grammar.Search
 
 
 class Paging:
@@ -33,20 +36,22 @@ class Paging:
     def register(self, app: AsyncApp) -> None:
         app.action(ids.MORE)(self.s.inflight.track(self.on_more))
 
-    async def page(self, actor: Actor, request: grammar.ListTickets | grammar.Queue) -> Page:
+    async def page(self, actor: Actor, request: Listing) -> Page:
         """The page ``request`` names, as ``actor`` may see it. Raises the desk's errors."""
         desk = self.s.desk
         if isinstance(request, grammar.Queue):
             return await desk.queue_page(actor, request.page)
+        if isinstance(request, grammar.Search):  # as Slack sent it: &, <, > escaped
+            return await desk.search_page(actor, from_slack(request.text), request.page)
         return await desk.list_page(actor, request.scope, mine=request.mine, org=request.org,
                                     unread=request.unread, page=request.page)
 
-    async def show(self, actor: Actor, request: grammar.ListTickets | grammar.Queue,
-                   body: dict[str, Any]) -> None:
+    async def show(self, actor: Actor, request: Listing, body: dict[str, Any]) -> None:
         """Answers ``body``'s user with the page (and a "More" button when it goes on).
         Raises the desk's errors."""
         page = await self.page(actor, request)
-        empty = QUEUE_EMPTY if isinstance(request, grammar.Queue) else request.nothing()
+        empty = (QUEUE_EMPTY if isinstance(request, grammar.Queue) else NOTHING_FOUND
+                 if isinstance(request, grammar.Search) else request.nothing())
         await self.s.answer(body, answers.page_pieces(page, empty),
                             extra=answers.more_button(page, request))
 

@@ -140,3 +140,19 @@ async def test_migration_0008_dates_a_requesters_activity_by_public_events(
         assert theirs.last_activity_at == AT + timedelta(minutes=2)
     finally:
         await engine.dispose()
+
+
+async def test_search_in_pages(wired: Wired) -> None:
+    desk = make_desk(wired.stores, ROOMY, wired.clock)
+    for n in range(25):
+        await desk.open_ticket(LENA, form(f"Printer jam {n + 1}"))
+        wired.clock.advance(1)
+    await desk.open_ticket(LENA, form("Scanner"))
+    first = await desk.search_page(LENA, "printer")
+    assert numbers(first) == list(range(25, 5, -1)) and first.more  # ties: newest first
+    second = await desk.search_page(LENA, "printer", 2)
+    assert numbers(second) == [5, 4, 3, 2, 1] and not second.more
+    with pytest.raises(Invalid, match="there is no page 3; the list has 2 pages"):
+        await desk.search_page(LENA, "printer", 3)
+    assert numbers(await desk.search_page(OMAR, "printer")) == []  # lena's are private
+    assert len(await desk.search(LENA, "printer")) == 25  # the plain search: best 50

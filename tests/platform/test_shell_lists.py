@@ -25,3 +25,14 @@ async def test_list_and_queue_page_by_page() -> None:
     queue = await shell.type("/as sam --agent", "/ticket queue")
     assert len(having(queue, "] Ticket ")) == 20 and having(queue, "More: /ticket queue page 2")
     assert having(await shell.type("/ticket queue page 2"), " #21 [open] Ticket 21")
+
+
+async def test_search_page_by_page() -> None:
+    shell = Shell(config=ROOMY)
+    for n in range(21):
+        await shell.desk.open_ticket(person("lena"), form(f"Ticket {n + 1}"))
+        shell.clock.advance(1)
+    first = await shell.type("/ticket search ticket")
+    assert len(having(first, "] Ticket ")) == 20
+    assert having(first, "More: /ticket search ticket page 2")
+    assert len(having(await shell.type("/ticket search ticket page 2"), "] Ticket ")) == 1

@@ -264,11 +264,22 @@ def test_a_more_control_carries_the_listing_and_reads_it_back() -> None:
     """The words a "more" button carries (issue 12, point 2) name the same listing's next
     page; anything else a forged control could carry is refused."""
     for request in (ListTickets(), ListTickets("closed", True, False, True, 4),
-                    ListTickets("all", org=True), Queue(), Queue(7)):
+                    ListTickets("all", org=True), Queue(), Queue(7),
+                    Search('"page 2" -x status:open'), Search("printer page 3", 2)):
         words = request.words(request.page + 1)
-        assert len(words) <= 60  # with a prefix, inside Discord's 100-character custom_id
+        if not isinstance(request, Search):  # a search's words are as long as typed
+            assert len(words) <= 60  # with "more:", inside Discord's 100-character custom_id
         assert parse_listing(words) == replace(request, page=request.page + 1)
     assert ListTickets("all", org=True).words(2) == "list all org page 2"
     for forged in ("close 5", "note 5 hi", "new", "show 1", "list page 0", "queue now"):
         with pytest.raises(Invalid):
             parse_listing(forged)
+
+
+def test_a_search_ends_with_its_page() -> None:
+    assert parse("search printer jam page 2") == Search("printer jam", 2)
+    assert parse("search printer PAGE 12  ") == Search("printer", 12)
+    assert parse("search page 2") == Search("page 2")  # nothing else: the words
+    assert parse('search "see page 2"') == Search('"see page 2"')  # quoted: the words
+    assert parse("search page 2 of the manual") == Search("page 2 of the manual")
+    refused("search printer page 0", "page")

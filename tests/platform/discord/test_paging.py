@@ -95,3 +95,21 @@ async def test_a_forged_more_button_shows_only_what_the_presser_may_see(
     assert refused.ephemeral and "only agents" in refused.content.lower()
     agent = told(await w.bob.click(listing, label="More"))  # an agent sees the agent's
     assert numbers(agent) == [1]
+
+
+async def test_search_in_pages(world: World) -> None:
+    w = world
+    await open_many(w, 22)
+    found = await w.bob.slash(w.team, "ticket search", query="printer")
+    shown = [found.response, *found.followups]  # with snippets: over two messages
+    assert len(numbers(*shown)) == 20
+    assert more_ids(shown[-1]) == ["more:search printer page 2"]
+    second = told(await w.bob.click(shown[-1], label="More"))
+    assert len(numbers(second)) == 2 and more_ids(second) == []
+    long = "printer " + " ".join(["-absent"] * 12)  # too long for a custom_id
+    paged = await w.bob.slash(w.team, "ticket search", query=long)
+    shown = [paged.response, *paged.followups]
+    assert all(more_ids(m) == [] for m in shown)
+    assert shown[-1].content.endswith("More: the same search with page:2")
+    assert len(numbers((await w.bob.slash(w.team, "ticket search", query=long,
+                                          page=2)).response)) == 2

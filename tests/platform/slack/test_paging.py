@@ -138,3 +138,18 @@ async def test_app_home_the_queue_for_agents_my_tickets_for_requesters(h: Harnes
 def _home_opened(user: str) -> dict[str, Any]:
     return event_body({"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
                        "tab": "home", "event_ts": "1700000000.1"})
+
+
+async def test_search_in_pages_keeps_its_words(h: Harness) -> None:
+    await open_many(h, 22)
+    # Slack sends the text with &, <, > escaped; the button carries it as sent
+    await h.command(AGENT, "search printer -&lt;none&gt;")
+    first = h.fake.responses[-1]
+    assert len(lines(first)) == 20
+    assert more(first)["value"] == "search printer -&lt;none&gt; page 2"  # type: ignore[index]
+    second = await press_more(h, AGENT, first)
+    assert len(lines(second)) == 2 and more(second) is None
+    await h.command(AGENT, "search printer page 3")
+    assert "there is no page 3; the list has 2 pages" in h.told()[-1]
+    await press_more(h, BOB, first)  # bob may see none of them
+    assert "there is no page 2; the list is empty" in h.told()[-1]
