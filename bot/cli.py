@@ -116,6 +116,23 @@ def db_upgrade() -> None:
     typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
 
 
+@db.command("embed", short_help="Store the embedding of every ticket that has none "
+            "(semantic deflection).")
+def db_embed() -> None:
+    """Store the sentence embedding of every ticket that has none, for
+    ``[deflection] ranking = "semantic"`` (tickets opened before it was switched on, or
+    imported). Needs the optional extra helpthread[semantic]."""
+    settings, config, _ = _settings()
+    if config.deflection.ranking != "semantic":
+        typer.echo('helpthread: db embed: [deflection] ranking is not "semantic"; nothing '
+                   "to do", err=True)
+        raise typer.Exit(2)
+    from bot.runtime import embed_tickets
+
+    done = _started(embed_tickets(settings.database_url, config))
+    typer.echo(f"stored the embeddings of {done} ticket{'' if done == 1 else 's'}")
+
+
 @deliveries.callback()
 def deliveries_list(
     ctx: typer.Context,

@@ -48,6 +48,22 @@ async def migrate_database(url: str) -> Upgrade:
         raise (StartupError(problem) if err.unreachable else ConfigError(problem)) from err
 
 
+async def embed_tickets(url: str, config: DeskConfig) -> int:
+    """``helpthread db embed``: every ticket's embedding that is missing, stored
+    (``core.deflection.embed_missing``); returns how many."""
+    from core.deflection import embed_missing
+    from core.semantic import embedder_for
+
+    await migrate_database(url)
+    embedder = embedder_for(config)
+    assert embedder is not None, "db embed needs [deflection] ranking = semantic"
+    engine = make_engine(url)
+    try:
+        return await embed_missing(SqlStores(engine), embedder)
+    finally:
+        await engine.dispose()
+
+
 @dataclass
 class Runtime:
     """The wired desk: one engine, one desk, one delivery worker, its own metrics."""

@@ -33,6 +33,7 @@ class OpenTicket:
     visibility: str = "private"
     fields: Mapping[str, str] = field(default_factory=dict)
     requester: Actor | None = None
+    watchers: tuple[Person, ...] = ()  # cc: chat users or e-mail watchers
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +140,42 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class AddWatcher:
+    """``/ticket cc N @user|address``: the requester or an agent adds a watcher (a chat
+    user, or ``core.watching.email_watcher(address)``)."""
+
     number: int
     watcher: Person
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveWatcher:
+    """``/ticket uncc N @user|address``: the requester or an agent removes a watcher."""
+
+    number: int
+    watcher: Person
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """``/ticket watch N``: whoever may see the ticket follows it themselves."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch:
+    """``/ticket unwatch N``: a watcher stops following it."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetVisibility:
+    """``/ticket share N`` (``shared``) / ``unshare N`` (``private``), checked when it
+    runs (``core.tickets.Visibility``)."""
+
+    number: int
+    visibility: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +233,8 @@ class AutoClose:
 
 TicketCommand = (Comment | Reply | Note | Claim | Assign | Unassign | RequestInfo | Hold
                  | Resume | Resolve | Close | Reopen | SetPriority | Escalate | Link
-                 | AddWatcher | AskClose | KeepOpen | Rate | SlaAlert | RemindRequester
+                 | AddWatcher | RemoveWatcher | Watch | Unwatch | SetVisibility | AskClose
+                 | KeepOpen | Rate | SlaAlert | RemindRequester
                  | AutoClose)
 Command = OpenTicket | TicketCommand
 
@@ -207,6 +243,7 @@ NAMES: dict[type[Any], str] = {
     Assign: "assign", Unassign: "unassign", RequestInfo: "wait", Hold: "hold",
     Resume: "resume", Resolve: "resolve", Close: "close", Reopen: "reopen",
     SetPriority: "priority", Escalate: "escalate", Link: "link", AddWatcher: "cc",
+    RemoveWatcher: "uncc", Watch: "watch", Unwatch: "unwatch", SetVisibility: "share",
     AskClose: "ask-close", KeepOpen: "keep-open", Rate: "rate", SlaAlert: "sla-alert",
     RemindRequester: "remind", AutoClose: "auto-close",
 }

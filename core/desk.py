@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import automation, policy, sla
+from core import automation, policy, sla, watching
 from core import commands as cmd
 from core import tickets as lifecycle
 from core.changes import Change, Outcome, Redirect
@@ -36,7 +36,6 @@ from core.events import (
     Resolved,
     Resumed,
     Unassigned,
-    WatcherAdded,
 )
 from core.identity import Actor, Person
 from core.inbound import Receipt
@@ -108,6 +107,7 @@ async def _continue_elsewhere(change: Change, text: str) -> None:
         "category": old.category, "subject": subject, "description": text,
         "priority": old.priority, "account": old.account,
         "visibility": old.visibility, "fields": dict(old.fields),
+        "watchers": list(old.watchers),  # who followed the conversation follows it on
     }
     follow_up, change.timer_set = await desk._create(
         change.store, change.actor, change.actor, cleaned, None,
@@ -225,14 +225,6 @@ async def link(change: Change, command: cmd.Link) -> None:
         change.record(Closed(f"a duplicate of #{other}", by_system=change.actor.system))
 
 
-async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
-    ticket, watcher = change.ticket, command.watcher
-    if policy.is_watcher(watcher.ref, ticket) or watcher.ref == ticket.requester.ref:
-        raise InvalidTransition(f"{watcher.name} already follows #{ticket.number}")
-    ticket.watchers.append(watcher)
-    change.record(WatcherAdded(watcher.name))
-
-
 HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.Comment: (Action.COMMENT, comment),
     cmd.Reply: (Action.REPLY, comment),
@@ -249,7 +241,7 @@ HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.SetPriority: (Action.SET_PRIORITY, set_priority),
     cmd.Escalate: (Action.ESCALATE, escalate),
     cmd.Link: (Action.LINK, link),
-    cmd.AddWatcher: (Action.ADD_WATCHER, add_watcher),
+    **watching.HANDLERS,
     **automation.HANDLERS,
 }
 
@@ -375,4 +367,25 @@ class Desk(Intake, Reading, Receiving):
 
     async def add_watcher(self, actor: Actor, number: int, watcher: Person, *,
                           request_key: str | None = None) -> Ticket:
+        """``cc``: the requester or an agent adds ``watcher`` (a chat user, or
+        ``core.watching.email_watcher``); raises ``Invalid("cc")`` for a bad address."""
         return await self._ticket(actor, cmd.AddWatcher(number, watcher), request_key)
+
+    async def remove_watcher(self, actor: Actor, number: int, watcher: Person, *,
+                             request_key: str | None = None) -> Ticket:
+        """``uncc``: the requester or an agent removes ``watcher``."""
+        return await self._ticket(actor, cmd.RemoveWatcher(number, watcher), request_key)
+
+    async def watch(self, actor: Actor, number: int, *,
+                    request_key: str | None = None) -> Ticket:
+        """``actor`` follows ticket ``number`` (anyone who may see it)."""
+        return await self._ticket(actor, cmd.Watch(number), request_key)
+
+    async def unwatch(self, actor: Actor, number: int, *,
+                      request_key: str | None = None) -> Ticket:
+        return await self._ticket(actor, cmd.Unwatch(number), request_key)
+
+    async def set_visibility(self, actor: Actor, number: int, visibility: str, *,
+                             request_key: str | None = None) -> Ticket:
+        """``share`` (``shared``) / ``unshare`` (``private``): the requester or an agent."""
+        return await self._ticket(actor, cmd.SetVisibility(number, visibility), request_key)

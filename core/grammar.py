@@ -40,7 +40,7 @@ LIST_SCOPES = ("open", "closed", "all")
 STATS_PERIODS = ("7d", "30d", "90d")
 LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
 # The ticket form's own keys (``visibility`` is another name for ``share``).
-FORM_KEYS = ("category", "subject", "description", "priority", "account", "share")
+FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
 KEY_ALIASES = {"visibility": "share"}
 
 
@@ -134,16 +134,32 @@ class AssignTo:
     assignee: str
 
 
-Request = NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats | AssignTo
+@dataclass(frozen=True, slots=True)
+class CcTo:
+    """``cc N WHO`` / ``uncc N WHO`` (``remove``): the adapter knows who ``who`` (as
+    typed: a platform mention, ``@name`` or an e-mail address) is and runs
+    ``commands.AddWatcher`` / ``RemoveWatcher`` with that person."""
+
+    number: int
+    who: str
+    remove: bool = False
+
+
+Request = (NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats
+           | AssignTo | CcTo)
 Mutation = (cmd.Reply | cmd.Note | cmd.Claim | cmd.Unassign | cmd.RequestInfo | cmd.Hold
             | cmd.Resume | cmd.Resolve | cmd.Close | cmd.Reopen | cmd.SetPriority
-            | cmd.Escalate | cmd.Link | cmd.AskClose | cmd.KeepOpen | cmd.Rate)
+            | cmd.Escalate | cmd.Link | cmd.AskClose | cmd.KeepOpen | cmd.Rate | cmd.Watch
+            | cmd.Unwatch | cmd.SetVisibility)
 Parsed = Request | Mutation
 
 # Commands whose ticket is all they take, and those that read the rest as text.
 _BARE: dict[str, Callable[[int], Parsed]] = {
     "show": Show, "transcript": Transcript, "claim": cmd.Claim, "unassign": cmd.Unassign,
-    "resume": cmd.Resume, "reopen": cmd.Reopen, "keep-open": cmd.KeepOpen}
+    "resume": cmd.Resume, "reopen": cmd.Reopen, "keep-open": cmd.KeepOpen,
+    "watch": cmd.Watch, "unwatch": cmd.Unwatch,
+    "share": lambda n: cmd.SetVisibility(n, "shared"),
+    "unshare": lambda n: cmd.SetVisibility(n, "private")}
 _TEXT: dict[str, Callable[[int, str], Parsed]] = {
     "reply": cmd.Reply, "note": cmd.Note, "wait": cmd.RequestInfo, "hold": cmd.Hold,
     "resolve": cmd.Resolve, "escalate": cmd.Escalate}
@@ -151,7 +167,7 @@ RATINGS = ("good", "bad")  # core.tickets.Rating
 COMMANDS = ("new", "list", "show", "search", "queue", "transcript", "help", "stats",
             "reply", "note", "claim", "assign", "unassign", "wait", "hold", "resume",
             "priority", "escalate", "resolve", "close", "reopen", "link", "ask-close",
-            "keep-open", "rate")
+            "keep-open", "rate", "watch", "unwatch", "cc", "uncc", "share", "unshare")
 
 
 # ---- ticket numbers ---------------------------------------------------------------
@@ -223,6 +239,13 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
             raise Invalid("assignee", "say who: /ticket assign N NAME")
         words.done(sub)
         return AssignTo(number, who)
+    if sub in ("cc", "uncc"):
+        number = _argument_ticket(words, thread, sub)
+        who = words.next("cc")
+        if not who:
+            raise Invalid("cc", f"say who: /ticket {sub} N @user or name@example.com")
+        words.done(sub)
+        return CcTo(number, who, remove=sub == "uncc")
     if sub == "link":
         return _link(words, thread)
     if sub == "list":

@@ -57,7 +57,11 @@ class Action(StrEnum):
     SET_PRIORITY = "set_priority"
     ESCALATE = "escalate"
     LINK = "link"
-    ADD_WATCHER = "add_watcher"
+    ADD_WATCHER = "add_watcher"  # cc
+    REMOVE_WATCHER = "remove_watcher"  # uncc
+    WATCH = "watch"  # follow it oneself
+    UNWATCH = "unwatch"
+    SET_VISIBILITY = "set_visibility"  # share / unshare
     ASK_CLOSE = "ask_close"
     KEEP_OPEN = "keep_open"
     RATE = "rate"
@@ -145,6 +149,10 @@ PERMISSIONS: dict[Action, Rights] = {
                       Role.REQUESTER: _once_per_breach},
     Action.LINK: _AGENTS,
     Action.ADD_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+    Action.REMOVE_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+    Action.WATCH: {role: _ALWAYS for role in _READERS if role is not Role.SYSTEM},
+    Action.UNWATCH: {role: _ALWAYS for role in _READERS if role is not Role.SYSTEM},
+    Action.SET_VISIBILITY: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
     Action.ASK_CLOSE: _AGENTS,
     Action.KEEP_OPEN: {Role.REQUESTER: _ALWAYS},
     Action.RATE: {Role.REQUESTER: _ALWAYS},
@@ -166,6 +174,8 @@ DOING: dict[Action, str] = {
     Action.RESOLVE: "resolve tickets", Action.CLOSE: "close it", Action.REOPEN: "reopen it",
     Action.SET_PRIORITY: "change priority", Action.ESCALATE: "escalate it",
     Action.LINK: "link tickets", Action.ADD_WATCHER: "add watchers",
+    Action.REMOVE_WATCHER: "remove watchers", Action.WATCH: "watch it",
+    Action.UNWATCH: "stop watching it", Action.SET_VISIBILITY: "share it or make it private",
     Action.ASK_CLOSE: "ask to close tickets", Action.KEEP_OPEN: "keep it open",
     Action.RATE: "rate it", Action.SLA_ALERT: "send SLA notices",
     Action.REMIND: "send reminders", Action.AUTO_CLOSE: "close tickets automatically",

@@ -99,8 +99,9 @@ class PlatformRoute:
 
     ``team_channels`` maps category key → team channel (``default_team_channel`` else);
     ``transcripts_channel`` gets each closed ticket's transcript (``[transcripts]``);
-    ``team_thread``, ``ticket_thread``, ``private_in_dm`` and
-    ``thread_reaches_requester`` are the platform's ``core.platforms.Traits``.
+    ``team_thread``, ``ticket_thread``, ``private_in_dm``,
+    ``thread_reaches_requester`` and ``thread_admits_watchers`` are the platform's
+    ``core.platforms.Traits``.
     """
 
     platform: str
@@ -114,6 +115,7 @@ class PlatformRoute:
     thread_reaches_requester: bool = True
     team_thread: bool = True
     ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
+    thread_admits_watchers: bool = False
 
     @classmethod
     def of(cls, platform: str, workspace: str, traits: Traits, *, support_channel: str = "",
@@ -125,7 +127,8 @@ class PlatformRoute:
                    team_channels=dict(team_channels or {}),
                    escalation_channel=escalation_channel, private_in_dm=traits.private_in_dm,
                    thread_reaches_requester=traits.thread_reaches_requester,
-                   team_thread=traits.team_thread, ticket_thread=traits.ticket_thread)
+                   team_thread=traits.team_thread, ticket_thread=traits.ticket_thread,
+                   thread_admits_watchers=traits.thread_admits_watchers)
 
 
 def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
@@ -163,12 +166,14 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
 
 
 # What a requester is told where no thread reaches them (PRODUCT.md §6): every public
-# reply, status change, the agent handling it, and the resolution. Priority changes,
-# escalations, links and watchers are the team's business.
+# reply, status change, the agent handling it, the resolution, and whether their
+# organisation sees it. Priority changes, escalations, links and watchers are the
+# team's business.
 REQUESTER_NEWS = frozenset({
     EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED, EventKind.UNASSIGNED,
     EventKind.WAITING, EventKind.HELD, EventKind.RESUMED, EventKind.RESOLVED,
     EventKind.CLOSED, EventKind.REOPENED, EventKind.REMINDED, EventKind.CLOSE_REQUESTED,
+    EventKind.VISIBILITY_CHANGED,
 })
 SLA_NOTICES = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED})
 
@@ -199,6 +204,17 @@ def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery
     )
 
 
+def _thread_reaches_watcher(watcher: UserRef, bindings: list[Binding],
+                            routes: list[PlatformRoute]) -> bool:
+    """A ticket thread on the watcher's own platform and workspace that adds watchers
+    (``Traits.thread_admits_watchers``: Discord's private thread) tells them of each
+    public event; a thread in the requester's DMs never does."""
+    admits = {r.platform for r in routes if r.thread_admits_watchers}
+    return any(b.audience is Audience.PUBLIC and b.platform in admits
+               and not b.in_requester_dm and b.platform == watcher.platform
+               and b.workspace == watcher.workspace for b in bindings)
+
+
 def plan_deliveries(
     event: Event,
     ticket: Ticket,
@@ -209,9 +225,11 @@ def plan_deliveries(
     """Every delivery ``event`` needs, in a stable order (PRODUCT.md §5–6).
 
     - an internal event reaches team threads only, never the requester or watchers;
-    - a public event reaches every thread except the one it was typed in; by DM where
-      no thread reaches them, watchers hear of it, the requester only of what
-      ``REQUESTER_NEWS`` lists;
+    - a public event reaches every thread except the one it was typed in; by DM (or
+      e-mail) where no thread reaches them, watchers hear of every one — the
+      requester's own comments included — the requester only of what
+      ``REQUESTER_NEWS`` lists (a watcher removed is no longer told anything: every
+      DM goes to someone who may see the ticket then);
     - a new ticket sends the requester a receipt; an escalation reaches the
       escalation channels; a close sends its transcript to the transcripts channels;
       an assignment by someone else tells the assignee;
@@ -256,7 +274,8 @@ def plan_deliveries(
             and event.kind in REQUESTER_NEWS:
         out.append(_dm(event, requester, Purpose.NOTIFY, now))
     for watcher in ticket.watchers:
-        if watcher.ref not in (actor_ref, requester):
+        if watcher.ref not in (actor_ref, requester) \
+                and not _thread_reaches_watcher(watcher.ref, bindings, routes):
             out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
 
     assignee = ticket.assignee.ref if ticket.assignee else None

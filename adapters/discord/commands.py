@@ -22,6 +22,7 @@ from adapters.discord.acting import (
     request_key,
     thread_ticket,
 )
+from adapters.discord.help import help_text
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
@@ -77,12 +78,14 @@ class TicketGroup(app_commands.Group):
                            account="Account, program or vendor id, if any",
                            subject="The subject (you can change it in the form)",
                            shared="Let your whole server see it (default: private)",
-                           for_="Agents: open it on this member's behalf")
+                           for_="Agents: open it on this member's behalf",
+                           watcher="A member who follows it too (the form takes more)")
     @app_commands.rename(for_="for")
     async def new(self, interaction: Interaction, category: str,
                   priority: Priority | None = None, account: str | None = None,
                   subject: str | None = None, shared: bool = False,
-                  for_: discord.Member | None = None) -> None:
+                  for_: discord.Member | None = None,
+                  watcher: discord.Member | None = None) -> None:
         # A modal must be the first answer, so it cannot follow a deferral: only quick
         # checks come before it (one read: the per-user limits).
         async def work(actor: Actor) -> None:
@@ -95,9 +98,10 @@ class TicketGroup(app_commands.Group):
             else:
                 await bot.desk.check_may_open(actor)
             values = {"subject": subject} if subject else None
+            cc = actor_of(watcher, bot.guild_id).person if watcher is not None else None
             await interaction.response.send_modal(TicketForm(
                 chosen, priority=priority, account=account, shared=shared,
-                requester=requester, values=values))
+                requester=requester, values=values, watcher=cc))
         await act(interaction, None, work, deferral=None)
 
     @new.autocomplete("category")
@@ -176,7 +180,7 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="What the /ticket commands do")
     async def help(self, interaction: Interaction) -> None:
-        await answer(interaction, render.help_text(bot_of(interaction).desk.config.desk.name))
+        await answer(interaction, help_text(bot_of(interaction).desk.config.desk.name))
 
     # ---- conversation ----------------------------------------------------------------
 

@@ -25,10 +25,11 @@ from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed, Unavailable
 from core.events import Audience
-from core.identity import Actor, UserRef
+from core.identity import Actor, Person, UserRef
 from core.policy import Action
-from core.tickets import Ticket
+from core.tickets import Ticket, Visibility
 from core.validation import shown
+from core.watching import email_watcher, looks_like_email
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
@@ -298,6 +299,13 @@ class ShellSession:
                          *views.more(page, parsed))
             case grammar.Stats(period):
                 await self._stats(actor, period)
+            case grammar.CcTo(number, who, remove):
+                watcher = self.watcher(who)
+                command = (cmd.RemoveWatcher(number, watcher) if remove
+                           else cmd.AddWatcher(number, watcher))
+                await self.desk.run(actor, command)
+                self.say(f"Done: {watcher.name} {'no longer watches' if remove else 'watches'} "
+                         f"#{number}.")
             case grammar.AssignTo(number, name):
                 name = name.removeprefix("@")
                 if not PERSONA_NAME.fullmatch(name):
@@ -308,6 +316,17 @@ class ShellSession:
             case _:
                 outcome = await self.desk.run(actor, parsed)
                 self.say(_done(parsed, outcome.ticket))
+
+    def watcher(self, who: str, field: str = "cc") -> Person:
+        """A watcher as typed: an e-mail address, or a persona's name (``@`` optional).
+        Raises ``Invalid(field, …)``."""
+        if looks_like_email(who):
+            return email_watcher(who, field)
+        name = who.removeprefix("@")
+        if not PERSONA_NAME.fullmatch(name):
+            raise Invalid(field, f"{shown(who)} is neither a name (like marco) nor an "
+                          "e-mail address")
+        return self.personas.get(name, Persona(name)).actor().person
 
     async def _stats(self, actor: Actor, period: str) -> None:
         """The figures as tables and the chart written to a file whose path is shown."""
@@ -342,7 +361,7 @@ class ShellSession:
     # ---- the form ----------------------------------------------------------------
 
     async def _new(self, request: grammar.NewForm) -> None:
-        form = Form(self.desk.config, self.interactive)
+        form = Form(self.desk.config, self.interactive, watcher=self.watcher)
         form.fill(request.subject, request.fields)
         if request.for_ is not None:
             name = request.for_.removeprefix("@")
@@ -414,4 +433,12 @@ def _done(command: grammar.Parsed, ticket: Ticket) -> str:
             return f"Done: #{number} stays open; it is {views.status(ticket.status)}."
         case cmd.Rate(_, rating):
             return f"Thank you: you rated #{number} {rating}."
+        case cmd.Watch():
+            return f"Done: you are watching #{number}; you will hear of every public update."
+        case cmd.Unwatch():
+            return f"Done: you no longer watch #{number}."
+        case cmd.SetVisibility():
+            return (f"Done: #{number} is shared with {ticket.requester.name}'s organisation."
+                    if ticket.visibility is Visibility.SHARED else
+                    f"Done: #{number} is private.")
     return f"Done: #{number} is {views.status(ticket.status)}."

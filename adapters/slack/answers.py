@@ -33,6 +33,11 @@ HELP = """*Helpthread* — `/ticket` commands
 • `/ticket list [open|closed|all] [mine|org] [unread] [page N]` — your tickets, newest \
 activity first, 20 a page
 • `/ticket show 42` · `/ticket transcript 42`
+• `/ticket watch 42` · `unwatch 42` — follow a ticket you can see: every public update by DM
+• `/ticket cc 42 @someone|name@example.com` · `uncc …` — add or remove a watcher \
+(the requester; agents)
+• `/ticket share 42` · `unshare 42` — visible to the requester's workspace, or not \
+(the requester; agents)
 • `/ticket search words "a phrase" -word #42` with filters `status:open` `category:…` \
 `priority:…` `assignee:me|NAME` `requester:NAME` `before:/after:YYYY-MM-DD`
 *Agents*

@@ -22,16 +22,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from adapters.slack import answers, forms, ids, stats
 from adapters.slack.context import Shared
 from adapters.slack.paging import Paging
-from adapters.slack.text import from_slack
+from adapters.slack.text import escape, from_slack
 from core import commands as cmd
 from core import grammar
 from core.characters import trim
 from core.errors import DeskError, Invalid
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.policy import Action
 from core.routing import Binding
-from core.tickets import Ticket
+from core.tickets import Ticket, Visibility
 from core.validation import SUBJECT_MAX, clean_category
+from core.watching import email_watcher, looks_like_email
 
 log = logging.getLogger("helpthread.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -96,9 +97,32 @@ class Commands:
             agent = await self.s.people.actor(actor.ref.workspace, mention.group(1))
             await desk.run(actor, cmd.Assign(number, agent))
             return f"Done: #{number} is assigned to {agent.name}."
+        if isinstance(parsed, grammar.CcTo):
+            watcher = await self.watcher(actor, parsed.who)
+            number = parsed.number
+            if parsed.remove:
+                await desk.run(actor, cmd.RemoveWatcher(number, watcher))
+                return f"Done: {escape(watcher.name)} no longer watches #{number}."
+            await desk.run(actor, cmd.AddWatcher(number, watcher))
+            return f"Done: {escape(watcher.name)} watches #{number} and will hear of " \
+                   "every public update."
         command = cast(grammar.Mutation, parsed)
         outcome = await desk.run(actor, _plain(command))
         return _done(command, outcome.ticket)
+
+    async def watcher(self, actor: Actor, who: str, field: str = "cc") -> Person:
+        """A watcher as typed after ``cc``: a user mention (someone of the actor's
+        workspace) or an e-mail address (Slack sends it as a ``mailto:`` link). Raises
+        ``Invalid(field, …)``."""
+        mention = MENTION.fullmatch(who)
+        if mention:
+            found = await self.s.people.actor(actor.ref.workspace, mention.group(1))
+            return found.person
+        typed = from_slack(who)
+        if looks_like_email(typed):
+            return email_watcher(typed, field)
+        raise Invalid(field, "name a watcher with a mention or an e-mail address: "
+                      "/ticket cc 42 @someone or name@example.com")
 
     async def dispatch(self, actor: Actor, parsed: grammar.Parsed, body: dict[str, Any]) -> None:
         """Run what ``core.grammar`` read: a read answered here, a change via ``Desk.run``."""
@@ -225,4 +249,12 @@ def _done(command: grammar.Mutation, ticket: Ticket) -> str:
             return f"Done: #{number} stays open; the team will follow up."
         case cmd.Rate():
             return f"Thank you: you rated #{number} {ticket.rating.value if ticket.rating else ''}."
+        case cmd.Watch():
+            return f"Done: you are watching #{number}; every public update comes to your DMs."
+        case cmd.Unwatch():
+            return f"Done: you no longer watch #{number}."
+        case cmd.SetVisibility():
+            return (f"Done: #{number} is shared with {escape(ticket.requester.name)}'s "
+                    "workspace." if ticket.visibility is Visibility.SHARED
+                    else f"Done: #{number} is private.")
     return f"Done: #{number} is {ticket.status.value.replace('_', ' ')}."

@@ -30,6 +30,8 @@ BLOCK_DESCRIPTION = "description"
 BLOCK_PRIORITY = "priority"
 BLOCK_ACCOUNT = "account"
 BLOCK_SHARE = "share"
+BLOCK_CC_USERS = "cc"  # watchers: a users select (core's field ``cc``)
+BLOCK_CC_EMAILS = "cc_emails"  # watchers by e-mail address
 FIELD_PREFIX = "field:"
 ACTION_CATEGORY = "category_chosen"  # dispatches on choice: the form grows its fields
 ACTION_VALUE = "value"  # the one element of every other input block
@@ -79,5 +81,6 @@ def block_for(field: str) -> str:
     """The form block that shows the core's field name ``field`` (``Invalid.field``)."""
     base = {"category": BLOCK_CATEGORY, "subject": BLOCK_SUBJECT,
             "description": BLOCK_DESCRIPTION, "priority": BLOCK_PRIORITY,
-            "account": BLOCK_ACCOUNT, "visibility": BLOCK_SHARE}
+            "account": BLOCK_ACCOUNT, "visibility": BLOCK_SHARE, "cc": BLOCK_CC_USERS,
+            "cc_emails": BLOCK_CC_EMAILS}
     return base.get(field, field_block(field))

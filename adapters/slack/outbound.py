@@ -195,7 +195,7 @@ class SlackOutbound:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
                           receipt=binding.in_requester_dm,
-                          opened_by=opened_by, now=self.clock.now())
+                          opened_by=opened_by, now=self.clock.now(), opened=job.opened)
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
         text, blocks = self._card(binding, job)
@@ -203,7 +203,8 @@ class SlackOutbound:
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
         text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                                  receipt=binding.in_requester_dm, now=self.clock.now())
+                                  receipt=binding.in_requester_dm, now=self.clock.now(),
+                                  opened=job.opened)
         try:
             await self.client.chat_update(channel=channel, ts=str(binding.card_message),
                                           text=text, blocks=blocks)
@@ -242,7 +243,7 @@ class SlackOutbound:
         d, t = job.delivery, job.ticket
         if d.purpose == "receipt":
             url = await self._thread_url(t.number, Audience.PUBLIC)
-            text, blocks = views.receipt(t, url, job.desk_name)
+            text, blocks = views.receipt(t, url, job.desk_name, job.opened)
         elif d.purpose == "assigned":
             url = await self._thread_url(t.number, Audience.INTERNAL)
             text, blocks = views.assigned(job.event, t, url)

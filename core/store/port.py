@@ -21,6 +21,7 @@ from core.routing import Binding, Delivery
 from core.search import SearchQuery
 from core.tickets import Status, Ticket
 from core.timers import Timer, TimerSpec
+from core.visibility import Viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class TicketQuery:
 # (ranking every match of a word in a fifth of a million tickets takes about half a
 # second; the newest 200 take milliseconds, bench/search.py).
 SEARCH_CANDIDATES = 200
+# Deflection ranks the newest this many resolved tickets that share a word with a new
+# one (full text) or have an embedding (semantic): bench/deflection.py measures both.
+DEFLECT_CANDIDATES = 5000
+SEMANTIC_CANDIDATES = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,33 @@ class Store(Protocol):
         ``sees_internal``. Ranked by relevance (subject > description > comments), then
         newest activity, among the ``SEARCH_CANDIDATES`` newest matches; a bare number's
         ticket first. At most ``query.limit``. Raises nothing on any parsed query."""
+        ...
+
+    # ---- deflection (core.deflection) --------------------------------------------
+
+    async def similar_tickets(self, words: tuple[str, ...], viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        """Resolved or closed tickets with a resolution note that ``viewer`` may see and
+        whose text holds any of ``words`` (``core.search.tokens``): subject, description
+        and public comments; fields and internal text too when ``viewer.is_agent``.
+        Ranked by relevance (subject > description > comments) among the
+        ``DEFLECT_CANDIDATES`` newest matches, then newest. At most ``limit``."""
+        ...
+
+    async def nearest_tickets(self, vector: bytes, model: str, viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        """Resolved or closed tickets with a resolution note that ``viewer`` may see,
+        by the cosine similarity of their embedding under ``model`` to ``vector``
+        (``core.semantic``), among the ``SEMANTIC_CANDIDATES`` newest that have one.
+        At most ``limit``."""
+        ...
+
+    async def add_embedding(self, number: int, model: str, vector: bytes) -> None:
+        """Stores ticket ``number``'s embedding under ``model`` (replacing one)."""
+        ...
+
+    async def without_embedding(self, model: str, limit: int) -> list[Ticket]:
+        """Up to ``limit`` tickets with no embedding under ``model``, newest first."""
         ...
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None: ...

@@ -36,6 +36,7 @@ from core.errors import Conflict
 from core.events import Event, EventKind
 from core.identity import UserRef
 from core.routing import Binding, Delivery, DeliveryState
+from core.store.deflect_sql import DeflectSql
 from core.store.engine import READING
 from core.store.failures import unavailable
 from core.store.inbound_sql import InboundSql
@@ -153,7 +154,7 @@ WAITING_NOTICES = (
 )
 
 
-class SqlStore(InboundSql, TimersSql, SearchSql):
+class SqlStore(InboundSql, TimersSql, SearchSql, DeflectSql):
     """One transaction on one connection; see ``core.store.port.Store``.
 
     ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement

@@ -124,11 +124,11 @@ async def test_the_queue_in_pages(wired: Wired) -> None:
     assert numbers(second) == list(range(21, 26)) and not second.more
 
 
-async def test_migration_0008_dates_a_requesters_activity_by_public_events(
+async def test_migration_0009_dates_a_requesters_activity_by_public_events(
         database_url: str) -> None:
-    """Tickets written before 0008 take their newest public event's time: the note
+    """Tickets written before 0009 take their newest public event's time: the note
     written after the answer is no activity for the requester."""
-    await upgrade_async(database_url, "0007")
+    await upgrade_async(database_url, "0008")
     engine = make_engine(database_url)
     try:
         await ticket_with_history(engine)  # answer at AT + 1 min, note at AT + 2 min

@@ -19,8 +19,9 @@ from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery, DeliveryState
+from core.semantic import rank
 from core.store.port import Hit, RequesterLoad, TicketQuery
-from core.tickets import ACTIVE, Status, Ticket, Visibility
+from core.tickets import ACTIVE, DONE, Status, Ticket, Visibility
 from core.timers import Timer, TimerSpec
 from core.visibility import Viewer, in_shared_org, may_see
 from tests.support import memory_search
@@ -40,6 +41,7 @@ class MemoryState:
     cursors: dict[int, tuple[int, str]] = field(default_factory=dict)
     timers: dict[int, Timer] = field(default_factory=dict)
     timer_ids: int = 0
+    embeddings: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -171,6 +173,25 @@ class MemoryStore:
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         return memory_search.search(self.s.tickets.values(), self.s.events, query)
+
+    async def similar_tickets(self, words: tuple[str, ...], viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        return memory_search.similar(self.s.tickets.values(), self.s.events, words, viewer,
+                                     limit)
+
+    async def nearest_tickets(self, vector: bytes, model: str, viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        candidates = [(n, v) for (n, m), v in self.s.embeddings.items() if m == model
+                      and self.s.tickets[n].status in DONE and self.s.tickets[n].resolution
+                      and may_see(viewer, self.s.tickets[n])]
+        return [copy.deepcopy(self.s.tickets[n]) for n in rank(vector, candidates, limit)]
+
+    async def add_embedding(self, number: int, model: str, vector: bytes) -> None:
+        self.s.embeddings[(number, model)] = vector
+
+    async def without_embedding(self, model: str, limit: int) -> list[Ticket]:
+        missing = [t for n, t in self.s.tickets.items() if (n, model) not in self.s.embeddings]
+        return [copy.deepcopy(t) for t in sorted(missing, key=lambda t: -t.number)[:limit]]
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
         self.s.read_marks[(number, reader.key)] = (reader.org, at)

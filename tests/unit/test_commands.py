@@ -31,6 +31,10 @@ EVERY_COMMAND: list[cmd.Command] = [
     cmd.SetPriority(3, "urgent"), cmd.Escalate(3, "partner"),
     cmd.Link(3, LinkKind.DUPLICATE_OF, 2),
     cmd.AddWatcher(3, Person(UserRef("email", "", "omar@example.com"), "Omar")),
+    cmd.RemoveWatcher(3, Person(UserRef("slack", "T1", "U2"), "Omar")),
+    cmd.Watch(3), cmd.Unwatch(3), cmd.SetVisibility(3, "shared"),
+    cmd.OpenTicket("general", "Hi", "There", watchers=(
+        Person(UserRef("email", "", "omar@example.com"), "omar@example.com"),)),
     cmd.AskClose(3, "All sorted?"), cmd.AskClose(3), cmd.KeepOpen(3),
     cmd.Rate(3, "good", "Quick, thanks"), cmd.Rate(3, "bad"),
     cmd.SlaAlert(3, "first_response", False), cmd.SlaAlert(3, "resolution", True),

@@ -70,9 +70,9 @@ def test_shared_slack_ticket_sends_receipt_and_dms_replies() -> None:
 
 @pytest.mark.parametrize("kind", list(EventKind))
 def test_the_requester_is_dmed_only_what_product_section_6_lists(kind: EventKind) -> None:
-    """Every public reply, status change, the agent handling it, the resolution, a reminder
-    and a close request; not a priority change, an escalation, a link, a new watcher, an
-    SLA notice or a rating (issue 10, point 6; issue 11)."""
+    """Every public reply, status change, the agent handling it, the resolution, a reminder,
+    a close request and a change of sharing; not a priority change, an escalation, a link,
+    a new watcher, an SLA notice or a rating (issue 10, point 6; issue 11; issue 13)."""
     t = ticket(SLACK_USER, Visibility.SHARED)
     bindings = numbered(bindings_for(t, [SLACK]))
     planned = plan_deliveries(event(kind, AGENT), t, bindings, [SLACK], NOW)
@@ -80,7 +80,7 @@ def test_the_requester_is_dmed_only_what_product_section_6_lists(kind: EventKind
     news = {EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED,
             EventKind.UNASSIGNED, EventKind.WAITING, EventKind.HELD, EventKind.RESUMED,
             EventKind.RESOLVED, EventKind.CLOSED, EventKind.REOPENED, EventKind.REMINDED,
-            EventKind.CLOSE_REQUESTED}
+            EventKind.CLOSE_REQUESTED, EventKind.VISIBILITY_CHANGED}
     if kind is EventKind.OPENED:
         assert [d.purpose for d in told] == ["receipt"]
     else:

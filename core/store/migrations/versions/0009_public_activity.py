@@ -7,8 +7,8 @@ an org member's lists sort by ``public_activity_at`` (indexed); agents' by
 ``last_activity_at``. Existing tickets take their newest public event's time (their
 opening time when they have none).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 17:50:00
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
