@@ -45,6 +45,8 @@ async def test_list_pages_of_20_and_a_page_past_the_end(wired: Wired) -> None:
         await desk.list_page(LENA, "closed", page=2)
     with pytest.raises(Invalid, match="page"):
         await desk.list_page(LENA, page=0)
+    with pytest.raises(Invalid, match="there is no page 999999999; the list has 3 pages"):
+        await desk.list_page(LENA, page=999_999_999)  # the grammar's largest page
     assert numbers(await desk.list_page(OMAR)) == []  # private: nothing of lena's
 
     # an internal note is activity for agents only; a reply is activity for everyone
@@ -154,5 +156,7 @@ async def test_search_in_pages(wired: Wired) -> None:
     assert numbers(second) == [5, 4, 3, 2, 1] and not second.more
     with pytest.raises(Invalid, match="there is no page 3; the list has 2 pages"):
         await desk.search_page(LENA, "printer", 3)
+    with pytest.raises(Invalid, match="there is no page 999999999; the list has 2 pages"):
+        await desk.search_page(LENA, "printer", 999_999_999)
     assert numbers(await desk.search_page(OMAR, "printer")) == []  # lena's are private
     assert len(await desk.search(LENA, "printer")) == 25  # the plain search: best 50
