@@ -53,7 +53,7 @@ RAW = {"zymurgy": ("zymurgy", "zymurgy"), "\"invoice overdue\"": (
 COLUMNS = ("number", "subject", "description", "category", "priority", "status",
            "visibility", "requester_key", "requester_org", "requester_name", "fields",
            "watchers", "watcher_keys", "links", "source", "escalation_level", "opened_at",
-           "last_activity_at")
+           "last_activity_at", "public_activity_at")
 
 
 def vocabulary(size: int = 20000) -> tuple[list[str], list[float]]:
@@ -85,7 +85,7 @@ def tickets(n: int) -> list[tuple[Any, ...]]:
         at = T0 + timedelta(seconds=number)
         out.append((number, subject, " ".join(body[6:]), rng.choice(CATEGORIES), "normal",
                     "open", shared, f"shell:local:{requester}", "shell:local", requester,
-                    "{}", watchers, "|", "[]", "shell", 0, at, at))
+                    "{}", watchers, "|", "[]", "shell", 0, at, at, at))
     return out
 
 
@@ -112,8 +112,7 @@ async def fill_sqlite(path: Path, n: int) -> None:
     db = sqlite3.connect(path)
     marks = ",".join("?" * len(COLUMNS))
     db.executemany(f"INSERT INTO tickets({','.join(COLUMNS)}) VALUES ({marks})",
-                   [(*r[:16], r[16].replace(tzinfo=None), r[17].replace(tzinfo=None))
-                    for r in tickets(n)])
+                   [(*r[:16], *(t.replace(tzinfo=None) for t in r[16:])) for r in tickets(n)])
     db.executemany("INSERT INTO events(ticket_number, kind, actor_key, actor_name, at, "
                    "platform, audience, data, body) VALUES (?,?,?,?,?,?,?,?,?)",
                    [(*r[:4], r[4].replace(tzinfo=None), *r[5:]) for r in comments(n)])

@@ -194,6 +194,8 @@ class DeskBase:
             sla.settle(ticket, before, answered, self.config, now)
             if not (actor.system and all(a is Audience.INTERNAL for _, a in change.recorded)):
                 ticket.last_activity_at = now  # an SLA notice is not activity
+            if any(a is Audience.PUBLIC for _, a in change.recorded):
+                ticket.public_activity_at = now  # what a requester may see moved
             await store.update_ticket(ticket)
             # Only the first event is what was typed in ``origin`` (not echoed back there);
             # what it caused (a reopen, a resume) is news to that thread too.

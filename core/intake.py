@@ -174,6 +174,7 @@ class Intake(DeskBase):
             source=actor.ref.platform,
             locale=requester.locale,
             last_activity_at=now,
+            public_activity_at=now,
             links=list(links or []),
             **cleaned,
         )

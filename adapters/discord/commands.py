@@ -12,7 +12,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.discord import render
+from adapters.discord import paging, render
 from adapters.discord.acting import (
     act,
     actor_of,
@@ -26,7 +26,7 @@ from adapters.discord.help import help_text
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
-from core.grammar import ListTickets
+from core.grammar import ListTickets, Queue, Search
 from core.identity import Actor
 from core.policy import Action
 from core.validation import clean_category
@@ -127,14 +127,13 @@ class TicketGroup(app_commands.Group):
     # ---- reading --------------------------------------------------------------------
 
     @app_commands.command(name="list", description="Your visible tickets, newest first")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
     async def list_(self, interaction: Interaction,
                     scope: Literal["open", "closed", "all"] = "open", mine: bool = False,
-                    org: bool = False, unread: bool = False) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.list_tickets(actor, scope, mine=mine,
-                                                                 org=org, unread=unread)
-            asked = ListTickets(scope, mine=mine, org=org, unread=unread)
-            return render.listing(items, asked.nothing())
+                    org: bool = False, unread: bool = False, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, ListTickets(scope, mine=mine, org=org,
+                                                              unread=unread, page=page))
         await act(interaction, None, work)
 
     @app_commands.command(name="show", description="All about one ticket")
@@ -147,17 +146,18 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="search",
                           description="Words, \"a phrase\", -word, #N, status:open category:…")
-    async def search(self, interaction: Interaction, query: str) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.search(actor, query)
-            return render.listing(items, "Nothing found.")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
+    async def search(self, interaction: Interaction, query: str, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, Search(query, page))
         await act(interaction, None, work)
 
-    @app_commands.command(name="queue", description="Agents: unassigned and overdue tickets")
-    async def queue(self, interaction: Interaction) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.queue(actor)
-            return render.listing(items, "The queue is empty: nothing unassigned or overdue.")
+    @app_commands.command(name="queue", description="Agents: breached, at risk, then "
+                                                    "unassigned tickets")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
+    async def queue(self, interaction: Interaction, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, Queue(page))
         await act(interaction, None, work)
 
     @app_commands.command(name="stats", description="Agents: how the desk is doing, with a "

@@ -417,20 +417,26 @@ def listing(items: list[Listed], empty: str) -> str:
         return empty
     lines: list[str] = []
     for n, item in enumerate(items):
-        t = item.ticket
-        line = (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
-                f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
-                f"{t.assignee.name if t.assignee else 'unassigned'}"
-                + (", SLA paused" if t.paused else
-                   f", SLA due {when(t.sla_due)}" if t.sla_due else "")
-                + (" \U0001f534" if t.breached and t.status not in DONE else "")
-                + (f"\n> {_plain(item.snippet)}" if item.snippet else ""))
+        line = listed_line(item)
         rest = f"\n… and {len(items) - n} more; narrow it with /ticket search."
         if sum(len(x) + 1 for x in lines) + len(line) + len(rest) > CONTENT_MAX:
             lines.append(rest.strip())
             break
         lines.append(line)
     return "\n".join(lines)
+
+
+def listed_line(item: Listed) -> str:
+    """One ticket of a list: unread dot, number, status, subject, priority, assignee,
+    SLA (a search hit also its snippet, quoted)."""
+    t = item.ticket
+    return (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
+            f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
+            f"{t.assignee.name if t.assignee else 'unassigned'}"
+            + (", SLA paused" if t.paused else
+               f", SLA due {when(t.sla_due)}" if t.sla_due else "")
+            + (" \U0001f534" if t.breached and t.status not in DONE else "")
+            + (f"\n> {_plain(item.snippet)}" if item.snippet else ""))
 
 
 def transcript_posted(t: TicketView) -> str:

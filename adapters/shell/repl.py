@@ -34,7 +34,6 @@ from core.validation import shown
 from core.watching import email_watcher, looks_like_email
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-PAGE_SIZE = 25  # /ticket list page N
 TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
@@ -301,14 +300,16 @@ class ShellSession:
                                         self.desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(number)
-            case grammar.Search(text):
-                items = await self.desk.search(actor, text)
-                self.say(*views.listing(items, f"Nothing found for {shown(text)}.",
-                                        team=self.me.agent, now=self.desk.clock.now()))
-            case grammar.Queue():
-                items = await self.desk.queue(actor)
-                self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
-                                        "overdue.", now=self.desk.clock.now()))
+            case grammar.Search(text, number):
+                page = await self.desk.search_page(actor, text, number)
+                self.say(*views.listing(list(page.items), f"Nothing found for {shown(text)}.",
+                                        team=self.me.agent, now=self.desk.clock.now()),
+                         *views.more(page, parsed))
+            case grammar.Queue(number):
+                page = await self.desk.queue_page(actor, number)
+                self.say(*views.listing(list(page.items), "The queue is empty: nothing "
+                                        "unassigned or overdue.", now=self.desk.clock.now()),
+                         *views.more(page, parsed))
             case grammar.Stats(period):
                 await self._stats(actor, period)
             case grammar.CcTo(number, who, remove):
@@ -364,11 +365,11 @@ class ShellSession:
         self.say(f"Transcript of #{number}:", *(f"  {path}" for path, _ in pages))
 
     async def _list(self, request: grammar.ListTickets) -> None:
-        items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
-                                             org=request.org, unread=request.unread)
-        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        self.say(*views.listing(page, request.nothing(), team=self.me.agent,
-                                now=self.desk.clock.now()))
+        page = await self.desk.list_page(self.me.actor(), request.scope, mine=request.mine,
+                                         org=request.org, unread=request.unread,
+                                         page=request.page)
+        self.say(*views.listing(list(page.items), request.nothing(), team=self.me.agent,
+                                now=self.desk.clock.now()), *views.more(page, request))
 
     # ---- the form ----------------------------------------------------------------
 

@@ -43,10 +43,11 @@ from core.events import (
     WatcherAdded,
     WatcherRemoved,
 )
+from core.grammar import ListTickets, Queue, Search
 from core.policy import Action
 from core.routing import Purpose, Target
 from core.tickets import LinkKind, Status, Visibility
-from core.views import Listed, TicketDetails, TicketView
+from core.views import Listed, Page, TicketDetails, TicketView
 
 STATUS_WORDS = {
     Status.OPEN: "open",
@@ -374,6 +375,11 @@ def _requester_choices(t: TicketView) -> list[str]:
     return lines
 
 
+def more(page: Page, request: ListTickets | Queue | Search) -> list[str]:
+    """Under a page of a list that goes on: the command for the next page."""
+    return [f"More: /ticket {request.words(page.number + 1)}"] if page.more else []
+
+
 def listing(items: list[Listed], empty: str, *, team: bool = True,
             now: datetime | None = None) -> list[str]:
     """``/ticket list``/``search``/``queue``: a line per ticket with its SLA state — for
@@ -439,7 +445,7 @@ HELP = """Commands (the same words as Slack and Discord):
                                                      (the requester; agents)
   /ticket share N | unshare N        visible to the requester's organisation, or not
                                      (the requester; agents)
-  /ticket queue (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
+  /ticket queue [page N] (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread
   /as NAME [--agent]        act as someone else      /quit

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack import answers, forms, ids, stats
 from adapters.slack.context import Shared
+from adapters.slack.paging import Paging
 from adapters.slack.text import escape, from_slack
 from core import commands as cmd
 from core import grammar
@@ -36,15 +37,16 @@ from core.watching import email_watcher, looks_like_email
 log = logging.getLogger("helpthread.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 M = TypeVar("M", bound=grammar.Mutation)
-PAGE_SIZE = 25  # /ticket list page N
 
 
 class Commands:
     def __init__(self, shared: Shared) -> None:
         self.s = shared
+        self.paging = Paging(shared)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.COMMAND)(self.s.inflight.track(self.on_ticket))
+        self.paging.register(app)
 
     async def on_ticket(self, ack: Any, body: dict[str, Any]) -> None:
         text = trim(str(body.get("text") or ""))
@@ -130,17 +132,10 @@ class Commands:
                 await self.open_form(body, parsed)
             case grammar.Help():
                 await self.s.answer(body, [answers.help_text(self.s.config.desk.name)])
-            case grammar.ListTickets():
-                await self._list(actor, parsed, body)
-            case grammar.Search(query):
-                items = await desk.search(actor, from_slack(query))
-                await self.s.answer(body, answers.chunks_of(answers.listing(items,
-                                                                            "Nothing found.")))
-            case grammar.Queue():
-                items = await desk.queue(actor)
-                text = answers.listing(items, "The queue is empty: nothing unassigned or "
-                                       "overdue.")
-                await self.s.answer(body, answers.chunks_of(text))
+            case grammar.ListTickets() | grammar.Queue():
+                await self.paging.show(actor, parsed, body)
+            case grammar.Search():
+                await self.paging.show(actor, parsed, body)
             case grammar.Show(number):
                 details = await desk.show(actor, number)
                 urls = await self._thread_urls(details.bindings, details.sees_internal)
@@ -186,13 +181,6 @@ class Commands:
         await self.s.open_view(body, view)
 
     # ---- answers -------------------------------------------------------------------
-
-    async def _list(self, actor: Actor, request: grammar.ListTickets,
-                    body: dict[str, Any]) -> None:
-        items = await self.s.desk.list_tickets(actor, request.scope, mine=request.mine,
-                                               org=request.org, unread=request.unread)
-        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        await self.s.answer(body, answers.chunks_of(answers.listing(page, request.nothing())))
 
     async def _thread_urls(self, bindings: tuple[Binding, ...], agent: bool) -> dict[str, str]:
         urls: dict[str, str] = {}

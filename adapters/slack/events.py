@@ -230,8 +230,8 @@ class Events:
             return
         user = str(event.get("user"))
         actor = await self.s.people.actor(str(body.get("team_id") or self.s.team_id), user)
-        mine = await self.s.desk.list_tickets(actor, "open", mine=True)
-        queue = await self.s.desk.queue(actor) if self.s.desk.may(actor, Action.QUEUE) \
+        mine = await self.s.desk.list_page(actor, "open", mine=True)
+        queue = await self.s.desk.queue_page(actor) if self.s.desk.may(actor, Action.QUEUE) \
             else None
         await self.s.client.views_publish(user_id=user,
                                           view=answers.home(actor.name, mine, queue))

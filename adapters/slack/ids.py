@@ -50,6 +50,9 @@ ESCALATE = "ticket:escalate"
 PRIORITY = "ticket:priority"
 ASK_CLOSE = "ticket:ask_close"
 HOME_NEW = "home:new"
+# "More" under a page of /ticket list or queue: value = the next page's words
+# (``core.grammar.ListTickets.words``), read back and authorised again when pressed.
+MORE = "list:more"
 
 # The requester's buttons under a close request and a resolution (``asks``): value =
 # ticket number. Not ``ticket:…``: the card listener does not take them.

@@ -37,7 +37,11 @@ class RequesterLoad:
 class TicketQuery:
     """A listing: ``statuses`` (None = all); ``viewer`` limits it to tickets they may see
     unless ``sees_internal``; ``mine`` keeps the viewer's own (requester or assignee);
-    ``org`` keeps shared tickets of the viewer's org; newest activity first.
+    ``org`` keeps shared tickets of the viewer's org; ``unread`` those with news for the
+    viewer (``Store.unread``). Newest activity the viewer may see first (for a viewer
+    without ``sees_internal``, internal notes are no activity: ``public_activity_at``);
+    with ``by_due``, soonest SLA due time first instead (none last). ``offset`` rows are
+    skipped, then at most ``limit`` returned.
     ``search``: for ``Store.search_tickets`` (``core.search``)."""
 
     viewer: UserRef
@@ -47,6 +51,9 @@ class TicketQuery:
     org: bool = False
     unassigned_or_due_before: datetime | None = None
     search: SearchQuery | None = None
+    unread: bool = False
+    by_due: bool = False
+    offset: int = 0
     limit: int = 50
 
 
@@ -139,7 +146,14 @@ class Store(Protocol):
         """Deletes these deliveries (superseded by a merged notice)."""
         ...
 
-    async def find_tickets(self, query: TicketQuery) -> list[Ticket]: ...
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        """The tickets ``query`` lists (not ``query.search``), in its order, the page
+        ``offset``/``limit`` of it cut in the query."""
+        ...
+
+    async def count_tickets(self, query: TicketQuery) -> int:
+        """How many tickets ``find_tickets`` would list without ``offset``/``limit``."""
+        ...
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         """``query.search`` over the tickets ``query.viewer`` may see, filters applied
@@ -183,7 +197,8 @@ class Store(Protocol):
         """Those of ``numbers`` with an event ``reader`` has not seen: made by someone
         else (or the desk), public unless ``internal`` (agents), and later than the
         latest time ``reader`` — or, for a shared ticket, anyone of the reader's org —
-        saw the ticket (PRODUCT.md §2, "read marks")."""
+        saw the ticket (PRODUCT.md §2, "read marks"). An agent's (``internal``) news is
+        read only by their own look: an org member's look says nothing of notes."""
         ...
 
     # ---- inbound (core.inbound) -------------------------------------------------

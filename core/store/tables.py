@@ -87,6 +87,8 @@ class TicketRow(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
+    # the newest event a requester may see (migration 0009): non-agents' lists sort by it
+    public_activity_at: Mapped[datetime | None] = mapped_column(index=True)
     first_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)

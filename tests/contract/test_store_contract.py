@@ -46,7 +46,7 @@ def ticket(number: int, requester: UserRef = LENA, **kwargs: object) -> Ticket:
         "subject": f"Subject {number}", "description": "Sales are not recorded.",
         "category": "technical", "priority": "normal",
         "requester": Person(requester, requester.user_id.title()), "opened_at": T0,
-        "source": "shell", "last_activity_at": at(number),
+        "source": "shell", "last_activity_at": at(number), "public_activity_at": at(number),
     }
     values.update(kwargs)
     return Ticket(number=number, **values)  # type: ignore[arg-type]
@@ -476,9 +476,10 @@ async def test_search_tickets_by_words(contract: StoreUnderTest) -> None:
 
 async def test_equal_activity_lists_the_higher_number_first(contract: StoreUnderTest) -> None:
     async with contract.stores.transaction() as store:
-        await add(store, ticket(1, last_activity_at=at(5)), ticket(2, last_activity_at=at(5)),
-                  ticket(3, last_activity_at=at(1)))
+        await add(store, *(ticket(n, last_activity_at=at(m), public_activity_at=at(m))
+                           for n, m in ((1, 5), (2, 5), (3, 1))))
     assert await numbers(contract, LENA) == [2, 1, 3]
+    assert await numbers(contract, SAM, True) == [2, 1, 3]
 
 
 # ---- read marks --------------------------------------------------------------------

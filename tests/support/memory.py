@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.coalesce import Waiting
 from core.errors import Conflict
@@ -132,9 +132,11 @@ class MemoryStore:
     async def drop_deliveries(self, ids: list[int]) -> None:
         self.s.deliveries = [d for d in self.s.deliveries if d.id not in ids]
 
-    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+    def _listing(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
         found = []
+        news = self._news(list(self.s.tickets), me, query.sees_internal) \
+            if query.unread else set()
         for t in self.s.tickets.values():
             visible = may_see(Viewer(me, query.sees_internal), t)
             if not visible or (query.statuses is not None and t.status not in query.statuses):
@@ -143,6 +145,8 @@ class MemoryStore:
                 continue
             if query.org and not in_shared_org(me, t):
                 continue
+            if query.unread and t.number not in news:
+                continue
             due = query.unassigned_or_due_before
             if due is not None and not (
                 t.assignee is None
@@ -150,9 +154,22 @@ class MemoryStore:
                 or (t.first_response_at is None and t.first_response_due is not None
                     and t.first_response_due < due)):
                 continue
-            found.append(copy.deepcopy(t))
-        found.sort(key=lambda t: (t.last_activity_at, t.number), reverse=True)
-        return found[: query.limit]
+            found.append(t)
+        return found
+
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        found = self._listing(query)
+        if query.by_due:
+            far = datetime.max.replace(tzinfo=UTC)
+            found.sort(key=lambda t: (t.first_response_due or t.resolution_due or far,
+                                      t.number))
+        else:
+            found.sort(key=lambda t: (t.last_activity_at if query.sees_internal
+                                      else t.public_activity_at, t.number), reverse=True)
+        return [copy.deepcopy(t) for t in found[query.offset: query.offset + query.limit]]
+
+    async def count_tickets(self, query: TicketQuery) -> int:
+        return len(self._listing(query))
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         return memory_search.search(self.s.tickets.values(), self.s.events, query)
@@ -180,12 +197,16 @@ class MemoryStore:
         self.s.read_marks[(number, reader.key)] = (reader.org, at)
 
     async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
+        return self._news(numbers, reader, internal)
+
+    def _news(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
         out: set[int] = set()
         for number in numbers:
             t = self.s.tickets.get(number)
             if t is None:
                 continue
-            shared = t.visibility is Visibility.SHARED and reader.org == t.requester.ref.org
+            shared = (not internal and t.visibility is Visibility.SHARED
+                      and reader.org == t.requester.ref.org)
             marks = [at for (n, key), (org, at) in self.s.read_marks.items() if n == number
                      and (key == reader.key or (shared and org == t.requester.ref.org))]
             seen = max(marks, default=None)

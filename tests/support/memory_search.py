@@ -70,7 +70,8 @@ def search(tickets: Iterable[Ticket], events: list[Event], query: TicketQuery) -
             found.append((False, sum(scores), t, snippet(texts, s.positive)))
         elif s.bare_number == t.number:
             found.append((True, 0, t, None))
-    found.sort(key=lambda x: (x[0], x[1], x[2].last_activity_at or x[2].opened_at,
+    found.sort(key=lambda x: (x[0], x[1], (x[2].last_activity_at if agent
+                                           else x[2].public_activity_at) or x[2].opened_at,
                               x[2].number), reverse=True)
     return [Hit(copy.deepcopy(t), snippet) for _, _, t, snippet in found[: query.limit]]
 

@@ -19,17 +19,20 @@ from core.events import (
     WatcherRemoved,
 )
 from core.identity import Person, UserRef
-from core.platforms import Traits
+from core.platforms import ThreadPlace, Traits
 from core.policy import Action, roles
 from core.routing import PlatformRoute, Target
 from core.tickets import Visibility
 from core.watching import email_address, email_watcher
 from tests.support.memory import MemoryStores
-from tests.support.people import agent, form, make_desk, person
+from tests.support.people import SHELL_ROUTE, agent, form, make_desk, person
 
 LENA, MARCO, OMAR, SAM = person("lena"), person("marco"), person("omar"), agent("sam")
 ZED = person("zed", workspace="acme")  # another organisation
 OMAR_MAIL = email_watcher("Omar@Example.com")
+MAIL_ROUTE = PlatformRoute.of("email", "", Traits(team_thread=False,
+                                                  ticket_thread=ThreadPlace.NONE,
+                                                  thread_reaches_requester=False))
 
 
 @pytest.fixture
@@ -44,7 +47,8 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def desk(stores: MemoryStores, clock: FrozenClock):
-    return make_desk(stores, clock=clock)
+    # e-mail configured ([email]: its route), so addresses hear of e-mail news
+    return make_desk(stores, clock=clock, routes=[SHELL_ROUTE, MAIL_ROUTE])
 
 
 def addressed(stores: MemoryStores, since: int = 0) -> list[tuple[str | None, EventKind]]:
@@ -280,7 +284,7 @@ def test_the_grammar_reads_the_new_commands() -> None:
 async def test_a_discord_watcher_hears_in_the_thread_others_by_dm(stores) -> None:
     discord = PlatformRoute.of("discord", "G1", Traits(thread_admits_watchers=True),
                                support_channel="55", default_team_channel="66")
-    desk = make_desk(stores, routes=[discord])
+    desk = make_desk(stores, routes=[discord, MAIL_ROUTE])
     requester = person("u1", workspace="G1", platform="discord")
     member = person("u2", workspace="G1", platform="discord").person
     await desk.open_ticket(requester, form())
