@@ -178,6 +178,7 @@ class MailboxPoller:
         self.bounce = bounce
         self.ssl_context = ssl_context
         self.rounds = 0
+        self.healthy = True  # the last attempt to reach the server worked (or none yet)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll (and IDLE) until ``stop`` is set; connection failures are logged and
@@ -188,6 +189,7 @@ class MailboxPoller:
                 await self._session(stop)
                 backoff = 1.0
             except (OSError, imaplib.IMAP4.error, MailboxError) as err:
+                self.healthy = False
                 log.warning("imap.unavailable host=%s error=%s retry_in=%s",
                             self.settings.imap_host, err, backoff)
             except Exception:  # a bug must not end the polling: logged, tried again
@@ -209,6 +211,7 @@ class MailboxPoller:
 
     async def _session(self, stop: asyncio.Event) -> None:
         box = await asyncio.to_thread(Mailbox, self.settings, self.ssl_context)
+        self.healthy = True
         log.info("imap.connected host=%s folder=%s idle=%s", self.settings.imap_host,
                  self.settings.imap_folder, box.idles)
         try:

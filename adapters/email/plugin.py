@@ -56,17 +56,21 @@ class EmailPlatform:
     sender: SmtpSender
     outbound: EmailOutbound = field(init=False)
     background: list[Background] = field(default_factory=list)
+    poller: MailboxPoller | None = None  # with email.imap_host: run in the background
     _stop: asyncio.Event | None = field(default=None, init=False, repr=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.outbound = EmailOutbound(self.settings, self.sender)
         self.background.insert(0, self._reap_idle_connections)
+        if self.poller is not None:
+            self.background.append(self.poller.run)
 
     @property
     def connected(self) -> bool:
-        """False when the last attempt to reach the SMTP server failed (for /healthz)."""
-        return self.sender.healthy
+        """False when the last attempt to reach the SMTP server failed, or the mailbox
+        poller's last attempt to reach the IMAP server (for /healthz)."""
+        return self.sender.healthy and (self.poller is None or self.poller.healthy)
 
     def http_routes(self) -> list[object]:
         return []
@@ -145,14 +149,11 @@ class EmailPlugin:
         """The running platform; with ``email.imap_host`` set, its background work
         includes the mailbox poller (``adapters.email.imap``), started and stopped with
         it."""
-        platform = EmailPlatform(self.route(settings, desk.config.categories), settings,
-                                 SmtpSender(settings, tls_context=tls_context))
-        if settings.imap_host is not None:
-            poller = MailboxPoller(desk, settings,
-                                   smtp_bouncer(settings, desk.config.desk.name),
-                                   ssl_context=tls_context)
-            platform.background.append(poller.run)
-        return platform
+        poller = None if settings.imap_host is None else MailboxPoller(
+            desk, settings, smtp_bouncer(settings, desk.config.desk.name),
+            ssl_context=tls_context)
+        return EmailPlatform(self.route(settings, desk.config.categories), settings,
+                             SmtpSender(settings, tls_context=tls_context), poller=poller)
 
 
 PLUGIN = EmailPlugin()

@@ -160,7 +160,7 @@ async def test_a_message_too_big_is_read_by_its_head_and_bounced(imap: Imap,
     assert imap.count("Helpthread-refused") == 1
 
 
-async def test_a_server_that_cannot_be_reached_is_retried_never_raised(
+async def test_a_server_that_cannot_be_reached_is_retried_and_reported_never_raised(
         desked: Desked, caplog: pytest.LogCaptureFixture) -> None:
     import logging
     import socket
@@ -170,16 +170,17 @@ async def test_a_server_that_cannot_be_reached_is_retried_never_raised(
         port = probe.getsockname()[1]
     email = settings(imap_host="127.0.0.1", imap_port=port, imap_security="none",
                      imap_user="desk@example.com", imap_password="x")
-    stop = asyncio.Event()
+    platform = await PLUGIN.build(desked.desk, email, EmailCredentials())
+    assert platform.connected  # nothing tried yet
     with caplog.at_level(logging.WARNING, "helpthread.email"):
-        running = asyncio.create_task(MailboxPoller(desked.desk, email, None).run(stop))
-
-        async def logged() -> bool:
-            return any("imap.unavailable" in r.getMessage() for r in caplog.records)
-        await _until(logged)
-        stop.set()
-        await asyncio.wait_for(running, 10)
-    assert running.exception() is None
+        await platform.start()
+        try:
+            async def logged() -> bool:
+                return any("imap.unavailable" in r.getMessage() for r in caplog.records)
+            await _until(logged)
+            assert not platform.connected  # /healthz says e-mail is disconnected
+        finally:
+            await platform.stop()  # the poller, retrying, ends when asked
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
