@@ -15,6 +15,7 @@ refused message is stored. A database that cannot be reached raises ``Temporary`
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +39,10 @@ from core.identity import Actor, UserRef
 log = logging.getLogger("helpthread.email")
 
 NEW_TICKET_CATEGORY = "general"
+# The resolution mail asks "Reply with good or bad, and a few words": a reply whose first
+# line is only that word rates the resolution, the lines after it its comment. "Good
+# morning, it is broken again" is a comment (and reopens, PRODUCT.md §3).
+_RATING = re.compile(r"\A\s*(good|bad)\s*[.!]*\s*(?:\n(.*))?\Z", re.IGNORECASE | re.DOTALL)
 
 
 class Result(StrEnum):
@@ -92,6 +97,9 @@ async def _comment(desk: Desk, mail: Mail, decision: CommentOn) -> Taken:
     text = mail.text or attachments_only(len(mail.attachments))
     if not mail.text and not mail.attachments:
         raise Refused("it holds no text and no attachment")
+    rated = await _rate(desk, mail, decision.number)
+    if rated is not None:
+        return rated
     try:
         outcome = await desk.comment_by_mail(_actor(mail), decision.number, text,
                                              attachments=mail.attachments,
@@ -107,6 +115,25 @@ async def _comment(desk: Desk, mail: Mail, decision: CommentOn) -> Taken:
         return Taken(Result.DUPLICATE, number)
     log.info("mail.taken message_id=%s sender=%s ticket=%s", mail.message_id, mail.sender,
              number)
+    return Taken(Result.TAKEN, number)
+
+
+async def _rate(desk: Desk, mail: Mail, number: int) -> Taken | None:
+    """The requester's answer to the satisfaction question (the resolution mail's "reply
+    with good or bad"), as ``Desk.rate`` with the mail's ``Message-ID`` as request key.
+    None when the mail is not such an answer or core does not take it as a rating (not
+    the requester, the ticket not resolved, already rated): then it is a comment."""
+    match = _RATING.match(mail.text or "")
+    if match is None or mail.attachments:
+        return None
+    word, rest = match.group(1).lower(), (match.group(2) or "").strip()
+    try:
+        await desk.rate(_actor(mail), number, word, rest or None,
+                        request_key=mail.request_key)
+    except (NotFound, NotAllowed, InvalidTransition, Invalid):
+        return None
+    log.info("mail.rated message_id=%s sender=%s ticket=%s rating=%s", mail.message_id,
+             mail.sender, number, word)
     return Taken(Result.TAKEN, number)
 
 

@@ -278,3 +278,62 @@ async def test_undecodable_bytes_and_unknown_charsets_never_crash(desked: Desked
         assert (await _take(desked.desk, raw)).result is Result.TAKEN
     texts = [c.text for _, c in await comments(desked.stores, 1)]
     assert texts == ["caf\ufffd \ufffd\ufffd ok", "na\ufffdve", "grüße"]
+
+
+def plain_reply(sender: str, number: int, body: str, message_id: str) -> bytes:
+    text = (f"From: Lena <{sender}>\r\nTo: support@example.com\r\n"
+            f"Subject: Re: [#{number}] Pixel not firing\r\nMessage-ID: <{message_id}>\r\n"
+            "Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n\r\nOn Sun, 6 Dec 2026 at 18:00, Acme Support wrote:\r\n"
+            "> How did we do? Reply with good or bad\r\n")
+    return reply_to(text.encode(), number, sender)
+
+
+async def test_good_or_bad_alone_on_the_first_line_rates_a_resolution(
+        desked: Desked) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    raw = plain_reply("lena@example.com", number, "Good!\r\nQuick and clear, thanks.",
+                      "r1@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)  # once
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and str(ticket.rating) == "good"
+    assert ticket.rating_comment == "Quick and clear, thanks."
+    assert ticket.status.value == "resolved", "a rating does not reopen"
+    assert await comments(desked.stores, number) == []
+
+
+async def test_a_reply_that_only_starts_with_good_is_a_comment_and_reopens(
+        desked: Desked) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    raw = plain_reply("lena@example.com", number, "Good morning, it is broken again.",
+                      "r2@mail.example.com")
+    assert (await _take(desked.desk, raw)).result is Result.TAKEN
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and ticket.rating is None
+    assert ticket.status.value != "resolved"
+    assert [c.text for _, c in await comments(desked.stores, number)] == [
+        "Good morning, it is broken again."]
+
+
+async def test_a_watchers_good_is_no_rating(desked: Desked) -> None:
+    """Only the requester rates; a watcher may not add to a resolved ticket (core says
+    why, and the sender is told by bounce)."""
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.add_watcher(lena, number, Person(UserRef.email("bo@example.com"), "Bo"))
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    raw = plain_reply("bo@example.com", number, "good", "r3@mail.example.com")
+    taken = await _take(desked.desk, raw)
+    assert taken.result is Result.REFUSED and "requester" in str(taken.reason)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and ticket.rating is None
+    assert await comments(desked.stores, number) == []
