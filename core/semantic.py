@@ -14,8 +14,6 @@ import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from core.config import DeskConfig
 
 MODEL = "wordllama-l2_supercat-256"  # the model a stored vector was made with
@@ -44,10 +42,14 @@ class WordLlamaEmbedder:
                                                cache_dir=home, disable_download=True)
 
     def embed(self, text: str) -> bytes:
+        import numpy as np  # only with the semantic ranking: numpy costs every start
+
         return unit(np.asarray(self._model.embed([text]), dtype=np.float32)[0])
 
     def embed_many(self, texts: list[str]) -> list[bytes]:
         """``embed`` for each of ``texts``, in one call to the model."""
+        import numpy as np
+
         if not texts:
             return []
         matrix = np.asarray(self._model.embed(texts), dtype=np.float32)
@@ -56,6 +58,8 @@ class WordLlamaEmbedder:
 
 def unit(vector: Any) -> bytes:
     """``vector`` scaled to length 1 (a zero vector stays zero), as stored bytes."""
+    import numpy as np
+
     array = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(array))
     return (array / norm if norm > 0 else array).astype(DTYPE).tobytes()
@@ -65,6 +69,8 @@ def rank(query: bytes, candidates: list[tuple[int, bytes]], limit: int) -> list[
     """The keys of the ``limit`` candidates (key, vector) most alike ``query`` (cosine),
     best first; ties by the higher key (newer ticket). Vectors of another size are
     skipped."""
+    import numpy as np
+
     q = np.frombuffer(query, dtype=DTYPE)
     kept = [(key, vec) for key, vec in candidates if len(vec) == len(query)]
     if not kept:
