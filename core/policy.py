@@ -288,8 +288,20 @@ def require_visible(actor: Actor, ticket: Ticket, config: DeskConfig) -> None:
 
 
 def require_may_write_in(actor: Actor, ticket: Ticket, thread: Binding | None) -> None:
-    """A ticket thread kept in the requester's direct messages (``dm``) has one writer,
-    the requester: a message from anyone else there belongs to another thread (a
-    platform id that repeats in another DM). Raises ``NotFound``."""
-    if thread is not None and thread.in_requester_dm and not is_requester(actor, ticket):
+    """A ticket thread kept in someone's direct messages has one writer: the requester
+    (``dm``), or the watcher whose own thread it is (``dm:<user id>``) while they
+    watch. A message from anyone else there belongs to another thread (a platform id
+    that repeats in another DM): ``NotFound``. Its watcher's, once they no longer
+    watch: ``NotAllowed``."""
+    if thread is None:
+        return
+    if thread.in_requester_dm and not is_requester(actor, ticket):
         raise NotFound(f"this is not the thread of #{ticket.number}")
+    owner = thread.watcher
+    if owner is None:
+        return
+    if actor.ref != owner:
+        raise NotFound(f"this is not the thread of #{ticket.number}")
+    if not is_watcher(actor.ref, ticket):
+        raise NotAllowed(f"you no longer watch #{ticket.number}, so this thread no longer "
+                         "reaches it; `/ticket watch` it again to comment here")

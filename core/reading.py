@@ -237,14 +237,16 @@ class Reading:
         return list((await self.queue_page(actor)).items)
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         """The ticket or team thread at ``thread`` in ``channel`` (for adapters' events).
         ``in_dm``: the message was written in someone's DM with the app, so a thread
-        stored under the placeholder channel ``dm`` (a requester's DM) may match; a
-        message in any other channel never lands on a DM thread (ts values are unique
+        stored under the placeholder channel ``dm`` (a requester's DM) may match, and
+        with ``author`` (the writer's user id) their own watcher thread ``dm:<author>``;
+        a message in any other channel never lands on a DM thread (ts values are unique
         only within a channel)."""
         async with self.stores.reading() as store:
-            return await store.binding_at(platform, channel, thread, in_dm=in_dm)
+            return await store.binding_at(platform, channel, thread, in_dm=in_dm,
+                                          author=author)
 
     async def bindings_of(self, number: int) -> list[Binding]:
         """Where ticket ``number`` lives on every platform (adapters link to its threads).

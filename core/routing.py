@@ -45,11 +45,15 @@ class DeliveryState(StrEnum):
     PARKED = "parked"
 
 
+WATCHER_DM = "dm:"  # a watcher's own thread: ``channel`` is ``dm:<their user id>``
+
+
 @dataclass(slots=True)
 class Binding:
-    """Where a ticket lives on one platform. ``channel`` is a channel id, or ``dm`` for
-    the requester's direct messages; ``thread`` and ``card_message`` are the platform
-    ids the first delivery returns (Slack ``thread_ts``, Discord thread id)."""
+    """Where a ticket lives on one platform. ``channel`` is a channel id, ``dm`` for
+    the requester's direct messages, or ``dm:<user id>`` for a watcher's own thread in
+    their direct messages (``watcher_thread``); ``thread`` and ``card_message`` are the
+    platform ids the first delivery returns (Slack ``thread_ts``, Discord thread id)."""
 
     ticket_number: int
     platform: str
@@ -61,6 +65,19 @@ class Binding:
     thread: str | None = None
     card_message: str | None = None
     id: int | None = None
+
+    @property
+    def watcher(self) -> UserRef | None:
+        """Whose own DM thread this is (``watcher_thread``); None for any other thread."""
+        if not self.channel.startswith(WATCHER_DM):
+            return None
+        return UserRef(self.platform, self.workspace, self.channel[len(WATCHER_DM):])
+
+    @property
+    def in_dm(self) -> bool:
+        """Kept in someone's direct messages with the app (the requester's or a
+        watcher's): it has no channel of its own to link to."""
+        return self.in_requester_dm or self.watcher is not None
 
 
 @dataclass(slots=True)
@@ -100,8 +117,8 @@ class PlatformRoute:
     ``team_channels`` maps category key → team channel (``default_team_channel`` else);
     ``transcripts_channel`` gets each closed ticket's transcript (``[transcripts]``);
     ``team_thread``, ``ticket_thread``, ``private_in_dm``,
-    ``thread_reaches_requester`` and ``thread_admits_watchers`` are the platform's
-    ``core.platforms.Traits``.
+    ``thread_reaches_requester``, ``thread_admits_watchers`` and ``watcher_dm_thread``
+    are the platform's ``core.platforms.Traits``.
     """
 
     platform: str
@@ -116,6 +133,7 @@ class PlatformRoute:
     team_thread: bool = True
     ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
     thread_admits_watchers: bool = False
+    watcher_dm_thread: bool = False
 
     @classmethod
     def of(cls, platform: str, workspace: str, traits: Traits, *, support_channel: str = "",
@@ -128,7 +146,8 @@ class PlatformRoute:
                    escalation_channel=escalation_channel, private_in_dm=traits.private_in_dm,
                    thread_reaches_requester=traits.thread_reaches_requester,
                    team_thread=traits.team_thread, ticket_thread=traits.ticket_thread,
-                   thread_admits_watchers=traits.thread_admits_watchers)
+                   thread_admits_watchers=traits.thread_admits_watchers,
+                   watcher_dm_thread=traits.watcher_dm_thread)
 
 
 def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
@@ -162,7 +181,29 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
                 channel=route.team_channels.get(ticket.category, route.default_team_channel),
             )
         )
+    for watcher in ticket.watchers:
+        thread = watcher_thread(ticket, watcher.ref, result, routes)
+        if thread is not None:
+            result.append(thread)
     return result
+
+
+def watcher_thread(ticket: Ticket, watcher: UserRef, bindings: list[Binding],
+                   routes: list[PlatformRoute]) -> Binding | None:
+    """The thread ``watcher`` gets in their own DM with the app on becoming a watcher,
+    when their platform keeps one (``Traits.watcher_dm_thread``) and no public thread
+    of ``ticket`` on their platform and workspace is open to them — its ticket thread
+    is the requester's DM (a private Slack ticket) or it has none there. None when they
+    need none, or have one already (kept from an earlier watch: it wakes again)."""
+    if not any(r.platform == watcher.platform and r.watcher_dm_thread for r in routes):
+        return None
+    mine = [b for b in bindings if b.platform == watcher.platform
+            and b.workspace == watcher.workspace and b.audience is Audience.PUBLIC]
+    if any(b.watcher == watcher or not b.in_dm for b in mine):
+        return None
+    return Binding(ticket_number=ticket.number, platform=watcher.platform,
+                   workspace=watcher.workspace, audience=Audience.PUBLIC,
+                   channel=WATCHER_DM + watcher.user_id)
 
 
 # What a requester is told where no thread reaches them (PRODUCT.md §6): every public
@@ -238,7 +279,8 @@ def plan_deliveries(
 
     - an internal event reaches team threads only, never the requester or watchers;
       nor by e-mail, ever;
-    - a public event reaches every thread except the one it was typed in; by DM where
+    - a public event reaches every thread except the one it was typed in (a watcher's
+      own DM thread only while they watch: unwatched, it hears nothing); by DM where
       no thread reaches them, watchers hear of every one — the requester's own
       comments included — the requester only of what ``REQUESTER_NEWS`` lists (a
       watcher removed is no longer told anything: every DM goes to someone who may see
@@ -252,9 +294,12 @@ def plan_deliveries(
     """
     assert event.id is not None
     out: list[Delivery] = []
+    watching = {w.ref for w in ticket.watchers}
     for binding in bindings:
         if binding.id == event.origin_binding_id:
             continue
+        if binding.watcher is not None and binding.watcher not in watching:
+            continue  # retired: its watcher was removed
         if event.audience is Audience.INTERNAL and binding.audience is Audience.PUBLIC:
             continue
         out.append(
@@ -290,8 +335,10 @@ def plan_deliveries(
     elif requester != actor_ref and not requester_in_thread \
             and event.kind in REQUESTER_NEWS and reaches(requester):
         out.append(_dm(event, requester, Purpose.NOTIFY, now))
+    own_threads = {b.watcher for b in bindings}
     for watcher in ticket.watchers:
         if watcher.ref not in (actor_ref, requester) and reaches(watcher.ref) \
+                and watcher.ref not in own_threads \
                 and not _thread_reaches_watcher(watcher.ref, bindings, routes):
             out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
 

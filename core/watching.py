@@ -7,7 +7,9 @@ watcher — a chat user, or an e-mail address (stored as a ``Person`` on platfor
 ``email``, ``UserRef.email``). ``/ticket share N`` / ``unshare N``: the requester or an
 agent makes the ticket visible to the requester's organisation, or private again. A
 watcher sees the ticket, may comment and hears of every public update
-(``core.routing``); an org member sees a shared ticket (``core.visibility``).
+(``core.routing``; on Slack a watcher of a private ticket gets their own thread in
+their DM with the app, ``core.routing.watcher_thread``, which goes quiet once they stop
+watching and wakes if they watch again); an org member sees a shared ticket (``core.visibility``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.errors import Invalid, InvalidTransition
 from core.events import VisibilityChanged, WatcherAdded, WatcherRemoved
 from core.identity import NAME_MAX, Person, UserRef
 from core.policy import Action
+from core.routing import watcher_thread
 from core.tickets import Ticket, Visibility
 from core.validation import shown
 
@@ -85,7 +88,7 @@ def _follows(ref: UserRef, ticket: Ticket) -> bool:
     return policy.is_watcher(ref, ticket)
 
 
-def _add(change: Change, watcher: Person, *, own: bool) -> None:
+async def _add(change: Change, watcher: Person, *, own: bool) -> None:
     ticket = change.ticket
     if watcher.ref == ticket.requester.ref:
         who = "you are" if own else f"{watcher.name} is"
@@ -97,6 +100,10 @@ def _add(change: Change, watcher: Person, *, own: bool) -> None:
     if len(ticket.watchers) >= WATCHERS_MAX:
         raise Invalid("cc", f"#{ticket.number} has {WATCHERS_MAX} watchers, the limit")
     ticket.watchers.append(watcher)
+    thread = watcher_thread(ticket, watcher.ref, change.bindings, change.desk.routes)
+    if thread is not None:  # their own DM thread (a private Slack ticket), stored now
+        await change.store.add_bindings([thread])
+        change.bindings.append(thread)
     change.record(WatcherAdded(watcher.name, watcher.ref.key, own=own))
 
 
@@ -112,7 +119,7 @@ def _remove(change: Change, watcher: Person, *, own: bool) -> None:
 
 async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
     """``cc``: the requester or an agent adds a chat user or an e-mail address."""
-    _add(change, clean_watcher(command.watcher), own=False)
+    await _add(change, clean_watcher(command.watcher), own=False)
 
 
 async def remove_watcher(change: Change, command: cmd.RemoveWatcher) -> None:
@@ -124,7 +131,7 @@ async def remove_watcher(change: Change, command: cmd.RemoveWatcher) -> None:
 
 
 async def watch(change: Change, command: cmd.Watch) -> None:
-    _add(change, change.actor.person, own=True)
+    await _add(change, change.actor.person, own=True)
 
 
 async def unwatch(change: Change, command: cmd.Unwatch) -> None:

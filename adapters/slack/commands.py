@@ -185,7 +185,7 @@ class Commands:
     async def _thread_urls(self, bindings: tuple[Binding, ...], agent: bool) -> dict[str, str]:
         urls: dict[str, str] = {}
         for b in bindings:
-            if b.platform != "slack" or not b.thread or b.in_requester_dm:
+            if b.platform != "slack" or not b.thread or b.in_dm:
                 continue
             internal = b.audience.value == "internal"
             if internal and not agent:

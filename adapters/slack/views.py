@@ -182,7 +182,7 @@ def card_actions(t: TicketView) -> dict[str, Any] | None:
     return {"type": "actions", "block_id": f"ticket:{t.number}:actions", "elements": elements}
 
 
-def card(t: TicketView, *, team: bool, receipt: bool = False,
+def card(t: TicketView, *, team: bool, receipt: bool = False, watching: bool = False,
          opened_by: str | None = None, now: datetime | None = None,
          opened: Opened | None = None) -> tuple[str, Blocks]:
     """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
@@ -190,7 +190,8 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     desk closes it ("closes in 2 days" from ``now``, UTC); ``team`` adds the account,
     breach marks and the rating; the controls are the card audience's ``t.actions``
     (``card_actions``); ``receipt`` words it for the requester (a private ticket's card
-    in their DM). ``opened`` (the ticket's opening, ``DeliveryJob.opened``) adds its
+    in their DM); ``watching`` for a watcher (the card of their own thread in their DM).
+    ``opened`` (the ticket's opening, ``DeliveryJob.opened``) adds its
     deflection: similar past tickets on the team card, "These may help" on a receipt."""
     blocks: Blocks = []
     if receipt and t.status in DONE:
@@ -202,6 +203,10 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
             f"We have your ticket {title(t)}\nAn agent will answer in this thread; reply "
             "here to add anything. You will see here who picks it up and every change."
             + (f"\n{escape(t.back_text)}" if t.back_text else "")))
+    elif watching:
+        blocks.append(_section(
+            f"You watch ticket {title(t)}\nEvery public update comes into this thread; "
+            "reply here to comment on the ticket."))
     else:
         heading = f"{title(t)}"
         if opened_by:

@@ -117,9 +117,11 @@ class Store(Protocol):
     async def bindings(self, number: int) -> list[Binding]: ...
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         """The binding whose thread is ``thread`` in ``channel`` on ``platform``; with
-        ``in_dm`` also one stored under the placeholder channel ``dm``."""
+        ``in_dm`` also one stored under the placeholder channel ``dm`` (a requester's
+        DM) or, given the message's ``author`` (a user id), ``dm:<author>`` (their own
+        thread as a watcher)."""
         ...
 
     async def add_event(self, event: Event) -> None:

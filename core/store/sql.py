@@ -35,7 +35,7 @@ from core.coalesce import Waiting
 from core.errors import Conflict
 from core.events import Event, EventKind
 from core.identity import UserRef
-from core.routing import Binding, Delivery, DeliveryState
+from core.routing import WATCHER_DM, Binding, Delivery, DeliveryState
 from core.store.deflect_sql import DeflectSql
 from core.store.engine import READING
 from core.store.failures import unavailable
@@ -236,9 +236,12 @@ class SqlStore(InboundSql, TimersSql, SearchSql, DeflectSql):
         return [binding_from(r) for r in rows]
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         where = [B.c.platform == platform, B.c.thread == thread]
-        where.append(B.c.channel.in_([channel, "dm"]) if in_dm else B.c.channel == channel)
+        channels = [channel]
+        if in_dm:
+            channels += ["dm"] + ([WATCHER_DM + author] if author else [])
+        where.append(B.c.channel.in_(channels))
         row = (await self.conn.execute(select(B).where(*where))).first()
         return binding_from(row) if row else None
 

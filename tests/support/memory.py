@@ -89,8 +89,9 @@ class MemoryStore:
         return [copy.deepcopy(b) for b in self.s.bindings if b.ticket_number == number]
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
-        channels = (channel, "dm") if in_dm else (channel,)
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
+        channels = (channel, "dm", f"dm:{author}" if author else "dm") if in_dm \
+            else (channel,)
         for b in self.s.bindings:
             if b.platform == platform and b.thread == thread and b.channel in channels:
                 return copy.deepcopy(b)
