@@ -166,3 +166,69 @@ def test_without_email_configured_nothing_is_queued_for_addresses() -> None:
         planned = plan_deliveries(event(kind, AGENT), t, numbered(bindings_for(t, [SLACK])),
                                   [SLACK], NOW)
         assert not [d for d in planned if d.platform == "email"], kind
+
+
+# ---- a watcher's own DM thread (issue 13 point 1 on Slack) ---------------------------
+
+SLACK_W = PlatformRoute.of("slack", "T1", Traits(private_in_dm=True,
+                                                 thread_reaches_requester=False,
+                                                 watcher_dm_thread=True),
+                           support_channel="C_SUPPORT", default_team_channel="C_TEAM")
+WATCHER = Person(UserRef("slack", "T1", "U2"), "Bo")
+
+
+def test_a_slack_watcher_of_a_private_ticket_gets_a_thread_in_their_own_dm() -> None:
+    t = ticket(SLACK_USER)
+    t.watchers = [WATCHER, DISCORD_USER, Person(UserRef.email("o@example.com"), "o")]
+    bindings = numbered(bindings_for(t, [SLACK_W, DISCORD]))
+    [own] = [b for b in bindings if b.watcher is not None]
+    assert (own.channel, own.audience, own.watcher, own.in_requester_dm,
+            own.reaches_requester) == ("dm:U2", Audience.PUBLIC, WATCHER.ref, False, False)
+    assert own.in_dm, "no channel to link to"
+    shared = ticket(SLACK_USER, Visibility.SHARED)
+    shared.watchers = [WATCHER]
+    assert all(b.watcher is None for b in bindings_for(shared, [SLACK_W])), \
+        "a shared ticket's thread in the support channel is open to them"
+    plain = ticket(SLACK_USER)
+    plain.watchers = [WATCHER]
+    assert all(b.watcher is None for b in bindings_for(plain, [SLACK])), \
+        "only a platform with Traits.watcher_dm_thread"
+    from_discord = ticket(DISCORD_USER)
+    from_discord.watchers = [WATCHER]
+    assert [b.channel for b in bindings_for(from_discord, [SLACK_W, DISCORD])
+            if b.watcher] == ["dm:U2"], "no Slack ticket thread at all: their own"
+
+
+def test_the_watchers_thread_replaces_their_dms_and_never_gets_a_note() -> None:
+    t = ticket(SLACK_USER)
+    t.watchers = [WATCHER]
+    bindings = numbered(bindings_for(t, [SLACK_W]))
+    own = next(b for b in bindings if b.watcher is not None)
+    opened = plan_deliveries(event(EventKind.OPENED, SLACK_USER), t, bindings, [SLACK_W], NOW)
+    assert [(d.binding_id, d.purpose) for d in opened if d.binding_id == own.id] == [
+        (own.id, Purpose.CARD)]
+    assert all(d.address != WATCHER.ref.key for d in opened), "no DM besides"
+    for kind in (EventKind.COMMENTED, EventKind.RESOLVED):
+        planned = plan_deliveries(event(kind, AGENT), t, bindings, [SLACK_W], NOW)
+        assert [d.purpose for d in planned if d.binding_id == own.id] == [Purpose.THREAD]
+        assert all(d.target is Target.BINDING for d in planned
+                   if d.address == WATCHER.ref.key or d.binding_id == own.id)
+    note = plan_deliveries(event(EventKind.NOTED, AGENT, Audience.INTERNAL), t, bindings,
+                           [SLACK_W], NOW)
+    assert all(d.binding_id != own.id for d in note) and note, "never a note"
+    typed_there = plan_deliveries(event(EventKind.COMMENTED, WATCHER, origin=own.id), t,
+                                  bindings, [SLACK_W], NOW)
+    assert own.id not in [d.binding_id for d in typed_there], "not echoed back"
+    assert {d.binding_id for d in typed_there} == {b.id for b in bindings} - {own.id}
+
+
+def test_a_removed_watchers_thread_is_retired() -> None:
+    t = ticket(SLACK_USER)
+    t.watchers = [WATCHER]
+    bindings = numbered(bindings_for(t, [SLACK_W]))
+    own = next(b for b in bindings if b.watcher is not None)
+    t.watchers = []
+    for kind in (EventKind.COMMENTED, EventKind.WATCHER_REMOVED):
+        planned = plan_deliveries(event(kind, AGENT), t, bindings, [SLACK_W], NOW)
+        assert own.id not in [d.binding_id for d in planned]
+        assert WATCHER.ref.key not in [d.address for d in planned]

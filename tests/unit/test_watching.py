@@ -295,3 +295,55 @@ async def test_a_discord_watcher_hears_in_the_thread_others_by_dm(stores) -> Non
     told = [a for a, _ in addressed(stores, before)]
     assert member.ref.key not in told, "in the private thread: no DM besides"
     assert "email::omar@example.com" in told
+
+
+# ---- a Slack watcher's own DM thread (a private ticket's thread is the requester's DM) ---
+
+SLACK_DM_ROUTE = PlatformRoute.of("slack", "T1", Traits(private_in_dm=True,
+                                                        thread_reaches_requester=False,
+                                                        watcher_dm_thread=True),
+                                  support_channel="C1", default_team_channel="C2")
+SLACK_LENA = person("U1", workspace="T1", platform="slack")
+SLACK_BO = person("U2", workspace="T1", platform="slack")
+
+
+async def test_a_slack_watchers_own_thread_is_where_they_comment_while_they_watch(
+        stores) -> None:
+    desk = make_desk(stores, routes=[SLACK_DM_ROUTE])
+    await desk.open_ticket(SLACK_LENA, form())
+    await desk.add_watcher(SLACK_LENA, 1, SLACK_BO.person)
+    [own] = [b for b in stores.state.bindings if b.watcher is not None]
+    assert own.watcher == SLACK_BO.ref and own.channel == "dm:U2"
+    own.thread = "1700000000.000100"  # as the first delivery records it
+    outcome = await desk.post_in_thread(SLACK_BO, own, "Same for me")
+    assert outcome.event.kind is EventKind.COMMENTED
+    assert outcome.event.origin_binding_id == own.id
+    with pytest.raises(NotFound):  # someone else's DM with the same ts
+        await desk.post_in_thread(SLACK_LENA, own, "not hers")
+    await desk.set_visibility(SAM, 1, "shared")
+    await desk.unwatch(SLACK_BO, 1)
+    events = len(stores.state.events)
+    with pytest.raises(NotAllowed, match="no longer watch #1"):
+        await desk.post_in_thread(SLACK_BO, own, "Still there?")
+    assert len(stores.state.events) == events, "changes nothing"
+    await desk.watch(SLACK_BO, 1)
+    assert [b.id for b in stores.state.bindings if b.watcher] == [own.id], \
+        "the same thread wakes again"
+    await desk.note(SAM, 1, "internal only")
+    noted = stores.state.events[-1]
+    assert noted.kind is EventKind.NOTED
+    to_note = [d.binding_id for d in stores.state.deliveries if d.event_id == noted.id]
+    assert to_note and own.id not in to_note, "never a note"
+
+
+async def test_binding_lookup_finds_a_watchers_thread_only_for_its_watcher(stores) -> None:
+    desk = make_desk(stores, routes=[SLACK_DM_ROUTE])
+    await desk.open_ticket(SLACK_LENA, form())
+    await desk.add_watcher(SLACK_LENA, 1, SLACK_BO.person)
+    [own] = [b for b in stores.state.bindings if b.watcher is not None]
+    own.thread = "1700000000.000200"
+    assert (await desk.binding_at("slack", "D0BO", own.thread, in_dm=True,
+                                  author="U2")) == own
+    assert await desk.binding_at("slack", "D0BO", own.thread, in_dm=True,
+                                 author="U9") is None
+    assert await desk.binding_at("slack", "C1", own.thread, author="U2") is None
