@@ -297,6 +297,22 @@ async def test_binding_at_and_the_dm_placeholder(contract: StoreUnderTest) -> No
         assert await store.binding_at("discord", "C-support", "") is None
 
 
+async def test_binding_at_a_watchers_own_dm_thread_only_for_its_watcher(
+        contract: StoreUnderTest) -> None:
+    own = Binding(1, "slack", "T1", Audience.PUBLIC, "dm:U-bo", thread="333.3")
+    async with contract.stores.transaction() as store:
+        await add(store, ticket(1))
+        await store.add_bindings([own])
+    async with contract.stores.transaction() as store:
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True,
+                                      author="U-bo") == own
+        assert (await store.bindings(1))[0].watcher == UserRef("slack", "T1", "U-bo")
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True,
+                                      author="U-lena") is None, "another's DM, same ts"
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True) is None
+        assert await store.binding_at("slack", "C-support", "333.3", author="U-bo") is None
+
+
 # ---- events and deliveries ---------------------------------------------------------
 
 
