@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): $(HERE)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '$(HERE)[dev]'
+	$(BIN)/pip install --quiet -e '$(HERE)[dev,semantic]'
 	touch $(STAMP)
 
 run: $(STAMP)

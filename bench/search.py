@@ -61,7 +61,7 @@ RAW = {"zymurgy": ("zymurgy", "zymurgy"), "\"invoice overdue\"": (
 COLUMNS = ("number", "subject", "description", "category", "priority", "status",
            "visibility", "requester_key", "requester_org", "requester_name", "fields",
            "watchers", "watcher_keys", "links", "source", "escalation_level", "opened_at",
-           "last_activity_at")
+           "last_activity_at", "public_activity_at")
 HELPTHREAD = str(Path(sys.executable).with_name("helpthread"))
 CHUNK = 20_000  # generated rows per executemany / COPY
 
@@ -96,7 +96,7 @@ def tickets(n: int) -> Iterator[tuple[Any, ...]]:
         at = T0 + timedelta(seconds=number)
         yield (number, subject, " ".join(body[6:]), rng.choice(CATEGORIES), "normal",
                "open", shared, f"shell:local:{requester}", "shell:local", requester,
-               "{}", watchers, "|", "[]", "shell", 0, at, at)
+               "{}", watchers, "|", "[]", "shell", 0, at, at, at)
 
 
 def comments(n: int) -> Iterator[tuple[Any, ...]]:
@@ -137,7 +137,7 @@ async def fill_sqlite(path: Path, n: int) -> None:
         marks = ",".join("?" * len(COLUMNS))
         for chunk in chunks(tickets(n)):
             db.executemany(f"INSERT INTO tickets({','.join(COLUMNS)}) VALUES ({marks})",
-                           [(*r[:16], r[16].replace(tzinfo=None), r[17].replace(tzinfo=None))
+                           [(*r[:16], *(t.replace(tzinfo=None) for t in r[16:]))
                             for r in chunk])
         for chunk in chunks(comments(n)):
             db.executemany("INSERT INTO events(ticket_number, kind, actor_key, actor_name, "

@@ -29,7 +29,8 @@ def seed_ticket(desk: Desk, i: int, opened_at: datetime, priority: str) -> Ticke
     cleaned = desk.validate(NewTicket(category="technical", subject=f"Postback 404 on {i}",
                                       description=DESCRIPTION, priority=priority))
     ticket = Ticket(number=0, requester=who.person, opened_at=opened_at, source="shell",
-                    locale=who.locale, last_activity_at=opened_at, **cleaned)
+                    locale=who.locale, last_activity_at=opened_at,
+                    public_activity_at=opened_at, **cleaned)
     sla.start(ticket, desk.config, opened_at)
     return ticket
 

@@ -66,8 +66,9 @@ def _default_persona() -> str:
 
 @app.command(short_help="Start the desk: every platform that has credentials, else the shell.")
 def run() -> None:
-    """Start every platform that has credentials; with none, the shell platform (with
-    /healthz and /metrics on HELPTHREAD_PORT when it is set)."""
+    """Start every platform that has credentials (and e-mail when [email] is configured);
+    with no chat platform, the shell platform — beside e-mail when it is configured —
+    with /healthz and /metrics on HELPTHREAD_PORT when it is set."""
     settings, config, credentials = _settings()
     if credentials.slack or credentials.discord:
         logs.configure(settings.log_format)
@@ -78,7 +79,8 @@ def run() -> None:
     logs.configure(settings.log_format, logging.WARNING)
     from bot.runtime import run_shell
 
-    _started(run_shell(settings, config, _default_persona(), agent=False, serve_http=True))
+    _started(run_shell(settings, config, _default_persona(), agent=False, serve_http=True,
+                       credentials=credentials))
 
 
 @app.command(short_help="Type /ticket commands as a requester or an agent.")
@@ -114,6 +116,23 @@ def db_upgrade() -> None:
     applied = ", ".join(f"{rev} ({doc.rstrip('.')})" if doc else rev
                         for rev, doc in done.applied)
     typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
+
+
+@db.command("embed", short_help="Store the embedding of every ticket that has none "
+            "(semantic deflection).")
+def db_embed() -> None:
+    """Store the sentence embedding of every ticket that has none, for
+    ``[deflection] ranking = "semantic"`` (tickets opened before it was switched on, or
+    imported). Needs the optional extra helpthread[semantic]."""
+    settings, config, _ = _settings()
+    if config.deflection.ranking != "semantic":
+        typer.echo('helpthread: db embed: [deflection] ranking is not "semantic"; nothing '
+                   "to do", err=True)
+        raise typer.Exit(2)
+    from bot.runtime import embed_tickets
+
+    done = _started(embed_tickets(settings.database_url, config))
+    typer.echo(f"stored the embeddings of {done} ticket{'' if done == 1 else 's'}")
 
 
 @deliveries.callback()
@@ -329,6 +348,37 @@ def import_tickets(
     if not done.sensitive:
         typer.echo("Note: the export left out sensitive fields (written without "
                    "--include-sensitive); the tickets are imported without them.", err=True)
+
+
+@app.command("mail-in", short_help="Take one e-mail on stdin (for an MTA pipe).")
+def mail_in() -> None:
+    """Read one RFC 5322 message on stdin and take it into the desk: a reply becomes a
+    comment on its ticket, a new message a ticket (email.open_from_mail). Exit 0 when
+    taken or refused (bounced where the sender is told), 75 when it must be retried."""
+    from bot import mailin
+
+    try:
+        settings, config, _ = load_settings()
+    except ConfigError as err:
+        typer.echo(f"helpthread: mail-in: {err}", err=True)
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    logs.configure(settings.log_format, logging.INFO)
+    problem = mailin.refuse_setup(settings)
+    if problem is not None:
+        typer.echo(f"helpthread: mail-in: {problem}", err=True)
+        raise typer.Exit(mailin.EX_TEMPFAIL)
+    raw, size = mailin.read_limited(sys.stdin.buffer, settings.email.max_message_bytes)
+    try:
+        taken = asyncio.run(mailin.mail_in(settings, config, raw, size))
+    except mailin.Temporary as err:
+        mailin.log_temporary(err)
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    except Exception as err:  # never lose a message to a bug: the MTA keeps it queued
+        logging.getLogger("helpthread.email").exception("mail-in failed")
+        mailin.log_temporary(mailin.Temporary(f"{type(err).__name__}: {err}"))
+        raise typer.Exit(mailin.EX_TEMPFAIL) from err
+    typer.echo(mailin.report(taken), err=True)
+    raise typer.Exit(mailin.EX_OK)
 
 
 def main() -> None:

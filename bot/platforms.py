@@ -1,4 +1,5 @@
-"""``helpthread run`` with platform credentials: Slack and/or Discord, the HTTP server
+"""``helpthread run`` with platform credentials: Slack and/or Discord (and e-mail when
+``[email]`` is configured), the HTTP server
 (``/slack/events``, ``/healthz``, ``/metrics``), the delivery worker, until SIGINT/SIGTERM.
 
 The desk is built first, from the config alone (``bot.registry.routes``: every
@@ -37,7 +38,7 @@ def check_placement(settings: Settings, config: DeskConfig, credentials: Credent
     it needs of them and its section can place tickets, and so can every configured
     section. ``ConfigError`` names the first key that cannot."""
     try:
-        for plugin in registry.credentialed(credentials):
+        for plugin in registry.started(settings, credentials):
             plugin.check_credentials(registry.credentials_of(plugin, credentials))
             plugin.route(registry.section(settings, plugin), config.categories)
         registry.routes(settings, config.categories)
@@ -47,11 +48,12 @@ def check_placement(settings: Settings, config: DeskConfig, credentials: Credent
 
 async def build_platforms(settings: Settings, runtime: Runtime, credentials: Credentials,
                           ) -> list[RunningPlatform]:
-    """Build every platform with credentials, serving ``runtime``'s desk, and hand its
+    """Build every platform ``run`` starts (``bot.registry.started``: those with
+    credentials, and e-mail when configured), serving ``runtime``'s desk, and hand its
     outbound port to the delivery worker. Raises ``ConfigError`` (a missing or wrong
     setting, named) or ``StartupError`` (the platform cannot be reached)."""
     platforms: list[RunningPlatform] = []
-    for plugin in registry.credentialed(credentials):
+    for plugin in registry.started(settings, credentials):
         try:
             platform = await plugin.build(runtime.desk, registry.section(settings, plugin),
                                           registry.credentials_of(plugin, credentials))

@@ -11,7 +11,10 @@ credentials once the desk is built.
 
 Placement follows configuration, never which platforms this process runs: every
 configured plug-in routes (``routes``), so two processes place a ticket alike. A
-plug-in ``placed_alone`` (the shell) is placed only when no other is configured.
+plug-in ``placed_alone`` (the shell) is placed only when no other configured one
+keeps threads (e-mail keeps none: with e-mail alone, the shell's threads are the
+team's). A plug-in that ``runs_when_configured`` (e-mail: its section holds its
+password) is started by ``run`` whenever its section is configured (``started``).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from adapters.discord.plugin import PLUGIN as DISCORD
+from adapters.email.plugin import PLUGIN as EMAIL
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.slack.plugin import PLUGIN as SLACK
 from core.config import Category, TranscriptsSection
 from core.desk import Desk
 from core.outbound import Outbound
-from core.platforms import AgentRule, SettingError, Traits
+from core.platforms import AgentRule, SettingError, ThreadPlace, Traits
 from core.routing import PlatformRoute
 
 
@@ -81,6 +85,9 @@ class Plugin(Protocol):
     @property
     def placed_alone(self) -> bool: ...
 
+    @property
+    def runs_when_configured(self) -> bool: ...  # its section holds all it needs (e-mail)
+
     def agent_rule(self, settings: Any) -> AgentRule: ...
 
     def configured(self, settings: Any) -> bool: ...
@@ -98,7 +105,7 @@ class Plugin(Protocol):
     async def build(self, desk: Desk, settings: Any, credentials: Any) -> RunningPlatform: ...
 
 
-PLUGINS: tuple[Plugin, ...] = (SLACK, DISCORD, SHELL)
+PLUGINS: tuple[Plugin, ...] = (SLACK, DISCORD, EMAIL, SHELL)
 
 
 def section(settings: object, plugin: Plugin) -> Any:
@@ -148,13 +155,26 @@ def routes(settings: object, categories: Iterable[Category]) -> list[PlatformRou
     ``SettingError`` (a configured section that cannot place tickets, named)."""
     categories = tuple(categories)
     configured = [p for p in PLUGINS if p.configured(section(settings, p))]
-    placed = [p for p in configured if not p.placed_alone] or configured
+    placed = [p for p in configured if not p.placed_alone]
+    if not any(_threaded(p.traits) for p in placed):  # e-mail alone keeps no threads
+        placed += [p for p in configured if p.placed_alone]
     transcripts = getattr(settings, "transcripts", None) or TranscriptsSection()
     return [replace(p.route(section(settings, p), categories),
                     transcripts_channel=p.transcripts_channel(transcripts))
             for p in placed]
 
 
+def _threaded(traits: Traits) -> bool:
+    return traits.team_thread or traits.ticket_thread is not ThreadPlace.NONE
+
+
 def credentialed(credentials: BaseModel) -> list[Plugin]:
-    """The plug-ins this process has credentials for (the ones ``run`` starts)."""
+    """The plug-ins this process has credentials for (the chat platforms ``run`` starts)."""
     return [p for p in PLUGINS if p.has_credentials(credentials_of(p, credentials))]
+
+
+def started(settings: object, credentials: BaseModel) -> list[Plugin]:
+    """The plug-ins ``run`` starts: those with credentials, and those whose section
+    holds all they need (``runs_when_configured``: e-mail) when it is configured."""
+    return [p for p in PLUGINS if p.has_credentials(credentials_of(p, credentials))
+            or (p.runs_when_configured and p.configured(section(settings, p)))]

@@ -17,7 +17,8 @@ from adapters.shell.plugin import ShellCredentials
 from adapters.shell.repl import ShellSession
 from bot import registry
 from bot.metrics import Metrics
-from bot.settings import ConfigError, Settings
+from bot.registry import RunningPlatform
+from bot.settings import ConfigError, Credentials, Settings
 from core.clock import Clock
 from core.config import DeskConfig
 from core.delivery import DeliveryWorker
@@ -50,6 +51,22 @@ async def migrate_database(url: str) -> Upgrade:
     except CannotOpenDatabase as err:
         problem = f"HELPTHREAD_DATABASE_URL: {err}"
         raise (StartupError(problem) if err.unreachable else ConfigError(problem)) from err
+
+
+async def embed_tickets(url: str, config: DeskConfig) -> int:
+    """``helpthread db embed``: every ticket's embedding that is missing, stored
+    (``core.deflection.embed_missing``); returns how many."""
+    from core.deflection import embed_missing
+    from core.semantic import embedder_for
+
+    await migrate_database(url)
+    embedder = embedder_for(config)
+    assert embedder is not None, "db embed needs [deflection] ranking = semantic"
+    engine = make_engine(url)
+    try:
+        return await embed_missing(SqlStores(engine), embedder)
+    finally:
+        await engine.dispose()
 
 
 @dataclass
@@ -140,25 +157,37 @@ async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator
 
 
 async def run_shell(settings: Settings, config: DeskConfig, persona: str,
-                    agent: bool, serve_http: bool = False) -> None:
+                    agent: bool, serve_http: bool = False,
+                    credentials: Credentials | None = None) -> None:
     """The shell platform on stdin/stdout until end of input; everything pending is
     delivered before it returns. Tickets are placed as the config says (the shell's own
     threads when no chat platform is configured, see ``adapters.shell.plugin``).
     ``serve_http`` and HELPTHREAD_PORT set: ``/healthz`` and ``/metrics`` on it
-    meanwhile (``StartupError`` when the port cannot be bound)."""
+    meanwhile (``StartupError`` when the port cannot be bound). With ``credentials``
+    (``helpthread run``), the platforms ``run`` starts without a chat platform run
+    beside the shell — e-mail when ``[email]`` is configured — and what is due for
+    them is delivered every ``worker.poll_seconds`` too (retries come due by time)."""
+    from bot.platforms import build_platforms, http_app, listen  # it builds on this module
+
     runtime = await build(settings, config)
     shell = await SHELL.build(runtime.desk, settings.shell, ShellCredentials())
     runtime.serve(shell.outbound)
+    try:
+        beside = await build_platforms(settings, runtime, credentials) if credentials else []
+        for platform in beside:
+            await platform.start()
+    except BaseException:
+        await runtime.close()
+        raise
     runner: web.AppRunner | None = None
     if serve_http and "port" in settings.model_fields_set:
-        from bot.platforms import http_app, listen  # it builds on this module
-
-        runner = web.AppRunner(http_app(runtime, [shell]), access_log=None)
+        runner = web.AppRunner(http_app(runtime, [shell, *beside]), access_log=None)
         await runner.setup()
         try:
             await listen(runner, settings)
         except BaseException:
             await runner.cleanup()
+            await _stop_all(beside)
             await runtime.close()
             raise
     printer = shell.printer
@@ -168,6 +197,8 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
     stop = asyncio.Event()
     runtime.scheduler.after_firing = session.deliver  # what fired is printed at once
     scheduler = asyncio.create_task(runtime.scheduler.run(stop))
+    redelivery = asyncio.create_task(_keep_delivering(session, runtime.worker.poll_seconds,
+                                                      stop)) if beside else None
     if interactive:
         printer.lines("", [f"{config.desk.name} — shell desk. /ticket help lists the "
                            "commands; /as NAME --agent acts as an agent; Ctrl-D ends."])
@@ -176,7 +207,29 @@ async def run_shell(settings: Settings, config: DeskConfig, persona: str,
     finally:
         stop.set()
         await scheduler
+        if redelivery is not None:
+            await redelivery
         await session.deliver()  # what the scheduler's last round queued, too
+        await _stop_all(beside)
         if runner is not None:
             await runner.cleanup()
         await runtime.close()
+
+
+async def _keep_delivering(session: ShellSession, every: float, stop: asyncio.Event) -> None:
+    """``session.deliver()`` every ``every`` seconds until ``stop``: a retry due later
+    (an SMTP server that said "try later") goes out without waiting for a line."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            await session.deliver()
+
+
+async def _stop_all(platforms: list[RunningPlatform]) -> None:
+    for platform in platforms:
+        try:
+            await platform.stop()
+        except Exception:  # stopping one must not keep the others running
+            logging.getLogger("helpthread").warning("stopping %s failed",
+                                                    platform.route.platform, exc_info=True)

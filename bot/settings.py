@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.discord.plugin import DiscordSettings
+from adapters.email.settings import EmailSettings
 from adapters.shell.plugin import ShellSettings
 from adapters.slack.plugin import SlackSettings
 from bot import registry
@@ -33,9 +34,11 @@ from core.config import (
     DEFAULT_CATEGORIES,
     BusinessHoursSection,
     Category,
+    DeflectionSection,
     DeliverySection,
     DeskConfig,
     DeskSection,
+    FaqEntry,
     LifecycleSection,
     Priority,
     SearchSection,
@@ -129,10 +132,13 @@ class Settings(BaseSettings):
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
     search: SearchSection = SearchSection()
+    faq: tuple[FaqEntry, ...] = ()
+    deflection: DeflectionSection = DeflectionSection()
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     shell: ShellSettings = ShellSettings()
+    email: EmailSettings = EmailSettings()  # off without smtp_host
 
     @classmethod
     def settings_customise_sources(

@@ -18,12 +18,14 @@ from core.errors import InvalidTransition
 from core.identity import Person, UserRef
 from core.policy import Action, Role, judge
 from core.tickets import ACTIVE, DONE, Ticket
+from core.watching import watch_refusal
 
 # The actions a ticket's card or thread can offer, in the order cards show them.
 TICKET_ACTIONS: tuple[Action, ...] = (
     Action.CLAIM, Action.ASSIGN, Action.UNASSIGN, Action.REPLY, Action.COMMENT, Action.NOTE,
     Action.REQUEST_INFO, Action.HOLD, Action.RESUME, Action.RESOLVE, Action.CLOSE,
     Action.REOPEN, Action.SET_PRIORITY, Action.ESCALATE, Action.LINK, Action.ADD_WATCHER,
+    Action.REMOVE_WATCHER, Action.WATCH, Action.UNWATCH, Action.SET_VISIBILITY,
     Action.ASK_CLOSE, Action.KEEP_OPEN, Action.RATE,
 )
 
@@ -69,8 +71,10 @@ def transition_refusal(action: Action, ticket: Ticket, who: Person,
                        now: datetime) -> InvalidTransition | None:
     """The life cycle's refusal of ``action`` by ``who`` from the ticket's status now, or
     None when it is allowed."""
+    if action in (Action.WATCH, Action.UNWATCH):
+        return watch_refusal(action, ticket, who)
     check = TRANSITIONS.get(action)
-    if check is None:  # comments, notes, links, watchers: any status
+    if check is None:  # comments, notes, links, cc, sharing: any status
         return None
     try:
         check(copy.deepcopy(ticket), who, now)

@@ -62,7 +62,8 @@ class Redirect(Exception):
 @dataclass
 class Change:
     """One command's unit of work on one locked ticket: handlers change ``ticket`` and
-    ``record`` the events that say what happened."""
+    ``record`` the events that say what happened; ``bindings`` are the ticket's threads
+    its events are planned for (a handler that adds one stores it and appends it)."""
 
     desk: DeskBase
     store: Store
@@ -71,6 +72,7 @@ class Change:
     now: datetime
     origin: Binding | None
     recorded: list[tuple[Payload, Audience]] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
     follow_up: Ticket | None = None
     timer_set: datetime | None = None  # the earliest timer another ticket got (a follow-up)
 
@@ -188,12 +190,14 @@ class DeskBase:
                     and timers.still_planned(timer, ticket, self.config, now)):
                 raise Stale(timer.id)
             policy.authorize(actor, action, self.config, ticket, now)
-            change = Change(self, store, ticket, actor, now, origin)
+            change = Change(self, store, ticket, actor, now, origin, bindings=bindings)
             before, answered = ticket.status, ticket.first_response_at is not None
             await handler(change, command)
             sla.settle(ticket, before, answered, self.config, now)
             if not (actor.system and all(a is Audience.INTERNAL for _, a in change.recorded)):
                 ticket.last_activity_at = now  # an SLA notice is not activity
+            if any(a is Audience.PUBLIC for _, a in change.recorded):
+                ticket.public_activity_at = now  # what a requester may see moved
             await store.update_ticket(ticket)
             # Only the first event is what was typed in ``origin`` (not echoed back there);
             # what it caused (a reopen, a resume) is news to that thread too.

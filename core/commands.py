@@ -33,6 +33,7 @@ class OpenTicket:
     visibility: str = "private"
     fields: Mapping[str, str] = field(default_factory=dict)
     requester: Actor | None = None
+    watchers: tuple[Person, ...] = ()  # cc: chat users or e-mail watchers
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,18 @@ class Comment:
     text: str
     attachments: tuple[Attachment, ...] = ()
     in_thread: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailComment:
+    """A public comment that arrived by e-mail (PRODUCT.md §6). The actor is the sender's
+    e-mail identity; only the ticket's requester or a watcher may write one — never an
+    org member by a shared address domain, never anyone by a ticket number alone. It
+    reopens or continues a closed ticket as a requester's comment does (§3)."""
+
+    number: int
+    text: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +152,42 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class AddWatcher:
+    """``/ticket cc N @user|address``: the requester or an agent adds a watcher (a chat
+    user, or ``core.watching.email_watcher(address)``)."""
+
     number: int
     watcher: Person
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveWatcher:
+    """``/ticket uncc N @user|address``: the requester or an agent removes a watcher."""
+
+    number: int
+    watcher: Person
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """``/ticket watch N``: whoever may see the ticket follows it themselves."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch:
+    """``/ticket unwatch N``: a watcher stops following it."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetVisibility:
+    """``/ticket share N`` (``shared``) / ``unshare N`` (``private``), checked when it
+    runs (``core.tickets.Visibility``)."""
+
+    number: int
+    visibility: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,17 +243,20 @@ class AutoClose:
     why: AutoClosed
 
 
-TicketCommand = (Comment | Reply | Note | Claim | Assign | Unassign | RequestInfo | Hold
-                 | Resume | Resolve | Close | Reopen | SetPriority | Escalate | Link
-                 | AddWatcher | AskClose | KeepOpen | Rate | SlaAlert | RemindRequester
+TicketCommand = (Comment | MailComment | Reply | Note | Claim | Assign | Unassign
+                 | RequestInfo | Hold | Resume | Resolve | Close | Reopen | SetPriority
+                 | Escalate | Link | AddWatcher | RemoveWatcher | Watch | Unwatch
+                 | SetVisibility | AskClose | KeepOpen | Rate | SlaAlert | RemindRequester
                  | AutoClose)
 Command = OpenTicket | TicketCommand
 
 NAMES: dict[type[Any], str] = {
-    OpenTicket: "open", Comment: "comment", Reply: "reply", Note: "note", Claim: "claim",
+    OpenTicket: "open", Comment: "comment", MailComment: "mail-comment", Reply: "reply",
+    Note: "note", Claim: "claim",
     Assign: "assign", Unassign: "unassign", RequestInfo: "wait", Hold: "hold",
     Resume: "resume", Resolve: "resolve", Close: "close", Reopen: "reopen",
     SetPriority: "priority", Escalate: "escalate", Link: "link", AddWatcher: "cc",
+    RemoveWatcher: "uncc", Watch: "watch", Unwatch: "unwatch", SetVisibility: "share",
     AskClose: "ask-close", KeepOpen: "keep-open", Rate: "rate", SlaAlert: "sla-alert",
     RemindRequester: "remind", AutoClose: "auto-close",
 }

@@ -7,6 +7,7 @@ Plain pydantic models: ``bot.settings`` fills them from ``helpthread.toml`` and
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -297,6 +298,55 @@ class TranscriptsSection(_Section):
         return dict(self.model_extra or {})
 
 
+FAQ_TITLE_MAX, FAQ_ANSWER_MAX, FAQ_KEYWORD_MAX = 200, 1000, 100
+
+
+def _text(value: str) -> str:
+    """Text the desk shows people: not blank, no control characters but line breaks."""
+    if not value.strip():
+        raise ValueError("is blank")
+    bad = first_control(value.replace("\n", " "))
+    if bad is not None:
+        raise ValueError(f"contains a control character (U+{ord(bad):04X})")
+    return value
+
+
+class FaqEntry(_Section):
+    """One ``[[faq]]`` entry (PRODUCT.md §10): shown in a new ticket's receipt when its
+    subject or description holds one of ``keywords`` (a word or a phrase, compared as
+    search compares words: case and accents aside) or the title's words
+    (``core.deflection``)."""
+
+    title: Name = Field(max_length=FAQ_TITLE_MAX)
+    answer: Annotated[str, AfterValidator(_text)] = Field(max_length=FAQ_ANSWER_MAX)
+    keywords: tuple[Annotated[Name, Field(max_length=FAQ_KEYWORD_MAX)], ...] = ()
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # a bare string would be read letter by letter
+            raise ValueError('write a list of words or phrases: keywords = ["refund"]')
+        return value
+
+
+class DeflectionSection(_Section):
+    """``[deflection]``: how a new ticket's similar resolved tickets are ranked —
+    ``fulltext`` (the search index's relevance, the default) or ``semantic`` (sentence
+    embeddings; needs the optional extra ``helpthread[semantic]``, the ``wordllama``
+    package, which ships its model: nothing is downloaded)."""
+
+    ranking: Literal["fulltext", "semantic"] = "fulltext"
+
+    @field_validator("ranking")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        if value == "semantic" and importlib.util.find_spec("wordllama") is None:
+            raise ValueError("semantic needs the optional extra helpthread[semantic] (the "
+                             "wordllama package): pip install 'helpthread[semantic]', or "
+                             'use ranking = "fulltext"')
+        return value
+
+
 class DeskConfig(_Section):
     """Everything the core needs to know about this desk. ``agents`` maps a platform's
     name to its ``AgentRule``, which ``bot`` takes from each plug-in's own section."""
@@ -309,6 +359,8 @@ class DeskConfig(_Section):
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule
     business_hours: BusinessHoursSection | None = None  # None: around the clock
     search: SearchSection = SearchSection()
+    faq: tuple[FaqEntry, ...] = ()  # [[faq]]: answers shown in matching receipts
+    deflection: DeflectionSection = DeflectionSection()
 
     @field_validator("sla", mode="before")
     @classmethod

@@ -39,7 +39,7 @@ from core.clock import Clock, SystemClock
 from core.coalesce import notice_of
 from core.config import DeskConfig
 from core.errors import Unavailable
-from core.events import Audience
+from core.events import Audience, Opened
 from core.outbound import (
     DeliveryContext,
     DeliveryJob,
@@ -290,7 +290,12 @@ class DeliveryWorker:
         internal = delivery.audience is Audience.INTERNAL
         view = ticket_view(context.tickets[delivery.ticket_number], self.config,
                            internal=internal, now=self.clock.now())
-        return DeliveryJob(delivery, event, view, binding, self.config.desk.name, maybe_sent)
+        opening = context.openings.get(delivery.ticket_number)
+        opened = opening.visible_to(delivery.audience).payload if opening else None
+        if isinstance(event.payload, Opened):
+            opened = event.payload
+        return DeliveryJob(delivery, event, view, binding, self.config.desk.name, maybe_sent,
+                           opened if isinstance(opened, Opened) else None)
 
     async def _failed(self, delivery: Delivery, error: str, after: float | None, *,
                       maybe_sent: bool) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import automation, policy, sla
+from core import automation, policy, sla, watching
 from core import commands as cmd
 from core import tickets as lifecycle
 from core.changes import Change, Outcome, Redirect
@@ -36,7 +36,6 @@ from core.events import (
     Resolved,
     Resumed,
     Unassigned,
-    WatcherAdded,
 )
 from core.identity import Actor, Person
 from core.inbound import Receipt
@@ -58,7 +57,7 @@ def _text(field: str, value: str | None, *, required: bool = True, min_length: i
 
 # ---- conversation -------------------------------------------------------------
 
-async def comment(change: Change, command: cmd.Comment | cmd.Reply) -> None:
+async def comment(change: Change, command: cmd.Comment | cmd.MailComment | cmd.Reply) -> None:
     """A public comment (or an agent's reply). A requester's comment puts a ``waiting``
     ticket back to work, reopens a resolved/closed one within the reopen window and,
     past it, continues in its open follow-up or opens one (PRODUCT.md §3)."""
@@ -108,6 +107,7 @@ async def _continue_elsewhere(change: Change, text: str) -> None:
         "category": old.category, "subject": subject, "description": text,
         "priority": old.priority, "account": old.account,
         "visibility": old.visibility, "fields": dict(old.fields),
+        "watchers": list(old.watchers),  # who followed the conversation follows it on
     }
     follow_up, change.timer_set = await desk._create(
         change.store, change.actor, change.actor, cleaned, None,
@@ -225,16 +225,9 @@ async def link(change: Change, command: cmd.Link) -> None:
         change.record(Closed(f"a duplicate of #{other}", by_system=change.actor.system))
 
 
-async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
-    ticket, watcher = change.ticket, command.watcher
-    if policy.is_watcher(watcher.ref, ticket) or watcher.ref == ticket.requester.ref:
-        raise InvalidTransition(f"{watcher.name} already follows #{ticket.number}")
-    ticket.watchers.append(watcher)
-    change.record(WatcherAdded(watcher.name))
-
-
 HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.Comment: (Action.COMMENT, comment),
+    cmd.MailComment: (Action.COMMENT_BY_MAIL, comment),
     cmd.Reply: (Action.REPLY, comment),
     cmd.Note: (Action.NOTE, note),
     cmd.Claim: (Action.CLAIM, claim),
@@ -249,7 +242,7 @@ HANDLERS: dict[type[Any], tuple[Action, Any]] = {
     cmd.SetPriority: (Action.SET_PRIORITY, set_priority),
     cmd.Escalate: (Action.ESCALATE, escalate),
     cmd.Link: (Action.LINK, link),
-    cmd.AddWatcher: (Action.ADD_WATCHER, add_watcher),
+    **watching.HANDLERS,
     **automation.HANDLERS,
 }
 
@@ -269,6 +262,17 @@ class Desk(Intake, Reading, Receiving):
         """A public comment by anyone who may see the ticket (PRODUCT.md §3, §5)."""
         command = cmd.Comment(number, text, tuple(attachments),
                               origin.id if origin else None)
+        return await self.run(actor, command, request_key=request_key)
+
+    async def comment_by_mail(self, actor: Actor, number: int, text: str, *,
+                              attachments: tuple[Attachment, ...] = (),
+                              request_key: str | None = None) -> Outcome:
+        """A reply by e-mail from ``actor`` (an ``email`` identity: the sender): the
+        ticket's requester or a watcher only, else ``NotFound`` / ``NotAllowed``; a closed
+        ticket reopens or continues in a follow-up as for any requester's comment
+        (PRODUCT.md §3, §6). The same ``request_key`` (the mail's ``Message-ID``) again
+        returns the first outcome, ``replayed``."""
+        command = cmd.MailComment(number, text, tuple(attachments))
         return await self.run(actor, command, request_key=request_key)
 
     async def reply(self, actor: Actor, number: int, text: str, *,
@@ -375,4 +379,25 @@ class Desk(Intake, Reading, Receiving):
 
     async def add_watcher(self, actor: Actor, number: int, watcher: Person, *,
                           request_key: str | None = None) -> Ticket:
+        """``cc``: the requester or an agent adds ``watcher`` (a chat user, or
+        ``core.watching.email_watcher``); raises ``Invalid("cc")`` for a bad address."""
         return await self._ticket(actor, cmd.AddWatcher(number, watcher), request_key)
+
+    async def remove_watcher(self, actor: Actor, number: int, watcher: Person, *,
+                             request_key: str | None = None) -> Ticket:
+        """``uncc``: the requester or an agent removes ``watcher``."""
+        return await self._ticket(actor, cmd.RemoveWatcher(number, watcher), request_key)
+
+    async def watch(self, actor: Actor, number: int, *,
+                    request_key: str | None = None) -> Ticket:
+        """``actor`` follows ticket ``number`` (anyone who may see it)."""
+        return await self._ticket(actor, cmd.Watch(number), request_key)
+
+    async def unwatch(self, actor: Actor, number: int, *,
+                      request_key: str | None = None) -> Ticket:
+        return await self._ticket(actor, cmd.Unwatch(number), request_key)
+
+    async def set_visibility(self, actor: Actor, number: int, visibility: str, *,
+                             request_key: str | None = None) -> Ticket:
+        """``share`` (``shared``) / ``unshare`` (``private``): the requester or an agent."""
+        return await self._ticket(actor, cmd.SetVisibility(number, visibility), request_key)

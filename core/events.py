@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from core import codec
 from core.identity import Person
-from core.tickets import LinkKind, Rating, Status
+from core.tickets import LinkKind, Rating, Status, Visibility
 
 
 class Audience(StrEnum):
@@ -43,6 +43,8 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     LINKED = "linked"
     WATCHER_ADDED = "watcher_added"
+    WATCHER_REMOVED = "watcher_removed"
+    VISIBILITY_CHANGED = "visibility_changed"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     REMINDED = "reminded"
@@ -69,8 +71,35 @@ class _Payload:
 
 
 @dataclass(frozen=True, slots=True)
+class PastTicket:
+    """A resolved ticket like a new one (deflection, ``core.deflection``), as it was when
+    the new ticket opened: its number, subject and resolution note."""
+
+    number: int
+    subject: str
+    resolution: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaqAnswer:
+    """A ``[[faq]]`` entry that matched a new ticket (``core.deflection``)."""
+
+    title: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Opened(_Payload):
+    """A new ticket. Deflection, computed once when it opened (``core.deflection``):
+    ``helpful`` — resolved tickets the requester may see — and ``faq`` for the
+    requester's receipt; ``similar`` — any resolved tickets, with their resolution
+    notes — for the agents' card only."""
+
+    INTERNAL_FIELDS: ClassVar[frozenset[str]] = frozenset({"similar"})
     on_behalf: bool = False  # an agent opened it for the requester
+    helpful: tuple[PastTicket, ...] = ()
+    faq: tuple[FaqAnswer, ...] = ()
+    similar: tuple[PastTicket, ...] | None = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +206,29 @@ class Linked(_Payload):
 
 @dataclass(frozen=True, slots=True)
 class WatcherAdded(_Payload):
+    """``watcher`` (their display name or e-mail address then) follows the ticket now:
+    ``own`` when they asked themselves (``/ticket watch``), else someone cc'd them;
+    ``key`` is their ``UserRef.key`` (a platform adds them to a thread by it)."""
+
     watcher: str
+    key: str = ""
+    own: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherRemoved(_Payload):
+    """``watcher`` no longer follows the ticket (``own``: ``/ticket unwatch``)."""
+
+    watcher: str
+    key: str = ""
+    own: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VisibilityChanged(_Payload):
+    """Shared with the requester's organisation, or private again (PRODUCT.md §2)."""
+
+    to: Visibility
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +283,8 @@ class Rated(_Payload):
 
 Payload = (Opened | Commented | Noted | Claimed | Assigned | Unassigned | InfoRequested
            | Held | Resumed | Resolved | Closed | Reopened | PriorityChanged | Escalated
-           | Linked | WatcherAdded | SlaWarning | SlaBreached | Reminded | CloseRequested
-           | CloseDeclined | Rated)
+           | Linked | WatcherAdded | WatcherRemoved | VisibilityChanged | SlaWarning
+           | SlaBreached | Reminded | CloseRequested | CloseDeclined | Rated)
 
 KIND_OF: dict[type[Any], EventKind] = {
     Opened: EventKind.OPENED, Commented: EventKind.COMMENTED, Noted: EventKind.NOTED,
@@ -243,16 +294,17 @@ KIND_OF: dict[type[Any], EventKind] = {
     Closed: EventKind.CLOSED, Reopened: EventKind.REOPENED,
     PriorityChanged: EventKind.PRIORITY_CHANGED, Escalated: EventKind.ESCALATED,
     Linked: EventKind.LINKED, WatcherAdded: EventKind.WATCHER_ADDED,
+    WatcherRemoved: EventKind.WATCHER_REMOVED, VisibilityChanged: EventKind.VISIBILITY_CHANGED,
     SlaWarning: EventKind.SLA_WARNING, SlaBreached: EventKind.SLA_BREACHED,
     Reminded: EventKind.REMINDED, CloseRequested: EventKind.CLOSE_REQUESTED,
     CloseDeclined: EventKind.CLOSE_DECLINED, Rated: EventKind.RATED,
 }
 PAYLOAD_OF: dict[EventKind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
 
-# Kinds that change what a card shows: cards are updated in place (PRODUCT.md §5).
+# Kinds that change what a card shows: cards are updated in place (PRODUCT.md §5);
+# cards list the watchers and say whether the ticket is shared.
 CARD_CHANGES = frozenset(set(EventKind) - {EventKind.COMMENTED, EventKind.NOTED,
-                                           EventKind.LINKED, EventKind.WATCHER_ADDED,
-                                           EventKind.REMINDED})
+                                           EventKind.LINKED, EventKind.REMINDED})
 
 
 def payload_text(payload: Payload) -> str | None:

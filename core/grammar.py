@@ -40,7 +40,7 @@ LIST_SCOPES = ("open", "closed", "all")
 STATS_PERIODS = ("7d", "30d", "90d")
 LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
 # The ticket form's own keys (``visibility`` is another name for ``share``).
-FORM_KEYS = ("category", "subject", "description", "priority", "account", "share")
+FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
 KEY_ALIASES = {"visibility": "share"}
 
 
@@ -75,6 +75,13 @@ class ListTickets:
         whose = " of yours" if self.mine else " in your organisation" if self.org else ""
         return f"No {' '.join([*words, 'tickets'])}{whose}."
 
+    def words(self, page: int) -> str:
+        """This listing's ``/ticket`` words for ``page``: what a "more" control carries
+        (``parse_listing`` reads them back)."""
+        flags = [w for w, on in (("mine", self.mine), ("org", self.org),
+                                 ("unread", self.unread)) if on]
+        return " ".join(["list", self.scope, *flags, "page", str(page)])
+
 
 @dataclass(frozen=True, slots=True)
 class Show:
@@ -88,14 +95,24 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """The query as typed (words, ``"a phrase"``, ``-word``, ``#N``); the desk reads it."""
+    """The query as typed (words, ``"a phrase"``, ``-word``, ``#N``); the desk reads it.
+    A trailing ``page N`` (outside quotes) is the page, not words to look for."""
 
     text: str
+    page: int = 1
+
+    def words(self, page: int) -> str:
+        """``/ticket search <text> page N``: what a "more" control carries."""
+        return f"search {self.text} page {page}"
 
 
 @dataclass(frozen=True, slots=True)
 class Queue:
-    pass
+    page: int = 1
+
+    def words(self, page: int) -> str:
+        """``/ticket queue page N``: what a "more" control carries."""
+        return f"queue page {page}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +134,32 @@ class AssignTo:
     assignee: str
 
 
-Request = NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats | AssignTo
+@dataclass(frozen=True, slots=True)
+class CcTo:
+    """``cc N WHO`` / ``uncc N WHO`` (``remove``): the adapter knows who ``who`` (as
+    typed: a platform mention, ``@name`` or an e-mail address) is and runs
+    ``commands.AddWatcher`` / ``RemoveWatcher`` with that person."""
+
+    number: int
+    who: str
+    remove: bool = False
+
+
+Request = (NewForm | ListTickets | Show | Transcript | Search | Queue | Help | Stats
+           | AssignTo | CcTo)
 Mutation = (cmd.Reply | cmd.Note | cmd.Claim | cmd.Unassign | cmd.RequestInfo | cmd.Hold
             | cmd.Resume | cmd.Resolve | cmd.Close | cmd.Reopen | cmd.SetPriority
-            | cmd.Escalate | cmd.Link | cmd.AskClose | cmd.KeepOpen | cmd.Rate)
+            | cmd.Escalate | cmd.Link | cmd.AskClose | cmd.KeepOpen | cmd.Rate | cmd.Watch
+            | cmd.Unwatch | cmd.SetVisibility)
 Parsed = Request | Mutation
 
 # Commands whose ticket is all they take, and those that read the rest as text.
 _BARE: dict[str, Callable[[int], Parsed]] = {
     "show": Show, "transcript": Transcript, "claim": cmd.Claim, "unassign": cmd.Unassign,
-    "resume": cmd.Resume, "reopen": cmd.Reopen, "keep-open": cmd.KeepOpen}
+    "resume": cmd.Resume, "reopen": cmd.Reopen, "keep-open": cmd.KeepOpen,
+    "watch": cmd.Watch, "unwatch": cmd.Unwatch,
+    "share": lambda n: cmd.SetVisibility(n, "shared"),
+    "unshare": lambda n: cmd.SetVisibility(n, "private")}
 _TEXT: dict[str, Callable[[int, str], Parsed]] = {
     "reply": cmd.Reply, "note": cmd.Note, "wait": cmd.RequestInfo, "hold": cmd.Hold,
     "resolve": cmd.Resolve, "escalate": cmd.Escalate}
@@ -134,7 +167,7 @@ RATINGS = ("good", "bad")  # core.tickets.Rating
 COMMANDS = ("new", "list", "show", "search", "queue", "transcript", "help", "stats",
             "reply", "note", "claim", "assign", "unassign", "wait", "hold", "resume",
             "priority", "escalate", "resolve", "close", "reopen", "link", "ask-close",
-            "keep-open", "rate")
+            "keep-open", "rate", "watch", "unwatch", "cc", "uncc", "share", "unshare")
 
 
 # ---- ticket numbers ---------------------------------------------------------------
@@ -206,6 +239,13 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
             raise Invalid("assignee", "say who: /ticket assign N NAME")
         words.done(sub)
         return AssignTo(number, who)
+    if sub in ("cc", "uncc"):
+        number = _argument_ticket(words, thread, sub)
+        who = words.next("cc")
+        if not who:
+            raise Invalid("cc", f"say who: /ticket {sub} N @user or name@example.com")
+        words.done(sub)
+        return CcTo(number, who, remove=sub == "uncc")
     if sub == "link":
         return _link(words, thread)
     if sub == "list":
@@ -216,10 +256,23 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
             raise Invalid("text", 'say what to look for: words, a "phrase" or #N')
         if sum(query.count(q) for q in DOUBLE_QUOTES) % 2:
             raise Invalid("text", "has a quote that is not closed; close it or leave it out")
+        paged = SEARCH_PAGE.search(query)  # not "page 2" alone: those are the words
+        if paged:
+            page = int(paged.group(1))
+            if page == 0:
+                raise Invalid("page", "say which page, like page 2")
+            return Search(query[:paged.start()], page)
         return Search(query)
-    if sub in ("queue", "help"):
+    if sub == "queue":
+        word = words.next(sub)
+        if word is not None and word.lower() != "page":
+            raise Invalid(sub, f"{shown(word)} is more than /ticket queue takes; say page N")
+        page = _page(words) if word is not None else 1
         words.done(sub)
-        return Queue() if sub == "queue" else Help()
+        return Queue(page)
+    if sub == "help":
+        words.done(sub)
+        return Help()
     if sub == "stats":
         period = (words.next("period") or "30d").lower()
         if period not in STATS_PERIODS:
@@ -309,11 +362,7 @@ def _list(words: Words) -> ListTickets:
         elif w in ("mine", "org", "unread") and w not in flags:
             flags.add(w)
         elif w == "page" and page is None:
-            value = words.next("page")
-            if value is None or not re.fullmatch(r"[0-9]{1,9}", value, re.ASCII) \
-                    or int(value) == 0:
-                raise Invalid("page", "say which page, like page 2")
-            page = int(value)
+            page = _page(words)
         elif w in (*LIST_SCOPES, "mine", "org", "unread", "page"):
             raise Invalid("list", f"{shown(word)} is said twice (or with another of "
                           "open, closed, all)")
@@ -323,6 +372,28 @@ def _list(words: Words) -> ListTickets:
         raise Invalid("list", "say mine or org, not both")
     return ListTickets(scope or "open", "mine" in flags, "org" in flags, "unread" in flags,
                        page or 1)
+
+
+SEARCH_PAGE = re.compile(r"\s+page\s+([0-9]{1,9})\s*$", re.ASCII | re.IGNORECASE)
+
+
+def _page(words: Words) -> int:
+    """The number after ``page``: 1 to 999,999,999."""
+    value = words.next("page")
+    if value is None or not re.fullmatch(r"[0-9]{1,9}", value, re.ASCII) or int(value) == 0:
+        raise Invalid("page", "say which page, like page 2")
+    return int(value)
+
+
+def parse_listing(text: str) -> ListTickets | Queue | Search:
+    """The words a "more" control carries (``ListTickets.words``, ``Queue.words``,
+    ``Search.words``), read back as the request they name. Anything else — a forged
+    control naming another command — raises ``Invalid("page", …)``; bad words raise
+    what ``parse`` raises."""
+    parsed = parse(text)
+    if not isinstance(parsed, ListTickets | Queue | Search):
+        raise Invalid("page", "this control names no list")
+    return parsed
 
 
 def _new(words: Words, field_keys: Iterable[str]) -> NewForm:

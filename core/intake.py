@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,11 +10,13 @@ from typing import Any
 from core import policy, sla
 from core.changes import DeskBase
 from core.commands import OpenTicket
+from core.deflection import Deflection, deflect
 from core.errors import Conflict, Invalid, Limited
 from core.events import Opened as OpenedPayload
 from core.identity import Actor
 from core.policy import Action
 from core.routing import bindings_for
+from core.semantic import embedder_for
 from core.store.port import Store
 from core.tickets import Link, Ticket, Visibility
 from core.validation import (
@@ -25,8 +28,11 @@ from core.validation import (
     clean_priority,
     clean_text,
 )
+from core.visibility import Viewer
+from core.watching import clean_watchers
 
 HOUR = timedelta(hours=1)
+log = logging.getLogger("helpthread.intake")
 
 
 NewTicket = OpenTicket  # the form's older name, kept for callers
@@ -45,7 +51,8 @@ class Opened:
 
 class Intake(DeskBase):
     def validate(self, form: OpenTicket) -> dict[str, Any]:
-        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field."""
+        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field. The
+        cc list (``cc``) is checked against the requester by ``open_ticket``."""
         category = clean_category(self.config, form.category)
         visibility = (form.visibility or "private").strip().lower()
         if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
@@ -76,14 +83,35 @@ class Intake(DeskBase):
         cleaned = self.validate(form)
         acting_agent = policy.is_agent(actor, self.config)
         requester = form.requester or actor
+        deflection = await self.deflection(requester, cleaned["subject"],
+                                           cleaned["description"])
+        cleaned["watchers"] = clean_watchers(form.watchers, requester.ref)
         try:
-            return await self._open(actor, requester, cleaned, acting_agent, request_key)
+            return await self._open(actor, requester, cleaned, acting_agent, request_key,
+                                    deflection)
         except Conflict:
             # A concurrent retry of the same request won the insert; return its ticket.
-            return await self._open(actor, requester, cleaned, acting_agent, request_key)
+            return await self._open(actor, requester, cleaned, acting_agent, request_key,
+                                    deflection)
+
+    async def deflection(self, requester: Actor, subject: str,
+                         description: str) -> Deflection:
+        """What may already answer a ticket ``requester`` opens (``core.deflection``),
+        read before the opening transaction, outside the write lock. Suggestions never
+        stop a ticket: should finding them fail, it opens without (logged)."""
+        viewer = Viewer(requester.ref, policy.is_agent(requester, self.config))
+        try:
+            embedder = embedder_for(self.config)
+            async with self.stores.reading() as store:
+                return await deflect(store, self.config, viewer, subject, description,
+                                     embedder)
+        except Exception:
+            log.exception("deflection failed; the ticket opens without suggestions")
+            return Deflection()
 
     async def _open(self, actor: Actor, requester: Actor, cleaned: dict[str, Any],
-                    acting_agent: bool, request_key: str | None) -> Opened:
+                    acting_agent: bool, request_key: str | None,
+                    deflection: Deflection | None = None) -> Opened:
         now = self.clock.now()
         async with self.stores.transaction() as store:
             # The per-requester lock first: a concurrent retry of the same request then
@@ -100,7 +128,7 @@ class Intake(DeskBase):
             if not acting_agent:
                 self._check_limits(load.open_count, load.opened_since)
             ticket, first_timer = await self._create(store, actor, requester, cleaned,
-                                                     request_key)
+                                                     request_key, deflection=deflection)
         self._committed(first_timer)
         return Opened(ticket)
 
@@ -133,9 +161,11 @@ class Intake(DeskBase):
 
     async def _create(self, store: Store, actor: Actor, requester: Actor,
                       cleaned: dict[str, Any], request_key: str | None,
-                      links: list[Link] | None = None) -> tuple[Ticket, datetime | None]:
-        """Inserts the ticket, its bindings, its opening event and deliveries, and its
-        timers; returns it and its first timer's due time (UTC)."""
+                      links: list[Link] | None = None, *,
+                      deflection: Deflection | None = None) -> tuple[Ticket, datetime | None]:
+        """Inserts the ticket, its bindings, its opening event (with ``deflection``'s
+        suggestions) and deliveries, its embedding and its timers; returns it and its
+        first timer's due time (UTC)."""
         now = self.clock.now()
         ticket = Ticket(
             number=0,  # taken by ``add_new_ticket``
@@ -144,6 +174,7 @@ class Intake(DeskBase):
             source=actor.ref.platform,
             locale=requester.locale,
             last_activity_at=now,
+            public_activity_at=now,
             links=list(links or []),
             **cleaned,
         )
@@ -153,7 +184,11 @@ class Intake(DeskBase):
         ticket.number = await store.add_new_ticket(ticket, actor.ref)
         bindings = bindings_for(ticket, self.routes)
         await store.add_bindings(bindings)
-        payload = OpenedPayload(on_behalf=requester.ref != actor.ref)
+        found = deflection or Deflection()
+        payload = OpenedPayload(on_behalf=requester.ref != actor.ref, helpful=found.helpful,
+                                faq=found.faq, similar=found.similar)
+        if found.vector is not None and found.model is not None:
+            await store.add_embedding(ticket.number, found.model, found.vector)
         await self._record(store, ticket, payload, actor, now, request_key=request_key,
                            bindings=bindings)
         return ticket, await self._plan_timers(store, ticket, new_ticket=True)

@@ -5,11 +5,11 @@ implement ``Outbound``; ``core.store.outbox.SqlOutbox`` implements ``Outbox``.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from core.events import Event
+from core.events import Event, Opened
 from core.routing import Binding, Delivery
 from core.tickets import Ticket
 from core.views import TicketView
@@ -20,7 +20,9 @@ class DeliveryJob:
     """What an adapter needs to render one delivery. ``event`` is already as
     ``delivery.audience`` may read it (``Event.visible_to``) and, for a merged notice,
     tells the whole change (``core.coalesce``); ``ticket`` is the ticket now, without
-    sensitive fields; ``binding`` is set for thread deliveries.
+    sensitive fields; ``binding`` is set for thread deliveries. ``opened`` is the
+    ticket's ``Opened`` payload as ``delivery.audience`` may read it (its deflection:
+    what the receipt and the cards suggest, ``core.deflection``), for every card edit.
 
     ``maybe_sent`` is true when an earlier attempt of this delivery began and was
     neither recorded as done nor refused outright (a process died mid-call, a
@@ -33,6 +35,7 @@ class DeliveryJob:
     binding: Binding | None
     desk_name: str = "Helpthread"  # desk.name: how the desk signs what it says
     maybe_sent: bool = False
+    opened: Opened | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +65,13 @@ class Undeliverable(Exception):
 @dataclass(frozen=True, slots=True)
 class DeliveryContext:
     """What a batch of deliveries refers to, by id: events (also those merged notices
-    start from), tickets (by number), bindings."""
+    start from), tickets (by number), bindings; ``openings``: each ticket's ``Opened``
+    event (by ticket number), for the cards' deflection."""
 
     events: dict[int, Event]
     tickets: dict[int, Ticket]
     bindings: dict[int, Binding]
+    openings: dict[int, Event] = field(default_factory=dict)
 
 
 class Outbound(Protocol):

@@ -56,13 +56,20 @@ class Traits:
     ``ticket_thread``: where the requester's public thread lives;
     ``private_in_dm``: a private ticket's thread moves to the requester's DM (Slack);
     ``thread_reaches_requester``: the requester is in the ticket thread and is
-    notified by it, so no extra DMs are needed (Discord private thread, shell).
+    notified by it, so no extra DMs are needed (Discord private thread, shell);
+    ``thread_admits_watchers``: the platform adds a watcher of its own workspace to the
+    ticket thread (Discord's private thread), so they hear of it there, not by DM;
+    ``watcher_dm_thread``: a watcher of its own workspace whom no open ticket thread
+    takes in (a private ticket's thread is the requester's DM: Slack) gets their own
+    thread in their DM with the app, to hear of each public event and comment there.
     """
 
     team_thread: bool = True
     ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
     private_in_dm: bool = False
     thread_reaches_requester: bool = True
+    thread_admits_watchers: bool = False
+    watcher_dm_thread: bool = False
 
 
 class SettingError(ValueError):

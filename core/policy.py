@@ -43,6 +43,7 @@ class Action(StrEnum):
     POST_PANEL = "post_panel"
     STATS = "stats"
     COMMENT = "comment"
+    COMMENT_BY_MAIL = "comment_by_mail"  # an e-mail reply: requester and watchers only
     REPLY = "reply"
     NOTE = "note"
     CLAIM = "claim"
@@ -57,7 +58,11 @@ class Action(StrEnum):
     SET_PRIORITY = "set_priority"
     ESCALATE = "escalate"
     LINK = "link"
-    ADD_WATCHER = "add_watcher"
+    ADD_WATCHER = "add_watcher"  # cc
+    REMOVE_WATCHER = "remove_watcher"  # uncc
+    WATCH = "watch"  # follow it oneself
+    UNWATCH = "unwatch"
+    SET_VISIBILITY = "set_visibility"  # share / unshare
     ASK_CLOSE = "ask_close"
     KEEP_OPEN = "keep_open"
     RATE = "rate"
@@ -129,6 +134,9 @@ PERMISSIONS: dict[Action, Rights] = {
     Action.STATS: _AGENTS,
     Action.COMMENT: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS,
                      Role.ORG_MEMBER: _ALWAYS},
+    # A mail's From names its sender, and every e-mail address shares one "org": only
+    # the people the ticket was sent to may answer it by mail (PRODUCT.md §6).
+    Action.COMMENT_BY_MAIL: {Role.REQUESTER: _ALWAYS, Role.WATCHER: _ALWAYS},
     Action.REPLY: _AGENTS,
     Action.NOTE: {Role.AGENT: _ALWAYS, Role.SYSTEM: _ALWAYS},
     Action.CLAIM: _AGENTS,
@@ -145,6 +153,10 @@ PERMISSIONS: dict[Action, Rights] = {
                       Role.REQUESTER: _once_per_breach},
     Action.LINK: _AGENTS,
     Action.ADD_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+    Action.REMOVE_WATCHER: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
+    Action.WATCH: {role: _ALWAYS for role in _READERS if role is not Role.SYSTEM},
+    Action.UNWATCH: {role: _ALWAYS for role in _READERS if role is not Role.SYSTEM},
+    Action.SET_VISIBILITY: {Role.AGENT: _ALWAYS, Role.REQUESTER: _ALWAYS},
     Action.ASK_CLOSE: _AGENTS,
     Action.KEEP_OPEN: {Role.REQUESTER: _ALWAYS},
     Action.RATE: {Role.REQUESTER: _ALWAYS},
@@ -159,6 +171,7 @@ DOING: dict[Action, str] = {
     Action.SEE: "see it", Action.SEE_INTERNAL: "enter a team thread",
     Action.QUEUE: "see the queue", Action.POST_PANEL: "post a ticket panel",
     Action.STATS: "see stats", Action.COMMENT: "comment on it",
+    Action.COMMENT_BY_MAIL: "comment on it by e-mail",
     Action.REPLY: "reply from the team side", Action.NOTE: "write internal notes",
     Action.CLAIM: "claim tickets", Action.ASSIGN: "assign tickets",
     Action.UNASSIGN: "unassign tickets", Action.REQUEST_INFO: "ask for information",
@@ -166,6 +179,8 @@ DOING: dict[Action, str] = {
     Action.RESOLVE: "resolve tickets", Action.CLOSE: "close it", Action.REOPEN: "reopen it",
     Action.SET_PRIORITY: "change priority", Action.ESCALATE: "escalate it",
     Action.LINK: "link tickets", Action.ADD_WATCHER: "add watchers",
+    Action.REMOVE_WATCHER: "remove watchers", Action.WATCH: "watch it",
+    Action.UNWATCH: "stop watching it", Action.SET_VISIBILITY: "share it or make it private",
     Action.ASK_CLOSE: "ask to close tickets", Action.KEEP_OPEN: "keep it open",
     Action.RATE: "rate it", Action.SLA_ALERT: "send SLA notices",
     Action.REMIND: "send reminders", Action.AUTO_CLOSE: "close tickets automatically",
@@ -273,8 +288,20 @@ def require_visible(actor: Actor, ticket: Ticket, config: DeskConfig) -> None:
 
 
 def require_may_write_in(actor: Actor, ticket: Ticket, thread: Binding | None) -> None:
-    """A ticket thread kept in the requester's direct messages (``dm``) has one writer,
-    the requester: a message from anyone else there belongs to another thread (a
-    platform id that repeats in another DM). Raises ``NotFound``."""
-    if thread is not None and thread.in_requester_dm and not is_requester(actor, ticket):
+    """A ticket thread kept in someone's direct messages has one writer: the requester
+    (``dm``), or the watcher whose own thread it is (``dm:<user id>``) while they
+    watch. A message from anyone else there belongs to another thread (a platform id
+    that repeats in another DM): ``NotFound``. Its watcher's, once they no longer
+    watch: ``NotAllowed``."""
+    if thread is None:
+        return
+    if thread.in_requester_dm and not is_requester(actor, ticket):
         raise NotFound(f"this is not the thread of #{ticket.number}")
+    owner = thread.watcher
+    if owner is None:
+        return
+    if actor.ref != owner:
+        raise NotFound(f"this is not the thread of #{ticket.number}")
+    if not is_watcher(actor.ref, ticket):
+        raise NotAllowed(f"you no longer watch #{ticket.number}, so this thread no longer "
+                         "reaches it; `/ticket watch` it again to comment here")

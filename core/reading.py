@@ -6,6 +6,7 @@ Mixed into ``core.desk.Desk``; every read is filtered by what the viewer may see
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core import policy, search, transcripts
@@ -23,10 +24,20 @@ from core.store.port import Store, StoreFactory, TicketQuery
 from core.tickets import ACTIVE, DONE, Status, Ticket
 from core.transcripts import Transcript
 from core.validation import clean_text
-from core.views import Listed, TicketDetails, TicketView, sensitive_fields, ticket_view
+from core.views import (
+    Listed,
+    Page,
+    TicketDetails,
+    TicketView,
+    sensitive_fields,
+    ticket_view,
+)
 
 LIST_SCOPES = {"open": ACTIVE, "closed": DONE, "all": None}
+PAGE_SIZE = 20  # tickets on a page of /ticket list and /ticket queue
+QUEUE_CANDIDATES = 500  # the queue ranks at most this many soonest-due active tickets
 SEARCH_MAX = 200
+SEARCH_SHOWN = 50  # hits ``search`` returns at once (``search_page``: 20 a page)
 
 
 # Assigned tickets whose due time is this close are read, then ranked by how much of
@@ -123,66 +134,119 @@ class Reading:
         """Raises ``NotAllowed`` unless ``actor`` may take ``action`` (no ticket)."""
         policy.authorize(actor, action, self.config)
 
-    async def list_tickets(self, actor: Actor, scope: str = "open", *, mine: bool = False,
-                           org: bool = False, unread: bool = False) -> list[Listed]:
-        """``/ticket list [open|closed|all] [mine|org] [unread]``, newest activity first."""
+    async def list_page(self, actor: Actor, scope: str = "open", *, mine: bool = False,
+                        org: bool = False, unread: bool = False, page: int = 1) -> Page:
+        """``/ticket list [open|closed|all] [mine|org] [unread] [page N]``: page ``page``
+        (``PAGE_SIZE`` a page) of the tickets ``actor`` may see, newest activity they
+        may see first (an internal note is activity for agents only), cut in the query.
+        Reads only: marks nothing read. Raises ``Invalid("scope", …)`` for another
+        scope, ``Invalid("page", …)`` for a page below 1 or past the end (naming how
+        many pages there are)."""
         if scope not in LIST_SCOPES:
             raise Invalid("scope", "must be open, closed or all")
-        query = TicketQuery(
-            viewer=actor.ref,
-            sees_internal=policy.can(actor, Action.SEE_INTERNAL, self.config),
-            statuses=LIST_SCOPES[scope],
-            mine=mine,
-            org=org,
-            limit=200 if unread else 50,
-        )
-        listed = await self._listed(actor, query)
-        return [item for item in listed if item.unread][:50] if unread else listed
+        _check_page(page)
+        agent = policy.can(actor, Action.SEE_INTERNAL, self.config)
+        query = TicketQuery(viewer=actor.ref, sees_internal=agent,
+                            statuses=LIST_SCOPES[scope], mine=mine, org=org, unread=unread,
+                            offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+        async with self.stores.reading() as store:
+            found: list[Ticket] = await store.find_tickets(query)
+            if not found and page > 1:
+                raise _past_end(page, await store.count_tickets(query))
+            shown = found[:PAGE_SIZE]
+            news = {t.number for t in shown} if unread else await store.unread(
+                [t.number for t in shown], actor.ref, internal=agent)
+        return Page(tuple(self._line(t, agent, news) for t in shown), page,
+                    more=len(found) > PAGE_SIZE)
+
+    async def list_tickets(self, actor: Actor, scope: str = "open", *, mine: bool = False,
+                           org: bool = False, unread: bool = False) -> list[Listed]:
+        """The first page of ``list_page``."""
+        return list((await self.list_page(actor, scope, mine=mine, org=org,
+                                          unread=unread)).items)
 
     async def search(self, actor: Actor, text: str) -> list[Listed]:
         """``/ticket search``: the query language of ``core.search`` over the tickets
-        ``actor`` may see (internal text for agents only), best match first, each with
-        a snippet. Reads only: marks nothing read and takes no write lock. Raises
-        ``Invalid("search", …)`` for an empty or over-long query, ``Invalid(<filter>,
-        …)`` for a bad filter value."""
+        ``actor`` may see (internal text for agents only), best match first (at most
+        50), each with a snippet. Reads only: marks nothing read and takes no write
+        lock. Raises ``Invalid("search", …)`` for an empty or over-long query,
+        ``Invalid(<filter>, …)`` for a bad filter value."""
+        hits, _ = await self._search(actor, text, SEARCH_SHOWN, 0)
+        return hits
+
+    async def search_page(self, actor: Actor, text: str, page: int = 1) -> Page:
+        """``/ticket search … page N``: page ``page`` (``PAGE_SIZE`` a page) of ``search``'s
+        ranking (within ``SEARCH_CANDIDATES``, ``core.store.port``). Raises what
+        ``search`` raises, and ``Invalid("page", …)`` for a page below 1 or past the
+        end."""
+        _check_page(page)
+        start = (page - 1) * PAGE_SIZE
+        shown, total = await self._search(actor, text, start + PAGE_SIZE + 1, start)
+        if not shown and page > 1:
+            raise _past_end(page, total)
+        return Page(tuple(shown[:PAGE_SIZE]), page, more=total > start + PAGE_SIZE)
+
+    async def _search(self, actor: Actor, text: str, limit: int, start: int
+                      ) -> tuple[list[Listed], int]:
+        """The hits from ``start`` of the best ``limit``, and how many of those there were."""
         text = trim(text)
         if not text:
             raise Invalid("search", "type some words, a \"phrase\" or a ticket number")
         text = clean_text("search", text, max_length=SEARCH_MAX, multiline=True)
         parsed = search.parse(text, self.config, actor.ref)
         agent = policy.can(actor, Action.SEE_INTERNAL, self.config)
-        query = TicketQuery(viewer=actor.ref, sees_internal=agent, search=parsed)
+        query = TicketQuery(viewer=actor.ref, sees_internal=agent, search=parsed, limit=limit)
         async with self.stores.reading() as store:
             hits = await store.search_tickets(query)
-            unread = await store.unread([h.ticket.number for h in hits], actor.ref,
+            shown = hits[start:]
+            unread = await store.unread([h.ticket.number for h in shown], actor.ref,
                                         internal=agent)
-        return [Listed(ticket_view(h.ticket, self.config, internal=agent),
-                       unread=h.ticket.number in unread,
-                       last_activity_at=h.ticket.last_activity_at, snippet=h.snippet)
-                for h in hits]
+        return [replace(self._line(h.ticket, agent, unread), snippet=h.snippet)
+                for h in shown], len(hits)
 
-    async def queue(self, actor: Actor) -> list[Listed]:
-        """Agents: breached, then at-risk (past 80% of a target), then unassigned active
-        tickets, each by SLA due time (PRODUCT.md §4); paused tickets are not due."""
+    async def queue_page(self, actor: Actor, page: int = 1) -> Page:
+        """``/ticket queue [page N]``, agents only: breached, then at-risk (warned, or less
+        than a fifth of a target left), then unassigned active tickets, each by SLA due
+        time (PRODUCT.md §4); paused tickets are not due. The rank needs each ticket's
+        targets (config), so it is computed here over the ``QUEUE_CANDIDATES`` soonest
+        due candidates the query returns. Raises ``NotAllowed`` for a non-agent,
+        ``Invalid("page", …)`` for a page below 1 or past the end."""
         policy.authorize(actor, Action.QUEUE, self.config)
+        _check_page(page)
         now = self.clock.now()
         query = TicketQuery(viewer=actor.ref, sees_internal=True, statuses=ACTIVE,
-                            unassigned_or_due_before=now + AT_RISK_HORIZON, limit=200)
-        ranked = [(rank, item) for item in await self._listed(actor, query)
-                  if (rank := _urgency(item.ticket, now)) is not None]
-        far = datetime.max.replace(tzinfo=now.tzinfo)
-        ranked.sort(key=lambda pair: (pair[0], pair[1].ticket.sla_due or far))
-        return [item for _, item in ranked[:50]]
+                            unassigned_or_due_before=now + AT_RISK_HORIZON, by_due=True,
+                            limit=QUEUE_CANDIDATES)
+        async with self.stores.reading() as store:
+            candidates = await store.find_tickets(query)
+            ranked = [(rank, t) for t in candidates
+                      if (rank := _urgency(ticket_view(t, self.config, internal=True,
+                                                       now=now), now)) is not None]
+            far = datetime.max.replace(tzinfo=now.tzinfo)
+            ranked.sort(key=lambda pair: (pair[0], _due(pair[1]) or far))
+            start = (page - 1) * PAGE_SIZE
+            shown = [t for _, t in ranked[start:start + PAGE_SIZE]]
+            if not shown and page > 1:
+                raise _past_end(page, len(ranked))
+            news = await store.unread([t.number for t in shown], actor.ref, internal=True)
+        return Page(tuple(self._line(t, True, news) for t in shown), page,
+                    more=len(ranked) > start + PAGE_SIZE)
+
+    async def queue(self, actor: Actor) -> list[Listed]:
+        """The first page of ``queue_page``."""
+        return list((await self.queue_page(actor)).items)
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         """The ticket or team thread at ``thread`` in ``channel`` (for adapters' events).
         ``in_dm``: the message was written in someone's DM with the app, so a thread
-        stored under the placeholder channel ``dm`` (a requester's DM) may match; a
-        message in any other channel never lands on a DM thread (ts values are unique
+        stored under the placeholder channel ``dm`` (a requester's DM) may match, and
+        with ``author`` (the writer's user id) their own watcher thread ``dm:<author>``;
+        a message in any other channel never lands on a DM thread (ts values are unique
         only within a channel)."""
         async with self.stores.reading() as store:
-            return await store.binding_at(platform, channel, thread, in_dm=in_dm)
+            return await store.binding_at(platform, channel, thread, in_dm=in_dm,
+                                          author=author)
 
     async def bindings_of(self, number: int) -> list[Binding]:
         """Where ticket ``number`` lives on every platform (adapters link to its threads).
@@ -190,19 +254,31 @@ class Reading:
         async with self.stores.reading() as store:
             return await store.bindings(number)
 
-    async def _listed(self, actor: Actor, query: TicketQuery) -> list[Listed]:
-        async with self.stores.reading() as store:
-            found: list[Ticket] = await store.find_tickets(query)
-            unread = await store.unread([t.number for t in found], actor.ref,
-                                        internal=query.sees_internal)
-        return [
-            Listed(
-                ticket_view(t, self.config, internal=query.sees_internal),
-                unread=t.number in unread,
-                last_activity_at=t.last_activity_at,
-            )
-            for t in found
-        ]
+    def _line(self, ticket: Ticket, agent: bool, news: set[int]) -> Listed:
+        """One line of a list as a viewer (``agent`` or not) sees it."""
+        return Listed(ticket_view(ticket, self.config, internal=agent),
+                      unread=ticket.number in news,
+                      last_activity_at=ticket.last_activity_at if agent
+                      else ticket.public_activity_at)
 
 
-__all__ = ["LIST_SCOPES", "Reading", "Status"]
+def _due(ticket: Ticket) -> datetime | None:
+    """``TicketView.sla_due`` of an active ticket."""
+    return ticket.first_response_due or ticket.resolution_due
+
+
+def _check_page(page: int) -> None:
+    if page < 1:
+        raise Invalid("page", "pages are numbered from 1")
+
+
+def _past_end(page: int, total: int) -> Invalid:
+    """The answer to a page past the end of a list of ``total`` tickets."""
+    pages = -(-total // PAGE_SIZE)
+    if pages == 0:
+        return Invalid("page", f"there is no page {page}; the list is empty")
+    return Invalid("page", f"there is no page {page}; the list has {pages} "
+                           f"page{'s' if pages > 1 else ''}")
+
+
+__all__ = ["LIST_SCOPES", "PAGE_SIZE", "Page", "Reading", "Status"]

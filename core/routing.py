@@ -45,11 +45,15 @@ class DeliveryState(StrEnum):
     PARKED = "parked"
 
 
+WATCHER_DM = "dm:"  # a watcher's own thread: ``channel`` is ``dm:<their user id>``
+
+
 @dataclass(slots=True)
 class Binding:
-    """Where a ticket lives on one platform. ``channel`` is a channel id, or ``dm`` for
-    the requester's direct messages; ``thread`` and ``card_message`` are the platform
-    ids the first delivery returns (Slack ``thread_ts``, Discord thread id)."""
+    """Where a ticket lives on one platform. ``channel`` is a channel id, ``dm`` for
+    the requester's direct messages, or ``dm:<user id>`` for a watcher's own thread in
+    their direct messages (``watcher_thread``); ``thread`` and ``card_message`` are the
+    platform ids the first delivery returns (Slack ``thread_ts``, Discord thread id)."""
 
     ticket_number: int
     platform: str
@@ -61,6 +65,19 @@ class Binding:
     thread: str | None = None
     card_message: str | None = None
     id: int | None = None
+
+    @property
+    def watcher(self) -> UserRef | None:
+        """Whose own DM thread this is (``watcher_thread``); None for any other thread."""
+        if not self.channel.startswith(WATCHER_DM):
+            return None
+        return UserRef(self.platform, self.workspace, self.channel[len(WATCHER_DM):])
+
+    @property
+    def in_dm(self) -> bool:
+        """Kept in someone's direct messages with the app (the requester's or a
+        watcher's): it has no channel of its own to link to."""
+        return self.in_requester_dm or self.watcher is not None
 
 
 @dataclass(slots=True)
@@ -99,8 +116,9 @@ class PlatformRoute:
 
     ``team_channels`` maps category key → team channel (``default_team_channel`` else);
     ``transcripts_channel`` gets each closed ticket's transcript (``[transcripts]``);
-    ``team_thread``, ``ticket_thread``, ``private_in_dm`` and
-    ``thread_reaches_requester`` are the platform's ``core.platforms.Traits``.
+    ``team_thread``, ``ticket_thread``, ``private_in_dm``,
+    ``thread_reaches_requester``, ``thread_admits_watchers`` and ``watcher_dm_thread``
+    are the platform's ``core.platforms.Traits``.
     """
 
     platform: str
@@ -114,6 +132,8 @@ class PlatformRoute:
     thread_reaches_requester: bool = True
     team_thread: bool = True
     ticket_thread: ThreadPlace = ThreadPlace.CHANNEL
+    thread_admits_watchers: bool = False
+    watcher_dm_thread: bool = False
 
     @classmethod
     def of(cls, platform: str, workspace: str, traits: Traits, *, support_channel: str = "",
@@ -125,7 +145,9 @@ class PlatformRoute:
                    team_channels=dict(team_channels or {}),
                    escalation_channel=escalation_channel, private_in_dm=traits.private_in_dm,
                    thread_reaches_requester=traits.thread_reaches_requester,
-                   team_thread=traits.team_thread, ticket_thread=traits.ticket_thread)
+                   team_thread=traits.team_thread, ticket_thread=traits.ticket_thread,
+                   thread_admits_watchers=traits.thread_admits_watchers,
+                   watcher_dm_thread=traits.watcher_dm_thread)
 
 
 def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
@@ -159,18 +181,47 @@ def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
                 channel=route.team_channels.get(ticket.category, route.default_team_channel),
             )
         )
+    for watcher in ticket.watchers:
+        thread = watcher_thread(ticket, watcher.ref, result, routes)
+        if thread is not None:
+            result.append(thread)
     return result
 
 
+def watcher_thread(ticket: Ticket, watcher: UserRef, bindings: list[Binding],
+                   routes: list[PlatformRoute]) -> Binding | None:
+    """The thread ``watcher`` gets in their own DM with the app on becoming a watcher,
+    when their platform keeps one (``Traits.watcher_dm_thread``) and no public thread
+    of ``ticket`` on their platform and workspace is open to them — its ticket thread
+    is the requester's DM (a private Slack ticket) or it has none there. None when they
+    need none, or have one already (kept from an earlier watch: it wakes again)."""
+    if not any(r.platform == watcher.platform and r.watcher_dm_thread for r in routes):
+        return None
+    mine = [b for b in bindings if b.platform == watcher.platform
+            and b.workspace == watcher.workspace and b.audience is Audience.PUBLIC]
+    if any(b.watcher == watcher or not b.in_dm for b in mine):
+        return None
+    return Binding(ticket_number=ticket.number, platform=watcher.platform,
+                   workspace=watcher.workspace, audience=Audience.PUBLIC,
+                   channel=WATCHER_DM + watcher.user_id)
+
+
 # What a requester is told where no thread reaches them (PRODUCT.md §6): every public
-# reply, status change, the agent handling it, and the resolution. Priority changes,
-# escalations, links and watchers are the team's business.
+# reply, status change, the agent handling it, the resolution, and whether their
+# organisation sees it. Priority changes, escalations, links and watchers are the
+# team's business.
 REQUESTER_NEWS = frozenset({
     EventKind.COMMENTED, EventKind.CLAIMED, EventKind.ASSIGNED, EventKind.UNASSIGNED,
     EventKind.WAITING, EventKind.HELD, EventKind.RESUMED, EventKind.RESOLVED,
     EventKind.CLOSED, EventKind.REOPENED, EventKind.REMINDED, EventKind.CLOSE_REQUESTED,
+    EventKind.VISIBILITY_CHANGED,
 })
 SLA_NOTICES = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED})
+# What reaches an address by e-mail (issue 13): the requester's news, a new ticket a
+# watcher is copied on, a watcher added. Priority changes, escalations and links stay
+# the team's business — each would be one more message in someone's inbox.
+EMAIL_PLATFORM = "email"  # ``UserRef.email``'s platform
+EMAIL_NEWS = REQUESTER_NEWS | {EventKind.OPENED, EventKind.WATCHER_ADDED}
 
 
 def _team_channel_notices(event: Event, ticket: Ticket, bindings: list[Binding],
@@ -184,9 +235,16 @@ def _team_channel_notices(event: Event, ticket: Ticket, bindings: list[Binding],
     ]
 
 
+def _mailed(event: Event, ref: UserRef, routes: list[PlatformRoute]) -> bool:
+    """Whether an address hears of ``event``: e-mail is configured (it has a route)
+    and the event is e-mail news. Without ``[email]`` nothing is queued for addresses,
+    so no notice waits forever for a platform nobody runs."""
+    return event.kind in EMAIL_NEWS and any(r.platform == ref.platform for r in routes)
+
+
 def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery:
     assert event.id is not None
-    target = Target.EMAIL if ref.platform == "email" else Target.DM
+    target = Target.EMAIL if ref.platform == EMAIL_PLATFORM else Target.DM
     return Delivery(
         ticket_number=event.ticket_number,
         event_id=event.id,
@@ -199,6 +257,17 @@ def _dm(event: Event, ref: UserRef, purpose: Purpose, now: datetime) -> Delivery
     )
 
 
+def _thread_reaches_watcher(watcher: UserRef, bindings: list[Binding],
+                            routes: list[PlatformRoute]) -> bool:
+    """A ticket thread on the watcher's own platform and workspace that adds watchers
+    (``Traits.thread_admits_watchers``: Discord's private thread) tells them of each
+    public event; a thread in the requester's DMs never does."""
+    admits = {r.platform for r in routes if r.thread_admits_watchers}
+    return any(b.audience is Audience.PUBLIC and b.platform in admits
+               and not b.in_requester_dm and b.platform == watcher.platform
+               and b.workspace == watcher.workspace for b in bindings)
+
+
 def plan_deliveries(
     event: Event,
     ticket: Ticket,
@@ -209,9 +278,14 @@ def plan_deliveries(
     """Every delivery ``event`` needs, in a stable order (PRODUCT.md §5–6).
 
     - an internal event reaches team threads only, never the requester or watchers;
-    - a public event reaches every thread except the one it was typed in; by DM where
-      no thread reaches them, watchers hear of it, the requester only of what
-      ``REQUESTER_NEWS`` lists;
+      nor by e-mail, ever;
+    - a public event reaches every thread except the one it was typed in (a watcher's
+      own DM thread only while they watch: unwatched, it hears nothing); by DM where
+      no thread reaches them, watchers hear of every one — the requester's own
+      comments included — the requester only of what ``REQUESTER_NEWS`` lists (a
+      watcher removed is no longer told anything: every DM goes to someone who may see
+      the ticket then); by e-mail (an identity that is an address, with ``[email]``
+      configured) only of what ``EMAIL_NEWS`` lists;
     - a new ticket sends the requester a receipt; an escalation reaches the
       escalation channels; a close sends its transcript to the transcripts channels;
       an assignment by someone else tells the assignee;
@@ -220,9 +294,12 @@ def plan_deliveries(
     """
     assert event.id is not None
     out: list[Delivery] = []
+    watching = {w.ref for w in ticket.watchers}
     for binding in bindings:
         if binding.id == event.origin_binding_id:
             continue
+        if binding.watcher is not None and binding.watcher not in watching:
+            continue  # retired: its watcher was removed
         if event.audience is Audience.INTERNAL and binding.audience is Audience.PUBLIC:
             continue
         out.append(
@@ -248,15 +325,21 @@ def plan_deliveries(
         b.audience is Audience.PUBLIC and b.reaches_requester and b.platform == requester.platform
         for b in bindings
     )
+    def reaches(ref: UserRef) -> bool:
+        return ref.platform != EMAIL_PLATFORM or _mailed(event, ref, routes)
+
     if event.kind is EventKind.OPENED:
         receipt_in_dm_thread = any(b.in_requester_dm for b in bindings)
-        if not receipt_in_dm_thread:
+        if not receipt_in_dm_thread and reaches(requester):
             out.append(_dm(event, requester, Purpose.RECEIPT, now))
     elif requester != actor_ref and not requester_in_thread \
-            and event.kind in REQUESTER_NEWS:
+            and event.kind in REQUESTER_NEWS and reaches(requester):
         out.append(_dm(event, requester, Purpose.NOTIFY, now))
+    own_threads = {b.watcher for b in bindings}
     for watcher in ticket.watchers:
-        if watcher.ref not in (actor_ref, requester):
+        if watcher.ref not in (actor_ref, requester) and reaches(watcher.ref) \
+                and watcher.ref not in own_threads \
+                and not _thread_reaches_watcher(watcher.ref, bindings, routes):
             out.append(_dm(event, watcher.ref, Purpose.NOTIFY, now))
 
     assignee = ticket.assignee.ref if ticket.assignee else None

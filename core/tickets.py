@@ -111,6 +111,7 @@ class Ticket:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     last_activity_at: datetime | None = None
+    public_activity_at: datetime | None = None  # the newest public event (not notes)
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
     resolution: str | None = None

@@ -196,3 +196,14 @@ class Listed:
     unread: bool
     last_activity_at: datetime | None
     snippet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of ``/ticket list`` or ``/ticket queue``: its ``items`` (at most
+    ``core.reading.PAGE_SIZE``), its ``number`` (from 1), and whether a next page has
+    something (``more``)."""
+
+    items: tuple[Listed, ...]
+    number: int
+    more: bool

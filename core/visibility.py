@@ -42,8 +42,11 @@ def is_watcher(ref: UserRef, ticket: Ticket) -> bool:
 
 
 def in_shared_org(ref: UserRef, ticket: Ticket) -> bool:
-    """Same platform and workspace as the requester, on a ticket marked shared."""
-    return ticket.visibility is Visibility.SHARED and ref.org == ticket.requester.ref.org
+    """Same platform and workspace as the requester, on a ticket marked shared. An
+    identity without a workspace (an e-mail address) belongs to no org: two addresses
+    share nothing but the platform."""
+    return (ticket.visibility is Visibility.SHARED and bool(ref.workspace)
+            and ref.org == ticket.requester.ref.org)
 
 
 def holds(grant: Grant, viewer: Viewer, ticket: Ticket) -> bool:

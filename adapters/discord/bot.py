@@ -22,6 +22,7 @@ from adapters.discord.commands import TicketGroup
 from adapters.discord.inbound import Inbox
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.ratelimits import install as install_delivery_http
+from adapters.discord.watchers import COMMANDS as WATCHER_COMMANDS
 from core.config import DeskConfig
 from core.desk import Desk
 
@@ -59,6 +60,8 @@ class HelpthreadBot(discord.Client):
         self._desk: Desk | None = desk
         self.tree: app_commands.CommandTree[HelpthreadBot] = app_commands.CommandTree(self)
         self.tree.add_command(TicketGroup(), guild=discord.Object(self.guild_id))
+        for command in WATCHER_COMMANDS:  # top-level: /ticket holds its 25 subcommands
+            self.tree.add_command(command, guild=discord.Object(self.guild_id))
         self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
         self.on_request: Callable[[str, float | None], None] | None = None

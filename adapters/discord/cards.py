@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from adapters.discord.closing import CLOSING_ITEMS
+from adapters.discord.paging import MoreButton
 from adapters.discord.views import (
     CONTROLS,
     AskCloseButton,
@@ -39,5 +40,5 @@ def card_view(t: TicketView) -> discord.ui.View:
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ClaimButton, CloseButton, ReopenButton, ReplyButton, ResolveButton, EscalateButton,
-    AskCloseButton, PrioritySelect, PanelButton, CategorySelect, *CLOSING_ITEMS,
+    AskCloseButton, PrioritySelect, PanelButton, CategorySelect, *CLOSING_ITEMS, MoreButton,
 )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.discord import render
+from adapters.discord import paging, render
 from adapters.discord.acting import (
     act,
     actor_of,
@@ -22,10 +22,11 @@ from adapters.discord.acting import (
     request_key,
     thread_ticket,
 )
+from adapters.discord.help import help_text
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
 from core.errors import Invalid
-from core.grammar import ListTickets
+from core.grammar import ListTickets, Queue, Search
 from core.identity import Actor
 from core.policy import Action
 from core.validation import clean_category
@@ -77,12 +78,14 @@ class TicketGroup(app_commands.Group):
                            account="Account, program or vendor id, if any",
                            subject="The subject (you can change it in the form)",
                            shared="Let your whole server see it (default: private)",
-                           for_="Agents: open it on this member's behalf")
+                           for_="Agents: open it on this member's behalf",
+                           watcher="A member who follows it too (the form takes more)")
     @app_commands.rename(for_="for")
     async def new(self, interaction: Interaction, category: str,
                   priority: Priority | None = None, account: str | None = None,
                   subject: str | None = None, shared: bool = False,
-                  for_: discord.Member | None = None) -> None:
+                  for_: discord.Member | None = None,
+                  watcher: discord.Member | None = None) -> None:
         # A modal must be the first answer, so it cannot follow a deferral: only quick
         # checks come before it (one read: the per-user limits).
         async def work(actor: Actor) -> None:
@@ -95,9 +98,10 @@ class TicketGroup(app_commands.Group):
             else:
                 await bot.desk.check_may_open(actor)
             values = {"subject": subject} if subject else None
+            cc = actor_of(watcher, bot.guild_id).person if watcher is not None else None
             await interaction.response.send_modal(TicketForm(
                 chosen, priority=priority, account=account, shared=shared,
-                requester=requester, values=values))
+                requester=requester, values=values, watcher=cc))
         await act(interaction, None, work, deferral=None)
 
     @new.autocomplete("category")
@@ -123,14 +127,13 @@ class TicketGroup(app_commands.Group):
     # ---- reading --------------------------------------------------------------------
 
     @app_commands.command(name="list", description="Your visible tickets, newest first")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
     async def list_(self, interaction: Interaction,
                     scope: Literal["open", "closed", "all"] = "open", mine: bool = False,
-                    org: bool = False, unread: bool = False) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.list_tickets(actor, scope, mine=mine,
-                                                                 org=org, unread=unread)
-            asked = ListTickets(scope, mine=mine, org=org, unread=unread)
-            return render.listing(items, asked.nothing())
+                    org: bool = False, unread: bool = False, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, ListTickets(scope, mine=mine, org=org,
+                                                              unread=unread, page=page))
         await act(interaction, None, work)
 
     @app_commands.command(name="show", description="All about one ticket")
@@ -143,17 +146,18 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="search",
                           description="Words, \"a phrase\", -word, #N, status:open category:…")
-    async def search(self, interaction: Interaction, query: str) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.search(actor, query)
-            return render.listing(items, "Nothing found.")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
+    async def search(self, interaction: Interaction, query: str, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, Search(query, page))
         await act(interaction, None, work)
 
-    @app_commands.command(name="queue", description="Agents: unassigned and overdue tickets")
-    async def queue(self, interaction: Interaction) -> None:
-        async def work(actor: Actor) -> str:
-            items = await bot_of(interaction).desk.queue(actor)
-            return render.listing(items, "The queue is empty: nothing unassigned or overdue.")
+    @app_commands.command(name="queue", description="Agents: breached, at risk, then "
+                                                    "unassigned tickets")
+    @app_commands.describe(page="Which page of 20 (default: the first)")
+    async def queue(self, interaction: Interaction, page: Number = 1) -> None:
+        async def work(actor: Actor) -> None:
+            await paging.show(interaction, actor, Queue(page))
         await act(interaction, None, work)
 
     @app_commands.command(name="stats", description="Agents: how the desk is doing, with a "
@@ -176,7 +180,7 @@ class TicketGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="What the /ticket commands do")
     async def help(self, interaction: Interaction) -> None:
-        await answer(interaction, render.help_text(bot_of(interaction).desk.config.desk.name))
+        await answer(interaction, help_text(bot_of(interaction).desk.config.desk.name))
 
     # ---- conversation ----------------------------------------------------------------
 

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from adapters.discord import render
+from adapters.discord import deflection, render
 from adapters.discord.cards import card_view
 from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.ratelimits import delivering
-from core.events import CARD_CHANGES, Audience, Event, EventKind
+from core.events import CARD_CHANGES, Audience, Event, EventKind, WatcherAdded, WatcherRemoved
 from core.identity import SYSTEM, Person, UserRef
 from core.outbound import Delivered, DeliveryJob, RetryLater, Undeliverable
 from core.policy import Action
@@ -171,12 +171,16 @@ class DiscordOutbound:
                 step["thread"] = thread.id
             thread = await self._channel(step["thread"])
             await self._add(thread, self._member_id(t.requester))
+            for watcher in t.watchers:  # cc'd on the form: in the thread from the start
+                await self._add(thread, self._member_id(watcher))
             card = await thread.send(embed=render.card_embed(t, team=False),
                                      view=card_view(t), nonce=nonce(d, "card"))
             self._threads[t.number] = thread.id
         else:
             if "card" not in step:
-                step["card"] = (await parent.send(embed=render.card_embed(t, team=True),
+                step["card"] = (await parent.send(embed=deflection.add_similar(
+                                                      render.card_embed(t, team=True),
+                                                      job.opened),
                                                   view=card_view(t),
                                                   nonce=nonce(d, "card"))).id
             card = parent.get_partial_message(step["card"])
@@ -227,11 +231,36 @@ class DiscordOutbound:
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
             holder = thread if public else await self._channel(int(binding.channel))
+            embed = render.card_embed(t, team=not public)
+            if not public:
+                deflection.add_similar(embed, job.opened)
             await holder.get_partial_message(int(binding.card_message)).edit(
-                embed=render.card_embed(t, team=not public), view=card_view(t))
+                embed=embed, view=card_view(t))
         if public and event.kind in (EventKind.CLAIMED, EventKind.ASSIGNED):
             await self._add(thread, self._member_id(t.assignee))
+        if public:
+            await self._follow(thread, event, t)
         self._done(job)
+
+    async def _follow(self, thread: Any, event: Event, t: TicketView) -> None:
+        """A watcher of this server joins the ticket's private thread when added, and
+        leaves it when removed (unless they are its requester or assignee)."""
+        payload = event.payload
+        if not isinstance(payload, WatcherAdded | WatcherRemoved) or not payload.key:
+            return
+        ref = UserRef.parse(payload.key)
+        uid = self._member_id(Person(ref, payload.watcher))
+        if uid is None:
+            return
+        if isinstance(payload, WatcherAdded):
+            await self._add(thread, uid)
+            return
+        keeps = {p.ref for p in (t.requester, t.assignee) if p is not None}
+        if ref not in keeps:
+            try:
+                await thread.remove_user(discord.Object(uid))
+            except discord.NotFound:
+                log.warning("discord.thread_member_gone thread=%s user=%s", thread.id, uid)
 
     # ---- direct messages and escalations ------------------------------------------------
 
@@ -246,7 +275,8 @@ class DiscordOutbound:
         link = render.thread_url(self.bot.guild_id, thread) if thread else None
         asks = None
         if d.purpose == "receipt":
-            embed = render.receipt_embed(t, link, job.desk_name)
+            embed = deflection.add_helpful(render.receipt_embed(t, link, job.desk_name),
+                                           job.opened, t.number)
         else:
             embed = render.notice_embed(job.event, t, link)
             if d.address == t.requester.ref.key:  # the buttons are the requester's

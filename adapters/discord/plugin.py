@@ -71,10 +71,12 @@ class DiscordPlugin:
     settings_model = DiscordSettings
     credentials_model = DiscordCredentials
     # A private thread under the support channel, with the requester added.
-    traits = Traits(team_thread=True, private_in_dm=False, thread_reaches_requester=True)
+    traits = Traits(team_thread=True, private_in_dm=False, thread_reaches_requester=True,
+                    thread_admits_watchers=True)
     category_keys = tuple(DiscordCategory.model_fields)
     transcript_keys = tuple(DiscordTranscripts.model_fields)
     placed_alone = False
+    runs_when_configured = False  # it needs credentials of its own
 
     def agent_rule(self, settings: DiscordSettings) -> AgentRule:
         """Holders of the agent role, in the configured guild only."""

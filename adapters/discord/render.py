@@ -41,9 +41,11 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
-from core.tickets import DONE, LinkKind, Status
+from core.tickets import DONE, LinkKind, Status, Visibility
 from core.views import ClockView, Listed, TicketDetails, TicketView
 
 CONTENT_MAX = 2000
@@ -166,8 +168,12 @@ def card_embed(t: TicketView, *, team: bool) -> discord.Embed:
     if t.resolution:
         embed.add_field(name="Resolution", value=_shorten(t.resolution, EMBED_FIELD_MAX, ""),
                         inline=False)
+    if t.watchers:
+        embed.add_field(name="Watchers", value=_shorten(
+            ", ".join(w.name for w in t.watchers), EMBED_FIELD_MAX, ""), inline=False)
     footer = "Team card · internal" if team else "Your ticket · agents answer in this thread"
-    embed.set_footer(text=f"{footer} · via {t.source}")
+    shared = " · shared with the server" if t.visibility is Visibility.SHARED else ""
+    embed.set_footer(text=f"{footer}{shared} · via {t.source}")
     return embed
 
 
@@ -222,8 +228,18 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"#{n} continues in follow-up ticket #{other}; please write there."
         case Linked(link=link, number=other):
             return f"{who} linked #{n} to #{other} ({link.value})."
+        case WatcherAdded(own=True):
+            return f"{who} is watching #{n}."
         case WatcherAdded(watcher=watcher):
             return f"{who} added {watcher} as a watcher of #{n}."
+        case WatcherRemoved(own=True):
+            return f"{who} stopped watching #{n}."
+        case WatcherRemoved(watcher=watcher):
+            return f"{who} removed {watcher} as a watcher of #{n}."
+        case VisibilityChanged(to=Visibility.SHARED):
+            return f"{who} shared #{n} with the whole server."
+        case VisibilityChanged():
+            return f"{who} made #{n} private: its requester, watchers and agents see it."
         case SlaWarning(target=target, due=due):
             return f"\u23f3 SLA warning: #{n}'s {TARGETS[target]} is due {when(due)}."
         case SlaBreached(target=target, due=due):
@@ -401,14 +417,7 @@ def listing(items: list[Listed], empty: str) -> str:
         return empty
     lines: list[str] = []
     for n, item in enumerate(items):
-        t = item.ticket
-        line = (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
-                f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
-                f"{t.assignee.name if t.assignee else 'unassigned'}"
-                + (", SLA paused" if t.paused else
-                   f", SLA due {when(t.sla_due)}" if t.sla_due else "")
-                + (" \U0001f534" if t.breached and t.status not in DONE else "")
-                + (f"\n> {_plain(item.snippet)}" if item.snippet else ""))
+        line = listed_line(item)
         rest = f"\n… and {len(items) - n} more; narrow it with /ticket search."
         if sum(len(x) + 1 for x in lines) + len(line) + len(rest) > CONTENT_MAX:
             lines.append(rest.strip())
@@ -417,23 +426,20 @@ def listing(items: list[Listed], empty: str) -> str:
     return "\n".join(lines)
 
 
+def listed_line(item: Listed) -> str:
+    """One ticket of a list: unread dot, number, status, subject, priority, assignee,
+    SLA (a search hit also its snippet, quoted)."""
+    t = item.ticket
+    return (f"{'• ' if item.unread else ''}**#{t.number}** [{status(t.status)}] "
+            f"{discord.utils.escape_markdown(t.subject)} — {t.priority}, "
+            f"{t.assignee.name if t.assignee else 'unassigned'}"
+            + (", SLA paused" if t.paused else
+               f", SLA due {when(t.sla_due)}" if t.sla_due else "")
+            + (" \U0001f534" if t.breached and t.status not in DONE else "")
+            + (f"\n> {_plain(item.snippet)}" if item.snippet else ""))
+
+
 def transcript_posted(t: TicketView) -> str:
     """The message above a closed ticket's transcript in the transcripts channel."""
     return (f"#{t.number} · {discord.utils.escape_markdown(t.subject)} is closed; its "
             "transcript, internal notes included.")
-
-
-def help_text(desk_name: str) -> str:
-    """``/ticket help``, headed with ``desk.name``."""
-    return HELP.replace("**Helpthread**", f"**{desk_name}**", 1)
-
-
-HELP = """**Helpthread** — `/ticket` commands
-`/ticket new` open a ticket (category, priority, account; agents: `for` someone)
-`/ticket list` · `/ticket show` · `/ticket search` · `/ticket transcript`
-`/ticket close` · `/ticket reopen` · `keep-open` · `rate` (your own tickets)
-Agents: `/ticket queue` · `reply` · `note` · `claim` · `assign` · `unassign` · `wait` · \
-`hold` · `resume` · `priority` · `escalate` · `resolve` · `ask-close` · `panel` · `stats`
-Inside a ticket or team thread the ticket number may be left out.
-Messages typed in your ticket thread reach the team; in a team thread they are \
-internal notes."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import discord
@@ -29,10 +30,11 @@ from adapters.discord.acting import (
     on_error,
     request_key,
 )
+from adapters.discord.watchers import form_watchers
 from core.config import Category
 from core.desk import NewTicket
 from core.errors import DeskError
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.policy import Action
 from core.tickets import PRIORITIES
 from core.validation import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
@@ -41,6 +43,8 @@ from core.views import TicketView
 MODAL_MAX_COMPONENTS = 5
 MODAL_TITLE_MAX = 45
 SELECT_MAX_OPTIONS = 25
+CC = "cc"  # the ticket form's watchers field (core's field name too)
+CC_MAX = 1000
 FORM_TIMEOUT = 1800.0  # seconds a shown form stays answerable (then Discord says it failed)
 
 Button = discord.ui.Button[discord.ui.View]
@@ -88,11 +92,13 @@ class TicketForm(discord.ui.Modal):
     def __init__(self, category: Category, *, priority: str | None = None,
                  account: str | None = None, shared: bool = False,
                  requester: Actor | None = None,
-                 values: Mapping[str, str] | None = None) -> None:
+                 values: Mapping[str, str] | None = None,
+                 watcher: Person | None = None) -> None:
         super().__init__(title=_title(f"New ticket: {category.name}"), timeout=FORM_TIMEOUT)
         self.category = category
         self.options: dict[str, Any] = {"priority": priority, "account": account,
-                                        "shared": shared, "requester": requester}
+                                        "shared": shared, "requester": requester,
+                                        "watcher": watcher}
         values = values or {}
         self.inputs: dict[str, discord.ui.TextInput[Any]] = {
             "subject": discord.ui.TextInput(
@@ -106,6 +112,11 @@ class TicketForm(discord.ui.Modal):
             self.inputs[spec.key] = discord.ui.TextInput(
                 label=spec.label, custom_id=spec.key, required=spec.required,
                 max_length=spec.max_length, default=values.get(spec.key))
+        if len(self.inputs) < MODAL_MAX_COMPONENTS:  # room left: the watchers field
+            self.inputs[CC] = discord.ui.TextInput(
+                label="Watchers (optional)", custom_id=CC, required=False,
+                max_length=CC_MAX, default=values.get(CC),
+                placeholder="Members or e-mail addresses, separated by commas")
         for item in self.inputs.values():
             self.add_item(item)
 
@@ -115,6 +126,7 @@ class TicketForm(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         values = self.values()
         opts = self.options
+        cc = values.get(CC) or ""
         form = NewTicket(
             category=self.category.key, subject=values["subject"],
             description=values["description"], priority=opts["priority"],
@@ -124,7 +136,11 @@ class TicketForm(discord.ui.Modal):
         bot = bot_of(interaction)
 
         async def work(actor: Actor) -> str:
-            opened = await bot.desk.open_ticket(actor, form, request_key=request_key(interaction))
+            watchers = await form_watchers(interaction, cc) if cc.strip() else ()
+            if opts["watcher"] is not None:  # /ticket new's watcher option
+                watchers = (opts["watcher"], *watchers)
+            opened = await bot.desk.open_ticket(actor, replace(form, watchers=watchers),
+                                                request_key=request_key(interaction))
             if not opened.duplicate:
                 bot.remember_receipt(opened.ticket.number, interaction)
             return render.opened_text(opened.ticket.number, opened.ticket.subject,
@@ -132,7 +148,7 @@ class TicketForm(discord.ui.Modal):
 
         async def refused(err: DeskError) -> None:
             # the field named by the label it had, and the form again, filled in
-            labels = {"subject": "Subject", "description": "Description",
+            labels = {"subject": "Subject", "description": "Description", CC: "Watchers",
                       **{f.key: f.label for f in self.category.fields}}
             await answer(interaction, render.refusal(err, labels) + "\nNothing was opened.",
                          view=RetryForm(self.category, opts, values))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from core.characters import trim
 from core.config import CategoryField, DeskConfig
 from core.desk import NewTicket
 from core.errors import Invalid
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.validation import (
     ACCOUNT_MAX,
     DESCRIPTION_MAX,
@@ -20,7 +20,7 @@ from core.validation import (
     clean_text,
 )
 
-BASE_KEYS = ("category", "subject", "description", "priority", "account", "share")
+BASE_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
 REQUIRED_BASE = ("category", "subject", "description")
 YES, NO = frozenset({"yes", "y", "true", "shared"}), frozenset({"no", "n", "false", "private", ""})
 PROMPTS = {
@@ -30,6 +30,7 @@ PROMPTS = {
     "priority": "Priority? (low, normal, high, urgent; Enter for normal)",
     "account": "Account / program id? (Enter to skip)",
     "share": "Share with your organisation? (yes/no; Enter for no)",
+    "cc": "Watchers? (names or e-mail addresses, separated by commas; Enter for none)",
 }
 
 
@@ -39,6 +40,8 @@ class Form:
 
     config: DeskConfig
     interactive: bool
+    # How the shell reads one watcher as typed (a name or an address); raises Invalid.
+    watcher: Callable[[str, str], Person] | None = None
     requester: Actor | None = None
     values: dict[str, str] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
@@ -68,7 +71,7 @@ class Form:
         if category:
             wanted += [f.key for f in category.fields if f.required]
         if self.interactive:
-            wanted += ["priority", "account", "share"]
+            wanted += ["priority", "account", "share"]  # cc= only inline
             if category:
                 wanted += [f.key for f in category.fields if not f.required]
         for key in wanted:
@@ -120,10 +123,20 @@ class Form:
         elif key == "share":
             if text.strip().lower() not in YES | NO:
                 raise Invalid("share", "answer yes or no")
+        elif key == "cc":
+            self.watchers(text)
         else:
             spec = self.spec(key)
             if spec is not None:
                 clean_field(spec, text)
+
+    def watchers(self, text: str) -> tuple[Person, ...]:
+        """``cc=``: names and e-mail addresses separated by commas; raises
+        ``Invalid("cc", …)`` naming the first one that is neither."""
+        if self.watcher is None:
+            raise Invalid("cc", "watchers cannot be named here")
+        return tuple(self.watcher(word.strip(), "cc") for word in text.split(",")
+                     if word.strip())
 
     def spec(self, key: str) -> CategoryField | None:
         """The chosen category's own field ``key``, if it has one."""
@@ -157,4 +170,5 @@ class Form:
             visibility="shared" if share in YES else "private",
             fields=fields,
             requester=self.requester,
+            watchers=self.watchers(v["cc"]) if v.get("cc") else (),
         )

@@ -5,8 +5,8 @@ signed with the group ``agents``). It needs no credentials, so ``helpthread run`
 never composes it beside Slack or Discord: it runs alone, on a terminal
 (``helpthread shell``, or ``helpthread run`` with no platform credentials).
 
-Placement: the shell's threads are placed only when no other platform is
-configured (``placed_alone``). With ``[slack]`` or ``[discord]`` configured, a
+Placement: the shell's threads are placed only when no other configured platform
+keeps threads (``placed_alone``; e-mail keeps none). With ``[slack]`` or ``[discord]`` configured, a
 ticket opened in the shell gets its threads there, and the shell persona hears of it
 by direct message, printed like every other delivery.
 """
@@ -78,7 +78,8 @@ class ShellPlugin:
     traits = Traits(team_thread=True, thread_reaches_requester=True)
     category_keys: tuple[str, ...] = ()
     transcript_keys: tuple[str, ...] = ()  # /ticket transcript writes files instead
-    placed_alone = True  # placed only when no other platform is configured
+    placed_alone = True  # placed only when no other configured platform keeps threads
+    runs_when_configured = False  # a terminal: `run` starts it only with no chat platform
 
     def agent_rule(self, settings: ShellSettings) -> AgentRule:
         return AgentRule(frozenset(settings.agent_users), frozenset(settings.agent_groups),

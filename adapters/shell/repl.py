@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from email_validator import EmailNotValidError, validate_email
+
 from adapters.shell import stats, views
 from adapters.shell.form import Form
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
@@ -25,13 +27,13 @@ from core.delivery import DeliveryWorker
 from core.desk import Desk
 from core.errors import DeskError, Invalid, NotAllowed, Unavailable
 from core.events import Audience
-from core.identity import Actor, UserRef
+from core.identity import Actor, Person, UserRef
 from core.policy import Action
-from core.tickets import Ticket
+from core.tickets import Ticket, Visibility
 from core.validation import shown
+from core.watching import email_watcher, looks_like_email
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-PAGE_SIZE = 25  # /ticket list page N
 TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
@@ -77,6 +79,17 @@ class Persona:
     def actor(self) -> Actor:
         groups = frozenset({AGENT_GROUP}) if self.agent else frozenset()
         return Actor(UserRef(PLATFORM, WORKSPACE, self.name), self.name, groups)
+
+
+def _mail_requester(address: str) -> Actor:
+    """The requester an agent names by address (``for:ana@example.com``): an e-mail
+    identity, answered by mail when ``[email]`` is configured. Raises ``Invalid`` naming
+    ``for`` when ``address`` is not one (``email-validator``, no DNS lookup)."""
+    try:
+        checked = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise Invalid("for", f"{shown(address)} is not an e-mail address ({err})") from None
+    return Actor(UserRef.email(checked), checked)
 
 
 def _write(pages: tuple[tuple[Path, str], ...]) -> None:
@@ -287,16 +300,25 @@ class ShellSession:
                                         self.desk.clock.now()))
             case grammar.Transcript(number):
                 await self._transcript(number)
-            case grammar.Search(text):
-                items = await self.desk.search(actor, text)
-                self.say(*views.listing(items, f"Nothing found for {shown(text)}.",
-                                        team=self.me.agent, now=self.desk.clock.now()))
-            case grammar.Queue():
-                items = await self.desk.queue(actor)
-                self.say(*views.listing(items, "The queue is empty: nothing unassigned or "
-                                        "overdue.", now=self.desk.clock.now()))
+            case grammar.Search(text, number):
+                page = await self.desk.search_page(actor, text, number)
+                self.say(*views.listing(list(page.items), f"Nothing found for {shown(text)}.",
+                                        team=self.me.agent, now=self.desk.clock.now()),
+                         *views.more(page, parsed))
+            case grammar.Queue(number):
+                page = await self.desk.queue_page(actor, number)
+                self.say(*views.listing(list(page.items), "The queue is empty: nothing "
+                                        "unassigned or overdue.", now=self.desk.clock.now()),
+                         *views.more(page, parsed))
             case grammar.Stats(period):
                 await self._stats(actor, period)
+            case grammar.CcTo(number, who, remove):
+                watcher = self.watcher(who)
+                command = (cmd.RemoveWatcher(number, watcher) if remove
+                           else cmd.AddWatcher(number, watcher))
+                await self.desk.run(actor, command)
+                self.say(f"Done: {watcher.name} {'no longer watches' if remove else 'watches'} "
+                         f"#{number}.")
             case grammar.AssignTo(number, name):
                 name = name.removeprefix("@")
                 if not PERSONA_NAME.fullmatch(name):
@@ -307,6 +329,17 @@ class ShellSession:
             case _:
                 outcome = await self.desk.run(actor, parsed)
                 self.say(_done(parsed, outcome.ticket))
+
+    def watcher(self, who: str, field: str = "cc") -> Person:
+        """A watcher as typed: an e-mail address, or a persona's name (``@`` optional).
+        Raises ``Invalid(field, …)``."""
+        if looks_like_email(who):
+            return email_watcher(who, field)
+        name = who.removeprefix("@")
+        if not PERSONA_NAME.fullmatch(name):
+            raise Invalid(field, f"{shown(who)} is neither a name (like marco) nor an "
+                          "e-mail address")
+        return self.personas.get(name, Persona(name)).actor().person
 
     async def _stats(self, actor: Actor, period: str) -> None:
         """The figures as tables and the chart written to a file whose path is shown."""
@@ -332,24 +365,30 @@ class ShellSession:
         self.say(f"Transcript of #{number}:", *(f"  {path}" for path, _ in pages))
 
     async def _list(self, request: grammar.ListTickets) -> None:
-        items = await self.desk.list_tickets(self.me.actor(), request.scope, mine=request.mine,
-                                             org=request.org, unread=request.unread)
-        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        self.say(*views.listing(page, request.nothing(), team=self.me.agent,
-                                now=self.desk.clock.now()))
+        page = await self.desk.list_page(self.me.actor(), request.scope, mine=request.mine,
+                                         org=request.org, unread=request.unread,
+                                         page=request.page)
+        self.say(*views.listing(list(page.items), request.nothing(), team=self.me.agent,
+                                now=self.desk.clock.now()), *views.more(page, request))
 
     # ---- the form ----------------------------------------------------------------
 
     async def _new(self, request: grammar.NewForm) -> None:
-        form = Form(self.desk.config, self.interactive)
+        form = Form(self.desk.config, self.interactive, watcher=self.watcher)
         form.fill(request.subject, request.fields)
         if request.for_ is not None:
             name = request.for_.removeprefix("@")
-            if not PERSONA_NAME.fullmatch(name):
-                raise Invalid("for", "name the requester, like for:lena")
-            if not self.me.agent:
-                raise NotAllowed("only agents can open a ticket on someone else's behalf")
-            form.requester = self.personas.get(name, Persona(name)).actor()
+            if "@" in name:  # someone who writes by e-mail: for:ana@example.com
+                if not self.me.agent:
+                    raise NotAllowed("only agents can open a ticket on someone else's behalf")
+                form.requester = _mail_requester(name)
+            elif not PERSONA_NAME.fullmatch(name):
+                raise Invalid("for", "name the requester, like for:lena or "
+                              "for:ana@example.com")
+            else:
+                if not self.me.agent:
+                    raise NotAllowed("only agents can open a ticket on someone else's behalf")
+                form.requester = self.personas.get(name, Persona(name)).actor()
         else:
             await self.desk.check_may_open(self.me.actor())
         self.form = form
@@ -413,4 +452,12 @@ def _done(command: grammar.Parsed, ticket: Ticket) -> str:
             return f"Done: #{number} stays open; it is {views.status(ticket.status)}."
         case cmd.Rate(_, rating):
             return f"Thank you: you rated #{number} {rating}."
+        case cmd.Watch():
+            return f"Done: you are watching #{number}; you will hear of every public update."
+        case cmd.Unwatch():
+            return f"Done: you no longer watch #{number}."
+        case cmd.SetVisibility():
+            return (f"Done: #{number} is shared with {ticket.requester.name}'s organisation."
+                    if ticket.visibility is Visibility.SHARED else
+                    f"Done: #{number} is private.")
     return f"Done: #{number} is {views.status(ticket.status)}."

@@ -39,12 +39,15 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
+from core.grammar import ListTickets, Queue, Search
 from core.policy import Action
 from core.routing import Purpose, Target
-from core.tickets import LinkKind, Status
-from core.views import Listed, TicketDetails, TicketView
+from core.tickets import LinkKind, Status, Visibility
+from core.views import Listed, Page, TicketDetails, TicketView
 
 STATUS_WORDS = {
     Status.OPEN: "open",
@@ -113,6 +116,10 @@ def card(t: TicketView, *, team: bool = True, now: datetime | None = None) -> li
     if t.rating is not None:
         lines.append(f"  rated {t.rating.value} by {t.requester.name}"
                      + (f": {t.rating_comment}" if t.rating_comment else ""))
+    if t.visibility is Visibility.SHARED:
+        lines.append(f"  shared with {t.requester.name}'s organisation")
+    if t.watchers:
+        lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
     return lines
 
 
@@ -181,7 +188,7 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
     who = event.actor.name if event.actor else desk_name
     n = t.number
     match event.payload:
-        case Opened(on_behalf=on_behalf):
+        case Opened(on_behalf=on_behalf) as opened:
             if purpose is None:
                 return [f"{who} opened #{n}: {t.subject}", f"  {t.description}"]
             if purpose is Purpose.RECEIPT:
@@ -191,10 +198,11 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     f"in its thread; first response due {when(t.sla_due)}.",
                     *([f"  {t.back_text}"] if t.back_text else []),
                     f"  Follow it with /thread {n}; see it with /ticket show {n}.",
+                    *helpful_lines(opened, n),
                 ]
             opener = f" (opened by {who} for {t.requester.name})" if on_behalf else ""
             body = [f"New ticket{opener}:", *card(t), f"  {t.description}"]
-            return body + [f"  {f.label}: {f.value}" for f in t.fields]
+            return body + [f"  {f.label}: {f.value}" for f in t.fields] + similar_lines(opened)
         case Commented(text=text, attachments=files):
             return [f"{who}: {text}", *attachment_lines(files)]
         case Noted(text=text, attachments=files):
@@ -230,8 +238,19 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     f"(/thread {other})."]
         case Linked(link=link, number=other):
             return [f"{who} linked #{n} to #{other} ({link.value})."]
+        case WatcherAdded(own=True):
+            return [f"{who} is watching #{n}."]
         case WatcherAdded(watcher=watcher):
             return [f"{who} added {watcher} as a watcher of #{n}."]
+        case WatcherRemoved(own=True):
+            return [f"{who} stopped watching #{n}."]
+        case WatcherRemoved(watcher=watcher):
+            return [f"{who} removed {watcher} as a watcher of #{n}."]
+        case VisibilityChanged(to=Visibility.SHARED):
+            return [f"{who} shared #{n} with {t.requester.name}'s organisation."]
+        case VisibilityChanged():
+            return [f"{who} made #{n} private: only its requester, watchers and agents "
+                    "see it."]
         case SlaWarning(target=target, due=due):
             return [f"SLA warning: #{n}'s {TARGETS[target]} is due {when(due)}."]
         case SlaBreached(target=target, due=due):
@@ -252,6 +271,35 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                     + (f": {comment}" if comment else ".")]
         case unreachable:
             assert_never(unreachable)
+
+
+def _flat(text: str) -> str:
+    """Text on one line (an FAQ answer or a resolution note may have several)."""
+    return " ".join(text.split())
+
+
+def helpful_lines(opened: Opened, number: int) -> list[str]:
+    """The receipt's "These may help": the requester's similar resolved tickets and the
+    ``[[faq]]`` entries that matched (``core.deflection``); nothing when none did."""
+    if not opened.helpful and not opened.faq:
+        return []
+    lines = ["  These may help:"]
+    lines += [f"    #{p.number} {p.subject} (resolved: {_flat(p.resolution)})"
+              for p in opened.helpful]
+    lines += [f"    FAQ: {f.title} — {_flat(f.answer)}" for f in opened.faq]
+    lines.append(f"  If one answers it, close yours with /ticket close {number}; "
+                 "otherwise an agent will answer.")
+    return lines
+
+
+def similar_lines(opened: Opened) -> list[str]:
+    """The team card's similar past tickets with their resolution notes (agents only:
+    a public copy of the event carries none)."""
+    if not opened.similar:
+        return []
+    return ["  Similar past tickets:"] + [
+        f"    #{p.number} {p.subject} — resolution: {_flat(p.resolution)}"
+        for p in opened.similar]
 
 
 def attachment_lines(files: tuple[Attachment, ...]) -> list[str]:
@@ -300,8 +348,6 @@ def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
         lines.append(f"  resolution: {t.resolution}")
     for link in t.links:
         lines.append(f"  {link.kind.value.replace('_', ' ')} #{link.number}")
-    if t.watchers:
-        lines.append("  watchers: " + ", ".join(w.name for w in t.watchers))
     if not d.sees_internal:
         lines += _requester_choices(t)
     team = f" (team: /thread {t.number} team)" if d.sees_internal else ""
@@ -327,6 +373,11 @@ def _requester_choices(t: TicketView) -> list[str]:
         lines.append(f"  no answer in time: you may escalate it (/ticket escalate {n} "
                      "reason)")
     return lines
+
+
+def more(page: Page, request: ListTickets | Queue | Search) -> list[str]:
+    """Under a page of a list that goes on: the command for the next page."""
+    return [f"More: /ticket {request.words(page.number + 1)}"] if page.more else []
 
 
 def listing(items: list[Listed], empty: str, *, team: bool = True,
@@ -374,7 +425,8 @@ def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
 HELP = """Commands (the same words as Slack and Discord):
   /ticket new [subject]     open a ticket; give fields inline to skip questions:
       category=refund subject="…" description="…" priority=high account=1234 receipt=…
-      share=yes makes it visible to your organisation
+      share=yes makes it visible to your organisation; cc=marco,omar@example.com adds
+      watchers (names or e-mail addresses, separated by commas)
   /ticket list [open|closed|all] [mine|org] [unread] [page N]
   /ticket show N            /ticket transcript N
   /ticket search words "a phrase" -word #N  [status:open|closed|… category:… priority:…
@@ -388,7 +440,12 @@ HELP = """Commands (the same words as Slack and Discord):
   /ticket ask-close N [message]  ask the requester to confirm closing (agents)
   /ticket keep-open N       the requester: no, I still need help (a close request)
   /ticket rate N good|bad [comment]   the requester, once it is resolved
-  /ticket queue (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
+  /ticket watch N | unwatch N        follow a ticket you can see (every public update)
+  /ticket cc N NAME|address | uncc N NAME|address   add/remove a watcher
+                                                     (the requester; agents)
+  /ticket share N | unshare N        visible to the requester's organisation, or not
+                                     (the requester; agents)
+  /ticket queue [page N] (agents)    /ticket stats [7d|30d|90d] (agents)    /ticket help
   /thread N [team]          enter a ticket's thread (team thread: agents only);
                             plain text is then a message in that thread
   /as NAME [--agent]        act as someone else      /quit

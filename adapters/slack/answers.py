@@ -17,8 +17,9 @@ from adapters.slack.text import chunks, date, escape, link
 from adapters.slack.views import STATUS_EMOJI, event_text, status_word, title
 from core.errors import DeskError, Invalid
 from core.events import EventKind
+from core.grammar import ListTickets, Queue, Search
 from core.tickets import Ticket
-from core.views import Listed, TicketDetails
+from core.views import Listed, Page, TicketDetails
 
 HOME_BLOCKS_MAX = 100
 
@@ -29,12 +30,18 @@ def help_text(desk_name: str) -> str:
 
 HELP = """*Helpthread* — `/ticket` commands
 • `/ticket` or `/ticket new [subject]` — open the ticket form
-• `/ticket list [open|closed|all] [mine|org] [unread]` — your tickets, newest activity first
+• `/ticket list [open|closed|all] [mine|org] [unread] [page N]` — your tickets, newest \
+activity first, 20 a page
 • `/ticket show 42` · `/ticket transcript 42`
+• `/ticket watch 42` · `unwatch 42` — follow a ticket you can see: every public update by DM
+• `/ticket cc 42 @someone|name@example.com` · `uncc …` — add or remove a watcher \
+(the requester; agents)
+• `/ticket share 42` · `unshare 42` — visible to the requester's workspace, or not \
+(the requester; agents)
 • `/ticket search words "a phrase" -word #42` with filters `status:open` `category:…` \
 `priority:…` `assignee:me|NAME` `requester:NAME` `before:/after:YYYY-MM-DD`
 *Agents*
-• `/ticket queue` — unassigned and overdue tickets, most urgent first
+• `/ticket queue [page N]` — breached, at risk, then unassigned tickets, by SLA due
 • `/ticket stats [7d|30d|90d]` — volume, response times, SLA met and satisfaction, with a chart
 • `/ticket reply 42 <text>` (to the requester) · `/ticket note 42 <text>` (internal)
 • `/ticket new for:@someone` — open a ticket on someone's behalf
@@ -131,12 +138,32 @@ def details(d: TicketDetails, thread_urls: dict[str, str],
     return pieces
 
 
+def page_pieces(page: Page, empty: str) -> list[str]:
+    """A page of ``/ticket list``/``queue`` as mrkdwn pieces; from page 2 on, its number
+    first."""
+    text = listing(list(page.items), empty)
+    if page.number > 1:
+        text = f"_Page {page.number}_\n{text}"
+    return chunks_of(text)
+
+
+def more_button(page: Page, request: ListTickets | Queue | Search) -> list[dict[str, Any]]:
+    """Under a page that goes on: "More", carrying the next page's words."""
+    if not page.more:
+        return []
+    return [{"type": "actions", "block_id": "more", "elements": [{
+        "type": "button", "action_id": ids.MORE, "value": request.words(page.number + 1),
+        "text": {"type": "plain_text", "text": "More"}}]}]
+
+
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def home(name: str, mine: list[Listed], queue: list[Listed] | None) -> dict[str, Any]:
-    """The App Home tab: my tickets; for agents also the queue."""
+def home(name: str, mine: Page, queue: Page | None) -> dict[str, Any]:
+    """The App Home tab: my open tickets (the first page of ``/ticket list mine``); for
+    agents also the queue (the first page of ``/ticket queue``), each saying the command
+    for the rest when it goes on."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Helpthread"}},
         _section(f"Hello {escape(name)}. Open a ticket here or with `/ticket`; answer in "
@@ -147,11 +174,24 @@ def home(name: str, mine: list[Listed], queue: list[Listed] | None) -> dict[str,
         {"type": "divider"},
         _section("*My open tickets*"),
     ]
-    blocks += [_section(p) for p in chunks_of(listing(mine, "_None — all quiet._"))]
+    blocks += [_section(p) for p in chunks_of(listing(list(mine.items),
+                                                      "_None — all quiet._"))]
+    blocks += _rest(mine, ListTickets(mine=True))
     if queue is not None:
-        blocks += [{"type": "divider"}, _section("*The queue* (unassigned or overdue)")]
-        blocks += [_section(p) for p in chunks_of(listing(queue, "_The queue is empty._"))]
+        blocks += [{"type": "divider"},
+                   _section("*The queue* (breached, at risk, then unassigned; by SLA due)")]
+        blocks += [_section(p) for p in chunks_of(listing(list(queue.items),
+                                                          "_The queue is empty._"))]
+        blocks += _rest(queue, Queue())
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS_MAX]}
+
+
+def _rest(page: Page, request: ListTickets | Queue) -> list[dict[str, Any]]:
+    """Under a Home list that goes on: the command that shows the rest."""
+    if not page.more:
+        return []
+    return [{"type": "context", "elements": [{
+        "type": "mrkdwn", "text": f"More: `/ticket {request.words(page.number + 1)}`"}]}]
 
 
 def chunks_of(mrkdwn: str, limit: int = 3000) -> list[str]:

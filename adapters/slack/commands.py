@@ -21,29 +21,32 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack import answers, forms, ids, stats
 from adapters.slack.context import Shared
-from adapters.slack.text import from_slack
+from adapters.slack.paging import Paging
+from adapters.slack.text import escape, from_slack
 from core import commands as cmd
 from core import grammar
 from core.characters import trim
 from core.errors import DeskError, Invalid
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.policy import Action
 from core.routing import Binding
-from core.tickets import Ticket
+from core.tickets import Ticket, Visibility
 from core.validation import SUBJECT_MAX, clean_category
+from core.watching import email_watcher, looks_like_email
 
 log = logging.getLogger("helpthread.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 M = TypeVar("M", bound=grammar.Mutation)
-PAGE_SIZE = 25  # /ticket list page N
 
 
 class Commands:
     def __init__(self, shared: Shared) -> None:
         self.s = shared
+        self.paging = Paging(shared)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.COMMAND)(self.s.inflight.track(self.on_ticket))
+        self.paging.register(app)
 
     async def on_ticket(self, ack: Any, body: dict[str, Any]) -> None:
         text = trim(str(body.get("text") or ""))
@@ -94,9 +97,32 @@ class Commands:
             agent = await self.s.people.actor(actor.ref.workspace, mention.group(1))
             await desk.run(actor, cmd.Assign(number, agent))
             return f"Done: #{number} is assigned to {agent.name}."
+        if isinstance(parsed, grammar.CcTo):
+            watcher = await self.watcher(actor, parsed.who)
+            number = parsed.number
+            if parsed.remove:
+                await desk.run(actor, cmd.RemoveWatcher(number, watcher))
+                return f"Done: {escape(watcher.name)} no longer watches #{number}."
+            await desk.run(actor, cmd.AddWatcher(number, watcher))
+            return f"Done: {escape(watcher.name)} watches #{number} and will hear of " \
+                   "every public update."
         command = cast(grammar.Mutation, parsed)
         outcome = await desk.run(actor, _plain(command))
         return _done(command, outcome.ticket)
+
+    async def watcher(self, actor: Actor, who: str, field: str = "cc") -> Person:
+        """A watcher as typed after ``cc``: a user mention (someone of the actor's
+        workspace) or an e-mail address (Slack sends it as a ``mailto:`` link). Raises
+        ``Invalid(field, …)``."""
+        mention = MENTION.fullmatch(who)
+        if mention:
+            found = await self.s.people.actor(actor.ref.workspace, mention.group(1))
+            return found.person
+        typed = from_slack(who)
+        if looks_like_email(typed):
+            return email_watcher(typed, field)
+        raise Invalid(field, "name a watcher with a mention or an e-mail address: "
+                      "/ticket cc 42 @someone or name@example.com")
 
     async def dispatch(self, actor: Actor, parsed: grammar.Parsed, body: dict[str, Any]) -> None:
         """Run what ``core.grammar`` read: a read answered here, a change via ``Desk.run``."""
@@ -106,17 +132,10 @@ class Commands:
                 await self.open_form(body, parsed)
             case grammar.Help():
                 await self.s.answer(body, [answers.help_text(self.s.config.desk.name)])
-            case grammar.ListTickets():
-                await self._list(actor, parsed, body)
-            case grammar.Search(query):
-                items = await desk.search(actor, from_slack(query))
-                await self.s.answer(body, answers.chunks_of(answers.listing(items,
-                                                                            "Nothing found.")))
-            case grammar.Queue():
-                items = await desk.queue(actor)
-                text = answers.listing(items, "The queue is empty: nothing unassigned or "
-                                       "overdue.")
-                await self.s.answer(body, answers.chunks_of(text))
+            case grammar.ListTickets() | grammar.Queue():
+                await self.paging.show(actor, parsed, body)
+            case grammar.Search():
+                await self.paging.show(actor, parsed, body)
             case grammar.Show(number):
                 details = await desk.show(actor, number)
                 urls = await self._thread_urls(details.bindings, details.sees_internal)
@@ -163,17 +182,10 @@ class Commands:
 
     # ---- answers -------------------------------------------------------------------
 
-    async def _list(self, actor: Actor, request: grammar.ListTickets,
-                    body: dict[str, Any]) -> None:
-        items = await self.s.desk.list_tickets(actor, request.scope, mine=request.mine,
-                                               org=request.org, unread=request.unread)
-        page = items[(request.page - 1) * PAGE_SIZE: request.page * PAGE_SIZE]
-        await self.s.answer(body, answers.chunks_of(answers.listing(page, request.nothing())))
-
     async def _thread_urls(self, bindings: tuple[Binding, ...], agent: bool) -> dict[str, str]:
         urls: dict[str, str] = {}
         for b in bindings:
-            if b.platform != "slack" or not b.thread or b.in_requester_dm:
+            if b.platform != "slack" or not b.thread or b.in_dm:
                 continue
             internal = b.audience.value == "internal"
             if internal and not agent:
@@ -237,4 +249,12 @@ def _done(command: grammar.Mutation, ticket: Ticket) -> str:
             return f"Done: #{number} stays open; the team will follow up."
         case cmd.Rate():
             return f"Thank you: you rated #{number} {ticket.rating.value if ticket.rating else ''}."
+        case cmd.Watch():
+            return f"Done: you are watching #{number}; every public update comes to your DMs."
+        case cmd.Unwatch():
+            return f"Done: you no longer watch #{number}."
+        case cmd.SetVisibility():
+            return (f"Done: #{number} is shared with {escape(ticket.requester.name)}'s "
+                    "workspace." if ticket.visibility is Visibility.SHARED
+                    else f"Done: #{number} is private.")
     return f"Done: #{number} is {ticket.status.value.replace('_', ' ')}."

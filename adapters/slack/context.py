@@ -218,11 +218,14 @@ class Shared:
             log.warning("views.open refused: %s", error)
             await self.tell(body, f"Slack did not open the form ({error}). Please try again.")
 
-    async def answer(self, body: dict[str, Any], pieces: list[str]) -> None:
-        """A longer ephemeral answer: one section per ≤ 3000-character piece."""
+    async def answer(self, body: dict[str, Any], pieces: list[str],
+                     extra: list[dict[str, Any]] | None = None) -> None:
+        """A longer ephemeral answer: one section per ≤ 3000-character piece, then the
+        ``extra`` blocks (a "More" button); without a response URL, the text by DM."""
         url = body.get("response_url")
+        extra = extra or []
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": p}}
-                  for p in pieces[:50] if p]
+                  for p in pieces[:50 - len(extra)] if p] + extra
         if url:
             webhook = AsyncWebhookClient(url, timeout=10, session=self.session)
             answer = await webhook.send(text=pieces[0][:3000] if pieces else "",

@@ -1,7 +1,8 @@
 """Events API: thread messages become comments or notes; the App Home tab (PRODUCT.md §5).
 
-- A message in a ticket thread (a channel, or the requester's DM: ``message.im``) is
-  a public comment; in a team thread it is an internal note. The desk decides what
+- A message in a ticket thread (a channel, the requester's DM: ``message.im``, or a
+  watcher's own thread in their DM: ``core.routing.watcher_thread``) is a public
+  comment; in a team thread it is an internal note. The desk decides what
   reaches where. Files shared with it are recorded as attachments (name, size,
   permalink).
 - Acknowledged means stored (issue 10, point 1): the listener stores the message
@@ -125,7 +126,7 @@ class Events:
         if thread and thread != message.get("ts"):
             try:
                 binding = await self.s.desk.binding_at("slack", channel, str(thread),
-                                                       in_dm=in_dm)
+                                                       in_dm=in_dm, author=user)
             except Unavailable as err:
                 self._missing(str(thread), message)
                 self._not_yet(channel, user, str(thread), quiet)
@@ -199,8 +200,10 @@ class Events:
         thread = message.get("thread_ts")
         if not thread or thread == message.get("ts"):
             return None
+        author = str(message["user"]) if message.get("user") else None
         return await self.s.desk.binding_at("slack", str(event.get("channel")), str(thread),
-                                            in_dm=event.get("channel_type") == "im")
+                                            in_dm=event.get("channel_type") == "im",
+                                            author=author)
 
     async def _whisper(self, channel: str, user: str, thread: str, text: str) -> None:
         try:
@@ -230,8 +233,8 @@ class Events:
             return
         user = str(event.get("user"))
         actor = await self.s.people.actor(str(body.get("team_id") or self.s.team_id), user)
-        mine = await self.s.desk.list_tickets(actor, "open", mine=True)
-        queue = await self.s.desk.queue(actor) if self.s.desk.may(actor, Action.QUEUE) \
+        mine = await self.s.desk.list_page(actor, "open", mine=True)
+        queue = await self.s.desk.queue_page(actor) if self.s.desk.may(actor, Action.QUEUE) \
             else None
         await self.s.client.views_publish(user_id=user,
                                           view=answers.home(actor.name, mine, queue))

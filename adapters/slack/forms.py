@@ -18,9 +18,10 @@ from adapters.slack import ids
 from adapters.slack.text import OPTION_TEXT_MAX, shorten
 from core.config import Category, DeskConfig
 from core.desk import NewTicket
-from core.identity import Actor
+from core.identity import Actor, Person
 from core.tickets import PRIORITIES
 from core.validation import ACCOUNT_MAX, SUBJECT_MAX
+from core.watching import email_watcher
 
 TITLE_MAX = 24  # modal title, submit and close texts
 INPUT_MAX = 3000  # plain_text_input max_length, Slack's cap
@@ -34,7 +35,10 @@ LABELS = {
     "priority": "Priority",
     "account": "Account / program id",
     "visibility": "Sharing",
+    "cc": "Watchers",
+    "cc_emails": "Watchers by e-mail",
 }
+CC_USERS_MAX = 10  # a multi_users_select's max_selected_items here
 PRIORITY_WORDS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 
 
@@ -141,6 +145,17 @@ def ticket_form(config: DeskConfig, meta: FormMeta, *, category: Category | None
                        "description": _plain("People of your workspace can see and follow it "
                                              "in the support channel"),
                        "value": "shared"}]}})
+    blocks.append({"type": "input", "block_id": ids.BLOCK_CC_USERS, "optional": True,
+                   "label": _plain(LABELS["cc"]),
+                   "hint": _plain("They see the ticket, may comment and hear of every "
+                                  "public update."),
+                   "element": {"type": "multi_users_select", "action_id": ids.ACTION_VALUE,
+                               "placeholder": _plain("Add people"),
+                               "max_selected_items": CC_USERS_MAX}})
+    blocks.append(_text_input(ids.BLOCK_CC_EMAILS, LABELS["cc_emails"], optional=True,
+                              max_length=INPUT_MAX,
+                              placeholder="name@example.com, other@example.com",
+                              hint="Addresses separated by commas; they hear by e-mail."))
     return {"type": "modal", "callback_id": ids.FORM_NEW, "title": _plain(NEW_TITLE),
             "submit": _plain("Open ticket"), "close": _plain("Cancel"),
             "private_metadata": meta.dump(), "blocks": blocks}
@@ -214,13 +229,33 @@ def value_of(view: dict[str, Any], block_id: str) -> str | None:
     return None
 
 
+def cc_users(view: dict[str, Any]) -> list[str]:
+    """The user ids chosen in the form's watchers select."""
+    block = (view.get("state") or {}).get("values", {}).get(ids.BLOCK_CC_USERS) or {}
+    for element in block.values():
+        if isinstance(element, dict):
+            return [str(u) for u in element.get("selected_users") or [] if isinstance(u, str)]
+    return []
+
+
+def cc_emails(view: dict[str, Any]) -> tuple[Person, ...]:
+    """The e-mail watchers typed in the form, separated by commas (or spaces); raises
+    ``Invalid("cc_emails", …)`` naming the first address that is not one."""
+    text = value_of(view, ids.BLOCK_CC_EMAILS) or ""
+    words = [w for w in text.replace(",", " ").replace(";", " ").split() if w]
+    return tuple(email_watcher(w, "cc_emails") for w in words)
+
+
 def submitted_category(view: dict[str, Any], config: DeskConfig) -> Category | None:
     key = value_of(view, ids.BLOCK_CATEGORY)
     return config.category(key) if key else None
 
 
-def new_ticket(view: dict[str, Any], requester: Actor | None) -> NewTicket:
-    """The ticket form as the desk's ``NewTicket``; category fields from ``field:*``."""
+def new_ticket(view: dict[str, Any], requester: Actor | None,
+               watchers: tuple[Person, ...] = ()) -> NewTicket:
+    """The ticket form as the desk's ``NewTicket``; category fields from ``field:*``;
+    ``watchers`` the chosen users (looked up by the caller) — the e-mail watchers are
+    read here. Raises ``Invalid("cc_emails", …)`` for an address that is not one."""
     values = (view.get("state") or {}).get("values", {})
     fields = {
         block[len(ids.FIELD_PREFIX):]: value_of(view, block) or ""
@@ -235,6 +270,7 @@ def new_ticket(view: dict[str, Any], requester: Actor | None) -> NewTicket:
         visibility="shared" if "shared" in (value_of(view, ids.BLOCK_SHARE) or "") else "private",
         fields={k: v for k, v in fields.items() if v},
         requester=requester,
+        watchers=(*watchers, *cc_emails(view)),
     )
 
 

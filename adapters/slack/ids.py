@@ -30,6 +30,8 @@ BLOCK_DESCRIPTION = "description"
 BLOCK_PRIORITY = "priority"
 BLOCK_ACCOUNT = "account"
 BLOCK_SHARE = "share"
+BLOCK_CC_USERS = "cc"  # watchers: a users select (core's field ``cc``)
+BLOCK_CC_EMAILS = "cc_emails"  # watchers by e-mail address
 FIELD_PREFIX = "field:"
 ACTION_CATEGORY = "category_chosen"  # dispatches on choice: the form grows its fields
 ACTION_VALUE = "value"  # the one element of every other input block
@@ -48,6 +50,9 @@ ESCALATE = "ticket:escalate"
 PRIORITY = "ticket:priority"
 ASK_CLOSE = "ticket:ask_close"
 HOME_NEW = "home:new"
+# "More" under a page of /ticket list or queue: value = the next page's words
+# (``core.grammar.ListTickets.words``), read back and authorised again when pressed.
+MORE = "list:more"
 
 # The requester's buttons under a close request and a resolution (``asks``): value =
 # ticket number. Not ``ticket:…``: the card listener does not take them.
@@ -76,5 +81,6 @@ def block_for(field: str) -> str:
     """The form block that shows the core's field name ``field`` (``Invalid.field``)."""
     base = {"category": BLOCK_CATEGORY, "subject": BLOCK_SUBJECT,
             "description": BLOCK_DESCRIPTION, "priority": BLOCK_PRIORITY,
-            "account": BLOCK_ACCOUNT, "visibility": BLOCK_SHARE}
+            "account": BLOCK_ACCOUNT, "visibility": BLOCK_SHARE, "cc": BLOCK_CC_USERS,
+            "cc_emails": BLOCK_CC_EMAILS}
     return base.get(field, field_block(field))

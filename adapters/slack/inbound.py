@@ -110,6 +110,9 @@ class CatchUp:
                 return 0
             opened = await self.client.conversations_open(users=cursor.requester.user_id)
             channel = str(opened["channel"]["id"])
+        elif binding.watcher is not None:  # a watcher's own thread: their DM with the app
+            opened = await self.client.conversations_open(users=binding.watcher.user_id)
+            channel, in_dm = str(opened["channel"]["id"]), True
         async with self.turn((channel, binding.thread)):
             return await self._read(cursor, channel, in_dm)
 

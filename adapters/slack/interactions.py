@@ -98,9 +98,10 @@ class Interactions:
     # ---- submitting it -------------------------------------------------------------
 
     async def on_new_ticket(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = forms.new_ticket(view, None)
         try:
+            form = forms.new_ticket(view, None)
             self.s.desk.validate(form)
+            _requester_not_watcher(view, body)
         except Invalid as err:
             await ack(response_action="errors",
                       errors=forms.field_error(view, self.s.config, err.field, err.reason))
@@ -111,7 +112,9 @@ class Interactions:
             requester = None
             if meta.on_behalf:
                 requester = await self.s.people.actor(actor.ref.workspace, meta.on_behalf)
-            form = forms.new_ticket(view, requester)
+            watchers = tuple([(await self.s.people.actor(actor.ref.workspace, uid)).person
+                              for uid in forms.cc_users(view)])
+            form = forms.new_ticket(view, requester, watchers)
             if meta.source.get("c") and meta.source.get("ts"):
                 form = self._with_source_link(form, meta.source)
             opened = await self.s.desk.open_ticket(
@@ -244,3 +247,13 @@ def _text_form(kind: Action, number: int) -> dict[str, Any]:
                                hint="Optional. They get \"Yes, close it\" and \"No, I still "
                                     "need help\"; without an answer it closes by itself.")
     raise Invalid("action", f"{kind.value} has no form on a card")
+
+
+def _requester_not_watcher(view: dict[str, Any], body: dict[str, Any]) -> None:
+    """Raises ``Invalid("cc", …)`` when the form's watchers select names the requester
+    (who follows their ticket already): said on the form, before anything is stored."""
+    meta = forms.FormMeta.load(view.get("private_metadata"))
+    requester = meta.on_behalf or str((body.get("user") or {}).get("id") or "")
+    if requester and requester in forms.cc_users(view):
+        raise Invalid("cc", "cannot include the requester: they follow their ticket "
+                      "already")

@@ -195,7 +195,8 @@ class SlackOutbound:
             opened_by = job.event.actor.name
         return views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
                           receipt=binding.in_requester_dm,
-                          opened_by=opened_by, now=self.clock.now())
+                          watching=binding.watcher is not None,
+                          opened_by=opened_by, now=self.clock.now(), opened=job.opened)
 
     async def _post_card(self, channel: str, binding: Binding, job: DeliveryJob) -> str:
         text, blocks = self._card(binding, job)
@@ -203,7 +204,9 @@ class SlackOutbound:
 
     async def _update_card(self, channel: str, binding: Binding, job: DeliveryJob) -> None:
         text, blocks = views.card(job.ticket, team=binding.audience is Audience.INTERNAL,
-                                  receipt=binding.in_requester_dm, now=self.clock.now())
+                                  receipt=binding.in_requester_dm,
+                                  watching=binding.watcher is not None,
+                                  now=self.clock.now(), opened=job.opened)
         try:
             await self.client.chat_update(channel=channel, ts=str(binding.card_message),
                                           text=text, blocks=blocks)
@@ -227,6 +230,8 @@ class SlackOutbound:
     async def _channel(self, binding: Binding, job: DeliveryJob) -> str:
         if binding.in_requester_dm:
             return await self._dm(job.ticket.requester.ref.user_id)
+        if binding.watcher is not None:  # a watcher's own thread in their DM
+            return await self._dm(binding.watcher.user_id)
         return binding.channel
 
     async def _dm(self, user_id: str) -> str:
@@ -242,7 +247,7 @@ class SlackOutbound:
         d, t = job.delivery, job.ticket
         if d.purpose == "receipt":
             url = await self._thread_url(t.number, Audience.PUBLIC)
-            text, blocks = views.receipt(t, url, job.desk_name)
+            text, blocks = views.receipt(t, url, job.desk_name, job.opened)
         elif d.purpose == "assigned":
             url = await self._thread_url(t.number, Audience.INTERNAL)
             text, blocks = views.assigned(job.event, t, url)
@@ -347,7 +352,7 @@ class SlackOutbound:
             return None
         for binding in await self.desk.bindings_of(number):
             if binding.platform == self.platform and binding.audience is audience \
-                    and binding.thread:
+                    and binding.thread and binding.watcher is None:
                 channel = binding.channel
                 if binding.in_requester_dm:
                     return None  # the requester's own DM: the receipt is the card itself

@@ -79,10 +79,12 @@ class SlackPlugin:
     credentials_model = SlackCredentials
     # Shared tickets' threads hang under cards in the support channel, private ones in
     # the requester's DM with the app; the requester is not in a channel thread.
-    traits = Traits(team_thread=True, private_in_dm=True, thread_reaches_requester=False)
+    traits = Traits(team_thread=True, private_in_dm=True, thread_reaches_requester=False,
+                    watcher_dm_thread=True)
     category_keys = tuple(SlackCategory.model_fields)
     transcript_keys = tuple(SlackTranscripts.model_fields)
     placed_alone = False
+    runs_when_configured = False  # it needs credentials of its own
 
     def agent_rule(self, settings: SlackSettings) -> AgentRule:
         return AgentRule(frozenset(settings.agent_users), frozenset(settings.agent_groups),

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from adapters.slack import ids
+from adapters.slack.deflection import helpful_blocks, similar_blocks
 from adapters.slack.forms import PRIORITY_WORDS, priority_options
 from adapters.slack.levels import TARGETS, clock_lines, state_lines
 from adapters.slack.text import FIELD_TEXT_MAX, chunks, date, escape, link, shorten
@@ -45,14 +46,17 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
 from core.policy import Action
-from core.tickets import DONE, LinkKind, Rating, Status
+from core.tickets import DONE, LinkKind, Rating, Status, Visibility
 from core.views import TicketView
 
 Blocks = list[dict[str, Any]]
 MESSAGE_BLOCKS_MAX = 50
+WATCHERS_SHOWN_MAX = 1500  # of a context element's 3000 characters
 
 STATUS_WORDS = {
     Status.OPEN: "Open",
@@ -178,14 +182,17 @@ def card_actions(t: TicketView) -> dict[str, Any] | None:
     return {"type": "actions", "block_id": f"ticket:{t.number}:actions", "elements": elements}
 
 
-def card(t: TicketView, *, team: bool, receipt: bool = False,
-         opened_by: str | None = None, now: datetime | None = None) -> tuple[str, Blocks]:
+def card(t: TicketView, *, team: bool, receipt: bool = False, watching: bool = False,
+         opened_by: str | None = None, now: datetime | None = None,
+         opened: Opened | None = None) -> tuple[str, Blocks]:
     """The ticket card (PRODUCT.md §5): number, subject, category, priority, status,
     requester, assignee, SLA clocks, description, a pending close request and when the
     desk closes it ("closes in 2 days" from ``now``, UTC); ``team`` adds the account,
     breach marks and the rating; the controls are the card audience's ``t.actions``
     (``card_actions``); ``receipt`` words it for the requester (a private ticket's card
-    in their DM)."""
+    in their DM); ``watching`` for a watcher (the card of their own thread in their DM).
+    ``opened`` (the ticket's opening, ``DeliveryJob.opened``) adds its
+    deflection: similar past tickets on the team card, "These may help" on a receipt."""
     blocks: Blocks = []
     if receipt and t.status in DONE:
         blocks.append(_section(
@@ -196,6 +203,10 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
             f"We have your ticket {title(t)}\nAn agent will answer in this thread; reply "
             "here to add anything. You will see here who picks it up and every change."
             + (f"\n{escape(t.back_text)}" if t.back_text else "")))
+    elif watching:
+        blocks.append(_section(
+            f"You watch ticket {title(t)}\nEvery public update comes into this thread; "
+            "reply here to comment on the ticket."))
     else:
         heading = f"{title(t)}"
         if opened_by:
@@ -206,15 +217,22 @@ def card(t: TicketView, *, team: bool, receipt: bool = False,
     states = state_lines(t, team=team, now=now)
     if states:
         blocks.append({"type": "context", "elements": [_mrkdwn("\n".join(states))]})
-    for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 6]:
+    for piece in list(chunks(t.description))[:MESSAGE_BLOCKS_MAX - 8]:
         blocks.append(_section(piece))
     if t.resolution and t.status in DONE:
         blocks.append(_section("*Resolution*\n" + next(chunks(t.resolution, 2900), "")))
+    if team:
+        blocks += similar_blocks(opened)
+    elif receipt and t.status not in DONE:
+        blocks += helpful_blocks(opened, t.number)
     actions = card_actions(t)
     if actions:
         blocks.append(actions)
-    blocks.append({"type": "context", "elements": [_mrkdwn(
-        f"Ticket #{t.number} · {t.visibility.value} · opened {date(t.opened_at)}")]})
+    footer = f"Ticket #{t.number} · {t.visibility.value} · opened {date(t.opened_at)}"
+    if t.watchers:
+        footer += " · watchers: " + shorten(", ".join(escape(w.name) for w in t.watchers),
+                                            WATCHERS_SHOWN_MAX)
+    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
     fallback = f"#{t.number} {escape(t.subject)} — {status_word(t.status)}"
     return fallback, blocks
 
@@ -290,8 +308,20 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             return f"{n} continues in follow-up ticket #{other}; please write there."
         case Linked(link=kind, number=other):
             return f"*{who}* linked {n} to #{other} ({kind.value.replace('_', ' ')})."
+        case WatcherAdded(own=True):
+            return f":eyes: *{who}* is watching {n}."
         case WatcherAdded(watcher=watcher):
-            return f"*{who}* added *{escape(watcher)}* as a watcher of {n}."
+            return f":eyes: *{who}* added *{escape(watcher)}* as a watcher of {n}."
+        case WatcherRemoved(own=True):
+            return f"*{who}* stopped watching {n}."
+        case WatcherRemoved(watcher=watcher):
+            return f"*{who}* removed *{escape(watcher)}* as a watcher of {n}."
+        case VisibilityChanged(to=Visibility.SHARED):
+            return f":busts_in_silhouette: *{who}* shared {n} with " \
+                   f"{escape(t.requester.name)}'s organisation."
+        case VisibilityChanged():
+            return f":lock: *{who}* made {n} private: only its requester, watchers and " \
+                   "agents see it."
         case SlaWarning(target=target, due=due):
             return f":hourglass_flowing_sand: *SLA warning:* {n}'s {TARGETS[target]} is due " \
                    f"{date(due)}."
@@ -316,10 +346,11 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
             assert_never(unreachable)
 
 
-def receipt(t: TicketView, thread_url: str | None,
-            desk_name: str = "Helpthread") -> tuple[str, Blocks]:
+def receipt(t: TicketView, thread_url: str | None, desk_name: str = "Helpthread",
+            opened: Opened | None = None) -> tuple[str, Blocks]:
     """The requester's receipt (PRODUCT.md §6): number, subject, category, priority,
-    what happens next, a link to the thread; signed with ``desk.name``."""
+    what happens next, a link to the thread; signed with ``desk.name``; then what may
+    help (``opened``'s deflection)."""
     where = link(thread_url, "its thread") if thread_url else "its thread"
     text = (f"We have your ticket {title(t)}\n{escape(t.category_name)} · "
             f"{PRIORITY_WORDS.get(t.priority, t.priority)} priority. {escape(desk_name)} will "
@@ -327,7 +358,8 @@ def receipt(t: TicketView, thread_url: str | None,
             "who picks it up, every status change and the resolution.")
     if t.back_text:
         text += f"\n:crescent_moon: {escape(t.back_text)}"
-    return f"We have your ticket #{t.number}", [_section(text)]
+    return f"We have your ticket #{t.number}", [_section(text),
+                                                *helpful_blocks(opened, t.number)]
 
 
 def notification(event: Event, t: TicketView, thread_url: str | None,

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
+from core.events import EventKind
 from core.outbound import Delivered, DeliveryContext
 from core.routing import Delivery, DeliveryState
 from core.store.failures import unavailable
@@ -121,7 +122,8 @@ class SqlOutbox:
         return taken
 
     async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext:
-        """The events, tickets and bindings ``deliveries`` refer to, in three queries."""
+        """The events, tickets and bindings ``deliveries`` refer to, and the tickets'
+        opening events (for the cards' deflection), in four queries."""
         event_ids = {d.event_id for d in deliveries} | {
             d.merged_from for d in deliveries if d.merged_from is not None}
         numbers = {d.ticket_number for d in deliveries}
@@ -133,8 +135,11 @@ class SqlOutbox:
                 select(T).where(T.c.number.in_(numbers)))}
             bindings = {r.id: binding_from(r) for r in await conn.execute(
                 select(B).where(B.c.id.in_(binding_ids)))} if binding_ids else {}
+            openings = {r.ticket_number: event_from(r) for r in await conn.execute(
+                select(E).where(E.c.ticket_number.in_(numbers),
+                                E.c.kind == EventKind.OPENED.value))}
             await conn.rollback()
-        return DeliveryContext(events, tickets, bindings)
+        return DeliveryContext(events, tickets, bindings, openings)
 
     async def release(self, deliveries: list[Delivery], owner: str) -> None:
         if not deliveries:

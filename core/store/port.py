@@ -21,6 +21,7 @@ from core.routing import Binding, Delivery
 from core.search import SearchQuery
 from core.tickets import Status, Ticket
 from core.timers import Timer, TimerSpec
+from core.visibility import Viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,11 @@ class RequesterLoad:
 class TicketQuery:
     """A listing: ``statuses`` (None = all); ``viewer`` limits it to tickets they may see
     unless ``sees_internal``; ``mine`` keeps the viewer's own (requester or assignee);
-    ``org`` keeps shared tickets of the viewer's org; newest activity first.
+    ``org`` keeps shared tickets of the viewer's org; ``unread`` those with news for the
+    viewer (``Store.unread``). Newest activity the viewer may see first (for a viewer
+    without ``sees_internal``, internal notes are no activity: ``public_activity_at``);
+    with ``by_due``, soonest SLA due time first instead (none last). ``offset`` rows are
+    skipped, then at most ``limit`` returned.
     ``search``: for ``Store.search_tickets`` (``core.search``)."""
 
     viewer: UserRef
@@ -46,6 +51,9 @@ class TicketQuery:
     org: bool = False
     unassigned_or_due_before: datetime | None = None
     search: SearchQuery | None = None
+    unread: bool = False
+    by_due: bool = False
+    offset: int = 0
     limit: int = 50
 
 
@@ -53,6 +61,10 @@ class TicketQuery:
 # (ranking every match of a word in a fifth of a million tickets takes about half a
 # second; the newest 200 take milliseconds, bench/search.py).
 SEARCH_CANDIDATES = 200
+# Deflection ranks the newest this many resolved tickets that share a word with a new
+# one (full text) or have an embedding (semantic): bench/deflection.py measures both.
+DEFLECT_CANDIDATES = 5000
+SEMANTIC_CANDIDATES = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +117,11 @@ class Store(Protocol):
     async def bindings(self, number: int) -> list[Binding]: ...
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         """The binding whose thread is ``thread`` in ``channel`` on ``platform``; with
-        ``in_dm`` also one stored under the placeholder channel ``dm``."""
+        ``in_dm`` also one stored under the placeholder channel ``dm`` (a requester's
+        DM) or, given the message's ``author`` (a user id), ``dm:<author>`` (their own
+        thread as a watcher)."""
         ...
 
     async def add_event(self, event: Event) -> None:
@@ -134,7 +148,14 @@ class Store(Protocol):
         """Deletes these deliveries (superseded by a merged notice)."""
         ...
 
-    async def find_tickets(self, query: TicketQuery) -> list[Ticket]: ...
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        """The tickets ``query`` lists (not ``query.search``), in its order, the page
+        ``offset``/``limit`` of it cut in the query."""
+        ...
+
+    async def count_tickets(self, query: TicketQuery) -> int:
+        """How many tickets ``find_tickets`` would list without ``offset``/``limit``."""
+        ...
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         """``query.search`` over the tickets ``query.viewer`` may see, filters applied
@@ -145,13 +166,41 @@ class Store(Protocol):
         ticket first. At most ``query.limit``. Raises nothing on any parsed query."""
         ...
 
+    # ---- deflection (core.deflection) --------------------------------------------
+
+    async def similar_tickets(self, words: tuple[str, ...], viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        """Resolved or closed tickets with a resolution note that ``viewer`` may see and
+        whose text holds any of ``words`` (``core.search.tokens``): subject, description
+        and public comments; fields and internal text too when ``viewer.is_agent``.
+        Ranked by relevance (subject > description > comments) among the
+        ``DEFLECT_CANDIDATES`` newest matches, then newest. At most ``limit``."""
+        ...
+
+    async def nearest_tickets(self, vector: bytes, model: str, viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        """Resolved or closed tickets with a resolution note that ``viewer`` may see,
+        by the cosine similarity of their embedding under ``model`` to ``vector``
+        (``core.semantic``), among the ``SEMANTIC_CANDIDATES`` newest that have one.
+        At most ``limit``."""
+        ...
+
+    async def add_embedding(self, number: int, model: str, vector: bytes) -> None:
+        """Stores ticket ``number``'s embedding under ``model`` (replacing one)."""
+        ...
+
+    async def without_embedding(self, model: str, limit: int) -> list[Ticket]:
+        """Up to ``limit`` tickets with no embedding under ``model``, newest first."""
+        ...
+
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None: ...
 
     async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
         """Those of ``numbers`` with an event ``reader`` has not seen: made by someone
         else (or the desk), public unless ``internal`` (agents), and later than the
         latest time ``reader`` — or, for a shared ticket, anyone of the reader's org —
-        saw the ticket (PRODUCT.md §2, "read marks")."""
+        saw the ticket (PRODUCT.md §2, "read marks"). An agent's (``internal``) news is
+        read only by their own look: an org member's look says nothing of notes."""
         ...
 
     # ---- inbound (core.inbound) -------------------------------------------------

@@ -1,7 +1,7 @@
 """``search.language``: which language the search index stems for, kept in step at start.
 
 The index remembers the language it was built with (``ticket_search_language``,
-migration 0008). ``use_search_language`` compares it with the configured one and, when
+migration 0010). ``use_search_language`` compares it with the configured one and, when
 they differ, re-indexes every ticket in one transaction:
 
 - PostgreSQL: ``language`` is a text search configuration (``pg_ts_config``: ``simple``,

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.search import Person, SearchQuery, Term, snippet
 from core.store.port import SEARCH_CANDIDATES, Hit, TicketQuery
 from core.store.rows import ticket_from
-from core.store.visible_sql import T, grant_condition, visible_to
+from core.store.visible_sql import T, activity, grant_condition, visible_to
 from core.visibility import VISIBLE_TO, Grant, Viewer
 
 # SQLite's FTS5 table (rowid, then its columns in order) and PostgreSQL's table.
@@ -132,7 +132,7 @@ class SearchSql:
                           ) -> list[Hit]:
         rows = await self.conn.execute(
             select(T).where(*where)
-            .order_by(T.c.last_activity_at.desc(), T.c.number.desc()).limit(query.limit))
+            .order_by(activity(query.sees_internal).desc(), T.c.number.desc()).limit(query.limit))
         return [Hit(ticket_from(r), None) for r in rows]
 
     async def _snippets(self, key: Any, rows: Sequence[Any], search: SearchQuery,
@@ -178,7 +178,7 @@ class SearchSql:
             .limit(SEARCH_CANDIDATES).subquery())
         rows = (await self.conn.execute(
             select(T).join(candidates, candidates.c.number == T.c.number)
-            .order_by(candidates.c.score, T.c.last_activity_at.desc(), T.c.number.desc())
+            .order_by(candidates.c.score, activity(query.sees_internal).desc(), T.c.number.desc())
             .limit(query.limit))).all()
         snippets = await self._snippets(FTS.c.rowid, rows, search, agent)
         return [Hit(ticket_from(r), snippets.get(r.number)) for r in rows]
@@ -216,7 +216,7 @@ class SearchSql:
         rows = (await self.conn.execute(
             select(T, score).join(candidates, candidates.c.number == T.c.number)
             .join(PG, PG.c.ticket_number == T.c.number)
-            .order_by(score.desc(), T.c.last_activity_at.desc(), T.c.number.desc())
+            .order_by(score.desc(), activity(query.sees_internal).desc(), T.c.number.desc())
             .limit(query.limit))).all()
         snippets = await self._snippets(PG.c.ticket_number, rows, search, agent)
         return [Hit(ticket_from(r), snippets.get(r.number)) for r in rows]

@@ -20,10 +20,8 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    exists,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -36,9 +34,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.coalesce import Waiting
 from core.errors import Conflict
-from core.events import Audience, Event, EventKind
+from core.events import Event, EventKind
 from core.identity import UserRef
-from core.routing import Binding, Delivery, DeliveryState
+from core.routing import WATCHER_DM, Binding, Delivery, DeliveryState
+from core.store.deflect_sql import DeflectSql
 from core.store.engine import READING
 from core.store.failures import unavailable
 from core.store.inbound_sql import InboundSql
@@ -64,8 +63,8 @@ from core.store.tables import (
     TicketRow,
 )
 from core.store.timers_sql import TimersSql
-from core.store.visible_sql import grant_condition, visible_to
-from core.tickets import ACTIVE, Ticket, Visibility
+from core.store.visible_sql import activity, grant_condition, unread_by, visible_to
+from core.tickets import ACTIVE, Ticket
 from core.visibility import Grant, Viewer
 
 
@@ -156,7 +155,7 @@ WAITING_NOTICES = (
 )
 
 
-class SqlStore(InboundSql, TimersSql, SearchSql):
+class SqlStore(InboundSql, TimersSql, SearchSql, DeflectSql):
     """One transaction on one connection; see ``core.store.port.Store``.
 
     ``get_ticket(…, for_update=True)`` reads the ticket's bindings in the same statement
@@ -239,9 +238,12 @@ class SqlStore(InboundSql, TimersSql, SearchSql):
         return [binding_from(r) for r in rows]
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
         where = [B.c.platform == platform, B.c.thread == thread]
-        where.append(B.c.channel.in_([channel, "dm"]) if in_dm else B.c.channel == channel)
+        channels = [channel]
+        if in_dm:
+            channels += ["dm"] + ([WATCHER_DM + author] if author else [])
+        where.append(B.c.channel.in_(channels))
         row = (await self.conn.execute(select(B).where(*where))).first()
         return binding_from(row) if row else None
 
@@ -274,27 +276,19 @@ class SqlStore(InboundSql, TimersSql, SearchSql):
         await self.conn.execute(delete(D).where(D.c.id.in_(ids)))
 
     async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
-        me = query.viewer
-        conditions: list[ColumnElement[bool]] = [
-            visible_to(Viewer(me, query.sees_internal))]
-        if query.statuses is not None:
-            conditions.append(T.c.status.in_(sorted(s.value for s in query.statuses)))
-        if query.mine:
-            conditions.append(or_(T.c.requester_key == me.key, T.c.assignee_key == me.key))
-        if query.org:
-            conditions.append(grant_condition(Grant.ORG_SHARED, Viewer(me, False)))
-        if query.unassigned_or_due_before is not None:
-            due = query.unassigned_or_due_before
-            conditions.append(or_(
-                T.c.assignee_key.is_(None),
-                T.c.resolution_due < due,
-                and_(T.c.first_response_at.is_(None), T.c.first_response_due < due),
-            ))
+        if query.by_due:
+            due = func.coalesce(T.c.first_response_due, T.c.resolution_due)
+            order = [due.asc().nulls_last(), T.c.number.asc()]
+        else:
+            order = [activity(query.sees_internal).desc(), T.c.number.desc()]
         rows = await self.conn.execute(
-            select(T).where(*conditions)
-            .order_by(T.c.last_activity_at.desc(), T.c.number.desc()).limit(query.limit)
-        )
+            select(T).where(*_listing(query)).order_by(*order)
+            .offset(query.offset).limit(query.limit))
         return [ticket_from(r) for r in rows]
+
+    async def count_tickets(self, query: TicketQuery) -> int:
+        return int((await self.conn.execute(
+            select(func.count()).select_from(T).where(*_listing(query)))).scalar_one())
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
@@ -306,20 +300,31 @@ class SqlStore(InboundSql, TimersSql, SearchSql):
     async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
         if not numbers:
             return set()
-        seen_after = and_(
-            R.c.ticket_number == E.c.ticket_number, R.c.seen_at >= E.c.at,
-            or_(R.c.reader_key == reader.key,
-                and_(T.c.visibility == Visibility.SHARED.value,
-                     R.c.reader_org == T.c.requester_org,
-                     literal(reader.org) == T.c.requester_org)))
-        news = [E.c.ticket_number == T.c.number,
-                or_(E.c.actor_key.is_(None), E.c.actor_key != reader.key),
-                ~exists().where(seen_after)]
-        if not internal:
-            news.append(E.c.audience == Audience.PUBLIC.value)
         rows = await self.conn.execute(
-            select(T.c.number).where(T.c.number.in_(numbers), exists().where(*news)))
+            select(T.c.number).where(T.c.number.in_(numbers), unread_by(reader, internal)))
         return {int(n) for n in rows.scalars()}
+
+
+def _listing(query: TicketQuery) -> list[ColumnElement[bool]]:
+    """``query``'s conditions on ``tickets`` (``Store.find_tickets``)."""
+    me = query.viewer
+    conditions: list[ColumnElement[bool]] = [visible_to(Viewer(me, query.sees_internal))]
+    if query.statuses is not None:
+        conditions.append(T.c.status.in_(sorted(s.value for s in query.statuses)))
+    if query.mine:
+        conditions.append(or_(T.c.requester_key == me.key, T.c.assignee_key == me.key))
+    if query.org:
+        conditions.append(grant_condition(Grant.ORG_SHARED, Viewer(me, False)))
+    if query.unassigned_or_due_before is not None:
+        due = query.unassigned_or_due_before
+        conditions.append(or_(
+            T.c.assignee_key.is_(None),
+            T.c.resolution_due < due,
+            and_(T.c.first_response_at.is_(None), T.c.first_response_due < due),
+        ))
+    if query.unread:
+        conditions.append(unread_by(me, query.sees_internal))
+    return conditions
 
 
 @asynccontextmanager

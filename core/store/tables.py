@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -77,6 +87,8 @@ class TicketRow(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
+    # the newest event a requester may see (migration 0009): non-agents' lists sort by it
+    public_activity_at: Mapped[datetime | None] = mapped_column(index=True)
     first_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -213,3 +225,18 @@ class TimerRow(Base):
         Index("ix_timers_once", "ticket_number", "kind", "fingerprint", unique=True),
         Index("ix_timers_due", "fired_at", "due_at"),
     )
+
+
+class EmbeddingRow(Base):
+    """A ticket's sentence embedding (``core.semantic``: unit float32 vector as bytes)
+    under ``model``, written when it opens with ``[deflection] ranking = "semantic"``.
+    Derived from the ticket's text: not exported, made again after an import
+    (``helpthread deflection-index``)."""
+
+    __tablename__ = "ticket_embeddings"
+    __table_args__ = ({"info": {"derived": True}},)
+    # (model, ticket_number): a model's vectors are read newest first without a sort
+    model: Mapped[str] = mapped_column(String(80), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(
+        ForeignKey("tickets.number", ondelete="CASCADE"), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

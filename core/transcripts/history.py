@@ -37,10 +37,12 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
 from core.routing import Binding
-from core.tickets import Status
+from core.tickets import Status, Visibility
 from core.views import TicketDetails
 
 Style = Literal["message", "note", "system"]
@@ -161,8 +163,17 @@ def entry(event: Event, number: int, requester: str, desk_name: str) -> Entry:
             return system(f"escalated #{n} to level {level}", reason)
         case Linked(link=link, number=other):
             return system(f"linked #{n} to #{other} ({link.value.replace('_', ' ')})")
+        case WatcherAdded(watcher=watcher, own=True):
+            return system(f"started watching #{n}")
         case WatcherAdded(watcher=watcher):
             return system(f"added {watcher} as a watcher")
+        case WatcherRemoved(watcher=watcher, own=True):
+            return system(f"stopped watching #{n}")
+        case WatcherRemoved(watcher=watcher):
+            return system(f"removed {watcher} as a watcher")
+        case VisibilityChanged(to=to):
+            return system(f"shared #{n} with the requester's organisation"
+                          if to is Visibility.SHARED else f"made #{n} private")
         case SlaWarning(target=target, due=due):
             return system(f"SLA warning: the {TARGETS.get(target, target)} target is due "
                           f"{iso(due)}")

@@ -46,7 +46,7 @@ def ticket(number: int, requester: UserRef = LENA, **kwargs: object) -> Ticket:
         "subject": f"Subject {number}", "description": "Sales are not recorded.",
         "category": "technical", "priority": "normal",
         "requester": Person(requester, requester.user_id.title()), "opened_at": T0,
-        "source": "shell", "last_activity_at": at(number),
+        "source": "shell", "last_activity_at": at(number), "public_activity_at": at(number),
     }
     values.update(kwargs)
     return Ticket(number=number, **values)  # type: ignore[arg-type]
@@ -297,6 +297,22 @@ async def test_binding_at_and_the_dm_placeholder(contract: StoreUnderTest) -> No
         assert await store.binding_at("discord", "C-support", "") is None
 
 
+async def test_binding_at_a_watchers_own_dm_thread_only_for_its_watcher(
+        contract: StoreUnderTest) -> None:
+    own = Binding(1, "slack", "T1", Audience.PUBLIC, "dm:U-bo", thread="333.3")
+    async with contract.stores.transaction() as store:
+        await add(store, ticket(1))
+        await store.add_bindings([own])
+    async with contract.stores.transaction() as store:
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True,
+                                      author="U-bo") == own
+        assert (await store.bindings(1))[0].watcher == UserRef("slack", "T1", "U-bo")
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True,
+                                      author="U-lena") is None, "another's DM, same ts"
+        assert await store.binding_at("slack", "D-bo", "333.3", in_dm=True) is None
+        assert await store.binding_at("slack", "C-support", "333.3", author="U-bo") is None
+
+
 # ---- events and deliveries ---------------------------------------------------------
 
 
@@ -476,9 +492,10 @@ async def test_search_tickets_by_words(contract: StoreUnderTest) -> None:
 
 async def test_equal_activity_lists_the_higher_number_first(contract: StoreUnderTest) -> None:
     async with contract.stores.transaction() as store:
-        await add(store, ticket(1, last_activity_at=at(5)), ticket(2, last_activity_at=at(5)),
-                  ticket(3, last_activity_at=at(1)))
+        await add(store, *(ticket(n, last_activity_at=at(m), public_activity_at=at(m))
+                           for n, m in ((1, 5), (2, 5), (3, 1))))
     assert await numbers(contract, LENA) == [2, 1, 3]
+    assert await numbers(contract, SAM, True) == [2, 1, 3]
 
 
 # ---- read marks --------------------------------------------------------------------

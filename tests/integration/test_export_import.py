@@ -153,6 +153,9 @@ async def test_round_trip_keeps_every_row(source: str, database_url: str) -> Non
     for name, rows in before.items():
         if name == "counters":  # PostgreSQL numbers tickets from a sequence (0004)
             continue
+        if Base.metadata.tables[name].info.get("derived"):  # not exported: made again
+            assert name not in text  # (ticket_embeddings: helpthread db embed)
+            continue
         assert rows, f"the source desk has no {name} rows: the round trip shows nothing"
         assert after[name] == rows, name
     if url.startswith("sqlite"):

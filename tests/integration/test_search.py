@@ -13,6 +13,7 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 from tests.integration.conftest import Wired
+from tests.support.old_schema import ticket_with_history
 from tests.support.people import agent, form, make_desk, person
 
 LENA, MARCO, OMAR, SAM = person("lena"), person("marco"), person("omar"), agent("sam")
@@ -190,10 +191,7 @@ async def test_the_migration_indexes_tickets_written_before_it(database_url: str
     engine = make_engine(database_url)
     try:
         desk = make_desk(SqlStores(engine))
-        await desk.open_ticket(LENA, form(subject="Older ticket", description="Dépôt"))
-        await desk.reply(SAM, 1, "public answer")
-        await desk.note(SAM, 1, "private remark")
-        await desk.add_watcher(SAM, 1, MARCO.person)
+        await ticket_with_history(engine)  # as a 0006 desk wrote it
         await upgrade_async(database_url)
         assert [i.ticket.number for i in await desk.search(LENA, "depot answer")] == [1]
         assert await desk.search(LENA, "remark") == []

@@ -1,4 +1,4 @@
-"""``search.language`` on SQLite and PostgreSQL (migration 0008,
+"""``search.language`` on SQLite and PostgreSQL (migration 0010,
 ``core.store.search_language``): a stemmer when asked for, none by default, accents
 folded either way; existing tickets re-indexed when it changes; a language the database
 does not have stops the start naming the key."""
@@ -146,17 +146,17 @@ def test_the_key_is_checked_when_the_config_loads(
         SqlStores(make_engine("sqlite+aiosqlite:///x.db"), "english'; --")
 
 
-async def test_downgrading_0008_rebuilds_the_simple_index(database_url: str) -> None:
+async def test_downgrading_0010_rebuilds_the_simple_index(database_url: str) -> None:
     await upgrade_async(database_url)
     engine = make_engine(database_url)
     try:
         desk = desk_on(engine, "simple", FrozenClock())
         await desk.open_ticket(LENA, form(subject="Printer runs hot"))
         await use_search_language(engine, "english")
-        await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0007")
+        await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0009")
         assert await found(desk, "run") == []
         assert await found(desk, "runs") == [1]
-        await desk.open_ticket(LENA, form(subject="Printers running"))  # 0007's trigger
+        await desk.open_ticket(LENA, form(subject="Printers running"))  # the simple trigger again
         assert await found(desk, "running") == [2]
     finally:
         await engine.dispose()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord import render as discord_render
+from adapters.discord.help import help_text as discord_help
 from adapters.shell import views as shell_views
 from adapters.slack import views as slack_views
 from core.config import DeskConfig
@@ -66,4 +67,4 @@ def test_receipts_and_help_carry_the_desk_name() -> None:
     assert "Acme Support" in (discord_render.receipt_embed(TICKET, None, "Acme Support")
                               .description or "")
     assert slack_answers.help_text("Acme <Support>").startswith("*Acme &lt;Support&gt;*")
-    assert discord_render.help_text("Acme Support").startswith("**Acme Support**")
+    assert discord_help("Acme Support").startswith("**Acme Support**")

@@ -63,6 +63,9 @@ commands = st.one_of(
     st.builds(cmd.Escalate, numbers, texts),
     st.builds(cmd.Link, numbers, st.sampled_from(list(LinkKind)), numbers),
     st.builds(cmd.AddWatcher, numbers, st.sampled_from([p.person for p in PEOPLE])),
+    st.builds(cmd.RemoveWatcher, numbers, st.sampled_from([p.person for p in PEOPLE])),
+    st.builds(cmd.Watch, numbers), st.builds(cmd.Unwatch, numbers),
+    st.builds(cmd.SetVisibility, numbers, st.sampled_from(["shared", "private", "public"])),
 )
 SYSTEM_MAY = {EventKind.CLOSED, EventKind.NOTED, EventKind.RESUMED, EventKind.ESCALATED}
 
@@ -77,6 +80,7 @@ class DeskMachine(RuleBasedStateMachine):
         self.seen_statuses: dict[int, Status] = {}
         self.keys: dict[str, int] = {}
         self.subjects = 0
+        self.deliveries_checked = 0  # deliveries are checked against the state they met
 
     def teardown(self) -> None:
         self.loop.close()
@@ -158,14 +162,22 @@ class DeskMachine(RuleBasedStateMachine):
                 assert is_agent(actor, CONFIG) or actor.ref == ticket.requester.ref
             if event.kind is EventKind.COMMENTED:
                 assert can_see(actor, ticket, CONFIG)
+            cc = event.kind in (EventKind.WATCHER_ADDED, EventKind.WATCHER_REMOVED) \
+                and not getattr(event.payload, "own", False)
+            if cc or event.kind is EventKind.VISIBILITY_CHANGED:  # issue 13: cc, share
+                assert is_agent(actor, CONFIG) or actor.ref == ticket.requester.ref
 
     @invariant()
     def deliveries_reach_only_their_audience(self) -> None:
+        """Each delivery as it was planned: a DM only to someone who may see the ticket
+        then (a watcher removed, a ticket unshared later do not make it wrong)."""
         state = self.stores.state
         events = {e.id: e for e in state.events}
         bindings = {b.id: b for b in state.bindings}
         by_key = {a.ref.key: a for a in PEOPLE}
-        for d in state.deliveries:
+        new, self.deliveries_checked = (state.deliveries[self.deliveries_checked:],
+                                        len(state.deliveries))
+        for d in new:
             event = events[d.event_id]
             ticket = state.tickets[d.ticket_number]
             if d.target is Target.BINDING:

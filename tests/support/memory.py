@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.coalesce import Waiting
 from core.errors import Conflict
@@ -19,8 +19,9 @@ from core.events import Audience, Event, EventKind
 from core.identity import Person, UserRef
 from core.inbound import Receipt, ThreadCursor
 from core.routing import Binding, Delivery, DeliveryState
+from core.semantic import rank
 from core.store.port import Hit, RequesterLoad, TicketQuery
-from core.tickets import ACTIVE, Status, Ticket, Visibility
+from core.tickets import ACTIVE, DONE, Status, Ticket, Visibility
 from core.timers import Timer, TimerSpec
 from core.visibility import Viewer, in_shared_org, may_see
 from tests.support import memory_search
@@ -40,6 +41,7 @@ class MemoryState:
     cursors: dict[int, tuple[int, str]] = field(default_factory=dict)
     timers: dict[int, Timer] = field(default_factory=dict)
     timer_ids: int = 0
+    embeddings: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -87,8 +89,9 @@ class MemoryStore:
         return [copy.deepcopy(b) for b in self.s.bindings if b.ticket_number == number]
 
     async def binding_at(self, platform: str, channel: str, thread: str, *,
-                         in_dm: bool = False) -> Binding | None:
-        channels = (channel, "dm") if in_dm else (channel,)
+                         in_dm: bool = False, author: str | None = None) -> Binding | None:
+        channels = (channel, "dm", f"dm:{author}" if author else "dm") if in_dm \
+            else (channel,)
         for b in self.s.bindings:
             if b.platform == platform and b.thread == thread and b.channel in channels:
                 return copy.deepcopy(b)
@@ -130,9 +133,11 @@ class MemoryStore:
     async def drop_deliveries(self, ids: list[int]) -> None:
         self.s.deliveries = [d for d in self.s.deliveries if d.id not in ids]
 
-    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+    def _listing(self, query: TicketQuery) -> list[Ticket]:
         me = query.viewer
         found = []
+        news = self._news(list(self.s.tickets), me, query.sees_internal) \
+            if query.unread else set()
         for t in self.s.tickets.values():
             visible = may_see(Viewer(me, query.sees_internal), t)
             if not visible or (query.statuses is not None and t.status not in query.statuses):
@@ -141,6 +146,8 @@ class MemoryStore:
                 continue
             if query.org and not in_shared_org(me, t):
                 continue
+            if query.unread and t.number not in news:
+                continue
             due = query.unassigned_or_due_before
             if due is not None and not (
                 t.assignee is None
@@ -148,23 +155,59 @@ class MemoryStore:
                 or (t.first_response_at is None and t.first_response_due is not None
                     and t.first_response_due < due)):
                 continue
-            found.append(copy.deepcopy(t))
-        found.sort(key=lambda t: (t.last_activity_at, t.number), reverse=True)
-        return found[: query.limit]
+            found.append(t)
+        return found
+
+    async def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        found = self._listing(query)
+        if query.by_due:
+            far = datetime.max.replace(tzinfo=UTC)
+            found.sort(key=lambda t: (t.first_response_due or t.resolution_due or far,
+                                      t.number))
+        else:
+            found.sort(key=lambda t: (t.last_activity_at if query.sees_internal
+                                      else t.public_activity_at, t.number), reverse=True)
+        return [copy.deepcopy(t) for t in found[query.offset: query.offset + query.limit]]
+
+    async def count_tickets(self, query: TicketQuery) -> int:
+        return len(self._listing(query))
 
     async def search_tickets(self, query: TicketQuery) -> list[Hit]:
         return memory_search.search(self.s.tickets.values(), self.s.events, query)
+
+    async def similar_tickets(self, words: tuple[str, ...], viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        return memory_search.similar(self.s.tickets.values(), self.s.events, words, viewer,
+                                     limit)
+
+    async def nearest_tickets(self, vector: bytes, model: str, viewer: Viewer,
+                              limit: int) -> list[Ticket]:
+        candidates = [(n, v) for (n, m), v in self.s.embeddings.items() if m == model
+                      and self.s.tickets[n].status in DONE and self.s.tickets[n].resolution
+                      and may_see(viewer, self.s.tickets[n])]
+        return [copy.deepcopy(self.s.tickets[n]) for n in rank(vector, candidates, limit)]
+
+    async def add_embedding(self, number: int, model: str, vector: bytes) -> None:
+        self.s.embeddings[(number, model)] = vector
+
+    async def without_embedding(self, model: str, limit: int) -> list[Ticket]:
+        missing = [t for n, t in self.s.tickets.items() if (n, model) not in self.s.embeddings]
+        return [copy.deepcopy(t) for t in sorted(missing, key=lambda t: -t.number)[:limit]]
 
     async def mark_read(self, number: int, reader: UserRef, at: datetime) -> None:
         self.s.read_marks[(number, reader.key)] = (reader.org, at)
 
     async def unread(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
+        return self._news(numbers, reader, internal)
+
+    def _news(self, numbers: list[int], reader: UserRef, internal: bool) -> set[int]:
         out: set[int] = set()
         for number in numbers:
             t = self.s.tickets.get(number)
             if t is None:
                 continue
-            shared = t.visibility is Visibility.SHARED and reader.org == t.requester.ref.org
+            shared = (not internal and t.visibility is Visibility.SHARED
+                      and reader.org == t.requester.ref.org)
             marks = [at for (n, key), (org, at) in self.s.read_marks.items() if n == number
                      and (key == reader.key or (shared and org == t.requester.ref.org))]
             seen = max(marks, default=None)

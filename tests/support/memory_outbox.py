@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
+from core.events import EventKind
 from core.outbound import Delivered, DeliveryContext
 from core.routing import Delivery, DeliveryState
 from core.store.outbox import CHAIN_MAX, ERROR_MAX
@@ -74,6 +75,8 @@ class MemoryOutbox:
             {e.id: copy.deepcopy(e) for e in self.s.events if e.id in wanted},
             {n: copy.deepcopy(t) for n, t in self.s.tickets.items() if n in numbers},
             {b.id: copy.deepcopy(b) for b in self.s.bindings if b.id in binding_ids},
+            {e.ticket_number: copy.deepcopy(e) for e in self.s.events
+             if e.ticket_number in numbers and e.kind is EventKind.OPENED},
         )
 
     async def start(self, delivery: Delivery, owner: str) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from core.events import Event
 from core.search import SearchQuery, person_matches, public_text, snippet, tokens
 from core.store.port import Hit, TicketQuery
-from core.tickets import Ticket
+from core.tickets import DONE, Ticket
 from core.visibility import Viewer, may_see
 
 WEIGHTS = {"subject": 10, "description": 4, "comments": 1, "fields": 4, "notes": 1}
@@ -70,6 +70,24 @@ def search(tickets: Iterable[Ticket], events: list[Event], query: TicketQuery) -
             found.append((False, sum(scores), t, snippet(texts, s.positive)))
         elif s.bare_number == t.number:
             found.append((True, 0, t, None))
-    found.sort(key=lambda x: (x[0], x[1], x[2].last_activity_at or x[2].opened_at,
+    found.sort(key=lambda x: (x[0], x[1], (x[2].last_activity_at if agent
+                                           else x[2].public_activity_at) or x[2].opened_at,
                               x[2].number), reverse=True)
     return [Hit(copy.deepcopy(t), snippet) for _, _, t, snippet in found[: query.limit]]
+
+
+def similar(tickets: Iterable[Ticket], events: list[Event], words: tuple[str, ...],
+            viewer: Viewer, limit: int) -> list[Ticket]:
+    """``Store.similar_tickets`` in plain Python: resolved tickets with a note that
+    ``viewer`` may see, scored by the column weights of each word they hold."""
+    found: list[tuple[int, int, Ticket]] = []
+    for t in tickets:
+        if t.status not in DONE or not t.resolution or not may_see(viewer, t):
+            continue
+        cols = _columns(t, events, viewer.is_agent)
+        score = sum(WEIGHTS[name] for word in words for name, c in cols.items()
+                    if _holds((word,), c))
+        if score:
+            found.append((score, t.number, t))
+    found.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    return [copy.deepcopy(t) for _, _, t in found[:limit]]

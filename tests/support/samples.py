@@ -30,9 +30,11 @@ from core.events import (
     SlaBreached,
     SlaWarning,
     Unassigned,
+    VisibilityChanged,
     WatcherAdded,
+    WatcherRemoved,
 )
-from core.tickets import LinkKind, Rating, Status
+from core.tickets import LinkKind, Rating, Status, Visibility
 
 DUE = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 
@@ -52,7 +54,9 @@ SAMPLES: dict[EventKind, Payload] = {
     EventKind.PRIORITY_CHANGED: PriorityChanged("normal", "urgent"),
     EventKind.ESCALATED: Escalated(1, "customer is a partner"),
     EventKind.LINKED: Linked(LinkKind.RELATED, 7),
-    EventKind.WATCHER_ADDED: WatcherAdded("Omar"),
+    EventKind.WATCHER_ADDED: WatcherAdded("Omar", "slack:T1:UOMAR"),
+    EventKind.WATCHER_REMOVED: WatcherRemoved("omar@example.com", "email::omar@example.com"),
+    EventKind.VISIBILITY_CHANGED: VisibilityChanged(Visibility.SHARED),
     EventKind.SLA_WARNING: SlaWarning("first_response", DUE),
     EventKind.SLA_BREACHED: SlaBreached("resolution", DUE),
     EventKind.REMINDED: Reminded(DUE),

@@ -65,6 +65,8 @@ def input_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         elif kind == "checkboxes":
             chosen = [o for o in element["options"] if o["value"] in (value or [])]
             entry = {"type": kind, "selected_options": chosen}
+        elif kind == "multi_users_select":
+            entry = {"type": kind, "selected_users": list(value or [])}
         else:
             entry = {"type": kind, "value": value}
         state[block_id] = {element["action_id"]: entry}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core import commands as cmd
@@ -18,6 +20,7 @@ from core.grammar import (
     Stats,
     Transcript,
     parse,
+    parse_listing,
 )
 from core.tickets import LinkKind
 
@@ -159,6 +162,11 @@ def test_an_empty_list_names_every_filter_asked_for() -> None:
 
 def test_queue_help_stats_and_an_empty_command() -> None:
     assert parse("queue") == Queue() and parse("help") == Help()
+    assert parse("queue page 3") == Queue(3) and parse("QUEUE Page 2") == Queue(2)
+    refused("queue later", "queue")
+    refused("queue page", "page")
+    refused("queue page 0", "page")
+    refused("queue page 2 more", "queue")
     assert parse("") == NewForm() and parse("   ") == NewForm()
     assert parse("stats 7d") == Stats("7d") and parse("stats") == Stats("30d")
     refused("stats 8d", "period")
@@ -250,3 +258,28 @@ def test_only_blanks_and_unicode_spaces_separate_words() -> None:
     assert parse("claim\u30003") == cmd.Claim(3)  # an ideographic space separates
     refused("claim\x1d3", "command")  # a group separator is no space: refused by name
     assert parse("note 3 text\x1c").text == "text\x1c"  # kept, for validation to refuse
+
+
+def test_a_more_control_carries_the_listing_and_reads_it_back() -> None:
+    """The words a "more" button carries (issue 12, point 2) name the same listing's next
+    page; anything else a forged control could carry is refused."""
+    for request in (ListTickets(), ListTickets("closed", True, False, True, 4),
+                    ListTickets("all", org=True), Queue(), Queue(7),
+                    Search('"page 2" -x status:open'), Search("printer page 3", 2)):
+        words = request.words(request.page + 1)
+        if not isinstance(request, Search):  # a search's words are as long as typed
+            assert len(words) <= 60  # with "more:", inside Discord's 100-character custom_id
+        assert parse_listing(words) == replace(request, page=request.page + 1)
+    assert ListTickets("all", org=True).words(2) == "list all org page 2"
+    for forged in ("close 5", "note 5 hi", "new", "show 1", "list page 0", "queue now"):
+        with pytest.raises(Invalid):
+            parse_listing(forged)
+
+
+def test_a_search_ends_with_its_page() -> None:
+    assert parse("search printer jam page 2") == Search("printer jam", 2)
+    assert parse("search printer PAGE 12  ") == Search("printer", 12)
+    assert parse("search page 2") == Search("page 2")  # nothing else: the words
+    assert parse('search "see page 2"') == Search('"see page 2"')  # quoted: the words
+    assert parse("search page 2 of the manual") == Search("page 2 of the manual")
+    refused("search printer page 0", "page")

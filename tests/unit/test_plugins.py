@@ -8,6 +8,9 @@ from pydantic import SecretStr
 
 from adapters.discord.plugin import PLUGIN as DISCORD
 from adapters.discord.plugin import DiscordCredentials, DiscordSettings
+from adapters.email.plugin import PLUGIN as EMAIL
+from adapters.email.plugin import EmailCredentials
+from adapters.email.settings import EmailSettings
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.shell.plugin import ShellCredentials, ShellSettings
 from adapters.slack.plugin import PLUGIN as SLACK
@@ -36,7 +39,7 @@ def test_every_plugin_has_its_own_section_in_settings() -> None:
     fields = Settings.model_fields
     for plugin in registry.PLUGINS:
         assert fields[plugin.name].annotation is plugin.settings_model
-    assert [p.name for p in registry.PLUGINS] == ["slack", "discord", "shell"]
+    assert [p.name for p in registry.PLUGINS] == ["slack", "discord", "email", "shell"]
 
 
 def test_slack_declaration() -> None:
@@ -110,6 +113,38 @@ def test_the_shell_is_placed_only_when_no_chat_platform_is_configured() -> None:
     assert [r.platform for r in registry.routes(Settings(slack=SLACK_IDS), ())] == ["slack"]
     both = Settings(slack=SLACK_IDS, discord=DISCORD_IDS)
     assert [r.platform for r in registry.routes(both, ())] == ["slack", "discord"]
+
+
+MAIL = EmailSettings(smtp_host="smtp.example.com", from_address="support@example.com",
+                     signing_key=SecretStr("k" * 20))
+
+
+def test_email_declaration() -> None:
+    """E-mail keeps no threads, makes nobody an agent, and runs whenever configured."""
+    assert EMAIL.configured(MAIL) and not EMAIL.configured(EmailSettings())
+    assert not EMAIL.traits.team_thread and EMAIL.traits.ticket_thread is ThreadPlace.NONE
+    assert EMAIL.runs_when_configured and not EMAIL.has_credentials(EmailCredentials())
+    assert not EMAIL.agent_rule(MAIL).admits(Actor(UserRef.email("boss@example.com"), "B"))
+    route = EMAIL.route(MAIL, CATEGORIES)
+    assert (route.platform, route.team_thread, route.escalation_channel) == (
+        "email", False, None)
+    with pytest.raises(SettingError, match="HELPTHREAD_EMAIL__SMTP_PASSWORD"):
+        EMAIL.route(MAIL.model_copy(update={"smtp_user": "desk"}), ())
+    with pytest.raises(SettingError, match=r"email\.smtp_password"):
+        EMAIL.route(MAIL.model_copy(update={"smtp_password": SecretStr("pw")}), ())
+
+
+def test_with_email_alone_the_shell_keeps_the_threads_and_runs_beside_it() -> None:
+    assert [r.platform for r in registry.routes(Settings(email=MAIL), ())] == [
+        "email", "shell"]
+    assert [r.platform for r in registry.routes(Settings(email=MAIL, slack=SLACK_IDS), ())
+            ] == ["slack", "email"]
+    assert [p.name for p in registry.started(Settings(email=MAIL), Credentials())] == [
+        "email"]
+    assert registry.started(Settings(), Credentials()) == []
+    with_slack = Credentials(slack_bot_token=SecretStr("xoxb-1"))
+    assert [p.name for p in registry.started(Settings(email=MAIL), with_slack)] == [
+        "slack", "email"]
 
 
 def test_credentialed_plugins_follow_the_credentials() -> None:

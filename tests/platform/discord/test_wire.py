@@ -53,7 +53,8 @@ async def test_run_logs_in_syncs_the_group_to_the_guild_and_connects(
     await running
     synced = fake.made("PUT", "/applications/*/guilds/*/commands")
     assert [r.path for r in synced] == [f"/applications/{APPLICATION_ID}/guilds/{GUILD}/commands"]
-    assert [c["name"] for c in synced[0].body] == ["ticket"]
+    assert [c["name"] for c in synced[0].body] == [  # /ticket, then issue 13's top-level ones
+        "ticket", "add", "remove", "watch", "unwatch", "share", "unshare"]
     subcommands = {o["name"] for o in synced[0].body[0]["options"]}
     assert {"new", "list", "show", "search", "queue", "reply", "note", "transcript", "help",
             "panel"} <= subcommands

@@ -92,6 +92,16 @@ async def test_a_private_tickets_dm_thread_is_caught_up(h: Harness):
     assert await _comments(h) == [("Alice", "in my DM while down")]
 
 
+async def test_a_watchers_own_dm_thread_is_caught_up(h: Harness):
+    await h.open_ticket(shared=False)
+    await h.command(ALICE, "cc 1 <@U0BOB|bob>")
+    [bob_card] = [m for m in h.dms(BOB) if not m.get("thread_ts")]
+    h.fake.write(BOB, bob_card["channel"], bob_card["ts"], "in Bob's DM while down")
+    await h.platform.start()
+    assert await h.platform.caught_up() == 1
+    assert await _comments(h) == [("Bob", "in Bob's DM while down")]
+
+
 async def test_slack_refusing_connections_loses_no_comment_and_names_come_later(h: Harness):
     ticket_card, team_card = await _opened(h)
     await h.fake.refuse()  # Slack's Web API unreachable; its events still reach us

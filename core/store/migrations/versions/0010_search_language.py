@@ -10,8 +10,8 @@ with ``search.language`` at start and re-indexes when they differ
 naming ``simple``; on SQLite the language is FTS5's tokenizer, chosen when the table is
 (re)created.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 18:00:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 from core.store.search_language import SQLITE_FILL, SQLITE_TABLE, SQLITE_TOKENIZERS
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

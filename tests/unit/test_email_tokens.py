@@ -1,0 +1,80 @@
+"""Reply tokens and the ``[email]`` section (issue 13 points 3–4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from adapters.email import tokens
+from adapters.email.settings import EmailSettings
+from bot.settings import ConfigError, load_settings
+
+KEY = b"a-signing-key-of-some-length"
+
+
+def test_a_token_verifies_for_its_ticket_and_recipient_only() -> None:
+    text = tokens.sign(1042, "Ana@Example.com", KEY)
+    token = tokens.find(f"support+{text}@example.com")
+    assert token is not None and token.number == 1042
+    assert token.verify("ana@example.com", KEY)
+    assert not token.verify("eve@example.com", KEY)
+    assert not token.verify("ana@example.com", b"another-key-entirely-here")
+
+
+def test_a_forged_number_does_not_verify() -> None:
+    text = tokens.sign(1042, "ana@example.com", KEY)
+    forged = tokens.find(text.replace("1042-", "1043-", 1))
+    assert forged is not None and forged.number == 1043
+    assert not forged.verify("ana@example.com", KEY)
+
+
+def test_tokens_survive_upper_casing_and_sit_in_message_ids() -> None:
+    text = tokens.sign(7, "bo@example.com", KEY)
+    found = tokens.find(f"<{text.upper()}.55@desk.example.com> <other@x>")
+    assert found is not None and found.verify("bo@example.com", KEY)
+
+
+def test_text_without_a_token_finds_none() -> None:
+    assert tokens.find("<CAFx9w-123@mail.gmail.com>") is None
+    assert tokens.find("Re: [#1042] printer") is None
+
+
+@given(st.integers(min_value=1, max_value=999_999_999), st.emails())
+def test_every_signed_token_is_found_and_verifies(number: int, address: str) -> None:
+    text = tokens.sign(number, address, KEY)
+    found = tokens.find(f"reply+{text}@example.com")
+    assert found is not None and found.number == number and found.verify(address, KEY)
+
+
+def test_email_settings_are_off_without_smtp_host() -> None:
+    assert not EmailSettings().configured
+
+
+def test_email_settings_name_what_is_missing_or_wrong() -> None:
+    with pytest.raises(ValidationError, match=r"email\.from_address"):
+        EmailSettings(smtp_host="smtp.example.com", signing_key="x" * 20)
+    with pytest.raises(ValidationError, match=r"email\.signing_key"):
+        EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
+                      signing_key="short")
+    with pytest.raises(ValidationError, match=r"email\.reply_to"):
+        EmailSettings(reply_to="not an address")
+
+
+def test_email_settings_keep_a_display_name() -> None:
+    settings = EmailSettings(smtp_host="h", from_address="Acme Support <Support@Example.com>",
+                             signing_key="k" * 16)
+    assert settings.address.lower() == "support@example.com"
+    assert str(settings.from_address).startswith("Acme Support <")
+
+
+def test_an_incomplete_email_section_stops_the_load_naming_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text('[email]\nsmtp_host = "smtp.example.com"\n')
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"email\.from_address: is needed"):
+        load_settings()
