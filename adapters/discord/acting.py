@@ -89,6 +89,7 @@ async def answer(interaction: discord.Interaction[Any], text: str | None = None,
             await interaction.followup.send(**kwargs)
         else:
             await interaction.response.send_message(**kwargs)
+            bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code != ALREADY_ACKNOWLEDGED:
             raise
@@ -113,6 +114,7 @@ async def defer(interaction: discord.Interaction[Any], *, update: bool = False) 
             await interaction.response.defer()
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
+        bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code == ALREADY_ACKNOWLEDGED:
             log.info("discord.interaction_redelivered id=%s", interaction.id)
@@ -127,6 +129,7 @@ async def send_modal(interaction: discord.Interaction[Any], modal: discord.ui.Mo
     showed the form) or one Discord no longer knows: nothing more is said to it."""
     try:
         await interaction.response.send_modal(modal)
+        bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code == ALREADY_ACKNOWLEDGED:
             log.info("discord.interaction_redelivered id=%s", interaction.id)
@@ -187,6 +190,8 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
         _observed(interaction, started if deferred else None)
         if not deferred:
             return
+        # the work waits while other interactions wait for their first answer
+        await bot_of(interaction).answers.give_way()
     try:
         text = await work(interaction_actor(interaction, number, in_dm=in_dm))
     except DeskError as err:
@@ -208,6 +213,7 @@ def _observed(interaction: discord.Interaction[Any], started: float | None) -> N
     """Tell the bot's metrics hook of this interaction and, when it was answered, how
     long its first answer took from the moment the callback began."""
     seconds = None if started is None else time.perf_counter() - started
+    bot_of(interaction).answers.answered()
     bot_of(interaction).observe(KINDS.get(interaction.type, "other"), seconds)
 
 
