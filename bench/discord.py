@@ -11,7 +11,7 @@ deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, ag
 Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
 its rounds) is the noise floor. CPU: the bot process's CPU time per interaction.
 
-    python -m bench.discord [--count 64] [--levels 1,8,32]
+    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ KINDS = ("new", "claim", "resolve", "priority")
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
+# (--rounds: more, to see through a busy machine's noise)
 
 
 # ---- the bare bot: the same interactions, answered at once --------------------------
@@ -280,7 +281,7 @@ async def measure(args: argparse.Namespace) -> None:
             if name == "ours":
                 os.makedirs(f"{tmp}/ours", exist_ok=True)
                 # claims and resolutions, unloaded and loaded, and the warm-up's
-                fresh = 2 * 2 * args.count * ROUNDS * len(args.levels) + 2 * 8
+                fresh = 2 * 2 * args.count * args.rounds * len(args.levels) + 2 * 8
                 await open_tickets(env, fresh, 10_000)
             procs[name] = start_bot(name, env, fake, f"{tmp}/{name}" if name == "ours"
                                     else tmp, server)
@@ -300,7 +301,7 @@ async def measure(args: argparse.Namespace) -> None:
                                                "bare2": []}
                 cpu = dict.fromkeys(got, 0.0)
                 writes = 0
-                for r in range(ROUNDS):
+                for r in range(args.rounds):
                     for name in ("bare", "ours"):
                         lat, c = await loads[name].round(kind, level, args.count)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
@@ -323,8 +324,8 @@ async def measure(args: argparse.Namespace) -> None:
                 bare_all = got["bare"] + got["bare2"]
                 row: Row = {k: summary(v, cpu[k]) for k, v in got.items()}
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"])
-                rows.append((level, kind, row, writes / ROUNDS))
-        report(rows, args.count, *cpus_used())
+                rows.append((level, kind, row, writes / args.rounds))
+        report(rows, args.count, args.rounds, *cpus_used())
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -335,10 +336,10 @@ async def measure(args: argparse.Namespace) -> None:
             await fake.stop()
 
 
-def report(rows: list[tuple[int, str, Row, float]], count: int, server: set[int],
-           rest: set[int]) -> None:
+def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
+           server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
-          f"{ROUNDS} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
+          f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
           "received. cpu: the bot's CPU ms per interaction.")
     print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} | "
           f"{'ours p50':>8} {'p99':>6} {'cpu':>5} | {'loaded p50':>10} {'p99':>6} | "
@@ -368,9 +369,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=32)
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds: at least 2 (the noise floor compares even and odd rounds)")
     if args.bare:
         serve_bare(*args.bare)
         return
