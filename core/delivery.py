@@ -24,8 +24,9 @@ platform ids it made, which the worker records on the binding.
   delivery leaves its queue: what follows it goes out, so a card edit that cannot be
   made never holds back the comments after it.
 - **Giving way.** A port may have ``async give_way()``: the worker awaits it before each
-  claim and each delivery, so a platform whose people are waiting for an answer
-  (Discord: interactions not answered yet) has them answered first.
+  claim, each delivery and the recording of its outcome, so a platform whose people
+  are waiting for an answer (Discord: interactions not answered yet) has them
+  answered first.
 """
 
 from __future__ import annotations
@@ -293,6 +294,7 @@ class DeliveryWorker:
             log.exception("delivery %s raised", delivery.id)
             await self._failed(delivery, f"{type(err).__name__}: {err}", None, maybe_sent=True)
             return False, False
+        await self.give_way()  # recording it can wait too (the lease has seconds left)
         started = await self.outbox.complete(delivery, delivered, self.clock.now(),
                                              then_start=following, owner=self.owner)
         if binding is not None:  # the next message in this queue goes under the new card

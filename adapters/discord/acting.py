@@ -8,7 +8,9 @@ work that touches the database or another platform is deferred first (``defer``)
 an ephemeral "thinking" answer for commands and forms, a deferred update for card
 controls; the result follows. Errors are answered in one place (``on_error``),
 reached from the command group and tree, the modals, the views and the card
-controls' base class — never from a ``try`` in each callback.
+controls' base class — never from a ``try`` in each callback. Answers come first: the
+work after a deferral waits while other interactions are still unanswered
+(``answers.AnswersFirst``), and so does the delivery worker.
 """
 
 from __future__ import annotations
@@ -179,7 +181,8 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
               in_dm: bool = False) -> None:
     """The one path of every interaction: answer at once (``deferral``: "thinking" for
     commands and forms, "update" for card controls, None where a modal must be the
-    first answer and only quick checks come before it), then run ``work`` as the
+    first answer and only quick checks come before it), then — once no other interaction
+    waits for its first answer (``answers.AnswersFirst.give_way``) — run ``work`` as the
     interaction's actor (``in_dm``: also from a DM, ``interaction_actor``); its text,
     if any, is the result. A ``DeskError`` is the refusal (``refused``, or the common
     rendering) and nothing changed. Anything else propagates to the layered hooks
