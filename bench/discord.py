@@ -9,7 +9,9 @@ modal after the per-user limits are read), a card's Claim button, a Resolve form
 submission and the priority select, at 1, 8 and 32 at once; ours also with about 200
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
 Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
-its rounds) is the noise floor. CPU: the bot process's CPU time per interaction.
+its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
+the time its threads spent ready to run but waiting for a CPU (Linux schedstat), per
+interaction — what other processes on a shared machine cost it.
 
     python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3]
 """
@@ -174,7 +176,9 @@ class Load:
         return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
-    async def round(self, kind: str, level: int, count: int) -> tuple[list[float], float]:
+    async def round(self, kind: str, level: int, count: int,
+                    ) -> tuple[list[float], float, float]:
+        """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
         gate = asyncio.Semaphore(level)
 
@@ -182,9 +186,22 @@ class Load:
             async with gate:
                 return await self.send(payload)
 
-        before = cpu_seconds(self.pid)
+        before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         latencies = await asyncio.gather(*(one(p) for p in payloads))
-        return list(latencies), cpu_seconds(self.pid) - before
+        return (list(latencies), cpu_seconds(self.pid) - before,
+                run_queue_seconds(self.pid) - waited)
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of process ``pid`` have spent runnable but not running, waiting
+    for a CPU (``/proc/<pid>/task/*/schedstat``, second field, ns; 0 where absent)."""
+    total = 0
+    with suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with suppress(OSError, IndexError, ValueError), \
+                    open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[1])
+    return total / 1e9
 
 
 async def quiet(fake: InteractionFake, still: float = 0.5) -> None:
@@ -259,11 +276,14 @@ def start_bot(name: str, env: dict[str, str], fake: InteractionFake, tmp: str,
     return proc
 
 
-Row = dict[str, tuple[float, float, float]]  # p50 s, p99 s, cpu s per interaction
+# p50 s, p99 s, cpu s and s waiting for a CPU, per interaction
+Row = dict[str, tuple[float, float, float, float]]
 
 
-def summary(latencies: list[float], cpu: float) -> tuple[float, float, float]:
-    return statistics.median(latencies), pct(latencies, 99), cpu / len(latencies)
+def summary(latencies: list[float], cpu: float,
+            wait: float) -> tuple[float, float, float, float]:
+    n = len(latencies)
+    return statistics.median(latencies), pct(latencies, 99), cpu / n, wait / n
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -300,13 +320,15 @@ async def measure(args: argparse.Namespace) -> None:
                 got: dict[str, list[float]] = {"ours": [], "loaded": [], "bare": [],
                                                "bare2": []}
                 cpu = dict.fromkeys(got, 0.0)
+                wait = dict.fromkeys(got, 0.0)
                 writes = 0
                 for r in range(args.rounds):
                     for name in ("bare", "ours"):
-                        lat, c = await loads[name].round(kind, level, args.count)
+                        lat, c, w = await loads[name].round(kind, level, args.count)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
+                        wait[key] += w
                         await quiet(fakes[name], 0.2)
                     # ours again, while ~200 deliveries are in flight
                     fakes["ours"].write_delay = WRITE_DELAY
@@ -315,15 +337,17 @@ async def measure(args: argparse.Namespace) -> None:
                     start = fakes["ours"].writes
                     fakes["ours"].wrote.clear()
                     await fakes["ours"].wrote.wait()  # the worker has begun
-                    lat, c = await loads["ours"].round(kind, level, args.count)
+                    lat, c, w = await loads["ours"].round(kind, level, args.count)
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
+                    wait["loaded"] += w
                     fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
                     await quiet(fakes["ours"])
                 bare_all = got["bare"] + got["bare2"]
-                row: Row = {k: summary(v, cpu[k]) for k, v in got.items()}
-                row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"])
+                row: Row = {k: summary(v, cpu[k], wait[k]) for k, v in got.items()}
+                row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
+                                          wait["bare"] + wait["bare2"])
                 rows.append((level, kind, row, writes / args.rounds))
         report(rows, args.count, args.rounds, *cpus_used())
     finally:
@@ -340,9 +364,11 @@ def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
            server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
           f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
-          "received. cpu: the bot's CPU ms per interaction.")
-    print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} | "
-          f"{'ours p50':>8} {'p99':>6} {'cpu':>5} | {'loaded p50':>10} {'p99':>6} | "
+          "received. cpu: the bot's CPU ms per interaction; wait: ms it was ready to run "
+          "but waited for a CPU, per interaction.")
+    print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | "
+          f"{'ours p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | {'loaded p50':>10} {'p99':>6} "
+          f"{'wait':>5} | "
           f"{'ours/bare':>9} {'loaded/bare':>11} {'noise':>6} {'ok':>3} | {'writes':>6}")
     met = True
     for level, kind, r, writes in rows:
@@ -352,8 +378,9 @@ def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
         ok = worst <= 1.3
         met = met and ok
         print(f"{level:>7} {kind:>8} | {bare[0] * 1e3:8.2f} {bare[1] * 1e3:6.2f} "
-              f"{bare[2] * 1e3:5.2f} | {ours[0] * 1e3:8.2f} {ours[1] * 1e3:6.2f} "
-              f"{ours[2] * 1e3:5.2f} | {loaded[0] * 1e3:10.2f} {loaded[1] * 1e3:6.2f} | "
+              f"{bare[2] * 1e3:5.2f} {bare[3] * 1e3:5.2f} | {ours[0] * 1e3:8.2f} "
+              f"{ours[1] * 1e3:6.2f} {ours[2] * 1e3:5.2f} {ours[3] * 1e3:5.2f} | "
+              f"{loaded[0] * 1e3:10.2f} {loaded[1] * 1e3:6.2f} {loaded[3] * 1e3:5.2f} | "
               f"{ours[1] / bare[1]:8.2f}x {loaded[1] / bare[1]:10.2f}x {noise:5.2f}x "
               f"{'yes' if ok else 'no':>3} | {writes:6.0f}")
     print("Target: ours p99 ≤ 1.3 × the bare bot's p99 at every level, with and without "
