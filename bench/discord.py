@@ -10,8 +10,8 @@ submission and the priority select, at 1, 8 and 32 at once; ours also with about
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
 Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
 its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
-the time its threads spent ready to run but waiting for a CPU (Linux schedstat), per
-interaction — what other processes on a shared machine cost it.
+the time its event loop's thread spent ready to run but waiting for a CPU (Linux
+schedstat), per interaction — what other processes on a shared machine cost it.
 
     python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3]
 """
@@ -193,15 +193,14 @@ class Load:
 
 
 def run_queue_seconds(pid: int) -> float:
-    """Seconds the threads of process ``pid`` have spent runnable but not running, waiting
-    for a CPU (``/proc/<pid>/task/*/schedstat``, second field, ns; 0 where absent)."""
-    total = 0
-    with suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with suppress(OSError, IndexError, ValueError), \
-                    open(f"/proc/{pid}/task/{task}/schedstat") as stat:
-                total += int(stat.read().split()[1])
-    return total / 1e9
+    """Seconds the main thread (the event loop) of process ``pid`` has spent runnable but
+    not running, waiting for a CPU (``/proc/<pid>/schedstat``, second field, ns; 0 where
+    absent)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 async def quiet(fake: InteractionFake, still: float = 0.5) -> None:
@@ -364,8 +363,8 @@ def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
            server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
           f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
-          "received. cpu: the bot's CPU ms per interaction; wait: ms it was ready to run "
-          "but waited for a CPU, per interaction.")
+          "received. cpu: the bot's CPU ms per interaction; wait: ms its event loop was "
+          "ready to run but waited for a CPU, per interaction.")
     print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | "
           f"{'ours p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | {'loaded p50':>10} {'p99':>6} "
           f"{'wait':>5} | "
