@@ -9,9 +9,11 @@ modal after the per-user limits are read), a card's Claim button, a Resolve form
 submission and the priority select, at 1, 8 and 32 at once; ours also with about 200
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
 Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
-its rounds) is the noise floor. CPU: the bot process's CPU time per interaction.
+its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
+the time its event loop's thread spent ready to run but waiting for a CPU (Linux
+schedstat), per interaction — what other processes on a shared machine cost it.
 
-    python -m bench.discord [--count 64] [--levels 1,8,32]
+    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ KINDS = ("new", "claim", "resolve", "priority")
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
+# (--rounds: more, to see through a busy machine's noise)
 
 
 # ---- the bare bot: the same interactions, answered at once --------------------------
@@ -173,7 +176,9 @@ class Load:
         return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
-    async def round(self, kind: str, level: int, count: int) -> tuple[list[float], float]:
+    async def round(self, kind: str, level: int, count: int,
+                    ) -> tuple[list[float], float, float]:
+        """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
         gate = asyncio.Semaphore(level)
 
@@ -181,9 +186,21 @@ class Load:
             async with gate:
                 return await self.send(payload)
 
-        before = cpu_seconds(self.pid)
+        before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         latencies = await asyncio.gather(*(one(p) for p in payloads))
-        return list(latencies), cpu_seconds(self.pid) - before
+        return (list(latencies), cpu_seconds(self.pid) - before,
+                run_queue_seconds(self.pid) - waited)
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Seconds the main thread (the event loop) of process ``pid`` has spent runnable but
+    not running, waiting for a CPU (``/proc/<pid>/schedstat``, second field, ns; 0 where
+    absent)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 async def quiet(fake: InteractionFake, still: float = 0.5) -> None:
@@ -258,11 +275,14 @@ def start_bot(name: str, env: dict[str, str], fake: InteractionFake, tmp: str,
     return proc
 
 
-Row = dict[str, tuple[float, float, float]]  # p50 s, p99 s, cpu s per interaction
+# p50 s, p99 s, cpu s and s waiting for a CPU, per interaction
+Row = dict[str, tuple[float, float, float, float]]
 
 
-def summary(latencies: list[float], cpu: float) -> tuple[float, float, float]:
-    return statistics.median(latencies), pct(latencies, 99), cpu / len(latencies)
+def summary(latencies: list[float], cpu: float,
+            wait: float) -> tuple[float, float, float, float]:
+    n = len(latencies)
+    return statistics.median(latencies), pct(latencies, 99), cpu / n, wait / n
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -280,7 +300,7 @@ async def measure(args: argparse.Namespace) -> None:
             if name == "ours":
                 os.makedirs(f"{tmp}/ours", exist_ok=True)
                 # claims and resolutions, unloaded and loaded, and the warm-up's
-                fresh = 2 * 2 * args.count * ROUNDS * len(args.levels) + 2 * 8
+                fresh = 2 * 2 * args.count * args.rounds * len(args.levels) + 2 * 8
                 await open_tickets(env, fresh, 10_000)
             procs[name] = start_bot(name, env, fake, f"{tmp}/{name}" if name == "ours"
                                     else tmp, server)
@@ -299,13 +319,15 @@ async def measure(args: argparse.Namespace) -> None:
                 got: dict[str, list[float]] = {"ours": [], "loaded": [], "bare": [],
                                                "bare2": []}
                 cpu = dict.fromkeys(got, 0.0)
+                wait = dict.fromkeys(got, 0.0)
                 writes = 0
-                for r in range(ROUNDS):
+                for r in range(args.rounds):
                     for name in ("bare", "ours"):
-                        lat, c = await loads[name].round(kind, level, args.count)
+                        lat, c, w = await loads[name].round(kind, level, args.count)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
+                        wait[key] += w
                         await quiet(fakes[name], 0.2)
                     # ours again, while ~200 deliveries are in flight
                     fakes["ours"].write_delay = WRITE_DELAY
@@ -314,17 +336,19 @@ async def measure(args: argparse.Namespace) -> None:
                     start = fakes["ours"].writes
                     fakes["ours"].wrote.clear()
                     await fakes["ours"].wrote.wait()  # the worker has begun
-                    lat, c = await loads["ours"].round(kind, level, args.count)
+                    lat, c, w = await loads["ours"].round(kind, level, args.count)
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
+                    wait["loaded"] += w
                     fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
                     await quiet(fakes["ours"])
                 bare_all = got["bare"] + got["bare2"]
-                row: Row = {k: summary(v, cpu[k]) for k, v in got.items()}
-                row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"])
-                rows.append((level, kind, row, writes / ROUNDS))
-        report(rows, args.count, *cpus_used())
+                row: Row = {k: summary(v, cpu[k], wait[k]) for k, v in got.items()}
+                row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
+                                          wait["bare"] + wait["bare2"])
+                rows.append((level, kind, row, writes / args.rounds))
+        report(rows, args.count, args.rounds, *cpus_used())
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -335,13 +359,15 @@ async def measure(args: argparse.Namespace) -> None:
             await fake.stop()
 
 
-def report(rows: list[tuple[int, str, Row, float]], count: int, server: set[int],
-           rest: set[int]) -> None:
+def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
+           server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
-          f"{ROUNDS} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
-          "received. cpu: the bot's CPU ms per interaction.")
-    print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} | "
-          f"{'ours p50':>8} {'p99':>6} {'cpu':>5} | {'loaded p50':>10} {'p99':>6} | "
+          f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
+          "received. cpu: the bot's CPU ms per interaction; wait: ms its event loop was "
+          "ready to run but waited for a CPU, per interaction.")
+    print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | "
+          f"{'ours p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | {'loaded p50':>10} {'p99':>6} "
+          f"{'wait':>5} | "
           f"{'ours/bare':>9} {'loaded/bare':>11} {'noise':>6} {'ok':>3} | {'writes':>6}")
     met = True
     for level, kind, r, writes in rows:
@@ -351,8 +377,9 @@ def report(rows: list[tuple[int, str, Row, float]], count: int, server: set[int]
         ok = worst <= 1.3
         met = met and ok
         print(f"{level:>7} {kind:>8} | {bare[0] * 1e3:8.2f} {bare[1] * 1e3:6.2f} "
-              f"{bare[2] * 1e3:5.2f} | {ours[0] * 1e3:8.2f} {ours[1] * 1e3:6.2f} "
-              f"{ours[2] * 1e3:5.2f} | {loaded[0] * 1e3:10.2f} {loaded[1] * 1e3:6.2f} | "
+              f"{bare[2] * 1e3:5.2f} {bare[3] * 1e3:5.2f} | {ours[0] * 1e3:8.2f} "
+              f"{ours[1] * 1e3:6.2f} {ours[2] * 1e3:5.2f} {ours[3] * 1e3:5.2f} | "
+              f"{loaded[0] * 1e3:10.2f} {loaded[1] * 1e3:6.2f} {loaded[3] * 1e3:5.2f} | "
               f"{ours[1] / bare[1]:8.2f}x {loaded[1] / bare[1]:10.2f}x {noise:5.2f}x "
               f"{'yes' if ok else 'no':>3} | {writes:6.0f}")
     print("Target: ours p99 ≤ 1.3 × the bare bot's p99 at every level, with and without "
@@ -368,9 +395,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=32)
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds: at least 2 (the noise floor compares even and odd rounds)")
     if args.bare:
         serve_bare(*args.bare)
         return

@@ -23,6 +23,10 @@ platform ids it made, which the worker records on the binding.
   with its last error; ``helpthread deliveries retry`` re-queues it). A parked
   delivery leaves its queue: what follows it goes out, so a card edit that cannot be
   made never holds back the comments after it.
+- **Giving way.** A port may have ``async give_way()``: the worker awaits it before each
+  claim, each delivery and the recording of its outcome, so a platform whose people
+  are waiting for an answer (Discord: interactions not answered yet) has them
+  answered first.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from core.clock import Clock, SystemClock
@@ -72,7 +76,10 @@ class DeliveryWorker:
                  max_queues: int = MAX_QUEUES, heartbeat_seconds: float | None = None,
                  rng: random.Random | None = None) -> None:
         self.outbox = outbox
-        self.outbounds = {o.platform: o for o in outbounds}
+        self.outbounds: dict[str, Outbound] = {}
+        self._give_way: dict[str, Callable[[], Awaitable[None]]] = {}  # by platform
+        for outbound in outbounds:
+            self.serve(outbound)
         self.config = config
         self.clock = clock or SystemClock()
         self.batch = batch
@@ -90,6 +97,15 @@ class DeliveryWorker:
     def serve(self, outbound: Outbound) -> None:
         """Deliver ``outbound.platform``'s deliveries too (a platform built after the desk)."""
         self.outbounds[outbound.platform] = outbound
+        self._give_way.pop(outbound.platform, None)
+        hook = getattr(outbound, "give_way", None)
+        if hook is not None:
+            self._give_way[outbound.platform] = hook
+
+    async def give_way(self) -> None:
+        """Before a step of work: each port's ``give_way`` (see the module's notes)."""
+        for hook in self._give_way.values():
+            await hook()
 
     def wake(self) -> None:
         """Called after a commit that queued deliveries: no need to wait for the poll."""
@@ -104,6 +120,7 @@ class DeliveryWorker:
         """Claim one batch — the due head of each (ticket, platform) queue and the
         deliveries behind it — and deliver each queue in order, the queues side by side;
         returns when all are done, with how many deliveries were claimed."""
+        await self.give_way()
         queues, context = await self._claim(self.batch)
         if not queues:
             return 0
@@ -134,6 +151,7 @@ class DeliveryWorker:
                 free = self.max_queues - len(self._running)
                 if free > 0:
                     try:
+                        await self.give_way()
                         queues, context = await self._claim(free)
                     except Unavailable:  # the store logged why, in one line; wait a poll
                         queues = []
@@ -230,6 +248,7 @@ class DeliveryWorker:
         for i, delivery in enumerate(queue):
             following = queue[i + 1] if i + 1 < len(queue) else None
             try:
+                await self.give_way()
                 if not started and not await self.outbox.start(delivery, self.owner):
                     raise _LeaseLost
                 went_on, started = await self._deliver(delivery, context, following)
@@ -275,6 +294,7 @@ class DeliveryWorker:
             log.exception("delivery %s raised", delivery.id)
             await self._failed(delivery, f"{type(err).__name__}: {err}", None, maybe_sent=True)
             return False, False
+        await self.give_way()  # recording it can wait too (the lease has seconds left)
         started = await self.outbox.complete(delivery, delivered, self.clock.now(),
                                              then_start=following, owner=self.owner)
         if binding is not None:  # the next message in this queue goes under the new card

@@ -140,7 +140,7 @@ class Intake(DeskBase):
         policy.authorize(actor, Action.OPEN, self.config)
         if policy.is_agent(actor, self.config):
             return
-        async with self.stores.reading() as store:
+        async with self.stores.quick_read() as store:  # one statement, before the form
             await self._check_requester_limits(store, actor, self.clock.now())
 
     async def _check_requester_limits(self, store: Store, requester: Actor,

@@ -108,7 +108,7 @@ class Reading:
         now — ``NotFound``, ``NotAllowed``, ``InvalidTransition`` — and changes nothing:
         a control is pre-checked with this before its form opens. Returns the ticket as
         ``actor`` may see it."""
-        async with self.stores.reading() as store:
+        async with self.stores.quick_read() as store:  # one statement, before the form
             ticket = await store.get_ticket(number)
         if ticket is None:
             raise NotFound(f"there is no ticket #{number}")

@@ -8,7 +8,9 @@ work that touches the database or another platform is deferred first (``defer``)
 an ephemeral "thinking" answer for commands and forms, a deferred update for card
 controls; the result follows. Errors are answered in one place (``on_error``),
 reached from the command group and tree, the modals, the views and the card
-controls' base class — never from a ``try`` in each callback.
+controls' base class — never from a ``try`` in each callback. Answers come first: the
+work after a deferral waits while other interactions are still unanswered
+(``answers.AnswersFirst``), and so does the delivery worker.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ async def answer(interaction: discord.Interaction[Any], text: str | None = None,
             await interaction.followup.send(**kwargs)
         else:
             await interaction.response.send_message(**kwargs)
+            bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code != ALREADY_ACKNOWLEDGED:
             raise
@@ -113,6 +116,7 @@ async def defer(interaction: discord.Interaction[Any], *, update: bool = False) 
             await interaction.response.defer()
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
+        bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code == ALREADY_ACKNOWLEDGED:
             log.info("discord.interaction_redelivered id=%s", interaction.id)
@@ -127,6 +131,7 @@ async def send_modal(interaction: discord.Interaction[Any], modal: discord.ui.Mo
     showed the form) or one Discord no longer knows: nothing more is said to it."""
     try:
         await interaction.response.send_modal(modal)
+        bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
         if err.code == ALREADY_ACKNOWLEDGED:
             log.info("discord.interaction_redelivered id=%s", interaction.id)
@@ -176,7 +181,8 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
               in_dm: bool = False) -> None:
     """The one path of every interaction: answer at once (``deferral``: "thinking" for
     commands and forms, "update" for card controls, None where a modal must be the
-    first answer and only quick checks come before it), then run ``work`` as the
+    first answer and only quick checks come before it), then — once no other interaction
+    waits for its first answer (``answers.AnswersFirst.give_way``) — run ``work`` as the
     interaction's actor (``in_dm``: also from a DM, ``interaction_actor``); its text,
     if any, is the result. A ``DeskError`` is the refusal (``refused``, or the common
     rendering) and nothing changed. Anything else propagates to the layered hooks
@@ -187,6 +193,8 @@ async def act(interaction: discord.Interaction[Any], number: int | None,
         _observed(interaction, started if deferred else None)
         if not deferred:
             return
+        # the work waits while other interactions wait for their first answer
+        await bot_of(interaction).answers.give_way()
     try:
         text = await work(interaction_actor(interaction, number, in_dm=in_dm))
     except DeskError as err:
@@ -208,6 +216,7 @@ def _observed(interaction: discord.Interaction[Any], started: float | None) -> N
     """Tell the bot's metrics hook of this interaction and, when it was answered, how
     long its first answer took from the moment the callback began."""
     seconds = None if started is None else time.perf_counter() - started
+    bot_of(interaction).answers.answered()
     bot_of(interaction).observe(KINDS.get(interaction.type, "other"), seconds)
 
 

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.acting import on_error
+from adapters.discord.answers import AnswersFirst
 from adapters.discord.cards import DYNAMIC_ITEMS
 from adapters.discord.commands import TicketGroup
 from adapters.discord.inbound import Inbox
@@ -66,6 +67,14 @@ class HelpthreadBot(discord.Client):
         self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
         self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
+        self.answers = AnswersFirst()  # interactions read and not answered yet
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """discord.py's event dispatch; an interaction is counted as waiting for its
+        answer the moment it is read (``answers.arrived``), before its callbacks run."""
+        if event == "interaction" and args:
+            self.answers.arrived(args[0])
+        super().dispatch(event, *args, **kwargs)
 
     @property
     def desk(self) -> Desk:

@@ -72,6 +72,11 @@ class DiscordOutbound:
         self._progress: dict[int, dict[str, int]] = {}  # delivery id → ids made so far
         self._threads: dict[int, int] = {}  # ticket number → its private thread id
 
+    async def give_way(self) -> None:
+        """Called by the delivery worker before each step: interactions not yet answered
+        go first (``answers.AnswersFirst``)."""
+        await self.bot.answers.give_way()
+
     async def deliver(self, job: DeliveryJob) -> Delivered:
         if self.bot.user is None:
             raise RetryLater("Discord is not logged in yet", after=5.0)

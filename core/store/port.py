@@ -284,3 +284,10 @@ class StoreFactory(Protocol):
         deferred transaction, where writes begin ``IMMEDIATE``), so reads run beside
         writers and each other. Writing through it is a bug."""
         ...
+
+    def quick_read(self) -> AbstractAsyncContextManager[Store]:
+        """Like ``reading()``, for one small indexed statement that comes before a first
+        answer (a pre-check before a form opens): where the database allows (a SQLite
+        file) it runs on the event loop at once, never suspending. Each statement is
+        its own snapshot."""
+        ...

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Table,
     and_,
     bindparam,
@@ -38,7 +40,7 @@ from core.events import Event, EventKind
 from core.identity import UserRef
 from core.routing import WATCHER_DM, Binding, Delivery, DeliveryState
 from core.store.deflect_sql import DeflectSql
-from core.store.engine import READING
+from core.store.engine import READING, quick_reader
 from core.store.failures import unavailable
 from core.store.inbound_sql import InboundSql
 from core.store.port import RequesterLoad, TicketQuery
@@ -376,3 +378,30 @@ class SqlStores:
             await conn.execution_options(**{READING: True})
             async with conn.begin():
                 yield SqlStore(conn, self.search_language)
+
+    @asynccontextmanager
+    async def quick_read(self) -> AsyncIterator[SqlStore]:
+        """One small read on the loop itself (SQLite file: ``engine.quick_reader``, whose
+        statements never suspend); ``reading()`` on any other database. Only for one
+        indexed statement: each statement is its own snapshot. Raises ``Unavailable``
+        like ``transaction``."""
+        quick = quick_reader(self.engine)
+        if quick is None:
+            async with self.reading() as store:
+                yield store
+            return
+        async with unavailable("a quick read"):
+            with quick.connect() as conn:
+                yield SqlStore(cast(AsyncConnection, _AtOnce(conn)), self.search_language)
+
+
+class _AtOnce:
+    """``AsyncConnection.execute`` over a synchronous connection: awaiting it runs the
+    statement at once and never suspends."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)

@@ -41,6 +41,8 @@ class Answered:
 @dataclass
 class InteractionFake(FakeDiscord):
     write_delay: float = 0.0
+    hold: dict[str, float] = field(default_factory=dict)  # interaction id → s before its
+    # callback's response (the answer is recorded on arrival, the bot hears back later)
     answered: dict[str, Answered] = field(default_factory=dict)
     writes: int = 0
     wrote: asyncio.Event = field(default_factory=asyncio.Event)
@@ -92,6 +94,8 @@ class InteractionFake(FakeDiscord):
             return self._json({"message": "Interaction has already been acknowledged.",
                                "code": 40060}, 400)
         ephemeral = bool(int((body.get("data") or {}).get("flags") or 0) & 64)
+        if self.hold.get(iid):
+            await asyncio.sleep(self.hold[iid])
         return self._json({"interaction": {
             "id": iid, "type": 2, "activity_instance_id": None,
             "response_message_id": None, "response_message_loading": body["type"] == 5,

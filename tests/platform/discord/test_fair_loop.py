@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import discord
 import pytest
 
+from adapters.discord import answers
 from adapters.discord.platform import DiscordPlatform, build_discord
 from adapters.discord.plugin import DiscordSettings
 from bot.runtime import Runtime, build
 from bot.settings import Settings
 from core.desk import NewTicket
 from core.identity import Actor, UserRef
-from tests.platform.discord.interactions_wire import AGENT_ROLE, InteractionFake, button
+from tests.platform.discord.interactions_wire import AGENT_ROLE, InteractionFake, button, select
 
 GUILD = 500_000_000_000_000_005
 AGENT = 600_000_000_000_000_100
@@ -75,3 +77,75 @@ async def test_a_claim_is_answered_while_deliveries_are_still_in_flight(
     finally:
         stop.set()
         await worker
+
+
+async def _dispatched(fake: InteractionFake, platform: DiscordPlatform,
+                      payload: dict[str, Any]) -> None:
+    """Send ``payload`` and return once the bot has read it (its callbacks not run yet)."""
+    read = asyncio.ensure_future(platform.bot.wait_for("interaction", timeout=10))
+    await fake.dispatch(payload)
+    await read
+
+
+async def test_deliveries_wait_while_an_interaction_waits_for_its_answer(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    for i in range(5):
+        requester = Actor(UserRef("discord", str(GUILD), str(700 + i)), f"r{i}")
+        await runtime.desk.open_ticket(requester, NewTicket(
+            category="general", subject=f"Waiting {i}", description="d"))
+    claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+    fake.hold[claim["id"]] = 0.3  # its answer is on its way for 0.3 s
+    await _dispatched(fake, platform, claim)
+    assert platform.bot.answers.unanswered == 1
+    before = fake.writes
+    fake.wrote.clear()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        seen = fake.answered[claim["id"]]
+        await asyncio.wait_for(seen.answered.wait(), 10)
+        await asyncio.sleep(0.2)  # the answer is still on its way back to the bot
+        assert fake.writes == before, "a delivery went out before the answer"
+        await asyncio.wait_for(seen.resulted.wait(), 10)  # the answer back: work resumes
+        await asyncio.wait_for(fake.wrote.wait(), 10)
+        assert fake.writes > before
+    finally:
+        stop.set()
+        await worker
+
+
+async def test_desk_work_waits_for_other_answers_but_not_for_ever(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    for i in range(2):
+        requester = Actor(UserRef("discord", str(GUILD), str(800 + i)), f"r{i}")
+        await runtime.desk.open_ticket(requester, NewTicket(
+            category="general", subject=f"Two {i}", description="d"))
+    team = fake.channels_by_name("team")
+    slow = button(GUILD, team, AGENT, "ticket:claim:1")
+    quick = button(GUILD, team, AGENT, "ticket:claim:2")
+    fake.hold[slow["id"]] = 0.3  # its answer reaches the bot 0.3 s after it was sent
+    await _dispatched(fake, platform, slow)
+    await fake.dispatch(quick)
+    first, second = fake.answered[slow["id"]], fake.answered[quick["id"]]
+    await asyncio.wait_for(second.resulted.wait(), 10)
+    assert first.first is not None and second.first is not None \
+        and second.result is not None
+    # the quick claim was deferred at once, but its work waited for the slow answer
+    assert second.first < first.first + 0.3
+    assert second.result >= first.first + 0.3
+
+    # an answer that takes longer than the bound holds the work no longer than that
+    stuck = select(GUILD, team, AGENT, "ticket:priority:1", "high")
+    later = select(GUILD, team, AGENT, "ticket:priority:2", "high")
+    fake.hold[stuck["id"]] = 2.0
+    await _dispatched(fake, platform, stuck)
+    await fake.dispatch(later)
+    waiting = fake.answered[later["id"]]
+    await asyncio.wait_for(waiting.resulted.wait(), 10)
+    assert waiting.first is not None and waiting.result is not None
+    held = fake.answered[stuck["id"]]
+    assert held.first is not None
+    assert answers.MOST_SECONDS - 0.05 <= waiting.result - waiting.first < 1.5
+    assert waiting.result < held.first + 2.0
