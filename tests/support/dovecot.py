@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,14 +100,18 @@ def dovecot(tmp: Path, tls: tuple[Path, Path] | None = None) -> Iterator[Imap]:
             break
         parent.chmod(parent.stat().st_mode | 0o005)
     port, tls_port = _free_port(), _free_port()
-    for sub in ("run", "state", "mail"):
+    for sub in ("state", "mail"):
         (tmp / sub).mkdir()
+    # Dovecot's sockets live in base_dir, and a Unix socket's path has ~107 bytes: a
+    # pytest tmp path (longer under xdist or another user's name) does not fit.
+    run = Path(tempfile.mkdtemp(prefix="dovecot-", dir="/tmp"))
+    run.chmod(0o755)
     spare = [f"desk{i}@example.com" for i in range(SPARE_USERS)]
     (tmp / "users").write_text("".join(f"{user}:{{PLAIN}}{PASSWORD}\n"
                                        for user in [USER, *spare]))
     config = tmp / "dovecot.conf"
     config.write_text("\n".join([
-        "protocols = imap", "listen = 127.0.0.1", f"base_dir = {tmp}/run",
+        "protocols = imap", "listen = 127.0.0.1", f"base_dir = {run}",
         f"state_dir = {tmp}/state", f"log_path = {tmp}/dovecot.log",
         *([] if tls else ["ssl = no"]),
         "disable_plaintext_auth = no", "auth_mechanisms = plain login",
@@ -136,3 +141,4 @@ def dovecot(tmp: Path, tls: tuple[Path, Path] | None = None) -> Iterator[Imap]:
         yield imap
     finally:
         subprocess.run([DOVECOT, "-c", str(config), "stop"], timeout=30, check=False)
+        shutil.rmtree(run, ignore_errors=True)
