@@ -337,3 +337,33 @@ async def test_a_watchers_good_is_no_rating(desked: Desked) -> None:
         ticket = await store.get_ticket(number)
     assert ticket is not None and ticket.rating is None
     assert await comments(desked.stores, number) == []
+
+
+@pytest.mark.parametrize("body", [
+    "The fix works on my laptop.\r\nThanks, but on my phone it still fails.\r\n"
+    "Error code 42 appears.",
+    "It works now.\r\nBest regards, but one more thing: error 42.\r\nLine after.",
+])
+async def test_text_after_a_line_starting_with_a_sign_off_is_kept(desked: Desked,
+                                                                   body: str) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    raw = plain_reply("lena@example.com", number, body + "\r\n\r\nBest regards,\r\nLena",
+                      "s1@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
+    assert [c.text for _, c in await comments(desked.stores, number)] == [
+        body.replace("\r\n", "\n")]
+
+
+async def test_a_ratings_comment_may_start_with_thanks(desked: Desked) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    raw = plain_reply("lena@example.com", number, "good\r\nThanks, works now!",
+                      "s2@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and str(ticket.rating) == "good"
+    assert ticket.rating_comment == "Thanks, works now!"
+    assert ticket.status.value == "resolved"
