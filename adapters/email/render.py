@@ -158,11 +158,13 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
         case Resumed(to=to):
             return [f"#{n} is {status(to)} again."]
         case Resolved(note=note):
-            ask = ["How did we do? Reply with “good” or “bad”, and a few words if you "
-                   "like: the team reads every answer."] if to_requester else []
+            if not to_requester:  # a watcher's reply to a resolved ticket is refused
+                return [f"{who} resolved #{n}:", Quote(note),
+                        f"If it is not solved, {t.requester.name} can reply to reopen it."]
             return [f"{who} resolved #{n}:", Quote(note),
                     "If it is not solved, reply to this message and the ticket reopens.",
-                    *ask]
+                    "How did we do? Reply with “good” or “bad”, and a few words if you "
+                    "like: the team reads every answer."]
         case Closed(why=why) if why is not None:
             return [f"{desk_name} closed #{n}: {AUTO_CLOSED[why]}."]
         case Closed(reason=reason, by_system=by_system):

@@ -138,3 +138,16 @@ def test_a_line_break_in_a_subject_never_starts_a_header() -> None:
     raw = message.as_bytes()
     assert b"\nBcc:" not in raw and message["Bcc"] is None
     assert message["Subject"] == "[#7] Hi Bcc: victim@example.com"
+
+
+def test_only_the_requester_is_told_a_reply_reopens_a_resolved_ticket() -> None:
+    resolved = Event(7, SAMPLES[EventKind.RESOLVED], SAM, AT, "shell", id=1)
+    to_requester = render(resolved, TICKET, Purpose.NOTIFY, desk_name="Acme",
+                          to_requester=True)
+    to_watcher = render(resolved, TICKET, Purpose.NOTIFY, desk_name="Acme",
+                        to_requester=False)
+    for said in ("reply to this message and the ticket reopens", "Reply with “good”"):
+        assert said in to_requester.text and said in to_requester.html
+        assert said not in to_watcher.text and said not in to_watcher.html
+    assert "Refunded the duplicate" in to_watcher.text
+    assert "ana@example.com can reply to reopen it" in to_watcher.text
