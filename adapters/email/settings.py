@@ -1,8 +1,10 @@
 """``[email]``: the e-mail platform's section (PRODUCT.md §9–10).
 
-Off without ``smtp_host``. Secrets come from the environment under the settings'
-nested names: ``HELPTHREAD_EMAIL__SMTP_PASSWORD``, ``HELPTHREAD_EMAIL__IMAP_PASSWORD``,
-``HELPTHREAD_EMAIL__SIGNING_KEY`` (or the config file, for a throwaway desk).
+Off without ``smtp_host`` — and then no other key may be set: a section that sets
+some keys but not ``smtp_host`` is refused, not silently off. Secrets come from the
+environment under the settings' nested names: ``HELPTHREAD_EMAIL__SMTP_PASSWORD``,
+``HELPTHREAD_EMAIL__IMAP_PASSWORD``, ``HELPTHREAD_EMAIL__SIGNING_KEY`` (or the config
+file, for a throwaway desk).
 """
 
 from __future__ import annotations
@@ -97,9 +99,23 @@ class EmailSettings(BaseModel):
             return None
         return check_mailbox(value, field_name=f"email.{_name(info)}")
 
+    @field_validator("smtp_host", "authserv_id")
+    @classmethod
+    def _not_blank(cls, value: str | None, info: object) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"email.{_name(info)}: is blank; give a host name, or leave the "
+                             "key out")
+        return value.strip() if value is not None else None
+
     @model_validator(mode="after")
     def _complete(self) -> EmailSettings:
         if self.smtp_host is None:
+            others = sorted(self.model_fields_set - {"smtp_host"})
+            if others:
+                raise ValueError(
+                    "email.smtp_host: is needed when other e-mail keys are set (email."
+                    + ", email.".join(others) + "); without it e-mail is off — set it, or "
+                    "remove the [email] keys and HELPTHREAD_EMAIL__* variables")
             return self
         if self.from_address is None:
             raise ValueError("email.from_address: is needed when email.smtp_host is set")

@@ -105,8 +105,34 @@ def test_a_header_injection_in_from_address_stops_the_load(
 
 
 def test_one_mailbox_with_a_quoted_or_foreign_name_is_taken() -> None:
-    assert EmailSettings(from_address='"Acme, Inc" <s@example.com>').from_address == \
-        '"Acme, Inc" <s@example.com>'
-    assert EmailSettings(reply_to="Ácme Süpport <s@example.com>").reply_to == \
+    on = {"smtp_host": "smtp.example.com", "signing_key": "k" * 16}
+    assert EmailSettings(**on, from_address='"Acme, Inc" <s@example.com>').from_address \
+        == '"Acme, Inc" <s@example.com>'
+    assert EmailSettings(**on, from_address="s@example.com",
+                         reply_to="Ácme Süpport <s@example.com>").reply_to == \
         "Ácme Süpport <s@example.com>"
-    assert EmailSettings(reply_to="  s@example.com ").reply_to == "s@example.com"
+    assert EmailSettings(**on, from_address="  s@example.com ").from_address == \
+        "s@example.com"
+
+
+@pytest.mark.parametrize("section", [
+    'from_address = "support@example.com"\nimap_host = "imap.example.com"\n',
+    'smtp_host = ""\nfrom_address = "support@example.com"\n',
+    'smtp_host = "  "\n',
+])
+def test_an_email_section_without_smtp_host_is_refused_not_silently_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text("[email]\n" + section)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"email\.smtp_host: is (needed|blank)"):
+        load_settings()
+
+
+def test_a_blank_authserv_id_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"email\.authserv_id: is blank"):
+        EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
+                      signing_key="k" * 16, authserv_id="")
+    assert EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
+                         signing_key="k" * 16, authserv_id="mx.example.com").authserv_id \
+        == "mx.example.com"
