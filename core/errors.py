@@ -29,6 +29,10 @@ class InvalidTransition(DeskError):
     """The life cycle does not allow this change from the current status (PRODUCT.md §3)."""
 
 
+class Unchanged(InvalidTransition):
+    """What was asked is already so (the same rating again); nothing was stored."""
+
+
 class Invalid(DeskError):
     """Bad input for one field; ``field`` is its key (``subject``, ``receipt``…)."""
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.characters import trim
-from core.errors import InvalidTransition
+from core.errors import InvalidTransition, Unchanged
 from core.identity import Person
 
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
@@ -247,12 +247,14 @@ def keep_open(ticket: Ticket) -> None:
 def rate(ticket: Ticket, rating: Rating, comment: str | None) -> Rating | None:
     """The requester's rating of this resolution, with an optional comment; a second one
     changes it (returns the rating it replaced). Only a ticket that was resolved — and
-    not reopened since — can be rated, closed afterwards included."""
+    not reopened since — can be rated, closed afterwards included. Raises
+    ``InvalidTransition`` when it cannot be rated, ``Unchanged`` (one of those) when it is
+    already rated so with this comment (or none given)."""
     if ticket.resolved_at is None or ticket.status not in DONE:
         raise InvalidTransition(f"#{ticket.number} is {ticket.status.value.replace('_', ' ')}"
                                 "; it can be rated once it is resolved")
     if ticket.rating is rating and (comment is None or comment == ticket.rating_comment):
-        raise InvalidTransition(f"you already rated #{ticket.number} {rating.value}")
+        raise Unchanged(f"you already rated #{ticket.number} {rating.value}")
     previous, ticket.rating = ticket.rating, rating
     if comment is not None or previous is not rating:  # a comment belongs to its rating
         ticket.rating_comment = comment

@@ -12,6 +12,11 @@ run after them, each for real mail they get wrong, each tested with that message
   the end: fixture ``talon_android.eml``.
 - ``_drop_quote_at_start`` — the answer written *below* the quote (bottom-posting,
   Thunderbird): fixture ``talon_thunderbird.eml``.
+- ``_without_signature`` — a signature starts at a sign-off line ("Thanks,", "Best
+  regards") only when the line is the closing phrase alone; the library cuts at any line
+  that *begins* with one, so "Thanks, but on my phone it still fails." and all below it
+  were lost. A line that goes on after the phrase is text: it is kept, and the library
+  looks for the signature again below it.
 
 A block of ``>`` lines between two parts of the answer (an inline reply) is kept: it
 is the question the answer below it is about.
@@ -55,16 +60,59 @@ def reply_text(plain: str | None, html: str | None) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines)).strip("\n ")
 
 
-def library_reply(text: str) -> str:
-    """What ``mail-parser-reply`` alone keeps of ``text``: the newest reply without its
-    signature and disclaimers (a list of ``- items`` is not taken for a signature)."""
+def library_reply(text: str, *, sign_off_rule: bool = True) -> str:
+    """What ``mail-parser-reply`` keeps of ``text``: the newest reply without its
+    signature and disclaimers (a list of ``- items`` is not taken for a signature). With
+    ``sign_off_rule`` (the default) our rule ``_without_signature`` corrects its cut; the
+    library alone with ``sign_off_rule=False``."""
     newest = EmailMessage(text=text, languages=list(LANGUAGES),
                           keep_hyphen_lists=True).read().replies
     if not newest:
         return ""
-    signed = EmailMessage(text=str(newest[0].full_body), languages=list(SIGNATURE_LANGUAGES),
-                          keep_hyphen_lists=True).read().replies
-    return str(signed[0].body) if signed else ""
+    return _without_signature(str(newest[0].full_body), sign_off_rule)
+
+
+# The library's sign-off phrases (regular expressions) in the languages it cuts on.
+_SIGN_OFFS = "|".join(word for name in SIGNATURE_LANGUAGES
+                      for word in MAIL_LANGUAGES[name].get("signatures", []))
+_SIGN_OFF_START = re.compile(rf"(?:> ?)*(?:{_SIGN_OFFS})", re.IGNORECASE)
+_SIGN_OFF_ALONE = re.compile(rf"(?:> ?)*(?:{_SIGN_OFFS})[\s,.!;:~-]*", re.IGNORECASE)
+_MASK = "\ue000"  # a private-use character: no rule of the library matches it
+
+
+def _sign_off_with_text(line: str) -> bool:
+    """True when ``line`` begins with a sign-off phrase and goes on with more words
+    ("Thanks, but it still fails."): text, not the start of a signature."""
+    line = line.strip()
+    return _SIGN_OFF_START.match(line) is not None and \
+        _SIGN_OFF_ALONE.fullmatch(line) is None
+
+
+def _without_signature(text: str, sign_off_rule: bool) -> str:
+    """``text`` without its signature. The library cuts from the first line that begins
+    with a sign-off phrase; when that line goes on after the phrase it is hidden from the
+    library (a private-use mark in its place) and the library asked again, until its cut
+    starts at a real signature or there is none; the hidden lines are then put back."""
+    lines = text.split("\n")
+    hidden: dict[int, str] = {}
+    for _ in range(len(lines) + 1):
+        shown = "\n".join(f"{_MASK}{i}{_MASK}" if i in hidden else line
+                          for i, line in enumerate(lines))
+        signed = EmailMessage(text=shown, languages=list(SIGNATURE_LANGUAGES),
+                              keep_hyphen_lists=True).read().replies
+        if not signed:
+            return ""
+        cut = str(signed[0].signatures or "").split("\n", 1)[0]
+        at = next((i for i, line in enumerate(lines)
+                   if i not in hidden and line.strip() == cut.strip()), None) \
+            if sign_off_rule and cut and _sign_off_with_text(cut) else None
+        if at is None:
+            body = str(signed[0].body)
+            for i, line in hidden.items():
+                body = body.replace(f"{_MASK}{i}{_MASK}", line.strip())
+            return body
+        hidden[at] = lines[at]
+    return text
 
 
 def _unquoted_html(html: str) -> str:

@@ -64,6 +64,8 @@ AUTO_CLOSED = {
     AutoClosed.RESOLVED: "it was resolved and nobody wrote since",
     AutoClosed.CLOSE_REQUEST: "nobody answered our request to close it",
 }
+NOTE_MAX = 300  # characters of a resolution note in a receipt's "These may help"
+ANSWER_MAX = 600  # characters of an FAQ answer there
 
 
 class NotForEmail(Exception):
@@ -125,14 +127,15 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
     who = event.actor.name if event.actor else desk_name
     n = t.number
     match event.payload:
-        case Opened(on_behalf=on_behalf):
+        case Opened(on_behalf=on_behalf) as opened:
             if purpose is Purpose.RECEIPT:
                 return [f"We have your ticket #{n}: {t.subject}",
                         f"{t.category_name} · {t.priority} priority. The team answers "
                         "by e-mail; the first answer is due by "
                         f"{stamp(t.sla_due) if t.sla_due else 'soon'}.",
                         *([t.back_text] if t.back_text else []),
-                        "What you wrote:", Quote(t.description)]
+                        "What you wrote:", Quote(t.description),
+                        *(helpful(opened) if to_requester else [])]
             opener = f"{who} opened #{n} for {t.requester.name}" if on_behalf \
                 else f"{t.requester.name} opened #{n}"
             return [f"{opener} and copied you on it: {t.subject}", Quote(t.description)]
@@ -158,11 +161,13 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
         case Resumed(to=to):
             return [f"#{n} is {status(to)} again."]
         case Resolved(note=note):
-            ask = ["How did we do? Reply with “good” or “bad”, and a few words if you "
-                   "like: the team reads every answer."] if to_requester else []
+            if not to_requester:  # a watcher's reply to a resolved ticket is refused
+                return [f"{who} resolved #{n}:", Quote(note),
+                        f"If it is not solved, {t.requester.name} can reply to reopen it."]
             return [f"{who} resolved #{n}:", Quote(note),
                     "If it is not solved, reply to this message and the ticket reopens.",
-                    *ask]
+                    "How did we do? Reply with “good” or “bad”, and a few words if you "
+                    "like: the team reads every answer."]
         case Closed(why=why) if why is not None:
             return [f"{desk_name} closed #{n}: {AUTO_CLOSED[why]}."]
         case Closed(reason=reason, by_system=by_system):
@@ -206,6 +211,26 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
             return [f"{who} still needs help with #{n}; it stays open."]
         case unreachable:
             assert_never(unreachable)
+
+
+def _flat(text: str, limit: int) -> str:
+    """``text`` on one line, cut visibly (``…``) after ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def helpful(opened: Opened) -> list[Block]:
+    """The receipt's "These may help" (``core.deflection``): the requester's similar
+    resolved tickets with their resolution notes and the ``[[faq]]`` entries that
+    matched, each cut at ``NOTE_MAX``/``ANSWER_MAX`` characters; nothing when none did."""
+    if not opened.helpful and not opened.faq:
+        return []
+    lines = [f"#{p.number} {p.subject} — resolved: {_flat(p.resolution, NOTE_MAX)}"
+             for p in opened.helpful]
+    lines += [f"FAQ: {f.title} — {_flat(f.answer, ANSWER_MAX)}" for f in opened.faq]
+    return ["These may help:", Quote("\n".join(lines)),
+            "If one of these answers your question, reply to say so; otherwise the team "
+            "answers by e-mail."]
 
 
 def as_text(blocks: list[Block], footer: list[str]) -> str:

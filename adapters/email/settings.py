@@ -1,15 +1,18 @@
 """``[email]``: the e-mail platform's section (PRODUCT.md §9–10).
 
-Off without ``smtp_host``. Secrets come from the environment under the settings'
-nested names: ``HELPTHREAD_EMAIL__SMTP_PASSWORD``, ``HELPTHREAD_EMAIL__IMAP_PASSWORD``,
-``HELPTHREAD_EMAIL__SIGNING_KEY`` (or the config file, for a throwaway desk).
+Off without ``smtp_host`` — and then no other key may be set: a section that sets
+some keys but not ``smtp_host`` is refused, not silently off. Secrets come from the
+environment under the settings' nested names: ``HELPTHREAD_EMAIL__SMTP_PASSWORD``,
+``HELPTHREAD_EMAIL__IMAP_PASSWORD``, ``HELPTHREAD_EMAIL__SIGNING_KEY`` (or the config
+file, for a throwaway desk).
 """
 
 from __future__ import annotations
 
-from email.headerregistry import Address
+import unicodedata
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.utils import parseaddr
-from typing import Literal
+from typing import Literal, cast
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -28,6 +31,34 @@ def check_address(value: str, *, field_name: str) -> str:
     except EmailNotValidError as err:
         raise ValueError(f"{field_name}: {value.strip()!r} is not an e-mail address ({err})"
                          ) from None
+
+
+_HEADERS = HeaderRegistry()
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
+
+
+def check_mailbox(value: str, *, field_name: str) -> str:
+    """``value`` as one mailbox for a header: a bare address or ``Name <address>``, the
+    address normalised (``check_address``). Raises ``ValueError`` naming ``field_name``
+    for a line break or control character (it would start a header of its own), more
+    than one address, or text the address parser does not take whole."""
+    value = value.strip()
+    if any(unicodedata.category(ch) in _BREAKS for ch in value):
+        raise ValueError(f"{field_name}: {value!r} holds a line break or control "
+                         "character; give one address, like \"Acme <support@example.com>\"")
+    parsed = _HEADERS("From", value)
+    header = cast(AddressHeader, parsed)  # a "From" header is an address header
+    mailboxes = header.addresses
+    if len(mailboxes) > 1 or any(group.display_name is not None for group in header.groups):
+        raise ValueError(f"{field_name}: {value!r} holds more than one address or a group; "
+                         "give exactly one")
+    if len(mailboxes) != 1 or parsed.defects:
+        why = "; ".join(str(defect) for defect in parsed.defects) or "no address in it"
+        raise ValueError(f"{field_name}: {value!r} is not one e-mail address ({why}); "
+                         "write it like \"Acme <support@example.com>\"")
+    name, address = mailboxes[0].display_name, mailboxes[0].addr_spec
+    checked = check_address(address, field_name=field_name)
+    return str(Address(display_name=name, addr_spec=checked)) if name else checked
 
 
 class EmailSettings(BaseModel):
@@ -66,13 +97,25 @@ class EmailSettings(BaseModel):
     def _mailbox(cls, value: str | None, info: object) -> str | None:
         if value is None:
             return None
-        name, address = parseaddr(value)
-        checked = check_address(address or value, field_name=f"email.{_name(info)}")
-        return str(Address(display_name=name, addr_spec=checked)) if name else checked
+        return check_mailbox(value, field_name=f"email.{_name(info)}")
+
+    @field_validator("smtp_host", "authserv_id")
+    @classmethod
+    def _not_blank(cls, value: str | None, info: object) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"email.{_name(info)}: is blank; give a host name, or leave the "
+                             "key out")
+        return value.strip() if value is not None else None
 
     @model_validator(mode="after")
     def _complete(self) -> EmailSettings:
         if self.smtp_host is None:
+            others = sorted(self.model_fields_set - {"smtp_host"})
+            if others:
+                raise ValueError(
+                    "email.smtp_host: is needed when other e-mail keys are set (email."
+                    + ", email.".join(others) + "); without it e-mail is off — set it, or "
+                    "remove the [email] keys and HELPTHREAD_EMAIL__* variables")
             return self
         if self.from_address is None:
             raise ValueError("email.from_address: is needed when email.smtp_host is set")

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.email.bounce import BounceFailed, Bouncer
 from adapters.email.inbound import CommentOn, Mail, OpenNew, Refused, decide, new_subject, read
 from adapters.email.settings import EmailSettings
-from core.commands import OpenTicket
+from core.commands import OpenTicket, Rate
 from core.desk import Desk
 from core.errors import (
     Invalid,
@@ -33,6 +33,7 @@ from core.errors import (
     NotAllowed,
     NotFound,
     Unavailable,
+    Unchanged,
 )
 from core.identity import Actor, UserRef
 
@@ -120,18 +121,28 @@ async def _comment(desk: Desk, mail: Mail, decision: CommentOn) -> Taken:
 
 async def _rate(desk: Desk, mail: Mail, number: int) -> Taken | None:
     """The requester's answer to the satisfaction question (the resolution mail's "reply
-    with good or bad"), as ``Desk.rate`` with the mail's ``Message-ID`` as request key.
+    with good or bad"), as core's ``Rate`` with the mail's ``Message-ID`` as request key.
     None when the mail is not such an answer or core does not take it as a rating (not
-    the requester, the ticket not resolved, already rated): then it is a comment."""
+    the requester, the ticket not resolved): then it is a comment. The same rating again
+    (a second "good") is taken and changes nothing — it never reopens the ticket; a
+    message taken before (its key known, as a rating or a comment) is a duplicate."""
     match = _RATING.match(mail.text or "")
     if match is None or mail.attachments:
         return None
     word, rest = match.group(1).lower(), (match.group(2) or "").strip()
     try:
-        await desk.rate(_actor(mail), number, word, rest or None,
-                        request_key=mail.request_key)
+        outcome = await desk.run(_actor(mail), Rate(number, word, rest or None),
+                                 request_key=mail.request_key)
+    except Unchanged as err:  # the requester, a rateable ticket: rated so already
+        log.info("mail.rated_again message_id=%s sender=%s ticket=%s rating=%s (%s)",
+                 mail.message_id, mail.sender, number, word, err)
+        return Taken(Result.TAKEN, number)
     except (NotFound, NotAllowed, InvalidTransition, Invalid):
         return None
+    if outcome.replayed:
+        log.info("mail.duplicate message_id=%s ticket=%s", mail.message_id,
+                 outcome.ticket.number)
+        return Taken(Result.DUPLICATE, outcome.ticket.number)
     log.info("mail.rated message_id=%s sender=%s ticket=%s rating=%s", mail.message_id,
              mail.sender, number, word)
     return Taken(Result.TAKEN, number)

@@ -298,7 +298,7 @@ async def test_good_or_bad_alone_on_the_first_line_rates_a_resolution(
     raw = plain_reply("lena@example.com", number, "Good!\r\nQuick and clear, thanks.",
                       "r1@mail.example.com")
     assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
-    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)  # once
+    assert await _take(desked.desk, raw) == Taken(Result.DUPLICATE, number)  # once
     async with desked.stores.reading() as store:
         ticket = await store.get_ticket(number)
     assert ticket is not None and str(ticket.rating) == "good"
@@ -337,3 +337,68 @@ async def test_a_watchers_good_is_no_rating(desked: Desked) -> None:
         ticket = await store.get_ticket(number)
     assert ticket is not None and ticket.rating is None
     assert await comments(desked.stores, number) == []
+
+
+@pytest.mark.parametrize("body", [
+    "The fix works on my laptop.\r\nThanks, but on my phone it still fails.\r\n"
+    "Error code 42 appears.",
+    "It works now.\r\nBest regards, but one more thing: error 42.\r\nLine after.",
+])
+async def test_text_after_a_line_starting_with_a_sign_off_is_kept(desked: Desked,
+                                                                   body: str) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    raw = plain_reply("lena@example.com", number, body + "\r\n\r\nBest regards,\r\nLena",
+                      "s1@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
+    assert [c.text for _, c in await comments(desked.stores, number)] == [
+        body.replace("\r\n", "\n")]
+
+
+async def test_a_ratings_comment_may_start_with_thanks(desked: Desked) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    raw = plain_reply("lena@example.com", number, "good\r\nThanks, works now!",
+                      "s2@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and str(ticket.rating) == "good"
+    assert ticket.rating_comment == "Thanks, works now!"
+    assert ticket.status.value == "resolved"
+
+
+async def test_the_same_rating_again_is_taken_and_never_reopens(
+        desked: Desked, caplog: pytest.LogCaptureFixture) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    first = plain_reply("lena@example.com", number, "good", "s3@mail.example.com")
+    second = plain_reply("lena@example.com", number, "good", "s4@mail.example.com")
+    assert await _take(desked.desk, first) == Taken(Result.TAKEN, number)
+    with caplog.at_level(logging.INFO, "helpthread.email"):
+        assert await _take(desked.desk, second) == Taken(Result.TAKEN, number)
+    assert any("mail.rated_again" in r.getMessage() and "s4@mail.example.com" in
+               r.getMessage() for r in caplog.records)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and ticket.status.value == "resolved"
+    assert str(ticket.rating) == "good"
+    assert await comments(desked.stores, number) == []
+
+
+async def test_a_message_taken_as_a_comment_is_a_duplicate_when_redelivered(
+        desked: Desked, caplog: pytest.LogCaptureFixture) -> None:
+    lena = mailer("lena@example.com")
+    number = (await desked.desk.open_ticket(lena, form())).ticket.number
+    raw = plain_reply("lena@example.com", number, "Good!", "s5@mail.example.com")
+    assert await _take(desked.desk, raw) == Taken(Result.TAKEN, number)  # not resolved
+    await desked.desk.resolve(SAM, number, "Tag reinstalled on checkout")
+    with caplog.at_level(logging.INFO, "helpthread.email"):
+        assert await _take(desked.desk, raw) == Taken(Result.DUPLICATE, number)
+    assert not any("mail.rated" in r.getMessage() for r in caplog.records)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(number)
+    assert ticket is not None and ticket.rating is None
+    assert [c.text for _, c in await comments(desked.stores, number)] == ["Good!"]

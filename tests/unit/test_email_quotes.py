@@ -84,3 +84,26 @@ def test_ordinary_lines_are_not_taken_for_signature_words() -> None:
     text = "/ticket note 1 secret\n/ticket priority 1 urgent\nTake the Visa one.\nKh 4"
     assert reply_text(text, None) == text
     assert reply_text("Danke!\n\nMit freundlichen Grüßen\nLena", None) == "Danke!"
+
+
+SIGN_OFF_WITH_TEXT = [  # a line that begins with a sign-off phrase and goes on: text
+    "The fix works on my laptop.\nThanks, but on my phone it still fails.\n"
+    "Error code 42 appears.",
+    "It works now.\nBest regards, but one more thing: error 42.\nLine after.",
+    "good\nThanks, works now!",
+]
+
+
+@pytest.mark.parametrize("text", SIGN_OFF_WITH_TEXT)
+def test_our_rule_for_a_sign_off_phrase_that_goes_on_with_text(text: str) -> None:
+    assert library_reply(text, sign_off_rule=False) == text.split("\n")[0]  # the library cuts
+    assert reply_text(text, None) == text
+
+
+def test_a_sign_off_phrase_alone_still_starts_the_signature() -> None:
+    for closing in ("Thanks,", "Thanks, ", "Best regards", "Best regards,", "Thank you,",
+                    "Regards,", "Mit freundlichen Grüßen / Best regards,"):
+        assert reply_text(f"It works.\n{closing}\nLena Berg\nAcme Corp", None) == "It works."
+    text = ("Works.\nThanks, but the phone still fails.\nError 42.\n\nBest regards,\n"
+            "Lena Berg")
+    assert reply_text(text, None) == "Works.\nThanks, but the phone still fails.\nError 42."

@@ -78,3 +78,61 @@ def test_an_incomplete_email_section_stops_the_load_naming_the_key(
     monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
     with pytest.raises(ConfigError, match=r"email\.from_address: is needed"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", [
+    "Acme\nBcc: evil@example.com <support@example.com>",  # a header of its own
+    "Acme\r\n <support@example.com>", "Acme\u2028<support@example.com>", "Acme\x00 <s@example.com>",
+    "Acme <support@example.com>, other@example.com",
+    "Acme <support@example.com> trailing",
+    "Team: a@example.com, b@example.com;",
+    "Acme <support@example.com",
+])
+@pytest.mark.parametrize("key", ["from_address", "reply_to"])
+def test_a_from_or_reply_to_address_is_exactly_one_mailbox(value: str, key: str) -> None:
+    with pytest.raises(ValidationError, match=rf"email\.{key}: "):
+        EmailSettings(**{key: value})
+
+
+def test_a_header_injection_in_from_address_stops_the_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text('[email]\nsmtp_host = "smtp.example.com"\nsigning_key = "' + "k" * 20
+                    + '"\nfrom_address = "Acme\\nBcc: evil@example.com <support@example.com>"\n')
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"email\.from_address: .*line break"):
+        load_settings()
+
+
+def test_one_mailbox_with_a_quoted_or_foreign_name_is_taken() -> None:
+    on = {"smtp_host": "smtp.example.com", "signing_key": "k" * 16}
+    assert EmailSettings(**on, from_address='"Acme, Inc" <s@example.com>').from_address \
+        == '"Acme, Inc" <s@example.com>'
+    assert EmailSettings(**on, from_address="s@example.com",
+                         reply_to="Ácme Süpport <s@example.com>").reply_to == \
+        "Ácme Süpport <s@example.com>"
+    assert EmailSettings(**on, from_address="  s@example.com ").from_address == \
+        "s@example.com"
+
+
+@pytest.mark.parametrize("section", [
+    'from_address = "support@example.com"\nimap_host = "imap.example.com"\n',
+    'smtp_host = ""\nfrom_address = "support@example.com"\n',
+    'smtp_host = "  "\n',
+])
+def test_an_email_section_without_smtp_host_is_refused_not_silently_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text("[email]\n" + section)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"email\.smtp_host: is (needed|blank)"):
+        load_settings()
+
+
+def test_a_blank_authserv_id_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"email\.authserv_id: is blank"):
+        EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
+                      signing_key="k" * 16, authserv_id="")
+    assert EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
+                         signing_key="k" * 16, authserv_id="mx.example.com").authserv_id \
+        == "mx.example.com"

@@ -13,7 +13,7 @@ from core import commands as cmd
 from core.clock import FrozenClock
 from core.config import BusinessHoursSection, LifecycleSection
 from core.desk import Desk
-from core.errors import InvalidTransition, NotAllowed, NotFound
+from core.errors import InvalidTransition, NotAllowed, NotFound, Unchanged
 from core.events import (
     AutoClosed,
     Closed,
@@ -329,7 +329,7 @@ async def test_the_requester_rates_once_per_resolution_and_may_change_it(
         await desk.rate(LENA, 1, "meh")
     await desk.rate(LENA, 1, "good")
     await desk.rate(LENA, 1, "good", "Quick and friendly")  # the comment after the click
-    with pytest.raises(InvalidTransition, match="already rated"):
+    with pytest.raises(Unchanged, match="already rated"):  # an InvalidTransition
         await desk.rate(LENA, 1, "good")
     await desk.rate(LENA, 1, "bad")
     rated = [e.payload for e in stores.state.events if e.kind is EventKind.RATED]

@@ -13,7 +13,7 @@ from adapters.email.message import Envelope, build, message_id, reply_address, t
 from adapters.email.render import NotForEmail, render
 from adapters.email.settings import EmailSettings
 from core.config import DeskConfig
-from core.events import Audience, Commented, Event, EventKind
+from core.events import Audience, Commented, Event, EventKind, FaqAnswer, Opened, PastTicket
 from core.identity import Person, UserRef
 from core.routing import Purpose
 from core.tickets import Ticket
@@ -138,3 +138,38 @@ def test_a_line_break_in_a_subject_never_starts_a_header() -> None:
     raw = message.as_bytes()
     assert b"\nBcc:" not in raw and message["Bcc"] is None
     assert message["Subject"] == "[#7] Hi Bcc: victim@example.com"
+
+
+def test_only_the_requester_is_told_a_reply_reopens_a_resolved_ticket() -> None:
+    resolved = Event(7, SAMPLES[EventKind.RESOLVED], SAM, AT, "shell", id=1)
+    to_requester = render(resolved, TICKET, Purpose.NOTIFY, desk_name="Acme",
+                          to_requester=True)
+    to_watcher = render(resolved, TICKET, Purpose.NOTIFY, desk_name="Acme",
+                        to_requester=False)
+    for said in ("reply to this message and the ticket reopens", "Reply with “good”"):
+        assert said in to_requester.text and said in to_requester.html
+        assert said not in to_watcher.text and said not in to_watcher.html
+    assert "Refunded the duplicate" in to_watcher.text
+    assert "ana@example.com can reply to reopen it" in to_watcher.text
+
+
+def test_the_receipt_shows_what_may_help_the_requester_escaped() -> None:
+    opened = Opened(helpful=(PastTicket(3, "Charged <b>twice</b>", "Refunded\nthe <i>second</i>"
+                                                                 " charge"),),
+                    faq=(FaqAnswer("Refunds & returns", "Refunds take " + "x" * 700),))
+    event = Event(7, opened, SAM, AT, "email", id=1)
+    receipt = render(event, TICKET, Purpose.RECEIPT, desk_name="Acme", to_requester=True)
+    assert "These may help" in receipt.text and "These may help" in receipt.html
+    assert "#3 Charged <b>twice</b> — resolved: Refunded the <i>second</i> charge" in \
+        receipt.text
+    assert "FAQ: Refunds & returns — Refunds take" in receipt.text
+    assert "x" * 600 not in receipt.text and "…" in receipt.text  # cut visibly
+    assert "<b>" not in receipt.html and "<i>" not in receipt.html
+    assert "Charged &lt;b&gt;twice&lt;/b&gt;" in receipt.html
+    assert "Refunds &amp; returns" in receipt.html
+    copied = render(event, TICKET, Purpose.NOTIFY, desk_name="Acme", to_requester=False)
+    assert "These may help" not in copied.text and "Charged" not in copied.text.replace(
+        "Charged <twice>", "")  # a watcher's "copied on" notice: not theirs to see
+    plain = render(Event(7, Opened(), SAM, AT, "email", id=2), TICKET, Purpose.RECEIPT,
+                   desk_name="Acme", to_requester=True)
+    assert "These may help" not in plain.text
