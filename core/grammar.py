@@ -9,7 +9,9 @@ which every adapter already renders. The rules:
 - Outside a thread the first argument names the ticket: ``N`` or ``#N`` (1 to 9
   ASCII digits, not 0). Inside a ticket's thread a command acts on that ticket
   unless its first argument is ``#N``; commands that take text read every other word
-  as their text (``reply 2 weeks is usual`` in #1 replies on #1); commands without
+  as their text (``reply 2 weeks is usual`` in #1 replies on #1) — but a first word
+  that is the thread's own number, with text after it, names the ticket as it would
+  outside (``reply 1 thanks`` in #1 replies "thanks"); commands without
   text accept at most ``#N`` or the thread's own number.
 - Words left over are refused, never ignored.
 - Arguments may be quoted (``"a phrase"``, ``'it'``), shlex-like: a quote opens at the
@@ -313,6 +315,10 @@ def _text_ticket(words: Words, thread: int | None) -> int:
     if word is not None and re.fullmatch(r"#[0-9]+", word, re.ASCII):
         words.next("number")
         return ticket_number(word)
+    if word == str(thread) and words.more_after_next():
+        # ``reply 12 text`` typed in #12's own thread names #12, as it would outside
+        # (and as ``priority 12 high`` does there): its number is not the reply's text.
+        words.next("number")
     return thread
 
 

@@ -71,6 +71,15 @@ class Words:
         self.pos = i
         return "".join(out)
 
+    def more_after_next(self) -> bool:
+        """Whether anything but space follows the next word (read nothing)."""
+        saved = self.pos
+        try:
+            self.next("text")
+            return bool(self.rest())
+        finally:
+            self.pos = saved
+
     def rest(self) -> str:
         self._skip_space()
         return trim(self.text[self.pos:])

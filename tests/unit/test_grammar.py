@@ -283,3 +283,14 @@ def test_a_search_ends_with_its_page() -> None:
     assert parse('search "see page 2"') == Search('"see page 2"')  # quoted: the words
     assert parse("search page 2 of the manual") == Search("page 2 of the manual")
     refused("search printer page 0", "page")
+
+
+def test_in_its_own_thread_a_tickets_number_before_text_names_it() -> None:
+    """A new user in #1's thread typed ``reply 1 Hi Ana``: the number is the ticket's, as
+    it would be outside; another number is text (PRODUCT.md §4), ``#N`` another ticket."""
+    assert grammar.parse("reply 1 Hi Ana", thread=1) == cmd.Reply(1, "Hi Ana")
+    assert grammar.parse("resolve 1 Tag reinstalled", thread=1) == cmd.Resolve(
+        1, "Tag reinstalled")
+    assert grammar.parse("reply 2 weeks is usual", thread=1) == cmd.Reply(1, "2 weeks is usual")
+    assert grammar.parse("reply 1", thread=1) == cmd.Reply(1, "1")
+    assert grammar.parse("reply #2 hello", thread=1) == cmd.Reply(2, "hello")
