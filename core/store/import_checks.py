@@ -110,7 +110,7 @@ def _event_data(value: Any, row: Mapping[str, Any]) -> None:
     kind = row.get("kind")
     if kind not in {k.value for k in EventKind}:
         return  # ``events.kind`` is refused on its own
-    _decoded(PAYLOAD_OF[EventKind(kind)], value, f"the data of a {kind!r} event")
+    _decoded(PAYLOAD_OF[EventKind(kind)], value, f"the data of an event of kind {kind!r}")
 
 
 def _sla(value: Any, row: Mapping[str, Any]) -> None:
