@@ -297,7 +297,7 @@ def export_tickets(
 ) -> None:
     """Write every ticket with its fields, comments, notes, events, threads, read marks and
     timers (a progress bar on stderr when it is a terminal)."""
-    from bot.porting import export, parse_since
+    from bot.porting import CannotWrite, export, parse_since
 
     if format not in ("jsonl", "csv"):
         typer.echo(f"helpthread: export: --format {format!r}: use jsonl or csv", err=True)
@@ -314,6 +314,9 @@ def export_tickets(
     try:
         _started(export(settings, config, out=out, format=format,  # type: ignore[arg-type]
                         since=since_at, include_sensitive=include_sensitive))
+    except CannotWrite as err:  # as `report --png` does: exit 1
+        typer.echo(f"helpthread: {err}", err=True)
+        raise typer.Exit(1) from err
     except Unavailable as err:
         typer.echo(f"helpthread: export: {err}", err=True)
         raise typer.Exit(1) from err

@@ -11,7 +11,7 @@ import io
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Literal
@@ -53,6 +53,12 @@ def _progress(what: str) -> Progress | None:
                     TimeRemainingColumn(), console=Console(stderr=True), transient=True)
 
 
+class CannotWrite(Exception):
+    """``--out`` names a file that cannot be written (no such directory, no permission,
+    a directory, the disk full); ``str()``: one line naming ``--out`` and why. No file is
+    left behind."""
+
+
 @contextmanager
 def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
     """stdout for ``-``; else a file written beside ``out`` and renamed to it once
@@ -69,33 +75,63 @@ def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
         return
     target = Path(out)
     partial = target.with_name(target.name + ".partial")
-    with partial.open("w", encoding="utf-8", newline=newline) as stream:
-        yield stream
-    os.replace(partial, target)
+    if target.is_dir():
+        raise CannotWrite(f"export: --out {out}: cannot write it (a directory)")
+    try:
+        stream = partial.open("w", encoding="utf-8", newline=newline)
+    except OSError as err:
+        raise CannotWrite(f"export: --out {out}: cannot write it "
+                          f"({err.strerror or err})") from err
+    try:
+        try:
+            yield stream
+        except BaseException:
+            with suppress(OSError):
+                stream.close()
+            raise
+        try:
+            stream.close()  # flushes: the disk may be full
+            os.replace(partial, target)
+        except OSError as err:
+            raise CannotWrite(f"export: --out {out}: cannot write it "
+                              f"({err.strerror or err})") from err
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 async def export(settings: Settings, config: DeskConfig, *, out: str,
                  format: Literal["jsonl", "csv"], since: datetime | None,
                  include_sensitive: bool) -> int:
-    """Writes the export to ``out`` (``-``: stdout); returns the tickets written."""
-    await migrate_database(settings.database_url)
-    engine = make_engine(settings.database_url)
+    """Writes the export to ``out`` (``-``: stdout); returns the tickets written. Raises
+    ``CannotWrite`` (the database untouched when ``out`` cannot be created)."""
     options = ExportOptions(exported_at=datetime.now(UTC), format=format, since=since,
                             hide=None if include_sensitive else SensitiveFields.of(config))
     written = 0
-    try:
-        bar = _progress("Exporting tickets")
-        total = await count_tickets(engine, since) if bar else 0
-        with _output(out, format == "csv") as stream, bar or _nothing():
-            task = bar.add_task("export", total=total) if bar else None
-            async for chunk in export_chunks(engine, options):
-                stream.write(chunk.text)
-                written += chunk.tickets
-                if bar and task is not None and chunk.tickets:
-                    bar.advance(task, chunk.tickets)
-    finally:
-        await engine.dispose()
+    with _output(out, format == "csv") as stream:  # a bad --out: refused before the database
+        await migrate_database(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            bar = _progress("Exporting tickets")
+            total = await count_tickets(engine, since) if bar else 0
+            with bar or _nothing():
+                task = bar.add_task("export", total=total) if bar else None
+                async for chunk in export_chunks(engine, options):
+                    _write(stream, chunk.text, out)
+                    written += chunk.tickets
+                    if bar and task is not None and chunk.tickets:
+                        bar.advance(task, chunk.tickets)
+        finally:
+            await engine.dispose()
     return written
+
+
+def _write(stream: IO[str], text: str, out: str) -> None:
+    try:
+        stream.write(text)
+    except OSError as err:  # the disk full, say
+        raise CannotWrite(f"export: --out {out}: cannot write it "
+                          f"({err.strerror or err})") from err
 
 
 @contextmanager
@@ -114,12 +150,19 @@ def _lines(path: str) -> Iterator[str]:
         raise ConfigError(f"import: cannot read {path} ({err.strerror or err})") from err
 
 
+def _readable(path: str) -> None:
+    if not os.access(path, os.R_OK):
+        raise ConfigError(f"import: cannot read {path} (no such file or no permission)")
+    if os.path.isdir(path):
+        raise ConfigError(f"import: cannot read {path} (a directory)")
+
+
 async def import_file(settings: Settings, path: str) -> Imported:
     """Imports the export at ``path`` (``-``: stdin) into the database of ``settings``,
     migrated first. Raises ``ConfigError`` (unreadable file), and what
     ``core.store.import_sql.import_lines`` raises."""
-    if path != "-" and not os.access(path, os.R_OK):
-        raise ConfigError(f"import: cannot read {path} (no such file or no permission)")
+    if path != "-":
+        _readable(path)
     await migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
     bar = _progress("Importing tickets")

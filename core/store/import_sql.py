@@ -29,6 +29,7 @@ from core.store.export_format import (
     table_named,
 )
 from core.store.failures import unavailable
+from core.store.import_checks import check_row
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -80,9 +81,18 @@ def _object(line: int, raw: str) -> dict[str, Any]:
     return value
 
 
+def _checked(readers: _Readers, table: str, row: Any) -> dict[str, Any]:
+    """One exported row of ``table`` as insert values; raises ``BadValue`` for a value of
+    the wrong type or one the desk could not read back (``check_row``)."""
+    values = readers.rows[table].read(row)
+    check_row(table, row)
+    return values
+
+
 def _ticket(readers: _Readers, line: dict[str, Any]) -> Rows:
     """The rows of one ticket line, checked; raises ``BadValue``."""
     ticket = readers.tickets.read(line["ticket"])
+    check_row(TICKETS, line["ticket"])
     number = ticket["number"]
     rows: Rows = {TICKETS: [ticket]}
     for name, given in line.items():
@@ -93,7 +103,7 @@ def _ticket(readers: _Readers, line: dict[str, Any]) -> Rows:
                            "helpthread?)")
         if not isinstance(given, list):
             raise BadValue(f"{name}: not a list of rows")
-        rows[name] = [readers.rows[name].read(row) for row in given]
+        rows[name] = [_checked(readers, name, row) for row in given]
     for name, owned in readers.owned.items():  # references first: parents checked first
         for row in rows.get(name, []):
             if owned.via is None:
@@ -240,7 +250,7 @@ async def _desk_line(conn: AsyncConnection, readers: _Readers, number: int,
     if name not in readers.rows or name in readers.owned or not isinstance(given, list):
         raise BadValue(f"{name!r} is not a table of rows no ticket owns, or its rows are "
                        "not a list")
-    rows = [readers.rows[name].read(row) for row in given]
+    rows = [_checked(readers, name, row) for row in given]
     if rows:
         await _flush(conn, [(number, {name: rows})], [table_named(name)], readers)
     return len(rows)

@@ -90,3 +90,72 @@ async def test_csv_to_a_file_and_refusals(tmp_path: Path) -> None:
                                      "row is not a JSON object; nothing was imported")
     missing = _run(tmp_path, "import", "nowhere.jsonl", url=empty)
     assert missing.returncode == 2 and "cannot read nowhere.jsonl" in missing.stderr
+
+
+def test_an_out_that_cannot_be_written_is_one_line_and_no_file(tmp_path: Path) -> None:
+    """``--out`` in no directory, under a plain file, naming a directory, on a file system
+    nobody writes: one line naming ``--out`` and why, exit 1 (as ``report --png``), no
+    traceback and no ``.partial`` left behind; the database is not even created."""
+    (tmp_path / "plain.txt").write_text("x")
+    (tmp_path / "folder").mkdir()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'untouched.db'}"
+    for out, why in ((str(tmp_path / "nowhere" / "x.jsonl"), "No such file or directory"),
+                     ("plain.txt/x.jsonl", "Not a directory"),
+                     ("folder", "a directory"),
+                     ("/sys/x.jsonl", "")):
+        done = _run(tmp_path, "export", "--out", out, url=url)
+        assert done.returncode == 1, (out, done.stderr)
+        assert done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert lines[0].startswith(f"helpthread: export: --out {out}: cannot write it ("), \
+            lines[0]
+        assert why in lines[0]
+    assert not (tmp_path / "untouched.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
+def test_an_import_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain.txt").write_text("x")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    for path, why in (("nowhere.jsonl", "cannot read nowhere.jsonl"),
+                      (str(tmp_path / "nowhere" / "x.jsonl"), "cannot read"),
+                      ("plain.txt/x.jsonl", "cannot read plain.txt/x.jsonl"),
+                      ("folder", "cannot read folder (a directory)")):
+        done = _run(tmp_path, "import", path, url=url)
+        assert done.returncode == 2, (path, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert lines[0].startswith("helpthread: import: ") and why in lines[0], lines[0]
+    assert not (tmp_path / "empty.db").exists()  # refused before the database
+
+
+async def test_a_value_the_desk_cannot_read_is_refused_by_line_and_column(
+        tmp_path: Path) -> None:
+    """The new user's case: a ticket's status edited to "weird", an event's data to
+    "notjson{" — refused with the line and column, nothing imported, the desk still
+    empty and importable."""
+    await _seed(tmp_path)
+    lines = _run(tmp_path, "export").stdout.splitlines()
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    status = json.loads(lines[1])
+    status["ticket"]["status"] = "weird"
+    data = json.loads(lines[2])
+    data["events"][0]["data"] = "notjson{"
+    for index, line, says in (
+            (1, status, "line 2: tickets.status: 'weird' is not one of open, in_progress, "
+                        "waiting, on_hold, resolved, closed"),
+            (2, data, "line 3: events.data: 'notjson{' is not a JSON object (the data of "
+                      "an event of kind 'opened')")):
+        edited = [*lines[:index], json.dumps(line), *lines[index + 1:]]
+        (tmp_path / "edited.jsonl").write_text("\n".join(edited) + "\n")
+        refused = _run(tmp_path, "import", "edited.jsonl", url=empty)
+        assert refused.returncode == 2
+        assert refused.stderr.strip() == (f"helpthread: import: edited.jsonl: {says}; "
+                                          "nothing was imported")
+    (tmp_path / "whole.jsonl").write_text("\n".join(lines) + "\n")
+    whole = _run(tmp_path, "import", "whole.jsonl", url=empty)
+    assert whole.returncode == 0, whole.stderr
+    assert whole.stdout.startswith("Imported 2 tickets")

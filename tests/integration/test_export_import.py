@@ -290,3 +290,87 @@ async def test_memory_stays_flat_as_the_desk_grows(tmp_path: Path) -> None:
             await engine.dispose()
         assert written == count
     assert peaks[1] < peaks[0] * 1.3, peaks
+
+
+def _damaged(lines: list[str], table: str, column: str, value: Any,
+             kind: str | None = None) -> int:
+    """Sets ``column`` of the first ``table`` row (of event ``kind`` when given) to
+    ``value`` on the first line holding one; returns that line's number (1-based)."""
+    for index, raw in enumerate(lines):
+        line = json.loads(raw)
+        rows = [line["ticket"]] if table == "tickets" and "ticket" in line \
+            else line.get(table) or []
+        if table != "tickets" and line.get("table") == table:
+            rows = line["rows"]
+        for row in rows:
+            if kind is None or row.get("kind") == kind:
+                row[column] = value
+                lines[index] = json.dumps(line)
+                return index + 1
+    raise AssertionError(f"no {table} row to damage")
+
+
+@pytest.mark.parametrize("table, column, value, kind, says", [
+    ("tickets", "status", "weird", None, "'weird' is not one of open, in_progress"),
+    ("tickets", "priority", "asap", None, "'asap' is not one of low, normal"),
+    ("tickets", "visibility", "public", None, "'public' is not one of private, shared"),
+    ("tickets", "rating", "meh", None, "'meh' is not one of good, bad"),
+    ("tickets", "requester_key", "lena", None, "not a user key"),
+    ("tickets", "assignee_key", "sam", None, "not a user key"),
+    ("tickets", "fields", {"receipt": 5}, None, "not a JSON object of texts"),
+    ("tickets", "fields", "notjson{", None, "not a JSON object of texts"),
+    ("tickets", "watchers", [["shell:local:kim"]], None, "not a \\[key, name\\] pair"),
+    ("tickets", "watchers", [["kim", "Kim"]], None, "not a user key"),
+    ("tickets", "links", [["sibling", 1]], None, "not a list of \\[kind, number\\] pairs"),
+    ("tickets", "sla", {"cycle": "one"}, None, "not SLA clocks: 'cycle' is 'one'"),
+    ("tickets", "sla", "notjson{", None, "not a JSON object"),
+    ("bindings", "audience", "everyone", None, "'everyone' is not one of public, internal"),
+    ("events", "kind", "exploded", None, "'exploded' is not one of opened"),
+    ("events", "audience", "all", None, "'all' is not one of public, internal"),
+    ("events", "actor_key", "sam", None, "not a user key"),
+    ("events", "data", "notjson{", None, "'notjson{' is not a JSON object"),
+    ("events", "data", [], None, "is not a JSON object"),
+    ("events", "data", {"text": 5}, "commented", "'text' is 5, not a str"),
+    ("events", "data", {"text": "hi", "colour": "red"}, "commented", "no field 'colour'"),
+    ("events", "data", {}, "commented", "missing"),
+    ("events", "data", {"text": "hi", "attachments": [{"size": 3}]}, "commented",
+     "not the data of an event of kind 'commented'"),
+    ("events", "data", {"to": "weird"}, "claimed", "'weird' is not a valid Status"),
+    ("deliveries", "state", "lost", None, "'lost' is not one of pending, done, parked"),
+    ("deliveries", "target", "pigeon", None, "'pigeon' is not one of binding"),
+    ("deliveries", "purpose", "fun", None, "'fun' is not one of card"),
+    ("deliveries", "audience", "all", None, "'all' is not one of public"),
+    ("read_marks", "reader_key", "omar", None, "not a user key"),
+    ("timers", "kind", "alarm", None, "'alarm' is not one of first_response_warning"),
+    ("timers", "command", {"command": "explode"}, None, "not a stored command"),
+    ("timers", "command", "notjson{", None, "not a stored command"),
+])
+async def test_a_value_the_desk_cannot_read_is_named_and_nothing_is_imported(
+        source: str, database_url: str, table: str, column: str, value: Any,
+        kind: str | None, says: str) -> None:
+    """Every enumerated column against its enum, every JSON column against what the store
+    reads back (event data: the payload its kind expects) — refused by line and column."""
+    lines = (await _export(source)).splitlines()
+    line = _damaged(lines, table, column, value, kind)
+    with pytest.raises(BadExport, match=f"^line {line}: {table}.{column}: .*{says}"):
+        await _import(database_url, "\n".join(lines) + "\n")
+    assert all(not rows for name, rows in (await _dump(database_url)).items()
+               if name != "counters")
+
+
+async def test_a_category_the_config_no_longer_names_still_reads(
+        source: str, database_url: str) -> None:
+    """A category key the importing desk's config lacks is kept, and the ticket shows,
+    lists and searches (its fields as they were)."""
+    lines = (await _export(source)).splitlines()
+    _damaged(lines, "tickets", "category", "legacy-billing")
+    await _import(database_url, "\n".join(lines) + "\n")
+    engine = make_engine(database_url)
+    try:
+        desk = make_desk(SqlStores(engine), desk_config())
+        shown = await desk.show(SAM, 1)
+        assert shown.ticket.category == "legacy-billing"
+        assert sorted(t.ticket.number for t in await desk.list_tickets(SAM, "all")) == [1, 2, 3, 4]
+        await desk.reply(SAM, 1, "Still here after the move.")
+    finally:
+        await engine.dispose()

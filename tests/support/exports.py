@@ -56,6 +56,8 @@ def _ticket_line(n: int, start: datetime, rng: random.Random) -> dict[str, Any]:
             data = {"text": _text(rng, 25), "attachments": []}
         elif kind == "resolved":
             data = {"note": ticket["resolution"]}
+        elif kind == "claimed":
+            data = {"to": "in_progress"}
         events.append({
             "id": event_id, "ticket_number": n, "kind": kind,
             "actor_key": requester if i in (0, 2) else "shell:local:sam",

@@ -1,0 +1,178 @@
+"""What an imported row must hold beyond its column types: enumerated columns one of
+their enum's values, user keys ``platform:workspace:id``, JSON columns the shape the store
+reads back (``core.store.rows``, ``core.store.timers_sql``) — event data the payload its
+kind expects, decoded by ``core.codec`` as the store decodes it, and every value of the
+type the payload declares. A row that passes reads back without an error.
+
+``check_row(table, row)`` raises ``BadValue`` naming ``table.column`` and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from core import codec, commands
+from core.events import PAYLOAD_OF, Audience, EventKind
+from core.routing import DeliveryState, Purpose, Target
+from core.store.export_format import BadValue
+from core.tickets import PRIORITIES, LinkKind, Rating, SlaClock, Status, Visibility
+from core.timers import TimerKind
+
+Check = Callable[[Any, Mapping[str, Any]], None]  # (value, the whole row); ValueError
+
+
+def _one_of(kind: type[enum.Enum] | tuple[str, ...]) -> Check:
+    values = tuple(m.value for m in kind) if isinstance(kind, type) else kind
+
+    def check(value: Any, row: Mapping[str, Any]) -> None:
+        if value is not None and value not in values:
+            raise ValueError(f"{value!r} is not one of {', '.join(values)}")
+    return check
+
+
+def _user_key(value: Any, row: Mapping[str, Any]) -> None:
+    if value is not None and (not isinstance(value, str) or value.count(":") < 2):
+        raise ValueError(f"{value!r} is not a user key (platform:workspace:id)")
+
+
+def _conforms(hint: Any, value: Any) -> bool:
+    """Whether ``value`` (JSON) is what ``codec.decode`` should turn into ``hint``."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(arg, value) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is Any:
+        return True
+    if origin in (tuple, frozenset):
+        item = typing.get_args(hint)[0]
+        return isinstance(value, list) and all(_conforms(item, v) for v in value)
+    if origin in (dict, Mapping) or hint in (dict, Mapping):
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return value in {m.value for m in hint}
+    if hint is datetime:
+        if not isinstance(value, str):
+            return False
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return isinstance(value, dict) and _fields_conform(hint, value) is None
+    return False
+
+
+def _fields_conform(cls: type[Any], data: Mapping[str, Any]) -> str | None:
+    """Why ``data`` is not the dataclass ``cls`` as ``codec.encode`` writes it, or None."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                return f"{f.name!r} is missing"
+        elif not _conforms(hints[f.name], data[f.name]):
+            return f"{f.name!r} is {data[f.name]!r}, not a {_named(hints[f.name])}"
+    return None
+
+
+def _named(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _decoded(cls: type[Any], data: Any, what: str) -> None:
+    """``data`` decodes as ``cls`` with ``core.codec``, every field of its declared type."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{data!r} is not a JSON object ({what})")
+    try:
+        codec.decode(cls, data)
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        raise ValueError(f"not {what}: {err}") from None
+    why = _fields_conform(cls, data)
+    if why is not None:
+        raise ValueError(f"not {what}: {why}")
+
+
+def _event_data(value: Any, row: Mapping[str, Any]) -> None:
+    kind = row.get("kind")
+    if kind not in {k.value for k in EventKind}:
+        return  # ``events.kind`` is refused on its own
+    _decoded(PAYLOAD_OF[EventKind(kind)], value, f"the data of an event of kind {kind!r}")
+
+
+def _sla(value: Any, row: Mapping[str, Any]) -> None:
+    if value is not None:
+        _decoded(SlaClock, value, "SLA clocks")
+
+
+def _fields(value: Any, row: Mapping[str, Any]) -> None:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError(f"{value!r} is not a JSON object of texts")
+
+
+def _watchers(value: Any, row: Mapping[str, Any]) -> None:
+    if not isinstance(value, list):
+        raise ValueError(f"{value!r} is not a list of [key, name] pairs")
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)):
+            raise ValueError(f"{pair!r} is not a [key, name] pair")
+        _user_key(pair[0], row)
+
+
+def _links(value: Any, row: Mapping[str, Any]) -> None:
+    kinds = {k.value for k in LinkKind}
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and p[0] in kinds
+            and isinstance(p[1], int) and not isinstance(p[1], bool) for p in value):
+        raise ValueError(f"{value!r} is not a list of [kind, number] pairs (kinds: "
+                         f"{', '.join(sorted(kinds))})")
+
+
+def _command(value: Any, row: Mapping[str, Any]) -> None:
+    if not isinstance(value, dict) or value.get("command") not in commands.BY_NAME \
+            or value["command"] == commands.NAMES[commands.OpenTicket]:
+        raise ValueError(f"{value!r} is not a stored command")
+    fields = {k: v for k, v in value.items() if k != "command"}
+    _decoded(commands.BY_NAME[value["command"]], fields, f"a {value['command']!r} command")
+
+
+CHECKS: dict[str, dict[str, Check]] = {
+    "tickets": {
+        "status": _one_of(Status), "visibility": _one_of(Visibility),
+        "priority": _one_of(PRIORITIES), "rating": _one_of(Rating),
+        "requester_key": _user_key, "assignee_key": _user_key, "fields": _fields,
+        "watchers": _watchers, "links": _links, "sla": _sla,
+    },
+    "bindings": {"audience": _one_of(Audience)},
+    "events": {"kind": _one_of(EventKind), "audience": _one_of(Audience),
+               "actor_key": _user_key, "data": _event_data},
+    "deliveries": {"target": _one_of(Target), "audience": _one_of(Audience),
+                   "purpose": _one_of(Purpose), "state": _one_of(DeliveryState)},
+    "read_marks": {"reader_key": _user_key},
+    "timers": {"kind": _one_of(TimerKind), "command": _command},
+}
+
+
+def check_row(table: str, row: Mapping[str, Any]) -> None:
+    """Raises ``BadValue`` (``table.column: why``) for the first value of ``row`` (an
+    exported row, its column types already checked) the desk could not read back."""
+    for column, check in CHECKS.get(table, {}).items():
+        if column not in row:
+            continue
+        try:
+            check(row[column], row)
+        except ValueError as err:
+            raise BadValue(f"{table}.{column}: {err}") from None
