@@ -24,7 +24,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
-from core.errors import DeskError, NotFound
+from core.errors import DeskError, Invalid, NotFound
 from core.identity import Actor, UserRef
 
 if TYPE_CHECKING:
@@ -228,3 +228,14 @@ async def thread_ticket(interaction: discord.Interaction[Any]) -> int | None:
         return None
     binding = await bot_of(interaction).desk.binding_at(PLATFORM, str(parent), str(channel.id))
     return binding.ticket_number if binding else None
+
+
+async def named_ticket(interaction: discord.Interaction[Any], number: int | None) -> int:
+    """The ticket a command names: its ``number`` option, else the ticket whose thread it
+    was used in. Raises ``Invalid("number")`` when neither names one."""
+    if number is not None:
+        return number
+    found = await thread_ticket(interaction)
+    if found is None:
+        raise Invalid("number", "say which ticket (or use the command inside its thread)")
+    return found

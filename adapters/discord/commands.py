@@ -18,14 +18,13 @@ from adapters.discord.acting import (
     actor_of,
     answer,
     bot_of,
+    named_ticket,
     on_error,
     request_key,
-    thread_ticket,
 )
 from adapters.discord.help import help_text
 from adapters.discord.stats import send_stats
 from adapters.discord.views import TicketForm, panel_view
-from core.errors import Invalid
 from core.grammar import ListTickets, Queue, Search
 from core.identity import Actor
 from core.policy import Action
@@ -36,15 +35,6 @@ Priority = Literal["low", "normal", "high", "urgent"]
 RatingChoice = Literal["good", "bad"]
 Period = Literal["7d", "30d", "90d"]  # core.grammar.STATS_PERIODS
 Number = app_commands.Range[int, 1, 999_999_999]
-
-
-async def _number(interaction: Interaction, number: int | None) -> int:
-    if number is not None:
-        return number
-    found = await thread_ticket(interaction)
-    if found is None:
-        raise Invalid("number", "say which ticket (or use the command inside its thread)")
-    return found
 
 
 def _done(ticket: Any) -> str:
@@ -67,7 +57,7 @@ class TicketGroup(app_commands.Group):
         """Defer, resolve the ticket number (the option, else the thread's), then run
         ``work(actor, number)``."""
         async def bound(actor: Actor) -> str | None:
-            result: str | None = await work(actor, await _number(interaction, number))
+            result: str | None = await work(actor, await named_ticket(interaction, number))
             return result
         await act(interaction, number, bound)
 

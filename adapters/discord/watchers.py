@@ -19,7 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.acting import act, actor_of, bot_of, request_key, thread_ticket
+from adapters.discord.acting import act, actor_of, bot_of, named_ticket, request_key
 from core import commands as cmd
 from core.errors import Invalid
 from core.identity import Actor, Person
@@ -31,15 +31,6 @@ Interaction = discord.Interaction[Any]
 Number = app_commands.Range[int, 1, 999_999_999]
 MENTION = re.compile(r"<@!?([0-9]{1,20})>|([0-9]{15,20})")
 QUERY_LIMIT = 5
-
-
-async def _number(interaction: Interaction, number: int | None) -> int:
-    if number is not None:
-        return number
-    found = await thread_ticket(interaction)
-    if found is None:
-        raise Invalid("number", "say which ticket (or use the command inside its thread)")
-    return found
 
 
 async def watcher_of(interaction: Interaction, text: str, field: str = "cc") -> Person:
@@ -96,7 +87,7 @@ Work = Callable[[Actor, int], Awaitable[str]]
 
 async def _run(interaction: Interaction, number: int | None, work: Work) -> None:
     async def bound(actor: Actor) -> str:
-        return await work(actor, await _number(interaction, number))
+        return await work(actor, await named_ticket(interaction, number))
     await act(interaction, number, bound)
 
 
