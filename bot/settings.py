@@ -40,11 +40,11 @@ from core.config import (
     DeskSection,
     FaqEntry,
     LifecycleSection,
-    Priority,
     SearchSection,
     SlaOverride,
     TranscriptsSection,
 )
+from core.config_types import Priority
 from core.platforms import SettingError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"

@@ -16,10 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -28,53 +26,20 @@ from pydantic import (
 
 from core.business_hours import AroundTheClock, BusinessCalendar, Calendar
 from core.characters import first_control
-from core.durations import format_duration, parse_duration
+from core.config_types import Duration, Name, Section
+from core.durations import format_duration
 from core.platforms import AgentRule
 from core.tickets import PRIORITIES
 
 
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError("write a duration like 90s, 15m, 8h or 5d")
-
-
-Duration = Annotated[
-    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)
-]
-
-
-Priority = Literal["low", "normal", "high", "urgent"]  # core.tickets.PRIORITIES
-
-
-def _one_line(value: str) -> str:
-    """A name the desk shows people (its own, a category's, a field's label): not blank,
-    one line, no control characters — as for any one-line field a person types."""
-    if not value.strip():
-        raise ValueError("is blank")
-    bad = first_control(value)
-    if bad is not None:
-        raise ValueError(f"contains a control character (U+{ord(bad):04X})")
-    return value
-
-
-Name = Annotated[str, AfterValidator(_one_line)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DeskSection(_Section):
+class DeskSection(Section):
     name: Name = "Helpthread"
     max_open_per_user: int = Field(default=5, ge=1)
     max_new_per_hour: int = Field(default=5, ge=1)
     duplicate_window: Duration = timedelta(minutes=10)
 
 
-class LifecycleSection(_Section):
+class LifecycleSection(Section):
     """Expiry and auto-close (PRODUCT.md §7): wall-clock durations, not business time."""
 
     waiting_expires_after: Duration = timedelta(days=7)
@@ -84,7 +49,7 @@ class LifecycleSection(_Section):
     reopen_window: Duration = timedelta(days=14)
 
 
-class DeliverySection(_Section):
+class DeliverySection(Section):
     """The delivery worker (PRODUCT.md §10 ``[delivery]``): after ``max_attempts`` failed
     attempts a delivery is parked (``helpthread deliveries --parked``); ``lease`` is how
     long a worker's claim lasts unless its heartbeat renews it (every third of it), so a
@@ -110,7 +75,7 @@ class DeliverySection(_Section):
         return value
 
 
-class SearchSection(_Section):
+class SearchSection(Section):
     """``[search]``: ``language`` is the PostgreSQL text search configuration the index
     and the queries use (``simple``: no stemming, every language alike; ``english``,
     ``german``…: that language's stemmer and stop words). Checked here for its form, and
@@ -131,7 +96,7 @@ class SearchSection(_Section):
 TARGET_YEARS = 2
 
 
-class BusinessHoursSection(_Section):
+class BusinessHoursSection(Section):
     """``[business_hours]`` (PRODUCT.md §7, §10): the keys of ``BusinessCalendar``, whose
     definition of open time and business time the SLA clocks then follow; checked at
     load (a bad value raises ``ValueError`` naming its key). ``notify_outside_hours =
@@ -170,7 +135,7 @@ def _business_calendar(timezone: str, hours: tuple[str, ...], holidays: tuple[st
                             holidays_country=country, holidays_subdivision=subdivision)
 
 
-class SlaTarget(_Section):
+class SlaTarget(Section):
     """A priority's targets (PRODUCT.md §7); resolution is never before first response."""
 
     first_response: Duration
@@ -187,7 +152,7 @@ class SlaTarget(_Section):
         return value
 
 
-class SlaOverride(_Section):
+class SlaOverride(Section):
     """A priority's targets as the config file or the environment give them: a key left
     out keeps its default (``DeskConfig`` fills it in)."""
 
@@ -205,7 +170,7 @@ def _default_sla() -> dict[str, SlaTarget]:
     }
 
 
-class CategoryField(_Section):
+class CategoryField(Section):
     """An extra field a category declares (PRODUCT.md §2, "category fields")."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
@@ -217,7 +182,7 @@ class CategoryField(_Section):
     sensitive: bool = False
 
 
-class Category(_Section):
+class Category(Section):
     """A category. Keys beyond these belong to the platforms (a team channel per
     category: ``slack_team_channel``, ``discord_team_channel_id``); ``bot`` has each
     plug-in check its own and refuses any key no plug-in claims (``platform_keys``)."""
@@ -284,7 +249,7 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
 )
 
 
-class TranscriptsSection(_Section):
+class TranscriptsSection(Section):
     """``[transcripts]``: where each platform posts a ticket's transcript when it closes
     (the agents' copy: internal notes included). Its keys belong to the platforms
     (``slack_channel``, ``discord_channel_id``); ``bot`` has each plug-in check its own
@@ -311,7 +276,7 @@ def _text(value: str) -> str:
     return value
 
 
-class FaqEntry(_Section):
+class FaqEntry(Section):
     """One ``[[faq]]`` entry (PRODUCT.md §10): shown in a new ticket's receipt when its
     subject or description holds one of ``keywords`` (a word or a phrase, compared as
     search compares words: case and accents aside) or the title's words
@@ -329,7 +294,7 @@ class FaqEntry(_Section):
         return value
 
 
-class DeflectionSection(_Section):
+class DeflectionSection(Section):
     """``[deflection]``: how a new ticket's similar resolved tickets are ranked —
     ``fulltext`` (the search index's relevance, the default) or ``semantic`` (sentence
     embeddings; needs the optional extra ``helpthread[semantic]``, the ``wordllama``
@@ -347,7 +312,7 @@ class DeflectionSection(_Section):
         return value
 
 
-class DeskConfig(_Section):
+class DeskConfig(Section):
     """Everything the core needs to know about this desk. ``agents`` maps a platform's
     name to its ``AgentRule``, which ``bot`` takes from each plug-in's own section."""
 

@@ -14,8 +14,10 @@ from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.utils import parseaddr
 from typing import Literal, cast
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from core.errors import Invalid
+from core.watching import email_address
 
 Security = Literal["starttls", "tls", "none"]
 
@@ -27,10 +29,9 @@ def check_address(value: str, *, field_name: str) -> str:
     """``value`` as a bare, normalised e-mail address (``name@example.com``), checked by
     ``email-validator`` without a DNS lookup. Raises ``ValueError`` naming ``field_name``."""
     try:
-        return str(validate_email(value.strip(), check_deliverability=False).normalized)
-    except EmailNotValidError as err:
-        raise ValueError(f"{field_name}: {value.strip()!r} is not an e-mail address ({err})"
-                         ) from None
+        return email_address(value, field_name)
+    except Invalid as err:
+        raise ValueError(str(err)) from None
 
 
 _HEADERS = HeaderRegistry()

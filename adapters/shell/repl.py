@@ -13,13 +13,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
-
-from email_validator import EmailNotValidError, validate_email
 
 from adapters.shell import stats, views
 from adapters.shell.form import Form
+from adapters.shell.help import HELP
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
+from adapters.shell.terminal import NoEcho
 from core import commands as cmd
 from core import grammar, report, report_chart
 from core.characters import is_separator, trim
@@ -38,38 +37,6 @@ TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
 
-class NoEcho:
-    """getpass-style: the terminal stops echoing while a sensitive answer is typed, so
-    it never shows on screen (a script's echo masks it instead)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.saved: list[Any] | None = None
-
-    def hide(self) -> None:
-        if self.saved is not None:
-            return
-        try:
-            import termios
-            fd = self.stream.fileno()
-            attrs = termios.tcgetattr(fd)
-            quiet = list(attrs)
-            quiet[3] &= ~termios.ECHO
-            termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
-        except (ImportError, OSError, ValueError):
-            return  # not a terminal we can quiet (termios.error is an OSError)
-        self.saved = attrs
-
-    def show(self) -> bool:
-        """Echo back on; True if it had been off (the Enter was not echoed either)."""
-        if self.saved is None:
-            return False
-        import termios
-        termios.tcsetattr(self.stream.fileno(), termios.TCSADRAIN, self.saved)
-        self.saved = None
-        return True
-
-
 @dataclass
 class Persona:
     name: str
@@ -79,17 +46,6 @@ class Persona:
     def actor(self) -> Actor:
         groups = frozenset({AGENT_GROUP}) if self.agent else frozenset()
         return Actor(UserRef(PLATFORM, WORKSPACE, self.name), self.name, groups)
-
-
-def _mail_requester(address: str) -> Actor:
-    """The requester an agent names by address (``for:ana@example.com``): an e-mail
-    identity, answered by mail when ``[email]`` is configured. Raises ``Invalid`` naming
-    ``for`` when ``address`` is not one (``email-validator``, no DNS lookup)."""
-    try:
-        checked = validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as err:
-        raise Invalid("for", f"{shown(address)} is not an e-mail address ({err})") from None
-    return Actor(UserRef.email(checked), checked)
 
 
 def _write(pages: tuple[tuple[Path, str], ...]) -> None:
@@ -203,7 +159,7 @@ class ShellSession:
         elif word == "/ticket":
             await self._guard(self._ticket(rest))
         elif word == "/help":
-            self.say(f"{self.desk.config.desk.name} — the shell desk.", *views.HELP.splitlines())
+            self.say(f"{self.desk.config.desk.name} — the shell desk.", *HELP.splitlines())
         else:
             self.say(f"Unknown command {shown(word)}; try /ticket help.")
         return True
@@ -292,7 +248,7 @@ class ShellSession:
                 await self._new(parsed)
             case grammar.Help():
                 self.say(f"{self.desk.config.desk.name} — the shell desk.",
-                         *views.HELP.splitlines())
+                         *HELP.splitlines())
             case grammar.ListTickets():
                 await self._list(parsed)
             case grammar.Show(number):
@@ -381,7 +337,8 @@ class ShellSession:
             if "@" in name:  # someone who writes by e-mail: for:ana@example.com
                 if not self.me.agent:
                     raise NotAllowed("only agents can open a ticket on someone else's behalf")
-                form.requester = _mail_requester(name)
+                mailed = email_watcher(name, "for")  # an e-mail identity, answered by mail
+                form.requester = Actor(mailed.ref, mailed.name)
             elif not PERSONA_NAME.fullmatch(name):
                 raise Invalid("for", "name the requester, like for:lena or "
                               "for:ana@example.com")

@@ -53,7 +53,7 @@ plus_addressing = true
         assert done.returncode == 0, done.stderr + done.stdout
         # the shell printed the team's side: threads and the ticket card
         assert "[#1 team thread] New ticket" in done.stdout, done.stdout
-        assert "for: 'not-an-address@' is not an e-mail address" in done.stdout
+        assert "for: 'not-an-address@' is not a valid e-mail address" in done.stdout
         messages = sink.wait_for(3)
 
     assert len(messages) == 3  # receipt, reply, resolution; the note never
