@@ -31,19 +31,18 @@ import json
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.databases import throwaway_postgres
 from core.config import DeskConfig
 from core.desk import Desk, NewTicket
 from core.identity import Actor, UserRef
@@ -296,22 +295,8 @@ async def on_sqlite(tickets: int, comments: int, concurrency: int) -> list[Resul
 
 async def on_postgres(admin_dsn: str, tickets: int, comments: int,
                       concurrency: int) -> list[Result]:
-    name = f"helpthread_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        return await bench_engine("PostgreSQL", f"{base}/{name}", tickets, comments,
-                                  concurrency)
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with throwaway_postgres(admin_dsn) as url:
+        return await bench_engine("PostgreSQL", url, tickets, comments, concurrency)
 
 
 # ---- report ----------------------------------------------------------------------

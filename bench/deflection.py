@@ -30,13 +30,11 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
-
+from bench.databases import throwaway_postgres
 from core.config import DeflectionSection
 from core.deflection import deflect
 from core.identity import Person, UserRef
@@ -308,16 +306,8 @@ async def main(args: argparse.Namespace) -> None:
             await run_engine("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
                              rows, queries, rankings, problem_of)
     if args.engine in ("postgres", "both"):
-        name = f"helpthread_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.pg)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            base = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            await run_engine("PostgreSQL", f"{base}/{name}", rows, queries, rankings,
-                             problem_of)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        async with throwaway_postgres(args.pg) as url:
+            await run_engine("PostgreSQL", url, rows, queries, rankings, problem_of)
 
 
 def cli() -> None:

@@ -23,21 +23,17 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.databases import throwaway
 from core.store.engine import make_engine
 from core.store.export_format import TICKETS, owned_tables, table_named
 from core.store.export_sql import ExportOptions, export_chunks
@@ -80,29 +76,6 @@ async def raw_rate(db: AsyncEngine) -> float:
     return read / (time.perf_counter() - began)
 
 
-@asynccontextmanager
-async def _database(engine: str, admin_dsn: str) -> AsyncIterator[str]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="helpthread-bench-") as tmp:
-            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"helpthread_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 def _cli_export(url: str) -> tuple[float, float]:
     """``helpthread export --out /dev/null``: seconds and peak RSS in MB."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPTHREAD_")}
@@ -119,7 +92,7 @@ def _cli_export(url: str) -> tuple[float, float]:
 
 
 async def measure(engine: str, tickets: int, admin_dsn: str) -> Result:
-    async with _database(engine, admin_dsn) as url:
+    async with throwaway(engine, admin_dsn) as url:
         await upgrade_async(url)
         db = make_engine(url)
         try:

@@ -45,7 +45,6 @@ import contextlib
 import os
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +56,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.core import CONFIG, DESCRIPTION, ROUTE, Series, requester, run_block
+from bench.databases import throwaway_postgres
 from bench.seeding import SEED_BATCH, check_seeded, seed, seed_ticket, write_tickets
 from core import sla
 from core.clock import SystemClock
@@ -319,20 +319,9 @@ async def on_postgres(args: argparse.Namespace, console: Console) -> Result | No
         console.print(f"[yellow]PostgreSQL skipped[/yellow]: no server answers at "
                       f"{args.pg}: {err}")
         return None
-    name = f"helpthread_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        return await bench_engine("PostgreSQL", f"{base}/{name}", args, console)
-    finally:
-        admin = await asyncpg.connect(args.pg)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    await admin.close()
+    async with throwaway_postgres(args.pg) as url:
+        return await bench_engine("PostgreSQL", url, args, console)
 
 
 # ---- report ---------------------------------------------------------------------------------
