@@ -15,8 +15,8 @@ from datetime import datetime
 from core import tickets as lifecycle
 from core.config import DeskConfig
 from core.errors import InvalidTransition
-from core.identity import Person, UserRef
-from core.policy import Action, Role, judge
+from core.identity import Actor, Person, UserRef
+from core.policy import Action, Role, judge, roles
 from core.tickets import ACTIVE, DONE, Ticket
 from core.watching import watch_refusal
 
@@ -103,3 +103,18 @@ def audience_roles(internal: bool) -> frozenset[Role]:
     """Who a card speaks to: the team card any agent, the ticket-thread card the
     requester."""
     return frozenset({Role.PERSON, Role.AGENT if internal else Role.REQUESTER})
+
+
+def reader_roles(ticket: Ticket, config: DeskConfig, *, internal: bool,
+                 reader: UserRef | None = None, reaches_requester: bool = True
+                 ) -> frozenset[Role]:
+    """Whose actions a delivery offers (PRODUCT.md §4). A team thread or channel: any
+    agent; a ticket thread the requester reads: the requester (``audience_roles``);
+    one named ``reader`` — a DM, a mail, a watcher's own DM thread — only what that
+    person may do on ``ticket`` (a watcher is never offered the requester's rating or
+    close answers); a thread the requester does not read: nothing."""
+    if internal:
+        return audience_roles(internal)
+    if reader is not None:
+        return roles(Actor(reader, reader.user_id), config, ticket)
+    return audience_roles(internal) if reaches_requester else frozenset({Role.PERSON})

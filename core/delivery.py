@@ -39,11 +39,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from core.capabilities import reader_roles
 from core.clock import Clock, SystemClock
 from core.coalesce import notice_of
 from core.config import DeskConfig
 from core.errors import Unavailable
 from core.events import Audience, Opened
+from core.identity import UserRef
 from core.outbound import (
     DeliveryContext,
     DeliveryJob,
@@ -52,7 +54,7 @@ from core.outbound import (
     RetryLater,
     Undeliverable,
 )
-from core.routing import Binding, Delivery
+from core.routing import Binding, Delivery, Target
 from core.views import ticket_view
 
 log = logging.getLogger("helpthread.delivery")
@@ -62,6 +64,14 @@ BACKOFF_CAP_SECONDS = 900.0  # a platform outage is retried at least every 15 mi
 RETRY_AFTER_JITTER_SECONDS = 1.0  # at most this much (or a tenth of it) on a Retry-After
 MAX_QUEUES = 32  # (ticket, platform) queues one worker delivers at once
 STOP_GRACE_SECONDS = 5.0  # on stop, queues in flight get this long to finish
+
+
+def _reader(delivery: Delivery, binding: Binding | None) -> UserRef | None:
+    """The one person a public delivery speaks to — a DM's or mail's addressee, a
+    watcher's own DM thread's owner — or None for a thread several people read."""
+    if delivery.target in (Target.DM, Target.EMAIL) and delivery.address:
+        return UserRef.parse(delivery.address)
+    return binding.watcher if binding is not None else None
 
 
 class DeliveryWorker:
@@ -308,8 +318,12 @@ class DeliveryWorker:
         start = context.events.get(delivery.merged_from) if delivery.merged_from else None
         event = notice_of(event, start).visible_to(delivery.audience)
         internal = delivery.audience is Audience.INTERNAL
-        view = ticket_view(context.tickets[delivery.ticket_number], self.config,
-                           internal=internal, now=self.clock.now())
+        ticket = context.tickets[delivery.ticket_number]
+        viewer = reader_roles(ticket, self.config, internal=internal,
+                              reader=_reader(delivery, binding),
+                              reaches_requester=binding is None or binding.reaches_requester)
+        view = ticket_view(ticket, self.config, internal=internal, now=self.clock.now(),
+                           viewer=viewer)
         opening = context.openings.get(delivery.ticket_number)
         opened = opening.visible_to(delivery.audience).payload if opening else None
         if isinstance(event.payload, Opened):

@@ -284,10 +284,9 @@ class DiscordOutbound:
                                            job.opened, t.number)
         else:
             embed = render.notice_embed(job.event, t, link)
-            if d.address == t.requester.ref.key:  # the buttons are the requester's
-                asks = answers_view(job.event, t)
-                if asks is not None and job.event.kind is EventKind.RESOLVED:
-                    render.ask_to_rate(embed)
+            asks = answers_view(job.event, t)  # offered to this reader by core, or not
+            if asks is not None and job.event.kind is EventKind.RESOLVED:
+                render.ask_to_rate(embed)
         user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
         try:
             if asks is None:

@@ -13,7 +13,8 @@
 - Channel messages: an escalation mentions ``slack.escalation_group``; an SLA warning
   or breach (``Purpose.SLA``, in the team channel) mentions the assignee, or when
   nobody has it the agents' groups (``slack.agent_groups``; else ``agent_users``).
-- Where the requester reads it (their DM thread, a DM notice), a close request carries
+- Where core offers the reader the requester's answers (``TicketView.actions``: their
+  DM thread, a DM notice to them — never a watcher), a close request carries
   "Yes, close it" / "No, I still need help" and a resolution "Good" / "Bad"
   (``levels.requester_buttons``; the ``asks`` listeners take the clicks).
 
@@ -219,8 +220,7 @@ class SlackOutbound:
 
     async def _post_event(self, channel: str, thread: str, job: DeliveryJob) -> None:
         event = job.event
-        reaches_requester = job.binding is not None and job.binding.reaches_requester
-        buttons = levels.requester_buttons(event, job.ticket) if reaches_requester else []
+        buttons = levels.requester_buttons(event, job.ticket)  # core offers them or not
         text, blocks = views.thread_message(event, job.ticket, buttons)
         extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
         if event.kind in (EventKind.COMMENTED, EventKind.NOTED) and event.actor:
@@ -253,8 +253,7 @@ class SlackOutbound:
             text, blocks = views.assigned(job.event, t, url)
         else:
             url = await self._thread_url(t.number, Audience.PUBLIC)
-            to_requester = d.address == t.requester.ref.key
-            buttons = levels.requester_buttons(job.event, t) if to_requester else []
+            buttons = levels.requester_buttons(job.event, t)  # only to whom core offers them
             text, blocks = views.notification(job.event, t, url, buttons)
         channel = await self._dm(user_id)
         await self._post(job, "post", channel, text=text, blocks=blocks)

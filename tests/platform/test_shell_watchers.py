@@ -59,3 +59,41 @@ async def test_the_form_takes_cc_and_names_a_bad_one() -> None:
     assert having(out, "  watchers: marco, omar@example.com")
     assert having(out, "  shared with lena's organisation")
     assert having(out, "[DM to marco] New ticket:"), "the watcher hears of it"
+
+
+def messages(lines: list[str], start: str) -> list[str]:
+    """Each printed message whose first line starts with ``start``, its continuation
+    lines (indented) joined to it."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for line in lines:
+        if line.startswith(start):
+            current = [line]
+            found.append(current)
+        elif line.startswith(" ") and current is not None:
+            current.append(line.strip())
+        else:
+            current = None
+    return [" ".join(m) for m in found if m]
+
+
+async def test_a_watchers_notices_offer_no_requester_answers() -> None:
+    """A watcher hears of a resolution and a close request, but the rating and the
+    close / keep-open answers are the requester's: core offers them to her alone."""
+    shell = Shell()
+    await shell.type(OPEN, "/ticket cc 1 jun", "/as sam --agent", "/ticket claim 1")
+    asked = await shell.type("/ticket ask-close 1 Works again?")
+    [to_jun] = messages(asked, "[DM to jun]")
+    assert "sam asks whether #1 can be closed: Works again?" in to_jun
+    assert "keep-open" not in to_jun and "/ticket close" not in to_jun, to_jun
+    [to_lena] = messages(asked, "[#1 ticket thread]")
+    assert "Yes, close it: /ticket close 1 · No, I still need help: /ticket keep-open 1" \
+        in to_lena, "the requester is still asked"
+    await shell.type("/as lena", "/ticket keep-open 1", "/as sam --agent")
+    resolved = await shell.type("/ticket resolve 1 Replaced the fuser unit.")
+    [to_jun] = messages(resolved, "[DM to jun]")
+    assert "resolved #1" in to_jun and "How did we do?" not in to_jun, to_jun
+    [to_lena] = messages(resolved, "[#1 ticket thread]")
+    assert "How did we do? /ticket rate 1 good|bad" in to_lena
+    shown = await shell.type("/as jun", "/ticket show 1")
+    assert not having(shown, "rate it:") and not having(shown, "close requested:")

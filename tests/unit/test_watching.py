@@ -8,7 +8,7 @@ import pytest
 
 from core import commands as cmd
 from core import grammar
-from core.capabilities import available
+from core.capabilities import available, reader_roles
 from core.clock import FrozenClock
 from core.errors import Invalid, InvalidTransition, NotAllowed, NotFound
 from core.events import (
@@ -347,3 +347,30 @@ async def test_binding_lookup_finds_a_watchers_thread_only_for_its_watcher(store
     assert await desk.binding_at("slack", "D0BO", own.thread, in_dm=True,
                                  author="U9") is None
     assert await desk.binding_at("slack", "C1", own.thread, author="U2") is None
+
+
+async def test_a_watchers_notices_offer_only_what_the_watcher_may_do(desk, stores) -> None:
+    """The rating and the close answers are the requester's: a DM to a watcher (or a
+    mail to an e-mail watcher) is built for that reader's roles, not the requester's."""
+    await desk.open_ticket(LENA, form())
+    await desk.add_watcher(LENA, 1, MARCO.person)
+    await desk.claim(SAM, 1)
+    await desk.ask_close(SAM, 1, "Works again?")
+    ticket = stores.state.tickets[1]
+    config, now = desk.config, desk.clock.now()
+
+    def offered(reader: UserRef | None, reaches_requester: bool = True) -> frozenset[Action]:
+        held = reader_roles(ticket, config, internal=False, reader=reader,
+                            reaches_requester=reaches_requester)
+        return available(held, ticket, config, now)
+
+    assert Action.KEEP_OPEN in offered(LENA.ref) and Action.CLOSE in offered(LENA.ref)
+    assert Action.KEEP_OPEN in offered(None), "her ticket thread"
+    assert not {Action.KEEP_OPEN, Action.CLOSE} & offered(MARCO.ref)
+    assert offered(None, reaches_requester=False) == frozenset(), "a thread she never reads"
+    await desk.keep_open(LENA, 1)
+    await desk.resolve(SAM, 1, "Replaced the fuser unit.")
+    ticket = stores.state.tickets[1]
+    assert Action.RATE in offered(LENA.ref)
+    assert Action.RATE not in offered(MARCO.ref)
+    assert Action.RATE not in offered(OMAR_MAIL.ref)

@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from core.capabilities import reader_roles
 from core.commands import SlaAlert
 from core.events import Audience, EventKind
 from core.identity import SYSTEM
@@ -315,7 +316,8 @@ async def test_a_close_request_by_dm_is_answered_there_by_the_requester_only(
         world: World) -> None:
     """Where no thread reaches a requester, core sends them the request by DM
     (``Purpose.NOTIFY``); that delivery, driven through the outbound port, carries the
-    buttons for the requester only, and a press in the DM acts as them."""
+    buttons for the requester only (core offers them to her alone), and a press in the
+    DM acts as them."""
     w = world
     n = await open_ticket(w, w.alice)
     await w.deliver()
@@ -327,8 +329,10 @@ async def test_a_close_request_by_dm_is_answered_there_by_the_requester_only(
     now = w.runtime.desk.clock.now()
     event = (await w.history(n))[-1].visible_to(Audience.PUBLIC)
     assert event.kind is EventKind.CLOSE_REQUESTED and event.id is not None
-    view = ticket_view(ticket, w.config, internal=False, now=now)
     for member in (w.alice, w.dave):  # the requester; a watcher, say
+        reader = w.as_core_actor(member).ref
+        view = ticket_view(ticket, w.config, internal=False, now=now,  # as the worker does
+                           viewer=reader_roles(ticket, w.config, internal=False, reader=reader))
         delivery = Delivery(ticket_number=n, event_id=event.id, platform="discord",
                             target=Target.DM, audience=Audience.PUBLIC, created_at=now,
                             address=w.as_core_actor(member).ref.key, purpose=Purpose.NOTIFY)

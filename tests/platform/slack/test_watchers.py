@@ -211,3 +211,35 @@ async def test_the_form_gives_a_private_tickets_watcher_a_thread_from_the_start(
     assert "You watch ticket" in str(bob_card["blocks"])
     await h.command(AGENT, "reply 1 On it")
     assert said(h.thread(bob_card))[-1] == "On it"
+
+
+def buttons(posts: list[dict[str, object]], label: str) -> list[dict[str, object]]:
+    return [p for p in posts if f"'text': '{label}'" in str(p.get("blocks"))]
+
+
+async def test_a_watcher_hears_of_a_close_request_and_a_resolution_without_buttons(
+        h: Harness) -> None:
+    """The requester's answers (close / keep open, the rating) go to her alone: a
+    watcher's DM notice — top-level or in his own thread — carries none of them."""
+    await h.open_ticket(shared=True)
+    await h.command(ALICE, "cc 1 <@U0BOB|bob>")
+    await h.command(AGENT, "ask-close 1 Works again?")
+    assert "Works again?" in texts(h.dms(BOB))
+    assert buttons(h.dms(BOB), "Yes, close it") == []
+    assert buttons(h.dms(ALICE), "Yes, close it") != [], "the requester is asked"
+    await h.command(ALICE, "keep-open 1")
+    await h.command(AGENT, "resolve 1 Reset the password for you.")
+    assert "Reset the password" in texts(h.dms(BOB))
+    assert buttons(h.dms(BOB), "Good") == [] and "How did we do" not in texts(h.dms(BOB))
+    assert buttons(h.dms(ALICE), "Good") != []
+
+
+async def test_a_private_tickets_watcher_thread_offers_no_rating(h: Harness) -> None:
+    await h.open_ticket(shared=False)
+    await h.command(ALICE, "cc 1 <@U0BOB|bob>")
+    [bob_card] = h.cards(BOB_DM)
+    [alice_card] = h.cards(ALICE_DM)
+    await h.command(AGENT, "resolve 1 Reset the password for you.")
+    assert "Reset the password" in " ".join(said(h.thread(bob_card)))
+    assert buttons(h.thread(bob_card), "Good") == []
+    assert buttons(h.thread(alice_card), "Good") != []
