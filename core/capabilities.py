@@ -106,15 +106,12 @@ def audience_roles(internal: bool) -> frozenset[Role]:
 
 
 def reader_roles(ticket: Ticket, config: DeskConfig, *, internal: bool,
-                 reader: UserRef | None = None, reaches_requester: bool = True
-                 ) -> frozenset[Role]:
+                 reader: UserRef | None = None) -> frozenset[Role]:
     """Whose actions a delivery offers (PRODUCT.md §4). A team thread or channel: any
-    agent; a ticket thread the requester reads: the requester (``audience_roles``);
-    one named ``reader`` — a DM, a mail, a watcher's own DM thread — only what that
-    person may do on ``ticket`` (a watcher is never offered the requester's rating or
-    close answers); a thread the requester does not read: nothing."""
-    if internal:
+    agent; a ticket thread and its card: the requester (``audience_roles``); one named
+    ``reader`` — a DM, a mail, a watcher's own DM thread — only what that person may do
+    on ``ticket`` (a watcher is never offered the requester's rating or close
+    answers)."""
+    if internal or reader is None:
         return audience_roles(internal)
-    if reader is not None:
-        return roles(Actor(reader, reader.user_id), config, ticket)
-    return audience_roles(internal) if reaches_requester else frozenset({Role.PERSON})
+    return roles(Actor(reader, reader.user_id), config, ticket)

@@ -320,8 +320,7 @@ class DeliveryWorker:
         internal = delivery.audience is Audience.INTERNAL
         ticket = context.tickets[delivery.ticket_number]
         viewer = reader_roles(ticket, self.config, internal=internal,
-                              reader=_reader(delivery, binding),
-                              reaches_requester=binding is None or binding.reaches_requester)
+                              reader=_reader(delivery, binding))
         view = ticket_view(ticket, self.config, internal=internal, now=self.clock.now(),
                            viewer=viewer)
         opening = context.openings.get(delivery.ticket_number)

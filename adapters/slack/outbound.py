@@ -220,7 +220,10 @@ class SlackOutbound:
 
     async def _post_event(self, channel: str, thread: str, job: DeliveryJob) -> None:
         event = job.event
-        buttons = levels.requester_buttons(event, job.ticket)  # core offers them or not
+        # Asked where the requester is told (a channel thread's news reaches her by DM);
+        # whether to offer them at all is core's (``job.ticket.actions``).
+        reaches_requester = job.binding is not None and job.binding.reaches_requester
+        buttons = levels.requester_buttons(event, job.ticket) if reaches_requester else []
         text, blocks = views.thread_message(event, job.ticket, buttons)
         extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
         if event.kind in (EventKind.COMMENTED, EventKind.NOTED) and event.actor:

@@ -359,15 +359,13 @@ async def test_a_watchers_notices_offer_only_what_the_watcher_may_do(desk, store
     ticket = stores.state.tickets[1]
     config, now = desk.config, desk.clock.now()
 
-    def offered(reader: UserRef | None, reaches_requester: bool = True) -> frozenset[Action]:
-        held = reader_roles(ticket, config, internal=False, reader=reader,
-                            reaches_requester=reaches_requester)
+    def offered(reader: UserRef | None) -> frozenset[Action]:
+        held = reader_roles(ticket, config, internal=False, reader=reader)
         return available(held, ticket, config, now)
 
     assert Action.KEEP_OPEN in offered(LENA.ref) and Action.CLOSE in offered(LENA.ref)
     assert Action.KEEP_OPEN in offered(None), "her ticket thread"
     assert not {Action.KEEP_OPEN, Action.CLOSE} & offered(MARCO.ref)
-    assert offered(None, reaches_requester=False) == frozenset(), "a thread she never reads"
     await desk.keep_open(LENA, 1)
     await desk.resolve(SAM, 1, "Replaced the fuser unit.")
     ticket = stores.state.tickets[1]
