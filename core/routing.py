@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.events import Audience, Event, EventKind
+from core.events import Audience, Event, EventKind, Linked
 from core.identity import UserRef
 from core.platforms import ThreadPlace, Traits
 from core.tickets import Ticket, Visibility
@@ -268,6 +268,13 @@ def _thread_reaches_watcher(watcher: UserRef, bindings: list[Binding],
                and b.workspace == watcher.workspace for b in bindings)
 
 
+def _news_to_its_origin(event: Event) -> bool:
+    """An event that says where a message typed in a thread went instead — a follow-up
+    it opened (README "Requester replies") — is news to that thread too; anything else
+    first recorded from a thread is what was typed there, never echoed back."""
+    return isinstance(event.payload, Linked) and event.payload.by_reply
+
+
 def plan_deliveries(
     event: Event,
     ticket: Ticket,
@@ -279,7 +286,8 @@ def plan_deliveries(
 
     - an internal event reaches team threads only, never the requester or watchers;
       nor by e-mail, ever;
-    - a public event reaches every thread except the one it was typed in (a watcher's
+    - a public event reaches every thread except the one it was typed in (there, only
+      the notice of the follow-up a message opened: ``_news_to_its_origin``; a watcher's
       own DM thread only while they watch: unwatched, it hears nothing); by DM where
       no thread reaches them, watchers hear of every one — the requester's own
       comments included — the requester only of what ``REQUESTER_NEWS`` lists (a
@@ -296,7 +304,7 @@ def plan_deliveries(
     out: list[Delivery] = []
     watching = {w.ref for w in ticket.watchers}
     for binding in bindings:
-        if binding.id == event.origin_binding_id:
+        if binding.id == event.origin_binding_id and not _news_to_its_origin(event):
             continue
         if binding.watcher is not None and binding.watcher not in watching:
             continue  # retired: its watcher was removed

@@ -226,14 +226,23 @@ class ShellSession:
         number, audience = self.me.thread
         channel = "ticket" if audience is Audience.PUBLIC else "team"
         binding = await self.desk.binding_at(PLATFORM, channel, str(number))
-        if binding is not None:
-            await self.desk.post_in_thread(self.me.actor(), binding, text)
-        elif audience is Audience.PUBLIC:
-            await self.desk.comment(self.me.actor(), number, text)
-        else:
-            await self.desk.note(self.me.actor(), number, text)
         if audience is Audience.INTERNAL:
+            if binding is not None:
+                await self.desk.post_in_thread(self.me.actor(), binding, text)
+            else:
+                await self.desk.note(self.me.actor(), number, text)
             self.say(f"Internal note added to #{number}.")
+            return
+        outcome = (await self.desk.post_in_thread(self.me.actor(), binding, text)
+                   if binding is not None else
+                   await self.desk.comment(self.me.actor(), number, text))
+        # Past the reopen window the message went to a follow-up (a new one, or the one
+        # that already continues this ticket): follow it there, as /ticket new does.
+        went_to = outcome.follow_up.number if outcome.follow_up else outcome.ticket.number
+        if went_to != number:
+            self.me.thread = (went_to, Audience.PUBLIC)
+            self.say(f"#{number} is closed; your message is in follow-up #{went_to}. You "
+                     "are in its ticket thread.")
 
     # ---- /ticket ---------------------------------------------------------------
 

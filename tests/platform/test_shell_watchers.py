@@ -5,6 +5,7 @@ by name, watchers on cards and in ``show``, and what a watcher is sent."""
 from __future__ import annotations
 
 from tests.platform.test_shell_sla import Shell, having
+from tests.support.people import desk_config
 
 OPEN = ('/ticket new category=general subject="Printer on fire" '
         'description="It is smoking."')
@@ -97,3 +98,20 @@ async def test_a_watchers_notices_offer_no_requester_answers() -> None:
     assert "How did we do? /ticket rate 1 good|bad" in to_lena
     shown = await shell.type("/as jun", "/ticket show 1")
     assert not having(shown, "rate it:") and not having(shown, "close requested:")
+
+
+async def test_a_late_reply_in_the_thread_moves_the_requester_to_the_follow_up() -> None:
+    """README "Requester replies": past the reopen window a message in a closed
+    ticket's thread opens a follow-up; both threads of the old ticket say so once, and
+    the shell follows the requester there as ``/ticket new`` does."""
+    shell = Shell(config=desk_config(lifecycle={"reopen_window": "5s"}))
+    await shell.type(OPEN, "/as sam --agent", "/ticket close 1")
+    shell.clock.advance(7)
+    out = await shell.type("/as lena", "/thread 1", "It is smoking again.")
+    assert having(out, "#1 continues in follow-up ticket #2", "[#1 team thread]")
+    assert having(out, "#1 continues in follow-up ticket #2", "[#1 ticket thread]"), out
+    assert having(out, "(to lena) #1 is closed; your message is in follow-up #2.")
+    assert not having(out, "It is smoking again.", "[#1 ticket thread]"), "not echoed"
+    assert shell.session.prompt() == "lena #2> "
+    out = await shell.type("Any news?")
+    assert having(out, "Any news?", "[#2 team thread]")

@@ -240,6 +240,28 @@ async def test_reopen_window_and_follow_up(desk, stores, clock) -> None:
     assert (await desk.reopen(SAM, 1)).status is Status.IN_PROGRESS  # agents: any time
 
 
+async def test_a_follow_up_opened_from_a_thread_is_news_to_that_thread(desk, stores,
+                                                                       clock) -> None:
+    """README "Requester replies": the old ticket's threads — the one the requester
+    typed in included — say once where the conversation continues; her message itself
+    is not echoed back there."""
+    await desk.open_ticket(LENA, form())
+    public, internal = stores.state.bindings[:2]
+    await desk.close(SAM, 1)
+    clock.advance(timedelta(days=15).total_seconds())
+    before = len(stores.state.deliveries)
+    late = await desk.post_in_thread(LENA, public, "Broken once more")
+    assert late.follow_up is not None
+    events = {e.id: e for e in stores.state.events}
+    told = {d.binding_id for d in stores.state.deliveries[before:]
+            if d.ticket_number == 1 and events[d.event_id].kind is EventKind.LINKED}
+    assert told == {public.id, internal.id}
+    before = len(stores.state.deliveries)
+    again = await desk.post_in_thread(LENA, public, "Still broken")
+    assert again.ticket.number == 2 and again.follow_up is None, "the follow-up takes it"
+    assert all(d.ticket_number == 2 for d in stores.state.deliveries[before:])
+
+
 async def test_strangers_cannot_revive_closed_tickets(desk) -> None:
     await desk.open_ticket(LENA, form(visibility="shared"))
     await desk.close(SAM, 1, "duplicate")
