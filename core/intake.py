@@ -29,7 +29,7 @@ from core.validation import (
     clean_text,
 )
 from core.visibility import Viewer
-from core.watching import clean_watchers
+from core.watching import clean_watchers, require_mail
 
 HOUR = timedelta(hours=1)
 log = logging.getLogger("helpthread.intake")
@@ -83,9 +83,12 @@ class Intake(DeskBase):
         cleaned = self.validate(form)
         acting_agent = policy.is_agent(actor, self.config)
         requester = form.requester or actor
+        require_mail(requester.ref, self.routes, "for")
         deflection = await self.deflection(requester, cleaned["subject"],
                                            cleaned["description"])
         cleaned["watchers"] = clean_watchers(form.watchers, requester.ref)
+        for watcher in cleaned["watchers"]:
+            require_mail(watcher.ref, self.routes, "cc")
         try:
             return await self._open(actor, requester, cleaned, acting_agent, request_key,
                                     deflection)

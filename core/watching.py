@@ -14,6 +14,7 @@ watching and wakes if they watch again); an org member sees a shared ticket (``c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,7 +26,7 @@ from core.errors import Invalid, InvalidTransition
 from core.events import VisibilityChanged, WatcherAdded, WatcherRemoved
 from core.identity import NAME_MAX, Person, UserRef
 from core.policy import Action
-from core.routing import watcher_thread
+from core.routing import PlatformRoute, watcher_thread
 from core.tickets import Ticket, Visibility
 from core.validation import shown
 
@@ -69,6 +70,18 @@ def clean_watcher(watcher: Person, ticket_requester: UserRef | None = None,
     if ticket_requester is not None and watcher.ref == ticket_requester:
         raise Invalid(field, f"{watcher.name} is the requester; they follow it already")
     return watcher
+
+
+def require_mail(ref: UserRef, routes: Iterable[PlatformRoute], field: str) -> None:
+    """An e-mail identity hears of its ticket by mail alone: while the desk has no
+    ``[email]`` (no e-mail route, ``bot.registry.routes``) it is refused by name —
+    ``Invalid(field, …)`` — instead of opening a ticket or adding a watcher nobody can
+    reach. Chat identities pass."""
+    if ref.platform != EMAIL or any(r.platform == EMAIL for r in routes):
+        return
+    raise Invalid(field, f"{ref.user_id} is an e-mail address, and e-mail is not set up "
+                  "on this desk: add [email] (smtp_host, from_address) to the config "
+                  "first, or name a chat user")
 
 
 def clean_watchers(watchers: tuple[Person, ...], requester: UserRef,
@@ -118,8 +131,11 @@ def _remove(change: Change, watcher: Person, *, own: bool) -> None:
 
 
 async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
-    """``cc``: the requester or an agent adds a chat user or an e-mail address."""
-    await _add(change, clean_watcher(command.watcher), own=False)
+    """``cc``: the requester or an agent adds a chat user or an e-mail address (with
+    ``[email]`` set up: ``require_mail``)."""
+    watcher = clean_watcher(command.watcher)
+    require_mail(watcher.ref, change.desk.routes, "cc")
+    await _add(change, watcher, own=False)
 
 
 async def remove_watcher(change: Change, command: cmd.RemoveWatcher) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.routing import Target
 from core.store.port import TicketQuery
 from core.store.tables import DeliveryRow
 from core.watching import email_watcher
 from tests.integration.conftest import Wired
-from tests.support.people import agent, form, person
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, agent, form, make_desk, person
 
 LENA, MARCO, OMAR, SAM = person("lena"), person("marco"), person("omar"), agent("sam")
 ZED = person("zed", workspace="acme")
@@ -24,7 +24,8 @@ async def numbers(wired: Wired, who, **kwargs) -> list[int]:
 
 
 async def test_watchers_and_sharing_are_what_list_search_and_show_find(wired: Wired) -> None:
-    desk = wired.desk
+    desk = wired.desk = make_desk(wired.stores, clock=wired.clock,  # [email] set up
+                                  routes=[SHELL_ROUTE, MAIL_ROUTE])
     await desk.open_ticket(LENA, form(subject="Invoice pixel", watchers=(
         email_watcher("omar.mail@example.com"),)))
     await desk.open_ticket(LENA, form(subject="Pixel shared", visibility="shared"))
@@ -54,19 +55,22 @@ async def test_watchers_and_sharing_are_what_list_search_and_show_find(wired: Wi
 
 async def test_without_email_configured_nothing_waits_for_an_address(
         wired: Wired) -> None:
-    """An e-mail watcher is stored, but with no ``[email]`` nothing is queued for them
-    (it would wait forever); tests/platform/email sends them mail when it is set."""
-    desk = wired.desk
-    await desk.open_ticket(LENA, form())
-    await desk.add_watcher(SAM, 1, email_watcher("Omar@Example.com"))
-    await desk.reply(SAM, 1, "We are on it")
+    """With no ``[email]`` an address is refused as a watcher (it would wait forever for
+    mail nobody sends); one stored while e-mail was set up is sent nothing once it is
+    off; tests/platform/email sends them mail when it is set."""
+    await wired.desk.open_ticket(LENA, form())
+    with pytest.raises(Invalid, match="e-mail is not set up on this desk"):
+        await wired.desk.add_watcher(SAM, 1, email_watcher("Omar@Example.com"))
+    with_mail = make_desk(wired.stores, clock=wired.clock, routes=[SHELL_ROUTE, MAIL_ROUTE])
+    await with_mail.add_watcher(SAM, 1, email_watcher("Omar@Example.com"))
+    await wired.desk.reply(SAM, 1, "We are on it")  # e-mail is off again
     await wired.worker.run_until_idle()
     deliveries = DeliveryRow.__table__
     async with wired.stores.reading() as store:
         queued = (await store.conn.execute(select(deliveries).where(
             deliveries.c.target == Target.EMAIL.value))).all()
         ticket = await store.get_ticket(1)
-    assert queued == []
+    assert len(queued) == 1, "only the cc made while e-mail was on"
     assert ticket is not None and [w.ref.key for w in ticket.watchers] == [
         "email::omar@example.com"]
 

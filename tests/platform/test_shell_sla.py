@@ -16,6 +16,7 @@ from core.clock import FrozenClock
 from core.config import DeskConfig
 from core.delivery import DeliveryWorker
 from core.desk import Desk
+from core.routing import PlatformRoute
 from core.schedule import Scheduler
 from tests.support.memory import MemoryStores
 from tests.support.memory_outbox import MemoryOutbox
@@ -32,14 +33,16 @@ class Shell:
     words — "in 2 days" — are then what a person would read)."""
 
     def __init__(self, settings: ShellSettings | None = None, config: DeskConfig = CONFIG,
-                 start: datetime | None = None) -> None:
+                 start: datetime | None = None,
+                 routes: tuple[PlatformRoute, ...] = ()) -> None:
+        """``routes``: other configured platforms' (``MAIL_ROUTE``: ``[email]`` set up)."""
         self.clock = FrozenClock(start or datetime.now(UTC).replace(microsecond=0))
         self.stores = MemoryStores()
         settings = settings or ShellSettings()
         self.out = io.StringIO()
         platform = ShellPlatform(PLUGIN.route(settings, config.categories), Printer(self.out),
                                  settings=settings)
-        self.desk = Desk(config, self.stores, [platform.route], clock=self.clock)
+        self.desk = Desk(config, self.stores, [platform.route, *routes], clock=self.clock)
         worker = DeliveryWorker(MemoryOutbox(self.stores), [platform.outbound], config,
                                 clock=self.clock)
         self.scheduler = Scheduler(self.desk, self.stores, self.clock)

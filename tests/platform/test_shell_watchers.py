@@ -5,14 +5,14 @@ by name, watchers on cards and in ``show``, and what a watcher is sent."""
 from __future__ import annotations
 
 from tests.platform.test_shell_sla import Shell, having
-from tests.support.people import desk_config
+from tests.support.people import MAIL_ROUTE, desk_config
 
 OPEN = ('/ticket new category=general subject="Printer on fire" '
         'description="It is smoking."')
 
 
 async def test_cc_watch_and_share_by_command() -> None:
-    shell = Shell()
+    shell = Shell(routes=(MAIL_ROUTE,))  # [email] set up: addresses may be cc'd
     await shell.type(OPEN)
     out = await shell.type("/as marco", "/ticket show 1")
     assert having(out, "Refused: there is no ticket #1 you can see")
@@ -51,7 +51,7 @@ async def test_cc_watch_and_share_by_command() -> None:
 
 
 async def test_the_form_takes_cc_and_names_a_bad_one() -> None:
-    shell = Shell()
+    shell = Shell(routes=(MAIL_ROUTE,))
     out = await shell.type(OPEN + " cc=marco,not-an-address@")
     assert having(out, "cc: 'not-an-address@' is not a valid e-mail address")
     assert not having(out, "Opened #")
@@ -115,3 +115,25 @@ async def test_a_late_reply_in_the_thread_moves_the_requester_to_the_follow_up()
     assert shell.session.prompt() == "lena #2> "
     out = await shell.type("Any news?")
     assert having(out, "Any news?", "[#2 team thread]")
+
+
+async def test_without_email_an_address_is_refused_as_requester_and_as_watcher() -> None:
+    """No ``[email]``: a ticket for an address, or an address cc'd, would wait for mail
+    nobody sends — refused naming the field, nothing stored."""
+    shell = Shell()
+    out = await shell.type("/as sam --agent", "/ticket new for:ana@example.com "
+                           "category=general subject=Invoice description=Wrong")
+    assert having(out, "for: ana@example.com is an e-mail address, and e-mail is not set "
+                  "up on this desk: add [email]"), out
+    assert not having(out, "Opened #")
+    out = await shell.type("/as lena", OPEN + " cc=marco,omar@example.com")
+    assert having(out, "cc: omar@example.com is an e-mail address, and e-mail is not "
+                  "set up on this desk"), out
+    assert not having(out, "Opened #")
+    out = await shell.type(OPEN, "/ticket cc 1 omar@example.com", "/ticket show 1")
+    assert having(out, "Opened #1")
+    assert having(out, "(to lena) cc: omar@example.com is an e-mail address, and e-mail "
+                  "is not set up on this desk: add [email]")
+    assert not having(out, "watchers:"), "nothing stored"
+    assert [t.number for t in shell.stores.state.tickets.values()] == [1]
+

@@ -6,13 +6,17 @@ from core.clock import FrozenClock
 from core.config import DeskConfig
 from core.desk import Desk, NewTicket
 from core.identity import Actor, UserRef
-from core.platforms import AgentRule
+from core.platforms import AgentRule, ThreadPlace, Traits
 from core.routing import PlatformRoute
 from core.store.port import StoreFactory
 
 SHELL_ROUTE = PlatformRoute(platform="shell", workspace="local", support_channel="ticket",
                             default_team_channel="team")
 
+# ``[email]`` configured: its route (no threads), as ``bot.registry.routes`` places it.
+MAIL_ROUTE = PlatformRoute.of("email", "", Traits(team_thread=False,
+                                                  ticket_thread=ThreadPlace.NONE,
+                                                  thread_reaches_requester=False))
 
 SHELL_AGENTS = {"shell": AgentRule(groups=frozenset({"agents"}), workspace="local")}
 

@@ -11,7 +11,7 @@ from core.errors import InvalidTransition, NotAllowed, NotFound
 from core.events import EventKind
 from core.identity import Actor, Person, UserRef
 from tests.support.memory import MemoryStores
-from tests.support.people import agent, form, make_desk
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, agent, form, make_desk
 
 SAM = agent("sam")
 
@@ -22,11 +22,12 @@ def mailer(address: str) -> Actor:
 
 LENA, OMAR, EVE = mailer("lena@example.com"), mailer("omar@example.com"), \
     mailer("eve@example.com")
+ROUTES = [SHELL_ROUTE, MAIL_ROUTE]  # [email] set up: addresses may open and watch
 
 
 async def test_requester_and_watchers_may_comment_by_mail_nobody_else() -> None:
     stores = MemoryStores()
-    desk = make_desk(stores)
+    desk = make_desk(stores, routes=ROUTES)
     await desk.open_ticket(LENA, form(visibility="shared"))
     await desk.add_watcher(LENA, 1, Person(OMAR.ref, "Omar"))
     await desk.comment_by_mail(LENA, 1, "from the requester")
@@ -43,7 +44,7 @@ async def test_requester_and_watchers_may_comment_by_mail_nobody_else() -> None:
 
 
 async def test_a_watchers_mail_does_not_reopen_a_closed_ticket() -> None:
-    desk = make_desk(MemoryStores())
+    desk = make_desk(MemoryStores(), routes=ROUTES)
     await desk.open_ticket(LENA, form())
     await desk.add_watcher(LENA, 1, Person(OMAR.ref, "Omar"))
     await desk.close(SAM, 1)
@@ -55,7 +56,7 @@ async def test_a_watchers_mail_does_not_reopen_a_closed_ticket() -> None:
 
 async def test_the_message_id_makes_a_second_delivery_a_replay() -> None:
     stores = MemoryStores()
-    desk = make_desk(stores)
+    desk = make_desk(stores, routes=ROUTES)
     await desk.open_ticket(LENA, form())
     first = await desk.comment_by_mail(LENA, 1, "hi", request_key="email:a@example.com")
     again = await desk.comment_by_mail(LENA, 1, "hi", request_key="email:a@example.com")

@@ -19,20 +19,17 @@ from core.events import (
     WatcherRemoved,
 )
 from core.identity import Person, UserRef
-from core.platforms import ThreadPlace, Traits
+from core.platforms import Traits
 from core.policy import Action, roles
 from core.routing import PlatformRoute, Target
 from core.tickets import Visibility
 from core.watching import email_address, email_watcher
 from tests.support.memory import MemoryStores
-from tests.support.people import SHELL_ROUTE, agent, form, make_desk, person
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, agent, form, make_desk, person
 
 LENA, MARCO, OMAR, SAM = person("lena"), person("marco"), person("omar"), agent("sam")
 ZED = person("zed", workspace="acme")  # another organisation
 OMAR_MAIL = email_watcher("Omar@Example.com")
-MAIL_ROUTE = PlatformRoute.of("email", "", Traits(team_thread=False,
-                                                  ticket_thread=ThreadPlace.NONE,
-                                                  thread_reaches_requester=False))
 
 
 @pytest.fixture
@@ -372,3 +369,4 @@ async def test_a_watchers_notices_offer_only_what_the_watcher_may_do(desk, store
     assert Action.RATE in offered(LENA.ref)
     assert Action.RATE not in offered(MARCO.ref)
     assert Action.RATE not in offered(OMAR_MAIL.ref)
+

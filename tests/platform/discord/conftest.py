@@ -30,6 +30,7 @@ from core.config import DeskConfig
 from core.events import Event
 from core.identity import Actor, UserRef
 from core.routing import PlatformRoute
+from tests.support.people import MAIL_ROUTE
 
 GUILD_ID = 911_111_111_111_111_111
 
@@ -124,8 +125,9 @@ def make_settings(guild: simcord.GuildHandle, support: simcord.ChannelHandle,
 
 def routes(settings: DiscordSettings) -> list[PlatformRoute]:
     """Discord's route and the shell's: the shell runs on the same desk here (issue 4,
-    point 10), though a configured Discord alone is placed in production."""
-    return [PLUGIN.route(settings, ()), SHELL.route(ShellSettings(), ())]
+    point 10), though a configured Discord alone is placed in production; and e-mail's."""
+    return [PLUGIN.route(settings, ()), SHELL.route(ShellSettings(), ()),
+            MAIL_ROUTE]  # [email] set up: addresses may be added
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.platform.slack.harness import (
     slack_on,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.people import MAIL_ROUTE
 from tests.support.slack_requests import SignedSlack
 
 
@@ -48,7 +49,8 @@ async def harness(fake: FakeSlack, sqlite_url: str, route: PlatformRoute
                   ) -> AsyncIterator[Harness]:
     """The desk on ``route``, its Slack platform against ``fake``, served over HTTP."""
     clock = frozen_now()
-    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [route], clock=clock)
+    runtime = await build(Settings(database_url=sqlite_url), CONFIG, [route, MAIL_ROUTE],
+                            clock=clock)  # [email] set up: addresses may be cc'd
     platform = await slack_on(runtime.desk, fake.api_url)
     runtime.worker.serve(platform.outbound)
     http = web.Application()
