@@ -59,6 +59,11 @@ TRANSITIONS: dict[Action, Callable[[Ticket, Person, datetime], None]] = {
     Action.ASK_CLOSE: lambda t, who, now: lifecycle.ask_close(t),
     Action.KEEP_OPEN: lambda t, who, now: lifecycle.keep_open(t),
     Action.RATE: lambda t, who, now: _may_rate(t),
+    # What would tell people outside the team something new: not on a closed ticket.
+    Action.REPLY: lambda t, who, now: lifecycle.require_not_closed(t),
+    Action.ADD_WATCHER: lambda t, who, now: lifecycle.require_not_closed(t),
+    Action.REMOVE_WATCHER: lambda t, who, now: lifecycle.require_not_closed(t),
+    Action.SET_VISIBILITY: lambda t, who, now: lifecycle.require_not_closed(t),
 }
 
 
@@ -74,7 +79,7 @@ def transition_refusal(action: Action, ticket: Ticket, who: Person,
     if action in (Action.WATCH, Action.UNWATCH):
         return watch_refusal(action, ticket, who)
     check = TRANSITIONS.get(action)
-    if check is None:  # comments, notes, links, cc, sharing: any status
+    if check is None:  # comments (a requester's reopens), notes, links: any status
         return None
     try:
         check(copy.deepcopy(ticket), who, now)

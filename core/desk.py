@@ -67,6 +67,8 @@ async def comment(change: Change, command: cmd.Comment | cmd.MailComment | cmd.R
     policy.require_may_write_in(actor, ticket, change.origin)
     agent = policy.is_agent(actor, change.config)
     requester = policy.is_requester(actor, ticket)
+    if agent and not requester:  # the team's public word: not on a closed ticket
+        lifecycle.require_not_closed(ticket)
     if ticket.status in lifecycle.DONE and not agent:
         if not requester:
             raise InvalidTransition(f"#{ticket.number} is {ticket.status.value}; only its "

@@ -133,6 +133,16 @@ def require_status(ticket: Ticket, allowed: frozenset[Status], doing: str) -> No
         )
 
 
+def require_not_closed(ticket: Ticket) -> None:
+    """A closed ticket is the record of a finished conversation (Zendesk refuses updates
+    to closed tickets): no public reply, no watcher added or removed, no change of who
+    sees it, until it is reopened. Internal notes stay allowed; a requester's message
+    reopens it or opens a follow-up instead. Raises ``InvalidTransition``."""
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"#{ticket.number} is closed; reopen it first: "
+                                f"/ticket reopen {ticket.number}")
+
+
 def claim(ticket: Ticket, agent: Person) -> None:
     """Take an unassigned active ticket; ``open`` becomes ``in_progress``."""
     require_status(ticket, ACTIVE, "claimed")

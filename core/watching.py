@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from core import commands as cmd
 from core import policy
+from core import tickets as lifecycle
 from core.changes import Change
 from core.errors import Invalid, InvalidTransition
 from core.events import VisibilityChanged, WatcherAdded, WatcherRemoved
@@ -133,13 +134,15 @@ def _remove(change: Change, watcher: Person, *, own: bool) -> None:
 async def add_watcher(change: Change, command: cmd.AddWatcher) -> None:
     """``cc``: the requester or an agent adds a chat user or an e-mail address (with
     ``[email]`` set up: ``require_mail``)."""
+    lifecycle.require_not_closed(change.ticket)
     watcher = clean_watcher(command.watcher)
     require_mail(watcher.ref, change.desk.routes, "cc")
     await _add(change, watcher, own=False)
 
 
 async def remove_watcher(change: Change, command: cmd.RemoveWatcher) -> None:
-    """``uncc``: the requester or an agent removes a watcher."""
+    """``uncc``: the requester or an agent removes a watcher (not on a closed ticket)."""
+    lifecycle.require_not_closed(change.ticket)
     watcher = command.watcher
     if watcher.ref.platform == EMAIL:
         watcher = email_watcher(watcher.ref.user_id)
@@ -165,6 +168,7 @@ def clean_visibility(value: str) -> Visibility:
 async def set_visibility(change: Change, command: cmd.SetVisibility) -> None:
     """``share`` / ``unshare``: shared tickets are seen by the requester's organisation."""
     ticket, to = change.ticket, clean_visibility(command.visibility)
+    lifecycle.require_not_closed(ticket)
     if ticket.visibility is to:
         raise InvalidTransition(f"#{ticket.number} is already "
                                 + ("shared with its requester's organisation"

@@ -30,7 +30,7 @@ TABLE: dict[Status, tuple[tuple[Action, ...], tuple[Action, ...]]] = {
     Status.ON_HOLD: ((A.REPLY, A.RESOLVE, A.CLOSE, A.SET_PRIORITY, A.ESCALATE, A.ASK_CLOSE),
                      (A.CLOSE,)),
     Status.RESOLVED: ((A.REPLY, A.CLOSE, A.REOPEN), (A.CLOSE, A.REOPEN)),
-    Status.CLOSED: ((A.REPLY, A.REOPEN), (A.REOPEN,)),
+    Status.CLOSED: ((A.REOPEN,), (A.REOPEN,)),  # no public reply on a closed ticket
 }
 CARDS = ("team", "ticket")
 CASES = [(status, card) for status in TABLE for card in CARDS]

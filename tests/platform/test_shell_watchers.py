@@ -137,3 +137,23 @@ async def test_without_email_an_address_is_refused_as_requester_and_as_watcher()
     assert not having(out, "watchers:"), "nothing stored"
     assert [t.number for t in shell.stores.state.tickets.values()] == [1]
 
+
+async def test_a_closed_ticket_takes_notes_but_no_reply_cc_or_sharing() -> None:
+    """Like Zendesk's closed tickets: the team may still write notes, but nothing that
+    would tell people outside it something new until it is reopened."""
+    shell = Shell()
+    await shell.type(OPEN, "/ticket cc 1 marco", "/as sam --agent", "/ticket close 1")
+    out = await shell.type("/ticket reply 1 One more thing", "/ticket cc 1 jun",
+                           "/ticket uncc 1 marco", "/ticket share 1",
+                           "/ticket note 1 for the record")
+    refusal = "Refused: #1 is closed; reopen it first: /ticket reopen 1"
+    assert len(having(out, refusal, "(to sam)")) == 4, out
+    assert having(out, "Internal note added to #1.")
+    assert not having(out, "One more thing") and not having(out, "[DM to jun]")
+    out = await shell.type("/thread 1", "Typed in the closed thread")
+    assert having(out, refusal), "an agent's public comment is a reply too"
+    out = await shell.type("/as lena", "/ticket share 1")
+    assert having(out, refusal, "(to lena)")
+    out = await shell.type("/as sam --agent", "/ticket reopen 1", "/ticket reply 1 Back on it")
+    assert having(out, "Reply posted to #1.")
+    assert having(out, "sam: Back on it", "[#1 ticket thread]")

@@ -370,3 +370,24 @@ async def test_a_watchers_notices_offer_only_what_the_watcher_may_do(desk, store
     assert Action.RATE not in offered(MARCO.ref)
     assert Action.RATE not in offered(OMAR_MAIL.ref)
 
+
+async def test_a_closed_ticket_offers_and_takes_notes_but_nothing_public(desk, stores) -> None:
+    await desk.open_ticket(LENA, form())
+    await desk.add_watcher(LENA, 1, MARCO.person)
+    await desk.close(SAM, 1)
+    ticket, config, now = stores.state.tickets[1], desk.config, desk.clock.now()
+    locked = {Action.REPLY, Action.ADD_WATCHER, Action.REMOVE_WATCHER, Action.SET_VISIBILITY}
+    offered = available(roles(SAM, config, ticket), ticket, config, now, SAM.person)
+    assert not locked & offered and {Action.NOTE, Action.REOPEN} <= offered
+    refusal = r"#1 is closed; reopen it first: /ticket reopen 1"
+    for attempt in (desk.reply(SAM, 1, "late word"), desk.add_watcher(SAM, 1, OMAR.person),
+                    desk.remove_watcher(LENA, 1, MARCO.person),
+                    desk.set_visibility(SAM, 1, "shared"), desk.comment(SAM, 1, "typed")):
+        with pytest.raises(InvalidTransition, match=refusal):
+            await attempt
+    events = len(stores.state.events)
+    await desk.note(SAM, 1, "for the record")
+    assert len(stores.state.events) == events + 1
+    await desk.reopen(SAM, 1)
+    assert Action.REPLY in available(roles(SAM, config, stores.state.tickets[1]),
+                                     stores.state.tickets[1], config, now, SAM.person)
