@@ -205,15 +205,21 @@ async def escalate(change: Change, command: cmd.Escalate) -> None:
 
 async def link(change: Change, command: cmd.Link) -> None:
     """Related, or a duplicate: a duplicate is closed pointing at the other ticket
-    (PRODUCT.md §4), which must not itself be a duplicate of this one."""
+    (PRODUCT.md §4), which must not itself be a duplicate of this one. Linking again
+    with the other kind changes the link's kind (related → duplicate_of closes it);
+    a follow-up link is the conversation's own and stays."""
     ticket, other = change.ticket, command.other
     if command.kind not in (LinkKind.RELATED, LinkKind.DUPLICATE_OF):
         raise Invalid("link", "must be related or duplicate_of")
     if other == ticket.number:
         raise Invalid("link", "a ticket cannot be linked to itself")
     target = await change.desk._load(change.store, other)
-    if any(existing.number == other for existing in ticket.links):
-        raise InvalidTransition(f"#{ticket.number} is already linked to #{other}")
+    for existing in (x for x in ticket.links if x.number == other):
+        if existing.kind not in (LinkKind.RELATED, LinkKind.DUPLICATE_OF) \
+                or existing.kind is command.kind:
+            raise InvalidTransition(f"#{ticket.number} is already linked to #{other} "
+                                    f"({existing.kind.value.replace('_', ' ')})")
+    ticket.links = [x for x in ticket.links if x.number != other]  # its kind changes
     duplicate = command.kind is LinkKind.DUPLICATE_OF
     if duplicate and Link(LinkKind.DUPLICATE_OF, ticket.number) in target.links:
         raise InvalidTransition(f"#{other} is a duplicate of #{ticket.number}; a ticket "

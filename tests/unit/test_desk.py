@@ -406,11 +406,32 @@ async def test_a_duplicate_is_closed_pointing_at_the_other_and_never_loops(
     assert closed[0].audience is Audience.PUBLIC  # the requester is told why
     with pytest.raises(InvalidTransition, match="duplicate of its own duplicate"):
         await desk.link(SAM, 1, LinkKind.DUPLICATE_OF, 2)
-    with pytest.raises(InvalidTransition, match="already linked"):
-        await desk.link(SAM, 2, LinkKind.RELATED, 1)
+    with pytest.raises(InvalidTransition, match=r"already linked to #1 \(duplicate of\)"):
+        await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 1)
     with pytest.raises(InvalidTransition, match="already a duplicate"):
         await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 3)
     assert stores.state.tickets[1].status is Status.OPEN
+
+
+async def test_linking_again_with_the_other_kind_changes_the_link(desk, stores) -> None:
+    """related → duplicate_of: the same link changes kind, and the duplicate closes
+    pointing at the other (PRODUCT.md §4); back to related it stays closed."""
+    for subject in ("one", "two"):
+        await desk.open_ticket(LENA, form(subject=subject))
+    await desk.link(SAM, 2, LinkKind.RELATED, 1)
+    with pytest.raises(InvalidTransition, match=r"already linked to #1 \(related\)"):
+        await desk.link(SAM, 2, LinkKind.RELATED, 1)
+    await desk.link(SAM, 2, LinkKind.DUPLICATE_OF, 1)
+    ticket = stores.state.tickets[2]
+    assert [(x.kind, x.number) for x in ticket.links] == [(LinkKind.DUPLICATE_OF, 1)]
+    assert ticket.status is Status.CLOSED
+    closed = [e for e in stores.state.events if e.kind is EventKind.CLOSED]
+    assert [(e.ticket_number, e.payload.reason) for e in closed] == [
+        (2, "a duplicate of #1")]
+    await desk.link(SAM, 2, LinkKind.RELATED, 1)
+    assert [(x.kind, x.number) for x in stores.state.tickets[2].links] == [
+        (LinkKind.RELATED, 1)]
+    assert stores.state.tickets[2].status is Status.CLOSED
 
 
 async def test_the_form_is_pre_checked_against_the_limits_and_nothing_changes(
