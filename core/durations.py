@@ -38,3 +38,32 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+_SPOKEN = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def spoken(value: timedelta) -> str:
+    """``value``'s magnitude as people say it, in at most its two largest units, the
+    smaller rounded to the nearest (half up), carrying into the larger: 47 h 59 m is
+    ``2 days``, 47 h ``1 day 23 hours``, 90 s ``1 minute 30 seconds``. Every view says
+    a due time and the time left the same way (a card's "in 2 days" and "2 days left"
+    for one moment)."""
+    seconds = abs(value.total_seconds())
+    for i, (name, size) in enumerate(_SPOKEN):
+        if seconds < size and size > 1:
+            continue
+        step = _SPOKEN[i + 1][1] if i + 1 < len(_SPOKEN) else 1
+        rounded = int(seconds / step + 0.5) * step
+        if i > 0 and rounded >= _SPOKEN[i - 1][1]:  # 23 h 59.6 m: a day
+            return spoken(timedelta(seconds=rounded))
+        big, small = divmod(rounded, size)
+        words = [_unit(big, name)]
+        if small:
+            words.append(_unit(small // step, _SPOKEN[i + 1][0]))
+        return " ".join(words)
+    raise AssertionError("unreachable: the last unit takes any value")
+
+
+def _unit(count: int, name: str) -> str:
+    return f"{count} {name}{'' if count == 1 else 's'}"

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import assert_never
 
 import discord
-import humanize
 
+from core.durations import spoken
 from core.errors import DeskError, Invalid
 from core.events import (
     Assigned,
@@ -112,7 +112,7 @@ def clock_text(clock: ClockView, *, team: bool) -> str:
     if clock.met:
         return "met" + (f" ({missed} first)" if missed else "")
     if clock.paused:
-        left = humanize.naturaldelta(clock.left)
+        left = spoken(clock.left)  # rounded as Discord's own "in 2 days" is
         return f"paused, {left} left" + (f" · {missed}" if missed else "")
     if clock.due is None:
         return "—"

@@ -1,7 +1,8 @@
 """Every line the shell platform prints: cards, thread messages, DMs, answers.
 
 Tickets are always referred to as ``#<number>``. Times are shown in UTC and,
-relative to now, with humanize ("in 8 hours").
+relative to now, rounded the same way for due times and time left ("in 8 hours",
+``core.durations.spoken``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
-import humanize
-
 from core.characters import BIDI_CONTROLS as BIDI
+from core.durations import spoken
 from core.events import (
     Assigned,
     Attachment,
@@ -68,14 +68,15 @@ def printable(text: str) -> str:
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
-    """``in 8 hours`` / ``2 days ago`` / ``now``, with humanize: rounded to the minute,
-    or to the second within a minute of ``now`` (UTC; default the real time)."""
+    """``in 8 hours`` / ``2 days ago`` / ``now`` (``core.durations.spoken``: rounded to
+    the minute, or to the second within a minute of ``now``; UTC, default the real
+    time)."""
     seconds = (moment - (now or datetime.now(UTC))).total_seconds()
     seconds = round(seconds) if abs(seconds) < 60 else round(seconds / 60) * 60
     if seconds == 0:
         return "now"
-    span = humanize.naturaldelta(timedelta(seconds=abs(seconds)))
-    return f"in {span}" if seconds > 0 else f"{span} ago"
+    said = spoken(timedelta(seconds=seconds))
+    return f"in {said}" if seconds > 0 else f"{said} ago"
 
 
 def when(moment: datetime | None, now: datetime | None = None) -> str:
@@ -86,8 +87,9 @@ def when(moment: datetime | None, now: datetime | None = None) -> str:
 
 
 def span(left: timedelta) -> str:
-    """A duration with humanize: ``4 hours``, ``3 seconds``."""
-    return humanize.naturaldelta(max(left, timedelta(0)))
+    """A duration as ``relative`` says one (``core.durations.spoken``): ``4 hours``,
+    ``1 day 23 hours``, ``3 seconds``."""
+    return spoken(max(left, timedelta(0)))
 
 
 def status(value: Status | str) -> str:

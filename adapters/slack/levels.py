@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import humanize
-
 from adapters.slack import ids
 from adapters.slack.text import date, escape
+from core.durations import spoken
 from core.events import CloseRequested, Event, Resolved
 from core.policy import Action
 from core.tickets import Rating
@@ -28,8 +27,8 @@ RATING_FACE = {Rating.GOOD: ":+1:", Rating.BAD: ":-1:"}
 
 
 def span(delta: timedelta) -> str:
-    """``2 days``, ``3 hours`` (humanize), never negative."""
-    return humanize.naturaldelta(abs(delta))
+    """``2 days``, ``1 day 23 hours`` (``core.durations.spoken``), never negative."""
+    return spoken(delta)
 
 
 def relative(moment: datetime, now: datetime | None) -> str:

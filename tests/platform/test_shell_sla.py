@@ -127,9 +127,10 @@ async def test_waiting_pauses_the_clocks_reminds_then_closes() -> None:
     assert having(shown, "SLA first response met")
     assert having(shown, "SLA resolution paused while waiting on the requester, "
                   "55 minutes left")
-    assert having(shown, "closes in 2 days (") and having(shown, "unless the requester "
+    # 2 days 23.5 hours to go: the nearest is 3 days (core.durations.spoken)
+    assert having(shown, "closes in 3 days (") and having(shown, "unless the requester "
                                                                  "replies")
-    assert having(await shell.type("/ticket list"), "SLA paused, closes in 2 days")
+    assert having(await shell.type("/ticket list"), "SLA paused, closes in 3 days")
     reminded = await shell.wait(2 * 24 * 60)
     assert having(reminded, "Reminder: #1 is still waiting for lena's answer",
                   "[#1 ticket thread]")
@@ -187,3 +188,26 @@ async def test_the_receipt_says_when_the_team_is_back() -> None:
     shown = await Shell(config=desk_config(business_hours=hours), start=saturday).type(
         OPEN, "/ticket show 1")
     assert having(shown, "  We're back Monday at 09:00 (Europe/Berlin)")
+
+
+async def test_time_left_when_paused_is_rounded_as_the_due_time_is() -> None:
+    """A 2-day resolution target: "in 2 days" when due, and paused a minute later with
+    47 h 59 m left it is still "2 days left" — not "a day" (both round to the nearest);
+    an hour later the clock shows what is left past the day."""
+    shell = Shell(config=desk_config(sla={"normal": {"first_response": "1h",
+                                                     "resolution": "2d"}}))
+    await shell.type(OPEN, "/as sam --agent", "/ticket claim 1")
+    shown = await shell.type("/ticket show 1")
+    assert having(shown, "SLA resolution due "), shown
+    assert [line for line in having(shown, "SLA resolution due ") if "(in 2 days)" in line]
+    await shell.wait(1)
+    await shell.type("/ticket wait 1 Which model is it?")
+    shown = await shell.type("/ticket show 1")
+    assert having(shown, "SLA resolution paused while waiting on the requester, "
+                  "2 days left"), shown
+    await shell.type("/as lena", "/thread 1", "The X200.", "/thread", "/as sam --agent")
+    await shell.wait(60)
+    await shell.type("/ticket wait 1 And the serial?")
+    shown = await shell.type("/ticket show 1")
+    assert having(shown, "SLA resolution paused while waiting on the requester, "
+                  "1 day 23 hours left"), shown

@@ -11,7 +11,7 @@ import pytest
 
 from bot.settings import ConfigError, load_settings
 from core.config import DeskConfig
-from core.durations import format_duration, parse_duration
+from core.durations import format_duration, parse_duration, spoken
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("8h", 28800),
@@ -268,3 +268,15 @@ def test_delivery_settings_from_file_and_environment(tmp_path: Path,
     assert desk.delivery.max_attempts == 5 and desk.delivery.lease == timedelta(seconds=30)
     assert DeskConfig().delivery.max_attempts == 20, "PRODUCT.md §10"
     assert DeskConfig().delivery.lease == timedelta(seconds=15)
+
+
+@pytest.mark.parametrize(("seconds", "said"), [
+    (0, "0 seconds"), (1, "1 second"), (45, "45 seconds"), (59.6, "1 minute"),
+    (90, "1 minute 30 seconds"), (3600, "1 hour"), (5400, "1 hour 30 minutes"),
+    (23 * 3600 + 59 * 60 + 40, "1 day"), (47 * 3600, "1 day 23 hours"),
+    (47 * 3600 + 59 * 60, "2 days"), (2 * 86400 + 23.5 * 3600, "3 days"),
+    (-3 * 3600, "3 hours"),
+])
+def test_a_duration_is_spoken_rounded_to_the_nearest_of_two_units(seconds: float,
+                                                                  said: str) -> None:
+    assert spoken(timedelta(seconds=seconds)) == said
