@@ -13,16 +13,18 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from adapters.email import tokens
+from core.errors import Invalid
 from core.identity import Actor, Person, UserRef
 from core.routing import DeliveryState, Target
 from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.sql import D, SqlStores
 from tests.platform.email.conftest import KEY, MailDesk, email_settings, wire
-from tests.support.people import agent, form, make_desk
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, agent, form, make_desk
 from tests.support.smtp_server import self_signed, smtp_server
 
 ANA = "ana@example.com"
@@ -190,18 +192,32 @@ async def test_starttls_with_a_login(sqlite_url: str, tmp_path: Path) -> None:
 
 
 async def test_no_email_is_queued_when_email_is_not_configured(sqlite_url: str) -> None:
+    """Without ``[email]`` an address is refused as requester (``for``) and as watcher
+    (``cc``); what was stored while e-mail was set up is sent nothing once it is off."""
     await upgrade_async(sqlite_url)
     engine = make_engine(sqlite_url)
-    desk = make_desk(SqlStores(engine))  # the shell's route alone
+    stores = SqlStores(engine)
+    desk = make_desk(stores)  # the shell's route alone
+    with_mail = make_desk(stores, routes=[SHELL_ROUTE, MAIL_ROUTE])
     try:
-        opened = await desk.open_ticket(
+        with pytest.raises(Invalid) as refused:
+            await desk.open_ticket(SAM, form(requester=Actor(UserRef.email(ANA), ANA)))
+        assert refused.value.field == "for" and "e-mail is not set up" in refused.value.reason
+        opened = await with_mail.open_ticket(
             SAM, form(requester=Actor(UserRef.email(ANA), ANA)))
-        await desk.add_watcher(SAM, opened.ticket.number,
-                               Person(UserRef.email(WATCHER), WATCHER))
-        await desk.reply(SAM, opened.ticket.number, "Hi")
+        with pytest.raises(Invalid) as refused:
+            await desk.add_watcher(SAM, opened.ticket.number,
+                                   Person(UserRef.email(WATCHER), WATCHER))
+        assert refused.value.field == "cc"
+        await with_mail.add_watcher(SAM, opened.ticket.number,
+                                    Person(UserRef.email(WATCHER), WATCHER))
         async with engine.connect() as conn:
-            targets = (await conn.execute(select(D.c.target))).scalars().all()
-        assert Target.EMAIL.value not in targets
+            before = (await conn.execute(select(D.c.id))).scalars().all()
+        await desk.reply(SAM, opened.ticket.number, "Hi")  # e-mail is off now
+        async with engine.connect() as conn:
+            targets = (await conn.execute(select(D.c.target).where(
+                D.c.id.not_in(before)))).scalars().all()
+        assert targets and Target.EMAIL.value not in targets
     finally:
         await engine.dispose()
 
