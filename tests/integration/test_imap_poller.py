@@ -22,9 +22,11 @@ from tests.integration.test_mail_in import Desked, comments, mailer
 from tests.support.databases import read_only_sqlite
 from tests.support.dovecot import Imap, dovecot
 from tests.support.mail import fixture, reply_to, settings
-from tests.support.people import form, make_desk
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, form, make_desk
 
 WAIT_STEPS = 200  # × 0.05 s at most: bounded, never a timing assertion
+
+MAILED = [SHELL_ROUTE, MAIL_ROUTE]  # mail-in runs with [email] set up
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ async def desked(sqlite_url: str) -> AsyncIterator[Desked]:
     stores = SqlStores(engine)
     clock = FrozenClock()
     try:
-        yield Desked(make_desk(stores, clock=clock), stores, clock)
+        yield Desked(make_desk(stores, clock=clock, routes=MAILED), stores, clock)
     finally:
         await engine.dispose()
 
@@ -122,12 +124,12 @@ async def test_a_database_outage_leaves_the_mail_for_later(imap: Imap,
                                                           sqlite_url: str) -> None:
     await upgrade_async(sqlite_url)
     writable = make_engine(sqlite_url)
-    await make_desk(SqlStores(writable)).open_ticket(mailer("xxx@gmail.com"), form())
+    await make_desk(SqlStores(writable), routes=MAILED).open_ticket(mailer("xxx@gmail.com"), form())
     await writable.dispose()
     imap.append(reply_to(fixture("talon_gmail.eml"), 1, "xxx@gmail.com"))
     broken = make_engine(read_only_sqlite(sqlite_url))  # every write fails
     try:
-        done = await MailboxPoller(make_desk(SqlStores(broken)), imap_settings(imap),
+        done = await MailboxPoller(make_desk(SqlStores(broken), routes=MAILED), imap_settings(imap),
                                    None).poll_once()
     finally:
         await broken.dispose()
@@ -135,7 +137,7 @@ async def test_a_database_outage_leaves_the_mail_for_later(imap: Imap,
     assert imap.count("INBOX") == 1  # left where it was, for the next round
     engine = make_engine(sqlite_url)
     try:
-        desk = make_desk(SqlStores(engine))
+        desk = make_desk(SqlStores(engine), routes=MAILED)
         later = await MailboxPoller(desk, imap_settings(imap), None).poll_once()
         assert later.taken == 1
         assert await comments(SqlStores(engine), 1) == [("xxx@gmail.com", Commented("Hello"))]

@@ -23,10 +23,12 @@ from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 from tests.integration.conftest import Wired
 from tests.support.mail import fixture, reply_to, settings, with_headers, without_header
-from tests.support.people import agent, form, make_desk
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, agent, form, make_desk
 from tests.support.smtp_sink import smtp_sink
 
 SAM = agent("sam")
+
+MAILED = [SHELL_ROUTE, MAIL_ROUTE]  # mail-in runs with [email] set up
 
 
 def mailer(address: str, name: str = "") -> Actor:
@@ -47,7 +49,7 @@ async def desked(sqlite_url: str) -> AsyncIterator[Desked]:
     clock = FrozenClock()
     stores = SqlStores(engine)
     try:
-        yield Desked(make_desk(stores, clock=clock), stores, clock)
+        yield Desked(make_desk(stores, clock=clock, routes=MAILED), stores, clock)
     finally:
         await engine.dispose()
 
@@ -173,6 +175,7 @@ async def test_automatic_mail_is_never_a_comment_nor_answered(desked: Desked,
 
 
 async def test_the_same_message_twice_is_one_comment(wired: Wired) -> None:
+    wired.desk = make_desk(wired.stores, clock=wired.clock, routes=MAILED)
     opened = await wired.desk.open_ticket(mailer("xxx@gmail.com"), form())
     raw = reply_to(fixture("talon_gmail.eml"), opened.ticket.number, "xxx@gmail.com")
     first = await _take(wired.desk, raw)
