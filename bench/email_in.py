@@ -44,7 +44,7 @@ from core.store.engine import make_engine
 from core.store.migrate import upgrade_async
 from core.store.sql import SqlStores
 from tests.support.mail import KEY, fixture, settings, with_headers, without_header
-from tests.support.people import form, make_desk
+from tests.support.people import MAIL_ROUTE, SHELL_ROUTE, form, make_desk
 
 TICKETS = 20
 HELPTHREAD = str(Path(sys.executable).with_name("helpthread"))
@@ -69,7 +69,7 @@ async def fresh_desk(path: Path) -> tuple[Desk, AsyncEngine]:
     url = f"sqlite+aiosqlite:///{path}"
     await upgrade_async(url)
     engine = make_engine(url)
-    desk = make_desk(SqlStores(engine))
+    desk = make_desk(SqlStores(engine), routes=[SHELL_ROUTE, MAIL_ROUTE])  # [email] set up
     for n in range(TICKETS):
         who = sender(n)
         await desk.open_ticket(Actor(UserRef.email(who), "Customer"), form())
