@@ -40,11 +40,20 @@ STATUS_SCOPES: dict[str, frozenset[Status] | None] = {
 AGENT_TEXT_KINDS = frozenset({EventKind.HELD, EventKind.ESCALATED, EventKind.RATED})
 _FILTER = re.compile(r"(?i)(" + "|".join(FILTERS) + r"):(.*)", re.S)
 _NUMBER = re.compile(r"\d{1,9}")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # ASCII's letters and digits (categories L, N)
 
 
 def tokens(text: str) -> tuple[str, ...]:
     """``text``'s words as the search index holds them: runs of letters and digits
     (Unicode categories L, N and private use), accents removed, case folded."""
+    if text.isascii():  # most text: the same words, found by one regular expression
+        return tuple(_ASCII_WORD.findall(text.lower()))
+    return folded_tokens(text)
+
+
+def folded_tokens(text: str) -> tuple[str, ...]:
+    """``tokens`` for any text: decomposed, marks dropped, case folded, split by the
+    Unicode category of each character."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     out, word = [], []
@@ -205,6 +214,8 @@ def snippet(texts: Iterable[str], terms: tuple[Term, ...]) -> str | None:
     its first occurrence, on one line (``…`` where cut); None if none holds one."""
     wanted = {word for term in terms for word in term.words}
     for text in texts:
+        if not wanted.intersection(tokens(text)):
+            continue  # one pass over a text that cannot hold the match, not one a word
         chunks = text.split()
         for i, chunk in enumerate(chunks):
             if wanted.intersection(tokens(chunk)):

@@ -3,10 +3,13 @@ user's plain text (escaped for Slack's mrkdwn and Discord's markdown, no mention
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from adapters.discord.render import listing as discord_listing
 from adapters.shell.views import listing as shell_listing
 from adapters.slack.answers import listing as slack_listing
-from core.search import parse, tokens
+from core.search import folded_tokens, parse, snippet, tokens
 from core.views import Listed
 from tests.support.memory import MemoryStores
 from tests.support.people import desk_config, form, make_desk, person
@@ -41,6 +44,21 @@ async def test_discord_quotes_the_snippet_without_markdown_or_mentions() -> None
     quoted = text.splitlines()[1]
     assert quoted.startswith("> printer")
     assert "@everyone" not in text and "\\*\\*bold\\*\\*" in quoted
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_text_splits_as_the_unicode_rule_splits_it(text: str) -> None:
+    assert tokens(text) == folded_tokens(text)
+
+
+def test_a_snippet_is_cut_around_the_first_text_holding_a_word() -> None:
+    terms = parse("refund", desk_config(), LENA.ref).terms
+    words = " ".join(f"w{i}" for i in range(30))
+    assert snippet(["no match here", f"{words} REFUND! {words}"], terms) == (
+        "… w24 w25 w26 w27 w28 w29 REFUND! w0 w1 w2 w3 w4 w5 w6 …")
+    assert snippet(["Café crème", "refund"], parse("creme", desk_config(), LENA.ref).terms
+                   ) == "Café crème"
+    assert snippet(["nothing"], terms) is None
 
 
 def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
