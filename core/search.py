@@ -214,15 +214,28 @@ def snippet(texts: Iterable[str], terms: tuple[Term, ...]) -> str | None:
     its first occurrence, on one line (``…`` where cut); None if none holds one."""
     wanted = {word for term in terms for word in term.words}
     for text in texts:
-        if not wanted.intersection(tokens(text)):
-            continue  # one pass over a text that cannot hold the match, not one a word
-        chunks = text.split()
-        for i, chunk in enumerate(chunks):
-            if wanted.intersection(tokens(chunk)):
-                start, end = max(0, i - SNIPPET_BEFORE), min(len(chunks), i + SNIPPET_AFTER)
-                return (("… " if start else "") + " ".join(chunks[start:end])
-                        + (" …" if end < len(chunks) else ""))
+        at = _first_chunk(text, wanted)
+        if at is not None:
+            chunks = text.split()
+            start, end = max(0, at - SNIPPET_BEFORE), min(len(chunks), at + SNIPPET_AFTER)
+            return (("… " if start else "") + " ".join(chunks[start:end])
+                    + (" …" if end < len(chunks) else ""))
     return None
+
+
+def _first_chunk(text: str, wanted: set[str]) -> int | None:
+    """The index in ``text.split()`` of the first chunk holding a word of ``wanted``."""
+    if text.isascii():  # the word's offset, then the chunks before it: one pass each
+        for found in _ASCII_WORD.finditer(text.lower()):
+            if found.group() in wanted:
+                before = text[: found.start()].split()
+                mid_chunk = found.start() > 0 and not text[found.start() - 1].isspace()
+                return len(before) - 1 if mid_chunk else len(before)
+        return None
+    if not wanted.intersection(tokens(text)):
+        return None
+    return next(i for i, chunk in enumerate(text.split())
+                if wanted.intersection(tokens(chunk)))
 
 
 def person_matches(person: Person, key: str | None, name: str | None) -> bool:

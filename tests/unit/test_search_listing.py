@@ -59,6 +59,24 @@ def test_a_snippet_is_cut_around_the_first_text_holding_a_word() -> None:
     assert snippet(["Café crème", "refund"], parse("creme", desk_config(), LENA.ref).terms
                    ) == "Café crème"
     assert snippet(["nothing"], terms) is None
+    assert snippet(["a (refund) b", "x"], terms) == "a (refund) b"
+    assert snippet(["pre-refund b"], terms) == "pre-refund b"
+
+
+@given(st.lists(st.sampled_from(["refund", "Refund,", "x-refund", "a", "b\tc", "é", "(", ""]),
+                max_size=40))
+def test_a_snippet_starts_at_the_chunk_the_unicode_rule_finds(chunks: list[str]) -> None:
+    text = " ".join(chunks)
+    terms = parse("refund", desk_config(), LENA.ref).terms
+    words = text.split()
+    first = next((i for i, c in enumerate(words) if "refund" in folded_tokens(c)), None)
+    cut = snippet([text], terms)
+    if first is None:
+        assert cut is None
+    else:
+        start, end = max(0, first - 6), min(len(words), first + 8)
+        assert cut == ("… " if start else "") + " ".join(words[start:end]) + (
+            " …" if end < len(words) else "")
 
 
 def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
