@@ -7,7 +7,8 @@ thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`
 ``priority:``, ``assignee:me|none|NAME``, ``requester:me|NAME``, ``before:`` /
 ``after:`` (ISO dates, UTC, on the day a ticket was opened: ``before:D`` is opened
 before D's midnight, ``after:D`` on D or later). A query of filters alone is
-valid. Odd input never raises but ``Invalid`` for an empty query or a bad filter
+valid; ``status:`` given more than once means any of those statuses, another filter
+given twice with two values is refused. Odd input never raises but ``Invalid`` for an empty query or a bad filter
 value (naming the filter): an unclosed quote runs to the end, characters that are
 neither letters nor digits only separate words.
 
@@ -149,8 +150,7 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
         matched = _FILTER.fullmatch(piece)
         if matched:
             key, value = matched.group(1).lower(), matched.group(2).strip()
-            found["statuses" if key == "status" else key] = _filter(key, value, config,
-                                                                    viewer)
+            _add_filter(found, key, _filter(key, value, config, viewer))
             continue
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece
@@ -168,6 +168,23 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
     bare = (int(positive[0].words[0]) if len(positive) == 1 and len(positive[0].words) == 1
             and _NUMBER.fullmatch(positive[0].words[0]) and not numbers else None)
     return SearchQuery(tuple(terms), tuple(numbers), bare, **found)  # type: ignore[arg-type]
+
+
+def _add_filter(found: dict[str, object], key: str, value: object) -> None:
+    """``value`` of filter ``key`` into ``found``: several ``status:`` filters mean any of
+    those statuses (``status:waiting status:on_hold``); any other filter given twice with two
+    values is refused, not silently replaced by the last (Zendesk ORs a repeated status
+    too)."""
+    if key == "status":
+        so_far = found.get("statuses", frozenset())
+        # the scope ``all`` is None: any status
+        found["statuses"] = (None if value is None or ("statuses" in found and so_far is None)
+                             else so_far | value)  # type: ignore[operator]
+        return
+    if key in found and found[key] != value:
+        raise Invalid(key, f"say {key}: once" + (
+            "" if key in ("before", "after") else f"; a ticket has one {key}"))
+    found[key] = value
 
 
 def _filter(key: str, value: str, config: DeskConfig, viewer: UserRef) -> object:

@@ -3,13 +3,16 @@ user's plain text (escaped for Slack's mrkdwn and Discord's markdown, no mention
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.discord.render import listing as discord_listing
 from adapters.shell.views import listing as shell_listing
 from adapters.slack.answers import listing as slack_listing
+from core.errors import Invalid
 from core.search import folded_tokens, parse, snippet, tokens
+from core.tickets import Status
 from core.views import Listed
 from tests.support.memory import MemoryStores
 from tests.support.people import desk_config, form, make_desk, person
@@ -77,6 +80,21 @@ def test_a_snippet_starts_at_the_chunk_the_unicode_rule_finds(chunks: list[str])
         start, end = max(0, first - 6), min(len(words), first + 8)
         assert cut == ("… " if start else "") + " ".join(words[start:end]) + (
             " …" if end < len(words) else "")
+
+
+def test_a_repeated_status_means_any_of_them_and_another_repeated_filter_is_refused(
+) -> None:
+    config = desk_config()
+    both = parse("status:waiting status:on_hold", config, LENA.ref)
+    assert both.statuses == frozenset({Status.WAITING, Status.ON_HOLD})
+    assert parse("status:open status:all", config, LENA.ref).statuses is None
+    assert parse("priority:high priority:HIGH", config, LENA.ref).priority == "high"
+    for query, field in (("priority:high priority:low", "priority"),
+                         ("after:2026-01-01 after:2026-02-01", "after"),
+                         ("assignee:me assignee:none", "assignee")):
+        with pytest.raises(Invalid) as refused:
+            parse(query, config, LENA.ref)
+        assert refused.value.field == field and "once" in str(refused.value)
 
 
 def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
