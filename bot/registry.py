@@ -29,7 +29,8 @@ from adapters.discord.plugin import PLUGIN as DISCORD
 from adapters.email.plugin import PLUGIN as EMAIL
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.slack.plugin import PLUGIN as SLACK
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.outbound import Outbound
 from core.platforms import AgentRule, SettingError, ThreadPlace, Traits
@@ -101,6 +102,10 @@ class Plugin(Protocol):
     def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None: ...
 
     def route(self, settings: Any, categories: Iterable[Category]) -> PlatformRoute: ...
+
+    def doctor(self, settings: Any, credentials: Any,
+               config: DeskConfig, transcripts: TranscriptsSection,
+               ) -> list[Check | Probe]: ...  # `helpthread doctor`
 
     async def build(self, desk: Desk, settings: Any, credentials: Any) -> RunningPlatform: ...
 

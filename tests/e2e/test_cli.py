@@ -36,7 +36,7 @@ def test_db_upgrade_hides_the_password(tmp_path: Path) -> None:
     assert done.returncode == 1 and "hunter2" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("db",), ("db", "upgrade"),
+@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("doctor",), ("db",), ("db", "upgrade"),
                                      ("slack-manifest",), ("discord-invite",), ("deliveries",),
                                      ("deliveries", "retry")], ids=" ".join)
 def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> None:
