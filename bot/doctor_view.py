@@ -31,13 +31,13 @@ def lines(checks: list[Check]) -> list[str]:
 
 
 def summary(checks: list[Check]) -> str:
-    """``3 ok, 1 warning, 1 FAILED, 2 skipped``, then what it means for running."""
+    """``3 ok, 1 warning, 1 FAILED, 2 skipped``, then what it means."""
     counts = Counter(c.outcome for c in checks)
     said = ", ".join(f"{counts[o]} {o.value}" + ("s" if o is Outcome.WARNING
                                                   and counts[o] != 1 else "")
                      for o in Outcome if counts[o])
     if counts[Outcome.FAILED]:
-        return f"{said}: fix what FAILED before `helpthread run`."
+        return f"{said}: fix what FAILED (its detail says how)."
     if counts[Outcome.WARNING]:
         return f"{said}: `helpthread run` can start; read the warnings."
     return f"{said}: ready for `helpthread run`."

@@ -15,6 +15,7 @@ import pytest
 from core.store.migrate import head_revision, upgrade
 from tests.e2e.conftest import HELPTHREAD, clean_env
 from tests.platform.discord.wire import FakeDiscord, running
+from tests.support.dovecot import dovecot
 from tests.support.fake_slack import FakeSlack
 from tests.support.smtp_server import free_port, smtp_server
 
@@ -277,3 +278,25 @@ async def test_a_server_that_takes_logins_over_tls_only(tmp_path: Path) -> None:
         status, out = await doctor(tmp_path, env, config=email_config(port))
     assert status == 1, out
     assert "email.security = none:" in line(out, "SMTP") and "AUTH" in out
+
+
+async def test_imap_login_and_folder_then_a_refused_login(tmp_path: Path, smtp: int) -> None:
+    with dovecot(tmp_path / "imap") as imap:
+        config = email_config(smtp) + (f'imap_host = "127.0.0.1"\nimap_port = {imap.port}\n'
+                                       f'imap_security = "none"\nimap_user = "{imap.user}"\n')
+        env = {"HELPTHREAD_EMAIL__SIGNING_KEY": KEY,
+               "HELPTHREAD_EMAIL__SMTP_PASSWORD": "smtp-pass-doctor",
+               "HELPTHREAD_EMAIL__IMAP_PASSWORD": imap.password}
+        imap.append(b"From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+        status, out = await doctor(tmp_path, env, config=config)
+        assert status == 0, out
+        assert f"logged in to 127.0.0.1:{imap.port} as {imap.user}; INBOX holds 1 " \
+               "message" in line(out, "IMAP")
+        assert imap.count("INBOX") == 1 and imap.count("Helpthread") == -1, \
+            "examined, nothing moved or made"
+
+        status, out = await doctor(tmp_path, {**env, "HELPTHREAD_EMAIL__IMAP_PASSWORD":
+                                              "wrong-imap-pass"})
+    assert status == 1, out
+    assert "email.imap_user: the IMAP server at" in line(out, "IMAP")
+    assert "wrong-imap-pass" not in out
