@@ -34,7 +34,13 @@ from bot.settings import (
     load_settings,
 )
 from core.checks import Check, Outcome, Probe, failed, ok, skipped, warning
-from core.store.migrate import CannotOpenDatabase, Revision, head_revision, read_revision
+from core.store.migrate import (
+    CannotOpenDatabase,
+    Revision,
+    head_revision,
+    read_revision,
+    sqlite_file,
+)
 
 NETWORK_SECONDS = 10.0  # each network call
 PROBE_CALLS = 3  # a probe makes a few calls in turn: it gets this many timeouts in all
@@ -103,7 +109,7 @@ async def database(url: str, *, offline: bool, seconds: float) -> list[Check]:
             return [skipped(DATABASE, f"--offline: {shown} not connected to"),
                     skipped(MIGRATIONS, "--offline")]
         return await _opened(url, shown, seconds, [])
-    file, exists = _sqlite_file(Path(parsed.database or ""))
+    file, exists = _sqlite_file(sqlite_file(url))
     if file.outcome is Outcome.FAILED or not exists:
         head = head_revision()
         return [ok(DATABASE, f"{shown}: no file yet") if file.outcome is Outcome.OK

@@ -20,7 +20,7 @@ from adapters.email.imap import MailboxError, logged_in, quoted
 from adapters.email.plugin import PLUGIN
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import smtp_client
-from core.checks import Check, Probe, failed, ok, warning
+from core.checks import Check, Outcome, Probe, failed, ok, warning
 from core.config import DeskConfig
 from core.platforms import SettingError
 
@@ -51,7 +51,7 @@ def checks(settings: EmailSettings, config: DeskConfig, *,
         KEY, f"{length} characters; {GOOD_KEY_CHARS} or more random ones are safer "
         "(openssl rand -hex 32): it signs the reply tokens that let a reply reach its ticket")
     found: list[Check | Probe] = [section, key]
-    if section.outcome == "ok":
+    if section.outcome is Outcome.OK:
         found.append(Probe(SMTP, lambda seconds: _smtp(settings, tls_context, seconds)))
         if settings.imap_host:
             found.append(Probe(IMAP, lambda seconds: _imap(settings, tls_context, seconds)))

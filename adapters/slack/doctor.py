@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 
 import aiohttp
+from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -61,8 +62,8 @@ def checks(settings: SlackSettings, credentials: SlackCredentials,
     return found
 
 
-def _secret(value: object) -> str:
-    return value.get_secret_value() if hasattr(value, "get_secret_value") else ""
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 def _credentials(credentials: SlackCredentials) -> Check:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -257,7 +257,7 @@ async def read_revision(url: str, seconds: float) -> Revision:
     Raises ``CannotOpenDatabase`` as ``upgrade_async`` does."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        current = await asyncio.to_thread(_sqlite_revision, parsed.database or "")
+        current = await asyncio.to_thread(_sqlite_revision, str(sqlite_file(url)))
         return Revision(current, head_revision())
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
@@ -275,6 +275,16 @@ async def read_revision(url: str, seconds: float) -> Revision:
     finally:
         await engine.dispose()
     return Revision(current, head_revision())
+
+
+def sqlite_file(url: str) -> Path:
+    """The file a SQLite URL names, also when given as a URI
+    (``sqlite+aiosqlite:///file:/srv/desk.db?mode=ro&uri=true``)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+        database = urlsplit(database).path
+    return Path(database)
 
 
 def _sqlite_revision(database: str) -> str | None:
