@@ -5,9 +5,10 @@ config section (``settings_model``: ``[slack]``, ``[discord]``, ``[shell]``), it
 credentials (``credentials_model``, read under the platform's customary environment
 names), its ``agent_rule`` (data core evaluates), its ``traits`` (what its threads
 can do), the category and ``[transcripts]`` keys it reads, whether its section is
-``configured``, whether this process ``has_credentials``, its ``route`` and
-``build(desk, settings, credentials)``. ``PLUGINS`` lists them; ``bot.platforms`` builds those with
-credentials once the desk is built.
+``configured``, whether this process ``has_credentials``, its ``route``, what
+``helpthread doctor`` checks of it (``doctor``: ``core.checks``) and
+``build(desk, settings, credentials)``. ``PLUGINS`` lists them; ``bot.platforms``
+builds those with credentials once the desk is built.
 
 Placement follows configuration, never which platforms this process runs: every
 configured plug-in routes (``routes``), so two processes place a ticket alike. A
