@@ -13,6 +13,7 @@ import contextlib
 import imaplib
 import ipaddress
 import ssl
+import time
 
 import aiosmtplib
 
@@ -29,6 +30,8 @@ KEY = "E-mail signing_key"
 SMTP = "SMTP"
 IMAP = "IMAP"
 GOOD_KEY_CHARS = 32  # a random key this long is out of guessing's reach
+IMAP_LOGINS = 3  # attempts while the server answers [UNAVAILABLE]
+IMAP_RETRY_SECONDS = 1.0
 
 
 def checks(settings: EmailSettings, config: DeskConfig, *,
@@ -110,8 +113,17 @@ async def _imap(settings: EmailSettings, tls_context: ssl.SSLContext | None,
 
 def _examine(settings: EmailSettings, tls_context: ssl.SSLContext | None,
              seconds: float) -> str:
-    """Log in and open ``imap_folder`` read-only (EXAMINE); its message count."""
-    conn = logged_in(settings, tls_context, seconds)
+    """Log in and open ``imap_folder`` read-only (EXAMINE); its message count. A login
+    answered ``[UNAVAILABLE]`` (RFC 5530: a temporary failure, e.g. Dovecot's auth
+    process slow to answer) is tried again, ``IMAP_LOGINS`` times in all."""
+    for attempt in range(IMAP_LOGINS):
+        try:
+            conn = logged_in(settings, tls_context, seconds)
+            break
+        except MailboxError as err:
+            if "[UNAVAILABLE]" not in str(err) or attempt == IMAP_LOGINS - 1:
+                raise
+            time.sleep(IMAP_RETRY_SECONDS)
     try:
         kind, data = conn.select(quoted(settings.imap_folder), readonly=True)
         if kind != "OK":
