@@ -37,8 +37,10 @@ SCOPES = "Slack scopes"
 CHANNELS = "Slack channels"
 SOCKET = "Slack Socket Mode"
 # Token kinds by prefix (Slack: "Token types"); only a bot token works as SLACK_BOT_TOKEN.
-TOKEN_KINDS = {"xoxp-": "a user token", "xapp-": "an app-level token",
-               "xoxe": "a refresh token", "xoxa-": "a workspace token"}
+TOKEN_KINDS = {"xoxp-": "a user token", "xoxe.xoxp-": "a user token",
+               "xapp-": "an app-level token", "xoxe-": "a refresh token",
+               "xoxa-": "a workspace token"}
+ROTATING = "xoxe.xoxb-"  # a bot token with token rotation on: it expires in 12 hours
 SIGNING_SECRET = re.compile(r"[0-9a-f]{32}")  # what Slack's app settings show
 
 
@@ -87,6 +89,10 @@ def _credentials(credentials: SlackCredentials) -> Check:
                       f"{APP_TOKEN_WANTED}")
     mode = ("Socket Mode (SLACK_APP_TOKEN xapp-…)" if app_token
             else "HTTP mode (SLACK_SIGNING_SECRET set)")
+    if token.startswith(ROTATING):
+        return warning(CREDENTIALS, "SLACK_BOT_TOKEN: is a rotating bot token (token "
+                       "rotation on): it expires within 12 hours and helpthread does not "
+                       "refresh it; turn rotation off (the manifest does) and reinstall")
     if not token.startswith("xoxb-"):
         return warning(CREDENTIALS, f"SLACK_BOT_TOKEN: does not start with xoxb-; Slack "
                        f"expects {BOT_TOKEN_WANTED}; {mode}")
