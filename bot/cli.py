@@ -1,4 +1,5 @@
-"""The ``helpthread`` command (typer): run, shell, db upgrade, deliveries, and the rest."""
+"""The ``helpthread`` command (typer): run, shell, db upgrade, doctor, deliveries, and the
+rest."""
 
 from __future__ import annotations
 
@@ -217,6 +218,26 @@ def report(
                            err=True)
                 raise typer.Exit(1) from err
             typer.echo(f"Wrote {path}")
+
+
+@app.command(short_help="Check the config, the database and each platform's credentials.")
+def doctor(
+    offline: bool = typer.Option(False, "--offline", is_flag=True,
+                                 help="Ask no server (Slack, Discord, SMTP, IMAP, "
+                                 "PostgreSQL): those checks are skipped."),
+) -> None:
+    """Check this set-up as `helpthread run` would use it: the config, the database and
+    its migrations, and each platform's credentials against its servers. One line per
+    check: ok, warning, FAILED or skipped. Exit 0 when nothing FAILED, else 1."""
+    from rich.console import Console
+
+    from bot import doctor as checkup
+    from bot.doctor_view import show
+
+    logging.disable(logging.ERROR)  # the SDKs' own log lines: the report says it all
+    checks = asyncio.run(checkup.diagnose(offline=offline))
+    show(checks, Console())
+    raise typer.Exit(1 if checkup.failures(checks) else 0)
 
 
 @app.command("slack-manifest")

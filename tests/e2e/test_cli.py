@@ -36,14 +36,23 @@ def test_db_upgrade_hides_the_password(tmp_path: Path) -> None:
     assert done.returncode == 1 and "hunter2" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("db",), ("db", "upgrade"),
-                                     ("slack-manifest",), ("discord-invite",), ("deliveries",),
+@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("doctor",), ("db",),
+                                     ("db", "upgrade"), ("slack-manifest",),
+                                     ("discord-invite",), ("deliveries",),
                                      ("deliveries", "retry")], ids=" ".join)
 def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> None:
     done = _helpthread(tmp_path, *command, "--help")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+--help\s+Show this message", done.stdout, re.M), done.stdout
     assert "<bool>" not in done.stdout and "BOOLEAN" not in done.stdout
+
+
+def test_the_command_list_names_doctor(tmp_path: Path) -> None:
+    done = _helpthread(tmp_path, "--help")
+    assert re.search(r"^\s+doctor\s+Check the config, the database and each", done.stdout,
+                     re.M), done.stdout
+    done = _helpthread(tmp_path, "doctor", "--help")
+    assert re.search(r"^\s+--offline\s+Ask no server", done.stdout, re.M), done.stdout
 
 
 def test_shell_help_names_its_options(tmp_path: Path) -> None:
