@@ -182,8 +182,8 @@ def deliveries_retry(
 @app.command(short_help="Print the desk's stats; write the chart (PNG) and an HTML report.")
 def report(
     since: str = typer.Option("30d", "--since", metavar="PERIOD",
-                              help="How far back: 7d, 30d, 90d, any duration, or a date "
-                              "(YYYY-MM-DD, UTC)."),
+                              help="How far back: 7d, 30d, 90d, any duration, a date "
+                              "(YYYY-MM-DD, UTC) or a date-time."),
     png: Path = typer.Option(None, "--png", metavar="FILE", dir_okay=False,
                              help="Write the chart here (PNG)."),
     html: Path = typer.Option(None, "--html", metavar="FILE", dir_okay=False,
@@ -289,24 +289,27 @@ def export_tickets(
     format: str = typer.Option("jsonl", "--format", metavar="jsonl|csv",
                                help="jsonl: everything, to import again; csv: one row a "
                                "ticket (columns in the README)."),
-    since: str = typer.Option(None, "--since", metavar="DATE",
-                              help="Only tickets opened on or after DATE (ISO; UTC)."),
+    since: str = typer.Option(None, "--since", metavar="PERIOD",
+                              help="Only tickets opened since PERIOD: 30d (any duration), "
+                              "a date (YYYY-MM-DD, UTC) or a date-time."),
     out: str = typer.Option("-", "--out", metavar="FILE", help="Where to write; - is stdout."),
     include_sensitive: bool = typer.Option(False, "--include-sensitive", is_flag=True,
                                            help="Keep category fields marked sensitive."),
 ) -> None:
     """Write every ticket with its fields, comments, notes, events, threads, read marks and
     timers (a progress bar on stderr when it is a terminal)."""
-    from bot.porting import CannotWrite, export, parse_since
+    from bot.porting import CannotWrite, export
+    from core.clock import SystemClock
+    from core.errors import Invalid
+    from core.periods import parse_period
 
     if format not in ("jsonl", "csv"):
         typer.echo(f"helpthread: export: --format {format!r}: use jsonl or csv", err=True)
         raise typer.Exit(2)
     try:
-        since_at = parse_since(since) if since is not None else None
-    except ValueError:
-        typer.echo(f"helpthread: export: --since {since!r} is not an ISO date (2026-01-31) "
-                   "or date-time", err=True)
+        since_at = None if since is None else parse_period(since, SystemClock().now())[0]
+    except Invalid as err:  # the same forms and reasons as `report --since`
+        typer.echo(f"helpthread: export: --since {since!r}: {err.reason}", err=True)
         raise typer.Exit(2) from None
     settings, config, _ = _settings()
     from core.errors import Unavailable
