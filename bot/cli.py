@@ -7,7 +7,6 @@ import getpass
 import logging
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -184,10 +183,11 @@ def report(
     since: str = typer.Option("30d", "--since", metavar="PERIOD",
                               help="How far back: 7d, 30d, 90d, any duration, a date "
                               "(YYYY-MM-DD, UTC) or a date-time."),
-    png: Path = typer.Option(None, "--png", metavar="FILE", dir_okay=False,
-                             help="Write the chart here (PNG)."),
-    html: Path = typer.Option(None, "--html", metavar="FILE", dir_okay=False,
-                              help="Write a self-contained HTML report here."),
+    png: str = typer.Option(None, "--png", metavar="FILE",
+                            help="Write the chart here (PNG; in a directory: report.png)."),
+    html: str = typer.Option(None, "--html", metavar="FILE",
+                             help="Write a self-contained HTML report here (in a "
+                             "directory: report.html)."),
 ) -> None:
     """Opened, resolved, backlog; first-response and resolution times (median, p90);
     SLA met %; satisfaction; by category and by agent (PRODUCT.md §4)."""
@@ -198,6 +198,14 @@ def report(
     from bot import report as reports
     from core.errors import DeskError
 
+    try:  # before the report is made: a path that cannot be written wastes nothing
+        paths = [(reports.output_path(option, value, name), kind)
+                 for option, value, name, kind in (("--png", png, "report.png", "png"),
+                                                   ("--html", html, "report.html", "html"))
+                 if value is not None]
+    except reports.BadPath as err:
+        typer.echo(f"helpthread: report: {err}", err=True)
+        raise typer.Exit(2) from err
     try:
         made = _started(reports.make(settings, config, since))
     except DeskError as err:
@@ -207,16 +215,14 @@ def report(
     if not console.is_terminal:  # piped: the whole table, not squeezed into 80 columns
         console = Console(width=WIDE)
     print_report(made.report, console)
-    for path, data in ((png, made.png),
-                       (html, reports.html(made, config.desk.name).encode())):
-        if path is not None:
-            try:
-                path.write_bytes(data)
-            except OSError as err:
-                typer.echo(f"helpthread: report: cannot write {path}: {err.strerror}",
-                           err=True)
-                raise typer.Exit(1) from err
-            typer.echo(f"Wrote {path}")
+    for path, kind in paths:
+        data = made.png if kind == "png" else reports.html(made, config.desk.name).encode()
+        try:
+            path.write_bytes(data)
+        except OSError as err:
+            typer.echo(f"helpthread: report: cannot write {path}: {err.strerror}", err=True)
+            raise typer.Exit(1) from err
+        typer.echo(f"Wrote {path}")
 
 
 @app.command("slack-manifest")

@@ -91,3 +91,23 @@ def test_periods_name_what_is_wrong_and_export_takes_the_same_forms(tmp_path: Pa
         assert exported.returncode == 0, exported.stderr
     assert _helpthread(tmp_path, "report", "--since", "2026-01-01T09:30").stdout.startswith(
         "Stats, since 2026-01-01T09:30: 2026-01-01 09:30 – ")
+
+
+def test_png_and_html_paths_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    """``--png out/`` once wrote a file named ``out``; ``--png ""`` said "file '' is a
+    directory". A path ending in a separator must be a directory; an existing directory
+    gets ``report.png``/``report.html`` in it."""
+    missing = _helpthread(tmp_path, "report", "--png", "out/")
+    assert (missing.returncode, missing.stderr) == (
+        2, "helpthread: report: --png out/: no such directory\n")
+    assert not (tmp_path / "out").exists()
+    empty = _helpthread(tmp_path, "report", "--html", "")
+    assert (empty.returncode, empty.stderr) == (
+        2, "helpthread: report: --html: the path is empty; name a file, like --html "
+           "report.html\n")
+    (tmp_path / "out").mkdir()
+    done = _helpthread(tmp_path, "report", "--png", "out/", "--html", "out")
+    assert done.returncode == 0, done.stderr
+    assert_png((tmp_path / "out" / "report.png").read_bytes())
+    assert (tmp_path / "out" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "Wrote out/report.png" in done.stdout and "Wrote out/report.html" in done.stdout
