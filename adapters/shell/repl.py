@@ -310,8 +310,11 @@ class ShellSession:
         """Writes the HTML page and the Markdown to ``self.transcripts`` (created if
         absent) and prints both paths; a directory that cannot be written is said."""
         t = await self.desk.transcript(self.me.actor(), number)
-        pages = ((self.transcripts / t.filename, t.html),
-                 (self.transcripts / t.markdown_filename, t.markdown))
+        # One file per viewer and copy: the agents' (with internal notes) never lands
+        # where a requester's path was printed. ``+`` is in no persona name.
+        stem = f"ticket-{number}-{self.me.name}" + ("+internal" if t.internal else "")
+        pages = ((self.transcripts / f"{stem}.html", t.html),
+                 (self.transcripts / f"{stem}.md", t.markdown))
         try:
             await asyncio.to_thread(_write, pages)
         except OSError as err:
