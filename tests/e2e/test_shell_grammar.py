@@ -159,3 +159,15 @@ def test_separators_str_strip_would_drop_are_refused_by_name(run_helpthread: Run
     assert "(to sam) resolution: contains a control character (U+0085)" in out
     assert "(to sam) command: 'claim\\u001d1' is not a /ticket command" in out
     assert "Internal note added" not in out and "is resolved" not in out
+
+
+def test_search_refuses_what_show_refuses(run_helpthread: Run) -> None:
+    script = ("/as sam --agent\n/ticket show #0\n/ticket search #0\n"
+              "/ticket show #999999999999\n/ticket search #999999999999\n/ticket search 🎉\n")
+    out = run_helpthread(script).stdout
+    assert "(to sam) number: tickets are numbered from 1" in out
+    assert "(to sam) search: tickets are numbered from 1" in out
+    assert ("(to sam) search: '#999999999999' is too long for a ticket number (at most 9 "
+            "digits)") in out
+    assert "(to sam) search: '🎉' has no words to search for" in out
+    assert "Nothing found" not in out
