@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from subprocess import CompletedProcess
 
 from adapters.shell.outbound import Printer
 from adapters.shell.repl import ShellSession
+from tests.e2e.conftest import HELPTHREAD, clean_env
 from tests.support.memory import MemoryStores
 from tests.support.people import make_desk
 
@@ -171,3 +174,24 @@ def test_search_refuses_what_show_refuses(run_helpthread: Run) -> None:
             "digits)") in out
     assert "(to sam) search: '🎉' has no words to search for" in out
     assert "Nothing found" not in out
+
+
+def test_a_line_that_is_not_utf8_is_refused_as_such(tmp_path: Path) -> None:
+    """A byte 0xFF once read as "subject: contains a control character (U+DCFF)"."""
+    script = ("/as lena\n/ticket new category=general subject=a\udcffb description=d\n"
+              "/ticket new category=general description=d\nsub\udcfe\nFine subject\n")
+    for locale in ("C.UTF-8", "en_US.UTF-8"):  # strict or lenient decoding by default
+        desk = tmp_path / locale
+        desk.mkdir()
+        done = subprocess.run([HELPTHREAD, "run"], input=script.encode("utf-8",
+                                                                        "surrogateescape"),
+                              capture_output=True, cwd=desk, timeout=120,
+                              env={**clean_env(desk), "LANG": locale, "LC_ALL": locale})
+        assert done.returncode == 0, done.stderr
+        out = done.stdout.decode("utf-8")
+        assert "(to lena) Opened #1: Fine subject." in out, out
+    assert ("(to lena) That line is not valid UTF-8 (byte 0xFF); nothing was done with it. "
+            "Send text encoded as UTF-8.") in out
+    refused = out.index("(byte 0xFE)")
+    assert "Subject? (one line" in out[refused:]  # the form asks again
+    assert "U+DC" not in out and "\ufffd" in out  # the echo shows a replacement
