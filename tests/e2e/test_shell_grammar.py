@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -195,3 +196,29 @@ def test_a_line_that_is_not_utf8_is_refused_as_such(tmp_path: Path) -> None:
     refused = out.index("(byte 0xFE)")
     assert "Subject? (one line" in out[refused:]  # the form asks again
     assert "U+DC" not in out and "\ufffd" in out  # the echo shows a replacement
+
+
+def test_a_multi_line_description_keeps_its_indentation(run_helpthread: Run,
+                                                        tmp_path: Path) -> None:
+    """Mail and chat forms open tickets whose description has several lines; the shell
+    once printed the second at column 0, outside the card."""
+    opened = run_helpthread("/as lena\n/ticket new category=general subject=Multi "
+                            "description=placeholder\n")
+    assert opened.returncode == 0, opened.stderr
+    with sqlite3.connect(tmp_path / "desk.db") as db:  # as an e-mail's body arrives
+        db.execute("UPDATE tickets SET description = 'line one\nline two'")
+    shown = run_helpthread("/as lena\n/ticket show 1\n").stdout.splitlines()
+    first = next(i for i, line in enumerate(shown) if line.endswith("description: line one"))
+    indent = len(shown[first]) - len(shown[first].lstrip())
+    assert shown[first + 1] == " " * indent + "line two", shown
+
+
+def test_the_printer_indents_continuation_lines() -> None:
+    out = io.StringIO()
+    Printer(out).lines("[#1 ticket thread]", ["New ticket:", "  one\ntwo", "x: a\nb"])
+    assert out.getvalue().splitlines() == [
+        "[#1 ticket thread] New ticket:",
+        "                     one",
+        "                     two",
+        "                   x: a",
+        "                   b"]
