@@ -112,9 +112,10 @@ def db_upgrade() -> None:
     if not done.applied:
         typer.echo(f"database already up to date at {done.after}: {shown}")
         return
-    applied = ", ".join(f"{rev} ({doc.rstrip('.')})" if doc else rev
-                        for rev, doc in done.applied)
-    typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
+    typer.echo("applied:")  # one line a migration: titles are whole, never cut
+    for rev, title in done.applied:
+        typer.echo(f"  {rev} {title}" if title else f"  {rev}")
+    typer.echo(f"database now at {done.after}: {shown}")
 
 
 @db.command("embed", short_help="Store the embedding of every ticket that has none "
