@@ -8,9 +8,9 @@ thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`
 ``after:`` (ISO dates, UTC, on the day a ticket was opened: ``before:D`` is opened
 before D's midnight, ``after:D`` on D or later). A query of filters alone is
 valid; ``status:`` given more than once means any of those statuses, another filter
-given twice with two values is refused. Odd input never raises but ``Invalid`` for an empty query or a bad filter
-value (naming the filter): an unclosed quote runs to the end, characters that are
-neither letters nor digits only separate words.
+given twice with two values is refused. Odd input never raises but ``Invalid`` for an
+empty query or a bad filter value (naming the filter): an unclosed quote runs to the
+end, characters that are neither letters nor digits only separate words.
 
 Words are compared as the stores' indexes split them (``tokens``): Unicode letters
 and digits, lower-cased, accents removed (SQLite FTS5 ``unicode61 remove_diacritics
@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time
 from core.config import DeskConfig
 from core.errors import Invalid
 from core.events import Audience, Event, EventKind
+from core.grammar import ticket_number
 from core.identity import UserRef
 from core.tickets import ACTIVE, DONE, PRIORITIES, Status
 from core.validation import shown
@@ -154,14 +155,18 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
             continue
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece
-        number = re.fullmatch(r"#(\d{1,9})", body)
-        if number and not quoted and not negated:
-            numbers.append(int(number.group(1)))
+        if re.fullmatch(r"#\d+", body) and not quoted and not negated:
+            # ``#0`` or ten digits: refused for the reason ``show`` gives, not "nothing found"
+            numbers.append(ticket_number(body, "search"))
             continue
         words = tokens(body)
         if words:
             terms.append(Term(words, negated))
     if not terms and not numbers and not found:
+        if text.strip():  # 🎉, "?!": something was typed, but no letter or digit
+            raise Invalid("search", f"{shown(text.strip())} has no words to search for; "
+                          'type letters or digits, a "phrase", #N or a filter such as '
+                          "status:open")
         raise Invalid("search", 'type some words, a "phrase", #N or a filter such as '
                                 "status:open")
     positive = [t for t in terms if not t.negated]

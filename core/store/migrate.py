@@ -41,7 +41,7 @@ class CannotOpenDatabase(Exception):
 @dataclass(frozen=True)
 class Upgrade:
     """What ``upgrade`` did: the revision before and after, and the migrations applied
-    in order as ``(revision, first line of its docstring)``."""
+    in order as ``(revision, migration_title(its docstring))``."""
 
     before: str | None
     after: str | None
@@ -150,11 +150,18 @@ def _upgrade(connection: Connection, url: str, revision: str) -> Upgrade:
         found = script.get_revision(current)
         if found is None:
             break
-        applied.append((found.revision, (found.doc or "").strip().splitlines()[0]
-                        if found.doc else ""))
+        applied.append((found.revision, migration_title(found.doc)))
         down = found.down_revision
         current = down if isinstance(down, str) or down is None else down[0]
     return Upgrade(before, after, tuple(reversed(applied)))
+
+
+def migration_title(doc: str | None) -> str:
+    """A migration's title for ``helpthread db upgrade``: its docstring's first paragraph
+    as one line, whole (a sentence wrapped over two lines was once cut mid-word),
+    without reST's double backquotes and the trailing full stop; "" for none."""
+    paragraph = (doc or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.replace("``", "").split()).rstrip(".")
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:

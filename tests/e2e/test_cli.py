@@ -20,8 +20,13 @@ def _helpthread(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_db_upgrade_says_what_it_applied_then_that_nothing_was_pending(tmp_path: Path) -> None:
     first = _helpthread(tmp_path, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("applied 0001 (Initial tables")
-    assert "; database now at 0010" in first.stdout and "up to date" not in first.stdout
+    lines = first.stdout.splitlines()
+    assert lines[:2] == ["applied:", "  0001 Initial tables: tickets, bindings, events, "
+                                     "deliveries, read marks, counters"]
+    # each title whole, on one line: 0010's was once cut mid-word ("two indexes a)")
+    assert lines[10] == ("  0010 The search index's language and two indexes for "
+                         "requesters' searches (issue 12)")
+    assert lines[11].startswith("database now at 0010: ") and len(lines) == 12
     again = _helpthread(tmp_path, "db", "upgrade")
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("database already up to date at 0010")

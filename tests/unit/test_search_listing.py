@@ -11,6 +11,7 @@ from adapters.discord.render import listing as discord_listing
 from adapters.shell.views import listing as shell_listing
 from adapters.slack.answers import listing as slack_listing
 from core.errors import Invalid
+from core.grammar import ticket_number
 from core.search import folded_tokens, parse, snippet, tokens
 from core.tickets import Status
 from core.views import Listed
@@ -109,3 +110,20 @@ def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
     assert parse("42", desk_config(), LENA.ref).bare_number == 42
     assert parse('"unclosed phrase', desk_config(), LENA.ref).terms[0].words == (
         "unclosed", "phrase")
+
+
+@pytest.mark.parametrize("number", ["#0", "#999999999999"])
+def test_a_number_show_refuses_search_refuses_for_the_same_reason(number: str) -> None:
+    """They once said "Nothing found" where ``show`` names what is wrong."""
+    with pytest.raises(Invalid) as shown:
+        ticket_number(number)
+    with pytest.raises(Invalid) as searched:
+        parse(f"printer {number}", desk_config(), LENA.ref)
+    assert (searched.value.field, searched.value.reason) == ("search", shown.value.reason)
+
+
+def test_a_query_of_symbols_alone_has_no_words() -> None:
+    with pytest.raises(Invalid, match="'🎉' has no words to search for"):
+        parse("🎉", desk_config(), LENA.ref)
+    with pytest.raises(Invalid, match="type some words"):
+        parse("   ", desk_config(), LENA.ref)
