@@ -50,9 +50,12 @@ class HelpthreadBot(discord.Client):
 
     def __init__(self, config: DeskConfig, settings: DiscordSettings, desk: Desk | None = None,
                  *, sync_commands: bool = True) -> None:
+        # no message cache (discord.py keeps the last 1000 messages it saw, each an
+        # object graph the garbage collector walks): thread messages are read from
+        # their events, interactions carry their message, nothing edits or deletes by it
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
-                         chunk_guilds_at_startup=False)
+                         chunk_guilds_at_startup=False, max_messages=None)
         install_delivery_http(self, MAX_RATELIMIT_WAIT)  # before the tree takes the client
         self.config = config
         self.settings = settings
