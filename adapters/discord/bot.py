@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -32,7 +33,7 @@ log = logging.getLogger("helpthread.discord")
 # seconds a call outside deliveries may wait out a 429 (30 is discord.py's minimum);
 # deliveries wait for none (ratelimits.delivering)
 MAX_RATELIMIT_WAIT = 30.0
-RECEIPTS_KEPT = 1000  # opening interactions remembered for the closed-DMs receipt
+RECEIPTS_KEPT = 1000  # openings remembered (15 minutes each) for the closed-DMs receipt
 
 
 def intents() -> discord.Intents:
@@ -67,7 +68,9 @@ class HelpthreadBot(discord.Client):
         for command in WATCHER_COMMANDS:  # top-level: /ticket holds its 25 subcommands
             self.tree.add_command(command, guild=discord.Object(self.guild_id))
         self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
-        self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
+        # ticket number → the follow-up webhook of the interaction that opened it, and
+        # when that expires (``remember_receipt``)
+        self._receipts: OrderedDict[int, tuple[discord.Webhook, datetime]] = OrderedDict()
         self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
         self.answers = AnswersFirst()  # interactions read and not answered yet
@@ -101,16 +104,22 @@ class HelpthreadBot(discord.Client):
 
     def remember_receipt(self, number: int, interaction: discord.Interaction[Any]) -> None:
         """The interaction that opened ``number``: if the requester's DMs are closed the
-        receipt is sent as an ephemeral follow-up to it (valid 15 minutes)."""
-        self._receipts[number] = interaction
-        while len(self._receipts) > RECEIPTS_KEPT:
+        receipt is sent as an ephemeral follow-up to it (valid 15 minutes). Only its
+        follow-up webhook and that deadline are kept — not the interaction, its payload
+        and member (dozens of objects the garbage collector would walk) — and only
+        until the deadline."""
+        self._receipts[number] = (interaction.followup, interaction.expires_at)
+        now = discord.utils.utcnow()
+        while self._receipts and (len(self._receipts) > RECEIPTS_KEPT
+                                  or next(iter(self._receipts.values()))[1] <= now):
             self._receipts.popitem(last=False)
 
-    def opening_interaction(self, number: int) -> discord.Interaction[Any] | None:
-        interaction = self._receipts.get(number)
-        if interaction is None or interaction.is_expired():
+    def receipt_followup(self, number: int) -> discord.Webhook | None:
+        """The follow-up webhook of the interaction that opened ``number``, while fresh."""
+        found = self._receipts.get(number)
+        if found is None or found[1] <= discord.utils.utcnow():
             return None
-        return interaction
+        return found[0]
 
     # ---- thread messages ------------------------------------------------------------
 
