@@ -95,6 +95,10 @@ class AnswersFirst:
             self._holding = asyncio.get_running_loop().call_later(HOLD_MOST_SECONDS,
                                                                   self._end_hold)
 
+    def close(self) -> None:
+        """The bot stops: a hold never outlives it (its timer would not run)."""
+        self._release()
+
     def answered(self) -> None:
         """Some first answer was sent: work waiting may go on if none is left."""
         self._prune()

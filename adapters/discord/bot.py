@@ -82,6 +82,11 @@ class HelpthreadBot(discord.Client):
             self.answers.arrived(args[0])
         super().dispatch(event, *args, **kwargs)
 
+    async def close(self) -> None:
+        """discord.py's close; the garbage collector is not left held (``answers``)."""
+        self.answers.close()
+        await super().close()
+
     @property
     def desk(self) -> Desk:
         if self._desk is None:

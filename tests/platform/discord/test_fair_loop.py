@@ -213,3 +213,17 @@ def test_the_hold_leaves_a_collector_someone_else_disabled_as_it_was() -> None:
     assert not gc.isenabled(), "held while any holder waits"
     hold.release("b")
     assert gc.isenabled()
+
+
+async def test_a_bot_that_stops_leaves_the_collector_running(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    requester = Actor(UserRef("discord", str(GUILD), "950"), "r")
+    await runtime.desk.open_ticket(requester, NewTicket(
+        category="general", subject="Stopping", description="d"))
+    claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+    fake.hold[claim["id"]] = 2.0
+    await _dispatched(fake, platform, claim)
+    assert not gc.isenabled()
+    await platform.stop()  # before the answer is back and before the hold's bound
+    assert gc.isenabled()
