@@ -124,8 +124,9 @@ async def listen(runner: web.AppRunner, settings: Settings) -> None:
 # alive — the longest pause; the young and middle ones stay as they are. Through
 # bench/discord.py (8 at once, 3 kinds, 2 runs each, a loaded machine): 1 full
 # collection a run instead of 3–4, the same resident memory (135 MB) and the same
-# young and middle pauses. A young threshold of 1500 (CPython: 700) was tried too: the
-# same total, fewer but twice as long young and middle pauses — not taken.
+# young and middle pauses. Larger young thresholds (1500–10000; CPython: 700) were tried
+# too: the same total, fewer but longer young and middle pauses (up to 11 ms of CPU at
+# 3000–10000), which Slack's acknowledgements would meet — not taken.
 FULL_AFTER_MIDDLE = 30
 
 
