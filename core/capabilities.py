@@ -8,7 +8,6 @@ checks the same two things again when the action arrives.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import datetime
 
@@ -77,7 +76,7 @@ def transition_refusal(action: Action, ticket: Ticket, who: Person,
     if check is None:  # comments, notes, links, cc, sharing: any status
         return None
     try:
-        check(copy.deepcopy(ticket), who, now)
+        check(ticket.copy(), who, now)
     except InvalidTransition as refusal:
         return refusal
     return None
