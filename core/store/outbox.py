@@ -72,6 +72,11 @@ QUEUES_BEHIND = (
     .order_by(D.c.id)
     .with_for_update()
 )
+# A transaction that changes several of a worker's rows locks them first, in id order:
+# the heartbeat's renewal, a release and a batch of outcomes (rows done, then the next
+# ones begun: not in id order) touch the same rows at once, and PostgreSQL would take
+# two such transactions locking in different orders for a deadlock and abort one.
+LOCK_IN_ORDER = select(D.c.id).where(D.c.id.in_(_ids("ids"))).order_by(D.c.id).with_for_update()
 LEASE = (update(D).where(D.c.id.in_(_ids("ids")))
          .values(leased_until=_at("until"), leased_by=bindparam("owner")))
 RENEW = (update(D).where(D.c.id.in_(_ids("ids")), D.c.leased_by == bindparam("owner"),
@@ -104,6 +109,12 @@ OPENINGS = select(E).where(E.c.ticket_number.in_(_ids("numbers")),
                            E.c.kind == EventKind.OPENED.value)
 
 
+async def _lock(conn: AsyncConnection, ids: list[int]) -> None:
+    """``LOCK_IN_ORDER`` where there is more than one row (one row has no order)."""
+    if len(ids) > 1 and conn.dialect.name == "postgresql":  # SQLite locks the whole file
+        await conn.execute(LOCK_IN_ORDER, {"ids": sorted(ids)})
+
+
 class SqlOutbox:
     """``core.outbound.Outbox`` over ``engine`` (each method is one transaction; a
     failing database raises ``core.errors.Unavailable``)."""
@@ -129,6 +140,7 @@ class SqlOutbox:
         if not ids:
             return set()
         async with unavailable("outbox.renew"), self.engine.begin() as conn:
+            await _lock(conn, ids)
             kept = await conn.execute(RENEW, {"ids": ids, "owner": owner, "until": lease_until})
             return {int(i) for i in kept.scalars()}
 
@@ -177,6 +189,7 @@ class SqlOutbox:
         if not deliveries:
             return
         async with unavailable("outbox.release"), self.engine.begin() as conn:
+            await _lock(conn, [d.id or 0 for d in deliveries])
             await conn.execute(RELEASE, {"ids": [d.id for d in deliveries], "owner": owner})
 
     async def record(self, done: list[Done], start: list[Delivery], owner: str) -> set[int]:
@@ -188,6 +201,7 @@ class SqlOutbox:
                 for d in done if d.delivery.binding_id is not None
                 and (d.delivered.thread or d.delivered.card_message)]
         async with unavailable("outbox.record"), self.engine.begin() as conn:
+            await _lock(conn, [d.delivery.id or 0 for d in done] + [d.id or 0 for d in start])
             if done:
                 await conn.execute(MARK_DONE, [{"done_id": d.delivery.id, "at": d.at}
                                                for d in done])
