@@ -21,10 +21,10 @@ def test_db_upgrade_says_what_it_applied_then_that_nothing_was_pending(tmp_path:
     first = _helpthread(tmp_path, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("applied 0001 (Initial tables")
-    assert "; database now at 0010" in first.stdout and "up to date" not in first.stdout
+    assert "; database now at 0011" in first.stdout and "up to date" not in first.stdout
     again = _helpthread(tmp_path, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("database already up to date at 0010")
+    assert again.stdout.startswith("database already up to date at 0011")
     assert "applied" not in again.stdout
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from core.store.engine import make_engine
 from core.store.export_format import SensitiveFields
 from core.store.export_sql import ExportOptions, export_chunks
@@ -108,3 +110,35 @@ async def test_tricky_text_comes_back_exactly_one_ticket_a_line(postgres_url: st
     since = [json.loads(line) for line in (await _export(
         postgres_url, since=START + timedelta(minutes=5)))[1:-1]]
     assert [line["ticket"]["number"] for line in since] == list(range(5, 12))
+
+
+async def test_an_import_indexes_each_events_text_as_one_at_a_time_would(
+        postgres_url: str) -> None:
+    """Migration 0011's statement-level trigger: an import's ``COPY`` of many tickets'
+    events appends each ticket's texts in id order, public ones to ``comments`` and the
+    rest to ``notes`` — as adding them one by one does — and search finds them."""
+    source = _source(6)
+    await _imported(postgres_url, source)
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            rows = {n: (comments, notes) for n, comments, notes in await conn.execute(text(
+                "SELECT ticket_number, comments, notes FROM ticket_search"))}
+            await conn.execute(text(
+                "INSERT INTO events (ticket_number, kind, actor_key, actor_name, at, platform,"
+                " audience, data, body) VALUES (2, 'commented', 'shell:local:sam', 'sam', "
+                "now(), 'shell', 'public', '{}', 'zanzibar')"))
+            found = (await conn.execute(text(
+                "SELECT ticket_number FROM ticket_search WHERE public_doc @@ "
+                "websearch_to_tsquery('simple', 'zanzibar')"))).scalars().all()
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+    for line in source[1:-1]:
+        texts = [(e["audience"] == "public" and e["kind"] not in ("held", "escalated",
+                                                                   "rated"), e["body"])
+                 for e in sorted(line["events"], key=lambda e: e["id"]) if e["body"]]
+        assert rows[line["ticket"]["number"]] == (
+            "".join("\n" + body for public, body in texts if public),
+            "".join("\n" + body for public, body in texts if not public))
+    assert found == [2]
