@@ -2,8 +2,10 @@
 ticket's rows of a table as one JSON array (SQLite ``json_object``/``json_group_array``,
 PostgreSQL ``row_to_json``/``string_agg``), so Python only joins text — decoding
 and re-encoding every value in Python would cap the export far below its target
-(bench/export.py). Values as ``core.store.export_format`` defines them: times ISO 8601
-UTC with microseconds (``2026-12-06T15:56:37.000000+00:00``), booleans ``true``/
+(bench/export.py). On PostgreSQL the database writes each ticket's whole line
+(``ticket_lines_sql``: one prepared statement a batch, one string a ticket), sensitive
+fields stripped in SQL. Values as ``core.store.export_format`` defines them: times ISO
+8601 UTC with microseconds (``2026-12-06T15:56:37.000000+00:00``), booleans ``true``/
 ``false``, JSON columns as JSON.
 """
 
@@ -102,9 +104,10 @@ def tickets_json(table: Table, dialect: str, after: int, high: int,
             .order_by(table.c.number))
 
 
-def owned_json(owned: Owned, dialect: str, low: int, high: int) -> Any:
+def owned_json(owned: Owned, dialect: str, low: Any, high: Any) -> Any:
     """(ticket number, JSON array of its rows in key order) for the tickets numbered
-    above ``low`` up to ``high`` that have rows in ``owned``."""
+    above ``low`` up to ``high`` (numbers, or SQL expressions) that have rows in
+    ``owned``."""
     table = owned.table
     key = list(table.primary_key.columns)
     if owned.via is None:
@@ -128,23 +131,6 @@ def owned_json(owned: Owned, dialect: str, low: int, high: int) -> Any:
             .select_from(source).where(in_range).group_by(number))
 
 
-def _owned_array(owned: Owned, number: ColumnElement[Any]) -> ColumnElement[Any]:
-    """PostgreSQL: the JSON array of ``owned``'s rows of the ticket numbered ``number`` (a
-    column of the enclosing statement) in key order, ``[]`` when it has none."""
-    table = owned.table
-    if owned.via is None:
-        source: Any = table
-        ticket = table.c[owned.column]
-    else:
-        source = table.join(owned.via, owned.via.c[owned.via_column] == table.c[owned.column])
-        ticket = owned.via.c[owned.via_ticket]
-    rows = func.string_agg(row_object(table, "postgresql"),
-                           aggregate_order_by(_quoted(","), *table.primary_key.columns))
-    array = (select(_quoted("[").op("||")(rows).op("||")(_quoted("]")))
-             .select_from(source).join(row_values(table), true()).where(ticket == number))
-    return func.coalesce(array.scalar_subquery(), _quoted("[]"))
-
-
 def stripped_fields(table: Table, hide: SensitiveFields) -> ColumnElement[Any] | None:
     """PostgreSQL: ``table.fields`` (a ticket's category fields) without the keys ``hide``
     names for the ticket's category — the remaining object as ``jsonb`` writes it, the
@@ -161,7 +147,7 @@ def stripped_fields(table: Table, hide: SensitiveFields) -> ColumnElement[Any] |
     anywhere = frozenset().union(*hide.by_category.values())
     if not anywhere:
         return None
-    whens = []
+    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
     for key, keys in sorted(hide.by_category.items()):
         if keys:
             holds, without = strip(keys)
@@ -181,7 +167,8 @@ def ticket_lines(table: Table, owned: list[Owned], hidden: ColumnElement[Any] | 
     ``{"ticket":{…},"bindings":[…],…}``, a key per table of ``owned`` — numbered above
     ``AFTER`` up to ``HIGH`` (opened at or after ``SINCE`` if ``since``), ascending;
     ``hidden``: the ``fields`` to write instead of the stored ones (``stripped_fields``)."""
-    after, high = literal_column(AFTER), literal_column(HIGH)
+    after: ColumnElement[Any] = literal_column(AFTER)
+    high: ColumnElement[Any] = literal_column(HIGH)
     values = row_values(table, None if hidden is None else {"fields": hidden})
     source: Any = table.join(values, true())
     parts = [_quoted('{"ticket":'), row_object(table, "postgresql")]

@@ -140,8 +140,9 @@ def _hidden(row: str, category: str, hide: SensitiveFields) -> str:
 async def _lines(conn: AsyncConnection, after: int, high: int, options: ExportOptions,
                  whole: str | None) -> tuple[str, int]:
     """The batch's tickets as JSON lines: (text, tickets); the database writes each
-    row's JSON (``core.store.export_json``) — on PostgreSQL each whole line, by the SQL
-    ``whole`` (``ticket_lines_sql``), so Python only joins the lines."""
+    row's JSON (``core.store.export_json``). PostgreSQL: each whole line, by the SQL
+    ``whole`` (``ticket_lines_sql``) run on the driver itself, so Python only joins the
+    lines; SQLite (``whole`` None): each row and array, joined here."""
     if whole is not None:
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None

@@ -99,7 +99,7 @@ def _fields_of(cls: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
 
 def _fields_conform(cls: type[Any], data: Mapping[str, Any]) -> str | None:
     """Why ``data`` is not the dataclass ``cls`` as ``codec.encode`` writes it, or None."""
-    for name, hint, required in _fields_of(cls):
+    for name, hint, required in _fields_of(cls):  # type: ignore[arg-type]  # hashable
         if name not in data:
             if required:
                 return f"{name!r} is missing"

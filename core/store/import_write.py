@@ -31,6 +31,7 @@ async def write_rows(conn: AsyncConnection, table: str, columns: Sequence[str],
     (the statement's rows are then not written; the transaction needs a rollback, to a
     savepoint at least)."""
     driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # a connection in use has its driver's
     records = [tuple(row.values()) for row in rows]
     if conn.dialect.name == "postgresql":
         await driver.copy_records_to_table(table, records=records, columns=list(columns))
@@ -38,4 +39,5 @@ async def write_rows(conn: AsyncConnection, table: str, columns: Sequence[str],
     quote = conn.dialect.identifier_preparer.quote
     statement = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
                  f"VALUES ({', '.join('?' for _ in columns)})")
-    await driver.executemany(statement, records)
+    cursor = await driver.executemany(statement, records)
+    await cursor.close()
