@@ -149,6 +149,7 @@ async def _lines(conn: AsyncConnection, after: int, high: int, options: ExportOp
         args: tuple[Any, ...] = (after, high)
         if options.since is not None:
             args += (options.since,)
+        # One statement: it reads one snapshot whatever the transaction around it.
         lines = [row[0] for row in await driver.fetch(whole, *args)]
         return ("\n".join(lines) + "\n" if lines else ""), len(lines)
     dialect = conn.dialect.name
