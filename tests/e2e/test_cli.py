@@ -26,10 +26,11 @@ def test_db_upgrade_says_what_it_applied_then_that_nothing_was_pending(tmp_path:
     # each title whole, on one line: 0010's was once cut mid-word ("two indexes a)")
     assert lines[10] == ("  0010 The search index's language and two indexes for "
                          "requesters' searches (issue 12)")
-    assert lines[11].startswith("database now at 0010: ") and len(lines) == 12
+    assert lines[11].startswith("  0011 ")
+    assert lines[12].startswith("database now at 0011: ") and len(lines) == 13
     again = _helpthread(tmp_path, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("database already up to date at 0010")
+    assert again.stdout.startswith("database already up to date at 0011")
     assert "applied" not in again.stdout
 
 
