@@ -13,7 +13,11 @@ its rounds) is the noise floor. CPU: the bot process's CPU time per interaction;
 the time its event loop's thread spent ready to run but waiting for a CPU (Linux
 schedstat), per interaction — what other processes on a shared machine cost it.
 
-    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3]
+With ``--gc`` each bot records its garbage collections (``bench/gcwatch``) and the
+report ends with them: those made from the warm-up on, per generation — how many, CPU
+ms in all and the longest.
+
+    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3] [--gc]
 """
 
 from __future__ import annotations
@@ -297,6 +301,10 @@ async def measure(args: argparse.Namespace) -> None:
             await fake.start()
             support, team = fake.text_channel("support"), fake.text_channel("team")
             env = bot_env(f"{tmp}/{name}" if name == "ours" else tmp, fake, support, team)
+            if args.gc:
+                env["PYTHONPATH"] = os.pathsep.join(
+                    [str(ROOT / "bench" / "gcwatch"), *filter(None, [env.get("PYTHONPATH")])])
+                env["HELPTHREAD_BENCH_GC_LOG"] = f"{tmp}/gc-{name}"
             if name == "ours":
                 os.makedirs(f"{tmp}/ours", exist_ok=True)
                 # claims and resolutions, unloaded and loaded, and the warm-up's
@@ -309,6 +317,7 @@ async def measure(args: argparse.Namespace) -> None:
             if name == "ours":
                 ours_env = env
         await quiet(fakes["ours"], 2.0)  # the seeded tickets' deliveries, made
+        warm_up = time.time()
         for kind in KINDS:  # warm up
             for load in loads.values():
                 await load.round(kind, 4, 8)
@@ -349,6 +358,9 @@ async def measure(args: argparse.Namespace) -> None:
                                           wait["bare"] + wait["bare2"])
                 rows.append((level, kind, row, writes / args.rounds))
         report(rows, args.count, args.rounds, *cpus_used())
+        if args.gc:
+            for name in procs:
+                print(f"{name}: {collections(f'{tmp}/gc-{name}.{procs[name].pid}', warm_up)}")
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -357,6 +369,23 @@ async def measure(args: argparse.Namespace) -> None:
                 proc.wait(10)
         for fake in fakes.values():
             await fake.stop()
+
+
+def collections(path: str, since: float) -> str:
+    """The garbage collections a bot recorded in ``path`` (``bench/gcwatch``) from
+    ``since`` on (``time.time``): per generation how many, CPU ms in all, the longest."""
+    per: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    small = "fewer than 100 small young ones"
+    with open(path) as lines:
+        for line in lines:
+            cells = line.split("\t")
+            if cells[0] == "small":
+                small = f"{cells[1]} small young ones ({float(cells[2]):.0f} ms), from start-up"
+            elif float(cells[0]) >= since:
+                per[int(cells[1])].append(float(cells[3]))
+    return "; ".join(
+        f"generation {g}: {len(ms)}, {sum(ms):.0f} ms CPU, longest {max(ms, default=0):.1f}"
+        for g, ms in per.items()) + f" (and {small})"
 
 
 def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
@@ -396,6 +425,8 @@ def main() -> None:
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--gc", action="store_true",
+                        help="record each bot's garbage collections and report them")
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

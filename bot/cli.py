@@ -1,4 +1,5 @@
-"""The ``helpthread`` command (typer): run, shell, db upgrade, deliveries, and the rest."""
+"""The ``helpthread`` command (typer): run, shell, db upgrade, doctor, deliveries, and the
+rest."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import getpass
 import logging
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -113,9 +113,10 @@ def db_upgrade() -> None:
     if not done.applied:
         typer.echo(f"database already up to date at {done.after}: {shown}")
         return
-    applied = ", ".join(f"{rev} ({doc.rstrip('.')})" if doc else rev
-                        for rev, doc in done.applied)
-    typer.echo(f"applied {applied}; database now at {done.after}: {shown}")
+    typer.echo("applied:")  # one line a migration: titles are whole, never cut
+    for rev, title in done.applied:
+        typer.echo(f"  {rev} {title}" if title else f"  {rev}")
+    typer.echo(f"database now at {done.after}: {shown}")
 
 
 @db.command("embed", short_help="Store the embedding of every ticket that has none "
@@ -182,12 +183,13 @@ def deliveries_retry(
 @app.command(short_help="Print the desk's stats; write the chart (PNG) and an HTML report.")
 def report(
     since: str = typer.Option("30d", "--since", metavar="PERIOD",
-                              help="How far back: 7d, 30d, 90d, any duration, or a date "
-                              "(YYYY-MM-DD, UTC)."),
-    png: Path = typer.Option(None, "--png", metavar="FILE", dir_okay=False,
-                             help="Write the chart here (PNG)."),
-    html: Path = typer.Option(None, "--html", metavar="FILE", dir_okay=False,
-                              help="Write a self-contained HTML report here."),
+                              help="How far back: 7d, 30d, 90d, any duration, a date "
+                              "(YYYY-MM-DD, UTC) or a date-time."),
+    png: str = typer.Option(None, "--png", metavar="FILE",
+                            help="Write the chart here (PNG; in a directory: report.png)."),
+    html: str = typer.Option(None, "--html", metavar="FILE",
+                             help="Write a self-contained HTML report here (in a "
+                             "directory: report.html)."),
 ) -> None:
     """Opened, resolved, backlog; first-response and resolution times (median, p90);
     SLA met %; satisfaction; by category and by agent (PRODUCT.md §4)."""
@@ -198,6 +200,14 @@ def report(
     from bot import report as reports
     from core.errors import DeskError
 
+    try:  # before the report is made: a path that cannot be written wastes nothing
+        paths = [(reports.output_path(option, value, name), kind)
+                 for option, value, name, kind in (("--png", png, "report.png", "png"),
+                                                   ("--html", html, "report.html", "html"))
+                 if value is not None]
+    except reports.BadPath as err:
+        typer.echo(f"helpthread: report: {err}", err=True)
+        raise typer.Exit(2) from err
     try:
         made = _started(reports.make(settings, config, since))
     except DeskError as err:
@@ -207,16 +217,34 @@ def report(
     if not console.is_terminal:  # piped: the whole table, not squeezed into 80 columns
         console = Console(width=WIDE)
     print_report(made.report, console)
-    for path, data in ((png, made.png),
-                       (html, reports.html(made, config.desk.name).encode())):
-        if path is not None:
-            try:
-                path.write_bytes(data)
-            except OSError as err:
-                typer.echo(f"helpthread: report: cannot write {path}: {err.strerror}",
-                           err=True)
-                raise typer.Exit(1) from err
-            typer.echo(f"Wrote {path}")
+    for path, kind in paths:
+        data = made.png if kind == "png" else reports.html(made, config.desk.name).encode()
+        try:
+            path.write_bytes(data)
+        except OSError as err:
+            typer.echo(f"helpthread: report: cannot write {path}: {err.strerror}", err=True)
+            raise typer.Exit(1) from err
+        typer.echo(f"Wrote {path}")
+
+
+@app.command(short_help="Check the config, the database and each platform's credentials.")
+def doctor(
+    offline: bool = typer.Option(False, "--offline", is_flag=True,
+                                 help="Ask no server (Slack, Discord, SMTP, IMAP, "
+                                 "PostgreSQL): those checks are skipped."),
+) -> None:
+    """Check this set-up as `helpthread run` would use it: the config, the database and
+    its migrations, and each platform's credentials against its servers. One line per
+    check: ok, warning, FAILED or skipped. Exit 0 when nothing FAILED, else 1."""
+    from rich.console import Console
+
+    from bot import doctor as checkup
+    from bot.doctor_view import show
+
+    logging.disable(logging.ERROR)  # the SDKs' own log lines: the report says it all
+    checks = asyncio.run(checkup.diagnose(offline=offline))
+    show(checks, Console())
+    raise typer.Exit(1 if checkup.failures(checks) else 0)
 
 
 @app.command("slack-manifest")
@@ -289,24 +317,27 @@ def export_tickets(
     format: str = typer.Option("jsonl", "--format", metavar="jsonl|csv",
                                help="jsonl: everything, to import again; csv: one row a "
                                "ticket (columns in the README)."),
-    since: str = typer.Option(None, "--since", metavar="DATE",
-                              help="Only tickets opened on or after DATE (ISO; UTC)."),
+    since: str = typer.Option(None, "--since", metavar="PERIOD",
+                              help="Only tickets opened since PERIOD: 30d (any duration), "
+                              "a date (YYYY-MM-DD, UTC) or a date-time."),
     out: str = typer.Option("-", "--out", metavar="FILE", help="Where to write; - is stdout."),
     include_sensitive: bool = typer.Option(False, "--include-sensitive", is_flag=True,
                                            help="Keep category fields marked sensitive."),
 ) -> None:
     """Write every ticket with its fields, comments, notes, events, threads, read marks and
     timers (a progress bar on stderr when it is a terminal)."""
-    from bot.porting import CannotWrite, export, parse_since
+    from bot.porting import CannotWrite, export
+    from core.clock import SystemClock
+    from core.errors import Invalid
+    from core.periods import parse_period
 
     if format not in ("jsonl", "csv"):
         typer.echo(f"helpthread: export: --format {format!r}: use jsonl or csv", err=True)
         raise typer.Exit(2)
     try:
-        since_at = parse_since(since) if since is not None else None
-    except ValueError:
-        typer.echo(f"helpthread: export: --since {since!r} is not an ISO date (2026-01-31) "
-                   "or date-time", err=True)
+        since_at = None if since is None else parse_period(since, SystemClock().now())[0]
+    except Invalid as err:  # the same forms and reasons as `report --since`
+        typer.echo(f"helpthread: export: --since {since!r}: {err.reason}", err=True)
         raise typer.Exit(2) from None
     settings, config, _ = _settings()
     from core.errors import Unavailable

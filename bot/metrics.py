@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.discord.platform import DiscordPlatform
 from adapters.slack.platform import SlackPlatform
 from core.errors import Unavailable
-from core.outbound import Delivered, DeliveryJob, Outbound, Outbox
+from core.outbound import Delivered, DeliveryJob, Done, Outbound, Outbox
 from core.routing import Delivery
 from core.store.stats import DeskStats, desk_stats
 from core.tickets import Status
@@ -154,18 +154,17 @@ class MeasuredOutbound:
 
 
 class MeasuredOutbox:
-    """The outbox, counting what the worker records: made (``complete``), retried
+    """The outbox, counting what the worker records: made (``record``), retried
     (``retry``), parked (``park``). Everything else is the outbox's own."""
 
     def __init__(self, inner: Outbox, metrics: Metrics) -> None:
         self.inner = inner
         self.metrics = metrics
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
-                       then_start: Delivery | None = None, owner: str = "") -> bool:
-        started = await self.inner.complete(delivery, delivered, now, then_start=then_start,
-                                            owner=owner)
-        self.metrics.delivery(delivery.platform, "made")
+    async def record(self, done: list[Done], start: list[Delivery], owner: str) -> set[int]:
+        started = await self.inner.record(done, start, owner)
+        for made in done:
+            self.metrics.delivery(made.delivery.platform, "made")
         return started
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
@@ -177,7 +176,7 @@ class MeasuredOutbox:
         await self.inner.park(delivery, error, now)
         self.metrics.delivery(delivery.platform, "parked")
 
-    def __getattr__(self, name: str) -> Any:  # claim, renew, contexts, start, release, …
+    def __getattr__(self, name: str) -> Any:  # claim, renew, contexts, release, …
         return getattr(self.inner, name)
 
 

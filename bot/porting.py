@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Literal
 
@@ -32,18 +32,6 @@ from core.store.engine import make_engine
 from core.store.export_format import SensitiveFields
 from core.store.export_sql import ExportOptions, count_tickets, export_chunks
 from core.store.import_sql import Imported, import_lines
-
-
-def parse_since(value: str) -> datetime:
-    """``--since``: an ISO date (midnight UTC) or date-time (UTC when it names no offset).
-    Raises ``ValueError``."""
-    try:
-        day = date.fromisoformat(value)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    except ValueError:
-        pass
-    at = datetime.fromisoformat(value)
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _progress(what: str) -> Progress | None:

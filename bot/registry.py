@@ -5,9 +5,10 @@ config section (``settings_model``: ``[slack]``, ``[discord]``, ``[shell]``), it
 credentials (``credentials_model``, read under the platform's customary environment
 names), its ``agent_rule`` (data core evaluates), its ``traits`` (what its threads
 can do), the category and ``[transcripts]`` keys it reads, whether its section is
-``configured``, whether this process ``has_credentials``, its ``route`` and
-``build(desk, settings, credentials)``. ``PLUGINS`` lists them; ``bot.platforms`` builds those with
-credentials once the desk is built.
+``configured``, whether this process ``has_credentials``, its ``route``, what
+``helpthread doctor`` checks of it (``doctor``: ``core.checks``) and
+``build(desk, settings, credentials)``. ``PLUGINS`` lists them; ``bot.platforms``
+builds those with credentials once the desk is built.
 
 Placement follows configuration, never which platforms this process runs: every
 configured plug-in routes (``routes``), so two processes place a ticket alike. A
@@ -29,7 +30,8 @@ from adapters.discord.plugin import PLUGIN as DISCORD
 from adapters.email.plugin import PLUGIN as EMAIL
 from adapters.shell.plugin import PLUGIN as SHELL
 from adapters.slack.plugin import PLUGIN as SLACK
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.outbound import Outbound
 from core.platforms import AgentRule, SettingError, ThreadPlace, Traits
@@ -101,6 +103,10 @@ class Plugin(Protocol):
     def transcripts_channel(self, transcripts: TranscriptsSection) -> str | None: ...
 
     def route(self, settings: Any, categories: Iterable[Category]) -> PlatformRoute: ...
+
+    def doctor(self, settings: Any, credentials: Any,
+               config: DeskConfig, transcripts: TranscriptsSection,
+               ) -> list[Check | Probe]: ...  # `helpthread doctor`
 
     async def build(self, desk: Desk, settings: Any, credentials: Any) -> RunningPlatform: ...
 

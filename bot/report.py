@@ -5,8 +5,10 @@ chart as a ``data:`` URI, no scripts, every name escaped)."""
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from adapters.shell.stats import COLUMNS, heading
 from bot.runtime import migrate_database
@@ -52,6 +54,26 @@ async def make(settings: Settings, config: DeskConfig, since: str) -> Made:
     finally:
         await engine.dispose()
     return Made(report, chart_png(report, title=config.desk.name))
+
+
+class BadPath(ValueError):
+    """An output option's path cannot be a file; ``str()`` names the option and why."""
+
+
+def output_path(option: str, value: str, name: str) -> Path:
+    """Where ``--png``/``--html`` (``option``) writes, given ``value`` as typed: an
+    existing directory gets ``name`` in it (``--png out/`` writes ``out/report.png``,
+    as ``cp`` would); a path ending in a separator must be such a directory (pathlib
+    would drop the separator and write a file named ``out``). Raises ``BadPath`` for
+    that, and for an empty path."""
+    if not value.strip():
+        raise BadPath(f"{option}: the path is empty; name a file, like {option} {name}")
+    path = Path(value)
+    if path.is_dir():
+        return path / name
+    if value.endswith((os.sep, "/")) or (os.altsep and value.endswith(os.altsep)):
+        raise BadPath(f"{option} {value}: no such directory")
+    return path
 
 
 def _row(f: Figures) -> str:

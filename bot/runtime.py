@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import sys
 import threading
@@ -144,6 +145,10 @@ async def stdin_lines(session: ShellSession, interactive: bool) -> AsyncIterator
             if not line:
                 return
 
+    if isinstance(sys.stdin, io.TextIOWrapper):  # a byte that is not UTF-8 reaches the
+        # shell as U+DC80–U+DCFF, which it refuses by name, under any locale (a strict
+        # decoder would kill the reading thread and leave the shell waiting)
+        sys.stdin.reconfigure(errors="surrogateescape")
     threading.Thread(target=read, name="stdin", daemon=True).start()
     while True:
         if interactive:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -22,6 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.sources.utils import parse_env_vars
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,10 +83,21 @@ def _check_config_file(path: Path) -> None:
         raise ConfigError(f"{named}cannot read {path}: {err.strerror or err}") from None
 
 
+PREFIX = "HELPTHREAD_"  # exactly so: ``helpthread_x`` is someone else's variable
+
+
 class ListFriendlyEnv(EnvSettingsSource):
     """``HELPTHREAD_…`` variables, where a list of ids may be written as JSON
     (``["U0A", "U0B"]``) or comma-separated (``U0A,U0B``). Anything else that is not
     JSON where JSON is needed raises ``ConfigError`` naming the variable."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        """Only names whose prefix is ``HELPTHREAD_`` as written (POSIX names are
+        case-sensitive; the README documents the upper case): pydantic-settings would
+        otherwise read ``helpthread_database_url`` too, case-insensitively."""
+        return parse_env_vars({k: v for k, v in os.environ.items() if k.startswith(PREFIX)},
+                              self.case_sensitive, self.env_ignore_empty,
+                              self.env_parse_none_str)
 
     def decode_complex_value(self, field_name: str, field: FieldInfo | None,
                              value: Any) -> Any:
@@ -97,7 +110,7 @@ class ListFriendlyEnv(EnvSettingsSource):
                     and not text.startswith(("[", "{", '"')):
                 return [item.strip() for item in text.split(",") if item.strip()]
             name = next((k for k, v in os.environ.items() if v == value
-                         and k.upper().startswith("HELPTHREAD_")
+                         and k.startswith(PREFIX)
                          and k.upper().endswith(field_name.upper())), field_name)
             if field is None:  # a key no section has, e.g. SLA__URGENT__FIRST_RESPONS
                 raise ConfigError(f"{name}: {field_name.lower()} is not a setting of its "
@@ -116,7 +129,7 @@ class Settings(BaseSettings):
     """The config file's sections plus the process settings of PRODUCT.md §9."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HELPTHREAD_", env_nested_delimiter="__", extra="forbid",
+        env_prefix=PREFIX, env_nested_delimiter="__", extra="forbid",
         nested_model_default_partial_update=True,
     )
 
@@ -290,7 +303,8 @@ def _check_environment() -> None:
     the defaults without a word."""
     fields = Settings.model_fields
     for name in sorted(os.environ):
-        if not name.upper().startswith("HELPTHREAD_") or NOT_SETTINGS.fullmatch(name):
+        if not name.startswith(PREFIX) or NOT_SETTINGS.fullmatch(name):  # helpthread_x:
+            # not ours (a name is case-sensitive), and ListFriendlyEnv does not read it
             continue
         section = name[len("HELPTHREAD_"):].split("__", 1)[0].lower()
         if section not in fields:

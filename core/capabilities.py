@@ -8,7 +8,6 @@ checks the same two things again when the action arrives.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import datetime
 
@@ -82,7 +81,7 @@ def transition_refusal(action: Action, ticket: Ticket, who: Person,
     if check is None:  # comments (a requester's reopens), notes, links: any status
         return None
     try:
-        check(copy.deepcopy(ticket), who, now)
+        check(ticket.copy(), who, now)
     except InvalidTransition as refusal:
         return refusal
     return None

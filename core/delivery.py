@@ -11,7 +11,7 @@ platform ids it made, which the worker records on the binding.
   heartbeat renews it every third of that while the worker holds them, so a process
   that dies frees its rows within seconds.
 - **Maybe sent.** Before calling the platform the worker records that an attempt
-  began (``Outbox.start``). A delivery whose earlier attempt began and was neither
+  began (``Outbox.record``). A delivery whose earlier attempt began and was neither
   recorded as done nor refused outright reaches the adapter with
   ``DeliveryJob.maybe_sent``: the platform may already show it, so the adapter should
   make the post idempotent (Discord: a ``nonce`` derived from ``delivery.id`` with
@@ -23,6 +23,8 @@ platform ids it made, which the worker records on the binding.
   with its last error; ``helpthread deliveries retry`` re-queues it). A parked
   delivery leaves its queue: what follows it goes out, so a card edit that cannot be
   made never holds back the comments after it.
+- **Recording.** Starts and completions go through a ``core.recorder.Recorder``: what
+  the queues in flight ask while one write runs goes in the next, one transaction.
 - **Giving way.** A port may have ``async give_way()``: the worker awaits it before each
   claim, each delivery and the recording of its outcome, so a platform whose people
   are waiting for an answer (Discord: interactions not answered yet) has them
@@ -49,11 +51,13 @@ from core.identity import UserRef
 from core.outbound import (
     DeliveryContext,
     DeliveryJob,
+    Done,
     Outbound,
     Outbox,
     RetryLater,
     Undeliverable,
 )
+from core.recorder import Recorder
 from core.routing import Binding, Delivery, Target
 from core.views import ticket_view
 
@@ -99,6 +103,7 @@ class DeliveryWorker:
         self.heartbeat_seconds = heartbeat_seconds or self.lease_seconds / 3
         self.max_attempts = config.delivery.max_attempts
         self.owner = uuid.uuid4().hex[:12]
+        self._recorder = Recorder(outbox, self.owner)  # starts and completions, batched
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._held: dict[int, Delivery] = {}  # leased to this worker, by id
@@ -192,6 +197,7 @@ class DeliveryWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        await self._recorder.idle()
         held = list(self._held.values())
         self._held.clear()
         if held:
@@ -253,13 +259,13 @@ class DeliveryWorker:
     async def _deliver_queue(self, queue: list[Delivery], context: DeliveryContext) -> None:
         """One queue's claimed deliveries, in order; a retry stops it there (nothing
         overtakes a retry) and gives back the rest. Recording one delivery done also
-        marks the next one started: one transaction per delivery, not two."""
+        marks the next one started, in the same transaction."""
         started = False
         for i, delivery in enumerate(queue):
             following = queue[i + 1] if i + 1 < len(queue) else None
             try:
                 await self.give_way()
-                if not started and not await self.outbox.start(delivery, self.owner):
+                if not started and not await self._recorder.start(delivery):
                     raise _LeaseLost
                 went_on, started = await self._deliver(delivery, context, following)
             except _LeaseLost:  # another worker may hold the rest now: leave them be
@@ -305,8 +311,8 @@ class DeliveryWorker:
             await self._failed(delivery, f"{type(err).__name__}: {err}", None, maybe_sent=True)
             return False, False
         await self.give_way()  # recording it can wait too (the lease has seconds left)
-        started = await self.outbox.complete(delivery, delivered, self.clock.now(),
-                                             then_start=following, owner=self.owner)
+        started = await self._recorder.complete(Done(delivery, delivered, self.clock.now()),
+                                                following)
         if binding is not None:  # the next message in this queue goes under the new card
             binding.thread = binding.thread or delivered.thread
             binding.card_message = binding.card_message or delivered.card_message

@@ -436,7 +436,10 @@ def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
     if loose:
         typed = " ".join(raw for _, raw in loose)
         if subject is not None:
-            raise Invalid("subject", f"is given twice (also as the words {shown(typed)})")
+            # The stray words are what is wrong, not the subject: name them (README).
+            raise Invalid("new", f"{shown(typed)} cannot be placed: words outside "
+                          "key=value are the subject, and subject= is given; put them "
+                          "inside a field's quotes or leave them out")
         # one quoted phrase is the subject without its quotes; several words are kept
         # as typed, quotes and all (`He said "hi"`)
         subject = loose[0][0] if len(loose) == 1 else typed

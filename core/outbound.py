@@ -47,6 +47,16 @@ class Delivered:
     card_message: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A delivery made at ``at`` (UTC), with what the platform answered
+    (``Outbox.record``)."""
+
+    delivery: Delivery
+    delivered: Delivered
+    at: datetime
+
+
 class RetryLater(Exception):
     """The platform asked us to wait ``after`` seconds (HTTP 429 ``Retry-After``) or failed
     for now (5xx, connection refused; ``after`` None: backoff). Either way the next
@@ -99,21 +109,18 @@ class Outbox(Protocol):
 
     async def contexts(self, deliveries: list[Delivery]) -> DeliveryContext: ...
 
-    async def start(self, delivery: Delivery, owner: str) -> bool:
-        """Record that an attempt begins (``attempts`` + 1, ``maybe_sent``) if ``owner``
-        still holds it; False when it does not (its lease ran out and may be another's)."""
-        ...
-
     async def release(self, deliveries: list[Delivery], owner: str) -> None:
         """Give back those of ``deliveries`` ``owner`` holds (not attempted: their queue
         stopped at a retry, or the worker stops)."""
         ...
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
-                       then_start: Delivery | None = None, owner: str = "") -> bool:
-        """Mark it done and record the platform ids on its binding; in the same
-        transaction, ``start(then_start, owner)`` when given. Returns what that
-        ``start`` returned (False without one)."""
+    async def record(self, done: list[Done], start: list[Delivery], owner: str) -> set[int]:
+        """In one transaction: each of ``done`` marked done, with the platform ids it made
+        recorded on its binding; then each of ``start`` marked as an attempt beginning
+        (``attempts`` + 1, ``maybe_sent``) if ``owner`` still holds it. Returns the ids
+        of ``start`` so marked: one missing lost its lease (another worker may hold it
+        now) and must not be delivered. The worker records a delivery done and the next
+        of its queue begun together, and several queues' outcomes at once."""
         ...
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,

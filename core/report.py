@@ -20,7 +20,6 @@ Definitions, over the period ``[since, until]`` (UTC):
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,9 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from core import policy
 from core.clock import Clock
 from core.config import DeskConfig
-from core.durations import parse_duration
-from core.errors import Invalid
 from core.identity import Actor
+from core.periods import parse_period
 from core.policy import Action
 from core.store.port import StoreFactory
 from core.store.report_sql import UNASSIGNED, Measured, ReportRows, read_report_rows
@@ -39,7 +37,6 @@ from core.store.sql import SqlStore
 from core.tickets import Rating
 
 DEFAULT_PERIOD = "30d"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +104,16 @@ class Report:
     by_agent: tuple[Figures, ...]
     days: tuple[Day, ...]
 
+    @property
+    def span(self) -> str:
+        """``2026-01-01 00:00 – 2026-01-31 09:30 UTC``: the period to the minute, the
+        year in four digits (``strftime``'s ``%Y`` writes year 1 as ``1``)."""
+        return f"{_minute(self.since)} – {_minute(self.until)} UTC"
+
+
+def _minute(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(sep=" ", timespec="minutes")[:16]
+
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The ``q`` quantile (0 ≤ q ≤ 1) of ``values``, interpolating linearly between the
@@ -147,27 +154,6 @@ def share_text(share: Share) -> str:
     return "–" if percent is None else f"{percent:.0f}% ({share.part}/{share.whole})"
 
 
-def parse_period(text: str, now: datetime) -> tuple[datetime, str]:
-    """The start (UTC) and label of a period written ``7d``/``30d``/``90d`` (any duration,
-    ``core.durations``) or as a date ``YYYY-MM-DD`` (from that UTC midnight). Raises
-    ``Invalid("period", …)`` for anything else or a date in the future."""
-    text = text.strip().lower()
-    if _DATE.fullmatch(text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError as err:
-            raise Invalid("period", f"{text} is not a date") from err
-        since = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        if since > now:
-            raise Invalid("period", f"{text} is in the future")
-        return since, f"since {text}"
-    try:
-        return now - parse_duration(text), text
-    except ValueError as err:
-        raise Invalid("period", "write it like 7d, 30d, 90d or a date like 2026-01-31") \
-            from err
-
-
 def _figures(key: str, name: str, opened: int, backlog: int, responses: list[Measured],
              resolutions: list[Measured]) -> Figures:
     decided = responses + resolutions
@@ -204,14 +190,25 @@ def _grouped(rows: ReportRows, group: int, names: dict[str, str]) -> tuple[Figur
 
 
 def _days(rows: ReportRows, since: datetime, until: datetime) -> tuple[Day, ...]:
+    """One ``Day`` per UTC day from the later of ``since`` and the desk's first ticket
+    (``rows.first_opened``) to ``until``: a period asked from long ago (``--since
+    0001-01-01``) costs the desk's days, not the calendar's. An empty desk: ``until``'s
+    day alone."""
     opened: dict[date, int] = defaultdict(int)
     for day, _, _, count in rows.opened:
         opened[day] += count
     responded = _by_day(rows.responses)
     resolved = _by_day(rows.resolutions)
-    first, last = since.date(), until.date()
+    last = until.astimezone(UTC).date()
+    first = since.astimezone(UTC).date()
+    if rows.first_opened is None:
+        first = last
+    else:
+        first = max(first, rows.first_opened.astimezone(UTC).date())
+    # Anything the period's rows hold (an imported ticket's resolution, say) stays shown.
+    first = min([first, *opened, *responded, *resolved])
     days = []
-    for n in range((last - first).days + 1):
+    for n in range(max((last - first).days, 0) + 1):
         day = first + timedelta(days=n)
         days.append(Day(day, opened[day], len(resolved[day]),
                         percentile(responded[day], 0.5), percentile(resolved[day], 0.5)))

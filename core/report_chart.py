@@ -42,7 +42,7 @@ def chart_png(report: Report, *, title: str = "Helpthread", dpi: int = 100) -> b
     counts.yaxis.get_major_locator().set_params(integer=True)
     counts.legend(loc="upper left")
     counts.set_title(f"{title}: tickets per day, {report.label} "
-                     f"({report.since:%Y-%m-%d} – {report.until:%Y-%m-%d} UTC)")
+                     f"({report.since.date().isoformat()} – {report.until.date().isoformat()} UTC)")
     unit = "business hours" if report.business_time else "hours"
     first = [_hours(d.first_response_median) for d in report.days]
     resolved = [_hours(d.resolution_median) for d in report.days]

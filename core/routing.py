@@ -149,6 +149,17 @@ class PlatformRoute:
                    thread_admits_watchers=traits.thread_admits_watchers,
                    watcher_dm_thread=traits.watcher_dm_thread)
 
+    def channels(self, transcripts: str | None = None) -> dict[str, str]:
+        """Every channel this route names, by what it is for (``support``, ``team``,
+        ``escalation``, ``<category> team`` where a category has its own, and
+        ``transcripts``: this route's, else ``transcripts``), for checking that they
+        exist (``helpthread doctor``)."""
+        named = {"support": self.support_channel, "team": self.default_team_channel,
+                 "escalation": self.escalation_channel or "",
+                 **{f"{key} team": channel for key, channel in self.team_channels.items()},
+                 "transcripts": self.transcripts_channel or transcripts or ""}
+        return {what: channel for what, channel in named.items() if channel}
+
 
 def bindings_for(ticket: Ticket, routes: list[PlatformRoute]) -> list[Binding]:
     """A team thread on every platform that keeps one; a ticket thread on the

@@ -7,9 +7,10 @@ thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`
 ``priority:``, ``assignee:me|none|NAME``, ``requester:me|NAME``, ``before:`` /
 ``after:`` (ISO dates, UTC, on the day a ticket was opened: ``before:D`` is opened
 before D's midnight, ``after:D`` on D or later). A query of filters alone is
-valid. Odd input never raises but ``Invalid`` for an empty query or a bad filter
-value (naming the filter): an unclosed quote runs to the end, characters that are
-neither letters nor digits only separate words.
+valid; ``status:`` given more than once means any of those statuses, another filter
+given twice with two values is refused. Odd input never raises but ``Invalid`` for an
+empty query or a bad filter value (naming the filter): an unclosed quote runs to the
+end, characters that are neither letters nor digits only separate words.
 
 Words are compared as the stores' indexes split them (``tokens``): Unicode letters
 and digits, lower-cased, accents removed (SQLite FTS5 ``unicode61 remove_diacritics
@@ -27,6 +28,7 @@ from datetime import UTC, date, datetime, time
 from core.config import DeskConfig
 from core.errors import Invalid
 from core.events import Audience, Event, EventKind
+from core.grammar import ticket_number
 from core.identity import UserRef
 from core.tickets import ACTIVE, DONE, PRIORITIES, Status
 from core.validation import shown
@@ -40,11 +42,20 @@ STATUS_SCOPES: dict[str, frozenset[Status] | None] = {
 AGENT_TEXT_KINDS = frozenset({EventKind.HELD, EventKind.ESCALATED, EventKind.RATED})
 _FILTER = re.compile(r"(?i)(" + "|".join(FILTERS) + r"):(.*)", re.S)
 _NUMBER = re.compile(r"\d{1,9}")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # ASCII's letters and digits (categories L, N)
 
 
 def tokens(text: str) -> tuple[str, ...]:
     """``text``'s words as the search index holds them: runs of letters and digits
     (Unicode categories L, N and private use), accents removed, case folded."""
+    if text.isascii():  # most text: the same words, found by one regular expression
+        return tuple(_ASCII_WORD.findall(text.lower()))
+    return folded_tokens(text)
+
+
+def folded_tokens(text: str) -> tuple[str, ...]:
+    """``tokens`` for any text: decomposed, marks dropped, case folded, split by the
+    Unicode category of each character."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     out, word = [], []
@@ -140,25 +151,45 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
         matched = _FILTER.fullmatch(piece)
         if matched:
             key, value = matched.group(1).lower(), matched.group(2).strip()
-            found["statuses" if key == "status" else key] = _filter(key, value, config,
-                                                                    viewer)
+            _add_filter(found, key, _filter(key, value, config, viewer))
             continue
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece
-        number = re.fullmatch(r"#(\d{1,9})", body)
-        if number and not quoted and not negated:
-            numbers.append(int(number.group(1)))
+        if re.fullmatch(r"#\d+", body) and not quoted and not negated:
+            # ``#0`` or ten digits: refused for the reason ``show`` gives, not "nothing found"
+            numbers.append(ticket_number(body, "search"))
             continue
         words = tokens(body)
         if words:
             terms.append(Term(words, negated))
     if not terms and not numbers and not found:
+        if text.strip():  # 🎉, "?!": something was typed, but no letter or digit
+            raise Invalid("search", f"{shown(text.strip())} has no words to search for; "
+                          'type letters or digits, a "phrase", #N or a filter such as '
+                          "status:open")
         raise Invalid("search", 'type some words, a "phrase", #N or a filter such as '
                                 "status:open")
     positive = [t for t in terms if not t.negated]
     bare = (int(positive[0].words[0]) if len(positive) == 1 and len(positive[0].words) == 1
             and _NUMBER.fullmatch(positive[0].words[0]) and not numbers else None)
     return SearchQuery(tuple(terms), tuple(numbers), bare, **found)  # type: ignore[arg-type]
+
+
+def _add_filter(found: dict[str, object], key: str, value: object) -> None:
+    """``value`` of filter ``key`` into ``found``: several ``status:`` filters mean any of
+    those statuses (``status:waiting status:on_hold``); any other filter given twice with two
+    values is refused, not silently replaced by the last (Zendesk ORs a repeated status
+    too)."""
+    if key == "status":
+        so_far = found.get("statuses", frozenset())
+        # the scope ``all`` is None: any status
+        found["statuses"] = (None if value is None or ("statuses" in found and so_far is None)
+                             else so_far | value)  # type: ignore[operator]
+        return
+    if key in found and found[key] != value:
+        raise Invalid(key, f"say {key}: once" + (
+            "" if key in ("before", "after") else f"; a ticket has one {key}"))
+    found[key] = value
 
 
 def _filter(key: str, value: str, config: DeskConfig, viewer: UserRef) -> object:
@@ -205,13 +236,28 @@ def snippet(texts: Iterable[str], terms: tuple[Term, ...]) -> str | None:
     its first occurrence, on one line (``…`` where cut); None if none holds one."""
     wanted = {word for term in terms for word in term.words}
     for text in texts:
-        chunks = text.split()
-        for i, chunk in enumerate(chunks):
-            if wanted.intersection(tokens(chunk)):
-                start, end = max(0, i - SNIPPET_BEFORE), min(len(chunks), i + SNIPPET_AFTER)
-                return (("… " if start else "") + " ".join(chunks[start:end])
-                        + (" …" if end < len(chunks) else ""))
+        at = _first_chunk(text, wanted)
+        if at is not None:
+            chunks = text.split()
+            start, end = max(0, at - SNIPPET_BEFORE), min(len(chunks), at + SNIPPET_AFTER)
+            return (("… " if start else "") + " ".join(chunks[start:end])
+                    + (" …" if end < len(chunks) else ""))
     return None
+
+
+def _first_chunk(text: str, wanted: set[str]) -> int | None:
+    """The index in ``text.split()`` of the first chunk holding a word of ``wanted``."""
+    if text.isascii():  # the word's offset, then the chunks before it: one pass each
+        for found in _ASCII_WORD.finditer(text.lower()):
+            if found.group() in wanted:
+                before = text[: found.start()].split()
+                mid_chunk = found.start() > 0 and not text[found.start() - 1].isspace()
+                return len(before) - 1 if mid_chunk else len(before)
+        return None
+    if not wanted.intersection(tokens(text)):
+        return None
+    return next(i for i, chunk in enumerate(text.split())
+                if wanted.intersection(tokens(chunk)))
 
 
 def person_matches(person: Person, key: str | None, name: str | None) -> bool:

@@ -7,9 +7,10 @@ Who may do it is ``core.policy``'s business, checked before these run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
+from operator import attrgetter
 
 from core.characters import trim
 from core.errors import InvalidTransition, Unchanged
@@ -123,6 +124,22 @@ class Ticket:
     def ended_at(self) -> datetime | None:
         """When it stopped being worked on: resolved, or closed without a resolution."""
         return self.resolved_at or self.closed_at
+
+    def copy(self) -> Ticket:
+        """A copy a transition may change without touching this ticket: its containers
+        (``fields``, ``watchers``, ``links``, ``sla``) are new, their items — frozen
+        values — shared. What ``copy.deepcopy`` gives, at a hundredth of the cost (a card's
+        actions try a dozen transitions, each on a copy: ``core.capabilities``)."""
+        new = Ticket(*_TICKET_VALUES(self))
+        new.fields, new.watchers, new.links = (
+            dict(self.fields), list(self.watchers), list(self.links))
+        new.sla = SlaClock(*_SLA_VALUES(self.sla))
+        return new
+
+
+# Every field's value, in the order the constructors take them.
+_TICKET_VALUES = attrgetter(*(f.name for f in fields(Ticket)))
+_SLA_VALUES = attrgetter(*(f.name for f in fields(SlaClock)))
 
 
 def require_status(ticket: Ticket, allowed: frozenset[Status], doing: str) -> None:

@@ -7,11 +7,18 @@ short, so the work that can wait does: an interaction's desk work (after its
 deferral) and each delivery begin only once no interaction that arrived is still
 unanswered. Waiting is bounded (``MOST_SECONDS``), so a steady stream of
 interactions slows the work behind it but never stops it.
+
+The garbage collector gives way too: while an interaction waits for its first answer,
+automatic collections are held (``gc.disable``), so a collection's pause — a full one
+walks every object the bot keeps — falls between answers, not inside one. The hold is
+bounded (``HOLD_MOST_SECONDS``, ``HOLD_MOST_YOUNG``): under a steady stream the
+collector runs as usual, and memory never waits on answers for long.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from contextlib import suppress
 from typing import Any
@@ -21,16 +28,54 @@ import discord
 MOST_SECONDS = 0.5  # the longest a piece of work gives way to answers
 RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is seen by then
 FORGOTTEN_SECONDS = 3.0  # Discord's deadline: an interaction unanswered by then is lost
+HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretch
+HOLD_MOST_YOUNG = 20  # … or until this many times its youngest threshold of objects wait
+
+
+class CollectorHold:
+    """Automatic garbage collection held while any holder waits (process-wide: the
+    collector is). Only a collector this hold disabled is enabled again; one someone else
+    disabled (a test, an embedding program) is left as it is."""
+
+    def __init__(self) -> None:
+        self._holders: set[object] = set()
+        self._disabled = False  # by this hold
+
+    def hold(self, holder: object) -> None:
+        self._holders.add(holder)
+        if not self._disabled and gc.isenabled():
+            gc.disable()
+            self._disabled = True
+
+    def release(self, holder: object) -> None:
+        self._holders.discard(holder)
+        if not self._holders and self._disabled:
+            self._disabled = False
+            gc.enable()  # a collection due runs at the next allocation
+
+
+COLLECTOR = CollectorHold()
+
+
+def young_overdue() -> bool:
+    """True when the objects made since the last young collection are past
+    ``HOLD_MOST_YOUNG`` times its threshold: the hold ends (memory comes first)."""
+    return gc.get_count()[0] > HOLD_MOST_YOUNG * gc.get_threshold()[0]
 
 
 class AnswersFirst:
     """The interactions that arrived and are not answered yet (``arrived`` at parse time,
-    ``answered`` after each first answer), and ``give_way`` for the work behind them."""
+    ``answered`` after each first answer), and ``give_way`` for the work behind them.
+    While some are unanswered the garbage collector is held (``COLLECTOR``), for at
+    most ``HOLD_MOST_SECONDS`` and ``HOLD_MOST_YOUNG`` at a stretch: once overdue it
+    runs as usual until every interaction is answered."""
 
     def __init__(self) -> None:
         self._waiting: dict[int, tuple[discord.Interaction[Any], float]] = {}
         self._clear = asyncio.Event()
         self._clear.set()
+        self._holding: asyncio.TimerHandle | None = None  # the hold's end, when held
+        self._overdue = False  # the hold ran out: not again until all are answered
 
     @property
     def unanswered(self) -> int:
@@ -42,6 +87,17 @@ class AnswersFirst:
         """``interaction`` was read from the gateway (before any callback of it runs)."""
         self._waiting[interaction.id] = (interaction, time.monotonic())
         self._clear.clear()
+        if self._holding is not None:
+            if young_overdue():
+                self._end_hold()
+        elif not self._overdue:
+            COLLECTOR.hold(self)
+            self._holding = asyncio.get_running_loop().call_later(HOLD_MOST_SECONDS,
+                                                                  self._end_hold)
+
+    def close(self) -> None:
+        """The bot stops: a hold never outlives it (its timer would not run)."""
+        self._release()
 
     def answered(self) -> None:
         """Some first answer was sent: work waiting may go on if none is left."""
@@ -55,6 +111,23 @@ class AnswersFirst:
             del self._waiting[key]
         if not self._waiting:
             self._clear.set()
+            self._release()
+            self._overdue = False
+
+    def _end_hold(self) -> None:
+        """``HOLD_MOST_SECONDS`` passed, or too many young objects wait: unless every
+        interaction is answered by now (by a path that did not say so), the collector
+        runs as usual until they are."""
+        self._prune()
+        if self._waiting:
+            self._release()
+            self._overdue = True
+
+    def _release(self) -> None:
+        if self._holding is not None:
+            self._holding.cancel()
+            self._holding = None
+            COLLECTOR.release(self)
 
     async def give_way(self) -> None:
         """Return once no interaction waits for its first answer, or after

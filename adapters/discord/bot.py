@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -32,7 +33,7 @@ log = logging.getLogger("helpthread.discord")
 # seconds a call outside deliveries may wait out a 429 (30 is discord.py's minimum);
 # deliveries wait for none (ratelimits.delivering)
 MAX_RATELIMIT_WAIT = 30.0
-RECEIPTS_KEPT = 1000  # opening interactions remembered for the closed-DMs receipt
+RECEIPTS_KEPT = 1000  # openings remembered (15 minutes each) for the closed-DMs receipt
 
 
 def intents() -> discord.Intents:
@@ -50,9 +51,12 @@ class HelpthreadBot(discord.Client):
 
     def __init__(self, config: DeskConfig, settings: DiscordSettings, desk: Desk | None = None,
                  *, sync_commands: bool = True) -> None:
+        # no message cache (discord.py keeps the last 1000 messages it saw, each an
+        # object graph the garbage collector walks): thread messages are read from
+        # their events, interactions carry their message, nothing edits or deletes by it
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
-                         chunk_guilds_at_startup=False)
+                         chunk_guilds_at_startup=False, max_messages=None)
         install_delivery_http(self, MAX_RATELIMIT_WAIT)  # before the tree takes the client
         self.config = config
         self.settings = settings
@@ -64,7 +68,9 @@ class HelpthreadBot(discord.Client):
         for command in WATCHER_COMMANDS:  # top-level: /ticket holds its 25 subcommands
             self.tree.add_command(command, guild=discord.Object(self.guild_id))
         self.tree.error(on_error)  # what the /ticket group did not answer (checks, …)
-        self._receipts: OrderedDict[int, discord.Interaction[Any]] = OrderedDict()
+        # ticket number → the follow-up webhook of the interaction that opened it, and
+        # when that expires (``remember_receipt``)
+        self._receipts: OrderedDict[int, tuple[discord.Webhook, datetime]] = OrderedDict()
         self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
         self.answers = AnswersFirst()  # interactions read and not answered yet
@@ -75,6 +81,11 @@ class HelpthreadBot(discord.Client):
         if event == "interaction" and args:
             self.answers.arrived(args[0])
         super().dispatch(event, *args, **kwargs)
+
+    async def close(self) -> None:
+        """discord.py's close; the garbage collector is not left held (``answers``)."""
+        self.answers.close()
+        await super().close()
 
     @property
     def desk(self) -> Desk:
@@ -98,16 +109,22 @@ class HelpthreadBot(discord.Client):
 
     def remember_receipt(self, number: int, interaction: discord.Interaction[Any]) -> None:
         """The interaction that opened ``number``: if the requester's DMs are closed the
-        receipt is sent as an ephemeral follow-up to it (valid 15 minutes)."""
-        self._receipts[number] = interaction
-        while len(self._receipts) > RECEIPTS_KEPT:
+        receipt is sent as an ephemeral follow-up to it (valid 15 minutes). Only its
+        follow-up webhook and that deadline are kept — not the interaction, its payload
+        and member (dozens of objects the garbage collector would walk) — and only
+        until the deadline."""
+        self._receipts[number] = (interaction.followup, interaction.expires_at)
+        now = discord.utils.utcnow()
+        while self._receipts and (len(self._receipts) > RECEIPTS_KEPT
+                                  or next(iter(self._receipts.values()))[1] <= now):
             self._receipts.popitem(last=False)
 
-    def opening_interaction(self, number: int) -> discord.Interaction[Any] | None:
-        interaction = self._receipts.get(number)
-        if interaction is None or interaction.is_expired():
+    def receipt_followup(self, number: int) -> discord.Webhook | None:
+        """The follow-up webhook of the interaction that opened ``number``, while fresh."""
+        found = self._receipts.get(number)
+        if found is None or found[1] <= discord.utils.utcnow():
             return None
-        return interaction
+        return found[0]
 
     # ---- thread messages ------------------------------------------------------------
 

@@ -296,10 +296,10 @@ class DiscordOutbound:
         except discord.Forbidden as err:
             if err.code != CANNOT_DM:
                 raise
-            opening = self.bot.opening_interaction(t.number) if d.purpose == "receipt" else None
-            if opening is None:
+            followup = self.bot.receipt_followup(t.number) if d.purpose == "receipt" else None
+            if followup is None:
                 raise Undeliverable(f"user {uid} does not accept direct messages") from err
-            await opening.followup.send(embed=embed, ephemeral=True)
+            await followup.send(embed=embed, ephemeral=True)
 
     async def _escalation(self, job: DeliveryJob) -> None:
         """An escalation notice in the escalation channel, pinging only the escalation

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, Traits
 from core.routing import PlatformRoute
@@ -123,6 +124,13 @@ class DiscordPlugin:
             team_channels={c.key: str(channel) for c in categories
                            if (channel := _team_channel(c))},
             escalation_channel=str(escalation) if escalation else None)
+
+    def doctor(self, settings: DiscordSettings, credentials: DiscordCredentials,
+               config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
+        """What ``helpthread doctor`` checks of Discord (``adapters.discord.doctor``)."""
+        from adapters.discord.doctor import checks
+
+        return checks(settings, credentials, config, transcripts)
 
     async def build(self, desk: Desk, settings: DiscordSettings,
                     credentials: DiscordCredentials) -> DiscordPlatform:

@@ -49,7 +49,7 @@ def embed(report: Report, desk_name: str) -> discord.Embed:
     kind = "business hours" if report.business_time else "around the clock"
     found = discord.Embed(
         title=f"{desk_name}: stats, {report.label}",
-        description=(f"{report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC · "
+        description=(f"{report.span} · "
                      f"times {kind} · backlog: active now"),
         colour=discord.Colour.blurple())
     for name, value in (("Opened", str(t.opened)), ("Resolved", str(t.resolved)),

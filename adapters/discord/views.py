@@ -174,6 +174,7 @@ class RetryForm(AnsweredView):
     async def again(self, interaction: discord.Interaction[Any], _: Button) -> None:
         await interaction.response.send_modal(
             TicketForm(self.category, values=self.values, **self.options))
+        bot_of(interaction).answers.answered()
 
 
 # ---- one-text forms: reply, resolution, escalation --------------------------------
@@ -416,6 +417,7 @@ class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:cat
             await answer(interaction, "That category no longer exists; press the button again.")
             return
         await interaction.response.send_modal(TicketForm(category))
+        bot_of(interaction).answers.answered()
 
 
 def panel_view() -> discord.ui.View:

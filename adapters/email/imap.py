@@ -54,7 +54,7 @@ class Round:
     deferred: int = 0  # left for the next round (a temporary failure)
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -65,30 +65,49 @@ def _ok(answer: tuple[str, list[Any]], doing: str) -> list[Any]:
     return data
 
 
+def logged_in(settings: EmailSettings, ssl_context: ssl.SSLContext | None,
+              timeout: float) -> imaplib.IMAP4:
+    """A connection to ``email.imap_host`` (TLS, STARTTLS or plain as
+    ``imap_security`` says), logged in as ``imap_user`` (default: the desk's address);
+    ``timeout``: seconds for each command. Blocking. Raises ``MailboxError`` for a
+    refused login, ``OSError``/``ssl.SSLError``/``imaplib.IMAP4.error`` otherwise."""
+    host = settings.imap_host or ""
+    conn: imaplib.IMAP4
+    if settings.imap_security == "tls":
+        context = ssl_context or ssl.create_default_context()
+        conn = imaplib.IMAP4_SSL(host, settings.imap_port, ssl_context=context,
+                                 timeout=timeout)
+    else:
+        conn = imaplib.IMAP4(host, settings.imap_port, timeout=timeout)
+    try:
+        if settings.imap_security == "starttls":
+            conn.starttls(ssl_context=ssl_context or ssl.create_default_context())
+        user = settings.imap_user or settings.address
+        password = settings.imap_password.get_secret_value() if settings.imap_password else ""
+        try:
+            answer = conn.login(user, password)
+        except imaplib.IMAP4.error as err:  # imaplib raises on NO
+            raise MailboxError(f"login as {user}: {err}") from None
+        _ok(answer, f"login as {user}")
+    except BaseException:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            conn.shutdown()
+        raise
+    return conn
+
+
 class Mailbox:
     """One logged-in connection on ``email.imap_folder`` (blocking calls: run them in a
     thread). Raises ``MailboxError`` or ``OSError``."""
 
     def __init__(self, settings: EmailSettings, ssl_context: ssl.SSLContext | None = None
                  ) -> None:
-        host = settings.imap_host or ""
-        if settings.imap_security == "tls":
-            context = ssl_context or ssl.create_default_context()
-            self.conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                host, settings.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS)
-        else:
-            self.conn = imaplib.IMAP4(host, settings.imap_port, timeout=TIMEOUT_SECONDS)
+        self.conn = logged_in(settings, ssl_context, TIMEOUT_SECONDS)
         try:
-            if settings.imap_security == "starttls":
-                self.conn.starttls(ssl_context=ssl_context or ssl.create_default_context())
-            user = settings.imap_user or settings.address
-            password = settings.imap_password.get_secret_value() \
-                if settings.imap_password else ""
-            _ok(self.conn.login(user, password), f"login as {user}")
             self.capabilities = self._capabilities()
             for folder in (settings.imap_done_folder, settings.imap_refused_folder):
-                self.conn.create(_quoted(folder))  # NO when it exists: fine
-            _ok(self.conn.select(_quoted(settings.imap_folder)),
+                self.conn.create(quoted(folder))  # NO when it exists: fine
+            _ok(self.conn.select(quoted(settings.imap_folder)),
                 f"select {settings.imap_folder}")
         except BaseException:
             self.close()
@@ -126,9 +145,9 @@ class Mailbox:
 
     def move(self, uid: str, folder: str) -> None:
         if "MOVE" in self.capabilities:
-            _ok(self.conn.uid("MOVE", uid, _quoted(folder)), f"move to {folder}")
+            _ok(self.conn.uid("MOVE", uid, quoted(folder)), f"move to {folder}")
             return
-        _ok(self.conn.uid("COPY", uid, _quoted(folder)), f"copy to {folder}")
+        _ok(self.conn.uid("COPY", uid, quoted(folder)), f"copy to {folder}")
         _ok(self.conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"), "flag deleted")
         _ok(self.conn.expunge(), "expunge")
 

@@ -48,12 +48,16 @@ class Refused(Exception):
     """The message is not taken: ``reason`` for the log (and the bounce); ``bounce`` when
     the sender is told (never automatic mail or failed authentication: backscatter)."""
 
-    def __init__(self, reason: str, *, bounce: bool = False, mail: Mail | None = None
-                 ) -> None:
+    def __init__(self, reason: str, *, bounce: bool = False, mail: Mail | None = None,
+                 sender: str | None = None, message_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.bounce = bounce
         self.mail = mail  # what was read of it, where a bounce needs it
+        # For the log line when no Mail was made (automatic mail, a loop…): every
+        # refusal names the sender and message id it could read (README, e-mail).
+        self.sender = mail.sender if mail is not None else sender
+        self.message_id = mail.message_id if mail is not None else message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,19 +115,24 @@ def read(raw: bytes, settings: EmailSettings, size: int | None = None) -> Mail:
     authentication, or with an attachment over ``max_attachment_bytes`` (bounced)."""
     size = len(raw) if size is None else size
     message = email.message_from_bytes(_strip_envelope(raw))
-    sender, name = _sender(message)
+    message_id = _message_id(message, raw)
+    try:
+        sender, name = _sender(message)
+    except Refused as refusal:
+        raise Refused(refusal.reason, message_id=message_id) from None
     return_path = _return_path(message)
     if settings.from_address is not None and sender == settings.address.lower():
-        raise Refused("it comes from the desk's own address (a loop)")
+        raise Refused("it comes from the desk's own address (a loop)", sender=sender,
+                      message_id=message_id)
     why = automatic(message, sender)
     if why is not None:
-        raise Refused(f"automatic mail: {why}")
+        raise Refused(f"automatic mail: {why}", sender=sender, message_id=message_id)
     failure = authentication_failure(message, settings.authserv_id)
     if failure is not None:
-        raise Refused(f"{settings.authserv_id} reports {failure} for {sender}")
+        raise Refused(f"{settings.authserv_id} reports {failure} for {sender}",
+                      sender=sender, message_id=message_id)
     subject = _UNSHOWABLE.sub("\ufffd", " ".join(_header(message, "subject").split()))
-    mail = Mail(message, _message_id(message, raw), sender, name, subject, "", (), size,
-                return_path)
+    mail = Mail(message, message_id, sender, name, subject, "", (), size, return_path)
     if size > settings.max_message_bytes:
         raise Refused(f"the message is {_megabytes(size)}; this desk takes messages up to "
                       f"{_megabytes(settings.max_message_bytes)}", bounce=True, mail=mail)

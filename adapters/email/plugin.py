@@ -32,7 +32,8 @@ from adapters.email.imap import MailboxPoller
 from adapters.email.outbound import PLATFORM, EmailOutbound
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, ThreadPlace, Traits
 from core.routing import PlatformRoute
@@ -143,6 +144,13 @@ class EmailPlugin:
                 if settings.smtp_user else
                 "email.smtp_password: is set without email.smtp_user (who logs in?)")
         return PlatformRoute.of(PLATFORM, "", self.traits)
+
+    def doctor(self, settings: EmailSettings, credentials: EmailCredentials,
+               config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
+        """What ``helpthread doctor`` checks of e-mail (``adapters.email.doctor``)."""
+        from adapters.email.doctor import checks
+
+        return checks(settings, config)
 
     async def build(self, desk: Desk, settings: EmailSettings, credentials: EmailCredentials,
                     *, tls_context: ssl.SSLContext | None = None) -> EmailPlatform:

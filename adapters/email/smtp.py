@@ -106,13 +106,7 @@ class SmtpSender:
 
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
-        assert s.smtp_host is not None
-        password = s.smtp_password.get_secret_value() if s.smtp_password else None
-        smtp = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_user,
-            password=password if s.smtp_user else None, timeout=self.timeout,
-            use_tls=s.security == "tls", start_tls=s.security == "starttls",
-            tls_context=self.tls_context)
+        smtp = smtp_client(s, tls_context=self.tls_context, timeout=self.timeout)
         try:
             await smtp.connect()
         except BaseException as err:
@@ -131,6 +125,21 @@ class SmtpSender:
         self.healthy = True
         self.connections_made += 1
         return smtp
+
+
+def smtp_client(settings: EmailSettings, *, tls_context: ssl.SSLContext | None,
+                timeout: float) -> aiosmtplib.SMTP:
+    """An unconnected client for ``email.smtp_host`` as ``settings`` say: TLS from the
+    first byte (``tls``), STARTTLS required (``starttls``) or plain (``none``); its
+    ``connect()`` also logs in when ``smtp_user`` is set. ``timeout``: seconds for each
+    command."""
+    assert settings.smtp_host is not None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return aiosmtplib.SMTP(
+        hostname=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_user,
+        password=password if settings.smtp_user else None, timeout=timeout,
+        use_tls=settings.security == "tls", start_tls=settings.security == "starttls",
+        tls_context=tls_context)
 
 
 def _verdict(err: BaseException) -> BaseException:

@@ -179,8 +179,8 @@ async def _open(desk: Desk, mail: Mail) -> Taken:
 
 
 async def _refuse(mail: Mail | None, refusal: Refused, bounce: Bouncer | None) -> Taken:
-    sender = mail.sender if mail else "?"
-    message_id = mail.message_id if mail else "?"
+    sender = mail.sender if mail else refusal.sender or "?"
+    message_id = mail.message_id if mail else refusal.message_id or "?"
     log.warning("mail.refused reason=%r sender=%s message_id=%s", refusal.reason, sender,
                 message_id)
     if not refusal.bounce or mail is None or bounce is None:

@@ -29,12 +29,22 @@ class Printer:
         self.out = out or sys.stdout
 
     def lines(self, prefix: str, lines: list[str]) -> None:
+        """``lines`` under ``prefix``, every line after the first indented by its width;
+        a line holding newlines (a multi-line description or comment) continues at its
+        own first line's indentation, never at column 0."""
+        lines = [piece for line in lines for piece in _continued(line)]
         if not lines:
             return
         self.out.write(f"{prefix} {lines[0]}\n")
         for line in lines[1:]:
             self.out.write(f"{' ' * len(prefix)} {line}\n")
         self.out.flush()
+
+
+def _continued(line: str) -> list[str]:
+    first, *rest = line.split("\n")
+    indent = first[:len(first) - len(first.lstrip(" "))]
+    return [first, *(indent + piece for piece in rest)]
 
 
 class ShellOutbound:

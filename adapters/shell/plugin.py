@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict
 
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer, ShellOutbound
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, Traits
 from core.routing import PlatformRoute
@@ -105,6 +106,10 @@ class ShellPlugin:
         ``team``), and the channel ``escalation`` for escalations."""
         return PlatformRoute.of(PLATFORM, WORKSPACE, self.traits, support_channel="ticket",
                                 default_team_channel="team", escalation_channel="escalation")
+
+    def doctor(self, settings: ShellSettings, credentials: ShellCredentials,
+               config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
+        return []  # a terminal: nothing to reach, no credentials
 
     async def build(self, desk: Desk, settings: ShellSettings,
                     credentials: ShellCredentials) -> ShellPlatform:

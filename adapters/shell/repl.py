@@ -33,6 +33,8 @@ from core.validation import shown
 from core.watching import email_watcher, looks_like_email
 
 PERSONA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+# What a byte that is not UTF-8 decodes to (``surrogateescape``: 0x80–0xFF → U+DC80–DCFF).
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
 TRANSCRIPTS = Path("transcripts")  # /ticket transcript N writes here (under the cwd)
 AGENT_GROUP = "agents"  # how the shell vouches for --agent personas (config: shell.agent_groups)
 
@@ -91,7 +93,15 @@ class ShellSession:
                 line = raw.rstrip("\n")
                 if not self.form and (not trim(line) or trim(line).startswith("#")):
                     continue
-                self._echo(line)
+                undecodable = NOT_UTF8.search(line)
+                self._echo(NOT_UTF8.sub("\ufffd", line))  # never the raw byte back
+                if undecodable:  # not a control character typed: bytes that are no text
+                    asking = self.form.asking if self.form else None
+                    self.say(f"That line is not valid UTF-8 (byte "
+                             f"0x{ord(undecodable.group()) - 0xDC00:02X}); nothing was "
+                             "done with it. Send text encoded as UTF-8.",
+                             *([self.form.prompt(asking)] if self.form and asking else []))
+                    continue
                 if not await self.handle(line):
                     break
                 await self.deliver()
@@ -319,8 +329,11 @@ class ShellSession:
         """Writes the HTML page and the Markdown to ``self.transcripts`` (created if
         absent) and prints both paths; a directory that cannot be written is said."""
         t = await self.desk.transcript(self.me.actor(), number)
-        pages = ((self.transcripts / t.filename, t.html),
-                 (self.transcripts / t.markdown_filename, t.markdown))
+        # One file per viewer and copy: the agents' (with internal notes) never lands
+        # where a requester's path was printed. ``+`` is in no persona name.
+        stem = f"ticket-{number}-{self.me.name}" + ("+internal" if t.internal else "")
+        pages = ((self.transcripts / f"{stem}.html", t.html),
+                 (self.transcripts / f"{stem}.md", t.markdown))
         try:
             await asyncio.to_thread(_write, pages)
         except OSError as err:

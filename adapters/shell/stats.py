@@ -28,8 +28,7 @@ def _cells(f: Figures) -> tuple[str, ...]:
 
 def heading(report: Report) -> str:
     kind = "business time" if report.business_time else "around the clock"
-    return (f"Stats, {report.label}: {report.since:%Y-%m-%d %H:%M} – "
-            f"{report.until:%Y-%m-%d %H:%M} UTC (times: {kind}; backlog: active now; "
+    return (f"Stats, {report.label}: {report.span} (times: {kind}; backlog: active now; "
             f"SLA breaches in the period: {report.breaches})")
 
 

@@ -42,6 +42,9 @@ WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default)
 # auth.test errors that mean the token itself is wrong (Slack API: auth.test, "Errors").
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                            "token_expired", "not_allowed_token_type"})
+# What start-up (and ``helpthread doctor``) asks for when Slack refuses a token.
+BOT_TOKEN_WANTED = "the app's Bot User OAuth Token, xoxb-…"
+APP_TOKEN_WANTED = "an app-level token (xapp-…) with connections:write"
 # slack_sdk's loggers for Web API calls and response_url posts (their default names).
 SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
@@ -63,7 +66,7 @@ class _HeldBack(logging.Filter):
         return False
 
 
-def _refused(err: SlackApiError, method: str, setting: str, wanted: str) -> Exception:
+def refused(err: SlackApiError, method: str, setting: str, wanted: str) -> Exception:
     """What start-up raises when Slack answers ``method`` with an error: a token it
     refuses is the operator's ``setting`` to fix (``SlackConfigError``), anything else
     a ``RuntimeError`` naming Slack's error code."""
@@ -134,8 +137,8 @@ class SlackPlatform:
         try:
             answer = await self.shared.client.apps_connections_open(app_token=client.app_token)
         except SlackApiError as err:
-            raise _refused(err, "apps.connections.open", "SLACK_APP_TOKEN",
-                           "an app-level token (xapp-…) with connections:write") from err
+            raise refused(err, "apps.connections.open", "SLACK_APP_TOKEN",
+                          APP_TOKEN_WANTED) from err
         client.wss_uri = str(answer["url"])  # one URL, not asked for twice
         retries = _HeldBack("Failed to connect")  # at start a failure is said once, below
         client.logger.addFilter(retries)
@@ -230,8 +233,7 @@ async def build_slack(desk: Desk, settings: SlackSettings, route: PlatformRoute,
         auth = await client.auth_test()
     except SlackApiError as err:
         await session.close()
-        raise _refused(err, "auth.test", "SLACK_BOT_TOKEN",
-                       "the app's Bot User OAuth Token, xoxb-…") from err
+        raise refused(err, "auth.test", "SLACK_BOT_TOKEN", BOT_TOKEN_WANTED) from err
     except BaseException:
         await session.close()
         raise

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from core.config import Category, TranscriptsSection
+from core.checks import Check, Probe
+from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, Traits
 from core.routing import PlatformRoute
@@ -151,6 +152,13 @@ class SlackPlugin:
         if not credentials.slack_app_token and not credentials.slack_signing_secret:
             raise SettingError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in "
                                "HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
+
+    def doctor(self, settings: SlackSettings, credentials: SlackCredentials,
+               config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
+        """What ``helpthread doctor`` checks of Slack (``adapters.slack.doctor``)."""
+        from adapters.slack.doctor import checks
+
+        return checks(settings, credentials, config, transcripts)
 
     async def build(self, desk: Desk, settings: SlackSettings,
                     credentials: SlackCredentials) -> SlackPlatform:

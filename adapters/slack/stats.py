@@ -63,7 +63,7 @@ def blocks(report: Report) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Stats, {report.label}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"{report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC · times "
+            f"{report.span} · times "
             f"{kind} · backlog: active now")}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in (
             f"*Opened*\n{t.opened}", f"*Resolved*\n{t.resolved}", f"*Backlog*\n{t.backlog}",

@@ -30,9 +30,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, String, Table, Text
-from sqlalchemy import column as sa_column
-from sqlalchemy import insert as sa_insert
-from sqlalchemy import table as sa_table
 from sqlalchemy.sql.schema import ForeignKey
 
 from core.config import DeskConfig
@@ -133,7 +130,7 @@ _JSON_TYPES = (dict, list, str, int, float, bool)
 
 def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
     """Checks one exported value and turns it into what the driver stores as is (the
-    column type's own processing is skipped, see ``RowReader.insert``): SQLite times as
+    column type's own processing is skipped: ``core.store.import_write``): SQLite times as
     its stored text, PostgreSQL's as aware datetimes; JSON as JSON text."""
     where = f"{table.name}.{column.name}"
     nullable = bool(column.nullable)
@@ -191,7 +188,8 @@ def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
 @dataclass(frozen=True)
 class RowReader:
     """Turns one exported row (a JSON object) back into a table's insert values, ready
-    for the driver (``of(table, dialect)``); ``insert`` is the statement to give them to."""
+    for the driver (``of(table, dialect)``): a dict keyed by column, in the order of
+    ``decoders`` (the table's)."""
 
     table: Table
     decoders: Mapping[str, Decoder]
@@ -208,13 +206,6 @@ class RowReader:
             elif column.nullable and not column.primary_key:
                 missing[column.name] = decoders[column.name](None)
         return cls(table, decoders, missing)
-
-    @property
-    def insert(self) -> Any:
-        """INSERT into the table by column name, without the columns' type processing
-        (the values are already what the driver stores)."""
-        shadow = sa_table(self.table.name, *(sa_column(name) for name in self.decoders))
-        return sa_insert(shadow)
 
     def read(self, row: Any) -> dict[str, Any]:
         """Raises ``BadValue``: not an object, a column this table lacks, a bad value, a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -41,6 +42,15 @@ def _user_key(value: Any, row: Mapping[str, Any]) -> None:
         raise ValueError(f"{value!r} is not a user key (platform:workspace:id)")
 
 
+@functools.cache
+def _values(kind: type[enum.Enum]) -> frozenset[Any]:
+    return frozenset(m.value for m in kind)
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, list | dict)
+
+
 def _conforms(hint: Any, value: Any) -> bool:
     """Whether ``value`` (JSON) is what ``codec.decode`` should turn into ``hint``."""
     origin = typing.get_origin(hint)
@@ -56,7 +66,7 @@ def _conforms(hint: Any, value: Any) -> bool:
     if origin in (dict, Mapping) or hint in (dict, Mapping):
         return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return value in {m.value for m in hint}
+        return _hashable(value) and value in _values(hint)
     if hint is datetime:
         if not isinstance(value, str):
             return False
@@ -77,15 +87,24 @@ def _conforms(hint: Any, value: Any) -> bool:
     return False
 
 
+@functools.cache
+def _fields_of(cls: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, type hint, required) of each field of the dataclass ``cls``; resolving the
+    hints is costly (``get_type_hints`` compiles each annotation), so once per class."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name], f.default is dataclasses.MISSING
+                  and f.default_factory is dataclasses.MISSING)
+                 for f in dataclasses.fields(cls))
+
+
 def _fields_conform(cls: type[Any], data: Mapping[str, Any]) -> str | None:
     """Why ``data`` is not the dataclass ``cls`` as ``codec.encode`` writes it, or None."""
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                return f"{f.name!r} is missing"
-        elif not _conforms(hints[f.name], data[f.name]):
-            return f"{f.name!r} is {data[f.name]!r}, not a {_named(hints[f.name])}"
+    for name, hint, required in _fields_of(cls):  # type: ignore[arg-type]  # hashable
+        if name not in data:
+            if required:
+                return f"{name!r} is missing"
+        elif not _conforms(hint, data[name]):
+            return f"{name!r} is {data[name]!r}, not a {_named(hint)}"
     return None
 
 
@@ -106,11 +125,15 @@ def _decoded(cls: type[Any], data: Any, what: str) -> None:
         raise ValueError(f"not {what}: {why}")
 
 
+_PAYLOADS = {k.value: PAYLOAD_OF[k] for k in EventKind}
+
+
 def _event_data(value: Any, row: Mapping[str, Any]) -> None:
     kind = row.get("kind")
-    if kind not in {k.value for k in EventKind}:
+    payload = _PAYLOADS.get(kind) if isinstance(kind, str) else None
+    if payload is None:
         return  # ``events.kind`` is refused on its own
-    _decoded(PAYLOAD_OF[EventKind(kind)], value, f"the data of an event of kind {kind!r}")
+    _decoded(payload, value, f"the data of an event of kind {kind!r}")
 
 
 def _sla(value: Any, row: Mapping[str, Any]) -> None:
@@ -133,7 +156,7 @@ def _watchers(value: Any, row: Mapping[str, Any]) -> None:
 
 
 def _links(value: Any, row: Mapping[str, Any]) -> None:
-    kinds = {k.value for k in LinkKind}
+    kinds = _values(LinkKind)
     if not isinstance(value, list) or not all(
             isinstance(p, list) and len(p) == 2 and p[0] in kinds
             and isinstance(p[1], int) and not isinstance(p[1], bool) for p in value):

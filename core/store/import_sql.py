@@ -2,10 +2,11 @@
 
 Everything is kept: ticket numbers, times, surrogate ids (events keep their order),
 bindings, read marks, SLA clocks, timers, deliveries. The import is one transaction,
-its rows inserted in batches (one multi-row statement per table and batch): a bad line
-leaves the database as empty as it was, so the import can simply be run again once the
-file is fixed. Afterwards new tickets continue after the highest number (PostgreSQL:
-the ``ticket_numbers`` sequence and every serial id; SQLite: the ``counters`` row).
+its rows written in batches (one ``COPY`` or prepared ``executemany`` per table and
+batch, ``core.store.import_write``): a bad line leaves the database as empty as it was,
+so the import can simply be run again once the file is fixed. Afterwards new tickets
+continue after the highest number (PostgreSQL: the ``ticket_numbers`` sequence and every
+serial id; SQLite: the ``counters`` row).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.store.export_format import (
@@ -30,6 +30,7 @@ from core.store.export_format import (
 )
 from core.store.failures import unavailable
 from core.store.import_checks import check_row
+from core.store.import_write import REFUSED, write_rows
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -68,7 +69,7 @@ class _Readers:
             + desk_tables()
         self.rows = {t.name: RowReader.of(t, dialect) for t in tables}
         self.tickets = self.rows[TICKETS]
-        self.inserts = {name: reader.insert for name, reader in self.rows.items()}
+        self.columns = {name: list(reader.decoders) for name, reader in self.rows.items()}
 
 
 def _object(line: int, raw: str) -> dict[str, Any]:
@@ -123,7 +124,7 @@ async def _insert(conn: AsyncConnection, batch: list[tuple[int, Rows]],
     for table in order:
         values = [row for _, rows in batch for row in rows.get(table.name, [])]
         if values:
-            await conn.execute(readers.inserts[table.name], values)
+            await write_rows(conn, table.name, readers.columns[table.name], values)
 
 
 async def _flush(conn: AsyncConnection, batch: list[tuple[int, Rows]],
@@ -135,13 +136,13 @@ async def _flush(conn: AsyncConnection, batch: list[tuple[int, Rows]],
         async with conn.begin_nested():
             await _insert(conn, batch, order, readers)
         return
-    except (IntegrityError, DataError):
+    except REFUSED:
         pass
     for line, rows in batch:
         try:
             async with conn.begin_nested():
                 await _insert(conn, [(line, rows)], order, readers)
-        except (IntegrityError, DataError) as err:
+        except REFUSED as err:
             reason = str(getattr(err, "orig", err)).strip().splitlines()
             raise BadExport(line, f"the database refused it: {reason[0] if reason else err}"
                             ) from err

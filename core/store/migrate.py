@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -41,7 +41,7 @@ class CannotOpenDatabase(Exception):
 @dataclass(frozen=True)
 class Upgrade:
     """What ``upgrade`` did: the revision before and after, and the migrations applied
-    in order as ``(revision, first line of its docstring)``."""
+    in order as ``(revision, migration_title(its docstring))``."""
 
     before: str | None
     after: str | None
@@ -150,11 +150,18 @@ def _upgrade(connection: Connection, url: str, revision: str) -> Upgrade:
         found = script.get_revision(current)
         if found is None:
             break
-        applied.append((found.revision, (found.doc or "").strip().splitlines()[0]
-                        if found.doc else ""))
+        applied.append((found.revision, migration_title(found.doc)))
         down = found.down_revision
         current = down if isinstance(down, str) or down is None else down[0]
     return Upgrade(before, after, tuple(reversed(applied)))
+
+
+def migration_title(doc: str | None) -> str:
+    """A migration's title for ``helpthread db upgrade``: its docstring's first paragraph
+    as one line, whole (a sentence wrapped over two lines was once cut mid-word),
+    without reST's double backquotes and the trailing full stop; "" for none."""
+    paragraph = (doc or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.replace("``", "").split()).rstrip(".")
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:
@@ -224,3 +231,79 @@ def _sqlite_failure(err: BaseException, database: str) -> CannotOpenDatabase | N
 def _first_line(err: BaseException) -> str:
     lines = str(err).strip().splitlines()
     return lines[0] if lines else type(err).__name__
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Where a database stands (``helpthread doctor``): ``current`` is its migration
+    (None: no tables yet), ``head`` the newest this version of helpthread has."""
+
+    current: str | None
+    head: str | None
+
+    @property
+    def known(self) -> bool:
+        """``current`` is a migration this version has (not one of a newer version)."""
+        if self.current is None:
+            return True
+        try:
+            return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(
+                self.current) is not None
+        except CommandError:
+            return False
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of helpthread has."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def read_revision(url: str, seconds: float) -> Revision:
+    """The migration the database at ``url`` is at, read without changing anything (no
+    file made, no journal mode set, nothing migrated); a server gets ``seconds`` to answer.
+    Raises ``CannotOpenDatabase`` as ``upgrade_async`` does."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        current = await asyncio.to_thread(_sqlite_revision, str(sqlite_file(url)))
+        return Revision(current, head_revision())
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": seconds})
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision())
+    except Exception as err:
+        problem = describe_open_failure(err, url)
+        if problem is None:
+            raise
+        raise problem from err
+    finally:
+        await engine.dispose()
+    return Revision(current, head_revision())
+
+
+def sqlite_file(url: str) -> Path:
+    """The file a SQLite URL names, also when given as a URI
+    (``sqlite+aiosqlite:///file:/srv/desk.db?mode=ro&uri=true``)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+        database = urlsplit(database).path
+    return Path(database)
+
+
+def _sqlite_revision(database: str) -> str | None:
+    """``alembic_version`` of the SQLite file ``database``, opened read-only."""
+    try:
+        target = Path(database).resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(target, uri=True, timeout=5)) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                          "AND name = 'alembic_version'").fetchone() is None:
+                return None
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error as err:
+        raise _sqlite_failure(err, database) or CannotOpenDatabase(
+            f"cannot open the SQLite file {database} ({_first_line(err)})") from err
+    return str(row[0]) if row else None

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from core.events import EventKind
-from core.outbound import Delivered, DeliveryContext
+from core.outbound import DeliveryContext, Done
 from core.routing import Delivery, DeliveryState
 from core.store.failures import unavailable
 from core.store.rows import binding_from, delivery_from, event_from, ticket_from
@@ -28,6 +28,91 @@ PENDING = DeliveryState.PENDING.value
 PARKED = DeliveryState.PARKED.value
 CHAIN_MAX = 20  # deliveries of one (ticket, platform) queue taken in one claim
 ERROR_MAX = 2000  # characters of a last error kept
+
+
+def _ids(name: str) -> Any:
+    """A list parameter for ``IN``."""
+    return bindparam(name, expanding=True)
+
+
+def _at(name: str) -> Any:
+    return bindparam(name, type_=D.c.leased_until.type)
+
+
+# The statements are built once: building one per call (and its cache key) cost more
+# CPU than the database's work on it. A bind parameter shares no name with a column
+# an UPDATE sets.
+_OLDER = aliased(D)
+_EARLIER_PENDING = (
+    select(_OLDER.c.id)
+    .where(_OLDER.c.ticket_number == D.c.ticket_number, _OLDER.c.platform == D.c.platform,
+           _OLDER.c.state == PENDING, _OLDER.c.id < D.c.id)
+    .exists()
+)
+CLAIM_HEADS = (
+    select(D)
+    .where(
+        D.c.state == PENDING,
+        D.c.platform.in_(_ids("platforms")),
+        or_(D.c.next_attempt_at.is_(None), D.c.next_attempt_at <= _at("now")),
+        or_(D.c.leased_until.is_(None), D.c.leased_until <= _at("now")),
+        ~_EARLIER_PENDING,
+    )
+    .order_by(D.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+# The rest of the heads' queues (nobody else can claim them: they are not heads while
+# their head is pending); ``_followers`` keeps the due ones.
+QUEUES_BEHIND = (
+    select(D)
+    .where(D.c.state == PENDING,
+           tuple_(D.c.ticket_number, D.c.platform).in_(_ids("chains")),
+           D.c.id.not_in(_ids("heads")))
+    .order_by(D.c.id)
+    .with_for_update()
+)
+# A transaction that changes several of a worker's rows locks them first, in id order:
+# the heartbeat's renewal, a release and a batch of outcomes (rows done, then the next
+# ones begun: not in id order) touch the same rows at once, and PostgreSQL would take
+# two such transactions locking in different orders for a deadlock and abort one.
+LOCK_IN_ORDER = select(D.c.id).where(D.c.id.in_(_ids("ids"))).order_by(D.c.id).with_for_update()
+LEASE = (update(D).where(D.c.id.in_(_ids("ids")))
+         .values(leased_until=_at("until"), leased_by=bindparam("owner")))
+RENEW = (update(D).where(D.c.id.in_(_ids("ids")), D.c.leased_by == bindparam("owner"),
+                         D.c.state == PENDING)
+         .values(leased_until=_at("until")).returning(D.c.id))
+RELEASE = (update(D).where(D.c.id.in_(_ids("ids")), D.c.leased_by == bindparam("owner"))
+           .values(leased_until=None, leased_by=None))
+# Run once per delivery done (executemany): each has its own time.
+MARK_DONE = update(D).where(D.c.id == bindparam("done_id")).values(
+    state=DeliveryState.DONE.value, delivered_at=_at("at"), leased_until=None,
+    leased_by=None, last_error=None)
+# A platform id the delivery made replaces the binding's; None keeps it.
+RECORD_IDS = update(B).where(B.c.id == bindparam("binding")).values(
+    thread=func.coalesce(bindparam("made_thread", type_=B.c.thread.type), B.c.thread),
+    card_message=func.coalesce(bindparam("made_card", type_=B.c.card_message.type),
+                               B.c.card_message))
+START = (update(D).where(D.c.id.in_(_ids("ids")), D.c.leased_by == bindparam("owner"),
+                         D.c.state == PENDING)
+         .values(attempts=D.c.attempts + 1, maybe_sent=True).returning(D.c.id))
+RETRY = update(D).where(D.c.id == bindparam("delivery_id")).values(
+    next_attempt_at=_at("at"), leased_until=None, leased_by=None,
+    maybe_sent=bindparam("made"), last_error=bindparam("error"))
+PARK = update(D).where(D.c.id == bindparam("delivery_id")).values(
+    state=PARKED, next_attempt_at=_at("at"), leased_until=None, leased_by=None,
+    last_error=bindparam("error"))
+EVENTS = select(E).where(E.c.id.in_(_ids("ids")))
+TICKETS = select(T).where(T.c.number.in_(_ids("numbers")))
+BINDINGS = select(B).where(B.c.id.in_(_ids("ids")))
+OPENINGS = select(E).where(E.c.ticket_number.in_(_ids("numbers")),
+                           E.c.kind == EventKind.OPENED.value)
+
+
+async def _lock(conn: AsyncConnection, ids: list[int]) -> None:
+    """``LOCK_IN_ORDER`` where there is more than one row (one row has no order)."""
+    if len(ids) > 1 and conn.dialect.name == "postgresql":  # SQLite locks the whole file
+        await conn.execute(LOCK_IN_ORDER, {"ids": sorted(ids)})
 
 
 class SqlOutbox:
@@ -41,76 +126,36 @@ class SqlOutbox:
                     owner: str, limit: int) -> list[Delivery]:
         if not platforms:
             return []
-        older = aliased(D)
-        earlier_pending = (
-            select(older.c.id)
-            .where(older.c.ticket_number == D.c.ticket_number,
-                   older.c.platform == D.c.platform, older.c.state == PENDING,
-                   older.c.id < D.c.id)
-            .exists()
-        )
-        query = (
-            select(D)
-            .where(
-                D.c.state == PENDING,
-                D.c.platform.in_(platforms),
-                or_(D.c.next_attempt_at.is_(None), D.c.next_attempt_at <= now),
-                or_(D.c.leased_until.is_(None), D.c.leased_until <= now),
-                ~earlier_pending,
-            )
-            .order_by(D.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with unavailable("outbox.claim"), self.engine.begin() as conn:
-            heads = list((await conn.execute(query)).all())
+            heads = list((await conn.execute(CLAIM_HEADS, {
+                "platforms": platforms, "now": now, "limit": limit})).all())
             rows = list(heads)
             if heads:
                 rows += await self._followers(conn, heads, now)
-                await conn.execute(
-                    update(D).where(D.c.id.in_([r.id for r in rows]))
-                    .values(leased_until=lease_until, leased_by=owner))
+                await conn.execute(LEASE, {"ids": [r.id for r in rows], "until": lease_until,
+                                           "owner": owner})
         return [delivery_from(r) for r in sorted(rows, key=lambda r: r.id)]
 
     async def renew(self, ids: list[int], owner: str, lease_until: datetime) -> set[int]:
         if not ids:
             return set()
         async with unavailable("outbox.renew"), self.engine.begin() as conn:
-            kept = await conn.execute(
-                update(D).where(D.c.id.in_(ids), D.c.leased_by == owner, D.c.state == PENDING)
-                .values(leased_until=lease_until).returning(D.c.id))
+            await _lock(conn, ids)
+            kept = await conn.execute(RENEW, {"ids": ids, "owner": owner, "until": lease_until})
             return {int(i) for i in kept.scalars()}
-
-    async def start(self, delivery: Delivery, owner: str) -> bool:
-        async with unavailable("outbox.start"), self.engine.begin() as conn:
-            return await self._start(conn, delivery, owner)
-
-    @staticmethod
-    async def _start(conn: AsyncConnection, delivery: Delivery, owner: str) -> bool:
-        started = await conn.execute(
-            update(D).where(D.c.id == delivery.id, D.c.leased_by == owner,
-                            D.c.state == PENDING)
-            .values(attempts=D.c.attempts + 1, maybe_sent=True))
-        return bool(started.rowcount)
 
     @staticmethod
     async def _followers(conn: AsyncConnection, heads: list[Any], now: datetime) -> list[Any]:
         """The next pending deliveries of each claimed head's (ticket, platform) queue, in
         order, up to ``CHAIN_MAX`` each and stopping at one not yet due, so one round
-        delivers a ticket's card and the messages under it. Nobody else can claim them:
-        they are not heads while their head is pending."""
-        chains = {(h.ticket_number, h.platform) for h in heads}
-        query = (
-            select(D)
-            .where(D.c.state == PENDING, tuple_(D.c.ticket_number, D.c.platform).in_(chains),
-                   D.c.id.not_in([h.id for h in heads]))
-            .order_by(D.c.id)
-            .with_for_update()
-        )
+        delivers a ticket's card and the messages under it."""
+        chains = sorted({(h.ticket_number, h.platform) for h in heads})
         taken: list[Any] = []
         per_chain: dict[tuple[int, str], int] = {}
         stopped: set[tuple[int, str]] = set()
-        for row in (await conn.execute(query)).all():
+        behind = await conn.execute(QUEUES_BEHIND, {"chains": chains,
+                                                    "heads": [h.id for h in heads]})
+        for row in behind.all():
             chain = (row.ticket_number, row.platform)
             due = (row.next_attempt_at is None or row.next_attempt_at <= now) and (
                 row.leased_until is None or row.leased_until <= now)
@@ -126,18 +171,17 @@ class SqlOutbox:
         opening events (for the cards' deflection), in four queries."""
         event_ids = {d.event_id for d in deliveries} | {
             d.merged_from for d in deliveries if d.merged_from is not None}
-        numbers = {d.ticket_number for d in deliveries}
-        binding_ids = {d.binding_id for d in deliveries if d.binding_id is not None}
+        numbers = sorted({d.ticket_number for d in deliveries})
+        binding_ids = sorted({d.binding_id for d in deliveries if d.binding_id is not None})
         async with unavailable("outbox.contexts"), self.engine.connect() as conn:
             events = {r.id: event_from(r) for r in await conn.execute(
-                select(E).where(E.c.id.in_(event_ids)))}
+                EVENTS, {"ids": sorted(event_ids)})}
             tickets = {r.number: ticket_from(r) for r in await conn.execute(
-                select(T).where(T.c.number.in_(numbers)))}
+                TICKETS, {"numbers": numbers})}
             bindings = {r.id: binding_from(r) for r in await conn.execute(
-                select(B).where(B.c.id.in_(binding_ids)))} if binding_ids else {}
+                BINDINGS, {"ids": binding_ids})} if binding_ids else {}
             openings = {r.ticket_number: event_from(r) for r in await conn.execute(
-                select(E).where(E.c.ticket_number.in_(numbers),
-                                E.c.kind == EventKind.OPENED.value))}
+                OPENINGS, {"numbers": numbers})}
             await conn.rollback()
         return DeliveryContext(events, tickets, bindings, openings)
 
@@ -145,39 +189,40 @@ class SqlOutbox:
         if not deliveries:
             return
         async with unavailable("outbox.release"), self.engine.begin() as conn:
-            await conn.execute(update(D).where(D.c.id.in_([d.id for d in deliveries]),
-                                               D.c.leased_by == owner)
-                               .values(leased_until=None, leased_by=None))
+            await _lock(conn, [d.id or 0 for d in deliveries])
+            await conn.execute(RELEASE, {"ids": [d.id for d in deliveries], "owner": owner})
 
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
-                       then_start: Delivery | None = None, owner: str = "") -> bool:
-        async with unavailable("outbox.complete"), self.engine.begin() as conn:
-            await conn.execute(
-                update(D).where(D.c.id == delivery.id).values(
-                    state=DeliveryState.DONE.value, delivered_at=now, leased_until=None,
-                    leased_by=None, last_error=None))
-            if delivery.binding_id is not None and (delivered.thread or delivered.card_message):
-                values = {}
-                if delivered.thread:
-                    values["thread"] = delivered.thread
-                if delivered.card_message:
-                    values["card_message"] = delivered.card_message
-                await conn.execute(update(B).where(
-                    and_(B.c.id == delivery.binding_id)).values(values))
-            return then_start is not None and await self._start(conn, then_start, owner)
+    async def record(self, done: list[Done], start: list[Delivery], owner: str) -> set[int]:
+        if not done and not start:
+            return set()
+        done = sorted(done, key=lambda d: d.delivery.id or 0)  # rows locked in one order
+        made = [{"binding": d.delivery.binding_id, "made_thread": d.delivered.thread or None,
+                 "made_card": d.delivered.card_message or None}
+                for d in done if d.delivery.binding_id is not None
+                and (d.delivered.thread or d.delivered.card_message)]
+        async with unavailable("outbox.record"), self.engine.begin() as conn:
+            await _lock(conn, [d.delivery.id or 0 for d in done] + [d.id or 0 for d in start])
+            if done:
+                await conn.execute(MARK_DONE, [{"done_id": d.delivery.id, "at": d.at}
+                                               for d in done])
+            if made:
+                await conn.execute(RECORD_IDS, made)
+            if not start:
+                return set()
+            started = await conn.execute(START, {"ids": sorted(d.id or 0 for d in start),
+                                                 "owner": owner})
+            return {int(i) for i in started.scalars()}
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
                     maybe_sent: bool) -> None:
         async with unavailable("outbox.retry"), self.engine.begin() as conn:
-            await conn.execute(update(D).where(D.c.id == delivery.id).values(
-                next_attempt_at=at, leased_until=None, leased_by=None,
-                maybe_sent=maybe_sent, last_error=error[:ERROR_MAX]))
+            await conn.execute(RETRY, {"delivery_id": delivery.id, "at": at,
+                                       "made": maybe_sent, "error": error[:ERROR_MAX]})
 
     async def park(self, delivery: Delivery, error: str, now: datetime) -> None:
         async with unavailable("outbox.park"), self.engine.begin() as conn:
-            await conn.execute(update(D).where(D.c.id == delivery.id).values(
-                state=PARKED, next_attempt_at=now, leased_until=None, leased_by=None,
-                last_error=error[:ERROR_MAX]))
+            await conn.execute(PARK, {"delivery_id": delivery.id, "at": now,
+                                      "error": error[:ERROR_MAX]})
 
     async def pending(self, platforms: list[str]) -> int:
         async with unavailable("outbox.pending"), self.engine.connect() as conn:

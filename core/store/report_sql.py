@@ -44,7 +44,9 @@ class ReportRows:
     """What ``read_report_rows`` read: ``opened`` (day, category, assignee key, count),
     ``backlog`` (category, assignee key, count) of active tickets now, ``names`` the
     assignees' display names by key, ``breaches`` the ``sla_breached`` events in the
-    period, and the period's ``responses`` and ``resolutions``."""
+    period, the period's ``responses`` and ``resolutions``, and ``first_opened`` when
+    the desk's first ticket was opened (UTC; None for an empty desk), where its per-day
+    series can start."""
 
     opened: list[tuple[date, str, str, int]]
     backlog: list[tuple[str, str, int]]
@@ -52,6 +54,7 @@ class ReportRows:
     breaches: int
     responses: list[Measured]
     resolutions: list[Measured]
+    first_opened: datetime | None = None
 
 
 def _day(dialect: str, column: Any) -> ColumnElement[Any]:
@@ -121,4 +124,6 @@ async def read_report_rows(conn: AsyncConnection, since: datetime,
                             not _breached(b, "resolution"), rating)
                    for at, opened_at, c, a, used, b, rating in
                    await conn.execute(resolutions_q)]
-    return ReportRows(opened, backlog, names, breaches, responses, resolutions)
+    first_opened = (await conn.execute(select(func.min(T.c.opened_at)))).scalar_one()
+    return ReportRows(opened, backlog, names, breaches, responses, resolutions,
+                      first_opened)

@@ -41,24 +41,25 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
 
 
 def ticket_from(row: Any) -> Ticket:
-    requester = _person(row.requester_key, row.requester_name)
+    v = row._mapping  # by key: a Row's attribute lookup costs several times more
+    requester = _person(v["requester_key"], v["requester_name"])
     assert requester is not None
     return Ticket(
-        number=row.number, subject=row.subject, description=row.description,
-        category=row.category, priority=row.priority, status=Status(row.status),
-        visibility=Visibility(row.visibility), requester=requester,
-        assignee=_person(row.assignee_key, row.assignee_name), account=row.account,
-        fields=dict(row.fields or {}),
-        watchers=[Person(UserRef.parse(k), n) for k, n in row.watchers or []],
-        links=[Link(LinkKind(k), n) for k, n in row.links or []],
-        source=row.source, locale=row.locale, escalation_level=row.escalation_level,
-        opened_at=row.opened_at, first_response_at=row.first_response_at,
-        resolved_at=row.resolved_at, closed_at=row.closed_at,
-        last_activity_at=row.last_activity_at,
-        public_activity_at=row.public_activity_at, first_response_due=row.first_response_due,
-        resolution_due=row.resolution_due, resolution=row.resolution,
-        sla=codec.decode(SlaClock, row.sla or {}), close_requested_at=row.close_requested_at,
-        rating=Rating(row.rating) if row.rating else None, rating_comment=row.rating_comment,
+        number=v["number"], subject=v["subject"], description=v["description"],
+        category=v["category"], priority=v["priority"], status=Status(v["status"]),
+        visibility=Visibility(v["visibility"]), requester=requester,
+        assignee=_person(v["assignee_key"], v["assignee_name"]), account=v["account"],
+        fields=dict(v["fields"] or {}),
+        watchers=[Person(UserRef.parse(k), n) for k, n in v["watchers"] or []],
+        links=[Link(LinkKind(k), n) for k, n in v["links"] or []],
+        source=v["source"], locale=v["locale"], escalation_level=v["escalation_level"],
+        opened_at=v["opened_at"], first_response_at=v["first_response_at"],
+        resolved_at=v["resolved_at"], closed_at=v["closed_at"],
+        last_activity_at=v["last_activity_at"],
+        public_activity_at=v["public_activity_at"], first_response_due=v["first_response_due"],
+        resolution_due=v["resolution_due"], resolution=v["resolution"],
+        sla=codec.decode(SlaClock, v["sla"] or {}), close_requested_at=v["close_requested_at"],
+        rating=Rating(v["rating"]) if v["rating"] else None, rating_comment=v["rating_comment"],
     )
 
 
@@ -85,12 +86,13 @@ def event_values(e: Event) -> dict[str, Any]:
 
 
 def event_from(row: Any) -> Event:
+    v = row._mapping  # by key: a Row's attribute lookup costs several times more
     return Event(
-        ticket_number=row.ticket_number,
-        payload=payload_from_json(EventKind(row.kind), dict(row.data or {})),
-        actor=_person(row.actor_key, row.actor_name), at=row.at, platform=row.platform,
-        audience=Audience(row.audience),
-        request_key=row.request_key, origin_binding_id=row.origin_binding_id, id=row.id,
+        ticket_number=v["ticket_number"],
+        payload=payload_from_json(EventKind(v["kind"]), dict(v["data"] or {})),
+        actor=_person(v["actor_key"], v["actor_name"]), at=v["at"], platform=v["platform"],
+        audience=Audience(v["audience"]),
+        request_key=v["request_key"], origin_binding_id=v["origin_binding_id"], id=v["id"],
     )
 
 
@@ -106,13 +108,14 @@ def delivery_values(d: Delivery) -> dict[str, Any]:
 
 
 def delivery_from(row: Any) -> Delivery:
+    v = row._mapping  # by key: a Row's attribute lookup costs several times more
     return Delivery(
-        ticket_number=row.ticket_number, event_id=row.event_id, platform=row.platform,
-        target=Target(row.target), audience=Audience(row.audience), created_at=row.created_at,
-        binding_id=row.binding_id, address=row.address, purpose=Purpose(row.purpose),
-        state=DeliveryState(row.state), attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at, last_error=row.last_error,
-        maybe_sent=bool(row.maybe_sent), merged_from=row.merged_from, id=row.id,
+        ticket_number=v["ticket_number"], event_id=v["event_id"], platform=v["platform"],
+        target=Target(v["target"]), audience=Audience(v["audience"]), created_at=v["created_at"],
+        binding_id=v["binding_id"], address=v["address"], purpose=Purpose(v["purpose"]),
+        state=DeliveryState(v["state"]), attempts=v["attempts"],
+        next_attempt_at=v["next_attempt_at"], last_error=v["last_error"],
+        maybe_sent=bool(v["maybe_sent"]), merged_from=v["merged_from"], id=v["id"],
     )
 
 
@@ -122,6 +125,13 @@ class Prefixed:
     def __init__(self, row: Any, prefix: str) -> None:
         self._values = row._mapping
         self._prefix = prefix
+
+    @property
+    def _mapping(self) -> Prefixed:  # read by key like a Row's mapping
+        return self
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[self._prefix + name]
 
     def __getattr__(self, name: str) -> Any:
         return self._values[self._prefix + name]

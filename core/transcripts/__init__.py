@@ -28,6 +28,7 @@ class Transcript:
     number: int
     html: str
     markdown: str
+    internal: bool = False  # the agents' copy: internal notes included
 
     @property
     def filename(self) -> str:
@@ -52,6 +53,7 @@ def build(details: TicketDetails, *, desk_name: str, generated_at: datetime) -> 
         html=page(details.ticket, header, lines, desk_name=desk_name, audience=audience),
         markdown=document(details.ticket, header, lines, desk_name=desk_name,
                           audience=audience),
+        internal=details.sees_internal,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.events import Audience, EventKind, PriorityChanged
-from core.outbound import Delivered
+from core.outbound import Delivered, Done
 from core.routing import Delivery, DeliveryState, PlatformRoute
 from tests.contract.conftest import StoreUnderTest
 from tests.support.people import agent, desk_config, form, make_desk, person
@@ -64,7 +64,7 @@ async def test_a_claim_takes_each_queue_once_and_a_lease_keeps_others_out(
         "renewed: ticket 1 is still w1's after its first lease ran out"
     taken = await outbox.claim(["shell"], later(41), later(56), "w3", 10)
     assert {d.ticket_number for d in taken} == {1, 2}, "w1 stopped renewing: freed"
-    assert not await outbox.start(first[0], "w1"), "w1 lost it: it must not deliver"
+    assert await outbox.record([], [first[0]], "w1") == set(), "w1 lost it: it must not deliver"
 
 
 async def test_an_attempt_is_marked_before_the_call_and_a_refusal_unmarks_it(
@@ -73,18 +73,19 @@ async def test_an_attempt_is_marked_before_the_call_and_a_refusal_unmarks_it(
     outbox = contract.outbox
     head, *rest = await outbox.claim(["shell"], T0, later(15), "w1", 1)
     assert not head.maybe_sent and head.attempts == 0
-    assert await outbox.start(head, "w1")
+    assert await outbox.record([], [head], "w1") == {head.id}
     await outbox.release(rest, "w1")
     # the process dies here: the lease runs out, the next worker is warned
     [again, *_] = await outbox.claim(["shell"], later(16), later(31), "w2", 1)
     assert again.id == head.id and again.maybe_sent and again.attempts == 1
-    assert await outbox.start(again, "w2")
+    assert await outbox.record([], [again], "w2") == {again.id}
     await outbox.retry(again, "HTTP 503", later(60), maybe_sent=True)
     early = await outbox.claim(["shell"], later(59), later(74), "w2", 10)
     assert {d.ticket_number for d in early} == {2}, "ticket 1 is due at 60 s, not before"
     [third, *_] = await outbox.claim(["shell"], later(61), later(76), "w3", 1)
     assert third.id == head.id and third.attempts == 2 and third.last_error == "HTTP 503"
-    await outbox.complete(third, Delivered(thread="T1", card_message="M1"), later(61))
+    await outbox.record([Done(third, Delivered(thread="T1", card_message="M1"), later(61))],
+                        [], "w3")
     stored = {d.id: d for d in await contract.deliveries()}
     assert stored[head.id].state is DeliveryState.DONE
 
@@ -94,7 +95,7 @@ async def test_retry_makes_only_that_queue_wait(contract: StoreUnderTest) -> Non
     outbox = contract.outbox
     claimed = await outbox.claim(["shell"], T0, later(15), "w1", 10)
     heads = {d.ticket_number: d for d in reversed(claimed)}
-    assert await outbox.start(heads[1], "w1")
+    assert await outbox.record([], [heads[1]], "w1") == {heads[1].id}
     await outbox.retry(heads[1], "Slack rate limit (HTTP 429)", later(30), maybe_sent=False)
     await outbox.release([d for d in claimed if d is not heads[1]], "w1")
     due = await outbox.claim(["shell"], later(1), later(16), "w2", 10)
@@ -188,13 +189,40 @@ async def test_recording_one_done_marks_the_next_started_in_one_go(
     await two_tickets(contract)
     outbox = contract.outbox
     first, second, third, *_ = await outbox.claim(["shell"], T0, later(15), "w1", 1)
-    assert await outbox.start(first, "w1")
-    assert await outbox.complete(first, Delivered("T1", "M1"), T0, then_start=second,
-                                 owner="w1")
-    assert not await outbox.complete(second, Delivered(), T0, then_start=third,
-                                     owner="w2"), "w2 holds nothing: third not started"
-    assert not await outbox.complete(third, Delivered(), T0)
+    assert await outbox.record([], [first], "w1") == {first.id}
+    assert await outbox.record([Done(first, Delivered("T1", "M1"), T0)], [second],
+                               "w1") == {second.id}
+    assert await outbox.record([Done(second, Delivered(), T0)], [third], "w2") == set(), \
+        "w2 holds nothing: third not started"
+    assert await outbox.record([Done(third, Delivered(), T0)], [], "w1") == set()
     stored = {d.id: d for d in await contract.deliveries()}
     assert (stored[second.id].attempts, stored[second.id].maybe_sent) == (1, True)
     assert (stored[third.id].attempts, stored[third.id].maybe_sent) == (0, False)
     assert {stored[d.id].state for d in (first, second, third)} == {DeliveryState.DONE}
+
+
+async def test_one_record_holds_several_queues_outcomes(contract: StoreUnderTest) -> None:
+    """The worker's group commit: deliveries of two tickets done, the next of each queue
+    begun, in one call; a platform id made is kept on the binding, None keeps the old."""
+    await two_tickets(contract)
+    outbox = contract.outbox
+    claimed = await outbox.claim(["shell"], T0, later(15), "w1", 10)
+    one = [d for d in claimed if d.ticket_number == 1]
+    two = [d for d in claimed if d.ticket_number == 2]
+    assert await outbox.record([], [one[0], two[0]], "w1") == {one[0].id, two[0].id}
+    started = await outbox.record(
+        [Done(one[0], Delivered(thread="T1", card_message="M1"), later(1)),
+         Done(two[0], Delivered(thread="T2"), later(2))], [one[1], two[1]], "w1")
+    assert started == {one[1].id, two[1].id}
+    same = next(d for d in one[1:] if d.binding_id == one[0].binding_id)
+    assert await outbox.record([Done(same, Delivered(card_message="M2"), later(3))], [],
+                               "w1") == set()
+    stored = {d.id: d for d in await contract.deliveries()}
+    assert {stored[d.id].state for d in (one[0], two[0], same)} == {DeliveryState.DONE}
+    assert (stored[two[1].id].attempts, stored[two[1].id].maybe_sent) == (1, True)
+    assert stored[two[1].id].state is DeliveryState.PENDING
+    async with contract.stores.reading() as store:
+        bindings = {b.id: b for n in (1, 2) for b in await store.bindings(n)}
+    assert (bindings[one[0].binding_id].thread,
+            bindings[one[0].binding_id].card_message) == ("T1", "M2"), "no thread: T1 kept"
+    assert bindings[two[0].binding_id].thread == "T2"

@@ -20,11 +20,17 @@ def _helpthread(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_db_upgrade_says_what_it_applied_then_that_nothing_was_pending(tmp_path: Path) -> None:
     first = _helpthread(tmp_path, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("applied 0001 (Initial tables")
-    assert "; database now at 0010" in first.stdout and "up to date" not in first.stdout
+    lines = first.stdout.splitlines()
+    assert lines[:2] == ["applied:", "  0001 Initial tables: tickets, bindings, events, "
+                                     "deliveries, read marks, counters"]
+    # each title whole, on one line: 0010's was once cut mid-word ("two indexes a)")
+    assert lines[10] == ("  0010 The search index's language and two indexes for "
+                         "requesters' searches (issue 12)")
+    assert lines[11].startswith("  0011 ")
+    assert lines[12].startswith("database now at 0011: ") and len(lines) == 13
     again = _helpthread(tmp_path, "db", "upgrade")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("database already up to date at 0010")
+    assert again.stdout.startswith("database already up to date at 0011")
     assert "applied" not in again.stdout
 
 
@@ -36,14 +42,23 @@ def test_db_upgrade_hides_the_password(tmp_path: Path) -> None:
     assert done.returncode == 1 and "hunter2" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("db",), ("db", "upgrade"),
-                                     ("slack-manifest",), ("discord-invite",), ("deliveries",),
+@pytest.mark.parametrize("command", [(), ("run",), ("shell",), ("doctor",), ("db",),
+                                     ("db", "upgrade"), ("slack-manifest",),
+                                     ("discord-invite",), ("deliveries",),
                                      ("deliveries", "retry")], ids=" ".join)
 def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> None:
     done = _helpthread(tmp_path, *command, "--help")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+--help\s+Show this message", done.stdout, re.M), done.stdout
     assert "<bool>" not in done.stdout and "BOOLEAN" not in done.stdout
+
+
+def test_the_command_list_names_doctor(tmp_path: Path) -> None:
+    done = _helpthread(tmp_path, "--help")
+    assert re.search(r"^\s+doctor\s+Check the config, the database and each", done.stdout,
+                     re.M), done.stdout
+    done = _helpthread(tmp_path, "doctor", "--help")
+    assert re.search(r"^\s+--offline\s+Ask no server", done.stdout, re.M), done.stdout
 
 
 def test_shell_help_names_its_options(tmp_path: Path) -> None:

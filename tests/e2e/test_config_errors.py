@@ -43,3 +43,12 @@ def test_a_partial_sla_table_starts(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, input="/ticket list\n")
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert "No open tickets." in done.stdout
+
+
+def test_a_lower_case_variable_is_someone_elses(tmp_path: Path) -> None:
+    """``helpthread_x=1 helpthread run`` once exited 2: "helpthread_x: is not a setting"."""
+    env = {**clean_env(tmp_path), "helpthread_x": "1", "helpthread_database_url": "nonsense"}
+    done = subprocess.run([HELPTHREAD, "run"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, input="/ticket list\n")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "No open tickets." in done.stdout

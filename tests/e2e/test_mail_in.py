@@ -86,3 +86,24 @@ def test_without_email_configured_the_mta_keeps_the_message(tmp_path: Path) -> N
     done = mail_in(tmp_path, _opening())
     assert done.returncode == 75
     assert b"email.smtp_host" in done.stderr
+
+
+def test_a_refused_auto_reply_is_logged_with_its_sender_and_message_id(
+        tmp_path: Path) -> None:
+    """README: every refusal is logged with sender and message_id — the log once read
+    ``sender=? message_id=?`` for automatic mail though both were in the head."""
+    vacation = fixture("talon_gmail.eml").replace(
+        b"Subject: Re: Test", b"Auto-Submitted: auto-replied\nSubject: Re: Test")
+    by_subject = _opening().replace(b"Subject: Re: Test", b"Subject: Automatic reply: Test")
+    with smtp_sink() as (sink, port):
+        _config(tmp_path, port)
+        for raw, reason in ((vacation, "Auto-Submitted: auto-replied"),
+                            (by_subject, "its subject is an automatic reply's")):
+            done = mail_in(tmp_path, raw)
+            assert done.returncode == 0, done.stderr
+            log = done.stderr.decode()
+            assert "mail.refused" in log and reason in log, log
+            assert f"sender={GMAIL}" in log, log
+            assert ("message_id=CAKsfaBW4hj0Gek6TwbR3erng4P1y0CZzJ0d=pXtCNnYnbe7PLg"
+                    "@mail.gmail.com") in log, log
+        assert sink.received == []  # never answered

@@ -58,3 +58,56 @@ def test_report_refuses_a_bad_period_by_name(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("helpthread: report: period: write it like 7d")
     assert done.stdout == ""
+
+
+def test_a_period_from_year_one_reports_the_desks_days(tmp_path: Path) -> None:
+    """It once walked (and charted) every day since year 1: past 5 GB, never done."""
+    worked = _helpthread(tmp_path, "shell", "--as", "lena", script=SCRIPT)
+    assert worked.returncode == 0, worked.stderr
+    png = tmp_path / "old.png"
+    done = _helpthread(tmp_path, "report", "--since", "0001-01-01", "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Stats, since 0001-01-01: 0001-01-01 00:00 – ")
+    assert re.search(r"All tickets\s*│\s*2\s*│\s*1\s*│\s*1\s*│", done.stdout), done.stdout
+    assert_png(png.read_bytes())
+
+
+def test_periods_name_what_is_wrong_and_export_takes_the_same_forms(tmp_path: Path) -> None:
+    reasons = {"3651d": "period: 3651d is too long a duration (at most 3650d)",
+               "-5d": "period: -5d is negative: write how far back, like 5d",
+               "0d": "period: 0d must be longer than zero",
+               "2999-01-01": "period: 2999-01-01 is in the future"}
+    for period, reason in reasons.items():
+        done = _helpthread(tmp_path, "report", "--since", period)
+        assert (done.returncode, done.stderr) == (2, f"helpthread: report: {reason}\n")
+        exported = _helpthread(tmp_path, "export", "--since", period)
+        assert exported.returncode == 2
+        assert exported.stderr == (f"helpthread: export: --since {period!r}: "
+                                   f"{reason.removeprefix('period: ')}\n")
+    for period in ("2026-01-01T09:30", "30d"):  # export took only the first, report the last
+        done = _helpthread(tmp_path, "report", "--since", period)
+        assert done.returncode == 0, done.stderr
+        exported = _helpthread(tmp_path, "export", "--since", period)
+        assert exported.returncode == 0, exported.stderr
+    assert _helpthread(tmp_path, "report", "--since", "2026-01-01T09:30").stdout.startswith(
+        "Stats, since 2026-01-01T09:30: 2026-01-01 09:30 – ")
+
+
+def test_png_and_html_paths_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    """``--png out/`` once wrote a file named ``out``; ``--png ""`` said "file '' is a
+    directory". A path ending in a separator must be a directory; an existing directory
+    gets ``report.png``/``report.html`` in it."""
+    missing = _helpthread(tmp_path, "report", "--png", "out/")
+    assert (missing.returncode, missing.stderr) == (
+        2, "helpthread: report: --png out/: no such directory\n")
+    assert not (tmp_path / "out").exists()
+    empty = _helpthread(tmp_path, "report", "--html", "")
+    assert (empty.returncode, empty.stderr) == (
+        2, "helpthread: report: --html: the path is empty; name a file, like --html "
+           "report.html\n")
+    (tmp_path / "out").mkdir()
+    done = _helpthread(tmp_path, "report", "--png", "out/", "--html", "out")
+    assert done.returncode == 0, done.stderr
+    assert_png((tmp_path / "out" / "report.png").read_bytes())
+    assert (tmp_path / "out" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "Wrote out/report.png" in done.stdout and "Wrote out/report.html" in done.stdout

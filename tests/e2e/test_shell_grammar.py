@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import sqlite3
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from subprocess import CompletedProcess
 
 from adapters.shell.outbound import Printer
 from adapters.shell.repl import ShellSession
+from tests.e2e.conftest import HELPTHREAD, clean_env
 from tests.support.memory import MemoryStores
 from tests.support.people import make_desk
 
@@ -159,3 +163,62 @@ def test_separators_str_strip_would_drop_are_refused_by_name(run_helpthread: Run
     assert "(to sam) resolution: contains a control character (U+0085)" in out
     assert "(to sam) command: 'claim\\u001d1' is not a /ticket command" in out
     assert "Internal note added" not in out and "is resolved" not in out
+
+
+def test_search_refuses_what_show_refuses(run_helpthread: Run) -> None:
+    script = ("/as sam --agent\n/ticket show #0\n/ticket search #0\n"
+              "/ticket show #999999999999\n/ticket search #999999999999\n/ticket search 🎉\n")
+    out = run_helpthread(script).stdout
+    assert "(to sam) number: tickets are numbered from 1" in out
+    assert "(to sam) search: tickets are numbered from 1" in out
+    assert ("(to sam) search: '#999999999999' is too long for a ticket number (at most 9 "
+            "digits)") in out
+    assert "(to sam) search: '🎉' has no words to search for" in out
+    assert "Nothing found" not in out
+
+
+def test_a_line_that_is_not_utf8_is_refused_as_such(tmp_path: Path) -> None:
+    """A byte 0xFF once read as "subject: contains a control character (U+DCFF)"."""
+    script = ("/as lena\n/ticket new category=general subject=a\udcffb description=d\n"
+              "/ticket new category=general description=d\nsub\udcfe\nFine subject\n")
+    for locale in ("C.UTF-8", "en_US.UTF-8"):  # strict or lenient decoding by default
+        desk = tmp_path / locale
+        desk.mkdir()
+        done = subprocess.run([HELPTHREAD, "run"], input=script.encode("utf-8",
+                                                                        "surrogateescape"),
+                              capture_output=True, cwd=desk, timeout=120,
+                              env={**clean_env(desk), "LANG": locale, "LC_ALL": locale})
+        assert done.returncode == 0, done.stderr
+        out = done.stdout.decode("utf-8")
+        assert "(to lena) Opened #1: Fine subject." in out, out
+    assert ("(to lena) That line is not valid UTF-8 (byte 0xFF); nothing was done with it. "
+            "Send text encoded as UTF-8.") in out
+    refused = out.index("(byte 0xFE)")
+    assert "Subject? (one line" in out[refused:]  # the form asks again
+    assert "U+DC" not in out and "\ufffd" in out  # the echo shows a replacement
+
+
+def test_a_multi_line_description_keeps_its_indentation(run_helpthread: Run,
+                                                        tmp_path: Path) -> None:
+    """Mail and chat forms open tickets whose description has several lines; the shell
+    once printed the second at column 0, outside the card."""
+    opened = run_helpthread("/as lena\n/ticket new category=general subject=Multi "
+                            "description=placeholder\n")
+    assert opened.returncode == 0, opened.stderr
+    with sqlite3.connect(tmp_path / "desk.db") as db:  # as an e-mail's body arrives
+        db.execute("UPDATE tickets SET description = 'line one\nline two'")
+    shown = run_helpthread("/as lena\n/ticket show 1\n").stdout.splitlines()
+    first = next(i for i, line in enumerate(shown) if line.endswith("description: line one"))
+    indent = len(shown[first]) - len(shown[first].lstrip())
+    assert shown[first + 1] == " " * indent + "line two", shown
+
+
+def test_the_printer_indents_continuation_lines() -> None:
+    out = io.StringIO()
+    Printer(out).lines("[#1 ticket thread]", ["New ticket:", "  one\ntwo", "x: a\nb"])
+    assert out.getvalue().splitlines() == [
+        "[#1 ticket thread] New ticket:",
+        "                     one",
+        "                     two",
+        "                   x: a",
+        "                   b"]

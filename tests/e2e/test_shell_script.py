@@ -100,7 +100,9 @@ def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProce
     assert "(to lena) Opened #2: Printer on fire." in out
     assert "(to lena) share: answer yes or no" in out
     assert "(to lena) Opened #3: s." in out
-    assert "(to lena) subject: is given twice (also as the words 'stray')" in out
+    assert ("(to lena) new: 'stray' cannot be placed: words outside key=value are the "
+            "subject, and subject= is given; put them inside a field's quotes or leave "
+            "them out") in out  # it once blamed the subject ("is given twice")
     assert "(to lena) receipt: is not a field of category 'general'" in out
     assert "Nothing was opened." in out
     assert "\\u0007\\u202e" in out and "\x07" not in out and "\u202e" not in out

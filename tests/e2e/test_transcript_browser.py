@@ -116,9 +116,30 @@ def transcript(run_helpthread: Run, tmp_path: Path) -> Path:
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
     at = out.index("(to sam) Transcript of #1:")
-    assert out[at + 1:at + 3] == ["           transcripts/ticket-1-transcript.html",
-                                  "           transcripts/ticket-1-transcript.md"]
-    return tmp_path / "transcripts" / "ticket-1-transcript.html"
+    assert out[at + 1:at + 3] == ["           transcripts/ticket-1-sam+internal.html",
+                                  "           transcripts/ticket-1-sam+internal.md"]
+    return tmp_path / "transcripts" / "ticket-1-sam+internal.html"
+
+
+def test_each_viewer_gets_their_own_files(run_helpthread: Run, tmp_path: Path) -> None:
+    """Both copies were once written to ``ticket-1-transcript.html``: the path printed to
+    lena could hold the agent's copy, internal notes and all."""
+    done = run_helpthread(DESK + "/as lena\n/ticket transcript 1\n"
+                          "/as sam --agent\n/ticket transcript 1\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    at = out.index("(to lena) Transcript of #1:")
+    assert out[at + 1:at + 3] == ["            transcripts/ticket-1-lena.html",
+                                  "            transcripts/ticket-1-lena.md"]
+    for name in ("ticket-1-lena.html", "ticket-1-lena.md"):
+        lenas = (tmp_path / "transcripts" / name).read_text(encoding="utf-8")
+        assert "Try turning it off and on" in lenas
+        assert "toner supplier" not in lenas and "internal notes included" not in lenas
+    agents = (tmp_path / "transcripts" / "ticket-1-sam+internal.md").read_text("utf-8")
+    assert "Internal: check the toner supplier" in agents
+    assert sorted(p.name for p in (tmp_path / "transcripts").iterdir()) == [
+        "ticket-1-lena.html", "ticket-1-lena.md", "ticket-1-sam+internal.html",
+        "ticket-1-sam+internal.md"]
 
 
 def test_the_shell_writes_the_page_and_the_markdown(transcript: Path) -> None:

@@ -92,7 +92,7 @@ async def test_a_dead_worker_frees_its_rows_within_the_lease_and_warns_the_next(
     outbox = SqlOutbox(wired.stores.engine)
     now = wired.clock.now()
     taken = await outbox.claim(["shell"], now, now + timedelta(seconds=15), "dead", 10)
-    assert await outbox.start(taken[0], "dead")  # … and the process is killed mid-call
+    assert await outbox.record([], [taken[0]], "dead") == {taken[0].id}  # … and it dies
     assert await wired.worker.run_once() == 0
     wired.clock.advance(15)  # delivery.lease: 15 s, not two minutes
     assert await wired.worker.run_until_idle() == 0

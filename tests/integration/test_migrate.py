@@ -14,12 +14,12 @@ from tests.support.databases import PG_ADMIN_DSN, require_postgres
 
 async def test_upgrade_reports_what_it_applied_then_nothing(database_url: str) -> None:
     first = await upgrade_async(database_url)
-    assert first.before is None and first.after == "0010"
+    assert first.before is None and first.after == "0011"
     assert [rev for rev, _ in first.applied] == [
-        "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+        "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
     assert first.applied[0][1].startswith("Initial tables")
     again = await upgrade_async(database_url)
-    assert (again.before, again.after, again.applied) == ("0010", "0010", ())
+    assert (again.before, again.after, again.applied) == ("0011", "0011", ())
 
 
 async def _refused(url: str) -> CannotOpenDatabase:

@@ -175,3 +175,25 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert percentile([7.0], 0.9) == 7.0
     assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
     assert percentile([float(n) for n in range(1, 11)], 0.9) == pytest.approx(9.1)
+
+
+async def test_a_period_from_long_ago_costs_the_desks_days_not_the_calendars(
+        wired: Wired) -> None:
+    """``--since 0001-01-01`` on a small desk: the per-day series starts at the desk's
+    first ticket, so its length is bounded by the days the desk has data for (it once
+    walked all 740 000 days since year 1 and drew a bar for each); the empty desk still
+    reports one day."""
+    empty = await desk_report(wired.desk.config, wired.stores, wired.clock, "0001-01-01")
+    assert [d.day for d in empty.days] == [wired.clock.now().date()]
+    await wired.desk.open_ticket(LENA, form(subject="First"))
+    wired.clock.advance(3 * 24 * HOUR)
+    await wired.desk.open_ticket(OMAR, form(subject="Second"))
+    await wired.desk.reply(SAM, 2, "On it")
+    report = await desk_report(wired.desk.config, wired.stores, wired.clock, "0001-01-01")
+    assert report.since == datetime(1, 1, 1, tzinfo=UTC) and report.total.opened == 2
+    assert len(report.days) == 4  # the first ticket's day to today
+    assert (report.days[0].opened, report.days[-1].opened) == (1, 1)
+    assert report.days[-1].first_response_median is not None
+    assert_png(chart_png(report))
+    week = await desk_report(wired.desk.config, wired.stores, wired.clock, "7d")
+    assert len(week.days) == 4  # a younger desk than the period: its days, no more

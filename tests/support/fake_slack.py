@@ -16,6 +16,9 @@ first, then replies by ``ts``, ``oldest``/``latest``/``inclusive``) page with ``
 and ``cursor`` and show ``metadata`` only with ``include_all_metadata``, as Slack does.
 ``ts`` values are the wall clock in microseconds, strictly increasing, as Slack's are.
 ``refuse()`` closes the port (connections refused) until ``accept()``.
+Every answered call carries the token's scopes in the ``x-oauth-scopes`` header,
+comma-separated, as Slack's Web API does (``scopes``: by default those the manifest
+asks for, an app installed from it; a scripted failure carries none).
 Socket Mode: ``apps.connections.open`` returns ``ws://…/link``; the fake greets with
 ``hello``, ``push()`` sends an envelope and returns the app's acknowledgement.
 
@@ -35,6 +38,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from adapters.slack.manifest import bot_scopes
 
 TEAM = "T0TEST"
 BOT_USER = "U0BOT"
@@ -91,6 +96,8 @@ class FakeSlack:
     # process on the machine): the benchmark's "form shown" latency.
     forms_opened: dict[str, float] = field(default_factory=dict)
     socket_url: str | None = None  # what apps.connections.open hands out (default: ours)
+    # the bot token's scopes, sent in x-oauth-scopes (default: the manifest's)
+    scopes: tuple[str, ...] = field(default_factory=lambda: tuple(bot_scopes()))
     # channel id -> messages posted there (top level and replies), in posting order
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -240,7 +247,7 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(args) if handler else {"ok": True}
         call.answer = body
-        return _json(body)
+        return _json(body, headers={"x-oauth-scopes": ",".join(self.scopes)})
 
     def _failure_for(self, method: str, args: dict[str, Any]) -> Failure | None:
         """The first scripted failure of ``method`` that applies to this call, used up."""

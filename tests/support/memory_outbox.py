@@ -12,7 +12,7 @@ import copy
 from datetime import datetime
 
 from core.events import EventKind
-from core.outbound import Delivered, DeliveryContext
+from core.outbound import DeliveryContext, Done
 from core.routing import Delivery, DeliveryState
 from core.store.outbox import CHAIN_MAX, ERROR_MAX
 from tests.support.memory import MemoryState, MemoryStores
@@ -79,7 +79,25 @@ class MemoryOutbox:
              if e.ticket_number in numbers and e.kind is EventKind.OPENED},
         )
 
-    async def start(self, delivery: Delivery, owner: str) -> bool:
+    async def release(self, deliveries: list[Delivery], owner: str) -> None:
+        for d in deliveries:
+            lease = self.s.leases.get(d.id or 0)
+            if lease is not None and lease[0] == owner:
+                del self.s.leases[d.id or 0]
+
+    async def record(self, done: list[Done], start: list[Delivery], owner: str) -> set[int]:
+        for made in done:
+            row = self._row(made.delivery)
+            if row is not None:
+                row.state, row.last_error = DONE, None
+            self.s.leases.pop(made.delivery.id or 0, None)
+            for binding in self.s.bindings:
+                if binding.id == made.delivery.binding_id:
+                    binding.thread = made.delivered.thread or binding.thread
+                    binding.card_message = made.delivered.card_message or binding.card_message
+        return {d.id or 0 for d in start if self._start(d, owner)}
+
+    def _start(self, delivery: Delivery, owner: str) -> bool:
         row = self._row(delivery)
         lease = self.s.leases.get(delivery.id or 0)
         if row is None or row.state is not PENDING or lease is None or lease[0] != owner:
@@ -87,24 +105,6 @@ class MemoryOutbox:
         row.attempts += 1
         row.maybe_sent = True
         return True
-
-    async def release(self, deliveries: list[Delivery], owner: str) -> None:
-        for d in deliveries:
-            lease = self.s.leases.get(d.id or 0)
-            if lease is not None and lease[0] == owner:
-                del self.s.leases[d.id or 0]
-
-    async def complete(self, delivery: Delivery, delivered: Delivered, now: datetime, *,
-                       then_start: Delivery | None = None, owner: str = "") -> bool:
-        row = self._row(delivery)
-        if row is not None:
-            row.state, row.last_error = DONE, None
-        self.s.leases.pop(delivery.id or 0, None)
-        for binding in self.s.bindings:
-            if binding.id == delivery.binding_id:
-                binding.thread = delivered.thread or binding.thread
-                binding.card_message = delivered.card_message or binding.card_message
-        return then_start is not None and await self.start(then_start, owner)
 
     async def retry(self, delivery: Delivery, error: str, at: datetime, *,
                     maybe_sent: bool) -> None:

@@ -95,16 +95,19 @@ class _Authenticator:
 
 @contextmanager
 def smtp_server(*, tls_context: ssl.SSLContext | None = None,
-                login: tuple[str, str] | None = None) -> Iterator[tuple[MailSink, int]]:
+                login: tuple[str, str] | None = None,
+                auth_without_tls: bool = False) -> Iterator[tuple[MailSink, int]]:
     """An SMTP server on 127.0.0.1 (a free port), offering STARTTLS — and requiring it —
-    when ``tls_context`` is given, and AUTH for ``login`` (user, password)."""
+    when ``tls_context`` is given, and AUTH for ``login`` (user, password): only over
+    TLS, as aiosmtpd and most servers have it, unless ``auth_without_tls``."""
     sink = MailSink()
     port = free_port()
     kwargs: dict[str, Any] = {}
     if tls_context is not None:
         kwargs.update(tls_context=tls_context, require_starttls=True)
     if login is not None:
-        kwargs.update(authenticator=_Authenticator(*login), auth_required=True)
+        kwargs.update(authenticator=_Authenticator(*login), auth_required=True,
+                      auth_require_tls=not auth_without_tls)
     controller = Controller(sink, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import DEFAULT_DATABASE_URL, ConfigError, load_settings
 from core.config import DeskConfig
 from core.durations import format_duration, parse_duration, spoken
 
@@ -280,3 +280,20 @@ def test_delivery_settings_from_file_and_environment(tmp_path: Path,
 def test_a_duration_is_spoken_rounded_to_the_nearest_of_two_units(seconds: float,
                                                                   said: str) -> None:
     assert spoken(timedelta(seconds=seconds)) == said
+
+
+def test_only_the_upper_case_prefix_is_read_or_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names are case-sensitive on POSIX: ``helpthread_x`` once stopped the desk ("is not
+    a setting"), and pydantic-settings read ``helpthread_database_url`` as the URL."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("HELPTHREAD_CONFIG", "HELPTHREAD_DATABASE_URL", "HELPTHREAD_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("helpthread_x", "1")
+    monkeypatch.setenv("helpthread_database_url", "sqlite+aiosqlite:///not-this.db")
+    monkeypatch.setenv("Helpthread_Port", "1")
+    settings, _, _ = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.port == 3000
+    monkeypatch.setenv("HELPTHREAD_PORT", "4000")
+    assert load_settings()[0].port == 4000

@@ -244,7 +244,7 @@ def test_new_fields_any_case_unknown_or_twice_refused_by_name() -> None:
     # not key=value (no key can hold a control character): a subject word, refused
     # where subjects are checked (core.validation), never echoed raw
     assert parse("new ba\x07d=1").subject == "ba\x07d=1"
-    err = refused('new subject="Refund" stray', "subject")
+    err = refused('new subject="Refund" stray', "new")
     assert "'stray'" in err.reason
 
 
@@ -294,3 +294,14 @@ def test_in_its_own_thread_a_tickets_number_before_text_names_it() -> None:
     assert grammar.parse("reply 2 weeks is usual", thread=1) == cmd.Reply(1, "2 weeks is usual")
     assert grammar.parse("reply 1", thread=1) == cmd.Reply(1, "1")
     assert grammar.parse("reply #2 hello", thread=1) == cmd.Reply(2, "hello")
+
+
+@pytest.mark.parametrize("text", [
+    'new category=refund subject="R" description="D" receipt=RC-1 stray',
+    'new category=refund subject="R" stray description="D"'])
+def test_a_word_that_cannot_be_placed_is_refused_by_name(text: str) -> None:
+    """It once blamed the subject: "subject: is given twice (also as the words …)"."""
+    with pytest.raises(Invalid) as caught:
+        parse(text, field_keys=("receipt",))
+    assert caught.value.field == "new"
+    assert caught.value.reason.startswith("'stray' cannot be placed: ")

@@ -110,3 +110,23 @@ def test_priority_and_escalation() -> None:
         lc.set_priority(t, "urgent")
     assert lc.escalate(t) == 1
     assert lc.escalate(t) == 2
+
+
+def test_a_copy_changes_apart_from_its_ticket() -> None:
+    """``Ticket.copy`` (what ``core.capabilities`` tries transitions on) is equal to the
+    ticket, and nothing done to the copy — fields, containers, SLA clock — reaches it."""
+    t = ticket()
+    t.fields["order"] = "881"
+    t.watchers.append(ANA)
+    t.links.append(lc.Link(lc.LinkKind.RELATED, 3))
+    t.sla.warned = ("first_response",)
+    copy = t.copy()
+    assert copy == t and copy is not t
+    lc.claim(copy, SAM)
+    copy.fields["order"] = "882"
+    copy.watchers.clear()
+    copy.links.append(lc.Link(lc.LinkKind.DUPLICATE_OF, 4))
+    copy.sla.breaches += 1
+    assert (t.status, t.assignee, t.fields, t.watchers) == (Status.OPEN, None,
+                                                            {"order": "881"}, [ANA])
+    assert t.links == [lc.Link(lc.LinkKind.RELATED, 3)] and t.sla.breaches == 0

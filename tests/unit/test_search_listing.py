@@ -3,10 +3,17 @@ user's plain text (escaped for Slack's mrkdwn and Discord's markdown, no mention
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from adapters.discord.render import listing as discord_listing
 from adapters.shell.views import listing as shell_listing
 from adapters.slack.answers import listing as slack_listing
-from core.search import parse, tokens
+from core.errors import Invalid
+from core.grammar import ticket_number
+from core.search import folded_tokens, parse, snippet, tokens
+from core.tickets import Status
 from core.views import Listed
 from tests.support.memory import MemoryStores
 from tests.support.people import desk_config, form, make_desk, person
@@ -43,6 +50,54 @@ async def test_discord_quotes_the_snippet_without_markdown_or_mentions() -> None
     assert "@everyone" not in text and "\\*\\*bold\\*\\*" in quoted
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_text_splits_as_the_unicode_rule_splits_it(text: str) -> None:
+    assert tokens(text) == folded_tokens(text)
+
+
+def test_a_snippet_is_cut_around_the_first_text_holding_a_word() -> None:
+    terms = parse("refund", desk_config(), LENA.ref).terms
+    words = " ".join(f"w{i}" for i in range(30))
+    assert snippet(["no match here", f"{words} REFUND! {words}"], terms) == (
+        "… w24 w25 w26 w27 w28 w29 REFUND! w0 w1 w2 w3 w4 w5 w6 …")
+    assert snippet(["Café crème", "refund"], parse("creme", desk_config(), LENA.ref).terms
+                   ) == "Café crème"
+    assert snippet(["nothing"], terms) is None
+    assert snippet(["a (refund) b", "x"], terms) == "a (refund) b"
+    assert snippet(["pre-refund b"], terms) == "pre-refund b"
+
+
+@given(st.lists(st.sampled_from(["refund", "Refund,", "x-refund", "a", "b\tc", "é", "(", ""]),
+                max_size=40))
+def test_a_snippet_starts_at_the_chunk_the_unicode_rule_finds(chunks: list[str]) -> None:
+    text = " ".join(chunks)
+    terms = parse("refund", desk_config(), LENA.ref).terms
+    words = text.split()
+    first = next((i for i, c in enumerate(words) if "refund" in folded_tokens(c)), None)
+    cut = snippet([text], terms)
+    if first is None:
+        assert cut is None
+    else:
+        start, end = max(0, first - 6), min(len(words), first + 8)
+        assert cut == ("… " if start else "") + " ".join(words[start:end]) + (
+            " …" if end < len(words) else "")
+
+
+def test_a_repeated_status_means_any_of_them_and_another_repeated_filter_is_refused(
+) -> None:
+    config = desk_config()
+    both = parse("status:waiting status:on_hold", config, LENA.ref)
+    assert both.statuses == frozenset({Status.WAITING, Status.ON_HOLD})
+    assert parse("status:open status:all", config, LENA.ref).statuses is None
+    assert parse("priority:high priority:HIGH", config, LENA.ref).priority == "high"
+    for query, field in (("priority:high priority:low", "priority"),
+                         ("after:2026-01-01 after:2026-02-01", "after"),
+                         ("assignee:me assignee:none", "assignee")):
+        with pytest.raises(Invalid) as refused:
+            parse(query, config, LENA.ref)
+        assert refused.value.field == field and "once" in str(refused.value)
+
+
 def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
     assert tokens("Café-au-LAIT, lena@example.test 東京") == (
         "cafe", "au", "lait", "lena", "example", "test", "東京")
@@ -55,3 +110,20 @@ def test_words_fold_case_and_accents_and_split_on_punctuation() -> None:
     assert parse("42", desk_config(), LENA.ref).bare_number == 42
     assert parse('"unclosed phrase', desk_config(), LENA.ref).terms[0].words == (
         "unclosed", "phrase")
+
+
+@pytest.mark.parametrize("number", ["#0", "#999999999999"])
+def test_a_number_show_refuses_search_refuses_for_the_same_reason(number: str) -> None:
+    """They once said "Nothing found" where ``show`` names what is wrong."""
+    with pytest.raises(Invalid) as shown:
+        ticket_number(number)
+    with pytest.raises(Invalid) as searched:
+        parse(f"printer {number}", desk_config(), LENA.ref)
+    assert (searched.value.field, searched.value.reason) == ("search", shown.value.reason)
+
+
+def test_a_query_of_symbols_alone_has_no_words() -> None:
+    with pytest.raises(Invalid, match="'🎉' has no words to search for"):
+        parse("🎉", desk_config(), LENA.ref)
+    with pytest.raises(Invalid, match="type some words"):
+        parse("   ", desk_config(), LENA.ref)

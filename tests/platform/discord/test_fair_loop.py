@@ -6,6 +6,7 @@ still going when a card's Claim is pressed."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -149,3 +150,80 @@ async def test_desk_work_waits_for_other_answers_but_not_for_ever(
     assert held.first is not None
     assert answers.MOST_SECONDS - 0.05 <= waiting.result - waiting.first < 1.5
     assert waiting.result < held.first + 2.0
+
+
+async def test_the_collector_waits_for_answers_but_not_for_ever(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    for i in range(3):
+        requester = Actor(UserRef("discord", str(GUILD), str(900 + i)), f"r{i}")
+        await runtime.desk.open_ticket(requester, NewTicket(
+            category="general", subject=f"Collected {i}", description="d"))
+    team = fake.channels_by_name("team")
+    assert gc.isenabled()
+    claim = button(GUILD, team, AGENT, "ticket:claim:1")
+    fake.hold[claim["id"]] = 0.2  # its answer is on its way for 0.2 s
+    await _dispatched(fake, platform, claim)
+    assert not gc.isenabled(), "no automatic collection while an answer is on its way"
+    await asyncio.wait_for(fake.answered[claim["id"]].resulted.wait(), 10)
+    assert gc.isenabled()
+
+    # an answer slower than the hold's bound: the collector runs again after it, and
+    # is not held again until every interaction is answered
+    stuck = select(GUILD, team, AGENT, "ticket:priority:2", "high")
+    fake.hold[stuck["id"]] = 1.5
+    await _dispatched(fake, platform, stuck)
+    assert not gc.isenabled()
+    await asyncio.sleep(answers.HOLD_MOST_SECONDS + 0.1)
+    assert gc.isenabled() and platform.bot.answers.unanswered == 1
+    later = button(GUILD, team, AGENT, "ticket:claim:3")
+    await _dispatched(fake, platform, later)
+    assert gc.isenabled()
+    await asyncio.wait_for(fake.answered[stuck["id"]].resulted.wait(), 10)
+    await asyncio.wait_for(fake.answered[later["id"]].resulted.wait(), 10)
+    assert platform.bot.answers.unanswered == 0
+
+    # nor held past HOLD_MOST_YOUNG times the young generation's threshold of objects
+    threshold = gc.get_threshold()
+    slow = button(GUILD, team, AGENT, "ticket:close:1")
+    fake.hold[slow["id"]] = 0.4
+    await _dispatched(fake, platform, slow)
+    assert not gc.isenabled()
+    try:
+        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past 20 × 1
+        await _dispatched(fake, platform, button(GUILD, team, AGENT, "ticket:claim:2"))
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*threshold)
+    await asyncio.wait_for(fake.answered[slow["id"]].resulted.wait(), 10)
+
+
+def test_the_hold_leaves_a_collector_someone_else_disabled_as_it_was() -> None:
+    hold = answers.CollectorHold()
+    gc.disable()
+    try:
+        hold.hold("a")
+        hold.release("a")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    hold.hold("a")
+    hold.hold("b")
+    hold.release("a")
+    assert not gc.isenabled(), "held while any holder waits"
+    hold.release("b")
+    assert gc.isenabled()
+
+
+async def test_a_bot_that_stops_leaves_the_collector_running(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    requester = Actor(UserRef("discord", str(GUILD), "950"), "r")
+    await runtime.desk.open_ticket(requester, NewTicket(
+        category="general", subject="Stopping", description="d"))
+    claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+    fake.hold[claim["id"]] = 2.0
+    await _dispatched(fake, platform, claim)
+    assert not gc.isenabled()
+    await platform.stop()  # before the answer is back and before the hold's bound
+    assert gc.isenabled()

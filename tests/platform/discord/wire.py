@@ -17,7 +17,10 @@ As Discord does: a message sent with a ``nonce`` and ``enforce_nonce`` whose non
 bot already used in that channel is answered with the message made then, and no new one
 (Discord keeps nonces a few minutes; this fake for its whole life); a message starts at
 most one thread (code 160004), whose id is the message's; a user's DM channel is the
-same each time it is opened; ``/guilds/{id}/threads/active`` lists the threads.
+same each time it is opened; ``/guilds/{id}/threads/active`` lists the threads;
+``GET /guilds/{id}`` answers for its guild only (``Unknown Guild`` otherwise). With
+``token`` set, a request whose ``Authorization`` is not ``Bot <token>`` is answered
+``401: Unauthorized`` — interaction callbacks and webhooks, which carry none, aside.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class FakeDiscord:
     _gateway_ws: web.WebSocketResponse | None = None
     _query: dict[str, str] = field(default_factory=dict)  # the REST request's query
     _seq: Any = field(default_factory=lambda: itertools.count(2))
+    token: str | None = None  # set: only this bot token is accepted
 
     # ---- control --------------------------------------------------------------------
 
@@ -204,7 +208,8 @@ class FakeDiscord:
         self._query = dict(request.query)
         raw = await request.read()
         body = json.loads(raw) if raw and request.content_type == "application/json" else None
-        response = self._fault(request.method, path) or self._answer(request.method, path, body)
+        response = self._unauthorized(request, path) or self._fault(request.method, path) \
+            or self._answer(request.method, path, body)
         for pattern, reset_after in self.exhausted.items():
             if response.status < 300 and fnmatch.fnmatch(path, pattern):
                 response.headers.update({
@@ -213,6 +218,12 @@ class FakeDiscord:
                     "X-RateLimit-Bucket": f"fake-{pattern}"})
         self.requests.append(Recorded(request.method, path, body, response.status))
         return response
+
+    def _unauthorized(self, request: web.Request, path: str) -> web.Response | None:
+        if self.token is None or path.startswith(("/interactions/", "/webhooks/")) \
+                or request.headers.get("Authorization") == f"Bot {self.token}":
+            return None
+        return self._json({"message": "401: Unauthorized", "code": 0}, 401)
 
     def _user(self, uid: int, name: str = "user") -> dict[str, Any]:
         return {"id": str(uid), "username": name, "discriminator": "0", "avatar": None,
@@ -268,6 +279,14 @@ class FakeDiscord:
             return self._json(synced)
         if method == "GET" and parts[0] == "users":
             return self._json(self._user(int(parts[1])))
+        if method == "GET" and parts[0] == "guilds" and len(parts) == 2:
+            if parts[1] != str(self.guild_id):
+                return self._json({"message": "Unknown Guild", "code": 10004}, 404)
+            gateway_only = {"channels", "threads", "members", "voice_states", "presences",
+                            "stage_instances", "guild_scheduled_events", "joined_at",
+                            "large", "unavailable", "member_count"}
+            return self._json({k: v for k, v in self._guild().items()
+                               if k not in gateway_only})
         if method == "GET" and parts[0] == "guilds" and parts[2:] == ["threads", "active"]:
             threads = [c for c in self.channels.values() if c["type"] in (11, 12)
                        and not c["thread_metadata"]["archived"]]

@@ -1,6 +1,8 @@
-"""The search index's language (issue 12: ``search.language``), and two indexes a
-requester's search walks newest first: her own tickets (``requester_key, number``) and
-her org's shared ones (``requester_org, visibility, number``).
+"""The search index's language and two indexes for requesters' searches (issue 12).
+
+The language is ``search.language``; the two indexes are those a requester's search
+walks newest first: her own tickets (``requester_key, number``) and her org's shared
+ones (``requester_org, visibility, number``).
 
 ``ticket_search_language`` holds one row: the text search configuration the index was
 built with — ``simple`` here, as migration 0007 built it. ``helpthread run`` compares it
