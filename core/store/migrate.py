@@ -69,8 +69,19 @@ async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
     _probe_sqlite(url)
     engine = make_engine(url)
     try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(_upgrade, url, revision)
+        with _described(url):
+            async with engine.begin() as connection:
+                return await connection.run_sync(_upgrade, url, revision)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.contextmanager
+def _described(url: str) -> Iterator[None]:
+    """A failure to open ``url`` raised as ``CannotOpenDatabase`` saying why, where
+    ``describe_open_failure`` knows the cause; anything else as it is."""
+    try:
+        yield
     except CannotOpenDatabase:
         raise
     except Exception as err:
@@ -78,8 +89,6 @@ async def upgrade_async(url: str, revision: str = "head") -> Upgrade:
         if problem is None:
             raise
         raise problem from err
-    finally:
-        await engine.dispose()
 
 
 def _probe_sqlite(url: str) -> None:
@@ -271,14 +280,10 @@ async def read_revision(url: str, seconds: float) -> Revision:
 
     engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": seconds})
     try:
-        async with engine.connect() as connection:
-            current = await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision())
-    except Exception as err:
-        problem = describe_open_failure(err, url)
-        if problem is None:
-            raise
-        raise problem from err
+        with _described(url):
+            async with engine.connect() as connection:
+                current = await connection.run_sync(
+                    lambda sync: MigrationContext.configure(sync).get_current_revision())
     finally:
         await engine.dispose()
     return Revision(current, head_revision())
