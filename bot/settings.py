@@ -48,6 +48,7 @@ from core.config import (
 )
 from core.config_types import Priority
 from core.platforms import SettingError
+from core.store.url_options import BadOption, typed_options
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpthread.db"
 _URL_FORMS = ("sqlite+aiosqlite:///FILE (SQLite) or postgresql+asyncpg://USER@HOST/DB "
@@ -231,6 +232,7 @@ def check_database_url(url: str) -> str:
         raise ConfigError(f"HELPTHREAD_DATABASE_URL: {_masked(text)!r} is not a database URL; "
                           f"write {_URL_FORMS}") from None
     backend, driver = parsed.drivername.partition("+")[::2]
+    given = parsed.query  # as written (sslmode, not the ssl it becomes)
     if backend == "sqlite":
         wanted = "sqlite+aiosqlite"
         if not parsed.database or parsed.database == ":memory:" \
@@ -244,23 +246,19 @@ def check_database_url(url: str) -> str:
     else:
         raise ConfigError(f"HELPTHREAD_DATABASE_URL: {backend!r} databases are not supported; "
                           f"write {_URL_FORMS}")
+    try:
+        typed_options("sqlite" if backend == "sqlite" else "postgresql", given)
+    except BadOption as err:
+        raise ConfigError(f"HELPTHREAD_DATABASE_URL: {err}") from None
     if driver and f"{backend}+{driver}" != wanted:
         raise ConfigError(f"HELPTHREAD_DATABASE_URL: the driver {driver!r} is not supported; "
                           f"write {wanted}://… (or {backend}://…, which means the same)")
     return _rendered(parsed.set(drivername=wanted))
 
 
-# What asyncpg's connect() takes from the URL's query (asyncpg docs, "connect"); libpq's
-# sslmode is read as its ssl (the same values), since URLs are often copied from psql.
-ASYNCPG_OPTIONS = frozenset({"ssl", "timeout", "command_timeout",
-                             "statement_cache_size", "prepared_statement_cache_size",
-                             "max_cached_statement_lifetime", "server_settings",
-                             "target_session_attrs", "direct_tls"})
-
-
 def _asyncpg_url(url: URL) -> URL:
     """``url`` checked for what asyncpg would otherwise fail on with a traceback: a port
-    out of range, no database named, query options it does not take."""
+    out of range, no database named."""
     try:
         port = url.port
     except ValueError:
@@ -272,13 +270,8 @@ def _asyncpg_url(url: URL) -> URL:
         raise ConfigError("HELPTHREAD_DATABASE_URL: names no database; write "
                           "postgresql+asyncpg://USER@HOST/DATABASE")
     query = dict(url.query)
-    if "sslmode" in query:
-        query.setdefault("ssl", query.pop("sslmode"))
-    unknown = sorted(set(query) - ASYNCPG_OPTIONS)
-    if unknown:
-        takes = ", ".join(sorted(ASYNCPG_OPTIONS))
-        raise ConfigError(f"HELPTHREAD_DATABASE_URL: the option {unknown[0]!r} is not one "
-                          f"PostgreSQL's driver takes; it takes {takes}")
+    if "sslmode" in query and "ssl" not in query:  # libpq's name for asyncpg's ssl
+        query["ssl"] = query.pop("sslmode")
     return url.set(query=query)
 
 

@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from core.store.url_options import typed_options
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 QUICK_BUSY_TIMEOUT_MS = 250  # a quick read blocks the loop: it waits this long at most
 READING = "helpthread_reading"  # execution option: this transaction only reads
@@ -34,9 +36,15 @@ def _lower(value: object) -> object:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``sqlite+aiosqlite:///file.db`` or
-    ``postgresql+asyncpg://…``)."""
+    ``postgresql+asyncpg://…``). Raises ``BadOption`` for a query option the driver
+    cannot take (``check_database_url`` refuses those first)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        # asyncpg takes the URL's query as text; give it numbers and flags as such
+        # (raises BadOption for a URL check_database_url would have refused).
+        options = typed_options("postgresql", parsed.query)
+        kwargs["connect_args"] = {**options, **kwargs.get("connect_args", {})}
+        url = parsed.set(query={}).render_as_string(hide_password=False)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         return create_async_engine(url, **kwargs)

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
 from core.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from core.store.url_options import BadOption
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -192,6 +193,9 @@ def describe_open_failure(err: BaseException, url: str) -> CannotOpenDatabase | 
     """``err`` raised while first opening the database at ``url`` as one sentence, or
     None when it is not about opening the database (a bug: let it be seen)."""
     parsed = make_url(url)
+    for item in _chain(err):
+        if isinstance(item, BadOption):  # a URL not checked by check_database_url
+            return CannotOpenDatabase(str(item))
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_failure(err, parsed.database or "")
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"

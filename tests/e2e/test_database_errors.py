@@ -87,3 +87,53 @@ def test_a_plain_sqlite_url_is_opened_with_aiosqlite(tmp_path: Path) -> None:
     code, lines = _start(tmp_path, "sqlite:///plain.db", ("db", "upgrade"))
     assert code == 0, lines
     assert (tmp_path / "plain.db").exists()
+
+
+# A query option the driver cannot use, with the reason, before anything connects: the
+# driver would otherwise fail in a traceback (asyncpg on "float + str", SQLAlchemy on a
+# bare ValueError) or, for SQLite, ignore the option with only a warning.
+OPTION_CASES = {  # name: (url, what the line says)
+    "sslmode": ("postgresql://postgres@127.0.0.1/x?sslmode=bogus",
+                "the option sslmode='bogus' is not one of disable, allow, prefer"),
+    "ssl": ("postgresql://postgres@127.0.0.1/x?ssl=bogus", "the option ssl='bogus' is not"),
+    "session-attrs": ("postgresql://postgres@127.0.0.1/x?target_session_attrs=zzz",
+                      "the option target_session_attrs='zzz' is not one of any, primary"),
+    "server-settings": ("postgresql://postgres@127.0.0.1/x?server_settings=x",
+                        "the option server_settings='x' is a mapping"),
+    "pg-timeout": ("postgresql://postgres@127.0.0.1/x?timeout=abc",
+                   "the option timeout='abc' is not a number"),
+    "sqlite-timeout": ("sqlite+aiosqlite:///desk.db?timeout=abc",
+                       "the option timeout='abc' is not a number"),
+    "sqlite-unknown": ("sqlite+aiosqlite:///desk.db?foo=1",
+                       "the option 'foo' is not one SQLite's driver takes; it takes"),
+    "sqlite-uri-only": ("sqlite+aiosqlite:///desk.db?mode=ro",
+                        "the option 'mode' is a SQLite URI option; it needs uri=true"),
+}
+OPTION_COMMANDS = [("run",), ("db", "upgrade"), ("export",), ("import", "-")]
+
+
+@pytest.mark.parametrize("case", OPTION_CASES)
+def test_a_bad_query_option_is_named(tmp_path: Path, case: str) -> None:
+    url, says = OPTION_CASES[case]
+    for command in OPTION_COMMANDS if case in ("pg-timeout", "sqlite-timeout") \
+            else OPTION_COMMANDS[:2]:
+        code, lines = _start(tmp_path, url, command)
+        assert code == 2, (command, lines)
+        assert lines == [f"helpthread: HELPTHREAD_DATABASE_URL: {lines[0].split(': ', 2)[2]}"]
+        assert says in lines[0], lines
+    assert not (tmp_path / "desk.db").exists()
+
+
+@pytest.mark.postgres
+async def test_good_query_options_reach_the_driver_typed(tmp_path: Path) -> None:
+    """Numbers and flags in the URL arrive as numbers and flags (asyncpg adds a
+    timeout to a float)."""
+    await require_postgres()
+    url = (f"{PG_BASE}/helpthread_no_such_db?sslmode=disable&timeout=5&command_timeout=7"
+           "&statement_cache_size=0&direct_tls=false")
+    code, lines = _start(tmp_path, url, ("db", "upgrade"))
+    assert code == 2, lines
+    assert len(lines) == 1 and "database 'helpthread_no_such_db' does not exist" in lines[0]
+    code, lines = _start(tmp_path, "sqlite:///plain.db?timeout=2.5&cached_statements=10",
+                         ("db", "upgrade"))
+    assert (code, lines) == (0, [])

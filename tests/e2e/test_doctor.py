@@ -83,6 +83,20 @@ async def test_a_bad_config_fails_naming_the_field_as_run_does(
     assert outcome(out, "Database") == "skipped"
 
 
+@pytest.mark.parametrize(("url", "says"), [
+    ("postgresql://postgres@127.0.0.1/test?sslmode=bogus", "sslmode='bogus' is not one of"),
+    ("postgresql://postgres@127.0.0.1/test?timeout=abc", "timeout='abc' is not a number"),
+    ("sqlite:///desk.db?timeout=abc", "timeout='abc' is not a number"),
+    ("sqlite:///desk.db?foo=1", "'foo' is not one SQLite's driver takes"),
+])
+async def test_a_bad_database_url_option_is_one_failed_line(tmp_path: Path, url: str,
+                                                             says: str) -> None:
+    status, out = await doctor(tmp_path, {"HELPTHREAD_DATABASE_URL": url})
+    assert status == 1, out
+    assert [ln.split()[0] for ln in out.splitlines() if says in ln] == ["FAILED"], out
+    assert f"HELPTHREAD_DATABASE_URL: the option {says}" in out
+
+
 async def test_a_database_at_head_then_one_behind(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
     await asyncio.to_thread(upgrade, url)

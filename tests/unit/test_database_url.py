@@ -57,3 +57,24 @@ def test_load_settings_checks_and_normalises_the_url(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HELPTHREAD_DATABASE_URL", "mysql://desk@db/helpthread")
     with pytest.raises(ConfigError, match=r"^HELPTHREAD_DATABASE_URL: 'mysql'"):
         load_settings()
+
+
+def test_url_options_arrive_typed_and_a_bad_one_is_a_described_open_failure() -> None:
+    """``make_engine`` hands asyncpg numbers and flags, not the URL's text; a URL that
+    skipped ``check_database_url`` still fails in one sentence, not a traceback."""
+    from core.store.engine import make_engine
+    from core.store.migrate import describe_open_failure
+    from core.store.url_options import BadOption, typed_options
+
+    assert typed_options("postgresql", {"sslmode": "verify-full", "timeout": "2.5",
+                                        "statement_cache_size": "0", "direct_tls": "no"}) \
+        == {"ssl": "verify-full", "timeout": 2.5, "statement_cache_size": 0,
+            "direct_tls": False}
+    assert typed_options("sqlite", {"uri": "true", "mode": "ro"}) == {"uri": True, "mode": "ro"}
+    url = "postgresql+asyncpg://u@db/desk?timeout=abc"
+    with pytest.raises(BadOption) as caught:
+        make_engine(url)
+    failure = describe_open_failure(caught.value, url)
+    assert failure is not None and str(failure) == "the option timeout='abc' is not a number"
+    with pytest.raises(BadOption, match="'sslmode' is given more than once"):
+        typed_options("postgresql", {"ssl": "require", "sslmode": "disable"})
