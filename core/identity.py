@@ -23,6 +23,17 @@ def display_name(name: str) -> str:
     return name
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a name as ``display_name`` keeps it (a character it would
+    replace, or too long), or None."""
+    found = _UNSTORABLE.search(name)
+    if found:
+        return f"contains a control character (U+{ord(found.group()):04X})"
+    if len(name) > NAME_MAX:
+        return f"is {len(name)} characters long; the limit is {NAME_MAX}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class UserRef:
     """A user on one platform: ``platform`` (``slack``, ``discord``, ``shell``, ``email``),

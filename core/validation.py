@@ -43,7 +43,7 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
     surrogates (a NUL or a surrogate would fail on PostgreSQL, or on both engines:
     refused here, by name, on every store alike)."""
     raw = value or ""
-    _refuse_controls(field, raw, multiline)
+    refuse_controls(field, raw, multiline)
     text = raw.strip(" \t\n\r" if multiline else " ")
     if not text:
         if required:
@@ -56,7 +56,7 @@ def clean_text(field: str, value: str | None, *, max_length: int, multiline: boo
     return text.replace("\r\n", "\n")
 
 
-def _refuse_controls(field: str, text: str, multiline: bool) -> None:
+def refuse_controls(field: str, text: str, multiline: bool) -> None:
     """``Invalid(field, …)`` for the first character ``clean_text`` refuses in ``text``."""
     for ch in text:
         if ch in "\n\r\u2028\u2029" and not multiline:

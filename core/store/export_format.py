@@ -24,6 +24,7 @@ imported without a change here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -126,6 +127,7 @@ class BadValue(ValueError):
 
 Decoder = Callable[[Any], Any]
 _JSON_TYPES = (dict, list, str, int, float, bool)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
@@ -173,6 +175,10 @@ def _decoder(table: Table, column: Column[Any], dialect: str) -> Decoder:
                 raise BadValue(f"{where}: longer than {limit} characters")
             if "\x00" in value:
                 raise BadValue(f"{where}: holds a NUL character")
+            broken = _SURROGATE.search(value)
+            if broken:  # half of a UTF-16 pair: no database can store it as text
+                raise BadValue(f"{where}: holds a broken character "
+                               f"(U+{ord(broken.group()):04X})")
             return value
         return text
     if isinstance(kind, JSON):

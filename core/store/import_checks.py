@@ -1,8 +1,10 @@
 """What an imported row must hold beyond its column types: enumerated columns one of
-their enum's values, user keys ``platform:workspace:id``, JSON columns the shape the store
-reads back (``core.store.rows``, ``core.store.timers_sql``) — event data the payload its
-kind expects, decoded by ``core.codec`` as the store decodes it, and every value of the
-type the payload declares. A row that passes reads back without an error.
+their enum's values, user keys ``platform:workspace:id``, text what the desk takes on the
+way in (``core.validation``: one-line fields on one line, no control characters; names
+as ``core.identity.display_name`` keeps them), JSON columns the shape the store reads
+back (``core.store.rows``, ``core.store.timers_sql``) — event data the payload its kind
+expects, decoded by ``core.codec`` as the store decodes it, and every value of the type
+the payload declares. A row that passes reads back without an error.
 
 ``check_row(table, row)`` raises ``BadValue`` naming ``table.column`` and why.
 """
@@ -19,11 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from core import codec, commands
+from core.errors import Invalid
 from core.events import PAYLOAD_OF, Audience, EventKind
+from core.identity import name_problem
 from core.routing import DeliveryState, Purpose, Target
 from core.store.export_format import BadValue
 from core.tickets import PRIORITIES, LinkKind, Rating, SlaClock, Status, Visibility
 from core.timers import TimerKind
+from core.validation import refuse_controls, shown
 
 Check = Callable[[Any, Mapping[str, Any]], None]  # (value, the whole row); ValueError
 
@@ -35,6 +40,31 @@ def _one_of(kind: type[enum.Enum] | tuple[str, ...]) -> Check:
         if value is not None and value not in values:
             raise ValueError(f"{value!r} is not one of {', '.join(values)}")
     return check
+
+
+def _text(*, multiline: bool) -> Check:
+    """Text as the desk takes it on the way in (``core.validation``): a one-line field
+    (a subject, a category field) on one line without control or format characters;
+    multi-line text (a description, a comment) without controls but its line breaks and
+    tabs. Lengths and emptiness are the columns' own checks."""
+    def check(value: Any, row: Mapping[str, Any]) -> None:
+        if isinstance(value, str):
+            _refused(value, multiline)
+    return check
+
+
+def _refused(value: str, multiline: bool) -> None:
+    try:
+        refuse_controls("", value, multiline)
+    except Invalid as err:
+        raise ValueError(f"{shown(value)} {err.reason}") from None
+
+
+def _name(value: Any, row: Mapping[str, Any]) -> None:
+    """A display name as ``core.identity.display_name`` keeps it."""
+    why = name_problem(value) if isinstance(value, str) else None
+    if why is not None:
+        raise ValueError(f"{shown(value)} {why}")
 
 
 def _user_key(value: Any, row: Mapping[str, Any]) -> None:
@@ -144,6 +174,12 @@ def _sla(value: Any, row: Mapping[str, Any]) -> None:
 def _fields(value: Any, row: Mapping[str, Any]) -> None:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError(f"{value!r} is not a JSON object of texts")
+    for key, text in value.items():  # category fields are one-line form fields
+        try:
+            _refused(key, multiline=False)
+            _refused(text, multiline=False)
+        except ValueError as err:
+            raise ValueError(f"{key!r}: {err}") from None
 
 
 def _watchers(value: Any, row: Mapping[str, Any]) -> None:
@@ -153,6 +189,7 @@ def _watchers(value: Any, row: Mapping[str, Any]) -> None:
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)):
             raise ValueError(f"{pair!r} is not a [key, name] pair")
         _user_key(pair[0], row)
+        _name(pair[1], row)
 
 
 def _links(value: Any, row: Mapping[str, Any]) -> None:
@@ -172,16 +209,21 @@ def _command(value: Any, row: Mapping[str, Any]) -> None:
     _decoded(commands.BY_NAME[value["command"]], fields, f"a {value['command']!r} command")
 
 
+ONE_LINE, MULTILINE = _text(multiline=False), _text(multiline=True)
 CHECKS: dict[str, dict[str, Check]] = {
     "tickets": {
         "status": _one_of(Status), "visibility": _one_of(Visibility),
         "priority": _one_of(PRIORITIES), "rating": _one_of(Rating),
         "requester_key": _user_key, "assignee_key": _user_key, "fields": _fields,
         "watchers": _watchers, "links": _links, "sla": _sla,
+        "subject": ONE_LINE, "category": ONE_LINE, "account": ONE_LINE,
+        "requester_org": ONE_LINE, "description": MULTILINE, "resolution": MULTILINE,
+        "rating_comment": MULTILINE, "requester_name": _name, "assignee_name": _name,
     },
     "bindings": {"audience": _one_of(Audience)},
     "events": {"kind": _one_of(EventKind), "audience": _one_of(Audience),
-               "actor_key": _user_key, "data": _event_data},
+               "actor_key": _user_key, "data": _event_data, "actor_name": _name,
+               "body": MULTILINE},
     "deliveries": {"target": _one_of(Target), "audience": _one_of(Audience),
                    "purpose": _one_of(Purpose), "state": _one_of(DeliveryState)},
     "read_marks": {"reader_key": _user_key},

@@ -159,3 +159,56 @@ async def test_a_value_the_desk_cannot_read_is_refused_by_line_and_column(
     whole = _run(tmp_path, "import", "whole.jsonl", url=empty)
     assert whole.returncode == 0, whole.stderr
     assert whole.stdout.startswith("Imported 2 tickets")
+
+
+async def test_text_the_desk_would_refuse_is_refused_by_line_and_field(
+        tmp_path: Path) -> None:
+    """The new user's cases: a lone surrogate in a subject (was a UnicodeEncodeError
+    traceback), a line break and a text-direction override in a subject (was imported,
+    then printed raw by list and show) — and the same rules for category fields,
+    multi-line text and names: refused by line and field, nothing imported."""
+    await _seed(tmp_path)
+    lines = _run(tmp_path, "export").stdout.splitlines()
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+    def edited(index: int, table: str, column: str, value: object) -> list[str]:
+        line = json.loads(lines[index])
+        row = line["ticket"] if table == "ticket" else line[table][0]
+        row[column] = value
+        return [*lines[:index], json.dumps(line), *lines[index + 1:]]
+
+    cases = [
+        (edited(1, "ticket", "subject", "a\ud800b"),
+         "line 2: tickets.subject: holds a broken character (U+D800)"),
+        (edited(1, "ticket", "subject", "line1\nline2\u202e"),
+         "line 2: tickets.subject: 'line1\\u000aline2\\u202e' must be a single line"),
+        (edited(1, "ticket", "subject", "quiet\u202eevil"),
+         "line 2: tickets.subject: 'quiet\\u202eevil' contains a text-direction control "
+         "character"),
+        (edited(2, "ticket", "fields", {"receipt": "R-1\x1b[31m", "card_last4": "4242"}),
+         "line 3: tickets.fields: 'receipt': 'R-1\\u001b[31m' contains a control character "
+         "(U+001B)"),
+        (edited(2, "ticket", "description", "Order 77.\x07"),
+         "line 3: tickets.description: 'Order 77.\\u0007' contains a control character "
+         "(U+0007)"),
+        (edited(2, "ticket", "requester_name", "omar\x1b]0;x\x07"),
+         "line 3: tickets.requester_name: 'omar\\u001b]0;x\\u0007' contains a control "
+         "character (U+001B)"),
+        (edited(2, "events", "body", "hi\x00"), "line 3: events.body: holds a NUL character"),
+    ]
+    for content, says in cases:
+        (tmp_path / "edited.jsonl").write_text("\n".join(content) + "\n")
+        refused = _run(tmp_path, "import", "edited.jsonl", url=empty)
+        assert "Traceback" not in refused.stderr, refused.stderr
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip() == (f"helpthread: import: edited.jsonl: {says}; "
+                                          "nothing was imported")
+    # multi-line text keeps its line breaks and tabs; joiners in names are kept
+    line = json.loads(lines[2])
+    line["ticket"].update(description="Order 77.\n\tpaid twice",
+                          requester_name="Omar \U0001f468\u200d\U0001f4bb")
+    (tmp_path / "ok.jsonl").write_text("\n".join([*lines[:2], json.dumps(line),
+                                                   *lines[3:]]) + "\n")
+    done = _run(tmp_path, "import", "ok.jsonl", url=empty)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Imported 2 tickets")
