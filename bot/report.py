@@ -65,7 +65,9 @@ def output_path(option: str, value: str, name: str) -> Path:
     existing directory gets ``name`` in it (``--png out/`` writes ``out/report.png``,
     as ``cp`` would); a path ending in a separator must be such a directory (pathlib
     would drop the separator and write a file named ``out``). Raises ``BadPath`` for
-    that, and for an empty path."""
+    that, for an empty path, and for a file that could not be written: its directory
+    missing, not a directory, or not writable, or the file itself not writable — so the
+    report is not made (nor the database read) only to fail at the end."""
     if not value.strip():
         raise BadPath(f"{option}: the path is empty; name a file, like {option} {name}")
     path = Path(value)
@@ -73,7 +75,22 @@ def output_path(option: str, value: str, name: str) -> Path:
         return path / name
     if value.endswith((os.sep, "/")) or (os.altsep and value.endswith(os.altsep)):
         raise BadPath(f"{option} {value}: no such directory")
+    _writable(option, value, path)
     return path
+
+
+def _writable(option: str, value: str, path: Path) -> None:
+    """``BadPath`` unless ``path`` (no directory) can be created or overwritten."""
+    parent = path.parent
+    if not parent.exists():
+        raise BadPath(f"{option} {value}: no such directory {parent}")
+    if not parent.is_dir():
+        raise BadPath(f"{option} {value}: {parent} is not a directory")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise BadPath(f"{option} {value}: cannot write the file (no permission)")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise BadPath(f"{option} {value}: cannot write in {parent} (no permission)")
 
 
 def _row(f: Figures) -> str:

@@ -111,3 +111,19 @@ def test_png_and_html_paths_are_checked_before_anything_is_written(tmp_path: Pat
     assert_png((tmp_path / "out" / "report.png").read_bytes())
     assert (tmp_path / "out" / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert "Wrote out/report.png" in done.stdout and "Wrote out/report.html" in done.stdout
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_database(
+        tmp_path: Path) -> None:
+    """``--png /nonexistent/x.png`` printed the whole table, then failed with exit 1: a
+    file that cannot be written is refused in one line, exit 2, and the database is not
+    opened (no desk file is made)."""
+    (tmp_path / "plain.txt").write_text("x")
+    for option, value, says in (
+            ("--png", "/nonexistent/x.png", "no such directory /nonexistent"),
+            ("--html", "missing/deeper/x.html", "no such directory missing/deeper"),
+            ("--png", "plain.txt/x.png", "plain.txt is not a directory")):
+        done = _helpthread(tmp_path, "report", option, value)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert done.stderr == f"helpthread: report: {option} {value}: {says}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt"]
