@@ -42,9 +42,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # asyncpg takes the URL's query as text; give it numbers and flags as such
         # (raises BadOption for a URL check_database_url would have refused).
-        options = typed_options("postgresql", parsed.query)
+        url, options = asyncpg_arguments(url)
         kwargs["connect_args"] = {**options, **kwargs.get("connect_args", {})}
-        url = parsed.set(query={}).render_as_string(hide_password=False)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         return create_async_engine(url, **kwargs)
@@ -69,6 +68,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def asyncpg_arguments(url: str) -> tuple[str, dict[str, Any]]:
+    """A PostgreSQL ``url`` without its query, and the query as asyncpg's ``connect()``
+    arguments (``connect_args``): asyncpg takes the URL's text as it is, so ``timeout=5``
+    would reach it as ``"5"``. Raises ``BadOption`` for an option it cannot take."""
+    parsed = make_url(url)
+    options = typed_options("postgresql", parsed.query)
+    return parsed.set(query={}).render_as_string(hide_password=False), options
 
 
 def _functions(dbapi_connection: Any) -> None:

@@ -24,7 +24,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
-from core.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from core.store.engine import SQLITE_BUSY_TIMEOUT_MS, asyncpg_arguments, make_engine
 from core.store.url_options import BadOption
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -282,7 +282,10 @@ async def read_revision(url: str, seconds: float) -> Revision:
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
-    engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": seconds})
+    with _described(url):
+        bare, options = asyncpg_arguments(url)
+    engine = create_async_engine(bare, poolclass=NullPool,
+                                 connect_args={**options, "timeout": seconds})
     try:
         with _described(url):
             async with engine.connect() as connection:

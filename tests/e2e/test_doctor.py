@@ -350,6 +350,22 @@ async def test_postgresql_opened_read_and_a_missing_database_named(tmp_path: Pat
     assert f"HELPTHREAD_DATABASE_URL: database {name!r} does not exist" in line(out, "Database")
 
 
+@pytest.mark.postgres
+async def test_postgresql_url_options_reach_the_driver_as_numbers(tmp_path: Path) -> None:
+    """``command_timeout=7`` reached asyncpg as the text "7" (asyncpg adds it to a
+    float); the doctor's read hands it over as a number, as the desk does."""
+    await require_postgres()
+    url, name = await fresh_postgres_url()
+    try:
+        await asyncio.to_thread(upgrade, url)
+        with_options = f"{url}?sslmode=disable&command_timeout=7&statement_cache_size=0"
+        status, out = await doctor(tmp_path, {"HELPTHREAD_DATABASE_URL": with_options})
+        assert status == 0, out
+        assert line(out, "Migrations").endswith("the newest")
+    finally:
+        await drop_postgres(name)
+
+
 async def test_a_sqlite_uri_url_is_the_file_it_names(tmp_path: Path) -> None:
     await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}")
     url = f"sqlite+aiosqlite:///file:{tmp_path / 'desk.db'}?mode=ro&uri=true"
