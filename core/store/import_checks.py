@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -155,6 +156,7 @@ def _decoded(cls: type[Any], data: Any, what: str) -> None:
         raise ValueError(f"not {what}: {why}")
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _PAYLOADS = {k.value: PAYLOAD_OF[k] for k in EventKind}
 
 
@@ -164,6 +166,24 @@ def _event_data(value: Any, row: Mapping[str, Any]) -> None:
     if payload is None:
         return  # ``events.kind`` is refused on its own
     _decoded(payload, value, f"the data of an event of kind {kind!r}")
+    _no_controls(value, "")
+
+
+def _no_controls(value: Any, where: str) -> None:
+    """No text anywhere in ``value`` (event data: names and texts alike) holds what
+    neither a name nor multi-line text may: a control character but a line break or a
+    tab, or a lone surrogate."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_controls(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_controls(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        found = _UNSAFE.search(value)
+        if found:
+            raise ValueError(f"{where}: {shown(value)} contains a control character "
+                             f"(U+{ord(found.group()):04X})")
 
 
 def _sla(value: Any, row: Mapping[str, Any]) -> None:

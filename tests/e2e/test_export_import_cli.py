@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -177,6 +178,12 @@ async def test_text_the_desk_would_refuse_is_refused_by_line_and_field(
         row[column] = value
         return [*lines[:index], json.dumps(line), *lines[index + 1:]]
 
+    def replied(change: Callable[[dict[str, object]], None]) -> list[str]:
+        """Line 3 with the data of its reply event changed by ``change``."""
+        line = json.loads(lines[2])
+        change(next(e for e in line["events"] if "text" in e["data"])["data"])
+        return [*lines[:2], json.dumps(line), *lines[3:]]
+
     cases = [
         (edited(1, "ticket", "subject", "a\ud800b"),
          "line 2: tickets.subject: holds a broken character (U+D800)"),
@@ -195,6 +202,9 @@ async def test_text_the_desk_would_refuse_is_refused_by_line_and_field(
          "line 3: tickets.requester_name: 'omar\\u001b]0;x\\u0007' contains a control "
          "character (U+001B)"),
         (edited(2, "events", "body", "hi\x00"), "line 3: events.body: holds a NUL character"),
+        (replied(lambda data: data.update(text="Looking\x1b[2J")),
+         "line 3: events.data: text: 'Looking\\u001b[2J' contains a control character "
+         "(U+001B)"),
     ]
     for content, says in cases:
         (tmp_path / "edited.jsonl").write_text("\n".join(content) + "\n")
