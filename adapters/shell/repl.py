@@ -86,11 +86,14 @@ class ShellSession:
 
     async def run(self, lines: AsyncIterator[str]) -> None:
         """Handle every line, delivering after each; at the end deliver everything pending."""
+        first = True
         try:
             async for raw in lines:
                 if self.terminal and self.terminal.show():
                     self.printer.out.write("\n")
                 line = raw.rstrip("\n")
+                if first:  # a script saved by a Windows editor starts with a byte-order mark
+                    line, first = line.removeprefix("\ufeff"), False
                 if not self.form and (not trim(line) or trim(line).startswith("#")):
                     continue
                 undecodable = NOT_UTF8.search(line)
