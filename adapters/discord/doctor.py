@@ -35,6 +35,10 @@ def checks(settings: DiscordSettings, credentials: DiscordCredentials,
            config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
     """Discord's checks; none when neither ``[discord]`` nor ``DISCORD_TOKEN`` is set."""
     if not (PLUGIN.configured(settings) or PLUGIN.has_credentials(credentials)):
+        if "discord_channel_id" in transcripts.platform_keys:  # else copies go nowhere
+            return [warning(SECTION, "transcripts.discord_channel_id is set, but Discord is "
+                            "not: no transcript is posted there until [discord] is "
+                            "configured")]
         return []
     token = credentials.discord_token.get_secret_value() if credentials.discord_token else ""
     if not token:

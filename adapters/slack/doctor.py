@@ -48,6 +48,9 @@ def checks(settings: SlackSettings, credentials: SlackCredentials,
            config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
     """Slack's checks; none when neither ``[slack]`` nor a Slack credential is set."""
     if not (PLUGIN.configured(settings) or PLUGIN.has_credentials(credentials)):
+        if "slack_channel" in transcripts.platform_keys:  # else closed tickets' copies go nowhere
+            return [warning(SECTION, "transcripts.slack_channel is set, but Slack is not: no "
+                            "transcript is posted there until [slack] is configured")]
         return []
     creds = _credentials(credentials)
     found: list[Check | Probe] = [creds]

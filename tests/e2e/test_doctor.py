@@ -203,6 +203,17 @@ async def test_a_slack_section_missing_a_channel_is_named_as_run_names_it(
     assert outcome(out, "Slack credentials") == "warning"  # another process may run Slack
 
 
+async def test_a_transcripts_channel_of_a_platform_not_configured_is_a_warning(
+        tmp_path: Path) -> None:
+    config = '[transcripts]\nslack_channel = "C0LOGS"\ndiscord_channel_id = 42\n'
+    status, out = await doctor(tmp_path, {}, config=config)
+    assert status == 0, out
+    assert outcome(out, "Slack [slack]") == "warning"
+    assert "transcripts.slack_channel is set, but Slack is not" in out
+    assert outcome(out, "Discord [discord]") == "warning"
+    assert "transcripts.discord_channel_id is set, but Discord is not" in out
+
+
 # ---- Discord -------------------------------------------------------------------------
 
 async def test_discord_token_guild_and_channels(tmp_path: Path) -> None:
