@@ -67,7 +67,8 @@ def _refuse_controls(field: str, text: str, multiline: bool) -> None:
             continue
         kind = unicodedata.category(ch)
         if kind == "Cc" or (not multiline and is_control(ch)):
-            raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
+            what = "an invisible formatting character" if kind == "Cf" else "a control character"
+            raise Invalid(field, f"contains {what} (U+{ord(ch):04X})")
         if kind == "Cs":  # half of a UTF-16 pair: no database can store it as text
             raise Invalid(field, f"contains a broken character (U+{ord(ch):04X})")
 

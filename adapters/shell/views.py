@@ -112,7 +112,7 @@ def card(t: TicketView, *, team: bool = True, now: datetime | None = None) -> li
     lines += [f"  SLA {line}" for line in clock_lines(t, team=team, now=now)]
     if t.closes_at is not None:
         lines.append(f"  closes {relative(t.closes_at, now)} "
-                     f"({t.closes_at:%Y-%m-%d %H:%M:%S} UTC){CLOSES_UNLESS[t.status]}")
+                     f"({t.closes_at:%Y-%m-%d %H:%M} UTC){CLOSES_UNLESS[t.status]}")
     if t.close_requested:
         lines.append(f"  close requested: waiting for {t.requester.name} to confirm")
     if t.rating is not None:

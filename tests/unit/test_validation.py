@@ -80,3 +80,11 @@ def test_multiline_text_keeps_its_separators_and_unusual_spaces() -> None:
     assert many_lines(text) == text, "stored exactly as written"
     assert one_line("\u00a0Subject\u3000") == "\u00a0Subject\u3000"
     assert one_line("  Subject  ") == "Subject", "surrounding spaces are not content"
+
+
+def test_an_invisible_formatting_character_is_named_as_such() -> None:
+    """U+00AD (soft hyphen) is a format character (Cf), not a control character."""
+    with pytest.raises(Invalid) as refused:
+        clean_text("subject", "soft\u00adhyphen", max_length=100, multiline=False)
+    assert str(refused.value) == (
+        "subject: contains an invisible formatting character (U+00AD)")
