@@ -43,3 +43,22 @@ async def test_the_agent_requesters_thread_message_reopens_or_follows_up() -> No
     assert having(out, "#1 is closed; your message is in follow-up #2."), out
     assert shell.stores.state.tickets[1].status is Status.CLOSED
     assert shell.stores.state.tickets[2].description == "Typed later"
+
+
+async def test_the_follow_up_notice_says_the_old_tickets_status() -> None:
+    """Past the reopen window, a message on a resolved ticket goes to a follow-up; the
+    notice says "resolved" (it is not closed), then "closed" once it is."""
+    shell = Shell(config=desk_config(lifecycle={"reopen_window": "5s"}))
+    await shell.type('/ticket new category=general subject="Printer" description="Smokes"',
+                     "/as sam --agent", "/ticket claim 1",
+                     "/ticket resolve 1 Replaced the fuser unit")
+    await shell.wait(1)
+    out = await shell.type("/as lena", "/thread 1", "It smokes again")
+    assert having(out, "#1 is resolved; your message is in follow-up #2. You are in its "
+                  "ticket thread."), out
+    assert shell.stores.state.tickets[1].status is Status.RESOLVED
+    out = await shell.type("/thread 1", "And again")  # continues in the open follow-up
+    assert having(out, "#1 is resolved; your message is in follow-up #2."), out
+    await shell.type("/as sam --agent", "/ticket close 1")
+    out = await shell.type("/as lena", "/thread 1", "Still")
+    assert having(out, "#1 is closed; your message is in follow-up #2."), out

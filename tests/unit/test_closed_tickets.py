@@ -10,6 +10,7 @@ from core.clock import FrozenClock
 from core.errors import InvalidTransition
 from core.events import EventKind
 from core.tickets import Status
+from core.views import continued_in
 from tests.support.memory import MemoryStores
 from tests.support.people import agent, desk_config, form, make_desk
 
@@ -61,3 +62,11 @@ async def test_past_the_window_the_agent_requesters_message_opens_a_follow_up() 
     commented = [e for e in stores.state.events
                  if e.kind is EventKind.COMMENTED and e.ticket_number == 1]
     assert commented == [], "not stored on the closed ticket"
+
+
+@pytest.mark.parametrize(("status", "says"), [
+    (Status.RESOLVED, "#1 is resolved; your message is in follow-up #2."),
+    (Status.CLOSED, "#1 is closed; your message is in follow-up #2."),
+])
+def test_the_follow_up_notice_names_the_status(status: Status, says: str) -> None:
+    assert continued_in(1, status, 2) == says
