@@ -195,6 +195,6 @@ def test_discord_refuses_an_internal_channel_that_is_the_support_channel(
     category = Category.model_validate({"key": "refund", "name": "Refund",
                                         "discord_team_channel_id": 2})
     apart = DiscordSettings(guild_id=1, support_channel_id=2, team_channel_id=3)
-    with pytest.raises(SettingError, match="categories.refund.discord_team_channel_id is "
+    with pytest.raises(SettingError, match=r"categories\.refund\.discord_team_channel_id is "
                                            "the support channel 2"):
         DISCORD.route(apart, [category])
