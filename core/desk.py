@@ -222,7 +222,7 @@ async def link(change: Change, command: cmd.Link) -> None:
         if existing.kind not in (LinkKind.RELATED, LinkKind.DUPLICATE_OF) \
                 or existing.kind is command.kind:
             raise InvalidTransition(f"#{ticket.number} is already linked to #{other} "
-                                    f"({existing.kind.value.replace('_', ' ')})")
+                                    f"({existing.kind.words})")
     ticket.links = [x for x in ticket.links if x.number != other]  # its kind changes
     duplicate = command.kind is LinkKind.DUPLICATE_OF
     if duplicate and Link(LinkKind.DUPLICATE_OF, ticket.number) in target.links:
