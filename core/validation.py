@@ -74,7 +74,14 @@ def _refuse_controls(field: str, text: str, multiline: bool) -> None:
 
 
 def clean_priority(value: str | None) -> str:
-    priority = (value or "normal").strip().lower()
+    """``value`` as a priority key, ``normal`` when not given (None). Given but empty
+    (``priority=``) is refused naming the field, not taken as normal (PRODUCT.md §8).
+    Raises ``Invalid("priority", …)``."""
+    if value is None:
+        return "normal"
+    priority = value.strip().lower()
+    if not priority:
+        raise Invalid("priority", f"is empty; say one of {', '.join(PRIORITIES)}")
     if priority not in PRIORITIES:
         raise Invalid("priority", f"must be one of {', '.join(PRIORITIES)}")
     return priority

@@ -6,7 +6,7 @@ import pytest
 
 from core.config import DeskConfig
 from core.errors import Invalid
-from core.validation import clean_category, clean_text, shown
+from core.validation import clean_category, clean_priority, clean_text, shown
 
 
 def one_line(value: str) -> str:
@@ -88,3 +88,11 @@ def test_an_invisible_formatting_character_is_named_as_such() -> None:
         clean_text("subject", "soft\u00adhyphen", max_length=100, multiline=False)
     assert str(refused.value) == (
         "subject: contains an invisible formatting character (U+00AD)")
+
+
+def test_priority_not_given_is_normal_but_given_empty_is_refused() -> None:
+    assert clean_priority(None) == "normal"
+    assert clean_priority(" High ") == "high"
+    for empty in ("", "   "):
+        with pytest.raises(Invalid, match="priority: is empty; say one of low, normal"):
+            clean_priority(empty)
