@@ -67,9 +67,13 @@ async def comment(change: Change, command: cmd.Comment | cmd.MailComment | cmd.R
     policy.require_may_write_in(actor, ticket, change.origin)
     agent = policy.is_agent(actor, change.config)
     requester = policy.is_requester(actor, ticket)
-    if agent and not requester:  # the team's public word: not on a closed ticket
+    # ``/ticket reply`` is the team's word even from an agent who is the requester; a
+    # message typed in the thread by the requester is theirs, agent or not.
+    reply = isinstance(command, cmd.Reply)
+    as_requester = requester and not reply
+    if reply or (agent and not requester):  # the team's public word: not on a closed ticket
         lifecycle.require_not_closed(ticket)
-    if ticket.status in lifecycle.DONE and not agent:
+    if ticket.status in lifecycle.DONE and (as_requester or not agent):
         if not requester:
             raise InvalidTransition(f"#{ticket.number} is {ticket.status.value}; only its "
                                     "requester or an agent can add to it now")
@@ -81,7 +85,7 @@ async def comment(change: Change, command: cmd.Comment | cmd.MailComment | cmd.R
             return
         await _continue_elsewhere(change, text)
         return
-    resumed = requester and lifecycle.requester_replied(ticket)
+    resumed = as_requester and lifecycle.requester_replied(ticket)
     if agent and not requester and ticket.first_response_at is None:
         ticket.first_response_at = change.now
     change.record(Commented(text, attachments))
@@ -218,7 +222,7 @@ async def link(change: Change, command: cmd.Link) -> None:
         if existing.kind not in (LinkKind.RELATED, LinkKind.DUPLICATE_OF) \
                 or existing.kind is command.kind:
             raise InvalidTransition(f"#{ticket.number} is already linked to #{other} "
-                                    f"({existing.kind.value.replace('_', ' ')})")
+                                    f"({existing.kind.words})")
     ticket.links = [x for x in ticket.links if x.number != other]  # its kind changes
     duplicate = command.kind is LinkKind.DUPLICATE_OF
     if duplicate and Link(LinkKind.DUPLICATE_OF, ticket.number) in target.links:

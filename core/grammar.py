@@ -339,11 +339,14 @@ def _link(words: Words, thread: int | None) -> cmd.Link:
         what = f"{shown(kind)} is not a link kind; " if kind else ""
         raise Invalid("link", f"{what}say related or duplicate_of: "
                       "/ticket link N related|duplicate_of M")
-    other = words.next("other")
+    # The ticket to link to is refused as ``link`` (the command typed), never by the
+    # internal name ``other`` a person never saw.
+    other = words.next("link")
     if other is None:
-        raise Invalid("other", "say which ticket it links to, like 12 or #12")
+        raise Invalid("link", f"say which ticket #{number} links to, like 12 or #12: "
+                      f"/ticket link {number} {kind.lower()} M")
     words.done("link")
-    return cmd.Link(number, LinkKind(kind.lower()), ticket_number(other, "other"))
+    return cmd.Link(number, LinkKind(kind.lower()), ticket_number(other, "link"))
 
 
 def _rate(words: Words, thread: int | None) -> cmd.Rate:

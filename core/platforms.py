@@ -7,6 +7,7 @@ Core never names a platform: ``DeskConfig.agents`` maps a platform's name to its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -75,3 +76,15 @@ class Traits:
 class SettingError(ValueError):
     """A setting a platform cannot work with; ``str()`` names it (``slack.team_channel
     is not set``). ``bot`` reports it like any invalid configuration."""
+
+
+def require_internal_apart(support_channel: str, internal: Mapping[str, str | None]) -> None:
+    """Internal channels (team, escalation; ``internal`` maps each setting's name to its
+    channel id, None when unset) must not be the support channel ``support_channel``:
+    team cards and internal notes there would be read by requesters' colleagues
+    (PRODUCT.md §5: the team thread is internal). Raises ``SettingError`` naming the
+    first setting that is."""
+    for key, channel in internal.items():
+        if channel is not None and channel == support_channel:
+            raise SettingError(f"{key} is the support channel {channel}; team threads "
+                               "hold internal notes, give them a channel of agents only")

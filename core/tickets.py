@@ -46,6 +46,16 @@ class LinkKind(StrEnum):
     FOLLOW_UP_OF = "follow_up_of"
     FOLLOWED_UP_BY = "followed_up_by"
 
+    @property
+    def words(self) -> str:
+        """The kind as people read it ("duplicate of", "follow-up of"): what notices,
+        refusals and views show, never the stored key (``duplicate_of``)."""
+        return _LINK_WORDS[self]
+
+
+_LINK_WORDS = {LinkKind.RELATED: "related", LinkKind.DUPLICATE_OF: "duplicate of",
+               LinkKind.FOLLOW_UP_OF: "follow-up of", LinkKind.FOLLOWED_UP_BY: "followed up by"}
+
 
 @dataclass(frozen=True, slots=True)
 class Link:

@@ -67,13 +67,21 @@ def refuse_controls(field: str, text: str, multiline: bool) -> None:
             continue
         kind = unicodedata.category(ch)
         if kind == "Cc" or (not multiline and is_control(ch)):
-            raise Invalid(field, f"contains a control character (U+{ord(ch):04X})")
+            what = "an invisible formatting character" if kind == "Cf" else "a control character"
+            raise Invalid(field, f"contains {what} (U+{ord(ch):04X})")
         if kind == "Cs":  # half of a UTF-16 pair: no database can store it as text
             raise Invalid(field, f"contains a broken character (U+{ord(ch):04X})")
 
 
 def clean_priority(value: str | None) -> str:
-    priority = (value or "normal").strip().lower()
+    """``value`` as a priority key, ``normal`` when not given (None). Given but empty
+    (``priority=``) is refused naming the field, not taken as normal (PRODUCT.md §8).
+    Raises ``Invalid("priority", …)``."""
+    if value is None:
+        return "normal"
+    priority = value.strip().lower()
+    if not priority:
+        raise Invalid("priority", f"is empty; say one of {', '.join(PRIORITIES)}")
     if priority not in PRIORITIES:
         raise Invalid("priority", f"must be one of {', '.join(PRIORITIES)}")
     return priority

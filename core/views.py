@@ -207,3 +207,10 @@ class Page:
     items: tuple[Listed, ...]
     number: int
     more: bool
+
+
+def continued_in(number: int, status: Status, follow_up: int) -> str:
+    """What the requester is told when their message on ticket ``number`` — ``status``
+    now, resolved or closed past its reopen window — went to follow-up ``follow_up``."""
+    return (f"#{number} is {status.value.replace('_', ' ')}; your message is in "
+            f"follow-up #{follow_up}.")

@@ -106,7 +106,8 @@ async def _add(change: Change, watcher: Person, *, own: bool) -> None:
     ticket = change.ticket
     if watcher.ref == ticket.requester.ref:
         who = "you are" if own else f"{watcher.name} is"
-        raise InvalidTransition(f"{who} the requester of #{ticket.number} and follow it "
+        follow = "follow" if own else "follows"
+        raise InvalidTransition(f"{who} the requester of #{ticket.number} and {follow} it "
                                 "already")
     if _follows(watcher.ref, ticket):
         who = "you" if own else watcher.name

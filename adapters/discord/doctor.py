@@ -35,6 +35,10 @@ def checks(settings: DiscordSettings, credentials: DiscordCredentials,
            config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
     """Discord's checks; none when neither ``[discord]`` nor ``DISCORD_TOKEN`` is set."""
     if not (PLUGIN.configured(settings) or PLUGIN.has_credentials(credentials)):
+        if "discord_channel_id" in transcripts.platform_keys:  # else copies go nowhere
+            return [warning(SECTION, "transcripts.discord_channel_id is set, but Discord is "
+                            "not: no transcript is posted there until [discord] is "
+                            "configured")]
         return []
     token = credentials.discord_token.get_secret_value() if credentials.discord_token else ""
     if not token:
@@ -44,7 +48,8 @@ def checks(settings: DiscordSettings, credentials: DiscordCredentials,
             "another process must serve")]
     elif not TOKEN_SHAPE.fullmatch(token):
         found = [warning(CREDENTIALS, "DISCORD_TOKEN: is not shaped like a bot token "
-                         "(three dot-separated parts); Discord will likely refuse it")]
+                         "(three dot-separated base64 parts, the first of at least 20 characters); "
+                         "Discord will likely refuse it")]
     else:
         found = [ok(CREDENTIALS, "DISCORD_TOKEN set")]
     section = _section(settings, config, transcripts, checked=bool(token))
@@ -91,17 +96,29 @@ async def _api(settings: DiscordSettings, credentials: DiscordCredentials,
     http = HTTPClient(asyncio.get_running_loop(), max_ratelimit_timeout=seconds)
     try:
         try:
-            me = await http.static_login(credentials.discord_token.get_secret_value())
+            # each call within ``seconds``: discord.py retries a 5xx for longer
+            me = await asyncio.wait_for(
+                http.static_login(credentials.discord_token.get_secret_value()), seconds)
         except discord.LoginFailure:
             return [failed(API, REFUSED)]
+        except TimeoutError:
+            return [failed(API, f"no answer from Discord at {base} within {seconds:.0f} s")]
         except (discord.HTTPException, aiohttp.ClientError, OSError) as err:
             return [failed(API, f"cannot reach Discord at {base}: {_reason(err)}")]
-        found = [ok(API, f"bot {me.get('username')} ({me.get('id')}) at {base}")]
+        if not (isinstance(me, dict) and me.get("id") and me.get("username")):
+            return [failed(API, f"{base} answered /users/@me with something that is not a "
+                           "Discord user: is DISCORD_API_URL Discord's API?")]
+        found = [ok(API, f"bot {me['username']} ({me['id']}) at {base}")]
         if channels is None or settings.guild_id is None:
             return found
-        found.append(await _guild(http, settings.guild_id))
-        if found[-1].outcome is Outcome.OK:
-            found.append(await _channels(http, settings.guild_id, channels))
+        try:
+            found.append(await asyncio.wait_for(_guild(http, settings.guild_id), seconds))
+            if found[-1].outcome is Outcome.OK:
+                found.append(await asyncio.wait_for(
+                    _channels(http, settings.guild_id, channels), seconds))
+        except TimeoutError:
+            found.append(failed(GUILD if len(found) == 1 else CHANNELS,
+                                f"no answer from Discord at {base} within {seconds:.0f} s"))
         return found
     finally:
         await http.close()
@@ -113,7 +130,10 @@ async def _guild(http: HTTPClient, guild_id: int) -> Check:
     except discord.HTTPException as err:
         return failed(GUILD, f"discord.guild_id {guild_id}: {_refusal(err)}; add the bot "
                       "to the server with the URL `helpthread discord-invite` prints")
-    return ok(GUILD, f"{guild.get('name')} ({guild_id}): the bot is a member")
+    if not isinstance(guild, dict) or not guild.get("name"):
+        return failed(GUILD, f"discord.guild_id {guild_id}: the answer is not a Discord "
+                      "server")
+    return ok(GUILD, f"{guild['name']} ({guild_id}): the bot is a member")
 
 
 async def _channels(http: HTTPClient, guild_id: int, channels: dict[str, str]) -> Check:
@@ -125,7 +145,9 @@ async def _channels(http: HTTPClient, guild_id: int, channels: dict[str, str]) -
         except discord.HTTPException as err:
             problems.append(f"{what} {channel_id}: {_refusal(err)}")
             continue
-        if str(channel.get("guild_id")) != str(guild_id):
+        if not isinstance(channel, dict):
+            problems.append(f"{what} {channel_id}: the answer is not a Discord channel")
+        elif str(channel.get("guild_id")) != str(guild_id):
             problems.append(f"{what} {channel_id}: is in another server, not guild "
                             f"{guild_id}")
     if problems:

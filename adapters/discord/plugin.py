@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from core.checks import Check, Probe
 from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
-from core.platforms import AgentRule, SettingError, Traits
+from core.platforms import AgentRule, SettingError, Traits, require_internal_apart
 from core.routing import PlatformRoute
 
 if TYPE_CHECKING:
@@ -112,18 +112,24 @@ class DiscordPlugin:
     def route(self, settings: DiscordSettings,
               categories: Iterable[Category]) -> PlatformRoute:
         """Private ticket threads under the support channel, team threads under cards in
-        each category's team channel. ``SettingError`` names a missing key."""
+        each category's team channel. ``SettingError`` names a missing key, or an internal
+        channel (team, escalation) that is the support channel."""
         missing = [f"discord.{key}" for key in PLACEMENT_KEYS if getattr(settings, key) is None]
         if missing:
             raise SettingError(f"{', '.join(missing)}: needed to place tickets on Discord")
-        escalation = settings.escalation_channel_id
+        escalation_id = settings.escalation_channel_id
+        escalation = str(escalation_id) if escalation_id else None
+        teams = {c.key: str(channel) for c in categories if (channel := _team_channel(c))}
+        support = str(settings.support_channel_id)
+        require_internal_apart(support, {
+            "discord.team_channel_id": str(settings.team_channel_id),
+            "discord.escalation_channel_id": escalation,
+            **{f"categories.{key}.discord_team_channel_id": channel
+               for key, channel in teams.items()}})
         return PlatformRoute.of(
-            PLATFORM, str(settings.guild_id), self.traits,
-            support_channel=str(settings.support_channel_id),
-            default_team_channel=str(settings.team_channel_id),
-            team_channels={c.key: str(channel) for c in categories
-                           if (channel := _team_channel(c))},
-            escalation_channel=str(escalation) if escalation else None)
+            PLATFORM, str(settings.guild_id), self.traits, support_channel=support,
+            default_team_channel=str(settings.team_channel_id), team_channels=teams,
+            escalation_channel=escalation)
 
     def doctor(self, settings: DiscordSettings, credentials: DiscordCredentials,
                config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:

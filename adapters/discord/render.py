@@ -227,7 +227,7 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
         case Linked(link=LinkKind.FOLLOWED_UP_BY, number=other):
             return f"#{n} continues in follow-up ticket #{other}; please write there."
         case Linked(link=link, number=other):
-            return f"{who} linked #{n} to #{other} ({link.value})."
+            return f"{who} linked #{n} to #{other} ({link.words})."
         case WatcherAdded(own=True):
             return f"{who} is watching #{n}."
         case WatcherAdded(watcher=watcher):

@@ -184,7 +184,7 @@ def body(event: Event, t: TicketView, purpose: Purpose, *, desk_name: str,
             return [f"#{n} continues in the follow-up ticket #{other}; its mail comes "
                     f"under [#{other}]."]
         case Linked(link=link, number=other):
-            return [f"{who} linked #{n} to #{other} ({link.value.replace('_', ' ')})."]
+            return [f"{who} linked #{n} to #{other} ({link.words})."]
         case WatcherAdded(watcher=watcher, own=True):
             return [f"{watcher} follows #{n} now: {t.subject}"]
         case WatcherAdded(watcher=watcher):

@@ -21,6 +21,7 @@ from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
 from adapters.shell.terminal import NoEcho
 from core import commands as cmd
 from core import grammar, report, report_chart
+from core import views as core_views
 from core.characters import is_separator, trim
 from core.delivery import DeliveryWorker
 from core.desk import Desk
@@ -86,11 +87,14 @@ class ShellSession:
 
     async def run(self, lines: AsyncIterator[str]) -> None:
         """Handle every line, delivering after each; at the end deliver everything pending."""
+        first = True
         try:
             async for raw in lines:
                 if self.terminal and self.terminal.show():
                     self.printer.out.write("\n")
                 line = raw.rstrip("\n")
+                if first:  # a script saved by a Windows editor starts with a byte-order mark
+                    line, first = line.removeprefix("\ufeff"), False
                 if not self.form and (not trim(line) or trim(line).startswith("#")):
                     continue
                 undecodable = NOT_UTF8.search(line)
@@ -250,9 +254,11 @@ class ShellSession:
         # that already continues this ticket): follow it there, as /ticket new does.
         went_to = outcome.follow_up.number if outcome.follow_up else outcome.ticket.number
         if went_to != number:
+            old = (outcome.ticket if outcome.follow_up else
+                   (await self.desk.show(self.me.actor(), number)).ticket)
             self.me.thread = (went_to, Audience.PUBLIC)
-            self.say(f"#{number} is closed; your message is in follow-up #{went_to}. You "
-                     "are in its ticket thread.")
+            self.say(f"{core_views.continued_in(number, old.status, went_to)} You are in "
+                     "its ticket thread.")
 
     # ---- /ticket ---------------------------------------------------------------
 

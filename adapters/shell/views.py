@@ -112,7 +112,7 @@ def card(t: TicketView, *, team: bool = True, now: datetime | None = None) -> li
     lines += [f"  SLA {line}" for line in clock_lines(t, team=team, now=now)]
     if t.closes_at is not None:
         lines.append(f"  closes {relative(t.closes_at, now)} "
-                     f"({t.closes_at:%Y-%m-%d %H:%M:%S} UTC){CLOSES_UNLESS[t.status]}")
+                     f"({t.closes_at:%Y-%m-%d %H:%M} UTC){CLOSES_UNLESS[t.status]}")
     if t.close_requested:
         lines.append(f"  close requested: waiting for {t.requester.name} to confirm")
     if t.rating is not None:
@@ -239,7 +239,7 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
             return [f"#{n} continues in follow-up ticket #{other}; write there "
                     f"(/thread {other})."]
         case Linked(link=link, number=other):
-            return [f"{who} linked #{n} to #{other} ({link.value})."]
+            return [f"{who} linked #{n} to #{other} ({link.words})."]
         case WatcherAdded(own=True):
             return [f"{who} is watching #{n}."]
         case WatcherAdded(watcher=watcher):
@@ -349,7 +349,7 @@ def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
     if t.resolution:
         lines.append(f"  resolution: {t.resolution}")
     for link in t.links:
-        lines.append(f"  {link.kind.value.replace('_', ' ')} #{link.number}")
+        lines.append(f"  {link.kind.words} #{link.number}")
     if not d.sees_internal:
         lines += _requester_choices(t)
     team = f" (team: /thread {t.number} team)" if d.sees_internal else ""

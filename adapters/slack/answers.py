@@ -120,7 +120,7 @@ def details(d: TicketDetails, thread_urls: dict[str, str],
     if t.resolution:
         lines.append(f"Resolution: {escape(t.resolution)}")
     for item in t.links:
-        lines.append(f"{item.kind.value.replace('_', ' ')} #{item.number}")
+        lines.append(f"{item.kind.words} #{item.number}")
     if t.watchers:
         lines.append("Watchers: " + ", ".join(escape(w.name) for w in t.watchers))
     for label, url in thread_urls.items():

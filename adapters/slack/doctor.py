@@ -48,6 +48,9 @@ def checks(settings: SlackSettings, credentials: SlackCredentials,
            config: DeskConfig, transcripts: TranscriptsSection) -> list[Check | Probe]:
     """Slack's checks; none when neither ``[slack]`` nor a Slack credential is set."""
     if not (PLUGIN.configured(settings) or PLUGIN.has_credentials(credentials)):
+        if "slack_channel" in transcripts.platform_keys:  # else closed tickets' copies go nowhere
+            return [warning(SECTION, "transcripts.slack_channel is set, but Slack is not: no "
+                            "transcript is posted there until [slack] is configured")]
         return []
     creds = _credentials(credentials)
     found: list[Check | Probe] = [creds]
@@ -112,10 +115,16 @@ async def _api(settings: SlackSettings, credentials: SlackCredentials,
     try:
         auth = await client.auth_test()
     except SlackApiError as err:
+        if not _slack_error(err):
+            return [failed(API, _not_slack(base, err.response.status_code))]
         return [failed(API, str(refused(err, "auth.test", "SLACK_BOT_TOKEN",
                                         BOT_TOKEN_WANTED)))]
     except (aiohttp.ClientError, OSError) as err:
         return [failed(API, f"cannot reach Slack at {base}: {_reason(err)}")]
+    except (AttributeError, TypeError, ValueError):  # slack_sdk reading a body not Slack's
+        return [failed(API, _not_slack(base, None))]
+    if not (isinstance(auth.data, dict) and auth.get("user_id") and auth.get("team_id")):
+        return [failed(API, _not_slack(base, auth.status_code))]
     team = str(auth.get("team_id"))
     who = (f"bot @{auth.get('user')} ({auth.get('user_id')}) in workspace "
            f"{auth.get('team')} ({team}) at {base}")
@@ -172,6 +181,18 @@ async def _socket(client: AsyncWebClient, app_token: str) -> Check:
         return failed(SOCKET, str(refused(err, "apps.connections.open", "SLACK_APP_TOKEN",
                                           APP_TOKEN_WANTED)))
     return ok(SOCKET, "SLACK_APP_TOKEN accepted (apps.connections.open)")
+
+
+def _slack_error(err: SlackApiError) -> str | None:
+    """Slack's own ``error`` code in a refusal; None when the body was not Slack's JSON."""
+    data = err.response.data
+    return str(data["error"]) if isinstance(data, dict) and data.get("error") else None
+
+
+def _not_slack(base: str, status: int | None) -> str:
+    answer = f"HTTP {status}" if status else "a body"
+    return (f"{base} answered auth.test with {answer} that is not Slack's: is "
+            "SLACK_API_URL Slack's Web API (https://slack.com/api/)?")
 
 
 def _reason(err: BaseException) -> str:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from core.checks import Check, Probe
 from core.config import Category, DeskConfig, TranscriptsSection
 from core.desk import Desk
-from core.platforms import AgentRule, SettingError, Traits
+from core.platforms import AgentRule, SettingError, Traits, require_internal_apart
 from core.routing import PlatformRoute
 
 if TYPE_CHECKING:
@@ -128,16 +128,11 @@ class SlackPlugin:
             raise SettingError("slack.team_channel is not set (the agents' channel id where "
                                "team cards and internal notes go)")
         teams = {c.key: channel for c in categories if (channel := _team_channel(c))}
-        # Internal notes in the support channel would be read by requesters' colleagues
-        # (PRODUCT.md §5: the team thread is internal).
-        internal = {"slack.team_channel": settings.team_channel,
-                    "slack.escalation_channel": settings.escalation_channel,
-                    **{f"categories.{key}.slack_team_channel": channel
-                       for key, channel in teams.items()}}
-        for key, channel in internal.items():
-            if channel == settings.support_channel:
-                raise SettingError(f"{key} is the support channel {channel}; team threads "
-                                   "hold internal notes, give them a channel of agents only")
+        require_internal_apart(settings.support_channel, {
+            "slack.team_channel": settings.team_channel,
+            "slack.escalation_channel": settings.escalation_channel,
+            **{f"categories.{key}.slack_team_channel": channel
+               for key, channel in teams.items()}})
         return PlatformRoute.of(PLATFORM, settings.team_id or "", self.traits,
                                 support_channel=settings.support_channel,
                                 default_team_channel=settings.team_channel,

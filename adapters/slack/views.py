@@ -307,7 +307,7 @@ def event_text(event: Event, t: TicketView, desk_name: str = "Helpthread") -> st
         case Linked(link=LinkKind.FOLLOWED_UP_BY, number=other):
             return f"{n} continues in follow-up ticket #{other}; please write there."
         case Linked(link=kind, number=other):
-            return f"*{who}* linked {n} to #{other} ({kind.value.replace('_', ' ')})."
+            return f"*{who}* linked {n} to #{other} ({kind.words})."
         case WatcherAdded(own=True):
             return f":eyes: *{who}* is watching {n}."
         case WatcherAdded(watcher=watcher):

@@ -162,7 +162,7 @@ def entry(event: Event, number: int, requester: str, desk_name: str) -> Entry:
         case Escalated(level=level, reason=reason):
             return system(f"escalated #{n} to level {level}", reason)
         case Linked(link=link, number=other):
-            return system(f"linked #{n} to #{other} ({link.value.replace('_', ' ')})")
+            return system(f"linked #{n} to #{other} ({link.words})")
         case WatcherAdded(watcher=watcher, own=True):
             return system(f"started watching #{n}")
         case WatcherAdded(watcher=watcher):
@@ -242,7 +242,7 @@ def facts(details: TicketDetails, generated_at: datetime) -> list[Fact]:
     if t.watchers:
         found.append(Fact("Watchers", ", ".join(w.name for w in t.watchers)))
     if t.links:
-        found.append(Fact("Links", ", ".join(f"{link.kind.value.replace('_', ' ')} "
+        found.append(Fact("Links", ", ".join(f"{link.kind.words} "
                                              f"#{link.number}" for link in t.links)))
     if t.resolution:
         found.append(Fact("Resolution", t.resolution))

@@ -23,6 +23,14 @@ from tests.e2e.conftest import HELPTHREAD, clean_env
      "HELPTHREAD_CONFIG, HELPTHREAD_DATABASE_URL,"),
     # half a platform section is refused by name, not ignored while the shell runs
     ("", {"HELPTHREAD_SLACK__SUPPORT_CHANNEL": "C1"}, "slack.team_channel is not set"),
+    # team cards and internal notes would go to the public channel (Slack: startup errors)
+    ("", {"HELPTHREAD_DISCORD__GUILD_ID": "1", "HELPTHREAD_DISCORD__SUPPORT_CHANNEL_ID": "2",
+          "HELPTHREAD_DISCORD__TEAM_CHANNEL_ID": "2"},
+     "discord.team_channel_id is the support channel 2"),
+    ("", {"HELPTHREAD_DISCORD__GUILD_ID": "1", "HELPTHREAD_DISCORD__SUPPORT_CHANNEL_ID": "2",
+          "HELPTHREAD_DISCORD__TEAM_CHANNEL_ID": "3",
+          "HELPTHREAD_DISCORD__ESCALATION_CHANNEL_ID": "2"},
+     "discord.escalation_channel_id is the support channel 2"),
     ("", {"HELPTHREAD_SLA__URGENT__FIRST_RESPONS": "30m"},  # a misspelt key, not JSON
      "HELPTHREAD_SLA__URGENT__FIRST_RESPONS: first_respons is not a setting"),
 ])

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from core.store.migrate import head_revision, upgrade
 from tests.e2e.conftest import HELPTHREAD, clean_env
@@ -216,6 +217,17 @@ async def test_a_slack_section_missing_a_channel_is_named_as_run_names_it(
     assert outcome(out, "Slack credentials") == "warning"  # another process may run Slack
 
 
+async def test_a_transcripts_channel_of_a_platform_not_configured_is_a_warning(
+        tmp_path: Path) -> None:
+    config = '[transcripts]\nslack_channel = "C0LOGS"\ndiscord_channel_id = 42\n'
+    status, out = await doctor(tmp_path, {}, config=config)
+    assert status == 0, out
+    assert outcome(out, "Slack [slack]") == "warning"
+    assert "transcripts.slack_channel is set, but Slack is not" in out
+    assert outcome(out, "Discord [discord]") == "warning"
+    assert "transcripts.discord_channel_id is set, but Discord is not" in out
+
+
 # ---- Discord -------------------------------------------------------------------------
 
 async def test_discord_token_guild_and_channels(tmp_path: Path) -> None:
@@ -242,6 +254,45 @@ async def test_discord_token_guild_and_channels(tmp_path: Path) -> None:
     assert outcome(out, "Discord API") == "FAILED"
     assert "DISCORD_TOKEN: Discord refused it (401 Unauthorized)" in out
     assert "Discord guild" not in out
+
+
+@pytest.mark.parametrize(("status", "body", "content_type"), [
+    (200, "<html><body>a web page</body></html>", "text/html"),
+    (200, "[1, 2]", "application/json"),
+    (500, "<h1>Internal Server Error</h1>", "text/html"),
+])
+async def test_an_api_url_that_is_not_the_platform_fails_saying_so(
+        tmp_path: Path, status: int, body: str, content_type: str) -> None:
+    """A proxy or a wrong ``*_API_URL`` answering a web page, a list or a 500: one FAILED
+    line asking whether the URL is the platform's API, within the 10 s a call has."""
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        discord = (f"[discord]\nguild_id = {GUILD}\nsupport_channel_id = 1\n"
+                   "team_channel_id = 2\n")
+        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+               "DISCORD_TOKEN": DISCORD_TOKEN, "DISCORD_API_URL": f"http://127.0.0.1:{port}/api"}
+        began = asyncio.get_running_loop().time()
+        code, out = await doctor(tmp_path, env, config=SLACK_CONFIG + discord)
+        took = asyncio.get_running_loop().time() - began
+    finally:
+        await runner.cleanup()
+    assert code == 1, out
+    assert outcome(out, "Slack auth.test") == "FAILED"
+    assert "is not Slack's: is SLACK_API_URL Slack's Web API" in line(out, "Slack auth.test")
+    assert outcome(out, "Discord API") == "FAILED"
+    assert any(why in line(out, "Discord API") for why in (
+        "is not a Discord user", "within 10 s", "cannot reach Discord")), out
+    assert "None" not in out and "AttributeError" not in out
+    assert took < 60, f"{took:.0f} s"  # each call 10 s, not discord.py's retries
 
 
 # ---- e-mail --------------------------------------------------------------------------

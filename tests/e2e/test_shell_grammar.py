@@ -222,3 +222,13 @@ def test_the_printer_indents_continuation_lines() -> None:
         "                     two",
         "                   x: a",
         "                   b"]
+
+
+def test_a_byte_order_mark_before_the_first_command_is_not_part_of_it(
+        run_helpthread: Run) -> None:
+    """A script saved by a Windows editor starts with U+FEFF: its first command once read
+    as text ("You are not in a ticket thread")."""
+    out = run_helpthread("\ufeff/as lena\n/ticket new category=general subject=BOM "
+                         "description=d\n").stdout
+    assert "(to lena) Opened #1: BOM." in out, out
+    assert "not in a ticket thread" not in out and "\ufeff" not in out

@@ -112,8 +112,8 @@ def test_fixed_arguments_follow_the_ticket_rule_then_parse_strictly() -> None:
     assert parse("link 4 related 5") == cmd.Link(4, LinkKind.RELATED, 5)
     assert parse("link duplicate_of #5", thread=4) == cmd.Link(4, LinkKind.DUPLICATE_OF, 5)
     refused("link 4 follow_up_of 5", "link")
-    refused("link 4 related", "other")
-    refused("link 4 related 5x", "other")
+    refused("link 4 related", "link")
+    refused("link 4 related 5x", "link")
 
 
 # ---- left-over words ---------------------------------------------------------------

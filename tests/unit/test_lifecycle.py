@@ -7,7 +7,7 @@ import pytest
 from core import tickets as lc
 from core.errors import InvalidTransition
 from core.identity import Person, UserRef
-from core.tickets import Status, Ticket
+from core.tickets import LinkKind, Status, Ticket
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SAM = Person(UserRef("shell", "local", "sam"), "sam")
@@ -130,3 +130,8 @@ def test_a_copy_changes_apart_from_its_ticket() -> None:
     assert (t.status, t.assignee, t.fields, t.watchers) == (Status.OPEN, None,
                                                             {"order": "881"}, [ANA])
     assert t.links == [lc.Link(lc.LinkKind.RELATED, 3)] and t.sla.breaches == 0
+
+
+def test_link_kinds_read_as_words_not_stored_keys() -> None:
+    assert [k.words for k in LinkKind] == [
+        "related", "duplicate of", "follow-up of", "followed up by"]

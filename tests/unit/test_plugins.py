@@ -180,3 +180,21 @@ def _form():  # type: ignore[no-untyped-def]
     from tests.support.people import form
 
     return form(category="refund")
+
+
+@pytest.mark.parametrize(("keys", "named"), [
+    ({"team_channel_id": 2}, "discord.team_channel_id is the support channel 2"),
+    ({"team_channel_id": 3, "escalation_channel_id": 2},
+     "discord.escalation_channel_id is the support channel 2"),
+])
+def test_discord_refuses_an_internal_channel_that_is_the_support_channel(
+        keys: dict[str, int], named: str) -> None:
+    settings = DiscordSettings.model_validate({"guild_id": 1, "support_channel_id": 2, **keys})
+    with pytest.raises(SettingError, match=named):
+        DISCORD.route(settings, [])
+    category = Category.model_validate({"key": "refund", "name": "Refund",
+                                        "discord_team_channel_id": 2})
+    apart = DiscordSettings(guild_id=1, support_channel_id=2, team_channel_id=3)
+    with pytest.raises(SettingError, match=r"categories\.refund\.discord_team_channel_id is "
+                                           "the support channel 2"):
+        DISCORD.route(apart, [category])

@@ -6,7 +6,7 @@ import pytest
 
 from core.config import DeskConfig
 from core.errors import Invalid
-from core.validation import clean_category, clean_text, shown
+from core.validation import clean_category, clean_priority, clean_text, shown
 
 
 def one_line(value: str) -> str:
@@ -80,3 +80,19 @@ def test_multiline_text_keeps_its_separators_and_unusual_spaces() -> None:
     assert many_lines(text) == text, "stored exactly as written"
     assert one_line("\u00a0Subject\u3000") == "\u00a0Subject\u3000"
     assert one_line("  Subject  ") == "Subject", "surrounding spaces are not content"
+
+
+def test_an_invisible_formatting_character_is_named_as_such() -> None:
+    """U+00AD (soft hyphen) is a format character (Cf), not a control character."""
+    with pytest.raises(Invalid) as refused:
+        clean_text("subject", "soft\u00adhyphen", max_length=100, multiline=False)
+    assert str(refused.value) == (
+        "subject: contains an invisible formatting character (U+00AD)")
+
+
+def test_priority_not_given_is_normal_but_given_empty_is_refused() -> None:
+    assert clean_priority(None) == "normal"
+    assert clean_priority(" High ") == "high"
+    for empty in ("", "   "):
+        with pytest.raises(Invalid, match="priority: is empty; say one of low, normal"):
+            clean_priority(empty)

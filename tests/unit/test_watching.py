@@ -87,7 +87,7 @@ async def test_the_requester_and_agents_cc_anyone_else_is_refused(desk, stores) 
         await desk.add_watcher(ZED, 1, OMAR.person)  # a stranger does not see it
     with pytest.raises(InvalidTransition, match="already follows"):
         await desk.add_watcher(SAM, 1, MARCO.person)
-    with pytest.raises(InvalidTransition, match="requester"):
+    with pytest.raises(InvalidTransition, match="lena is the requester of #1 and follows"):
         await desk.add_watcher(SAM, 1, LENA.person)
     with pytest.raises(Invalid, match="not a valid e-mail address"):
         await desk.run(SAM, cmd.AddWatcher(1, Person(UserRef.email("omar@@x"), "omar@@x")))
