@@ -4,12 +4,11 @@ tickets with their resolution notes; ``helpthread db embed`` for semantic rankin
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
-import pytest
+from tests.support.semantic import needs_wordllama
 
 FAQ = '''
 [[faq]]
@@ -57,9 +56,7 @@ def test_a_requester_is_offered_her_own_resolved_ticket(
     assert "#1 Pixel not firing (resolved: Re-installed the pixel" in receipt
 
 
-@pytest.mark.skipif(importlib.util.find_spec("wordllama") is None,
-                    reason="the optional extra helpthread[semantic] (the wordllama "
-                           "package) is not installed")
+@needs_wordllama
 def test_semantic_ranking_after_db_embed(
         run_helpthread: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
     first = SCRIPT.split("/as marco")[0]

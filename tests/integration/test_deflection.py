@@ -6,8 +6,6 @@ delivery attempt and every card edit shows the same."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from core.config import DeflectionSection, DeskSection, FaqEntry
@@ -21,6 +19,7 @@ from core.store.outbox import SqlOutbox
 from tests.integration.conftest import Wired
 from tests.support.people import agent, desk_config, form, make_desk, person
 from tests.support.recording import RecordingOutbound
+from tests.support.semantic import WORDLLAMA, needs_wordllama
 
 LENA, MARCO, SAM = person("lena"), person("marco"), agent("sam")
 NINA = person("nina")  # lena's org (the shell's one workspace)
@@ -198,10 +197,6 @@ def test_the_agents_part_is_internal() -> None:
     assert public.similar is None and public.helpful == payload.helpful
 
 
-WORDLLAMA = importlib.util.find_spec("wordllama") is not None
-needs_wordllama = pytest.mark.skipif(
-    not WORDLLAMA, reason="the optional extra helpthread[semantic] (the wordllama package) "
-                          "is not installed")
 SEMANTIC = DeflectionSection(ranking="semantic") if WORDLLAMA else None
 
 

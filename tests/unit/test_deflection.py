@@ -4,7 +4,6 @@ and the semantic ranking's model (skipped without the ``wordllama`` package)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,11 +13,7 @@ from bot.settings import ConfigError, load_settings
 from core.config import DeskConfig, FaqEntry
 from core.deflection import FAQ_MAX, WORDS_MAX, faq_matches, query_words
 from core.semantic import rank, unit
-
-WORDLLAMA = importlib.util.find_spec("wordllama") is not None
-needs_wordllama = pytest.mark.skipif(
-    not WORDLLAMA, reason="the optional extra helpthread[semantic] (the wordllama package) "
-                          "is not installed")
+from tests.support.semantic import needs_wordllama
 
 
 def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> DeskConfig:
