@@ -1,5 +1,8 @@
 """Discord interaction answers: ``helpthread run`` against a bare discord.py bot that
-answers the same interactions at once, side by side in the same run.
+answers the same interactions at once, side by side in the same run. Its answers are
+ours without the work: ``/ticket new`` takes the same options and shows the same form
+(the fields ours shows for the bench's category); a button or select answers with a
+short message; a Resolve press shows a one-field form.
 
 Each bot is its own process, connected to its own wire-level fake Discord
 (``bench/discord_wire.py``) hosted by this process, which plays the people: it sends
@@ -17,7 +20,7 @@ With ``--gc`` each bot records its garbage collections (``bench/gcwatch``) and t
 report ends with them: those made from the warm-up on, per generation — how many, CPU
 ms in all and the longest.
 
-    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3] [--gc]
+    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3] [--kinds new,claim] [--gc]
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import tempfile
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bench.slack import cpu_seconds, cpus, cpus_used, free_port, pct, pin
 from tests.platform.discord.interactions_wire import (
@@ -63,6 +66,9 @@ def serve_bare(api: str, gateway: str) -> None:
     from discord import app_commands
 
     discord.http.Route.BASE = api
+    # discord.py reads a command's options from its annotations, resolved as text in
+    # this module's globals, where the bare bot's import is not
+    globals()["discord"] = discord
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
     class Form(discord.ui.Modal):
@@ -72,6 +78,22 @@ def serve_bare(api: str, gateway: str) -> None:
 
         async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message("Done.", ephemeral=True)
+
+    class NewTicketForm(discord.ui.Modal):
+        """The same form ours shows for the bench's category (subject, description,
+        watchers; kept answerable as long), with nothing behind it."""
+
+        def __init__(self, category: str) -> None:
+            super().__init__(title=f"New ticket: {category}", timeout=1800.0)
+            self.add_item(discord.ui.TextInput(
+                label="Subject", custom_id="subject", max_length=140,
+                placeholder="One line: what is it about?"))
+            self.add_item(discord.ui.TextInput(
+                label="Description", custom_id="description", max_length=4000,
+                style=discord.TextStyle.paragraph))
+            self.add_item(discord.ui.TextInput(
+                label="Watchers (optional)", custom_id="cc", required=False,
+                max_length=1000, placeholder="Members or e-mail addresses, separated by commas"))
 
     class Claim(discord.ui.DynamicItem[discord.ui.Button[Any]],
                 template=r"ticket:claim:(?P<n>\d+)"):
@@ -115,11 +137,16 @@ def serve_bare(api: str, gateway: str) -> None:
         def __init__(self) -> None:
             super().__init__(intents=discord.Intents.default())
             self.tree = app_commands.CommandTree(self)
-            group = app_commands.Group(name="ticket", description="tickets")
+            group = app_commands.Group(name="ticket", description="tickets", guild_only=True)
 
             @group.command(name="new", description="Open a ticket")
-            async def new(interaction: discord.Interaction[Any], category: str) -> None:
-                await interaction.response.send_modal(Form("ticket:new"))
+            @app_commands.rename(for_="for")
+            async def new(interaction: discord.Interaction[Any], category: str,
+                          priority: Literal["low", "normal", "high", "urgent"] | None = None,
+                          account: str | None = None, subject: str | None = None,
+                          shared: bool = False, for_: discord.Member | None = None,
+                          watcher: discord.Member | None = None) -> None:
+                await interaction.response.send_modal(NewTicketForm(category))
 
             self.tree.add_command(group, guild=discord.Object(GUILD))
 
@@ -318,13 +345,13 @@ async def measure(args: argparse.Namespace) -> None:
                 ours_env = env
         await quiet(fakes["ours"], 2.0)  # the seeded tickets' deliveries, made
         warm_up = time.time()
-        for kind in KINDS:  # warm up
+        for kind in args.kinds:  # warm up
             for load in loads.values():
                 await load.round(kind, 4, 8)
         await quiet(fakes["ours"])
         rows: list[tuple[int, str, Row, float]] = []
         for level in args.levels:
-            for kind in KINDS:
+            for kind in args.kinds:
                 got: dict[str, list[float]] = {"ours": [], "loaded": [], "bare": [],
                                                "bare2": []}
                 cpu = dict.fromkeys(got, 0.0)
@@ -425,6 +452,8 @@ def main() -> None:
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--kinds", type=lambda s: s.split(","), default=list(KINDS),
+                        help=f"some of {','.join(KINDS)} (default: all)")
     parser.add_argument("--gc", action="store_true",
                         help="record each bot's garbage collections and report them")
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
@@ -432,6 +461,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 2:
         parser.error("--rounds: at least 2 (the noise floor compares even and odd rounds)")
+    if unknown := set(args.kinds) - set(KINDS):
+        parser.error(f"--kinds: {', '.join(sorted(unknown))} is not one of {', '.join(KINDS)}")
     if args.bare:
         serve_bare(*args.bare)
         return

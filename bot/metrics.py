@@ -113,12 +113,24 @@ class Metrics:
             ["platform"], buckets=DELIVERY_BUCKETS, registry=registry)
         self.database = DatabaseCollector(engine, platforms)
         registry.register(self.database)
+        self._requests: dict[tuple[str, str], Counter] = {}
+        self._acknowledgements: dict[str, Histogram] = {}
 
     def request(self, platform: str, kind: str, seconds: float | None = None) -> None:
-        """Count one request; ``seconds``: how long until it was acknowledged."""
-        self.requests.labels(platform, kind).inc()
+        """Count one request; ``seconds``: how long until it was acknowledged. Runs
+        before an interaction's work: the labelled children are looked up once each
+        (``labels()`` costs more than the count)."""
+        key = (platform, kind)
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = self.requests.labels(platform, kind)
+        counter.inc()
         if seconds is not None:
-            self.acknowledgement.labels(platform).observe(seconds)
+            histogram = self._acknowledgements.get(platform)
+            if histogram is None:
+                histogram = self._acknowledgements[platform] = \
+                    self.acknowledgement.labels(platform)
+            histogram.observe(seconds)
 
     def delivery(self, platform: str, outcome: str) -> None:
         self.deliveries.labels(platform, outcome).inc()

@@ -17,7 +17,7 @@ from core.identity import Actor
 from core.policy import Action
 from core.routing import bindings_for
 from core.semantic import embedder_for
-from core.store.port import Store
+from core.store.port import QuickReads, Store
 from core.tickets import Link, Ticket, Visibility
 from core.validation import (
     ACCOUNT_MAX,
@@ -146,7 +146,7 @@ class Intake(DeskBase):
         async with self.stores.quick_read() as store:  # one statement, before the form
             await self._check_requester_limits(store, actor, self.clock.now())
 
-    async def _check_requester_limits(self, store: Store, requester: Actor,
+    async def _check_requester_limits(self, store: QuickReads, requester: Actor,
                                       now: datetime) -> None:
         """Raises ``Limited`` when ``requester`` may open no ticket now (PRODUCT.md §8)."""
         load = await store.requester_load(requester.ref, now - HOUR, "", "",

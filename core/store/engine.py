@@ -16,10 +16,12 @@ ready. A WAL reader never waits for a writer; its busy wait is short all the sam
 
 from __future__ import annotations
 
+import threading
 import weakref
+from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -85,14 +87,44 @@ def _functions(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
-_QUICK: weakref.WeakKeyDictionary[Any, Engine] = weakref.WeakKeyDictionary()
+class QuickReader:
+    """A SQLite file's quick reader (``quick_reader``): its synchronous ``engine`` and
+    ``connection()``, the one connection kept open per thread that reads (the event
+    loop's) — a checkout from the pool and back cost more than the read."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.local = threading.local()
+        self.kept: list[Connection] = []
+        self.lock = threading.Lock()
+
+    def connection(self) -> Connection:
+        """This thread's connection; one that broke or was closed is replaced."""
+        conn: Connection | None = getattr(self.local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self.local.conn = conn
+            with self.lock:
+                self.kept = [kept for kept in self.kept if not kept.closed] + [conn]
+        return conn
+
+    def dispose(self) -> None:
+        with self.lock:
+            kept, self.kept = self.kept, []
+        for conn in kept:
+            with suppress(Exception):  # a connection that broke is gone already
+                conn.close()
+        self.engine.dispose()
 
 
-def quick_reader(engine: AsyncEngine) -> Engine | None:
-    """The synchronous engine (pysqlite, one pooled connection) on ``engine``'s SQLite
-    file, made on first use and disposed with ``engine``; None for any other database
-    (and for an in-memory SQLite database, which a second connection would not see).
-    Its connections run each statement on its own (autocommit): one statement is one
+_QUICK: weakref.WeakKeyDictionary[Any, QuickReader] = weakref.WeakKeyDictionary()
+
+
+def quick_reader(engine: AsyncEngine) -> QuickReader | None:
+    """The quick reader (a synchronous pysqlite engine) on ``engine``'s SQLite file,
+    made on first use and disposed with ``engine``; None for any other database (and for
+    an in-memory SQLite database, which a second connection would not see). Its
+    connections run each statement on its own (autocommit): one statement is one
     consistent snapshot, and no transaction is left open between reads."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") \
@@ -101,14 +133,16 @@ def quick_reader(engine: AsyncEngine) -> Engine | None:
     found = _QUICK.get(engine.sync_engine)
     if found is not None:
         return found
-    quick = create_engine(url.set(drivername="sqlite"), pool_size=1, max_overflow=4)
+    sync = create_engine(url.set(drivername="sqlite"), pool_size=2, max_overflow=4)
 
-    @event.listens_for(quick, "connect")
+    @event.listens_for(sync, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # autocommit: no BEGIN, no open snapshot
         dbapi_connection.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA query_only=ON")  # a quick read never writes
         _functions(dbapi_connection)
+
+    quick = QuickReader(sync)
 
     @event.listens_for(engine.sync_engine, "engine_disposed")
     def _on_disposed(_engine: Any) -> None:

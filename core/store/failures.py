@@ -11,6 +11,7 @@ outage: it passes through unchanged (``add_event`` turns a repeated request key 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,13 +24,16 @@ log = logging.getLogger("helpthread.store")
 
 # DBAPIError covers SQLAlchemy's OperationalError and InterfaceError (the wrapped driver
 # errors); OSError a refused or timed-out connection (TimeoutError is one); asyncpg's
-# connection errors can escape unwrapped while a pooled connection is reset or closed.
+# connection errors can escape unwrapped while a pooled connection is reset or closed;
+# sqlite3's own from the pre-checks' reads on the driver's connection (``quick``).
 DATABASE_FAILURES: tuple[type[BaseException], ...] = (
-    DBAPIError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+    DBAPIError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    sqlite3.DatabaseError)
 
 
 def is_outage(err: BaseException) -> bool:
-    return isinstance(err, DATABASE_FAILURES) and not isinstance(err, IntegrityError)
+    return isinstance(err, DATABASE_FAILURES) \
+        and not isinstance(err, IntegrityError | sqlite3.IntegrityError)
 
 
 @asynccontextmanager
@@ -41,10 +45,16 @@ async def unavailable(doing: str) -> AsyncIterator[None]:
     except DATABASE_FAILURES as err:
         if not is_outage(err):
             raise
-        first = _first_failure(err)
-        log.error("database unavailable during %s: %s: %s", doing, type(first).__name__,
-                  str(first).splitlines()[0] if str(first) else "")
-        raise Unavailable() from err
+        raise outage(err, doing) from err
+
+
+def outage(err: BaseException, doing: str) -> Unavailable:
+    """The ``Unavailable`` to raise from ``err`` (an outage, ``is_outage``), its cause
+    logged; ``doing`` names the work in the log line."""
+    first = _first_failure(err)
+    log.error("database unavailable during %s: %s: %s", doing, type(first).__name__,
+              str(first).splitlines()[0] if str(first) else "")
+    return Unavailable()
 
 
 def _first_failure(err: BaseException) -> BaseException:

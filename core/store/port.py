@@ -274,6 +274,18 @@ class Store(Protocol):
         ...
 
 
+class QuickReads(Protocol):
+    """The reads a pre-check makes before a form opens (``StoreFactory.quick_read``)."""
+
+    async def requester_load(self, requester: UserRef, opened_since: datetime, subject: str,
+                             description: str, duplicate_since: datetime) -> RequesterLoad:
+        """As ``Store.requester_load``; it changes nothing."""
+        ...
+
+    async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        ...
+
+
 class StoreFactory(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A ``Store`` whose writes commit when the block exits cleanly."""
@@ -285,7 +297,7 @@ class StoreFactory(Protocol):
         writers and each other. Writing through it is a bug."""
         ...
 
-    def quick_read(self) -> AbstractAsyncContextManager[Store]:
+    def quick_read(self) -> AbstractAsyncContextManager[QuickReads]:
         """Like ``reading()``, for one small indexed statement that comes before a first
         answer (a pre-check before a form opens): where the database allows (a SQLite
         file) it runs on the event loop at once, never suspending. Each statement is

@@ -11,7 +11,7 @@ import contextlib
 import re
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -43,7 +43,8 @@ from core.store.deflect_sql import DeflectSql
 from core.store.engine import READING, quick_reader
 from core.store.failures import unavailable
 from core.store.inbound_sql import InboundSql
-from core.store.port import RequesterLoad, TicketQuery
+from core.store.port import QuickReads, RequesterLoad, TicketQuery
+from core.store.quick import QuickStore
 from core.store.rows import (
     Prefixed,
     binding_from,
@@ -358,6 +359,7 @@ class SqlStores:
                              "configuration's name")
         self.engine = engine
         self.search_language = search_language
+        self._quick = quick_reader(engine)
         self._writers = _sqlite_writers(engine)
 
     @asynccontextmanager
@@ -379,20 +381,17 @@ class SqlStores:
             async with conn.begin():
                 yield SqlStore(conn, self.search_language)
 
-    @asynccontextmanager
-    async def quick_read(self) -> AsyncIterator[SqlStore]:
-        """One small read on the loop itself (SQLite file: ``engine.quick_reader``, whose
-        statements never suspend); ``reading()`` on any other database. Only for one
-        indexed statement: each statement is its own snapshot. Raises ``Unavailable``
-        like ``transaction``."""
-        quick = quick_reader(self.engine)
-        if quick is None:
-            async with self.reading() as store:
-                yield store
-            return
-        async with unavailable("a quick read"):
-            with quick.connect() as conn:
-                yield SqlStore(cast(AsyncConnection, _AtOnce(conn)), self.search_language)
+    def quick_read(self) -> AbstractAsyncContextManager[QuickReads]:
+        """One small read on the loop itself (SQLite file: ``quick.QuickStore`` on
+        ``engine.quick_reader``, whose statements never suspend); ``reading()`` on any
+        other database. Only for one indexed statement: each statement is its own
+        snapshot. Raises ``Unavailable`` like ``transaction``."""
+        if self._quick is None:
+            return self.reading()
+        return QuickStore(self._quick, self._on_connection)
+
+    def _on_connection(self, conn: Connection) -> SqlStore:
+        return SqlStore(cast(AsyncConnection, _AtOnce(conn)), self.search_language)
 
 
 class _AtOnce:

@@ -26,6 +26,7 @@ from tests.support.people import desk_config
 from tests.support.samples import SAMPLES
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+WHOLE_SECOND = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
 LENA = UserRef("shell", "local", "lena")
 OMAR = UserRef("shell", "local", "omar")  # lena's org
 MARCO = UserRef("shell", "local", "marco")
@@ -228,8 +229,11 @@ async def test_updating_a_ticket_never_added_stores_nothing(contract: StoreUnder
 # ---- requester load ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("read", ["transaction", "quick_read"])
 async def test_requester_load_counts_and_finds_the_latest_duplicate(
-        contract: StoreUnderTest) -> None:
+        contract: StoreUnderTest, read: str) -> None:
+    """The same through a writing transaction and through a pre-check's quick read (on
+    a SQLite file, SQL written out by hand: ``core.store.quick``)."""
     async with contract.stores.transaction() as store:
         await add(store,
                   ticket(1, opened_at=at(0)),
@@ -240,17 +244,29 @@ async def test_requester_load_counts_and_finds_the_latest_duplicate(
                   ticket(5, opened_at=at(55), subject="Dup", description="D",
                          status=Status.WAITING),
                   ticket(6, opened_at=at(56), status=Status.ON_HOLD),
-                  ticket(7, opened_at=at(57), status=Status.RESOLVED))
-    async with contract.stores.transaction() as store:
+                  ticket(7, opened_at=at(57), status=Status.RESOLVED),
+                  ticket(8, opened_at=at(58), status=Status.OPEN),
+                  ticket(9, MARCO, opened_at=WHOLE_SECOND))
+    reading = (contract.stores.transaction() if read == "transaction"
+               else contract.stores.quick_read())
+    async with reading as store:
         load = await store.requester_load(LENA, at(10), "Dup", "D", at(40))
-        assert (load.open_count, load.opened_since, load.duplicate_of) == (4, 5, 5)
+        assert (load.open_count, load.opened_since, load.duplicate_of) == (5, 6, 5)
         load = await store.requester_load(LENA, at(60), "dup", "D", at(40))  # case counts
-        assert (load.open_count, load.opened_since, load.duplicate_of) == (4, 0, None)
+        assert (load.open_count, load.opened_since, load.duplicate_of) == (5, 0, None)
         load = await store.requester_load(LENA, at(0), "Dup", "D", at(56))  # window passed
-        assert (load.opened_since, load.duplicate_of) == (6, None)
+        assert (load.opened_since, load.duplicate_of) == (7, None)
+        load = await store.requester_load(LENA, at(58), "Dup", "D", at(0))  # at the edge
+        assert (load.opened_since, load.duplicate_of) == (1, 5)
         load = await store.requester_load(ZED, at(0), "Dup", "D", at(0))
         assert (load.open_count, load.opened_since, load.duplicate_of) == (0, 0, None)
         assert (await store.requester_load(OMAR, at(0), "Dup", "D", at(0))).duplicate_of == 4
+        # a whole second is stored as "…:00.000000": compared as the instant it is
+        load = await store.requester_load(MARCO, WHOLE_SECOND, "", "", at(0))
+        assert load.opened_since == 1
+        load = await store.requester_load(MARCO, WHOLE_SECOND + timedelta(microseconds=1),
+                                          "", "", at(0))
+        assert load.opened_since == 0
 
 
 # ---- bindings ----------------------------------------------------------------------

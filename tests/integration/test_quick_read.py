@@ -4,9 +4,11 @@ writer); on PostgreSQL it is ``reading()``. Either way it reads what is committe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime import Runtime, build
 from bot.settings import Settings
 from core.desk import NewTicket
+from core.errors import Unavailable
 from core.identity import Actor, UserRef
 from core.store.engine import make_engine, quick_reader
 from core.store.sql import SqlStores
@@ -83,11 +86,45 @@ async def test_its_engine_is_sqlite_files_only_and_goes_with_the_engine(
         quick = quick_reader(sqlite)
         assert quick is not None and quick_reader(sqlite) is quick  # made once
         assert quick_reader(postgres) is None and quick_reader(memory) is None
-        with quick.connect() as conn:
+        with quick.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-        assert quick.pool.checkedin() == 1
+        assert quick.engine.pool.checkedin() == 1
     finally:
         await sqlite.dispose()
         await postgres.dispose()
         await memory.dispose()
-    assert quick.pool.checkedin() == 0  # disposed with the engine
+    assert quick.engine.pool.checkedin() == 0  # disposed with the engine
+
+
+async def test_one_connection_is_kept_per_thread_and_closed_with_the_engine(
+        sqlite_url: str) -> None:
+    """A pooled checkout per pre-check cost more than the read (``core.store.quick``):
+    the loop's thread keeps one connection open; another thread gets its own."""
+    engine = make_engine(sqlite_url)
+    try:
+        quick = quick_reader(engine)
+        assert quick is not None
+        first = quick.connection()
+        assert quick.connection() is first
+        other = await asyncio.to_thread(quick.connection)
+        assert other is not first
+        first.close()  # broken or closed: replaced on the next call
+        again = quick.connection()
+        assert again is not first and not again.closed
+    finally:
+        await engine.dispose()
+    assert again.closed and other.closed
+
+
+async def test_a_failing_file_is_unavailable_not_a_driver_error(tmp_path: Path) -> None:
+    """The limits read runs on the driver's connection: its own errors are an outage
+    like any other (``Unavailable``), never a raw ``sqlite3`` error."""
+    never_migrated, garbage = tmp_path / "new.db", tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    for path in (never_migrated, garbage):
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            with pytest.raises(Unavailable):
+                await _open_count(SqlStores(engine))
+        finally:
+            await engine.dispose()
