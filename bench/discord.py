@@ -20,7 +20,8 @@ With ``--gc`` each bot records its garbage collections (``bench/gcwatch``) and t
 report ends with them: those made from the warm-up on, per generation — how many, CPU
 ms in all and the longest.
 
-    python -m bench.discord [--count 64] [--levels 1,8,32] [--rounds 3] [--kinds new,claim] [--gc]
+    python -m bench.discord [--count 32] [--count-at-1 128] [--levels 1,8,32] [--rounds 3]
+                            [--kinds new,claim] [--gc]
 """
 
 from __future__ import annotations
@@ -317,6 +318,9 @@ def summary(latencies: list[float], cpu: float,
 
 
 async def measure(args: argparse.Namespace) -> None:
+    def per_round(level: int) -> int:
+        return args.count_at_1 if level == 1 else args.count
+
     server, rest = cpus()
     pin(rest)()
     tmp = tempfile.mkdtemp(prefix="helpthread-bench-discord-")
@@ -335,7 +339,7 @@ async def measure(args: argparse.Namespace) -> None:
             if name == "ours":
                 os.makedirs(f"{tmp}/ours", exist_ok=True)
                 # claims and resolutions, unloaded and loaded, and the warm-up's
-                fresh = 2 * 2 * args.count * args.rounds * len(args.levels) + 2 * 8
+                fresh = 2 * 2 * args.rounds * sum(map(per_round, args.levels)) + 2 * 8
                 await open_tickets(env, fresh, 10_000)
             procs[name] = start_bot(name, env, fake, f"{tmp}/{name}" if name == "ours"
                                     else tmp, server)
@@ -359,7 +363,7 @@ async def measure(args: argparse.Namespace) -> None:
                 writes = 0
                 for r in range(args.rounds):
                     for name in ("bare", "ours"):
-                        lat, c, w = await loads[name].round(kind, level, args.count)
+                        lat, c, w = await loads[name].round(kind, level, per_round(level))
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
@@ -372,7 +376,7 @@ async def measure(args: argparse.Namespace) -> None:
                     start = fakes["ours"].writes
                     fakes["ours"].wrote.clear()
                     await fakes["ours"].wrote.wait()  # the worker has begun
-                    lat, c, w = await loads["ours"].round(kind, level, args.count)
+                    lat, c, w = await loads["ours"].round(kind, level, per_round(level))
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
@@ -384,7 +388,8 @@ async def measure(args: argparse.Namespace) -> None:
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
                                           wait["bare"] + wait["bare2"])
                 rows.append((level, kind, row, writes / args.rounds))
-        report(rows, args.count, args.rounds, *cpus_used())
+        report(rows, f"{args.count} ({args.count_at_1} at 1 at once)", args.rounds,
+               *cpus_used())
         if args.gc:
             for name in procs:
                 print(f"{name}: {collections(f'{tmp}/gc-{name}.{procs[name].pid}', warm_up)}")
@@ -415,7 +420,7 @@ def collections(path: str, since: float) -> str:
         for g, ms in per.items()) + f" (and {small})"
 
 
-def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
+def report(rows: list[tuple[int, str, Row, float]], count: str, rounds: int,
            server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
           f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
@@ -449,6 +454,9 @@ def report(rows: list[tuple[int, str, Row, float]], count: int, rounds: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--count", type=int, default=32)
+    parser.add_argument("--count-at-1", type=int, default=128,
+                        help="interactions per kind and round at 1 at once (default 128: "
+                        "each takes a few ms, and a p99 wants many)")
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
