@@ -114,12 +114,14 @@ class Metrics:
         self.database = DatabaseCollector(engine, platforms)
         registry.register(self.database)
         self._requests: dict[tuple[str, str], Counter] = {}
+        self.last_request = 0.0  # time.monotonic() of the latest request
         self._acknowledgements: dict[str, Histogram] = {}
 
     def request(self, platform: str, kind: str, seconds: float | None = None) -> None:
         """Count one request; ``seconds``: how long until it was acknowledged. Runs
         before an interaction's work: the labelled children are looked up once each
         (``labels()`` costs more than the count)."""
+        self.last_request = time.monotonic()
         key = (platform, kind)
         counter = self._requests.get(key)
         if counter is None:

@@ -19,6 +19,7 @@ import structlog
 from aiohttp import web
 
 from bot import registry
+from bot.collector import IdleCollector, freeze_startup_heap
 from bot.health import measure_requests, monitoring_routes
 from bot.metrics import count_requests
 from bot.registry import RunningPlatform
@@ -119,33 +120,6 @@ async def listen(runner: web.AppRunner, settings: Settings) -> None:
     log.info("http.listening", host=settings.host, port=settings.port)
 
 
-# Middle-generation collections between two full ones while serving (CPython's
-# default: 10). A full collection walks every object made since start-up that is still
-# alive — the longest pause; the young and middle ones stay as they are. Through
-# bench/discord.py (8 at once, 3 kinds, 2 runs each, a loaded machine): 1 full
-# collection a run instead of 3–4, the same resident memory (135 MB) and the same
-# young and middle pauses. Larger young thresholds (1500–10000; CPython: 700) were tried
-# too: the same total, fewer but longer young and middle pauses (up to 11 ms of CPU at
-# 3000–10000), which Slack's acknowledgements would meet — not taken.
-FULL_AFTER_MIDDLE = 30
-
-
-def freeze_startup_heap() -> tuple[int, int, int]:
-    """Move every object alive once start-up is done — modules, the SDKs, SQLAlchemy's
-    tables and mappers: a few hundred thousand — out of the garbage collector's reach
-    (``gc.freeze``). Otherwise each full collection walks all of them on the event loop
-    that acknowledges requests: under load (``bench/slack.py``, 32 in flight) pauses of
-    up to 170 ms were measured, against Slack's 3-second window and a 1.3x target over
-    a bare Bolt app. Objects made later are collected as usual, full collections after
-    ``FULL_AFTER_MIDDLE`` middle ones. Returns the thresholds before, to restore at the
-    end."""
-    gc.collect()
-    gc.freeze()
-    before = gc.get_threshold()
-    gc.set_threshold(before[0], before[1], FULL_AFTER_MIDDLE)
-    return before
-
-
 async def run_platforms(settings: Settings, config: DeskConfig, credentials: Credentials,
                         stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
@@ -166,6 +140,7 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
     await runner.setup()
     worker: asyncio.Task[None] | None = None
     thresholds: tuple[int, int, int] | None = None
+    collector: asyncio.Task[None] | None = None
     scheduler = asyncio.create_task(runtime.scheduler.run(stop))
     try:
         worker = asyncio.create_task(runtime.worker.run(stop))
@@ -175,6 +150,8 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
         await listen(runner, settings)
         log.info("helpthread.running", platforms=[p.route.platform for p in platforms])
         thresholds = freeze_startup_heap()
+        collector = asyncio.create_task(
+            IdleCollector(lambda: runtime.metrics.last_request).run(stop))
         await stop.wait()
     finally:
         stop.set()
@@ -187,6 +164,8 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
         if worker is not None:
             await worker
         await scheduler
+        if collector is not None:
+            await collector
         await runner.cleanup()
         await runtime.close()
         gc.unfreeze()
