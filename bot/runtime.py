@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +35,7 @@ from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.search_language import SearchLanguageUnavailable, use_search_language
 from core.store.sql import SqlStores
+from core.undelivered import note_parked
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ async def build(settings: Settings, config: DeskConfig,
     if engine.dialect.name == "postgresql":  # several processes may share it: one leads
         scheduler.lead = AdvisoryLeader(engine, on_timer=scheduler.notice)
     desk.on_timer = scheduler.notice
+    worker.on_parked = partial(note_parked, desk)
     return Runtime(settings, config, engine, desk, worker, metrics, scheduler)
 
 

@@ -108,6 +108,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._held: dict[int, Delivery] = {}  # leased to this worker, by id
         self._running: set[asyncio.Task[None]] = set()
+        # Told of each delivery parked and why (``core.undelivered.note_parked``).
+        self.on_parked: Callable[[Delivery, str], Awaitable[None]] = _nothing
 
     def serve(self, outbound: Outbound) -> None:
         """Deliver ``outbound.platform``'s deliveries too (a platform built after the desk)."""
@@ -305,6 +307,7 @@ class DeliveryWorker:
         except Undeliverable as err:
             await self.outbox.park(delivery, str(err), self.clock.now())
             log.error("delivery %s parked, refused for good: %s", delivery.id, err)
+            await self._parked(delivery, str(err))
             return True, False
         except Exception as err:  # an adapter bug or outage: keep it and retry later
             log.exception("delivery %s raised", delivery.id)
@@ -343,11 +346,18 @@ class DeliveryWorker:
             await self.outbox.park(delivery, error, self.clock.now())
             log.error("delivery %s parked after %d attempts: %s", delivery.id,
                       delivery.attempts, error)
+            await self._parked(delivery, error)
             return
         wait = self.retry_wait(delivery.attempts, after)
         await self.outbox.retry(delivery, error, self.clock.now() + timedelta(seconds=wait),
                                 maybe_sent=maybe_sent)
         log.warning("delivery %s retried in %.1fs: %s", delivery.id, wait, error)
+
+    async def _parked(self, delivery: Delivery, error: str) -> None:
+        try:
+            await self.on_parked(delivery, error)
+        except Exception:  # telling of it must never stop the deliveries
+            log.exception("delivery %s parked; telling of it failed", delivery.id)
 
     def retry_wait(self, attempts: int, after: float | None) -> float:
         """Seconds until the next attempt after ``attempts`` attempts: the platform's
@@ -383,3 +393,7 @@ async def _quietly(work: Awaitable[None], what: str) -> None:
         await work
     except Exception:
         log.warning("%s failed; their leases run out by themselves", what, exc_info=True)
+
+
+async def _nothing(_delivery: Delivery, _error: str) -> None:
+    return None
