@@ -46,7 +46,7 @@ from core.events import (
 from core.grammar import ListTickets, Queue, Search
 from core.policy import Action
 from core.routing import Purpose, Target
-from core.tickets import LinkKind, Status, Visibility
+from core.tickets import DONE, LinkKind, Status, Visibility
 from core.views import Listed, Page, TicketDetails, TicketView
 
 STATUS_WORDS = {
@@ -153,6 +153,9 @@ def clock_lines(t: TicketView, *, team: bool = True, now: datetime | None = None
             left = f", {span(clock.left)} left" if clock.left > timedelta(0) else ""
             mark = " (BREACHED)" if team and late else ""
             lines.append(f"{name} paused while {status(t.status)}{left}{mark}")
+        elif t.status in DONE:  # over: nothing is due or overdue any more
+            if team and late:
+                lines.append(f"{name} BREACHED, never met")
         elif late:
             was = f", was due {when(clock.due, now)}" if clock.due else ""
             lines.append(f"{name} BREACHED, not met yet{was}" if team
@@ -404,9 +407,10 @@ def _brief(t: TicketView, team: bool, now: datetime | None) -> list[str]:
     parts = []
     if team and t.breached:
         parts.append("SLA BREACHED: " + " and ".join(TARGETS[b] for b in t.breached))
-    elif any(c.breached and not c.met for c in t.clocks):
+    elif t.status not in DONE and any(c.breached and not c.met for c in t.clocks):
         parts.append("SLA overdue")
-    running = [c for c in t.clocks if c.due and not (c.met or c.breached or c.paused)]
+    running = [c for c in t.clocks if c.due and not (c.met or c.breached or c.paused)
+               and t.status not in DONE]
     if t.paused and any(not c.met for c in t.clocks):
         parts.append("SLA paused")
     elif running:

@@ -103,6 +103,13 @@ async def test_sla_notices_mention_who_must_act_in_the_team_channel() -> None:
     assert having(mine, "SLA first response overdue")
     assert having(mine, "#1 [in progress] Printer on fire — normal, sam, SLA overdue")
     assert having(mine, "you may escalate it (/ticket escalate 1 reason)")
+    # closed unanswered, nothing is overdue any more; the team still sees the miss
+    closed = await shell.type("/ticket close 1 never mind", "/ticket list all",
+                              "/ticket show 1")
+    assert not having(closed, "overdue") and not having(closed, "due "), closed
+    team = await shell.type("/as sam --agent", "/ticket show 1")
+    assert having(team, "SLA first response BREACHED, never met"), team
+    assert not having(team, "not met yet") and not having(team, "resolution due"), team
 
 
 async def test_escalations_reach_the_escalation_channel_naming_its_group() -> None:
