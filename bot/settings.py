@@ -208,13 +208,23 @@ class Credentials(BaseSettings):
         return self.discord_token is not None
 
 
-def _describe(err: ValidationError) -> str:
-    lines = []
+def _describe(err: ValidationError, path: Path | None) -> str:
+    """``invalid configuration…`` with each problem named by where its value came from:
+    the ``HELPTHREAD_…`` variable that set it (it overrides the file), else its key in
+    the config file (``path``), which the message then names."""
+    lines, in_file = [], False
     for problem in err.errors():
-        key = ".".join(str(part) for part in problem["loc"] if part != "[key]")
+        parts = [str(part) for part in problem["loc"] if part != "[key]"]
+        key = ".".join(parts)
+        variable = PREFIX + "__".join(part.upper() for part in parts)
+        if parts and variable in os.environ:
+            key = variable
+        else:
+            in_file = True
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"{key}: {message}" if key else message)
-    return "; ".join(lines)
+    where = f" in {path}" if path is not None and in_file else ""
+    return f"invalid configuration{where}: " + "; ".join(lines)
 
 
 def check_database_url(url: str) -> str:
@@ -326,8 +336,7 @@ def load_settings() -> tuple[Settings, DeskConfig, Credentials]:
         desk = settings.desk_config()
         credentials = Credentials()
     except ValidationError as err:
-        where = f" in {path}" if path else ""
-        raise ConfigError(f"invalid configuration{where}: {_describe(err)}") from err
+        raise ConfigError(_describe(err, path)) from err
     except (OSError, ValueError) as err:  # unreadable or malformed TOML
         where = str(path) if path else "the environment"
         raise ConfigError(f"cannot read the configuration in {where}: {err}") from err
