@@ -1,8 +1,6 @@
 """Discord interaction answers: ``helpthread run`` against a bare discord.py bot that
-answers the same interactions at once, side by side in the same run. Its answers are
-ours without the work: ``/ticket new`` takes the same options and shows the same form
-(the fields ours shows for the bench's category); a button or select answers with a
-short message; a Resolve press shows a one-field form.
+answers the same interactions at once (``bench/discord_bare.py``: ours without the
+work), side by side in the same run.
 
 Each bot is its own process, connected to its own wire-level fake Discord
 (``bench/discord_wire.py``) hosted by this process, which plays the people: it sends
@@ -36,7 +34,7 @@ import tempfile
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from bench.slack import cpu_seconds, cpus, cpus_used, free_port, pct, pin
 from tests.platform.discord.interactions_wire import (
@@ -56,106 +54,6 @@ IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
 # (--rounds: more, to see through a busy machine's noise)
-
-
-# ---- the bare bot: the same interactions, answered at once --------------------------
-
-
-def serve_bare(api: str, gateway: str) -> None:
-    import discord
-    import yarl
-    from discord import app_commands
-
-    discord.http.Route.BASE = api
-    # discord.py reads a command's options from its annotations, resolved as text in
-    # this module's globals, where the bare bot's import is not
-    globals()["discord"] = discord
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-
-    class Form(discord.ui.Modal):
-        def __init__(self, custom_id: str) -> None:
-            super().__init__(title="Form", custom_id=custom_id, timeout=None)
-            self.add_item(discord.ui.TextInput(label="Text", custom_id="text"))
-
-        async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_message("Done.", ephemeral=True)
-
-    class NewTicketForm(discord.ui.Modal):
-        """The same form ours shows for the bench's category (subject, description,
-        watchers; kept answerable as long), with nothing behind it."""
-
-        def __init__(self, category: str) -> None:
-            super().__init__(title=f"New ticket: {category}", timeout=1800.0)
-            self.add_item(discord.ui.TextInput(
-                label="Subject", custom_id="subject", max_length=140,
-                placeholder="One line: what is it about?"))
-            self.add_item(discord.ui.TextInput(
-                label="Description", custom_id="description", max_length=4000,
-                style=discord.TextStyle.paragraph))
-            self.add_item(discord.ui.TextInput(
-                label="Watchers (optional)", custom_id="cc", required=False,
-                max_length=1000, placeholder="Members or e-mail addresses, separated by commas"))
-
-    class Claim(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                template=r"ticket:claim:(?P<n>\d+)"):
-        def __init__(self, n: int) -> None:
-            super().__init__(discord.ui.Button(custom_id=f"ticket:claim:{n}"))
-
-        @classmethod
-        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
-            return cls(int(match["n"]))
-
-        async def callback(self, interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_message("You have it.", ephemeral=True)
-
-    class Resolve(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                  template=r"ticket:resolve:(?P<n>\d+)"):
-        def __init__(self, n: int) -> None:
-            super().__init__(discord.ui.Button(custom_id=f"ticket:resolve:{n}"))
-            self.n = n
-
-        @classmethod
-        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
-            return cls(int(match["n"]))
-
-        async def callback(self, interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_modal(Form(f"ticket:form:resolve:{self.n}"))
-
-    class Priority(discord.ui.DynamicItem[discord.ui.Select[Any]],
-                   template=r"ticket:priority:(?P<n>\d+)"):
-        def __init__(self, n: int) -> None:
-            super().__init__(discord.ui.Select(custom_id=f"ticket:priority:{n}",
-                                               options=[discord.SelectOption(label="x")]))
-
-        @classmethod
-        async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
-            return cls(int(match["n"]))
-
-        async def callback(self, interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_message("Done.", ephemeral=True)
-
-    class Bare(discord.Client):
-        def __init__(self) -> None:
-            super().__init__(intents=discord.Intents.default())
-            self.tree = app_commands.CommandTree(self)
-            group = app_commands.Group(name="ticket", description="tickets", guild_only=True)
-
-            @group.command(name="new", description="Open a ticket")
-            @app_commands.rename(for_="for")
-            async def new(interaction: discord.Interaction[Any], category: str,
-                          priority: Literal["low", "normal", "high", "urgent"] | None = None,
-                          account: str | None = None, subject: str | None = None,
-                          shared: bool = False, for_: discord.Member | None = None,
-                          watcher: discord.Member | None = None) -> None:
-                await interaction.response.send_modal(NewTicketForm(category))
-
-            self.tree.add_command(group, guild=discord.Object(GUILD))
-
-        async def setup_hook(self) -> None:
-            self.add_dynamic_items(Claim, Resolve, Priority)
-            await self.tree.sync(guild=discord.Object(GUILD))
-
-    Bare().run("bench-token", log_handler=None)
 
 
 # ---- the load ------------------------------------------------------------------------
@@ -486,7 +384,9 @@ def main() -> None:
     if unknown := set(args.kinds) - set(KINDS):
         parser.error(f"--kinds: {', '.join(sorted(unknown))} is not one of {', '.join(KINDS)}")
     if args.bare:
-        serve_bare(*args.bare)
+        from bench.discord_bare import serve_bare
+
+        serve_bare(*args.bare, GUILD)
         return
     asyncio.run(measure(args))
 
