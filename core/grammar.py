@@ -19,8 +19,9 @@ which every adapter already renders. The rules:
   letter; a quote left open is refused. Free text (a reply, a reason) is taken exactly
   as written, quotes and all.
 - ``new``: ``for:NAME`` / ``for:@user`` only as its first word; ``key=value`` form
-  fields (keys in any case; an unknown key or one given twice is refused); the other
-  words are the subject.
+  fields (keys in any case; an unknown key, one given twice, an empty value —
+  ``account=`` — or a share/visibility that is neither is refused naming the key as
+  typed, ``core.form_fields``); the other words are the subject.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from core import commands as cmd
 from core.characters import trim
 from core.errors import Invalid
+from core.form_fields import FORM_KEYS, KEY_ALIASES, check_typed
 from core.tickets import PRIORITIES, LinkKind
 from core.validation import SHOWN_MAX, shown
 from core.words import DOUBLE_QUOTES, Words, is_key
@@ -41,9 +43,6 @@ _NUMBER = re.compile(r"#?([0-9]+)", re.ASCII)
 LIST_SCOPES = ("open", "closed", "all")
 STATS_PERIODS = ("7d", "30d", "90d")
 LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
-# The ticket form's own keys (``visibility`` is another name for ``share``).
-FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
-KEY_ALIASES = {"visibility": "share"}
 
 
 # ---- read requests (mutations are core.commands types) --------------------------
@@ -428,6 +427,7 @@ def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
                 raise Invalid(key if is_key(raw_key) else "field",
                               f"{shown(raw_key)} is not a field of the ticket form"
                               if not is_key(raw_key) else "is not a field of the ticket form")
+            check_typed(key, value)  # empty, or a share/visibility that is neither
             key = KEY_ALIASES.get(key, key)
             if key in fields:
                 raise Invalid(key, "is given twice")

@@ -9,6 +9,7 @@ from core.characters import trim
 from core.config import CategoryField, DeskConfig
 from core.desk import NewTicket
 from core.errors import Invalid
+from core.form_fields import FORM_KEYS, SHARE_NO, SHARE_YES
 from core.identity import Actor, Person
 from core.validation import (
     ACCOUNT_MAX,
@@ -20,9 +21,9 @@ from core.validation import (
     clean_text,
 )
 
-BASE_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
+BASE_KEYS = FORM_KEYS
 REQUIRED_BASE = ("category", "subject", "description")
-YES, NO = frozenset({"yes", "y", "true", "shared"}), frozenset({"no", "n", "false", "private", ""})
+YES, NO = SHARE_YES, SHARE_NO | {""}  # at the prompt, Enter is no
 PROMPTS = {
     "category": "Category? ({choices})",
     "subject": f"Subject? (one line, up to {SUBJECT_MAX} characters)",

@@ -65,6 +65,35 @@ def test_optional_fields_can_be_given_inline_from_a_script(run_helpthread: Run) 
     assert "4242" not in out
 
 
+def test_an_empty_or_unknown_inline_value_is_refused_and_opens_nothing(
+        run_helpthread: Run, tmp_path: Path) -> None:
+    """README "An empty value is refused": a typed ``key=`` with nothing after it, for
+    any field, is refused naming it; ``visibility=`` is named as typed."""
+    open_ = '/ticket new category=general subject="e" description="x" '
+    script = (
+        "/as lena\n"
+        f"{open_}account=\n"
+        f"{open_}cc=\n"
+        f"{open_}share=\n"
+        '/ticket new category=refund subject="e1" description="x" receipt=R1 card_last4=\n'
+        f"{open_}visibility=bogus\n"
+        "/ticket list\n"
+    )
+    done = run_helpthread(script)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "(to lena) account: is empty; write a value after account= or leave it out" in out
+    assert "(to lena) cc: is empty; name watchers" in out
+    assert "(to lena) share: is empty; say yes or no" in out
+    assert ("(to lena) card_last4: is empty; write a value after card_last4= or leave it "
+            "out") in out
+    assert "(to lena) visibility: 'bogus' is not a visibility; say private or shared" in out
+    assert "share: answer yes or no" not in out
+    assert "Opened #" not in out and "(to lena) No open tickets." in out
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        assert db.execute("SELECT count(*) FROM tickets").fetchone() == (0,)
+
+
 def test_the_shell_reads_commands_with_the_one_grammar(run_helpthread: Run) -> None:
     script = (
         "/as lena\n"

@@ -83,8 +83,8 @@ def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProce
         "\n"
         "Printer on fire\n"
         "It smokes.\n"
+        # a share= that is neither yes nor no is refused with the line: nothing opens
         "/ticket new category=general subject=s description=d share=maybe\n"
-        "no\n"
         "/ticket new category=general subject=\"x\" stray description=d\n"
         "/ticket new category=general subject=s2 description=d receipt=RC1\n"
         "/ticket new category=general subject=\"bell\x07\u202e\" description=d\n"
@@ -98,8 +98,7 @@ def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProce
     assert "(to lena) Opened #1: Refund." in out
     assert "(to lena) subject: is required and cannot be empty" in out
     assert "(to lena) Opened #2: Printer on fire." in out
-    assert "(to lena) share: answer yes or no" in out
-    assert "(to lena) Opened #3: s." in out
+    assert "(to lena) share: 'maybe' is not yes or no; say yes or no" in out
     assert ("(to lena) new: 'stray' cannot be placed: words outside key=value are the "
             "subject, and subject= is given; put them inside a field's quotes or leave "
             "them out") in out  # it once blamed the subject ("is given twice")
@@ -107,4 +106,4 @@ def test_form_edges_found_in_review(run_helpthread: Callable[..., CompletedProce
     assert "Nothing was opened." in out
     assert "\\u0007\\u202e" in out and "\x07" not in out and "\u202e" not in out
     assert "(to sam) for: name the requester with a mention right after it" in out
-    assert "Opened #4" not in out
+    assert "Opened #3" not in out and "Opened #4" not in out

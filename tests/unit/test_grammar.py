@@ -248,6 +248,43 @@ def test_new_fields_any_case_unknown_or_twice_refused_by_name() -> None:
     assert "'stray'" in err.reason
 
 
+@pytest.mark.parametrize("typed", ["category=", "Subject=", "description=", "priority=",
+                                   "account=", "share=", "cc=", "receipt=", "CARD_LAST4=",
+                                   'account=""', "account=''", 'account="  "'])
+def test_new_refuses_a_typed_key_with_nothing_after_it(typed: str) -> None:
+    """README "An empty value is refused": ``key=`` is never read as "not given"."""
+    key = typed.partition("=")[0].lower()
+    given = " ".join(f"{k}={v}" for k, v in (("category", "refund"), ("subject", '"e1"'),
+                                              ("description", '"x"')) if k != key)
+    err = refused(f"new {given} {typed}", key, keys=("receipt", "card_last4"))
+    assert err.reason.startswith("is empty; "), err.reason
+
+
+def test_an_empty_value_says_what_the_field_takes() -> None:
+    assert refused("new priority=", "priority").reason == (
+        "is empty; say one of low, normal, high, urgent")  # core.validation's words
+    assert refused("new account=", "account").reason == (
+        "is empty; write a value after account= or leave it out")
+    assert "leave category= out to be asked" in refused("new category=", "category").reason
+    assert refused("new share=", "share").reason == "is empty; say yes or no"
+    # an alias is named as typed, with what it takes
+    assert refused("new Visibility=", "visibility").reason == (
+        "is empty; say private or shared")
+    # a field not typed at all is simply not given
+    assert parse("new category=general Printer").fields == {"category": "general"}
+
+
+def test_visibility_and_share_name_the_key_typed_and_what_it_takes() -> None:
+    err = refused('new category=general subject="e7" description="x" visibility=bogus',
+                  "visibility")
+    assert err.reason == "'bogus' is not a visibility; say private or shared"
+    assert refused("new share=maybe", "share").reason == (
+        "'maybe' is not yes or no; say yes or no")
+    for value in ("private", "SHARED", "yes", "no"):
+        assert parse(f"new visibility={value}").fields == {"share": value}
+        assert parse(f"new share={value}").fields == {"share": value}
+
+
 def test_ticket_number_rule_is_shared() -> None:
     assert grammar.ticket_number("#7") == 7
     with pytest.raises(Invalid):

@@ -18,6 +18,7 @@ async def test_parse_errors_name_the_argument_like_every_invalid(h: Harness):
         "fro\x07b": ":warning: command: 'fro\\u0007b' is not a /ticket command",
         "new priority=high": ":warning: priority: cannot be given on the /ticket line",
         "new colour=red": ":warning: colour: is not a field of the ticket form",
+        "new description=": ":warning: description: is empty; write a value after",
     }
     for text, expected in cases.items():
         await h.command(AGENT, text)
