@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Coroutine
+from importlib import metadata
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -29,6 +30,21 @@ deliveries = typer.Typer(
     help="The outbox: list pending and parked deliveries; re-queue parked ones.",
     invoke_without_command=True, rich_markup_mode=None)
 app.add_typer(deliveries, name="deliveries")
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"helpthread {metadata.version('helpthread')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_flag=True, is_eager=True,
+                                 callback=_version,
+                                 help="Print the installed version and exit."),
+) -> None:
+    pass
 
 
 def _settings() -> tuple[Settings, DeskConfig, Credentials]:
@@ -198,7 +214,9 @@ def report(
 
     from adapters.shell.stats import WIDE, print_report
     from bot import report as reports
+    from core.clock import SystemClock
     from core.errors import DeskError
+    from core.periods import parse_period
 
     try:  # before the report is made: a path that cannot be written wastes nothing
         paths = [(reports.output_path(option, value, name), kind)
@@ -209,6 +227,7 @@ def report(
         typer.echo(f"helpthread: report: {err}", err=True)
         raise typer.Exit(2) from err
     try:
+        parse_period(since, SystemClock().now())  # a bad period: nothing is opened
         made = _started(reports.make(settings, config, since))
     except DeskError as err:
         typer.echo(f"helpthread: report: {err}", err=True)
@@ -326,7 +345,7 @@ def export_tickets(
 ) -> None:
     """Write every ticket with its fields, comments, notes, events, threads, read marks and
     timers (a progress bar on stderr when it is a terminal)."""
-    from bot.porting import CannotWrite, export
+    from bot.porting import CannotWrite, OutRefused, export
     from core.clock import SystemClock
     from core.errors import Invalid
     from core.periods import parse_period
@@ -345,9 +364,9 @@ def export_tickets(
     try:
         _started(export(settings, config, out=out, format=format,  # type: ignore[arg-type]
                         since=since_at, include_sensitive=include_sensitive))
-    except CannotWrite as err:  # as `report --png` does: exit 1
+    except CannotWrite as err:  # as `report --png`: refused at once 2, failed midway 1
         typer.echo(f"helpthread: {err}", err=True)
-        raise typer.Exit(1) from err
+        raise typer.Exit(2 if isinstance(err, OutRefused) else 1) from err
     except Unavailable as err:
         typer.echo(f"helpthread: export: {err}", err=True)
         raise typer.Exit(1) from err

@@ -14,7 +14,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.table import Table
 
-from bot.runtime import migrate_database
+from bot.runtime import migrate_existing
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.routing import Delivery, DeliveryState
@@ -53,7 +53,7 @@ def table(rows: Sequence[Delivery], now: datetime) -> Table:
 
 async def show(settings: Settings, *, parked_only: bool, console: Console) -> None:
     """Print the pending and parked deliveries (``parked_only``: parked ones)."""
-    await migrate_database(settings.database_url)
+    await migrate_existing(settings.database_url, "deliveries")
     engine = make_engine(settings.database_url)
     try:
         rows = await SqlOutbox(engine).listing(parked_only=parked_only, limit=LISTED_MAX)
@@ -76,7 +76,7 @@ async def retry(settings: Settings, ids: list[int] | None) -> list[int]:
     """Re-queue parked deliveries ``ids`` (None: every parked one); returns the ids
     re-queued. Raises ``NotParked`` naming the ids that are not parked deliveries, in
     which case nothing changed."""
-    await migrate_database(settings.database_url)
+    await migrate_existing(settings.database_url, "deliveries retry")
     engine = make_engine(settings.database_url)
     outbox = SqlOutbox(engine)
     try:

@@ -25,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bot.runtime import migrate_database
+from bot.runtime import migrate_database, migrate_existing
 from bot.settings import ConfigError, Settings
 from core.config import DeskConfig
 from core.store.engine import make_engine
@@ -44,7 +44,13 @@ def _progress(what: str) -> Progress | None:
 class CannotWrite(Exception):
     """``--out`` names a file that cannot be written (no such directory, no permission,
     a directory, the disk full); ``str()``: one line naming ``--out`` and why. No file is
-    left behind."""
+    left behind. Raised before the database is opened: ``OutRefused``; midway (the disk
+    full): this class itself."""
+
+
+class OutRefused(CannotWrite):
+    """``--out`` cannot be created at all (a bad argument, as ``report --png``'s): refused
+    before the database is opened."""
 
 
 @contextmanager
@@ -64,11 +70,11 @@ def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
     target = Path(out)
     partial = target.with_name(target.name + ".partial")
     if target.is_dir():
-        raise CannotWrite(f"export: --out {out}: cannot write it (a directory)")
+        raise OutRefused(f"export: --out {out}: cannot write it (a directory)")
     try:
         stream = partial.open("w", encoding="utf-8", newline=newline)
     except OSError as err:
-        raise CannotWrite(f"export: --out {out}: cannot write it "
+        raise OutRefused(f"export: --out {out}: cannot write it "
                           f"({err.strerror or err})") from err
     try:
         try:
@@ -92,12 +98,13 @@ async def export(settings: Settings, config: DeskConfig, *, out: str,
                  format: Literal["jsonl", "csv"], since: datetime | None,
                  include_sensitive: bool) -> int:
     """Writes the export to ``out`` (``-``: stdout); returns the tickets written. Raises
-    ``CannotWrite`` (the database untouched when ``out`` cannot be created)."""
+    ``CannotWrite`` (``OutRefused``, the database untouched, when ``out`` cannot be
+    created), and ``ConfigError`` for a SQLite file that does not exist (none is made)."""
     options = ExportOptions(exported_at=datetime.now(UTC), format=format, since=since,
                             hide=None if include_sensitive else SensitiveFields.of(config))
     written = 0
     with _output(out, format == "csv") as stream:  # a bad --out: refused before the database
-        await migrate_database(settings.database_url)
+        await migrate_existing(settings.database_url, "export")
         engine = make_engine(settings.database_url)
         try:
             bar = _progress("Exporting tickets")

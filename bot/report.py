@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 from adapters.shell.stats import COLUMNS, heading
-from bot.runtime import migrate_database
+from bot.runtime import migrate_existing
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.config import DeskConfig
@@ -45,9 +45,9 @@ class Made:
 
 async def make(settings: Settings, config: DeskConfig, since: str) -> Made:
     """The report of ``since`` (``7d``, ``30d``, a date…) up to now and its chart.
-    Migrates the database first (like every command); raises ``core.errors.Invalid``
-    for a bad period, ``Unavailable`` when the database fails."""
-    await migrate_database(settings.database_url)
+    Migrates the database first, which must exist (``migrate_existing``); raises
+    ``core.errors.Invalid`` for a bad period, ``Unavailable`` when the database fails."""
+    await migrate_existing(settings.database_url, "report")
     engine = make_engine(settings.database_url)
     try:
         report = await desk_report(config, SqlStores(engine), SystemClock(), since)

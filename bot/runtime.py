@@ -10,8 +10,10 @@ import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.shell.plugin import PLUGIN as SHELL
@@ -31,7 +33,7 @@ from core.routing import PlatformRoute
 from core.schedule import Scheduler
 from core.store.engine import make_engine
 from core.store.leader import AdvisoryLeader
-from core.store.migrate import CannotOpenDatabase, Upgrade, upgrade_async
+from core.store.migrate import CannotOpenDatabase, Upgrade, sqlite_file, upgrade_async
 from core.store.outbox import SqlOutbox
 from core.store.search_language import SearchLanguageUnavailable, use_search_language
 from core.store.sql import SqlStores
@@ -56,13 +58,34 @@ async def migrate_database(url: str) -> Upgrade:
         raise (StartupError(problem) if err.unreachable else ConfigError(problem)) from err
 
 
+async def migrate_existing(url: str, command: str) -> Upgrade:
+    """``migrate_database`` for a command that works on the desk already there (``export``,
+    ``report``, ``deliveries``…): it creates no database. A SQLite file that does not
+    exist — a typo in HELPTHREAD_DATABASE_URL, or run from another directory than the
+    desk's — raises ``ConfigError`` naming its path; nothing is made. A PostgreSQL
+    database that does not exist is refused when opened (``migrate_database``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        if not path.exists():
+            where = "" if path.is_absolute() else (
+                " and the directory helpthread runs in (the path is relative to it: "
+                f"{Path.cwd()})")
+            raise ConfigError(
+                f"HELPTHREAD_DATABASE_URL: the SQLite file {path.absolute()} does not "
+                f"exist; `helpthread {command}` works on an existing desk and creates no "
+                f"database: check HELPTHREAD_DATABASE_URL{where}; `helpthread run` "
+                "creates the database")
+    return await migrate_database(url)
+
+
 async def embed_tickets(url: str, config: DeskConfig) -> int:
     """``helpthread db embed``: every ticket's embedding that is missing, stored
     (``core.deflection.embed_missing``); returns how many."""
     from core.deflection import embed_missing
     from core.semantic import embedder_for
 
-    await migrate_database(url)
+    await migrate_existing(url, "db embed")
     embedder = embedder_for(config)
     assert embedder is not None, "db embed needs [deflection] ranking = semantic"
     engine = make_engine(url)

@@ -25,33 +25,36 @@ def parse_period(text: str, now: datetime) -> tuple[datetime, str]:
     """The start (UTC) and label (``30d``, ``since 2026-01-01``) of the period ``text``
     up to ``now`` (aware). Raises ``Invalid("period", …)`` naming what is wrong: a
     negative or zero duration, one longer than 3650d, a day that does not exist, a start
-    in the future, or none of the forms above."""
-    text = text.strip().lower()
+    in the future, or none of the forms above; ``text`` is named as it was written (its
+    case kept)."""
+    given = text.strip()  # echoed in messages as written; matched in lower case
+    text = given.lower()
     if text.startswith("-") and (_DURATION.fullmatch(text[1:].strip())
                                  or _DATE.match(text[1:].strip())):
-        raise Invalid("period", f"{text} is negative: write how far back, like "
-                      f"{text[1:].strip()}")
+        raise Invalid("period", f"{given} is negative: write how far back, like "
+                      f"{given[1:].strip()}")
     if _DURATION.fullmatch(text):
         try:
             return now - parse_duration(text), text
         except ValueError as err:  # zero, or longer than LONGEST: its message says so
-            raise Invalid("period", str(err).replace("'", "")) from err
+            raise Invalid("period", str(err).replace(repr(text), given, 1)
+                          .replace("'", "")) from err
     if _DATE.fullmatch(text):
         try:
             day = date.fromisoformat(text)
         except ValueError as err:
-            raise Invalid("period", f"{text} is not a date") from err
+            raise Invalid("period", f"{given} is not a date") from err
         since = datetime(day.year, day.month, day.day, tzinfo=UTC)
     elif _DATE_TIME.fullmatch(text):
         try:
             at = datetime.fromisoformat(text.upper())
         except ValueError as err:
-            raise Invalid("period", f"{text} is not a date-time") from err
+            raise Invalid("period", f"{given} is not a date-time") from err
         since = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     else:
         raise Invalid("period", f"write it like {FORMS}")
     if since > now:
-        raise Invalid("period", f"{text} is in the future")
+        raise Invalid("period", f"{given} is in the future")
     return since, f"since {text.upper() if 't' in text else text}"
 
 

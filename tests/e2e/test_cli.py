@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,16 @@ def test_help_shows_flags_as_flags(tmp_path: Path, command: tuple[str, ...]) -> 
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+--help\s+Show this message", done.stdout, re.M), done.stdout
     assert "<bool>" not in done.stdout and "BOOLEAN" not in done.stdout
+
+
+def test_version_prints_the_installed_version_and_nothing_runs(tmp_path: Path) -> None:
+    expected = f"helpthread {metadata.version('helpthread')}\n"
+    for args in (("--version",), ("--version", "run"), ("--version", "export")):
+        done = _helpthread(tmp_path, *args)
+        assert (done.returncode, done.stdout, done.stderr) == (0, expected, ""), args
+    assert list(tmp_path.iterdir()) == []  # eager: `run` never started
+    listed = _helpthread(tmp_path, "--help")
+    assert re.search(r"^\s+--version\s+Print the installed version", listed.stdout, re.M)
 
 
 def test_the_command_list_names_doctor(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ async def test_csv_to_a_file_and_refusals(tmp_path: Path) -> None:
 
 def test_an_out_that_cannot_be_written_is_one_line_and_no_file(tmp_path: Path) -> None:
     """``--out`` in no directory, under a plain file, naming a directory, on a file system
-    nobody writes: one line naming ``--out`` and why, exit 1 (as ``report --png``), no
+    nobody writes: one line naming ``--out`` and why, exit 2 (as ``report --png``), no
     traceback and no ``.partial`` left behind; the database is not even created."""
     (tmp_path / "plain.txt").write_text("x")
     (tmp_path / "folder").mkdir()
@@ -105,7 +105,7 @@ def test_an_out_that_cannot_be_written_is_one_line_and_no_file(tmp_path: Path) -
                      ("folder", "a directory"),
                      ("/sys/x.jsonl", "")):
         done = _run(tmp_path, "export", "--out", out, url=url)
-        assert done.returncode == 1, (out, done.stderr)
+        assert done.returncode == 2, (out, done.stderr)
         assert done.stdout == ""
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
