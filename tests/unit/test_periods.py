@@ -21,6 +21,10 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     ("3651D", "3651D is too long a duration (at most 3650d)"),
     ("0W", "0W must be longer than zero"),
     ("  2026-02-30  ", "2026-02-30 is not a date"),
+    ("3651d", "3651d is too long a duration (at most 3650d)"),
+    ("-5d", "-5d is negative: write how far back, like 5d"),
+    ("0d", "0d must be longer than zero"),
+    ("2999-01-01", "2999-01-01 is in the future"),
 ])
 def test_a_wrong_period_is_named_as_written(written: str, reason: str) -> None:
     with pytest.raises(Invalid) as raised:
