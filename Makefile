@@ -29,11 +29,15 @@ demo: $(STAMP)
 	   HELPTHREAD_DATABASE_URL="sqlite+aiosqlite:///$$tmp/demo.db" \
 	   $(BIN)/helpthread run < $(HERE)/samples/desk-day.txt
 
+# mypy runs beside pytest (the suite mostly waits on the processes it starts); its
+# report comes after pytest's, and either failing fails the target.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict core adapters bot
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
+	@$(BIN)/mypy --strict core adapters bot > $(VENV)/mypy.out 2>&1 & mypy=$$!; \
+	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4; tests=$$?; \
+	wait $$mypy; typed=$$?; echo "$(BIN)/mypy --strict core adapters bot"; \
+	cat $(VENV)/mypy.out; test $$tests = 0 && test $$typed = 0
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
