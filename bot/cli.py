@@ -214,9 +214,7 @@ def report(
 
     from adapters.shell.stats import WIDE, print_report
     from bot import report as reports
-    from core.clock import SystemClock
     from core.errors import DeskError
-    from core.periods import parse_period
 
     try:  # before the report is made: a path that cannot be written wastes nothing
         paths = [(reports.output_path(option, value, name), kind)
@@ -227,7 +225,6 @@ def report(
         typer.echo(f"helpthread: report: {err}", err=True)
         raise typer.Exit(2) from err
     try:
-        parse_period(since, SystemClock().now())  # a bad period: nothing is opened
         made = _started(reports.make(settings, config, since))
     except DeskError as err:
         typer.echo(f"helpthread: report: {err}", err=True)

@@ -56,6 +56,12 @@ def freeze_startup_heap() -> tuple[int, int, int]:
     return before
 
 
+def thaw_heap(before: tuple[int, int, int]) -> None:
+    """Undo ``freeze_startup_heap`` (the process stops serving): ``before`` its result."""
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
 class IdleCollector:
     """Runs full collections at quiet moments (the module's rule). ``last_request``:
     the ``time.monotonic()`` of the latest request any platform received."""

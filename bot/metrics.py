@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -89,6 +89,17 @@ class DatabaseCollector(Collector):
                                 "above a few, no scheduler is firing).", value=late)
 
 
+M = TypeVar("M", Counter, Histogram)
+
+
+def _child(children: dict[tuple[str, ...], M], metric: M, *labels: str) -> M:
+    """``metric.labels(*labels)``, looked up once and kept in ``children``."""
+    found = children.get(labels)
+    if found is None:
+        found = children[labels] = metric.labels(*labels)
+    return found
+
+
 class Metrics:
     """One runtime's metrics. ``render()`` is the ``/metrics`` body (text format)."""
 
@@ -113,26 +124,18 @@ class Metrics:
             ["platform"], buckets=DELIVERY_BUCKETS, registry=registry)
         self.database = DatabaseCollector(engine, platforms)
         registry.register(self.database)
-        self._requests: dict[tuple[str, str], Counter] = {}
+        self._requests: dict[tuple[str, ...], Counter] = {}
+        self._acknowledgements: dict[tuple[str, ...], Histogram] = {}
         self.last_request = 0.0  # time.monotonic() of the latest request
-        self._acknowledgements: dict[str, Histogram] = {}
 
     def request(self, platform: str, kind: str, seconds: float | None = None) -> None:
         """Count one request; ``seconds``: how long until it was acknowledged. Runs
         before an interaction's work: the labelled children are looked up once each
         (``labels()`` costs more than the count)."""
         self.last_request = time.monotonic()
-        key = (platform, kind)
-        counter = self._requests.get(key)
-        if counter is None:
-            counter = self._requests[key] = self.requests.labels(platform, kind)
-        counter.inc()
+        _child(self._requests, self.requests, platform, kind).inc()
         if seconds is not None:
-            histogram = self._acknowledgements.get(platform)
-            if histogram is None:
-                histogram = self._acknowledgements[platform] = \
-                    self.acknowledgement.labels(platform)
-            histogram.observe(seconds)
+            _child(self._acknowledgements, self.acknowledgement, platform).observe(seconds)
 
     def delivery(self, platform: str, outcome: str) -> None:
         self.deliveries.labels(platform, outcome).inc()

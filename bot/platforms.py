@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 
 import structlog
 from aiohttp import web
 
 from bot import registry
-from bot.collector import IdleCollector, freeze_startup_heap
+from bot.collector import IdleCollector, freeze_startup_heap, thaw_heap
 from bot.health import measure_requests, monitoring_routes
 from bot.metrics import count_requests
 from bot.registry import RunningPlatform
@@ -168,6 +167,5 @@ async def run_platforms(settings: Settings, config: DeskConfig, credentials: Cre
             await collector
         await runner.cleanup()
         await runtime.close()
-        gc.unfreeze()
         if thresholds is not None:
-            gc.set_threshold(*thresholds)
+            thaw_heap(thresholds)

@@ -15,6 +15,7 @@ from bot.runtime import migrate_existing
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.config import DeskConfig
+from core.periods import parse_period
 from core.report import Figures, Report, desk_report, share_text, short_duration
 from core.report_chart import chart_png
 from core.store.engine import make_engine
@@ -46,7 +47,9 @@ class Made:
 async def make(settings: Settings, config: DeskConfig, since: str) -> Made:
     """The report of ``since`` (``7d``, ``30d``, a date…) up to now and its chart.
     Migrates the database first, which must exist (``migrate_existing``); raises
-    ``core.errors.Invalid`` for a bad period, ``Unavailable`` when the database fails."""
+    ``core.errors.Invalid`` for a bad period (before anything is opened), ``Unavailable``
+    when the database fails."""
+    parse_period(since, SystemClock().now())
     await migrate_existing(settings.database_url, "report")
     engine = make_engine(settings.database_url)
     try:

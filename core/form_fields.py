@@ -23,6 +23,7 @@ KEY_ALIASES = {"visibility": "share"}  # another name for a form key
 SHARE_YES = frozenset({"yes", "y", "true", "shared"})
 SHARE_NO = frozenset({"no", "n", "false", "private"})
 
+_CHOICE = {"share": "yes or no", "visibility": "a visibility"}  # what a value must be
 _ASKS = {
     "share": "say yes or no",
     "visibility": "say private or shared",
@@ -43,7 +44,5 @@ def check_typed(key: str, value: str) -> None:
             clean_priority(value)  # "priority: is empty; say one of low, normal, …"
         raise Invalid(key, "is empty; " + _ASKS.get(
             key, f"write a value after {key}= or leave it out"))
-    if key == "share" and text.lower() not in SHARE_YES | SHARE_NO:
-        raise Invalid(key, f"{shown(text)} is not yes or no; say yes or no")
-    if key == "visibility" and text.lower() not in SHARE_YES | SHARE_NO:
-        raise Invalid(key, f"{shown(text)} is not a visibility; say private or shared")
+    if key in _CHOICE and text.lower() not in SHARE_YES | SHARE_NO:
+        raise Invalid(key, f"{shown(text)} is not {_CHOICE[key]}; {_ASKS[key]}")

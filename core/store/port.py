@@ -282,7 +282,8 @@ class QuickReads(Protocol):
         """As ``Store.requester_load``; it changes nothing."""
         ...
 
-    async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
+    async def get_ticket(self, number: int) -> Ticket | None:
+        """As ``Store.get_ticket``, never locking it."""
         ...
 
 

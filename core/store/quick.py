@@ -22,7 +22,7 @@ from sqlalchemy.dialects import sqlite
 
 from core.identity import UserRef
 from core.store.engine import QuickReader
-from core.store.failures import DATABASE_FAILURES, is_outage, outage
+from core.store.failures import is_outage, outage
 from core.store.port import QuickReads, RequesterLoad
 from core.store.tables import UtcDateTime
 from core.tickets import ACTIVE, Ticket
@@ -38,12 +38,14 @@ REQUESTER_LOAD_SQL = (
 # The stored form of a datetime ("2026-01-01 00:00:00.000000"): the column type's own
 # conversion for SQLite, not a copy of it.
 _SQLITE = sqlite.dialect()
-_STORED = UtcDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+_PROCESSOR = UtcDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+assert _PROCESSOR is not None  # SQLite stores a datetime as text
+_STORED: Callable[[datetime], Any] = _PROCESSOR
 
 
 def stored(value: datetime) -> Any:
     """``value`` (aware) as SQLite's column holds it."""
-    return _STORED(value) if _STORED is not None else value
+    return _STORED(value)
 
 
 class QuickStore:
@@ -62,10 +64,10 @@ class QuickStore:
     async def __aenter__(self) -> QuickStore:
         try:
             self._conn = self._reader.connection()
-        except DATABASE_FAILURES as err:
-            if not is_outage(err):
-                raise
-            raise outage(err, "a quick read") from err
+        except Exception as err:
+            if is_outage(err):
+                raise outage(err, "a quick read") from err
+            raise
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, err: BaseException | None,
@@ -86,6 +88,6 @@ class QuickStore:
             description)).fetchone()
         return RequesterLoad(int(row[0]), int(row[1]), row[2])
 
-    async def get_ticket(self, number: int, *, for_update: bool = False) -> Ticket | None:
+    async def get_ticket(self, number: int) -> Ticket | None:
         assert self._conn is not None, "read inside ``async with``"
-        return await self._full(self._conn).get_ticket(number, for_update=for_update)
+        return await self._full(self._conn).get_ticket(number)

@@ -17,6 +17,7 @@ from bot.collector import (
     QUIET_SECONDS,
     IdleCollector,
     freeze_startup_heap,
+    thaw_heap,
 )
 
 
@@ -27,8 +28,7 @@ def serving() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
+        thaw_heap(before)
 
 
 def middle(count: int) -> None:

@@ -51,13 +51,19 @@ async def wired(sqlite_url: str) -> AsyncIterator[tuple[InteractionFake, Runtime
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
+
+async def open_tickets(runtime: Runtime, count: int, subject: str, *, first_user: int) -> None:
+    """``count`` tickets "<subject> <i>", each by its own member from ``first_user`` on."""
+    for i in range(count):
+        requester = Actor(UserRef("discord", str(GUILD), str(first_user + i)), f"r{i}")
+        await runtime.desk.open_ticket(requester, NewTicket(
+            category="general", subject=f"{subject} {i}", description="d"))
+
 async def test_a_claim_is_answered_while_deliveries_are_still_in_flight(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, _ = wired
-    for i in range(67):  # three deliveries each: two cards and a receipt
-        requester = Actor(UserRef("discord", str(GUILD), str(700 + i)), f"r{i}")
-        await runtime.desk.open_ticket(requester, NewTicket(
-            category="general", subject=f"Burst {i}", description="d"))
+    # three deliveries each: two cards and a receipt
+    await open_tickets(runtime, 67, "Burst", first_user=700)
     fake.write_delay = 0.05
     stop = asyncio.Event()
     worker = asyncio.create_task(runtime.worker.run(stop))
@@ -91,10 +97,7 @@ async def _dispatched(fake: InteractionFake, platform: DiscordPlatform,
 async def test_deliveries_wait_while_an_interaction_waits_for_its_answer(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, platform = wired
-    for i in range(5):
-        requester = Actor(UserRef("discord", str(GUILD), str(700 + i)), f"r{i}")
-        await runtime.desk.open_ticket(requester, NewTicket(
-            category="general", subject=f"Waiting {i}", description="d"))
+    await open_tickets(runtime, 5, "Waiting", first_user=700)
     claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
     fake.hold[claim["id"]] = 0.3  # its answer is on its way for 0.3 s
     await _dispatched(fake, platform, claim)
@@ -119,10 +122,7 @@ async def test_deliveries_wait_while_an_interaction_waits_for_its_answer(
 async def test_desk_work_waits_for_other_answers_but_not_for_ever(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, platform = wired
-    for i in range(2):
-        requester = Actor(UserRef("discord", str(GUILD), str(800 + i)), f"r{i}")
-        await runtime.desk.open_ticket(requester, NewTicket(
-            category="general", subject=f"Two {i}", description="d"))
+    await open_tickets(runtime, 2, "Two", first_user=800)
     team = fake.channels_by_name("team")
     slow = button(GUILD, team, AGENT, "ticket:claim:1")
     quick = button(GUILD, team, AGENT, "ticket:claim:2")
@@ -155,10 +155,7 @@ async def test_desk_work_waits_for_other_answers_but_not_for_ever(
 async def test_the_collector_waits_for_answers_but_not_for_ever(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, platform = wired
-    for i in range(3):
-        requester = Actor(UserRef("discord", str(GUILD), str(900 + i)), f"r{i}")
-        await runtime.desk.open_ticket(requester, NewTicket(
-            category="general", subject=f"Collected {i}", description="d"))
+    await open_tickets(runtime, 3, "Collected", first_user=900)
     team = fake.channels_by_name("team")
     assert gc.isenabled()
     claim = button(GUILD, team, AGENT, "ticket:claim:1")
