@@ -7,7 +7,10 @@ Each bot is its own process, connected to its own wire-level fake Discord
 INTERACTION_CREATE frames on the gateway and times the interaction callback each bot
 sends back — the answer Discord allows 3 seconds for. Measured: ``/ticket new`` (a
 modal after the per-user limits are read), a card's Claim button, a Resolve form
-submission and the priority select, at 1, 8 and 32 at once; ours also with about 200
+submission and the priority select, at 1, 8 and 32 at once (at 1, one person at a
+time: each interaction is sent once the previous one's result has come — its deferral's
+follow-up or edit; ``--back-to-back``: once its first answer has, so that it arrives
+while the previous one's work still runs); ours also with about 200
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
 Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
 its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
@@ -18,8 +21,8 @@ With ``--gc`` each bot records its garbage collections (``bench/gcwatch``) and t
 report ends with them: those made from the warm-up on, per generation — how many, CPU
 ms in all and the longest.
 
-    python -m bench.discord [--count 32] [--count-at-1 128] [--levels 1,8,32] [--rounds 3]
-                            [--kinds new,claim] [--gc]
+    python -m bench.discord [--count 32] [--count-at-1 256] [--levels 1,8,32] [--rounds 3]
+                            [--kinds new,claim] [--back-to-back] [--gc]
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GUILD = 500_000_000_000_000_005
 AGENT = 600_000_000_000_000_100
 KINDS = ("new", "claim", "resolve", "priority")
+DEFERRED, DEFERRED_UPDATE = 5, 6  # interaction callback types: a deferral
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
@@ -76,12 +80,15 @@ class Load:
         self.next_ticket += count
         return numbers
 
-    async def send(self, payload: dict[str, Any]) -> float:
-        """Dispatch one interaction; the seconds until its first answer."""
+    async def send(self, payload: dict[str, Any], finished: bool = False) -> float:
+        """Dispatch one interaction; the seconds until its first answer. ``finished``:
+        return only once a deferred interaction's result has come too."""
         await self.fake.dispatch(payload)
         seen = self.fake.answered[payload["id"]]
         try:  # a guard against a silent bot, not a target
             await asyncio.wait_for(seen.answered.wait(), 30)
+            if finished and seen.kind in (DEFERRED, DEFERRED_UPDATE):
+                await asyncio.wait_for(seen.resulted.wait(), 30)
         except TimeoutError:
             raise RuntimeError(f"no answer to interaction {payload['id']} in 30 s") from None
         assert seen.first is not None
@@ -106,15 +113,17 @@ class Load:
         return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
-    async def round(self, kind: str, level: int, count: int,
+    async def round(self, kind: str, level: int, count: int, back_to_back: bool = False,
                     ) -> tuple[list[float], float, float]:
-        """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU."""
+        """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU. At 1 at
+        once, one interaction is in flight until its result has come (``back_to_back``:
+        until its first answer, so the next arrives during the previous one's work)."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
         gate = asyncio.Semaphore(level)
 
         async def one(payload: dict[str, Any]) -> float:
             async with gate:
-                return await self.send(payload)
+                return await self.send(payload, finished=level == 1 and not back_to_back)
 
         before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         latencies = await asyncio.gather(*(one(p) for p in payloads))
@@ -275,7 +284,8 @@ async def measure(args: argparse.Namespace) -> None:
                         # both bots pinned to one CPU: neither measured while the
                         # other still works (ours' deliveries, a full collection)
                         await settled([load.pid for load in loads.values()])
-                        lat, c, w = await loads[name].round(kind, level, per_round(level))
+                        lat, c, w = await loads[name].round(kind, level, per_round(level),
+                                                            args.back_to_back)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
@@ -288,7 +298,8 @@ async def measure(args: argparse.Namespace) -> None:
                     start = fakes["ours"].writes
                     fakes["ours"].wrote.clear()
                     await fakes["ours"].wrote.wait()  # the worker has begun
-                    lat, c, w = await loads["ours"].round(kind, level, per_round(level))
+                    lat, c, w = await loads["ours"].round(kind, level, per_round(level),
+                                                          args.back_to_back)
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
@@ -300,8 +311,9 @@ async def measure(args: argparse.Namespace) -> None:
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
                                           wait["bare"] + wait["bare2"])
                 rows.append((level, kind, row, writes / args.rounds))
-        report(rows, f"{args.count} ({args.count_at_1} at 1 at once)", args.rounds,
-               *cpus_used())
+        report(rows, f"{args.count} ({args.count_at_1} at 1 at once, each sent once the "
+               f"previous one's {'first answer' if args.back_to_back else 'result'} came)",
+               args.rounds, *cpus_used())
         if args.gc:
             for name in procs:
                 print(f"{name}: {collections(f'{tmp}/gc-{name}.{procs[name].pid}', warm_up)}")
@@ -366,14 +378,18 @@ def report(rows: list[tuple[int, str, Row, float]], count: str, rounds: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--count", type=int, default=32)
-    parser.add_argument("--count-at-1", type=int, default=128,
-                        help="interactions per kind and round at 1 at once (default 128: "
+    parser.add_argument("--count-at-1", type=int, default=256,
+                        help="interactions per kind and round at 1 at once (default 256: "
                         "each takes a few ms, and a p99 wants many)")
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--kinds", type=lambda s: s.split(","), default=list(KINDS),
                         help=f"some of {','.join(KINDS)} (default: all)")
+    parser.add_argument("--back-to-back", action="store_true",
+                        help="at 1 at once, send each interaction on the previous one's "
+                        "first answer, not its result: two in flight, the previous one's "
+                        "work beside the next one's answer")
     parser.add_argument("--gc", action="store_true",
                         help="record each bot's garbage collections and report them")
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),

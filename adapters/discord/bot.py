@@ -57,7 +57,7 @@ class HelpthreadBot(discord.Client):
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
                          chunk_guilds_at_startup=False, max_messages=None)
-        install_delivery_http(self, MAX_RATELIMIT_WAIT)  # before the tree takes the client
+        http = install_delivery_http(self, MAX_RATELIMIT_WAIT)  # before the tree takes it
         self.config = config
         self.settings = settings
         self.guild_id = int(settings.guild_id or 0)
@@ -74,6 +74,7 @@ class HelpthreadBot(discord.Client):
         self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
         self.answers = AnswersFirst()  # interactions read and not answered yet
+        http.give_way = self.answers.give_way
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's event dispatch; an interaction is counted as waiting for its

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -77,6 +77,9 @@ class DeliveryHTTPClient(HTTPClient):
 
     _max_wait: float | None
     _scanned_at = 0  # buckets left by the last scan for idle ones
+    # awaited before each delivery's request: interactions not yet answered go first
+    # (``answers.AnswersFirst.give_way``; a delivery's card and message are several calls)
+    give_way: Callable[[], Awaitable[None]] | None = None
 
     @property
     def max_ratelimit_timeout(self) -> float | None:
@@ -105,14 +108,18 @@ class DeliveryHTTPClient(HTTPClient):
 
     async def request(self, route: Route, **kwargs: Any) -> Any:
         over = self._global_over
-        if _DELIVERING.get() and isinstance(over, asyncio.Event) and not over.is_set():
-            raise discord.RateLimited(GLOBAL_RETRY_SECONDS)
+        if _DELIVERING.get():
+            if isinstance(over, asyncio.Event) and not over.is_set():
+                raise discord.RateLimited(GLOBAL_RETRY_SECONDS)
+            if self.give_way is not None:
+                await self.give_way()
         return await super().request(route, **kwargs)
 
 
-def install(client: discord.Client, max_wait: float) -> None:
+def install(client: discord.Client, max_wait: float) -> DeliveryHTTPClient:
     """Give ``client`` a ``DeliveryHTTPClient`` (before anything used its REST client;
     ``max_wait``: its ``max_ratelimit_timeout`` for every call outside deliveries)."""
     http = DeliveryHTTPClient(client.loop, max_ratelimit_timeout=max_wait)
     client.http = http
     client._connection.http = http
+    return http

@@ -119,6 +119,33 @@ async def test_deliveries_wait_while_an_interaction_waits_for_its_answer(
         await worker
 
 
+async def test_a_delivery_under_way_waits_between_its_requests(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    fake, runtime, platform = wired
+    await open_tickets(runtime, 1, "Card", first_user=700)  # its card: a message, a thread
+    fake.write_delay = 0.2
+    fake.wrote.clear()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        await asyncio.wait_for(fake.wrote.wait(), 10)  # the card's message is on its way
+        claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+        fake.hold[claim["id"]] = 0.5  # its answer reaches the bot 0.5 s after it was sent
+        await _dispatched(fake, platform, claim)
+        seen = fake.answered[claim["id"]]
+        await asyncio.wait_for(seen.answered.wait(), 10)
+        # the message is made by now (0.2 s); its thread would be asked for at once
+        await asyncio.sleep(0.4)
+        assert fake.writes == 1, "the delivery's next request went before the answer"
+        await asyncio.wait_for(seen.resulted.wait(), 10)  # the answer back: it goes on
+        fake.wrote.clear()
+        await asyncio.wait_for(fake.wrote.wait(), 10)
+        assert fake.writes > 1
+    finally:
+        stop.set()
+        await worker
+
+
 async def test_desk_work_waits_for_other_answers_but_not_for_ever(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, platform = wired
