@@ -287,12 +287,13 @@ class DiscordOutbound:
             asks = answers_view(job.event, t)  # offered to this reader by core, or not
             if asks is not None and job.event.kind is EventKind.RESOLVED:
                 render.ask_to_rate(embed)
-        user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
+        # the DM channel from the cache, or made from the id: no lookup of the user first
+        channel = await self.bot.create_dm(discord.Object(uid))
         try:
             if asks is None:
-                await user.send(embed=embed, nonce=nonce(d.id, "dm"))
+                await channel.send(embed=embed, nonce=nonce(d.id, "dm"))
             else:
-                await user.send(embed=embed, view=asks, nonce=nonce(d.id, "dm"))
+                await channel.send(embed=embed, view=asks, nonce=nonce(d.id, "dm"))
         except discord.Forbidden as err:
             if err.code != CANNOT_DM:
                 raise

@@ -9,6 +9,7 @@ here real HTTP statuses go through discord.py's HTTP client (TESTING.md).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import discord
@@ -101,6 +102,25 @@ async def test_a_500_is_retried_by_discord_py_a_short_429_comes_back_as_a_due_ti
         assert len(private) == 1  # the private ticket thread
         assert len(fake.made("POST", "/channels/*/messages/*/threads")) == 1  # the team thread
         assert len(fake.made("POST", "/users/@me/channels")) == 1  # the receipt's DM
+    finally:
+        await platform.stop()
+        await runtime.close()
+
+
+async def test_direct_messages_to_one_person_share_one_channel_and_look_nobody_up(
+        fake: FakeDiscord, sqlite_url: str) -> None:
+    _, platform, runtime = await _desk_on(fake, sqlite_url, FrozenClock())
+    try:
+        await _open(runtime, "First")
+        await _open(runtime, "Second")  # Alice's second receipt
+        assert await runtime.worker.run_until_idle() == 0
+        dms = fake.made("POST", "/users/@me/channels")
+        assert len(dms) == 1 and dms[0].body["recipient_id"] in (ALICE, str(ALICE))
+        receipts = [r for r in fake.made("POST", "/channels/*/messages")
+                    if "We have your ticket" in json.dumps(r.body)]
+        assert len(receipts) == 2
+        assert len({r.path for r in receipts}) == 1  # both in the one DM channel
+        assert not fake.made("GET", f"/users/{ALICE}")  # no lookup before a DM
     finally:
         await platform.stop()
         await runtime.close()
