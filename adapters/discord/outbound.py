@@ -124,6 +124,12 @@ class DiscordOutbound:
         """A channel or thread, from the cache or REST (archived threads are not cached)."""
         return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
 
+    def _messageable(self, channel_id: int) -> Any:
+        """A channel or thread to post in and edit messages of: from the cache, else by
+        its id alone (no lookup first; a thread that is gone fails the post itself)."""
+        return self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(
+            channel_id, guild_id=self.bot.guild_id)
+
     def _member_id(self, person: Person | None) -> int | None:
         """The Discord user id of ``person`` if they are a member of this guild."""
         if person is None:
@@ -143,7 +149,7 @@ class DiscordOutbound:
         if user_id is None:
             return
         try:
-            await thread.add_user(discord.Object(user_id))
+            await self.bot.http.add_user_to_thread(thread.id, user_id)
         except discord.NotFound:
             log.warning("discord.thread_member_gone thread=%s user=%s", thread.id, user_id)
 
@@ -224,7 +230,7 @@ class DiscordOutbound:
         what it shows; add the assignee to a ticket thread once claimed/assigned."""
         binding, t, event, step = job.binding, job.ticket, job.event, self._step(job)
         assert binding is not None and binding.thread is not None
-        thread = await self._channel(int(binding.thread))
+        thread = self._messageable(int(binding.thread))
         public = binding.audience is Audience.PUBLIC
         if "posted" not in step:
             embed = render.event_embed(event, t, self._avatar(event.actor))
@@ -235,7 +241,7 @@ class DiscordOutbound:
                               nonce=nonce(job.delivery.id, "post"))
             step["posted"] = 1
         if event.kind in CARD_CHANGES and binding.card_message:
-            holder = thread if public else await self._channel(int(binding.channel))
+            holder = thread if public else self._messageable(int(binding.channel))
             embed = render.card_embed(t, team=not public)
             if not public:
                 deflection.add_similar(embed, job.opened)
@@ -263,7 +269,7 @@ class DiscordOutbound:
         keeps = {p.ref for p in (t.requester, t.assignee) if p is not None}
         if ref not in keeps:
             try:
-                await thread.remove_user(discord.Object(uid))
+                await self.bot.http.remove_user_from_thread(thread.id, uid)
             except discord.NotFound:
                 log.warning("discord.thread_member_gone thread=%s user=%s", thread.id, uid)
 

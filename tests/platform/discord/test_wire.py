@@ -126,6 +126,32 @@ async def test_direct_messages_to_one_person_share_one_channel_and_look_nobody_u
         await runtime.close()
 
 
+async def test_posts_into_known_threads_look_nothing_up_and_a_deleted_thread_parks(
+        fake: FakeDiscord, sqlite_url: str) -> None:
+    _, platform, runtime = await _desk_on(fake, sqlite_url, FrozenClock())
+    try:
+        number = await _open(runtime, "Threads")
+        assert await runtime.worker.run_until_idle() == 0
+        assert fake.made("POST", "/channels/*/threads")  # the ticket thread
+        before = len(fake.requests)
+        await runtime.desk.comment(ALICE_ACTOR, number, "Still broken.")
+        assert await runtime.worker.run_until_idle() == 0
+        since = fake.requests[before:]
+        assert [r for r in since if r.method == "POST" and r.path.endswith("/messages")]
+        assert not [r for r in since if r.method == "GET"]  # posted by id, no lookup
+
+        ticket_thread = max(c for c, data in fake.channels.items() if data["type"] == 12)
+        del fake.channels[ticket_thread]  # deleted on Discord
+        await runtime.desk.comment(ALICE_ACTOR, number, "Hello?")
+        await runtime.worker.run_until_idle()
+        parked = await runtime.worker.outbox.listing(parked_only=True, limit=10)
+        assert len(parked) == 1
+        assert "10003" in (parked[0].last_error or "")  # Discord's "Unknown Channel"
+    finally:
+        await platform.stop()
+        await runtime.close()
+
+
 async def test_long_429_outage_and_refused_connections_are_retried_later_nothing_lost(
         fake: FakeDiscord, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
     clock = FrozenClock()

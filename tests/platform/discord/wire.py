@@ -317,6 +317,10 @@ class FakeDiscord:
             return self._json(self._thread(cid, body["name"], int(body.get("type", 11))), 201)
         if method == "PUT" and rest[:1] == ["thread-members"]:
             return web.Response(status=204)
+        if method in ("POST", "PATCH") and rest[:1] == ["messages"] \
+                and int(cid) not in self.channels and int(cid) not in self._dms.values():
+            # Discord's answer for a channel or thread that is gone (deleted)
+            return self._json({"message": "Unknown Channel", "code": 10003}, 404)
         if method == "POST" and rest == ["messages"]:
             posted = self._create_message(cid, body)
             history = self.messages.setdefault(int(cid), [])
