@@ -66,6 +66,14 @@ TRANSITIONS: dict[Action, Callable[[Ticket, Person, datetime], None]] = {
 }
 
 
+# Checks that only read the ticket (a status, not closed): tried on the ticket itself,
+# not on a copy (``transition_refusal``; a card's actions are tried on every delivery).
+READS_ONLY = frozenset({
+    Action.ASSIGN, Action.REOPEN, Action.SET_PRIORITY, Action.ESCALATE, Action.REPLY,
+    Action.ADD_WATCHER, Action.REMOVE_WATCHER, Action.SET_VISIBILITY,
+})
+
+
 def _may_rate(ticket: Ticket) -> None:
     """Offered while a rating can be given; a second click changes it (a comment too)."""
     lifecycle.rate(ticket, lifecycle.Rating.GOOD, "\0")
@@ -81,7 +89,7 @@ def transition_refusal(action: Action, ticket: Ticket, who: Person,
     if check is None:  # comments (a requester's reopens), notes, links: any status
         return None
     try:
-        check(ticket.copy(), who, now)
+        check(ticket if action in READS_ONLY else ticket.copy(), who, now)
     except InvalidTransition as refusal:
         return refusal
     return None

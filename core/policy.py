@@ -164,6 +164,8 @@ PERMISSIONS: dict[Action, Rights] = {
     Action.REMIND: _DESK,
     Action.AUTO_CLOSE: _DESK,
 }
+# The roles each action names, as a set: judged on every card for every action.
+_GRANTED: dict[Action, frozenset[Role]] = {a: frozenset(r) for a, r in PERMISSIONS.items()}
 
 # How a refusal names the action ("only agents can claim tickets").
 DOING: dict[Action, str] = {
@@ -236,13 +238,13 @@ def judge(held: frozenset[Role], action: Action, config: DeskConfig,
     """The table's answer for roles ``held``. A ticket they may not see is hidden — unless
     the action is one no role on a ticket could give them (``only agents can claim``
     says no more about a ticket than that)."""
-    rights = PERMISSIONS[action]
-    if not set(rights) & TICKET_ROLES and not held & set(rights):
-        return Verdict(NotAllowed(_only(set(rights), action, ticket)))
-    if ticket is not None and not held & set(PERMISSIONS[Action.SEE]):
+    rights, granted = PERMISSIONS[action], _GRANTED[action]
+    if not granted & TICKET_ROLES and not held & granted:
+        return Verdict(NotAllowed(_only(set(granted), action, ticket)))
+    if ticket is not None and not held & _GRANTED[Action.SEE]:
         return Verdict(NotFound(f"there is no ticket #{ticket.number} you can see"))
     refusals: list[DeskError] = []
-    for role in sorted(held & set(rights)):
+    for role in sorted(held & granted):
         condition = rights[role]
         if condition is None:
             return Verdict()
@@ -251,7 +253,7 @@ def judge(held: frozenset[Role], action: Action, config: DeskConfig,
             if refusal is None:
                 return Verdict()
             refusals.append(refusal)
-    return Verdict(refusals[0] if refusals else NotAllowed(_only(set(rights), action, ticket)))
+    return Verdict(refusals[0] if refusals else NotAllowed(_only(set(granted), action, ticket)))
 
 
 def _only(allowed: set[Role], action: Action, ticket: Ticket | None) -> str:
