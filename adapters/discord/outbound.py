@@ -175,12 +175,13 @@ class DiscordOutbound:
                 found = await self._made_thread(parent.id, render.thread_name(t))
                 if found is not None:
                     step["thread"] = found
-            if "thread" not in step:
+            if "thread" in step:  # made by an earlier attempt
+                thread = self._messageable(step["thread"])
+            else:
                 thread = await parent.create_thread(
                     name=render.thread_name(t), type=discord.ChannelType.private_thread,
                     invitable=False, auto_archive_duration=ARCHIVE_AFTER_MINUTES)
                 step["thread"] = thread.id
-            thread = await self._channel(step["thread"])
             await self._add(thread, self._member_id(t.requester))
             for watcher in t.watchers:  # cc'd on the form: in the thread from the start
                 await self._add(thread, self._member_id(watcher))

@@ -133,6 +133,10 @@ async def test_posts_into_known_threads_look_nothing_up_and_a_deleted_thread_par
         number = await _open(runtime, "Threads")
         assert await runtime.worker.run_until_idle() == 0
         assert fake.made("POST", "/channels/*/threads")  # the ticket thread
+        threads = {f"/channels/{c}" for c, data in fake.channels.items()
+                   if data["type"] in (11, 12)}
+        assert len(threads) == 2  # the ticket's and the team's
+        assert not [r for r in fake.requests if r.method == "GET" and r.path in threads]
         before = len(fake.requests)
         await runtime.desk.comment(ALICE_ACTOR, number, "Still broken.")
         assert await runtime.worker.run_until_idle() == 0
