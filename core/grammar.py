@@ -56,6 +56,12 @@ class NewForm:
     subject: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
     for_: str | None = None
+    # field key → the key as typed; not part of what the line asks for
+    typed: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def named(self, key: str) -> str:
+        """``key`` as the person typed it (``visibility`` for ``share``), for a refusal."""
+        return self.typed.get(key, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +413,7 @@ def parse_listing(text: str) -> ListTickets | Queue | Search:
 def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
     known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
     fields: dict[str, str] = {}
+    keys_typed: dict[str, str] = {}
     loose: list[tuple[str, str]] = []  # (as read, as typed)
     for_: str | None = None
     first = True
@@ -428,10 +435,11 @@ def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
                               f"{shown(raw_key)} is not a field of the ticket form"
                               if not is_key(raw_key) else "is not a field of the ticket form")
             check_typed(key, value)  # empty, or a share/visibility that is neither
-            key = KEY_ALIASES.get(key, key)
+            as_typed, key = key, KEY_ALIASES.get(key, key)
             if key in fields:
-                raise Invalid(key, "is given twice")
+                raise Invalid(as_typed, "is given twice")
             fields[key] = value
+            keys_typed[key] = as_typed
         else:
             loose.append((word, words.raw))
         first = False
@@ -446,4 +454,4 @@ def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
         # one quoted phrase is the subject without its quotes; several words are kept
         # as typed, quotes and all (`He said "hi"`)
         subject = loose[0][0] if len(loose) == 1 else typed
-    return NewForm(subject, fields, for_)
+    return NewForm(subject, fields, for_, keys_typed)

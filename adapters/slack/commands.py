@@ -157,8 +157,8 @@ class Commands:
         on_behalf_name = None
         unsupported = sorted(set(request.fields) - {"category", "description"})
         if unsupported:
-            raise Invalid(unsupported[0], "cannot be given on the /ticket line in Slack; "
-                          "fill it in the form")
+            raise Invalid(request.named(unsupported[0]), "cannot be given on the /ticket "
+                          "line in Slack; fill it in the form")
         if request.for_ is not None:
             mention = MENTION.fullmatch(request.for_)
             if not mention:

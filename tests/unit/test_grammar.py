@@ -239,7 +239,7 @@ def test_new_fields_any_case_unknown_or_twice_refused_by_name() -> None:
     refused("new colour=red", "colour")
     refused("new receipt=1", "receipt")  # no category has it here
     refused("new subject=a Subject=b", "subject")
-    refused("new share=yes visibility=private", "share")
+    refused("new share=yes visibility=private", "visibility")  # the second, as typed
     refused("new =x", "command")
     # not key=value (no key can hold a control character): a subject word, refused
     # where subjects are checked (core.validation), never echoed raw
@@ -342,3 +342,10 @@ def test_a_word_that_cannot_be_placed_is_refused_by_name(text: str) -> None:
         parse(text, field_keys=("receipt",))
     assert caught.value.field == "new"
     assert caught.value.reason.startswith("'stray' cannot be placed: ")
+
+
+def test_a_new_forms_fields_remember_the_key_as_typed() -> None:
+    form = parse("new visibility=private Subject")
+    assert isinstance(form, NewForm)
+    assert form.fields == {"share": "private"} and form.named("share") == "visibility"
+    assert form.named("category") == "category"

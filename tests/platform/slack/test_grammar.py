@@ -17,6 +17,9 @@ async def test_parse_errors_name_the_argument_like_every_invalid(h: Harness):
         "priority 1 extreme": ":warning: priority: 'extreme' is not a priority",
         "fro\x07b": ":warning: command: 'fro\\u0007b' is not a /ticket command",
         "new priority=high": ":warning: priority: cannot be given on the /ticket line",
+        "new visibility=private": ":warning: visibility: cannot be given on the /ticket",
+        "new Share=yes": ":warning: share: cannot be given on the /ticket line",
+        "new share=yes visibility=no": ":warning: visibility: is given twice",
         "new colour=red": ":warning: colour: is not a field of the ticket form",
         "new description=": ":warning: description: is empty; write a value after",
     }
