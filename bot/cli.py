@@ -214,14 +214,15 @@ def report(
 
     from adapters.shell.stats import WIDE, print_report
     from bot import report as reports
+    from bot.paths import BadPath, output_path
     from core.errors import DeskError
 
     try:  # before the report is made: a path that cannot be written wastes nothing
-        paths = [(reports.output_path(option, value, name), kind)
+        paths = [(output_path(option, value, name), kind)
                  for option, value, name, kind in (("--png", png, "report.png", "png"),
                                                    ("--html", html, "report.html", "html"))
                  if value is not None]
-    except reports.BadPath as err:
+    except BadPath as err:
         typer.echo(f"helpthread: report: {err}", err=True)
         raise typer.Exit(2) from err
     try:

@@ -25,6 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bot.paths import BadPath, output_path
 from bot.runtime import migrate_database, migrate_existing
 from bot.settings import ConfigError, Settings
 from core.config import DeskConfig
@@ -55,8 +56,12 @@ class OutRefused(CannotWrite):
 
 @contextmanager
 def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
-    """stdout for ``-``; else a file written beside ``out`` and renamed to it once
-    complete (a failed export leaves no file that looks whole)."""
+    """stdout for ``-``. A regular file (or a new one) is written beside ``out`` and
+    renamed to it once complete: a failed export leaves no file that looks whole. A
+    symbolic link is followed, so the file it points to is written, not the link
+    replaced. A path that is not a regular file — a FIFO, ``/dev/stdout``, a device — is
+    written as it is: renaming over it would replace it with a file. Raises
+    ``OutRefused`` for a path that cannot be written (``bot.paths.output_path``)."""
     newline = "" if csv_format else "\n"
     if out == "-":
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline=newline,
@@ -67,15 +72,18 @@ def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
             stream.flush()
             stream.detach()
         return
-    target = Path(out)
-    partial = target.with_name(target.name + ".partial")
-    if target.is_dir():
-        raise OutRefused(f"export: --out {out}: cannot write it (a directory)")
+    try:
+        target = Path(os.path.realpath(output_path("--out", out, "helpthread-export.jsonl",
+                                                   into_directory=False)))
+    except BadPath as err:
+        raise OutRefused(f"export: {err}") from err
+    in_place = target.exists() and not target.is_file()
+    partial = target if in_place else target.with_name(target.name + ".partial")
     try:
         stream = partial.open("w", encoding="utf-8", newline=newline)
     except OSError as err:
         raise OutRefused(f"export: --out {out}: cannot write it "
-                          f"({err.strerror or err})") from err
+                         f"({err.strerror or err})") from err
     try:
         try:
             yield stream
@@ -85,12 +93,14 @@ def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
             raise
         try:
             stream.close()  # flushes: the disk may be full
-            os.replace(partial, target)
+            if not in_place:
+                os.replace(partial, target)
         except OSError as err:
             raise CannotWrite(f"export: --out {out}: cannot write it "
                               f"({err.strerror or err})") from err
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if not in_place:
+            partial.unlink(missing_ok=True)
         raise
 
 

@@ -5,10 +5,8 @@ chart as a ``data:`` URI, no scripts, every name escaped)."""
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 from adapters.shell.stats import COLUMNS, heading
 from bot.runtime import migrate_existing
@@ -57,43 +55,6 @@ async def make(settings: Settings, config: DeskConfig, since: str) -> Made:
     finally:
         await engine.dispose()
     return Made(report, chart_png(report, title=config.desk.name))
-
-
-class BadPath(ValueError):
-    """An output option's path cannot be a file; ``str()`` names the option and why."""
-
-
-def output_path(option: str, value: str, name: str) -> Path:
-    """Where ``--png``/``--html`` (``option``) writes, given ``value`` as typed: an
-    existing directory gets ``name`` in it (``--png out/`` writes ``out/report.png``,
-    as ``cp`` would); a path ending in a separator must be such a directory (pathlib
-    would drop the separator and write a file named ``out``). Raises ``BadPath`` for
-    that, for an empty path, and for a file that could not be written: its directory
-    missing, not a directory, or not writable, or the file itself not writable — so the
-    report is not made (nor the database read) only to fail at the end."""
-    if not value.strip():
-        raise BadPath(f"{option}: the path is empty; name a file, like {option} {name}")
-    path = Path(value)
-    if path.is_dir():
-        return path / name
-    if value.endswith((os.sep, "/")) or (os.altsep and value.endswith(os.altsep)):
-        raise BadPath(f"{option} {value}: no such directory")
-    _writable(option, value, path)
-    return path
-
-
-def _writable(option: str, value: str, path: Path) -> None:
-    """``BadPath`` unless ``path`` (no directory) can be created or overwritten."""
-    parent = path.parent
-    if not parent.exists():
-        raise BadPath(f"{option} {value}: no such directory {parent}")
-    if not parent.is_dir():
-        raise BadPath(f"{option} {value}: {parent} is not a directory")
-    if path.exists():
-        if not os.access(path, os.W_OK):
-            raise BadPath(f"{option} {value}: cannot write the file (no permission)")
-    elif not os.access(parent, os.W_OK | os.X_OK):
-        raise BadPath(f"{option} {value}: cannot write in {parent} (no permission)")
 
 
 def _row(f: Figures) -> str:
