@@ -19,6 +19,7 @@ from core.validation import (
     clean_field,
     clean_priority,
     clean_text,
+    shown,
 )
 
 BASE_KEYS = FORM_KEYS
@@ -136,8 +137,11 @@ class Form:
         ``Invalid("cc", …)`` naming the first one that is neither."""
         if self.watcher is None:
             raise Invalid("cc", "watchers cannot be named here")
-        return tuple(self.watcher(word.strip(), "cc") for word in text.split(",")
-                     if word.strip())
+        named = [word.strip() for word in text.split(",") if word.strip()]
+        if text.strip() and not named:
+            raise Invalid("cc", f"{shown(text)} names no one; name watchers (names or "
+                          "e-mail addresses, separated by commas), or leave cc= out")
+        return tuple(self.watcher(word, "cc") for word in named)
 
     def spec(self, key: str) -> CategoryField | None:
         """The chosen category's own field ``key``, if it has one."""

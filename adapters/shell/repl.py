@@ -394,7 +394,10 @@ class ShellSession:
         try:
             opened = await self.desk.open_ticket(self.me.actor(), form.to_new_ticket())
         except Invalid as err:
-            if form.askable(err.field):
+            # asked again (PRODUCT.md §8) where someone is there to answer, or where the
+            # form cannot do without it; from a script an optional field is not asked
+            # (README): the next line is no answer, so the line is refused instead
+            if form.askable(err.field) and (form.interactive or form.required(err.field)):
                 form.forget(err.field)
                 form.asking = err.field
                 self.say(f"{err.field}: {err.reason}", form.prompt(err.field))

@@ -46,3 +46,35 @@ async def test_a_follow_up_is_shown_as_follow_up_of() -> None:
     out = await shell.type("/as lena", "/thread 1", "Smokes again", "/ticket show 2")
     assert having(out, "  follow-up of #1"), out
     assert not having(out, "follow up of")
+
+
+async def test_a_bad_optional_field_from_a_script_refuses_the_line_asking_nothing() -> None:
+    """From a script (no TTY) an optional field is never asked (README): a bad typed one
+    refuses the line, so the next line is not taken as its answer (a new user's trial:
+    ``priority=bogus`` made the next line, a comment, the priority's answer)."""
+    shell = Shell()
+    out = await shell.type(OPEN + " priority=bogus")
+    assert having(out, "priority: must be one of low, normal, high, urgent"), out
+    assert having(out, "Nothing was opened."), out
+    assert not having(out, "Priority?")
+    out = await shell.type("/ticket list")
+    assert having(out, "No open tickets"), out
+    for typed, said in (('cc=",,"', "cc: ',,' names no one"),
+                        ("cc=lena", "cc: lena is the requester")):
+        out = await shell.type(f"{OPEN} {typed}")
+        assert having(out, said) and having(out, "Nothing was opened."), out
+    assert shell.stores.state.tickets == {}
+
+
+async def test_at_a_terminal_a_bad_optional_field_is_asked_again() -> None:
+    shell = Shell()
+    shell.session.interactive = True
+    out = await shell.type(OPEN + " priority=bogus")
+    for _ in range(5):  # Enter past the optional fields offered at a terminal
+        if having(out, "priority: must be one of"):
+            break
+        out = await shell.type("")
+    assert having(out, "priority: must be one of low, normal, high, urgent"), out
+    assert having(out, "Priority?"), out
+    out = await shell.type("high")
+    assert having(out, "Opened #1"), out
