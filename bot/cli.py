@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from importlib import metadata
@@ -215,18 +216,24 @@ def report(
     from adapters.shell.stats import WIDE, print_report
     from bot import report as reports
     from bot.paths import BadPath, output_path
-    from core.errors import DeskError
+    from core.errors import DeskError, Invalid
 
     try:  # before the report is made: a path that cannot be written wastes nothing
         paths = [(output_path(option, value, name), kind)
                  for option, value, name, kind in (("--png", png, "report.png", "png"),
                                                    ("--html", html, "report.html", "html"))
                  if value is not None]
+        if len(paths) == 2 and os.path.realpath(paths[0][0]) == os.path.realpath(paths[1][0]):
+            raise BadPath(f"--html {html}: the same file as --png; name another")
     except BadPath as err:
         typer.echo(f"helpthread: report: {err}", err=True)
         raise typer.Exit(2) from err
     try:
         made = _started(reports.make(settings, config, since))
+    except Invalid as err:  # as `export --since` names it: the option, the value as typed
+        named = f"--since {since!r}" if err.field == "period" else err.field
+        typer.echo(f"helpthread: report: {named}: {err.reason}", err=True)
+        raise typer.Exit(2) from err
     except DeskError as err:
         typer.echo(f"helpthread: report: {err}", err=True)
         raise typer.Exit(2) from err

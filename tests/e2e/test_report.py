@@ -56,7 +56,8 @@ def test_report_prints_figures_and_writes_png_and_html(tmp_path: Path) -> None:
 def test_report_refuses_a_bad_period_by_name(tmp_path: Path) -> None:
     done = _helpthread(tmp_path, "report", "--since", "last week")
     assert done.returncode == 2
-    assert done.stderr.startswith("helpthread: report: period: write it like 7d")
+    assert done.stderr.startswith(
+        "helpthread: report: --since 'last week': write it like 7d"), done.stderr
     assert done.stdout == ""
 
 
@@ -76,22 +77,19 @@ def test_periods_name_what_is_wrong_and_export_takes_the_same_forms(tmp_path: Pa
     assert _helpthread(tmp_path, "db", "upgrade").returncode == 0  # both read a desk
     # each rule is core.periods' (tests/unit/test_periods.py); here the two commands'
     # wording of it, and the period as written (it was echoed lower-cased)
-    reasons = {"2026-12-07T25:00": "period: 2026-12-07T25:00 is not a date-time",
-               "3651D": "period: 3651D is too long a duration (at most 3650d)"}
+    reasons = {"2026-12-07T25:00": "2026-12-07T25:00 is not a date-time",
+               "3651D": "3651D is too long a duration (at most 3650d)"}
     for period, reason in reasons.items():
-        done = _helpthread(tmp_path, "report", "--since", period)
-        assert (done.returncode, done.stderr) == (2, f"helpthread: report: {reason}\n")
-        exported = _helpthread(tmp_path, "export", "--since", period)
-        assert exported.returncode == 2
-        assert exported.stderr == (f"helpthread: export: --since {period!r}: "
-                                   f"{reason.removeprefix('period: ')}\n")
-    for period in ("2026-01-01T09:30", "30d"):  # export took only the first, report the last
-        done = _helpthread(tmp_path, "report", "--since", period)
-        assert done.returncode == 0, done.stderr
-        exported = _helpthread(tmp_path, "export", "--since", period)
-        assert exported.returncode == 0, exported.stderr
-    assert _helpthread(tmp_path, "report", "--since", "2026-01-01T09:30").stdout.startswith(
-        "Stats, since 2026-01-01T09:30: 2026-01-01 09:30 – ")
+        for command in ("report", "export"):  # both name the option and the value as typed
+            done = _helpthread(tmp_path, command, "--since", period)
+            assert (done.returncode, done.stderr) == (
+                2, f"helpthread: {command}: --since {period!r}: {reason}\n")
+    # the same forms: export once took only a date-time, report only a duration
+    done = _helpthread(tmp_path, "report", "--since", "2026-01-01T09:30")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Stats, since 2026-01-01T09:30: 2026-01-01 09:30 – ")
+    exported = _helpthread(tmp_path, "export", "--since", "30d")
+    assert exported.returncode == 0, exported.stderr
 
 
 def test_png_and_html_paths_are_checked_before_anything_is_written(tmp_path: Path) -> None:
@@ -128,4 +126,8 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_database(
         done = _helpthread(tmp_path, "report", option, value)
         assert (done.returncode, done.stdout) == (2, ""), done.stderr
         assert done.stderr == f"helpthread: report: {option} {value}: {says}\n"
+    # one file for both: the HTML would overwrite the chart without a word
+    same = _helpthread(tmp_path, "report", "--png", "same.out", "--html", "./same.out")
+    assert (same.returncode, same.stderr) == (
+        2, "helpthread: report: --html ./same.out: the same file as --png; name another\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt"]
