@@ -21,7 +21,7 @@ from core.clock import Clock, SystemClock
 from core.coalesce import MERGEABLE, coalesce
 from core.commands import TicketCommand
 from core.config import DeskConfig
-from core.errors import Conflict, DeskError, NotFound
+from core.errors import Conflict, DeskError, NotFound, no_ticket
 from core.events import Audience, Event, Payload
 from core.identity import SYSTEM, Actor
 from core.inbound import Receipt
@@ -247,7 +247,7 @@ class DeskBase:
     async def _load(store: Store, number: int, *, lock: bool = False) -> Ticket:
         ticket = await store.get_ticket(number, for_update=lock)
         if ticket is None:
-            raise NotFound(f"there is no ticket #{number}")
+            raise no_ticket(number)
         return ticket
 
 

@@ -21,6 +21,12 @@ class NotFound(DeskError):
     """The ticket (or thing) does not exist, or the actor may not know it exists."""
 
 
+def no_ticket(number: int) -> NotFound:
+    """The one refusal for a ticket that does not exist and for one hidden from the
+    actor: the same words, so that nobody learns which numbers exist by asking."""
+    return NotFound(f"there is no ticket #{number} you can see")
+
+
 class NotAllowed(DeskError):
     """The actor's role does not permit this action (PRODUCT.md §1)."""
 

@@ -19,7 +19,7 @@ import humanize
 
 from core import visibility
 from core.config import DeskConfig
-from core.errors import DeskError, InvalidTransition, NotAllowed, NotFound
+from core.errors import DeskError, InvalidTransition, NotAllowed, NotFound, no_ticket
 from core.identity import Actor
 from core.routing import Binding
 from core.tickets import DONE, Ticket, within_reopen_window
@@ -242,7 +242,7 @@ def judge(held: frozenset[Role], action: Action, config: DeskConfig,
     if not granted & TICKET_ROLES and not held & granted:
         return Verdict(NotAllowed(_only(set(granted), action, ticket)))
     if ticket is not None and not held & _GRANTED[Action.SEE]:
-        return Verdict(NotFound(f"there is no ticket #{ticket.number} you can see"))
+        return Verdict(no_ticket(ticket.number))
     refusals: list[DeskError] = []
     for role in sorted(held & granted):
         condition = rights[role]

@@ -14,7 +14,7 @@ from core.capabilities import transition_refusal
 from core.characters import trim
 from core.clock import Clock
 from core.config import DeskConfig
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, no_ticket
 from core.events import Audience
 from core.identity import Actor
 from core.policy import Action
@@ -84,7 +84,7 @@ class Reading:
         fields and bindings with ``Action.SEE_INTERNAL``). Raises ``NotFound``."""
         ticket = await store.get_ticket(number)
         if ticket is None:
-            raise NotFound(f"there is no ticket #{number}")
+            raise no_ticket(number)
         now = self.clock.now()
         policy.require_visible(actor, ticket, self.config)
         agent = policy.can(actor, Action.SEE_INTERNAL, self.config, ticket)
@@ -111,7 +111,7 @@ class Reading:
         async with self.stores.quick_read() as store:  # one statement, before the form
             ticket = await store.get_ticket(number)
         if ticket is None:
-            raise NotFound(f"there is no ticket #{number}")
+            raise no_ticket(number)
         now = self.clock.now()
         policy.authorize(actor, action, self.config, ticket, now)
         refusal = transition_refusal(action, ticket, actor.person, now)

@@ -24,7 +24,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
-from core.errors import DeskError, Invalid, NotFound
+from core.errors import DeskError, Invalid, NotFound, no_ticket
 from core.identity import Actor, UserRef
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def interaction_actor(interaction: discord.Interaction[Any], number: int | None 
     if in_dm and interaction.guild_id is None:
         return actor_of(interaction.user, guild_id, str(interaction.locale))
     if interaction.guild_id is None or interaction.guild_id != guild_id:
-        raise NotFound(f"there is no ticket #{number}" if number is not None
-                       else "Helpthread does not serve this server")
+        raise (no_ticket(number) if number is not None
+               else NotFound("Helpthread does not serve this server"))
     return actor_of(interaction.user, guild_id, str(interaction.locale))
 
 

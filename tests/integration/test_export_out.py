@@ -47,7 +47,7 @@ async def test_a_fifo_is_written_into_and_stays_a_fifo(desk: Path) -> None:
     reader.join(10)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert got and got[0].startswith(b"{")  # the export's header line came through
-    assert not list(desk.glob("*.partial"))
+    assert not [name for name in os.listdir(desk) if name.endswith(".partial")]
 
 
 async def test_a_symbolic_link_writes_its_target_and_stays_a_link(desk: Path) -> None:
@@ -58,9 +58,8 @@ async def test_a_symbolic_link_writes_its_target_and_stays_a_link(desk: Path) ->
     assert (desk / "real.jsonl").read_text().startswith("{")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="/dev/full is Linux's")
 async def test_a_full_device_fails_the_export_and_stays_a_device(desk: Path) -> None:
-    if not Path("/dev/full").exists():
-        pytest.skip("needs /dev/full (Linux)")
     with pytest.raises(CannotWrite) as refused:
         await _export(desk, "/dev/full")
     assert "No space left on device" in str(refused.value)

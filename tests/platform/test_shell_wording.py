@@ -78,3 +78,14 @@ async def test_at_a_terminal_a_bad_optional_field_is_asked_again() -> None:
     assert having(out, "Priority?"), out
     out = await shell.type("high")
     assert having(out, "Opened #1"), out
+
+
+async def test_a_missing_ticket_and_a_hidden_one_are_refused_in_the_same_words() -> None:
+    """Nobody learns which ticket numbers exist by asking (a new user's trial: a missing
+    one said "there is no ticket #99", another's private one "… you can see")."""
+    shell = Shell()
+    await shell.type(OPEN, "/as omar")
+    hidden = await shell.type("/ticket show 1")
+    missing = await shell.type("/ticket show 99")
+    assert having(hidden, "Refused: there is no ticket #1 you can see"), hidden
+    assert having(missing, "Refused: there is no ticket #99 you can see"), missing
