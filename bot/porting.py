@@ -73,7 +73,8 @@ def _output(out: str, csv_format: bool) -> Iterator[IO[str]]:
             stream.detach()
         return
     try:
-        target = Path(os.path.realpath(output_path("--out", out, "helpthread-export.jsonl",
+        example = "helpthread-export." + ("csv" if csv_format else "jsonl")
+        target = Path(os.path.realpath(output_path("--out", out, example,
                                                    into_directory=False)))
     except BadPath as err:
         raise OutRefused(f"export: {err}") from err
