@@ -7,12 +7,16 @@ Each bot is its own process, connected to its own wire-level fake Discord
 INTERACTION_CREATE frames on the gateway and times the interaction callback each bot
 sends back — the answer Discord allows 3 seconds for. Measured: ``/ticket new`` (a
 modal after the per-user limits are read), a card's Claim button, a Resolve form
-submission and the priority select, at 1, 8 and 32 at once (at 1, one person at a
-time: each interaction is sent once the previous one's result has come — its deferral's
-follow-up or edit; ``--back-to-back``: once its first answer has, so that it arrives
-while the previous one's work still runs); ours also with about 200
+submission and the priority select, at 1, 8 and 32 at once; ours also with about 200
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
-Discord that takes 250 ms per channel write. The bare bot against itself (two halves of
+Discord that takes 250 ms per channel write. At 1 at once, one person acts at a time
+(``--pace``): ``idle`` (the default) sends each interaction once the previous one's
+result has come (its deferral's follow-up or edit) and the bot has made no channel
+write for 10 ms — nothing of it is in flight, as "without deliveries in flight" says
+(in the loaded rounds the ~200 deliveries stay in flight: each write takes 250 ms, and
+10 ms without one is a gap between them, not their end). ``result``: on the previous
+one's result, so that its deliveries run beside the next answer. ``answer``: on its first answer, so
+that its transaction and follow-up do too. The bare bot against itself (two halves of
 its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
 the time its event loop's thread spent ready to run but waiting for a CPU (Linux
 schedstat), per interaction — what other processes on a shared machine cost it.
@@ -22,7 +26,7 @@ report ends with them: those made from the warm-up on, per generation — how ma
 ms in all and the longest.
 
     python -m bench.discord [--count 32] [--count-at-1 256] [--levels 1,8,32] [--rounds 3]
-                            [--kinds new,claim] [--back-to-back] [--gc]
+                            [--kinds new,claim] [--pace idle|result|answer] [--gc]
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ GUILD = 500_000_000_000_000_005
 AGENT = 600_000_000_000_000_100
 KINDS = ("new", "claim", "resolve", "priority")
 DEFERRED, DEFERRED_UPDATE = 5, 6  # interaction callback types: a deferral
+IDLE_SECONDS = 0.01  # at 1 at once: no channel write for this long, the bot is idle
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
@@ -80,15 +85,19 @@ class Load:
         self.next_ticket += count
         return numbers
 
-    async def send(self, payload: dict[str, Any], finished: bool = False) -> float:
-        """Dispatch one interaction; the seconds until its first answer. ``finished``:
-        return only once a deferred interaction's result has come too."""
+    async def send(self, payload: dict[str, Any], pace: str = "answer") -> float:
+        """Dispatch one interaction; the seconds until its first answer. Returns once
+        that has come (``pace`` "answer"), once a deferred interaction's result has come
+        too ("result"), and then once the bot has made no channel write for
+        ``IDLE_SECONDS`` ("idle")."""
         await self.fake.dispatch(payload)
         seen = self.fake.answered[payload["id"]]
         try:  # a guard against a silent bot, not a target
             await asyncio.wait_for(seen.answered.wait(), 30)
-            if finished and seen.kind in (DEFERRED, DEFERRED_UPDATE):
+            if pace != "answer" and seen.kind in (DEFERRED, DEFERRED_UPDATE):
                 await asyncio.wait_for(seen.resulted.wait(), 30)
+            if pace == "idle":
+                await quiet(self.fake, IDLE_SECONDS, tick=0.001)
         except TimeoutError:
             raise RuntimeError(f"no answer to interaction {payload['id']} in 30 s") from None
         assert seen.first is not None
@@ -113,7 +122,7 @@ class Load:
         return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
-    async def round(self, kind: str, level: int, count: int, back_to_back: bool = False,
+    async def round(self, kind: str, level: int, count: int, pace: str = "answer",
                     ) -> tuple[list[float], float, float]:
         """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU. At 1 at
         once, one interaction is in flight until its result has come (``back_to_back``:
@@ -123,7 +132,7 @@ class Load:
 
         async def one(payload: dict[str, Any]) -> float:
             async with gate:
-                return await self.send(payload, finished=level == 1 and not back_to_back)
+                return await self.send(payload, pace if level == 1 else "answer")
 
         before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         latencies = await asyncio.gather(*(one(p) for p in payloads))
@@ -142,13 +151,13 @@ def run_queue_seconds(pid: int) -> float:
         return 0.0
 
 
-async def quiet(fake: InteractionFake, still: float = 0.5) -> None:
+async def quiet(fake: InteractionFake, still: float = 0.5, tick: float = 0.05) -> None:
     """Until the bot has made no channel write for ``still`` seconds (deliveries done)."""
     last, since = -1, time.perf_counter()
     while time.perf_counter() - since < still:
         if fake.writes != last:
             last, since = fake.writes, time.perf_counter()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(tick)
 
 
 async def settled(pids: list[int], most: float = 5.0) -> None:
@@ -285,7 +294,7 @@ async def measure(args: argparse.Namespace) -> None:
                         # other still works (ours' deliveries, a full collection)
                         await settled([load.pid for load in loads.values()])
                         lat, c, w = await loads[name].round(kind, level, per_round(level),
-                                                            args.back_to_back)
+                                                            args.pace)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
@@ -299,7 +308,7 @@ async def measure(args: argparse.Namespace) -> None:
                     fakes["ours"].wrote.clear()
                     await fakes["ours"].wrote.wait()  # the worker has begun
                     lat, c, w = await loads["ours"].round(kind, level, per_round(level),
-                                                          args.back_to_back)
+                                                          args.pace)
                     writes += fakes["ours"].writes - start
                     got["loaded"] += lat
                     cpu["loaded"] += c
@@ -311,8 +320,8 @@ async def measure(args: argparse.Namespace) -> None:
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
                                           wait["bare"] + wait["bare2"])
                 rows.append((level, kind, row, writes / args.rounds))
-        report(rows, f"{args.count} ({args.count_at_1} at 1 at once, each sent once the "
-               f"previous one's {'first answer' if args.back_to_back else 'result'} came)",
+        report(rows, f"{args.count} ({args.count_at_1} at 1 at once, "
+               f"pace at 1 at once: {args.pace})",
                args.rounds, *cpus_used())
         if args.gc:
             for name in procs:
@@ -386,10 +395,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--kinds", type=lambda s: s.split(","), default=list(KINDS),
                         help=f"some of {','.join(KINDS)} (default: all)")
-    parser.add_argument("--back-to-back", action="store_true",
-                        help="at 1 at once, send each interaction on the previous one's "
-                        "first answer, not its result: two in flight, the previous one's "
-                        "work beside the next one's answer")
+    parser.add_argument("--pace", choices=("idle", "result", "answer"), default="idle",
+                        help="at 1 at once, send each interaction once the previous one's "
+                        "result came and the bot is idle (default), once its result came, "
+                        "or once its first answer came")
     parser.add_argument("--gc", action="store_true",
                         help="record each bot's garbage collections and report them")
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),

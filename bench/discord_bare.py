@@ -73,8 +73,11 @@ def serve_bare(api: str, gateway: str, guild: int) -> None:
     class Priority(discord.ui.DynamicItem[discord.ui.Select[Any]],
                    template=r"ticket:priority:(?P<n>\d+)"):
         def __init__(self, n: int) -> None:
-            super().__init__(discord.ui.Select(custom_id=f"ticket:priority:{n}",
-                                               options=[discord.SelectOption(label="x")]))
+            # the same menu as ours (adapters/discord/views.PrioritySelect)
+            super().__init__(discord.ui.Select(
+                custom_id=f"ticket:priority:{n}", placeholder="Priority",
+                options=[discord.SelectOption(label=f"Priority: {p}", value=p)
+                         for p in ("low", "normal", "high", "urgent")]))
 
         @classmethod
         async def from_custom_id(cls, interaction: Any, item: Any, match: Any, /) -> Any:
