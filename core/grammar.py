@@ -429,6 +429,9 @@ def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
             raw_key, _, value = word.partition("=")
             key = raw_key.lower()
             if not raw_key:
+                if loose and loose[-1][0].lower() in known:  # `subject = x`: name the key
+                    raise Invalid(loose[-1][0].lower(), "write it with no space before "
+                                  f"'=', like {loose[-1][0].lower()}=value")
                 raise Invalid("command", f"{shown(word)}: a field needs a name before '='")
             if not is_key(raw_key) or key not in known:
                 raise Invalid(key if is_key(raw_key) else "field",

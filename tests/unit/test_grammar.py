@@ -349,3 +349,10 @@ def test_a_new_forms_fields_remember_the_key_as_typed() -> None:
     assert isinstance(form, NewForm)
     assert form.fields == {"share": "private"} and form.named("share") == "visibility"
     assert form.named("category") == "category"
+
+
+def test_a_space_before_the_equals_sign_names_the_field() -> None:
+    """A new user's trial: `subject = "x"` was refused as `command: '=' …`."""
+    err = refused('new category=general subject = "Printer"', "subject")
+    assert "no space before '='" in err.reason
+    refused("new = x", "command")  # no field before it: the command is what is wrong
