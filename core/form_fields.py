@@ -1,7 +1,7 @@
 """The ticket form's fields as typed on a ``/ticket new`` line (``key=value``,
 ``core.grammar``): the form's own keys, ``visibility`` as another name for ``share``,
-and what a typed value may be before the form or the desk reads it (README: "An empty
-value is refused").
+what a typed value may be before the form or the desk reads it (README: "An empty
+value is refused"), and the line itself read into a ``NewForm`` (``read_new``).
 
 A typed ``key=`` with nothing after it (or only spaces, ``key=""``) is refused naming
 the key as typed, never taken as "not given": leaving a field out is how one does not
@@ -11,9 +11,13 @@ field left blank there stays simply not given.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
 from core.characters import trim
 from core.errors import Invalid
 from core.validation import clean_priority, shown
+from core.words import Words, is_key
 
 FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
 KEY_ALIASES = {"visibility": "share"}  # another name for a form key
@@ -46,3 +50,73 @@ def check_typed(key: str, value: str) -> None:
             key, f"write a value after {key}= or leave it out"))
     if key in _CHOICE and text.lower() not in SHARE_YES | SHARE_NO:
         raise Invalid(key, f"{shown(text)} is not {_CHOICE[key]}; {_ASKS[key]}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewForm:
+    """``/ticket``, ``/ticket new [for:NAME] [subject words] [key=value…]``: open the
+    form. ``fields`` by lower-case key (``share`` for ``visibility=`` too); ``for_``
+    is the requester as typed after ``for:`` (a name, ``@name`` or a platform mention)."""
+
+    subject: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    for_: str | None = None
+    # field key → the key as typed; not part of what the line asks for
+    typed: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def named(self, key: str) -> str:
+        """``key`` as the person typed it (``visibility`` for ``share``), for a refusal."""
+        return self.typed.get(key, key)
+
+
+def read_new(words: Words, field_keys: Iterable[str]) -> NewForm:
+    """The rest of a ``/ticket new`` line after ``new`` (``field_keys``: the categories'
+    own field keys). Raises ``Invalid`` naming the key as typed, or ``for``, ``field``,
+    ``command`` or ``new`` for what cannot be placed."""
+    known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
+    fields: dict[str, str] = {}
+    keys_typed: dict[str, str] = {}
+    loose: list[tuple[str, str]] = []  # (as read, as typed)
+    for_: str | None = None
+    first = True
+    while (word := words.next("subject")) is not None:
+        if word.lower().startswith("for:") and (first or for_ is not None):
+            if for_ is not None:
+                raise Invalid("for", "is given twice; name one requester")
+            for_ = trim(word[4:])
+            if not for_:
+                raise Invalid("for", "name the requester with a mention right after it, "
+                              "like for:@someone")
+        elif "=" in word and (is_key(word.partition("=")[0]) or word.startswith("=")):
+            raw_key, _, value = word.partition("=")
+            key = raw_key.lower()
+            if not raw_key:
+                if loose and loose[-1][0].lower() in known:  # `subject = x`: name the key
+                    raise Invalid(loose[-1][0].lower(), "write it with no space before "
+                                  f"'=', like {loose[-1][0].lower()}=value")
+                raise Invalid("command", f"{shown(word)}: a field needs a name before '='")
+            if not is_key(raw_key) or key not in known:
+                raise Invalid(key if is_key(raw_key) else "field",
+                              f"{shown(raw_key)} is not a field of the ticket form"
+                              if not is_key(raw_key) else "is not a field of the ticket form")
+            check_typed(key, value)  # empty, or a share/visibility that is neither
+            as_typed, key = key, KEY_ALIASES.get(key, key)
+            if key in fields:
+                raise Invalid(as_typed, "is given twice")
+            fields[key] = value
+            keys_typed[key] = as_typed
+        else:
+            loose.append((word, words.raw))
+        first = False
+    subject = fields.pop("subject", None)
+    if loose:
+        typed = " ".join(raw for _, raw in loose)
+        if subject is not None:
+            # The stray words are what is wrong, not the subject: name them (README).
+            raise Invalid("new", f"{shown(typed)} cannot be placed: words outside "
+                          "key=value are the subject, and subject= is given; put them "
+                          "inside a field's quotes or leave them out")
+        # one quoted phrase is the subject without its quotes; several words are kept
+        # as typed, quotes and all (`He said "hi"`)
+        subject = loose[0][0] if len(loose) == 1 else typed
+    return NewForm(subject, fields, for_, keys_typed)

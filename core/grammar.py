@@ -27,16 +27,16 @@ which every adapter already renders. The rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from core import commands as cmd
-from core.characters import trim
 from core.errors import Invalid
-from core.form_fields import FORM_KEYS, KEY_ALIASES, check_typed
+from core.form_fields import NewForm as NewForm  # a request of this grammar
+from core.form_fields import read_new
 from core.tickets import PRIORITIES, LinkKind
 from core.validation import SHOWN_MAX, shown
-from core.words import DOUBLE_QUOTES, Words, is_key
+from core.words import DOUBLE_QUOTES, Words
 
 NUMBER_DIGITS_MAX = 9
 _NUMBER = re.compile(r"#?([0-9]+)", re.ASCII)
@@ -46,23 +46,6 @@ LINK_KINDS = (LinkKind.RELATED, LinkKind.DUPLICATE_OF)
 
 
 # ---- read requests (mutations are core.commands types) --------------------------
-
-@dataclass(frozen=True, slots=True)
-class NewForm:
-    """``/ticket``, ``/ticket new [for:NAME] [subject words] [key=value…]``: open the
-    form. ``fields`` by lower-case key (``share`` for ``visibility=`` too); ``for_``
-    is the requester as typed after ``for:`` (a name, ``@name`` or a platform mention)."""
-
-    subject: str | None = None
-    fields: Mapping[str, str] = field(default_factory=dict)
-    for_: str | None = None
-    # field key → the key as typed; not part of what the line asks for
-    typed: Mapping[str, str] = field(default_factory=dict, compare=False)
-
-    def named(self, key: str) -> str:
-        """``key`` as the person typed it (``visibility`` for ``share``), for a refusal."""
-        return self.typed.get(key, key)
-
 
 @dataclass(frozen=True, slots=True)
 class ListTickets:
@@ -212,9 +195,9 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
         return NewForm()
     sub = first.lower()
     if sub.startswith("for:"):  # "/ticket for:@x …" is "/ticket new for:@x …"
-        return _new(Words(text), field_keys)
+        return read_new(Words(text), field_keys)
     if sub == "new":
-        return _new(words, field_keys)
+        return read_new(words, field_keys)
     if sub in _BARE:
         number = _bare_ticket(words, thread, sub)
         words.done(sub)
@@ -408,53 +391,3 @@ def parse_listing(text: str) -> ListTickets | Queue | Search:
     if not isinstance(parsed, ListTickets | Queue | Search):
         raise Invalid("page", "this control names no list")
     return parsed
-
-
-def _new(words: Words, field_keys: Iterable[str]) -> NewForm:
-    known = {*FORM_KEYS, *KEY_ALIASES, *(k.lower() for k in field_keys)}
-    fields: dict[str, str] = {}
-    keys_typed: dict[str, str] = {}
-    loose: list[tuple[str, str]] = []  # (as read, as typed)
-    for_: str | None = None
-    first = True
-    while (word := words.next("subject")) is not None:
-        if word.lower().startswith("for:") and (first or for_ is not None):
-            if for_ is not None:
-                raise Invalid("for", "is given twice; name one requester")
-            for_ = trim(word[4:])
-            if not for_:
-                raise Invalid("for", "name the requester with a mention right after it, "
-                              "like for:@someone")
-        elif "=" in word and (is_key(word.partition("=")[0]) or word.startswith("=")):
-            raw_key, _, value = word.partition("=")
-            key = raw_key.lower()
-            if not raw_key:
-                if loose and loose[-1][0].lower() in known:  # `subject = x`: name the key
-                    raise Invalid(loose[-1][0].lower(), "write it with no space before "
-                                  f"'=', like {loose[-1][0].lower()}=value")
-                raise Invalid("command", f"{shown(word)}: a field needs a name before '='")
-            if not is_key(raw_key) or key not in known:
-                raise Invalid(key if is_key(raw_key) else "field",
-                              f"{shown(raw_key)} is not a field of the ticket form"
-                              if not is_key(raw_key) else "is not a field of the ticket form")
-            check_typed(key, value)  # empty, or a share/visibility that is neither
-            as_typed, key = key, KEY_ALIASES.get(key, key)
-            if key in fields:
-                raise Invalid(as_typed, "is given twice")
-            fields[key] = value
-            keys_typed[key] = as_typed
-        else:
-            loose.append((word, words.raw))
-        first = False
-    subject = fields.pop("subject", None)
-    if loose:
-        typed = " ".join(raw for _, raw in loose)
-        if subject is not None:
-            # The stray words are what is wrong, not the subject: name them (README).
-            raise Invalid("new", f"{shown(typed)} cannot be placed: words outside "
-                          "key=value are the subject, and subject= is given; put them "
-                          "inside a field's quotes or leave them out")
-        # one quoted phrase is the subject without its quotes; several words are kept
-        # as typed, quotes and all (`He said "hi"`)
-        subject = loose[0][0] if len(loose) == 1 else typed
-    return NewForm(subject, fields, for_, keys_typed)

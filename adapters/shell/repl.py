@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.shell import stats, views
+from adapters.shell.confirm import done
 from adapters.shell.form import Form
 from adapters.shell.help import HELP
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer
@@ -29,7 +30,6 @@ from core.errors import DeskError, Invalid, NotAllowed, Unavailable
 from core.events import Audience
 from core.identity import Actor, Person, UserRef
 from core.policy import Action
-from core.tickets import Ticket, Visibility
 from core.validation import shown
 from core.watching import email_watcher, looks_like_email
 
@@ -309,7 +309,7 @@ class ShellSession:
                 self.say(f"Done: #{number} is assigned to {name}.")
             case _:
                 outcome = await self.desk.run(actor, parsed)
-                self.say(_done(parsed, outcome.ticket))
+                self.say(done(parsed, outcome.ticket))
 
     def watcher(self, who: str, field: str = "cc") -> Person:
         """A watcher as typed: an e-mail address, or a persona's name (``@`` optional).
@@ -418,34 +418,3 @@ class ShellSession:
             self.say(f"Opened #{t.number}: {t.subject}. You are in its ticket thread; "
                      "type to add a comment.")
         self.me.thread = (t.number, Audience.PUBLIC)
-
-
-def _done(command: grammar.Parsed, ticket: Ticket) -> str:
-    """What the shell says after a change made by ``/ticket``."""
-    number = ticket.number
-    match command:
-        case cmd.Reply():
-            return f"Reply posted to #{number}."
-        case cmd.Note():
-            return f"Internal note added to #{number}."
-        case cmd.Escalate():
-            return f"Done: #{number} is escalated (level {ticket.escalation_level})."
-        case cmd.SetPriority():
-            return f"Done: #{number} is now {ticket.priority} priority."
-        case cmd.Link(_, _, other):
-            return f"Done: #{number} is linked to #{other}."
-        case cmd.AskClose():
-            return f"Asked {ticket.requester.name} to confirm closing #{number}."
-        case cmd.KeepOpen():
-            return f"Done: #{number} stays open; it is {views.status(ticket.status)}."
-        case cmd.Rate(_, rating):
-            return f"Thank you: you rated #{number} {rating}."
-        case cmd.Watch():
-            return f"Done: you are watching #{number}; you will hear of every public update."
-        case cmd.Unwatch():
-            return f"Done: you no longer watch #{number}."
-        case cmd.SetVisibility():
-            return (f"Done: #{number} is shared with {ticket.requester.name}'s organisation."
-                    if ticket.visibility is Visibility.SHARED else
-                    f"Done: #{number} is private.")
-    return f"Done: #{number} is {views.status(ticket.status)}."
