@@ -17,7 +17,8 @@ from bot.settings import Settings
 from core.store.engine import READING, make_engine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="a nice value per thread is Linux's")
+                                reason="per-thread nice values are Linux's; elsewhere "
+                                "make_engine leaves its threads as they are")
 
 
 def _nice(thread: threading.Thread) -> int:

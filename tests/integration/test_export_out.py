@@ -58,7 +58,8 @@ async def test_a_symbolic_link_writes_its_target_and_stays_a_link(desk: Path) ->
     assert (desk / "real.jsonl").read_text().startswith("{")
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="/dev/full is Linux's")
+@pytest.mark.skipif(not os.path.exists("/dev/full"),
+                    reason="needs /dev/full, Linux's always-full device")
 async def test_a_full_device_fails_the_export_and_stays_a_device(desk: Path) -> None:
     with pytest.raises(CannotWrite) as refused:
         await _export(desk, "/dev/full")
