@@ -52,6 +52,18 @@ def check_typed(key: str, value: str) -> None:
         raise Invalid(key, f"{shown(text)} is not {_CHOICE[key]}; {_ASKS[key]}")
 
 
+def watcher_words(text: str, field_name: str = "cc") -> list[str]:
+    """The names and e-mail addresses a watchers field lists, separated by commas (an
+    empty place between two commas is skipped). Blank text lists no one; text that is
+    not blank but names no one (``",,"``) is refused with ``Invalid(field_name, …)``,
+    never taken as no watchers."""
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    if text.strip() and not words:
+        raise Invalid(field_name, f"{shown(text)} names no one; name watchers (names or "
+                      "e-mail addresses, separated by commas), or leave it empty")
+    return words
+
+
 @dataclass(frozen=True, slots=True)
 class NewForm:
     """``/ticket``, ``/ticket new [for:NAME] [subject words] [key=value…]``: open the

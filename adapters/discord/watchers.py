@@ -22,6 +22,7 @@ from discord import app_commands
 from adapters.discord.acting import act, actor_of, bot_of, named_ticket, request_key
 from core import commands as cmd
 from core.errors import Invalid
+from core.form_fields import watcher_words
 from core.identity import Actor, Person
 from core.tickets import Ticket, Visibility
 from core.validation import shown
@@ -186,5 +187,4 @@ COMMANDS: tuple[app_commands.Command[Any, Any, Any], ...] = (
 async def form_watchers(interaction: Interaction, text: str) -> tuple[Person, ...]:
     """The ticket form's watchers field: members and e-mail addresses separated by
     commas. Raises ``Invalid("cc", …)`` naming the first that is neither."""
-    words = [w.strip() for w in text.split(",") if w.strip()]
-    return tuple([await watcher_of(interaction, w) for w in words])
+    return tuple([await watcher_of(interaction, w) for w in watcher_words(text)])

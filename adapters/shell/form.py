@@ -9,7 +9,7 @@ from core.characters import trim
 from core.config import CategoryField, DeskConfig
 from core.desk import NewTicket
 from core.errors import Invalid
-from core.form_fields import FORM_KEYS, SHARE_NO, SHARE_YES
+from core.form_fields import FORM_KEYS, SHARE_NO, SHARE_YES, watcher_words
 from core.identity import Actor, Person
 from core.validation import (
     ACCOUNT_MAX,
@@ -19,7 +19,6 @@ from core.validation import (
     clean_field,
     clean_priority,
     clean_text,
-    shown,
 )
 
 BASE_KEYS = FORM_KEYS
@@ -137,11 +136,7 @@ class Form:
         ``Invalid("cc", …)`` naming the first one that is neither."""
         if self.watcher is None:
             raise Invalid("cc", "watchers cannot be named here")
-        named = [word.strip() for word in text.split(",") if word.strip()]
-        if text.strip() and not named:
-            raise Invalid("cc", f"{shown(text)} names no one; name watchers (names or "
-                          "e-mail addresses, separated by commas), or leave cc= out")
-        return tuple(self.watcher(word, "cc") for word in named)
+        return tuple(self.watcher(word, "cc") for word in watcher_words(text))
 
     def spec(self, key: str) -> CategoryField | None:
         """The chosen category's own field ``key``, if it has one."""

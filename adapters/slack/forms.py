@@ -18,6 +18,7 @@ from adapters.slack import ids
 from adapters.slack.text import OPTION_TEXT_MAX, shorten
 from core.config import Category, DeskConfig
 from core.desk import NewTicket
+from core.form_fields import watcher_words
 from core.identity import Actor, Person
 from core.tickets import PRIORITIES
 from core.validation import ACCOUNT_MAX, SUBJECT_MAX
@@ -242,8 +243,8 @@ def cc_emails(view: dict[str, Any]) -> tuple[Person, ...]:
     """The e-mail watchers typed in the form, separated by commas (or spaces); raises
     ``Invalid("cc_emails", …)`` naming the first address that is not one."""
     text = value_of(view, ids.BLOCK_CC_EMAILS) or ""
-    words = [w for w in text.replace(",", " ").replace(";", " ").split() if w]
-    return tuple(email_watcher(w, "cc_emails") for w in words)
+    listed = ",".join(text.replace(";", ",").split())  # spaces separate addresses too
+    return tuple(email_watcher(w, "cc_emails") for w in watcher_words(listed, "cc_emails"))
 
 
 def submitted_category(view: dict[str, Any], config: DeskConfig) -> Category | None:

@@ -9,6 +9,7 @@ import pytest
 from core import commands as cmd
 from core import grammar
 from core.errors import Invalid
+from core.form_fields import watcher_words
 from core.grammar import (
     AssignTo,
     Help,
@@ -356,3 +357,14 @@ def test_a_space_before_the_equals_sign_names_the_field() -> None:
     err = refused('new category=general subject = "Printer"', "subject")
     assert "no space before '='" in err.reason
     refused("new = x", "command")  # no field before it: the command is what is wrong
+
+
+def test_a_watchers_field_lists_its_words_and_refuses_one_naming_no_one() -> None:
+    """The shell's ``cc=``, Discord's watchers field and Slack's e-mail field read one
+    way (``core.form_fields.watcher_words``): ``",,"`` was taken as no watchers."""
+    assert watcher_words(" ann, ,bo@example.com ,") == ["ann", "bo@example.com"]
+    assert watcher_words("") == [] and watcher_words("   ") == []
+    with pytest.raises(Invalid) as refused:
+        watcher_words(",,", "cc_emails")
+    assert refused.value.field == "cc_emails"
+    assert refused.value.reason.startswith("',,' names no one")
