@@ -15,8 +15,9 @@ result has come (its deferral's follow-up or edit) and the bot has made no chann
 write for 10 ms — nothing of it is in flight, as "without deliveries in flight" says
 (in the loaded rounds the ~200 deliveries stay in flight: each write takes 250 ms, and
 10 ms without one is a gap between them, not their end). ``result``: on the previous
-one's result, so that its deliveries run beside the next answer. ``answer``: on its first answer, so
-that its transaction and follow-up do too. The bare bot against itself (two halves of
+one's result, so that its deliveries run beside the next answer. ``answer``: on its
+first answer, so that its transaction and follow-up do too. The bare bot against
+itself (two halves of
 its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
 the time its event loop's thread spent ready to run but waiting for a CPU (Linux
 schedstat), per interaction — what other processes on a shared machine cost it.
@@ -125,8 +126,7 @@ class Load:
     async def round(self, kind: str, level: int, count: int, pace: str = "answer",
                     ) -> tuple[list[float], float, float]:
         """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU. At 1 at
-        once, one interaction is in flight until its result has come (``back_to_back``:
-        until its first answer, so the next arrives during the previous one's work)."""
+        once each interaction is sent as ``pace`` says (``send``; the module's notes)."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
         gate = asyncio.Semaphore(level)
 
