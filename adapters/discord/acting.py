@@ -88,7 +88,7 @@ async def answer(interaction: discord.Interaction[Any], text: str | None = None,
         kwargs["files"] = files
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(**kwargs)
+            await bot_of(interaction).answer_connections.followup(interaction).send(**kwargs)
         else:
             await interaction.response.send_message(**kwargs)
             bot_of(interaction).answers.answered()

@@ -8,6 +8,11 @@ deferral) and each delivery begin only once no interaction that arrived is still
 unanswered. Waiting is bounded (``MOST_SECONDS``), so a steady stream of
 interactions slows the work behind it but never stops it.
 
+Answers travel on HTTP connections of their own (``AnswerConnections``): discord.py sends
+every request through one pool, and while deliveries hold its connections (each until
+Discord responds, up to 32 queues at once) an answer found none free and opened one —
+on Discord's API a TLS handshake before the 3 seconds' answer could even be sent.
+
 The garbage collector gives way too: while an interaction waits for its first answer,
 automatic collections are held (``gc.disable``), so a collection's pause — a full one
 walks every object the bot keeps — falls between answers, not inside one. The hold is
@@ -23,6 +28,7 @@ import time
 from contextlib import suppress
 from typing import Any
 
+import aiohttp
 import discord
 
 MOST_SECONDS = 0.5  # the longest a piece of work gives way to answers
@@ -142,3 +148,35 @@ class AnswersFirst:
             with suppress(TimeoutError):
                 async with asyncio.timeout(min(left, RECHECK_SECONDS)):
                     await self._clear.wait()
+
+
+class AnswerConnections:
+    """A connection pool for interaction answers alone (see the module): ``take`` points
+    an interaction's response, its edits and its follow-ups at it. The pool opens with
+    the first interaction and closes with the bot (``close``)."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def take(self, interaction: discord.Interaction[Any]) -> None:
+        """Send ``interaction``'s answers through this pool. discord.py reads the session
+        from the interaction (``Interaction._session``, set from its REST client's); one
+        that has none (a test double of Discord without HTTP) is left as it is."""
+        if interaction._session is None:
+            return
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                                  cookie_jar=aiohttp.DummyCookieJar())
+        interaction._session = self._session
+
+    def followup(self, interaction: discord.Interaction[Any]) -> discord.Webhook:
+        """``interaction.followup`` on the interaction's own session (``take``)."""
+        hook = interaction.followup
+        if interaction._session is not None:
+            hook.session = interaction._session
+        return hook
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

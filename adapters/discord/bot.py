@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.acting import on_error
-from adapters.discord.answers import AnswersFirst
+from adapters.discord.answers import AnswerConnections, AnswersFirst
 from adapters.discord.cards import DYNAMIC_ITEMS
 from adapters.discord.commands import TicketGroup
 from adapters.discord.inbound import Inbox
@@ -74,19 +74,23 @@ class HelpthreadBot(discord.Client):
         self.on_request: Callable[[str, float | None], None] | None = None
         self.inbox = Inbox(self)
         self.answers = AnswersFirst()  # interactions read and not answered yet
+        self.answer_connections = AnswerConnections()  # their answers' own HTTP pool
         http.give_way = self.answers.give_way
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's event dispatch; an interaction is counted as waiting for its
-        answer the moment it is read (``answers.arrived``), before its callbacks run."""
+        answer the moment it is read (``answers.arrived``), before its callbacks run,
+        and its answers go out on connections of their own (``answers.AnswerConnections``)."""
         if event == "interaction" and args:
             self.answers.arrived(args[0])
+            self.answer_connections.take(args[0])
         super().dispatch(event, *args, **kwargs)
 
     async def close(self) -> None:
         """discord.py's close; the garbage collector is not left held (``answers``)."""
         self.answers.close()
         await super().close()
+        await self.answer_connections.close()
 
     @property
     def desk(self) -> Desk:

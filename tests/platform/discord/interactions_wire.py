@@ -46,6 +46,10 @@ class InteractionFake(FakeDiscord):
     answered: dict[str, Answered] = field(default_factory=dict)
     writes: int = 0
     wrote: asyncio.Event = field(default_factory=asyncio.Event)
+    # the bot's local port of each connection that carried an interaction's answer
+    # (callback, follow-up) or a channel write
+    ports: dict[str, set[int]] = field(
+        default_factory=lambda: {"answers": set(), "channel writes": set()})
     _socket: web.WebSocketResponse | None = None
     _seq: Any = field(default_factory=lambda: itertools.count(2))
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -116,13 +120,21 @@ class InteractionFake(FakeDiscord):
         message["application_id"] = str(APPLICATION_ID)
         return self._json(message)
 
+    def _port(self, kind: str, request: web.Request) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            self.ports[kind].add(int(peer[1]))
+
     async def _rest(self, request: web.Request) -> web.Response:
         parts = request.match_info["path"].strip("/").split("/")
         if parts[0] == "interactions" and parts[-1] == "callback":
+            self._port("answers", request)
             return await self._callback(request, parts[1])
         if parts[0] == "webhooks":
+            self._port("answers", request)
             return await self._webhook(request, parts[2])
         if request.method in ("POST", "PATCH", "PUT") and "/channels/" in request.path:
+            self._port("channel writes", request)
             self.writes += 1
             self.wrote.set()
             if self.write_delay:

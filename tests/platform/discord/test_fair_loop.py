@@ -146,6 +146,43 @@ async def test_a_delivery_under_way_waits_between_its_requests(
         await worker
 
 
+async def test_answers_go_out_on_connections_no_delivery_holds(
+        wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
+    """While deliveries hold every connection of discord.py's pool (each until Discord
+    responds), an answer needs no new connection: answers have a pool of their own
+    (``answers.AnswerConnections``), kept open from one interaction to the next."""
+    fake, runtime, _ = wired
+    await open_tickets(runtime, 20, "Held", first_user=700)
+    while await runtime.worker.run_once():  # their cards and threads, made
+        pass
+
+    async def claim(number: int) -> None:
+        pressed = button(GUILD, fake.channels_by_name("team"), AGENT, f"ticket:claim:{number}")
+        await fake.dispatch(pressed)
+        seen = fake.answered[pressed["id"]]
+        await asyncio.wait_for(seen.resulted.wait(), 10)  # a guard, not a measure
+        assert seen.kind == 6
+
+    await claim(1)  # before the burst: its answers open their connection
+    warm = set(fake.ports["answers"])
+    for number in range(2, 21):  # a message for each ticket's own thread: 19 at once
+        requester = Actor(UserRef("discord", str(GUILD), str(700 + number - 1)), "r")
+        await runtime.desk.comment(requester, number, "Any news?")
+    fake.write_delay = 0.5
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    try:
+        await asyncio.wait_for(fake.wrote.wait(), 10)
+        await asyncio.sleep(0.1)  # every queue's first request is on its way
+        await claim(2)
+        assert len(fake.ports["channel writes"]) >= 10, "too few deliveries in flight"
+        assert fake.ports["answers"] == warm, "an answer opened a new connection"
+        assert not fake.ports["answers"] & fake.ports["channel writes"]
+    finally:
+        stop.set()
+        await worker
+
+
 async def test_desk_work_waits_for_other_answers_but_not_for_ever(
         wired: tuple[InteractionFake, Runtime, DiscordPlatform]) -> None:
     fake, runtime, platform = wired
