@@ -243,9 +243,9 @@ def parse(text: str, *, thread: int | None = None, field_keys: Iterable[str] = (
     if sub == "search":
         query = words.rest()
         if not query:
-            raise Invalid("text", 'say what to look for: words, a "phrase" or #N')
+            raise Invalid("search", 'say what to look for: words, a "phrase" or #N')
         if sum(query.count(q) for q in DOUBLE_QUOTES) % 2:
-            raise Invalid("text", "has a quote that is not closed; close it or leave it out")
+            raise Invalid("search", "has a quote that is not closed; close it or leave it out")
         paged = SEARCH_PAGE.search(query)  # not "page 2" alone: those are the words
         if paged:
             page = int(paged.group(1))

@@ -8,9 +8,12 @@ thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`
 ``after:`` (ISO dates, UTC, on the day a ticket was opened: ``before:D`` is opened
 before D's midnight, ``after:D`` on D or later). A query of filters alone is
 valid; ``status:`` given more than once means any of those statuses, another filter
-given twice with two values is refused. Odd input never raises but ``Invalid`` for an
-empty query or a bad filter value (naming the filter): an unclosed quote runs to the
-end, characters that are neither letters nor digits only separate words.
+given twice with two values is refused. ``word:value`` with any other word is searched
+as words (``error:404``), unless the word is a filter misspelt (``stauts:open``): that
+is refused naming the filter meant, not answered "nothing found". Odd input never
+raises but ``Invalid`` for an empty query, a bad filter value (naming the filter) or a
+misspelt filter: an unclosed quote runs to the end, characters that are neither
+letters nor digits only separate words.
 
 Words are compared as the stores' indexes split them (``tokens``): Unicode letters
 and digits, lower-cased, accents removed (SQLite FTS5 ``unicode61 remove_diacritics
@@ -19,6 +22,7 @@ and digits, lower-cased, accents removed (SQLite FTS5 ``unicode61 remove_diacrit
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -42,6 +46,7 @@ STATUS_SCOPES: dict[str, frozenset[Status] | None] = {
 AGENT_TEXT_KINDS = frozenset({EventKind.HELD, EventKind.ESCALATED, EventKind.RATED})
 _FILTER = re.compile(r"(?i)(" + "|".join(FILTERS) + r"):(.*)", re.S)
 _NUMBER = re.compile(r"\d{1,9}")
+_KEYED = re.compile(r"([A-Za-z]{3,12}):\S")  # a ``word:value`` that may be a filter misspelt
 _ASCII_WORD = re.compile(r"[a-z0-9]+")  # ASCII's letters and digits (categories L, N)
 
 
@@ -153,6 +158,7 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
             key, value = matched.group(1).lower(), matched.group(2).strip()
             _add_filter(found, key, _filter(key, value, config, viewer))
             continue
+        _misspelt_filter(piece, quoted)
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece
         if re.fullmatch(r"#\d+", body) and not quoted and not negated:
@@ -173,6 +179,20 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
     bare = (int(positive[0].words[0]) if len(positive) == 1 and len(positive[0].words) == 1
             and _NUMBER.fullmatch(positive[0].words[0]) and not numbers else None)
     return SearchQuery(tuple(terms), tuple(numbers), bare, **found)  # type: ignore[arg-type]
+
+
+def _misspelt_filter(piece: str, quoted: bool) -> None:
+    """Raise ``Invalid("search", …)`` when ``piece`` is ``word:value`` and the word is
+    close to a filter's name (``stauts:``, ``categroy:``): the person meant the filter,
+    and searching the words would answer "nothing found" for the wrong reason."""
+    keyed = None if quoted else _KEYED.match(piece)  # "stauts:open" quoted is a phrase
+    if keyed is None:
+        return
+    word = keyed.group(1).lower()
+    meant = difflib.get_close_matches(word, FILTERS, n=1, cutoff=0.75)
+    if meant and meant[0] != word:
+        raise Invalid("search", f"{shown(keyed.group(1) + ':')} is not a filter; did you mean "
+                      f"{meant[0]}:? (filters: {', '.join(f + ':' for f in FILTERS)})")
 
 
 def _add_filter(found: dict[str, object], key: str, value: object) -> None:

@@ -189,7 +189,25 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
                 desk_name: str = "Helpthread") -> list[str]:
     """What a delivered event says, for a thread or a DM; ``purpose`` None is the
     ticket's history (``/ticket show``). The desk's own changes are signed
-    ``desk_name`` (``desk.name``)."""
+    ``desk_name`` (``desk.name``). A text of several lines (a comment, a description)
+    keeps them, each indented under the line it began on."""
+    return hanging(_event_lines(event, t, purpose, desk_name))
+
+
+def hanging(lines: list[str]) -> list[str]:
+    """``lines`` with each embedded line break made a line of its own, indented two
+    spaces deeper than the line it belongs to."""
+    out: list[str] = []
+    for line in lines:
+        first, *more = line.split("\n")
+        out.append(first)
+        indent = " " * (len(first) - len(first.lstrip(" ")) + 2)
+        out.extend(indent + rest if rest else "" for rest in more)
+    return out
+
+
+def _event_lines(event: Event, t: TicketView, purpose: Purpose | None,
+                 desk_name: str) -> list[str]:
     who = event.actor.name if event.actor else desk_name
     n = t.number
     match event.payload:
@@ -361,8 +379,9 @@ def details(d: TicketDetails, now: datetime | None = None) -> list[str]:
     for e in d.events:
         if e.kind is EventKind.OPENED:
             continue
-        lines += ["    " + line.strip() for line in event_lines(e, t, Purpose.THREAD)]
-    return lines
+        lines += ["    " + line.strip()
+                  for line in _event_lines(e, t, Purpose.THREAD, "Helpthread")]
+    return hanging(lines)  # a description or comment of several lines, under its start
 
 
 def _requester_choices(t: TicketView) -> list[str]:

@@ -230,7 +230,8 @@ def test_a_line_that_is_not_utf8_is_refused_as_such(tmp_path: Path) -> None:
 def test_a_multi_line_description_keeps_its_indentation(run_helpthread: Run,
                                                         tmp_path: Path) -> None:
     """Mail and chat forms open tickets whose description has several lines; the shell
-    once printed the second at column 0, outside the card."""
+    once printed the second at column 0, outside the card, then at the column of
+    "description:" as if it were a line of its own; it hangs under it."""
     opened = run_helpthread("/as lena\n/ticket new category=general subject=Multi "
                             "description=placeholder\n")
     assert opened.returncode == 0, opened.stderr
@@ -239,7 +240,7 @@ def test_a_multi_line_description_keeps_its_indentation(run_helpthread: Run,
     shown = run_helpthread("/as lena\n/ticket show 1\n").stdout.splitlines()
     first = next(i for i, line in enumerate(shown) if line.endswith("description: line one"))
     indent = len(shown[first]) - len(shown[first].lstrip())
-    assert shown[first + 1] == " " * indent + "line two", shown
+    assert shown[first + 1] == " " * (indent + 2) + "line two", shown
 
 
 def test_the_printer_indents_continuation_lines() -> None:

@@ -149,8 +149,8 @@ def test_search_takes_the_query_as_typed_and_refuses_an_open_quote() -> None:
     assert parse('search refund "double charge" -paypal #3') == \
         Search('refund "double charge" -paypal #3')
     assert parse("search can't log in") == Search("can't log in")
-    refused('search "double charge', "text")
-    refused("search", "text")
+    refused('search "double charge', "search")
+    refused("search", "search")
 
 
 def test_an_empty_list_names_every_filter_asked_for() -> None:

@@ -127,3 +127,22 @@ def test_a_query_of_symbols_alone_has_no_words() -> None:
         parse("🎉", desk_config(), LENA.ref)
     with pytest.raises(Invalid, match="type some words"):
         parse("   ", desk_config(), LENA.ref)
+
+
+@pytest.mark.parametrize(("query", "meant"), [
+    ("stauts:open", "status"), ("categroy:billing", "category"),
+    ("printer asignee:me", "assignee"), ("requestor:bob", "requester")])
+def test_a_misspelt_filter_is_refused_naming_the_filter_meant(query: str, meant: str) -> None:
+    """It used to be searched as two words and answered "Nothing found"."""
+    with pytest.raises(Invalid) as refused:
+        parse(query, desk_config(), LENA.ref)
+    assert refused.value.field == "search"
+    assert f"did you mean {meant}:?" in refused.value.reason
+
+
+def test_other_words_with_a_colon_are_words() -> None:
+    query = parse('error:404 foo:bar "stauts:open" http://printer.test/a', desk_config(),
+                  LENA.ref)
+    assert [t.words for t in query.terms] == [
+        ("error", "404"), ("foo", "bar"), ("stauts", "open"), ("http", "printer", "test", "a")]
+    assert parse("Status:Open", desk_config(), LENA.ref).statuses is not None

@@ -13,7 +13,7 @@ async def test_parse_errors_name_the_argument_like_every_invalid(h: Harness):
         "claim 1234567890": ":warning: number: '1234567890' is too long",
         "claim 0": ":warning: number: tickets are numbered from 1",
         "list open junk": ":warning: list: 'junk' is not one of",
-        'search "open quote': ":warning: text: has a quote that is not closed",
+        'search "open quote': ":warning: search: has a quote that is not closed",
         "priority 1 extreme": ":warning: priority: 'extreme' is not a priority",
         "fro\x07b": ":warning: command: 'fro\\u0007b' is not a /ticket command",
         "new priority=high": ":warning: priority: cannot be given on the /ticket line",
