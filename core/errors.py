@@ -48,6 +48,24 @@ class Invalid(DeskError):
         self.reason = message
 
 
+class InvalidFields(Invalid):
+    """Several fields of one form are bad (``problems``, in the form's order); ``field``
+    and ``reason`` are the first's, so a front end that shows one error at a time shows
+    that one, and one that can mark every field (Slack's modal) marks them all."""
+
+    def __init__(self, problems: tuple[Invalid, ...]) -> None:
+        super().__init__(problems[0].field, problems[0].reason)
+        self.problems = problems
+        # a refusal in one message (the shell, Discord) names every field too
+        self.message = "; ".join(p.message for p in problems)
+        self.args = (self.message,)
+
+
+def every_problem(err: Invalid) -> tuple[Invalid, ...]:
+    """Each bad field ``err`` names: its ``problems``, or itself alone."""
+    return err.problems if isinstance(err, InvalidFields) else (err,)
+
+
 class Limited(DeskError):
     """A per-user limit of PRODUCT.md §8 is reached; nothing was stored."""
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from core import policy, sla
 from core.changes import DeskBase
 from core.commands import OpenTicket
 from core.deflection import Deflection, deflect
-from core.errors import Conflict, Invalid, Limited
+from core.errors import Conflict, Invalid, Limited, every_problem
 from core.events import Opened as OpenedPayload
 from core.identity import Actor
 from core.policy import Action
@@ -27,11 +28,13 @@ from core.validation import (
     clean_category_fields,
     clean_priority,
     clean_text,
+    raise_all,
 )
 from core.visibility import Viewer
 from core.watching import clean_watchers, require_mail
 
 HOUR = timedelta(hours=1)
+T = TypeVar("T")
 log = logging.getLogger("helpthread.intake")
 
 
@@ -51,24 +54,37 @@ class Opened:
 
 class Intake(DeskBase):
     def validate(self, form: OpenTicket) -> dict[str, Any]:
-        """The cleaned form; raises ``Invalid(field, …)`` naming the first bad field. The
-        cc list (``cc``) is checked against the requester by ``open_ticket``."""
+        """The cleaned form; raises ``Invalid(field, …)`` naming the bad field —
+        ``InvalidFields`` when several are bad, each named (in the form's order). The cc
+        list (``cc``) is checked against the requester by ``open_ticket``."""
         category = clean_category(self.config, form.category)
+        problems: list[Invalid] = []
+
+        def checked(clean: Callable[[], T]) -> T | None:
+            try:
+                return clean()
+            except Invalid as err:
+                problems.extend(every_problem(err))
+                return None
+
         visibility = (form.visibility or "private").strip().lower()
         if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
-            raise Invalid("visibility", "must be private or shared")
-        return {
+            problems.append(Invalid("visibility", "must be private or shared"))
+        cleaned = {
             "category": category.key,
-            "subject": clean_text("subject", form.subject, max_length=SUBJECT_MAX,
-                                  multiline=False),
-            "description": clean_text("description", form.description,
-                                      max_length=DESCRIPTION_MAX, multiline=True),
-            "priority": clean_priority(form.priority),
-            "account": clean_text("account", form.account, max_length=ACCOUNT_MAX,
-                                  multiline=False, required=False) or None,
-            "visibility": Visibility(visibility),
-            "fields": clean_category_fields(category, dict(form.fields)),
+            "subject": checked(lambda: clean_text("subject", form.subject,
+                                                  max_length=SUBJECT_MAX, multiline=False)),
+            "description": checked(lambda: clean_text("description", form.description,
+                                                      max_length=DESCRIPTION_MAX,
+                                                      multiline=True)),
+            "priority": checked(lambda: clean_priority(form.priority)),
+            "account": checked(lambda: clean_text("account", form.account,
+                                                  max_length=ACCOUNT_MAX, multiline=False,
+                                                  required=False)) or None,
+            "fields": checked(lambda: clean_category_fields(category, dict(form.fields))),
         }
+        raise_all(problems)
+        return {**cleaned, "visibility": Visibility(visibility)}
 
     async def open_ticket(
         self, actor: Actor, form: OpenTicket, *, request_key: str | None = None

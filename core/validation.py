@@ -15,7 +15,7 @@ import unicodedata
 
 from core.characters import BIDI_CONTROLS, is_control
 from core.config import Category, CategoryField, DeskConfig
-from core.errors import Invalid
+from core.errors import Invalid, InvalidFields, every_problem
 from core.tickets import PRIORITIES
 
 SUBJECT_MAX = 140  # PRODUCT.md §2
@@ -116,8 +116,22 @@ def clean_category_fields(category: Category, values: dict[str, str]) -> dict[st
         if key not in declared:
             raise Invalid(key, f"is not a field of category {category.key!r}")
     cleaned: dict[str, str] = {}
+    problems: list[Invalid] = []
     for spec in category.fields:
-        text = clean_field(spec, values.get(spec.key))
+        try:
+            text = clean_field(spec, values.get(spec.key))
+        except Invalid as err:
+            problems.extend(every_problem(err))
+            continue
         if text:
             cleaned[spec.key] = text
+    raise_all(problems)
     return cleaned
+
+
+def raise_all(problems: list[Invalid]) -> None:
+    """Raise the one problem, or ``InvalidFields`` for several; nothing for none."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidFields(tuple(problems))

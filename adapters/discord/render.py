@@ -15,7 +15,7 @@ from typing import assert_never
 import discord
 
 from core.durations import spoken
-from core.errors import DeskError, Invalid
+from core.errors import DeskError, Invalid, every_problem
 from core.events import (
     Assigned,
     AutoClosed,
@@ -335,12 +335,16 @@ def notice_text(mention: str, event: Event, t: TicketView, link: str | None,
 
 def refusal(err: DeskError, labels: dict[str, str] | None = None) -> str:
     """How every refusal reads: an ``Invalid`` names its field — by the label the form
-    showed, when there is one, and its key."""
+    showed, when there is one, and its key; several bad fields, one line each."""
     if isinstance(err, Invalid):
-        label = (labels or {}).get(err.field)
-        name = f"**{label}** ({err.field})" if label else f"**{err.field}**"
-        return f"{name}: {err.reason}"
+        return "\n".join(_field_refusal(p, labels or {}) for p in every_problem(err))
     return f"Refused: {err.message}"
+
+
+def _field_refusal(err: Invalid, labels: dict[str, str]) -> str:
+    label = labels.get(err.field)
+    name = f"**{label}** ({err.field})" if label else f"**{err.field}**"
+    return f"{name}: {err.reason}"
 
 
 def attachments_only(count: int) -> str:

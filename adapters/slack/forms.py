@@ -18,6 +18,7 @@ from adapters.slack import ids
 from adapters.slack.text import OPTION_TEXT_MAX, shorten
 from core.config import Category, DeskConfig
 from core.desk import NewTicket
+from core.errors import Invalid, every_problem
 from core.form_fields import watcher_words
 from core.identity import Actor, Person
 from core.tickets import PRIORITIES
@@ -273,6 +274,16 @@ def new_ticket(view: dict[str, Any], requester: Actor | None,
         requester=requester,
         watchers=(*watchers, *cc_emails(view)),
     )
+
+
+def field_errors(view: dict[str, Any], config: DeskConfig, err: Invalid) -> dict[str, str]:
+    """``field_error`` for every bad field ``err`` names (``core.errors.every_problem``):
+    Slack marks each block at once; two on one block are joined."""
+    errors: dict[str, str] = {}
+    for problem in every_problem(err):
+        for block, text in field_error(view, config, problem.field, problem.reason).items():
+            errors[block] = f"{errors[block]}; {text}" if block in errors else text
+    return errors
 
 
 def field_error(view: dict[str, Any], config: DeskConfig, field_key: str,

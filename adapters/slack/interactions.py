@@ -104,7 +104,7 @@ class Interactions:
             _requester_not_watcher(view, body)
         except Invalid as err:
             await ack(response_action="errors",
-                      errors=forms.field_error(view, self.s.config, err.field, err.reason))
+                      errors=forms.field_errors(view, self.s.config, err))
             return
         try:
             actor = await self.s.actor(body)

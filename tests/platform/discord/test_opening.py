@@ -55,6 +55,16 @@ async def test_new_ticket_form_validation_receipt_thread_and_team_card(world: Wo
     assert str(thread.id) in dm[-1].embeds[0].description
 
 
+async def test_every_bad_field_of_the_form_is_named_at_once(world: World) -> None:
+    shown = await world.alice.slash(world.support, "ticket new", category="refund")
+    bad = fill(shown, subject="   ", description="   ", receipt="R-1",
+               card_last4="12ab")  # Discord itself refuses a required input left empty
+    content = told(await world.alice.submit_modal(shown, bad)).content
+    assert content.startswith("**Subject** (subject): ")
+    assert "\n**Description** (description): " in content
+    assert "\n**Last 4 digits of the card** (card_last4): is not a valid" in content
+
+
 async def test_private_thread_is_hidden_from_other_members(world: World) -> None:
     number = await open_ticket(world, world.alice)
     await world.deliver()

@@ -62,6 +62,23 @@ async def test_invalid_input_answers_errors_keyed_by_the_offending_block(h: Harn
     assert h.fake.posts() == [], "nothing is opened from an invalid form"
 
 
+async def test_every_bad_field_is_marked_at_once(h: Harness):
+    """A new user's trial: a blank subject and a blank description showed the subject's
+    error alone, then the description's on the next try."""
+    await h.command(ALICE, "")
+    view = await h.choose(ALICE, "Category", "Refund")
+    blocks = {label: b["block_id"] for label, b in inputs(view).items()}
+    status, body = await h.submit(ALICE, {
+        "Category": "Refund", "Subject": "   ", "Description": "   ",
+        "Receipt number": "", "Last 4 digits of the card": "12ab"})
+    assert status == 200 and body["response_action"] == "errors"
+    assert list(body["errors"]) == [blocks[label] for label in (
+        "Subject", "Description", "Receipt number", "Last 4 digits of the card")]
+    assert all(label in body["errors"][blocks[label]] for label in blocks
+               if blocks[label] in body["errors"])
+    assert h.fake.posts() == []
+
+
 async def test_valid_submission_makes_receipt_ticket_card_and_team_card(h: Harness):
     await h.command(ALICE, "")
     await h.choose(ALICE, "Category", "Refund")
