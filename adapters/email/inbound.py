@@ -23,11 +23,10 @@ import email.errors
 import hashlib
 import re
 from dataclasses import dataclass
-from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
 
-from adapters.email import tokens
+from adapters.email import headers, tokens
 from adapters.email.automatic import authentication_failure, automatic
 from adapters.email.quotes import reply_text
 from adapters.email.settings import EmailSettings, check_address
@@ -115,6 +114,7 @@ def read(raw: bytes, settings: EmailSettings, size: int | None = None) -> Mail:
     authentication, or with an attachment over ``max_attachment_bytes`` (bounced)."""
     size = len(raw) if size is None else size
     message = email.message_from_bytes(_strip_envelope(raw))
+    headers.repair(message)
     message_id = _message_id(message, raw)
     try:
         sender, name = _sender(message)
@@ -131,7 +131,7 @@ def read(raw: bytes, settings: EmailSettings, size: int | None = None) -> Mail:
     if failure is not None:
         raise Refused(f"{settings.authserv_id} reports {failure} for {sender}",
                       sender=sender, message_id=message_id)
-    subject = _UNSHOWABLE.sub("\ufffd", " ".join(_header(message, "subject").split()))
+    subject = _UNSHOWABLE.sub("\ufffd", " ".join(headers.text(message, "subject").split()))
     mail = Mail(message, message_id, sender, name, subject, "", (), size, return_path)
     if size > settings.max_message_bytes:
         raise Refused(f"the message is {_megabytes(size)}; this desk takes messages up to "
@@ -188,23 +188,6 @@ def _strip_envelope(raw: bytes) -> bytes:
     return raw
 
 
-def _header(message: Message, name: str) -> str:
-    """A header decoded (RFC 2047, any charset; undecodable bytes replaced)."""
-    value = message.get(name)
-    if value is None:
-        return ""
-    try:
-        return str(make_header(decode_header(str(value))))
-    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
-        parts = []
-        for chunk, charset in decode_header(str(value)):
-            if isinstance(chunk, str):
-                parts.append(chunk)
-            else:
-                parts.append(_decode(chunk, charset))
-        return "".join(parts)
-
-
 def _sender(message: Message) -> tuple[str, str]:
     addresses = [(name, addr) for name, addr in getaddresses(
         [str(v) for v in message.get_all("from", [])]) if addr]
@@ -215,15 +198,8 @@ def _sender(message: Message) -> tuple[str, str]:
         checked = check_address(address, field_name="From").lower()
     except ValueError as err:
         raise Refused(str(err)) from None
-    decoded = _header_text(name) or checked.split("@")[0]
+    decoded = headers.words(name).strip() or checked.split("@")[0]
     return checked, display_name(decoded)
-
-
-def _header_text(value: str) -> str:
-    try:
-        return str(make_header(decode_header(value))).strip()
-    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
-        return value.strip()
 
 
 def _return_path(message: Message) -> str | None:
@@ -310,13 +286,14 @@ def _payload(part: Message) -> bytes:
 
 
 def _file_name(part: Message) -> str | None:
+    headers.repair(part)
     try:
         name = part.get_filename()
     except (LookupError, UnicodeError, ValueError):
         return "attachment"
     if not name:
         return None
-    name = _header_text(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = headers.words(name).strip().replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSHOWABLE.sub("\ufffd", name).strip() or "attachment"
     return name if len(name) <= FILE_NAME_MAX else name[: FILE_NAME_MAX - 1] + "…"
 

@@ -234,6 +234,21 @@ async def test_a_new_message_opens_a_ticket_when_allowed(desked: Desked) -> None
     assert again == Taken(Result.DUPLICATE, 1)
 
 
+async def test_raw_utf8_headers_reach_the_ticket_as_letters(desked: Desked) -> None:
+    """RFC 6532 (SMTPUTF8): From and Subject in raw UTF-8 bytes, not encoded words."""
+    raw = ("From: Zoë Müller <zoe@example.org>\r\nTo: support@example.com\r\n"
+           "Subject: Réclamation über Zahlung\r\nMessage-ID: <smtputf8@example.org>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\nZweimal abgebucht.\r\n").encode()
+    taken = await _take(desked.desk, raw, settings(open_from_mail=True))
+    assert taken == Taken(Result.TAKEN, 1)
+    async with desked.stores.reading() as store:
+        ticket = await store.get_ticket(1)
+    assert ticket is not None
+    assert (ticket.subject, ticket.requester.name, ticket.description) == (
+        "Réclamation über Zahlung", "Zoë Müller", "Zweimal abgebucht.")
+
+
 async def test_a_reply_to_a_closed_ticket_reopens_it_or_follows_up(desked: Desked) -> None:
     from datetime import timedelta
 

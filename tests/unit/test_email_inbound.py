@@ -74,3 +74,49 @@ def test_order_token_then_tag_then_new() -> None:
     both = with_headers(tagged, f"References: <{other}@example.com>",
                         f"To: support+{token}@example.com")
     assert inbound.decide(inbound.read(both, email), email) == inbound.CommentOn(7, True)
+
+
+def _eight_bit(from_: bytes, subject: bytes, extra: bytes = b"") -> bytes:
+    """A message whose head carries raw 8-bit bytes (RFC 6532), as an SMTPUTF8 client or
+    a careless one sends it; the body is declared UTF-8, 8bit."""
+    return (b"From: " + from_ + b"\r\nTo: support@example.com\r\nSubject: " + subject +
+            b"\r\nMessage-ID: <8bit@example.org>\r\nMIME-Version: 1.0\r\n" + extra +
+            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit"
+            b"\r\n\r\nMeine Zahlung wurde zweimal abgebucht.\r\n")
+
+
+def test_raw_utf8_in_from_and_subject_is_read_as_utf8() -> None:
+    mail = inbound.read(_eight_bit("Zoë Müller <zoe@example.org>".encode(),
+                                   "Réclamation über Zahlung".encode()), settings())
+    assert (mail.sender, mail.sender_name, mail.subject) == (
+        "zoe@example.org", "Zoë Müller", "Réclamation über Zahlung")
+    assert mail.text == "Meine Zahlung wurde zweimal abgebucht."
+
+
+def test_raw_8bit_that_is_not_utf8_is_read_as_windows_1252() -> None:
+    # Outlook on Windows writing its ANSI code page unannounced: é, “ ” and €
+    mail = inbound.read(_eight_bit(b"Ren\xe9e <renee@example.org>",
+                                   b"R\xe9clamation \x93Abo\x94 80 \x80"), settings())
+    assert (mail.sender_name, mail.subject) == ("Renée", "Réclamation “Abo” 80 €")
+    latin1 = inbound.read(_eight_bit(b"x <x@example.org>", b"caf\xe9 \x81"), settings())
+    assert latin1.subject == "café \ufffd"  # 0x81 is no cp1252 letter: a control, shown
+
+
+def test_raw_utf8_beside_encoded_words_and_in_a_file_name() -> None:
+    raw = _eight_bit("Zoë =?utf-8?q?M=C3=BCller?= <zoe@example.org>".encode(),
+                     "Réclamation =?iso-8859-1?q?=FCber_?= =?utf-8?b?WmFobHVuZw==?=".encode())
+    # the space between two encoded words is not text (RFC 2047 §6.2); "_" is
+    raw = raw.replace(b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-"
+                      b"Encoding: 8bit\r\n\r\nMeine Zahlung wurde zweimal abgebucht.\r\n",
+                      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: "
+                      "text/plain; charset=utf-8\r\n\r\nAnbei.\r\n--b\r\nContent-Type: "
+                      "application/pdf\r\nContent-Disposition: attachment; "
+                      "filename=\"März.pdf\"\r\n\r\n%PDF\r\n--b--\r\n".encode())
+    mail = inbound.read(raw, settings())
+    assert (mail.sender_name, mail.subject) == ("Zoë Müller", "Réclamation über Zahlung")
+    assert [a.name for a in mail.attachments] == ["März.pdf"]
+
+
+def test_an_encoded_word_whose_bytes_are_not_its_charset_is_not_lost() -> None:
+    raw = b"From: Lena <lena@example.com>\r\nSubject: =?utf-8?q?caf=E9?=\r\n\r\nhi"
+    assert inbound.read(raw, settings()).subject == "café"  # Latin-1 bytes said UTF-8
