@@ -174,6 +174,40 @@ async def test_automatic_mail_is_never_a_comment_nor_answered(desked: Desked,
     assert sink.received == [] and await events_count(desked.stores) == before
 
 
+@pytest.mark.parametrize("subject", [
+    b"=?utf-8?q?Out_of_Office=3A_Re=3A_=5B#1=5D_Charged?=",  # encoded (RFC 2047)
+    b"Undeliverable: Re: [#1] Charged",  # Exchange's non-delivery report
+    b"Abwesenheitsnotiz: [#1] Charged",  # Outlook in German
+    "Réponse automatique : RE: [#1] Charged".encode(),  # French, raw UTF-8 (RFC 6532)
+])
+async def test_an_automatic_subject_alone_is_refused_and_not_answered(
+        desked: Desked, subject: bytes) -> None:
+    """The requester's own reply token, no Auto-Submitted, X-Autoreply or Precedence:
+    only the subject says no person wrote it. Outlook's message (talon), its subject
+    replaced."""
+    sender = "me@example.com"
+    await desked.desk.open_ticket(mailer(sender), form())
+    before = await events_count(desked.stores)
+    raw = reply_to(fixture("talon_outlook.eml"), 1, sender).replace(
+        b"Subject: Test", b"Subject: " + subject, 1)
+    with smtp_sink() as (sink, port):
+        email = settings(smtp_port=port)
+        taken = await take(desked.desk, raw, email, smtp_bouncer(email, "Acme"))
+    assert taken.result is Result.REFUSED and not taken.bounced
+    assert "automatic mail" in (taken.reason or "")
+    assert sink.received == [] and await events_count(desked.stores) == before
+
+
+async def test_a_person_who_mentions_absence_is_heard(desked: Desked) -> None:
+    sender = "me@example.com"
+    await desked.desk.open_ticket(mailer(sender), form())
+    for subject in (b"Re: [#1] Absence next week", b"Absence of my invoice",
+                    b"Automatic reply settings are broken"):
+        raw = reply_to(fixture("talon_outlook.eml"), 1, sender).replace(
+            b"Subject: Test", b"Subject: " + subject, 1)  # no Message-ID: the bytes name it
+        assert await _take(desked.desk, raw) == Taken(Result.TAKEN, 1)
+
+
 async def test_the_same_message_twice_is_one_comment(wired: Wired) -> None:
     wired.desk = make_desk(wired.stores, clock=wired.clock, routes=MAILED)
     opened = await wired.desk.open_ticket(mailer("xxx@gmail.com"), form())

@@ -54,6 +54,57 @@ def test_exchange_out_of_office_without_auto_submitted() -> None:
     assert _why(raw) is not None
 
 
+def _subject(subject: str) -> bytes:
+    """HUMAN with ``subject`` as raw UTF-8 bytes, or as it is when already encoded."""
+    return HUMAN.replace(b"Re: [#3] Refund", subject.encode())
+
+
+# Out-of-office and auto-reply subjects of the major clients, the prefix before the
+# ticket's tag (sources in adapters/email/automatic.py), and bounce subjects as the
+# servers write them — each found in the bounces Sisimai collects
+# (github.com/sisimai/set-of-emails, maildir/: lhost-exchange2007 [en, fr, it], -postfix,
+# -exim, -gmail, -sendmail, -domino, -x2, -ezweb, -qmail), "Unzustellbar"/"Onbestelbaar"
+# being Exchange's German and Dutch.
+AUTOMATIC_SUBJECTS = [
+    "=?utf-8?q?Out_of_Office=3A_Re=3A_=5B#3=5D_Refund?=",  # decoded before matching
+    "=?iso-8859-1?q?Abwesenheitsnotiz=3A_=5B#3=5D_R=FCckerstattung?=",
+    "Automatic reply: [#3] Refund", "Out of Office AutoReply: [#3] Refund",
+    "AUTO: Lena is out of the office (returning 05/06/2026)",
+    "Automatische Antwort: AW: [#3] Refund", "Abwesenheitsnotiz: [#3] Refund",
+    "Réponse automatique : RE: [#3] Refund", "Absence: [#3] Refund",
+    "Absent du bureau : RE: [#3] Refund", "Respuesta automática: RE: [#3] Refund",
+    "Fuera de la oficina: [#3] Refund", "Risposta automatica: R: [#3] Refund",
+    "Fuori sede: [#3] Refund", "Automatisch antwoord: RE: [#3] Refund",
+    "Afwezig: [#3] Refund", "Resposta automática: RE: [#3] Refund", "Ausente: [#3] Refund",
+    "Autosvar: SV: [#3] Refund", "Automatiskt svar: [#3] Refund",
+    "Automatisk svar: [#3] Refund", "Frånvaro: [#3] Refund", "Fraværende: [#3] Refund",
+    "Automatyczna odpowiedź: Odp: [#3] Refund", "Poza biurem: [#3] Refund",
+    "Undeliverable: Re: [#3] Refund", "Undelivered Mail Returned to Sender",
+    "Mail delivery failed: returning message to sender",
+    "Delivery Status Notification (Failure)", "Returned mail: see transcript for details",
+    "Delivery Failure", "DELIVERY FAILURE: User lena (lena@example.com) not listed",
+    "Mail System Error - Returned Mail", "Unzustellbar: [#3] Refund",
+    "Non remis : Votre deuxième paire de chaussures à 5 euros", "Non recapitabile: Nyaan",
+    "Onbestelbaar: RE: [#3] Refund", "failure notice",
+]
+
+
+@pytest.mark.parametrize("subject", AUTOMATIC_SUBJECTS)
+def test_an_automatic_subject_alone_marks_the_mail(subject: str) -> None:
+    why = _why(_subject(subject))
+    assert why is not None and "subject" in why
+
+
+@pytest.mark.parametrize("subject", [
+    "Re: [#3] absence next week", "Re: [#3] Out of office until Monday?",
+    "Absence of an invoice in my account", "Absent: my colleague is ill",
+    "Ausente el técnico", "Automatic reply settings are broken", "Autosvar fungerar inte",
+    "Undeliverable parcel", "Delivery failure of my order", "Re: [#3] Undeliverable: why?",
+])
+def test_a_person_whose_subject_mentions_absence_is_heard(subject: str) -> None:
+    assert _why(_subject(subject)) is None
+
+
 def test_read_receipt() -> None:
     raw = (b"From: lena@example.com\r\nSubject: Read: Refund\r\nContent-Type: "
            b"multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n"
