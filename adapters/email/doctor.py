@@ -17,7 +17,7 @@ import time
 
 import aiosmtplib
 
-from adapters.email.imap import MailboxError, logged_in, quoted
+from adapters.email.imap import MailboxError, logged_in, quoted, said
 from adapters.email.plugin import PLUGIN
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import smtp_client
@@ -32,6 +32,11 @@ IMAP = "IMAP"
 GOOD_KEY_CHARS = 32  # a random key this long is out of guessing's reach
 IMAP_LOGINS = 3  # attempts while the server answers [UNAVAILABLE]
 IMAP_RETRY_SECONDS = 1.0
+IMAP_PASSWORD_VARIABLE = "HELPTHREAD_EMAIL__IMAP_PASSWORD"
+
+
+class _NoFolder(Exception):
+    """``email.imap_folder`` could not be opened; the server's answer."""
 
 
 def checks(settings: EmailSettings, config: DeskConfig, *,
@@ -99,7 +104,13 @@ async def _imap(settings: EmailSettings, tls_context: ssl.SSLContext | None,
     where = f"{settings.imap_host}:{settings.imap_port}"
     try:
         messages = await asyncio.to_thread(_examine, settings, tls_context, seconds)
-    except MailboxError as err:
+    except _NoFolder as err:
+        return [failed(IMAP, f"email.imap_folder: the IMAP server at {where} cannot open "
+                       f"{settings.imap_folder!r}: {err}")]
+    except MailboxError as err:  # the login: with no password, that is why
+        if settings.imap_password is None:
+            return [failed(IMAP, f"email.imap_password: not set ({IMAP_PASSWORD_VARIABLE});"
+                           f" the IMAP server at {where} refused: {err}")]
         return [failed(IMAP, f"email.imap_user: the IMAP server at {where} refused: {err}")]
     except ssl.SSLError as err:
         return [failed(IMAP, f"email.imap_security = {settings.imap_security}: the TLS "
@@ -113,7 +124,8 @@ async def _imap(settings: EmailSettings, tls_context: ssl.SSLContext | None,
 
 def _examine(settings: EmailSettings, tls_context: ssl.SSLContext | None,
              seconds: float) -> str:
-    """Log in and open ``imap_folder`` read-only (EXAMINE); its message count. A login
+    """Log in and open ``imap_folder`` read-only (EXAMINE); its message count. Raises
+    ``MailboxError`` for a refused login, ``_NoFolder`` for a folder it cannot open. A login
     answered ``[UNAVAILABLE]`` (RFC 5530: a temporary failure, e.g. Dovecot's auth
     process slow to answer) is tried again, ``IMAP_LOGINS`` times in all."""
     for attempt in range(IMAP_LOGINS):
@@ -127,7 +139,7 @@ def _examine(settings: EmailSettings, tls_context: ssl.SSLContext | None,
     try:
         kind, data = conn.select(quoted(settings.imap_folder), readonly=True)
         if kind != "OK":
-            raise MailboxError(f"email.imap_folder {settings.imap_folder!r}: {kind} {data!r}")
+            raise _NoFolder(f"{kind} {said(data)}")
         first = data[0] if data else b"?"
         return first.decode() if isinstance(first, bytes) else str(first)
     finally:
@@ -143,5 +155,6 @@ def _loopback(host: str) -> bool:
 
 
 def _first(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
+    text = said(err.args) if err.args and isinstance(err.args[0], bytes) else str(err)
+    lines = text.strip().splitlines()
     return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__

@@ -58,10 +58,18 @@ def quoted(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def said(data: object) -> str:
+    """What the server answered, as text: ``imaplib`` hands its responses out as bytes
+    (or a list of them), which ``str`` would show as ``b'…'``."""
+    items = data if isinstance(data, list | tuple) else [data]
+    return " ".join(item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
+                    for item in items if item is not None)
+
+
 def _ok(answer: tuple[str, list[Any]], doing: str) -> list[Any]:
     kind, data = answer
     if kind != "OK":
-        raise MailboxError(f"{doing}: {kind} {data!r}")
+        raise MailboxError(f"{doing}: {kind} {said(data)}")
     return data
 
 
@@ -87,7 +95,7 @@ def logged_in(settings: EmailSettings, ssl_context: ssl.SSLContext | None,
         try:
             answer = conn.login(user, password)
         except imaplib.IMAP4.error as err:  # imaplib raises on NO
-            raise MailboxError(f"login as {user}: {err}") from None
+            raise MailboxError(f"login as {user}: {said(err.args)}") from None
         _ok(answer, f"login as {user}")
     except BaseException:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):

@@ -382,6 +382,33 @@ async def test_imap_login_and_folder_then_a_refused_login(tmp_path: Path, smtp: 
     assert "wrong-imap-pass" not in out
 
 
+async def test_imap_refusals_name_their_key_in_the_servers_words(tmp_path: Path,
+                                                                   smtp: int) -> None:
+    """No password set, a wrong one, a folder that does not exist: each line names the
+    key to fix and quotes Dovecot as text, never as a Python bytes repr."""
+    with dovecot(tmp_path / "imap") as imap:
+        config = email_config(smtp) + (f'imap_host = "127.0.0.1"\nimap_port = {imap.port}\n'
+                                       f'imap_security = "none"\nimap_user = "{imap.user}"\n')
+        env = {"HELPTHREAD_EMAIL__SIGNING_KEY": KEY,
+               "HELPTHREAD_EMAIL__SMTP_PASSWORD": "smtp-pass-doctor"}
+        _, unset = await doctor_imap(tmp_path, env, config)
+        _, wrong = await doctor_imap(
+            tmp_path, {**env, "HELPTHREAD_EMAIL__IMAP_PASSWORD": "wrong-imap-pass"}, config)
+        _, nope = await doctor_imap(
+            tmp_path, {**env, "HELPTHREAD_EMAIL__IMAP_PASSWORD": imap.password},
+            config + 'imap_folder = "Nope"\n')
+    unset, wrong, nope = line(unset, "IMAP"), line(wrong, "IMAP"), line(nope, "IMAP")
+    assert "FAILED" in unset and "email.imap_password: not set " \
+        "(HELPTHREAD_EMAIL__IMAP_PASSWORD); the IMAP server at" in unset, unset
+    assert f"login as {imap.user}: [AUTHENTICATIONFAILED]" in unset, unset
+    assert f"email.imap_user: the IMAP server at 127.0.0.1:{imap.port} refused: login " \
+        f"as {imap.user}: [AUTHENTICATIONFAILED]" in wrong, wrong
+    assert f"email.imap_folder: the IMAP server at 127.0.0.1:{imap.port} cannot open " \
+        "'Nope': NO Mailbox doesn't exist: Nope" in nope, nope
+    for text in (unset, wrong, nope):
+        assert "b'" not in text and 'b"' not in text, text
+
+
 @pytest.mark.postgres
 async def test_postgresql_opened_read_and_a_missing_database_named(tmp_path: Path) -> None:
     await require_postgres()
