@@ -160,7 +160,8 @@ def deliveries_list(
                                 help="Only parked deliveries (dead letters)."),
 ) -> None:
     """List pending and parked deliveries: id, ticket, platform, purpose, state, attempts,
-    due time (UTC) and last error."""
+    due time (UTC) and last error. Piped: tab-separated lines under a header (tab, newline
+    and backslash in a cell written \\t, \\n, \\\\), the count on stderr."""
     if ctx.invoked_subcommand is not None:
         return
     settings, _, _ = _settings()

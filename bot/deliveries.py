@@ -13,6 +13,7 @@ from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.runtime import migrate_existing
 from bot.settings import Settings
@@ -22,7 +23,7 @@ from core.store.engine import make_engine
 from core.store.outbox import SqlOutbox
 
 LISTED_MAX = 500  # rows one listing shows; the summary line counts them all
-ERROR_SHOWN = 120  # characters of a last error in the table
+COLUMNS = ("id", "ticket", "platform", "purpose", "state", "attempts", "due", "last error")
 
 
 class NotParked(Exception):
@@ -33,22 +34,36 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%SZ") if at else "now"
 
 
+def _cells(d: Delivery, now: datetime) -> tuple[str, ...]:
+    due = "-" if d.state is DeliveryState.PARKED else (
+        _when(d.next_attempt_at) if d.next_attempt_at and d.next_attempt_at > now else "now")
+    return (str(d.id), f"#{d.ticket_number}", d.platform, d.purpose.value, d.state.value,
+            str(d.attempts), due, d.last_error or "")
+
+
 def table(rows: Sequence[Delivery], now: datetime) -> Table:
     """The deliveries as a table: id, ticket, platform, purpose, state, attempts, due (UTC;
-    "now" when due already), last error."""
+    "now" when due already), last error — whole, folded onto as many lines as it needs."""
     shown = Table(show_lines=False, header_style="bold")
-    for column in ("id", "ticket", "platform", "purpose", "state", "attempts", "due",
-                   "last error"):
+    for column in COLUMNS:
         shown.add_column(column, overflow="fold",
                          justify="right" if column in ("id", "ticket", "attempts") else "left")
     for d in rows:
-        due = "-" if d.state is DeliveryState.PARKED else (
-            _when(d.next_attempt_at) if d.next_attempt_at and d.next_attempt_at > now
-            else "now")
-        error = (d.last_error or "")[:ERROR_SHOWN]
-        shown.add_row(str(d.id), f"#{d.ticket_number}", d.platform, d.purpose.value,
-                      d.state.value, str(d.attempts), due, error)
+        # Text, not markup: an error's own "[...]" is the platform's words, not a style
+        shown.add_row(*(Text(cell) for cell in _cells(d, now)))
     return shown
+
+
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def tab_separated(rows: Sequence[Delivery], now: datetime) -> str:
+    r"""The same columns as ``table``, one line per delivery, tab-separated under a header
+    line; a backslash, tab, newline or carriage return in a cell written as ``\\``, ``\t``,
+    ``\n``, ``\r`` (as PostgreSQL's COPY text format): one line a delivery, nothing cut."""
+    lines = ["\t".join(COLUMNS)]
+    lines += ["\t".join(cell.translate(_ESCAPED) for cell in _cells(d, now)) for d in rows]
+    return "\n".join(lines)
 
 
 async def show(settings: Settings, *, parked_only: bool, console: Console) -> None:
@@ -59,14 +74,23 @@ async def show(settings: Settings, *, parked_only: bool, console: Console) -> No
         rows = await SqlOutbox(engine).listing(parked_only=parked_only, limit=LISTED_MAX)
     finally:
         await engine.dispose()
+    # Piped: for a script (cut, awk, grep) — tab-separated lines, whole errors, and the
+    # human lines on stderr so stdout is only the header and the rows. A box table at
+    # the pipe's 80 columns folds an error over many lines no tool can read back.
+    piped = not console.is_terminal
+    told = Console(stderr=True) if piped else console
     if not rows:
-        console.print("No parked deliveries." if parked_only
-                      else "No pending or parked deliveries: everything was delivered.")
+        told.print("No parked deliveries." if parked_only
+                   else "No pending or parked deliveries: everything was delivered.")
         return
-    console.print(table(rows, SystemClock().now()))
+    now = SystemClock().now()
+    if piped:
+        console.file.write(tab_separated(rows, now) + "\n")  # raw: rich expands tabs
+    else:
+        console.print(table(rows, now))
     parked = sum(d.state is DeliveryState.PARKED for d in rows)
     more = f" (the first {LISTED_MAX})" if len(rows) == LISTED_MAX else ""
-    console.print(f"{len(rows) - parked} pending, {parked} parked{more}.", highlight=False)
+    told.print(f"{len(rows) - parked} pending, {parked} parked{more}.", highlight=False)
 
 
 ID_MAX = 2**31 - 1

@@ -24,9 +24,15 @@ def _helpthread(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Compl
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, input=stdin)
 
 
-async def _seed(tmp_path: Path) -> list[int]:
+LONG_ERROR = ("Cannot connect to host smtp.example.com:587 ssl:default [bold][Multiple "
+              "exceptions: [Errno 111] Connect call failed ('127.0.0.1', 587),\t[Errno 99] "
+              "Cannot assign requested address]\nretried 8 times; C:\\mail\\relay")
+
+
+async def _seed(tmp_path: Path, error: str = "Slack refused it: channel_not_found") -> list[int]:
     """Two tickets on the shell platform; the first one's card to the team is parked
-    (refused for good), as is one of the second's. Returns the parked ids."""
+    (refused for good, with ``error``), as is one of the second's. Returns the parked
+    ids."""
     url = clean_env(tmp_path)["HELPTHREAD_DATABASE_URL"]
     await upgrade_async(url)
     engine = make_engine(url)
@@ -41,7 +47,7 @@ async def _seed(tmp_path: Path) -> list[int]:
         taken = await outbox.claim(["shell"], now, now, "seed", 10)
         parked = [taken[1], taken[4]]
         for delivery in parked:
-            await outbox.park(delivery, "Slack refused it: channel_not_found", now)
+            await outbox.park(delivery, error, now)
         await outbox.release([d for d in taken if d not in parked], "seed")
         return [d.id for d in parked if d.id is not None]
     finally:
@@ -53,22 +59,48 @@ async def parked(tmp_path: Path) -> list[int]:
     return await _seed(tmp_path)
 
 
+def _rows(out: str) -> list[list[str]]:
+    """Piped output: a header line, then one tab-separated line a delivery."""
+    header, *rows = out.splitlines()
+    assert header.split("\t") == ["id", "ticket", "platform", "purpose", "state", "attempts",
+                                   "due", "last error"]
+    return [row.split("\t") for row in rows]
+
+
 def test_lists_pending_and_parked_then_parked_only(tmp_path: Path, parked: list[int]) -> None:
     listed = _helpthread(tmp_path, "deliveries")
     assert listed.returncode == 0, listed.stderr
-    out = listed.stdout
-    for column in ("id", "ticket", "platform", "purpose", "state", "attempts", "due",
-                   "last error"):
-        assert column in out
-    assert "channel_not_found" in out and "#2" in out and "card" in out
-    assert out.count("parked") >= 2 and "pending" in out
-    assert out.rstrip().endswith("6 pending, 2 parked.")
+    rows = _rows(listed.stdout)
+    assert len(rows) == 8 and all(len(row) == 8 for row in rows)
+    assert {row[1] for row in rows} == {"#1", "#2"} and "card" in {row[3] for row in rows}
+    assert [row[4] for row in rows].count("parked") == 2
+    assert listed.stderr.strip() == "6 pending, 2 parked."  # stdout is only the rows
 
     only = _helpthread(tmp_path, "deliveries", "--parked")
     assert only.returncode == 0, only.stderr
-    assert only.stdout.rstrip().endswith("0 pending, 2 parked.")
-    rows = [line for line in only.stdout.splitlines() if "channel_not_found" in line]
-    assert [int(line.split()[1]) for line in rows] == parked
+    assert only.stderr.strip() == "0 pending, 2 parked."
+    rows = _rows(only.stdout)
+    assert [int(row[0]) for row in rows] == parked
+    assert {row[7] for row in rows} == {"Slack refused it: channel_not_found"}
+
+
+async def test_piped_listing_shows_a_long_error_whole_on_one_line(tmp_path: Path) -> None:
+    parked = await _seed(tmp_path, LONG_ERROR)
+    listed = _helpthread(tmp_path, "deliveries", "--parked")
+    assert listed.returncode == 0, listed.stderr
+    escaped = (LONG_ERROR.replace("\\", "\\\\").replace("\t", "\\t")
+               .replace("\n", "\\n"))
+    assert [(int(row[0]), row[7]) for row in _rows(listed.stdout)] == [
+        (d, escaped) for d in parked]
+    assert "─" not in listed.stdout and "│" not in listed.stdout  # no box table
+
+
+async def test_an_empty_piped_listing_says_so_on_stderr(tmp_path: Path) -> None:
+    await upgrade_async(clean_env(tmp_path)["HELPTHREAD_DATABASE_URL"])
+    listed = _helpthread(tmp_path, "deliveries")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == ""
+    assert listed.stderr.startswith("No pending or parked deliveries")
 
 
 def test_retry_of_an_id_that_is_not_parked_changes_nothing(tmp_path: Path,
@@ -86,7 +118,7 @@ def test_retry_of_an_id_that_is_not_parked_changes_nothing(tmp_path: Path,
         "helpthread: deliveries retry: 99999999999999999999 is no parked delivery "
         "(delivered, or no such id); nothing was re-queued"]
     still = _helpthread(tmp_path, "deliveries", "--parked")
-    assert still.stdout.rstrip().endswith("0 pending, 2 parked.")
+    assert still.stderr.strip() == "0 pending, 2 parked."
 
 
 def test_retry_requeues_named_then_all_and_a_run_delivers_them(tmp_path: Path,
@@ -95,7 +127,7 @@ def test_retry_requeues_named_then_all_and_a_run_delivers_them(tmp_path: Path,
     assert one.returncode == 0, one.stderr
     assert one.stdout.startswith(f"Re-queued 1 parked delivery: {parked[1]}.")
     listed = _helpthread(tmp_path, "deliveries")
-    assert listed.stdout.rstrip().endswith("7 pending, 1 parked.")
+    assert listed.stderr.strip() == "7 pending, 1 parked."
 
     rest = _helpthread(tmp_path, "deliveries", "retry")
     assert rest.returncode == 0, rest.stderr
@@ -107,4 +139,4 @@ def test_retry_requeues_named_then_all_and_a_run_delivers_them(tmp_path: Path,
     assert shell.returncode == 0, shell.stderr
     assert "Pixel not firing" in shell.stdout and "Looking at it." in shell.stdout
     done = _helpthread(tmp_path, "deliveries")
-    assert done.stdout.startswith("No pending or parked deliveries")
+    assert done.stdout == "" and done.stderr.startswith("No pending or parked deliveries")
