@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
@@ -46,7 +47,7 @@ from core.config import (
     SlaOverride,
     TranscriptsSection,
 )
-from core.config_types import Priority
+from core.config_types import NamingKeys, Priority
 from core.platforms import SettingError
 from core.store.url_options import BadOption, typed_options
 
@@ -131,7 +132,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=PREFIX, env_nested_delimiter="__", extra="forbid",
-        nested_model_default_partial_update=True,
     )
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -211,20 +211,62 @@ class Credentials(BaseSettings):
 def _describe(err: ValidationError, path: Path | None) -> str:
     """``invalid configuration…`` with each problem named by where its value came from:
     the ``HELPTHREAD_…`` variable that set it (it overrides the file), else its key in
-    the config file (``path``), which the message then names."""
+    the config file (``path``), which the message then names. A refusal that names keys
+    (``NamingKeys``) names each of them so."""
     lines, in_file = [], False
     for problem in err.errors():
         parts = [str(part) for part in problem["loc"] if part != "[key]"]
         key = ".".join(parts)
-        variable = PREFIX + "__".join(part.upper() for part in parts)
-        if parts and variable in os.environ:
-            key = variable
+        variable = _variable(parts)
+        error = problem.get("ctx", {}).get("error")
+        if isinstance(error, NamingKeys):
+            wheres = [_where(dotted, path) for dotted in error.keys]
+            in_file |= any(from_file for _, from_file in wheres)
+            message = error.render([named for named, _ in wheres])
         else:
-            in_file = True
-        message = problem["msg"].removeprefix("Value error, ")
+            if parts and variable is not None:
+                key = variable
+            else:
+                in_file = True
+            message = problem["msg"].removeprefix("Value error, ")
+        if message.startswith((f"{key}.", f"{key}:")):  # it names its key itself
+            key = ""
         lines.append(f"{key}: {message}" if key else message)
     where = f" in {path}" if path is not None and in_file else ""
     return f"invalid configuration{where}: " + "; ".join(lines)
+
+
+def _variable(parts: list[str]) -> str | None:
+    """The ``HELPTHREAD_…`` variable set for the key ``parts``, as written (its case may
+    differ: pydantic-settings reads the names case-insensitively), or None."""
+    wanted = PREFIX + "__".join(part.upper() for part in parts)
+    return next((name for name in os.environ if name.upper() == wanted
+                 and name.startswith(PREFIX)), None)
+
+
+def _where(dotted: str, path: Path | None) -> tuple[str, bool]:
+    """How to name the key ``dotted`` (``email.smtp_port``) by where it was set — its
+    variable, or the key itself (in the config file ``path``) — and whether the file
+    sets it (then the message names the file)."""
+    variable, in_file = _variable(dotted.split(".")), _in_file(dotted, path)
+    if variable is None:
+        return dotted, True
+    return (f"{variable} (also set in the file)" if in_file else variable), in_file
+
+
+def _in_file(dotted: str, path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        with path.open("rb") as file:
+            table: Any = tomllib.load(file)
+    except (OSError, ValueError):
+        return False
+    for part in dotted.split("."):
+        if not isinstance(table, dict) or part not in table:
+            return False
+        table = table[part]
+    return True
 
 
 def check_database_url(url: str) -> str:

@@ -4,6 +4,7 @@ and the base of every section (unknown keys refused, values frozen)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -45,3 +46,18 @@ Name = Annotated[str, AfterValidator(_one_line)]
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NamingKeys(ValueError):
+    """A section's refusal that names keys the reader set (``email.smtp_port``):
+    ``text`` holds ``{keys}`` where they go. ``str()`` lists them as dotted keys; the
+    loader may list them instead by where each was set (``render``), a variable or the
+    config file, which only it knows."""
+
+    def __init__(self, text: str, keys: Sequence[str]) -> None:
+        self.text, self.keys = text, tuple(keys)
+        super().__init__(self.render(self.keys))
+
+    def render(self, named: Sequence[str]) -> str:
+        """The message with ``named`` (one entry a key, in ``keys``' order) in place."""
+        return self.text.replace("{keys}", ", ".join(named))

@@ -16,6 +16,7 @@ from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from core.config_types import NamingKeys
 from core.errors import Invalid
 from core.watching import email_address
 
@@ -112,11 +113,11 @@ class EmailSettings(BaseModel):
     def _complete(self) -> EmailSettings:
         if self.smtp_host is None:
             others = sorted(self.model_fields_set - {"smtp_host"})
-            if others:
-                raise ValueError(
-                    "email.smtp_host: is needed when other e-mail keys are set (email."
-                    + ", email.".join(others) + "); without it e-mail is off — set it, or "
-                    "remove the [email] keys and HELPTHREAD_EMAIL__* variables")
+            if others:  # only the keys set: the loader names where each was
+                raise NamingKeys(
+                    "email.smtp_host: is needed when other e-mail keys are set ({keys}); "
+                    "without it e-mail is off — set it, or remove those",
+                    [f"email.{key}" for key in others])
             return self
         if self.from_address is None:
             raise ValueError("email.from_address: is needed when email.smtp_host is set")

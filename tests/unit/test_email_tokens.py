@@ -136,3 +136,28 @@ def test_a_blank_authserv_id_is_refused() -> None:
     assert EmailSettings(smtp_host="smtp.example.com", from_address="s@example.com",
                          signing_key="k" * 16, authserv_id="mx.example.com").authserv_id \
         == "mx.example.com"
+
+
+@pytest.mark.parametrize(("file", "env", "named", "in_file"), [
+    ("", {"HELPTHREAD_EMAIL__SMTP_PORT": "25"}, "HELPTHREAD_EMAIL__SMTP_PORT", False),
+    ("", {"HELPTHREAD_EMAIL__SIGNING_KEY": "k" * 20}, "HELPTHREAD_EMAIL__SIGNING_KEY", False),
+    ("smtp_port = 25\n", {}, "email.smtp_port", True),
+    ("smtp_port = 25\n", {"HELPTHREAD_EMAIL__SIGNING_KEY": "k" * 20},
+     "HELPTHREAD_EMAIL__SIGNING_KEY, email.smtp_port", True),
+    ("smtp_port = 25\n", {"HELPTHREAD_EMAIL__SMTP_PORT": "26"},
+     "HELPTHREAD_EMAIL__SMTP_PORT (also set in the file)", True),
+])
+def test_a_missing_smtp_host_names_only_the_keys_set_and_where(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, env: dict[str, str],
+        named: str, in_file: bool) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text("[email]\n" + file)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    where = f" in {path}" if in_file else ""
+    assert str(refused.value) == (
+        f"invalid configuration{where}: email.smtp_host: is needed when other e-mail keys "
+        f"are set ({named}); without it e-mail is off — set it, or remove those")
