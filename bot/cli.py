@@ -384,7 +384,7 @@ def import_tickets(
 ) -> None:
     """Load a `helpthread export` into the empty database HELPTHREAD_DATABASE_URL names:
     numbers, times, history, threads, read marks and timers kept."""
-    from bot.porting import import_file
+    from bot.porting import ONLY_EXPORTS, import_file
     from core.errors import Unavailable
     from core.store.import_sql import BadExport, NotEmpty
 
@@ -396,7 +396,8 @@ def import_tickets(
                    "database only (name a new one in HELPTHREAD_DATABASE_URL)", err=True)
         raise typer.Exit(2) from err
     except BadExport as err:
-        typer.echo(f"helpthread: import: {file}: {err}; nothing was imported", err=True)
+        hint = f"; {ONLY_EXPORTS}" if err.foreign else ""
+        typer.echo(f"helpthread: import: {file}: {err}{hint}; nothing was imported", err=True)
         raise typer.Exit(2) from err
     except Unavailable as err:
         typer.echo(f"helpthread: import: {err}", err=True)

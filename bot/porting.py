@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import IO, Literal
 
@@ -24,6 +25,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy.engine import make_url
 
 from bot.paths import BadPath, output_path
 from bot.runtime import migrate_database, migrate_existing
@@ -32,7 +34,8 @@ from core.config import DeskConfig
 from core.store.engine import make_engine
 from core.store.export_format import SensitiveFields
 from core.store.export_sql import ExportOptions, count_tickets, export_chunks
-from core.store.import_sql import Imported, import_lines
+from core.store.import_sql import Imported, empty, import_lines, read_header
+from core.store.migrate import sqlite_file
 
 
 def _progress(what: str) -> Progress | None:
@@ -163,24 +166,55 @@ def _readable(path: str) -> None:
         raise ConfigError(f"import: cannot read {path} (a directory)")
 
 
+ONLY_EXPORTS = "only the JSON lines written by `helpthread export` can be imported"
+
+
 async def import_file(settings: Settings, path: str) -> Imported:
     """Imports the export at ``path`` (``-``: stdin) into the database of ``settings``,
-    migrated first. Raises ``ConfigError`` (unreadable file), and what
+    migrated first. A refused import changes nothing: the first line is checked before
+    the database is opened, and a SQLite file the import created is removed when it
+    fails. Raises ``ConfigError`` (unreadable file, not UTF-8), and what
     ``core.store.import_sql.import_lines`` raises."""
     if path != "-":
         _readable(path)
-    await migrate_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    bar = _progress("Importing tickets")
+    lines = _lines(path)
     try:
-        with bar or _nothing():
-            task = bar.add_task("import", total=None) if bar else None
+        first = next(lines, None)
+        if first is None:
+            raise empty()
+        if first.strip():  # a blank first line: import_lines says what is wrong
+            read_header(first)
+        made = _new_sqlite_files(settings.database_url)
+        try:
+            await migrate_database(settings.database_url)
+            engine = make_engine(settings.database_url)
+            bar = _progress("Importing tickets")
+            try:
+                with bar or _nothing():
+                    task = bar.add_task("import", total=None) if bar else None
 
-            def advanced(done: int) -> None:
-                if bar and task is not None:
-                    bar.update(task, completed=done)
-            return await import_lines(engine, _lines(path), progress=advanced)
+                    def advanced(done: int) -> None:
+                        if bar and task is not None:
+                            bar.update(task, completed=done)
+                    return await import_lines(engine, chain([first], lines),
+                                              progress=advanced)
+            finally:
+                await engine.dispose()
+        except BaseException:
+            for file in made:
+                file.unlink(missing_ok=True)
+            raise
     except UnicodeDecodeError as err:
-        raise ConfigError(f"import: {path} is not UTF-8 text ({err.reason})") from err
-    finally:
-        await engine.dispose()
+        raise ConfigError(f"import: {path} is not UTF-8 text ({err.reason}); "
+                          f"{ONLY_EXPORTS}; nothing was imported") from err
+
+
+def _new_sqlite_files(url: str) -> list[Path]:
+    """The files a SQLite database at ``url`` is made of (the database, its journal and
+    write-ahead log) that do not exist yet: those an import that fails removes."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return []
+    database = sqlite_file(url)
+    files = [database] + [database.with_name(database.name + suffix)
+                          for suffix in ("-journal", "-wal", "-shm")]
+    return [file for file in files if not file.exists()]

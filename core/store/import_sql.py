@@ -37,11 +37,12 @@ Rows = dict[str, list[dict[str, Any]]]
 
 class BadExport(Exception):
     """A line of the file that cannot be imported; nothing was imported. ``str()``:
-    ``line N: why``."""
+    ``line N: why``. ``foreign``: the file is no export at all (empty, or its first line
+    is not an export's), not an export damaged further on."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, *, foreign: bool = False) -> None:
         super().__init__(f"line {line}: {message}")
-        self.line = line
+        self.line, self.foreign = line, foreign
 
 
 class NotEmpty(Exception):
@@ -180,10 +181,10 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
         for number, raw in enumerate(lines, 1):
             if not raw.strip():
                 continue
-            line = _object(number, raw)
             if number == 1:
-                _header(line, done)
+                done.sensitive = read_header(raw)
                 continue
+            line = _object(number, raw)
             if end is not None:
                 raise BadExport(number, "comes after the closing line")
             try:
@@ -212,7 +213,7 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
                 if progress:
                     progress(done.tickets)
         if number == 0:
-            raise BadExport(1, "the file is empty: not a helpthread export")
+            raise empty()
         if end is None:
             raise BadExport(number, "the export ends without its closing line (cut short?)")
         if end["tickets"] != done.tickets:
@@ -226,14 +227,28 @@ async def import_lines(engine: AsyncEngine, lines: Iterable[str], *, batch: int 
     return done
 
 
-def _header(line: dict[str, Any], done: Imported) -> None:
-    version = line.get("helpthread_export")
+def empty() -> BadExport:
+    """The refusal of a file with no line at all."""
+    return BadExport(1, "the file is empty: not a helpthread export", foreign=True)
+
+
+def read_header(raw: str) -> bool:
+    """Checks ``raw``, an export's first line, before anything is written (a caller may
+    check it before it opens a database); returns whether the export holds the sensitive
+    fields. Raises ``BadExport`` (``foreign`` when it is no export's first line)."""
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        raise BadExport(1, "not a helpthread export (its first line is not JSON)",
+                        foreign=True) from None
+    version = line.get("helpthread_export") if isinstance(line, dict) else None
     if not isinstance(version, int) or isinstance(version, bool):
-        raise BadExport(1, "not a helpthread export (its first line names the format)")
+        raise BadExport(1, "not a helpthread export (its first line names the format)",
+                        foreign=True)
     if version > FORMAT_VERSION:
         raise BadExport(1, f"export format {version} is newer than this helpthread's "
                         f"({FORMAT_VERSION}); import it with the version that wrote it")
-    done.sensitive = line.get("sensitive") is not False
+    return line.get("sensitive") is not False
 
 
 def _end(line: dict[str, Any]) -> dict[str, Any]:

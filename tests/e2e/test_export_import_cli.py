@@ -220,3 +220,59 @@ async def test_text_the_desk_would_refuse_is_refused_by_line_and_field(
     done = _run(tmp_path, "import", "ok.jsonl", url=empty)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Imported 2 tickets")
+
+
+NOT_AN_EXPORT = "only the JSON lines written by `helpthread export` can be imported"
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+async def test_a_refused_import_leaves_no_database_behind(tmp_path: Path) -> None:
+    """The new user's cases: a CSV, garbage, /dev/null, a file cut short — each refused
+    in one line, and no SQLite file (nor journal) made; a file that is no export at all
+    (CSV, garbage, empty) says what can be imported."""
+    await _seed(tmp_path)
+    lines = _run(tmp_path, "export").stdout.splitlines()
+    assert _run(tmp_path, "export", "--format", "csv", "--out", "t.csv").returncode == 0
+    (tmp_path / "garbage.bin").write_bytes(bytes(range(128, 256)) * 20)
+    (tmp_path / "cut.jsonl").write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    (tmp_path / "headless.jsonl").write_text("\n".join(lines[1:]) + "\n")
+    before = _files(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    for path, says in (
+            ("t.csv", "t.csv: line 1: not a helpthread export (its first line is not "
+                      f"JSON); {NOT_AN_EXPORT}; nothing was imported"),
+            ("garbage.bin", f"garbage.bin is not UTF-8 text (invalid start byte); "
+                            f"{NOT_AN_EXPORT}; nothing was imported"),
+            ("/dev/null", "/dev/null: line 1: the file is empty: not a helpthread export; "
+                          f"{NOT_AN_EXPORT}; nothing was imported"),
+            ("headless.jsonl", "headless.jsonl: line 1: not a helpthread export (its first "
+                               f"line names the format); {NOT_AN_EXPORT}; nothing was "
+                               "imported"),
+            ("cut.jsonl", "cut.jsonl: line 3: not JSON (Unterminated string")):
+        refused = _run(tmp_path, "import", path, url=url)
+        assert refused.returncode == 2, (path, refused.stderr)
+        said = refused.stderr.strip().splitlines()
+        assert len(said) == 1 and said[0].startswith(f"helpthread: import: {says}"), said
+        assert said[0].endswith("; nothing was imported")
+        assert _files(tmp_path) == before, path
+    piped = _run(tmp_path, "import", "-", url=url, stdin="number,subject\n1,x\n")
+    assert piped.returncode == 2 and NOT_AN_EXPORT in piped.stderr
+    assert _files(tmp_path) == before
+
+
+async def test_a_file_that_is_no_export_is_refused_before_postgres_is_touched(
+        tmp_path: Path, postgres_url: str) -> None:
+    (tmp_path / "t.csv").write_text("number,subject\n1,x\n")
+    refused = _run(tmp_path, "import", "t.csv", url=postgres_url)
+    assert refused.returncode == 2 and NOT_AN_EXPORT in refused.stderr
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            tables = (await conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar()
+    finally:
+        await engine.dispose()
+    assert tables == 0  # not migrated: no table, not even alembic_version
