@@ -36,12 +36,12 @@ from bot import registry
 from core.config import (
     DEFAULT_CATEGORIES,
     BusinessHoursSection,
-    Category,
+    Categories,
     DeflectionSection,
     DeliverySection,
     DeskConfig,
     DeskSection,
-    FaqEntry,
+    FaqEntries,
     LifecycleSection,
     SearchSection,
     SlaOverride,
@@ -143,10 +143,10 @@ class Settings(BaseSettings):
     delivery: DeliverySection = DeliverySection()
     business_hours: BusinessHoursSection | None = None
     sla: dict[Priority, SlaOverride] = Field(default_factory=dict)
-    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    categories: Categories = DEFAULT_CATEGORIES
     transcripts: TranscriptsSection = TranscriptsSection()  # keys: the platforms'
     search: SearchSection = SearchSection()
-    faq: tuple[FaqEntry, ...] = ()
+    faq: FaqEntries = ()
     deflection: DeflectionSection = DeflectionSection()
     # Each platform plug-in's own section, named as ``bot.registry.PLUGINS`` name them.
     slack: SlackSettings = SlackSettings()

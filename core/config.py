@@ -26,7 +26,7 @@ from pydantic import (
 
 from core.business_hours import AroundTheClock, BusinessCalendar, Calendar
 from core.characters import first_control
-from core.config_types import Duration, Name, Section
+from core.config_types import TABLES, Duration, Name, Section, listed
 from core.durations import format_duration
 from core.platforms import AgentRule
 from core.tickets import PRIORITIES
@@ -103,10 +103,12 @@ class BusinessHoursSection(Section):
     false`` holds SLA notices due outside hours until the next opening."""
 
     timezone: str
-    hours: tuple[str, ...]
+    hours: Annotated[tuple[str, ...], listed('"days HH:MM-HH:MM" entries',
+                                             'hours = ["mon-fri 09:00-17:00"]')]
     holidays_country: str | None = None
     holidays_subdivision: str | None = None
-    holidays: tuple[str, ...] = ()
+    holidays: Annotated[tuple[str, ...], listed(
+        "dates", 'holidays = ["2026-12-24", "2026-12-31"]', (str, date))] = ()
     notify_outside_hours: bool = True
 
     @field_validator("holidays", mode="before")
@@ -191,7 +193,9 @@ class Category(Section):
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     name: Name = Field(min_length=1, max_length=80)
-    fields: tuple[CategoryField, ...] = ()
+    fields: Annotated[tuple[CategoryField, ...], listed(
+        "[[categories.fields]] tables", 'fields = [{key = "receipt", label = "Receipt"}]',
+        TABLES)] = ()
     sla: dict[str, SlaOverride] = Field(default_factory=dict)  # targets for this category
 
     @field_validator("sla")
@@ -219,9 +223,12 @@ class Category(Section):
         return self
 
 
+Categories = Annotated[tuple[Category, ...], listed(
+    "[[categories]] tables", 'categories = [{key = "billing", name = "Billing"}]', TABLES)]
+
 _RECEIPT = CategoryField(key="receipt", label="Receipt number", required=True, max_length=40)
 
-DEFAULT_CATEGORIES: tuple[Category, ...] = (
+DEFAULT_CATEGORIES: Categories = (
     Category(key="general", name="General question"),
     Category(key="account", name="Account & access"),
     Category(key="technical", name="Technical setup"),
@@ -284,14 +291,13 @@ class FaqEntry(Section):
 
     title: Name = Field(max_length=FAQ_TITLE_MAX)
     answer: Annotated[str, AfterValidator(_text)] = Field(max_length=FAQ_ANSWER_MAX)
-    keywords: tuple[Annotated[Name, Field(max_length=FAQ_KEYWORD_MAX)], ...] = ()
+    keywords: Annotated[tuple[Annotated[Name, Field(max_length=FAQ_KEYWORD_MAX)], ...],
+                        listed("words or phrases", 'keywords = ["refund"]')] = ()
 
-    @field_validator("keywords", mode="before")
-    @classmethod
-    def _a_list(cls, value: Any) -> Any:
-        if isinstance(value, str):  # a bare string would be read letter by letter
-            raise ValueError('write a list of words or phrases: keywords = ["refund"]')
-        return value
+
+FaqEntries = Annotated[tuple[FaqEntry, ...], listed(
+    "[[faq]] tables", 'faq = [{title = "Refunds", answer = "…", keywords = ["refund"]}]',
+    TABLES)]
 
 
 class DeflectionSection(Section):
@@ -320,11 +326,11 @@ class DeskConfig(Section):
     lifecycle: LifecycleSection = LifecycleSection()
     delivery: DeliverySection = DeliverySection()
     sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
-    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    categories: Categories = DEFAULT_CATEGORIES
     agents: dict[str, AgentRule] = Field(default_factory=dict)  # platform → its rule
     business_hours: BusinessHoursSection | None = None  # None: around the clock
     search: SearchSection = SearchSection()
-    faq: tuple[FaqEntry, ...] = ()  # [[faq]]: answers shown in matching receipts
+    faq: FaqEntries = ()  # [[faq]]: answers shown in matching receipts
     deflection: DeflectionSection = DeflectionSection()
 
     @field_validator("sla", mode="before")

@@ -5,7 +5,7 @@ and the base of every section (unknown keys refused, values frozen)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
@@ -42,6 +42,43 @@ def _one_line(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_one_line)]
+
+
+def _kind(value: Any) -> str:
+    """What a TOML or JSON value is, in the words the config file's reader knows."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, date | time):
+        return "a date or time"
+    return type(value).__name__
+
+
+def listed(what: str, example: str, items: tuple[type, ...] = (str,)) -> BeforeValidator:
+    """The check of a list-typed key's shape, before its items are read: anything but a
+    list (a bare string, say — else pydantic's "Input should be a valid tuple"), or an
+    item not one of ``items``, raises ``ValueError`` saying what the key holds, with an
+    ``example`` as written in the config file: ``write a list of {what}, e.g. {example}
+    (not a string)``."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"write a list of {what}, e.g. {example} (not {_kind(value)})")
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, items):
+                raise ValueError(f"write a list of {what}, e.g. {example} (item {number} "
+                                 f"is {_kind(item)})")
+        return value
+
+    return BeforeValidator(check)
+
+
+TABLES = (dict, BaseModel)  # ``listed``'s items for a list of tables (or of models, in code)
 
 
 class Section(BaseModel):

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 
 from adapters.shell.outbound import PLATFORM, WORKSPACE, Printer, ShellOutbound
 from core.checks import Check, Probe
 from core.config import Category, DeskConfig, TranscriptsSection
+from core.config_types import listed
 from core.desk import Desk
 from core.platforms import AgentRule, Traits
 from core.routing import PlatformRoute
@@ -33,8 +35,9 @@ class ShellSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    agent_groups: tuple[str, ...] = ("agents",)
-    agent_users: tuple[str, ...] = ()
+    agent_groups: Annotated[tuple[str, ...], listed(
+        "group names", 'agent_groups = ["agents"]')] = ("agents",)
+    agent_users: Annotated[tuple[str, ...], listed("user names", 'agent_users = ["sam"]')] = ()
     escalation_group: str = "managers"
 
 

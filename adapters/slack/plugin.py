@@ -8,12 +8,13 @@ Light on purpose: the registry imports it in every process, the Slack SDK only
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from core.checks import Check, Probe
 from core.config import Category, DeskConfig, TranscriptsSection
+from core.config_types import listed
 from core.desk import Desk
 from core.platforms import AgentRule, SettingError, Traits, require_internal_apart
 from core.routing import PlatformRoute
@@ -35,8 +36,10 @@ class SlackSettings(BaseModel):
     support_channel: str | None = None
     team_channel: str | None = None
     escalation_channel: str | None = None
-    agent_users: tuple[str, ...] = ()
-    agent_groups: tuple[str, ...] = ()
+    agent_users: Annotated[tuple[str, ...], listed("Slack user ids",
+                                                   'agent_users = ["U0123ABCD"]')] = ()
+    agent_groups: Annotated[tuple[str, ...], listed("Slack user group ids",
+                                                    'agent_groups = ["S0123ABCD"]')] = ()
     escalation_group: str | None = None
     team_id: str | None = None
 

@@ -136,6 +136,63 @@ def test_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         load_settings()
 
 
+HOURS = 'write a list of "days HH:MM-HH:MM" entries, e.g. hours = ["mon-fri 09:00-17:00"]'
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ('[business_hours]\ntimezone = "UTC"\nhours = "mon-fri 09:00-17:00"\n',
+     f"business_hours.hours: {HOURS} (not a string)"),
+    ('[business_hours]\ntimezone = "UTC"\nhours = 9\n', f"business_hours.hours: {HOURS} "
+     "(not a number)"),
+    ('[business_hours]\ntimezone = "UTC"\nhours = [9]\n', f"business_hours.hours: {HOURS} "
+     "(item 1 is a number)"),
+    ('[business_hours]\ntimezone = "UTC"\nhours = ["daily 09:00-17:00"]\n'
+     'holidays = "2026-12-24"\n', "business_hours.holidays: write a list of dates, e.g. "
+     'holidays = ["2026-12-24", "2026-12-31"] (not a string)'),
+    ('categories = "general"\n', "categories: write a list of [[categories]] tables, e.g. "
+     'categories = [{key = "billing", name = "Billing"}] (not a string)'),
+    ('categories = ["general"]\n', "categories: write a list of [[categories]] tables, e.g. "
+     'categories = [{key = "billing", name = "Billing"}] (item 1 is a string)'),
+    ('[[categories]]\nkey = "x"\nname = "y"\nfields = "receipt"\n',
+     "categories.0.fields: write a list of [[categories.fields]] tables, e.g. fields = "
+     '[{key = "receipt", label = "Receipt"}] (not a string)'),
+    ('faq = "refunds"\n', 'faq: write a list of [[faq]] tables, e.g. faq = [{title = '
+     '"Refunds", answer = "…", keywords = ["refund"]}] (not a string)'),
+    ('[[faq]]\ntitle = "t"\nanswer = "a"\nkeywords = "refund"\n',
+     'faq.0.keywords: write a list of words or phrases, e.g. keywords = ["refund"] '
+     "(not a string)"),
+    ('[slack]\nagent_users = "U1"\n', "slack.agent_users: write a list of Slack user ids, "
+     'e.g. agent_users = ["U0123ABCD"] (not a string)'),
+    ('[slack]\nagent_groups = {id = "S1"}\n', "slack.agent_groups: write a list of Slack "
+     'user group ids, e.g. agent_groups = ["S0123ABCD"] (not a table)'),
+    ('[shell]\nagent_groups = "agents"\n', "shell.agent_groups: write a list of group "
+     'names, e.g. agent_groups = ["agents"] (not a string)'),
+    ('[shell]\nagent_users = true\n', "shell.agent_users: write a list of user names, e.g. "
+     'agent_users = ["sam"] (not true or false)'),
+])
+def test_a_list_key_given_something_else_says_the_shape_with_an_example(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, says: str) -> None:
+    """Not pydantic's "Input should be a valid tuple": the key, what a list of it holds,
+    an example as written in the file, and what was given instead."""
+    path = tmp_path / "helpthread.toml"
+    path.write_text(content)
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value) == f"invalid configuration in {path}: {says}"
+
+
+def test_holidays_as_toml_dates_are_still_a_list_of_dates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "helpthread.toml"
+    path.write_text('[business_hours]\ntimezone = "UTC"\nhours = ["daily 09:00-17:00"]\n'
+                    'holidays = [2026-12-24, "2026-12-31"]\n')
+    monkeypatch.setenv("HELPTHREAD_CONFIG", str(path))
+    _, config, _ = load_settings()
+    assert config.business_hours is not None
+    assert config.business_hours.holidays == ("2026-12-24", "2026-12-31")
+
+
 @pytest.mark.parametrize(("written", "read"), [
     ("U0A", ("U0A",)), ("U0A, U0B", ("U0A", "U0B")), ('["U0A","U0B"]', ("U0A", "U0B")),
 ])
