@@ -48,11 +48,27 @@ def test_the_cli_prints_it(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["slack-manifest", "--url", "https://h.example/slack/events"])
     assert yaml.safe_load(result.output)["features"]["slash_commands"][0]["url"] == \
         "https://h.example/slack/events", "the events path is not doubled"
-    for bad in ("ftp://h.example", "h.example", "https://", "http://h.example",
-                "https://a b.example", "https://h.example/x?a=1", "https://h.example#f",
-                "https://h.example:99999", "https://h.example?", "https://h.example#"):
+    https_only = "is not an https:// address"
+    beside = "; Slack's requests go to this address plus /slack/events; give it as "
+    for bad, says in (
+            ("ftp://h.example", https_only), ("h.example", https_only),
+            ("http://h.example", https_only), ("https://", "names no host"),
+            ("https://a b.example", "holds a space"),
+            ("https://h.example:99999", "has a port outside 1-65535"),
+            # https, but the manifest appends its path: the query or fragment is named
+            ("https://help.example.com/?q=1",
+             f"has a query string (?q=1){beside}https://help.example.com"),
+            ("https://h.example/x?a=1", f"has a query string (?a=1){beside}https://h.example/x"),
+            ("https://h.example#f", f"has a fragment (#f){beside}https://h.example"),
+            ("https://h.example/x?a=1#f",
+             f"has a query string and a fragment (?a=1#f){beside}https://h.example/x"),
+            ("https://h.example?", f"has a query string (?){beside}https://h.example"),
+            ("https://h.example#", f"has a fragment (#){beside}https://h.example")):
         result = CliRunner().invoke(app, ["slack-manifest", "--url", bad])
-        assert result.exit_code == 2 and "--url" in result.output, bad
+        assert result.exit_code == 2, bad
+        assert result.output.startswith(f"helpthread: --url: {bad!r} {says}"), result.output
+        if says != https_only:
+            assert https_only not in result.output
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
     result = CliRunner().invoke(app, ["slack-manifest"])
     assert yaml.safe_load(result.output)["settings"]["socket_mode_enabled"] is True
