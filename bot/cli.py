@@ -11,7 +11,6 @@ import sys
 from collections.abc import Coroutine
 from importlib import metadata
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from sqlalchemy.engine import make_url
@@ -282,7 +281,7 @@ def slack_manifest(
     """Print the Slack app manifest (YAML) for this config."""
     _, config, credentials = _settings()
     from adapters.slack.app import EVENTS_PATH
-    from adapters.slack.manifest import manifest_yaml
+    from adapters.slack.manifest import https_base, manifest_yaml
 
     if url is not None and credentials.slack_app_token is not None:
         typer.echo("helpthread: SLACK_APP_TOKEN is set, so `helpthread run` uses Socket Mode "
@@ -291,7 +290,7 @@ def slack_manifest(
         raise typer.Exit(2)
     if url is not None:
         try:
-            base = _https_base(url, EVENTS_PATH)
+            base = https_base(url, EVENTS_PATH)
         except ValueError as err:
             typer.echo(f"helpthread: --url: {url!r} {err}", err=True)
             raise typer.Exit(2) from err
@@ -299,38 +298,6 @@ def slack_manifest(
     if url is None and credentials.slack_app_token is None:
         url = "https://YOUR-HELPTHREAD-HOST"
     typer.echo(manifest_yaml(config, url), nl=False)
-
-
-def _https_base(url: str, path: str) -> str:
-    """``url`` without a trailing ``/`` when it is a plain https:// address (a host, a
-    valid port, a path; no query, fragment or spaces), else ``ValueError`` saying which
-    of those is wrong (``path``: what the manifest appends to it, for the message)."""
-    text = url.strip()
-    parts = urlsplit(text)
-    try:
-        valid_port = parts.port is None or 0 < parts.port
-    except ValueError:  # out of range
-        valid_port = False
-    if any(c.isspace() for c in text):
-        raise ValueError("holds a space (or other white space); write the address "
-                         "without it")
-    if parts.scheme != "https":
-        raise ValueError("is not an https:// address (Slack sends requests to HTTPS URLs "
-                         "only); write it like https://help.example.com")
-    if not parts.hostname:
-        raise ValueError("names no host; write it like https://help.example.com")
-    if not valid_port:
-        raise ValueError("has a port outside 1-65535")
-    if "?" in text or "#" in text:
-        # the manifest's request URLs are this address plus a path: a query would sit
-        # before the path and the path be lost in a fragment
-        extra = text[min(i for i in (text.find("?"), text.find("#")) if i >= 0):]
-        kind = " and ".join(k for c, k in (("?", "a query string"), ("#", "a fragment"))
-                            if c in extra)
-        bare = urlunsplit(parts._replace(query="", fragment="")).rstrip("/")
-        raise ValueError(f"has {kind} ({extra}); Slack's requests go to this address plus "
-                         f"{path}; give it as {bare}")
-    return text.rstrip("/")
 
 
 @app.command("discord-invite",

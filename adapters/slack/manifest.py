@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml  # type: ignore[import-untyped]
 
@@ -121,3 +122,35 @@ def manifest_yaml(config: DeskConfig, public_url: str | None) -> str:
     body: str = yaml.safe_dump(manifest(config, request_url), sort_keys=False,
                                allow_unicode=True)
     return header + body
+
+
+def https_base(url: str, path: str) -> str:
+    """``url`` without a trailing ``/`` when it is a plain https:// address (a host, a
+    valid port, a path; no query, fragment or spaces), else ``ValueError`` saying which
+    of those is wrong (``path``: what the manifest appends to it, for the message)."""
+    text = url.strip()
+    parts = urlsplit(text)
+    try:
+        valid_port = parts.port is None or 0 < parts.port
+    except ValueError:  # out of range
+        valid_port = False
+    if any(c.isspace() for c in text):
+        raise ValueError("holds a space (or other white space); write the address "
+                         "without it")
+    if parts.scheme != "https":
+        raise ValueError("is not an https:// address (Slack sends requests to HTTPS URLs "
+                         "only); write it like https://help.example.com")
+    if not parts.hostname:
+        raise ValueError("names no host; write it like https://help.example.com")
+    if not valid_port:
+        raise ValueError("has a port outside 1-65535")
+    if "?" in text or "#" in text:
+        # the manifest's request URLs are this address plus a path: a query would sit
+        # before the path and the path be lost in a fragment
+        extra = text[min(i for i in (text.find("?"), text.find("#")) if i >= 0):]
+        kind = " and ".join(k for c, k in (("?", "a query string"), ("#", "a fragment"))
+                            if c in extra)
+        bare = urlunsplit(parts._replace(query="", fragment="")).rstrip("/")
+        raise ValueError(f"has {kind} ({extra}); Slack's requests go to this address plus "
+                         f"{path}; give it as {bare}")
+    return text.rstrip("/")
