@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from core.characters import trim
 from core.errors import Invalid
-from core.validation import clean_priority, shown
+from core.validation import clean_priority, raise_all, shown
 from core.words import Words, is_key
 
 FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
@@ -89,6 +89,7 @@ def read_new(words: Words, field_keys: Iterable[str]) -> NewForm:
     fields: dict[str, str] = {}
     keys_typed: dict[str, str] = {}
     loose: list[tuple[str, str]] = []  # (as read, as typed)
+    typed_wrong: list[Invalid] = []  # empty values, refused together at the end
     for_: str | None = None
     first = True
     while (word := words.next("subject")) is not None:
@@ -111,7 +112,10 @@ def read_new(words: Words, field_keys: Iterable[str]) -> NewForm:
                 raise Invalid(key if is_key(raw_key) else "field",
                               f"{shown(raw_key)} is not a field of the ticket form"
                               if not is_key(raw_key) else "is not a field of the ticket form")
-            check_typed(key, value)  # empty, or a share/visibility that is neither
+            try:
+                check_typed(key, value)  # empty, or a share/visibility that is neither
+            except Invalid as err:  # every such field is named, after the line is read
+                typed_wrong.append(err)
             as_typed, key = key, KEY_ALIASES.get(key, key)
             if key in fields:
                 raise Invalid(as_typed, "is given twice")
@@ -120,6 +124,7 @@ def read_new(words: Words, field_keys: Iterable[str]) -> NewForm:
         else:
             loose.append((word, words.raw))
         first = False
+    raise_all(typed_wrong)
     subject = fields.pop("subject", None)
     if loose:
         typed = " ".join(raw for _, raw in loose)

@@ -194,7 +194,7 @@ class ShellSession:
         try:
             await work
         except Invalid as err:
-            self.say(f"{err.field}: {err.reason}")
+            self.say(err.message)  # "field: reason", each field when several are bad
         except DeskError as err:
             self.say(f"Refused: {err.message}")
 
@@ -403,7 +403,7 @@ class ShellSession:
                 self.say(f"{err.field}: {err.reason}", form.prompt(err.field))
                 return
             self.form = None
-            self.say(f"{err.field}: {err.reason}", "Nothing was opened.")
+            self.say(err.message, "Nothing was opened.")
             return
         except DeskError as err:
             self.form = None

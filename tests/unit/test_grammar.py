@@ -8,7 +8,7 @@ import pytest
 
 from core import commands as cmd
 from core import grammar
-from core.errors import Invalid
+from core.errors import Invalid, every_problem
 from core.form_fields import watcher_words
 from core.grammar import (
     AssignTo,
@@ -273,6 +273,12 @@ def test_an_empty_value_says_what_the_field_takes() -> None:
         "is empty; say private or shared")
     # a field not typed at all is simply not given
     assert parse("new category=general Printer").fields == {"category": "general"}
+
+
+def test_every_empty_value_of_the_line_is_named() -> None:
+    err = refused('new category=general subject="" priority= share=maybe', "subject")
+    assert [p.field for p in every_problem(err)] == ["subject", "priority", "share"]
+    assert str(err).startswith("subject: is empty; ") and "; share: 'maybe'" in str(err)
 
 
 def test_visibility_and_share_name_the_key_typed_and_what_it_takes() -> None:
