@@ -32,40 +32,41 @@ _REPORTS = frozenset({"multipart/report", "message/delivery-status",
                       "message/disposition-notification", "message/feedback-report"})
 _DAEMONS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.I)
 # Subjects of vacation replies and bounces from servers that add no header, read decoded
-# (an Exchange "=?utf-8?q?Out_of_Office=3A_...?=" is an out-of-office reply too), and
-# only at the start, before the ticket's "Re: [#N]": a person's "Re: [#1] absence" is
-# theirs. Sources: Discourse's is_auto_generated? (lib/email/receiver.rb, 00ec81dd) and
-# Sisimai's RFC 3834 detector (lib/sisimai/rfc3834.rb) for auto-reply prefixes;
-# Outlook/Exchange's localised "Automatic reply"/"Out of Office" for the languages they
-# miss; Sisimai's per-server bounce detectors (lib/sisimai/lhost/: postfix, exim,
-# sendmail, gmail, exchange2007, office365, domino, notes, qmail, messagingserver).
-# Phrases end at a colon, bracket, dash or the subject's end ("Automatic reply: …"), so
-# "Automatic reply settings are broken" is a person's.
-_AUTO_REPLY = (
-    r"(auto(matic)?[ -]?(reply|response)|out of (the )?office( auto ?reply)?"
+# (an Exchange "=?utf-8?q?Out_of_Office=3A_...?=" is an out-of-office reply too). Two
+# kinds, so that a person's subject is never taken for a server's ("Read: the manual did
+# not help", "Returned mail item still missing", "Undelivered Mail: where is my refund"):
+# - a marker a server puts before the subject it answers — which, for mail the desk
+#   sent, holds the ticket's tag: only with "[#N]" after it (and "Re:"-like prefixes);
+# - a whole subject a server writes of its own, with nothing of a person's in it.
+# Sources: Discourse's is_auto_generated? (lib/email/receiver.rb, 00ec81dd) and Sisimai's
+# RFC 3834 detector (lib/sisimai/rfc3834.rb) for auto-reply prefixes; Outlook/Exchange's
+# localised "Automatic reply"/"Out of Office" for the languages they miss; Sisimai's
+# per-server bounce detectors (lib/sisimai/lhost/: postfix, exim, sendmail, gmail,
+# exchange2007, office365, domino, notes, qmail, messagingserver).
+_MARKERS = (
+    r"auto(matic)?[ -]?(reply|response)|out of (the )?office( auto ?reply)?"
     r"|automatische antwort|abwesenheitsnotiz|r[ée]ponse automatique"
     r"|respuesta autom[aá]tica|risposta automatica|risposta non al computer"
     r"|automatisch antwoord|resposta autom[aá]tica|automatiskt? svar|autosvar"
-    r"|automatyczna odpowied[źz]|automaattinen vastaus|automatick[aá] odpov[ěe][ďd])"
-    r"\s*([:\[(\-–—]|$)|auto:|read:")
-# Plain words a person might begin a subject with: only with the ticket's tag after them
-# ("Absence: [#1] …", "Ausente: RE: [#1] …"), never "Absence of an invoice".
-_AWAY = (r"absen(ce|t|te)( du bureau)?|abwesend|fuera de la oficina|fuori sede"
-         r"|afwezig|niet aanwezig|ausente|fora do escrit[óo]rio|fr[åa]nvaro(nde)?"
-         r"|frav[æa]r(ende)?|ikke p[åa] kontoret|nieobecno[śs][ćc]|poza biurem")
-_BOUNCE = (
-    r"undeliver(able|ed) (mail|message)\b|undeliverable\s*:|delivery status notification"
-    r"|returned mail|mail delivery failed|mail delivery failure|mail failure -"
-    r"|failure notice\s*(:|$)|delivery failure(\s*(:|report|notification)|\s*$)"
-    r"|delivery notification\s*:|message delivery has failed|non[- ]delivery (report|notif)"
-    r"|mail system error|postmaster notify:|warning: message \S+ delayed"
-    r"|warning: could not send message for past|delayed mail \(still being retried\)"
-    r"|(unzustellbar|non remis|non recapitabile|no se puede entregar|onbestelbaar"
-    r"|n[ãa]o (foi )?entregue|niedostarczalne)\s*:")
+    r"|automatyczna odpowied[źz]|automaattinen vastaus|automatick[aá] odpov[ěe][ďd]"
+    r"|absen(ce|t|te)( du bureau)?|abwesend|fuera de la oficina|fuori sede"
+    r"|afwezig|niet aanwezig|ausente|fora do escrit[óo]rio|fr[åa]nvaro(nde)?"
+    r"|frav[æa]r(ende)?|ikke p[åa] kontoret|nieobecno[śs][ćc]|poza biurem"
+    r"|auto|read|undeliver(able|ed)|unzustellbar|non remis|non recapitabile"
+    r"|no se puede entregar|onbestelbaar|n[ãa]o (foi )?entregue|niedostarczalne")
 _REPLY_PREFIXES = r"((re|aw|antw|sv|vs|r|rif|odp|wg|fwd?|tr)\s*:\s*)*"
+_SERVERS = (
+    r"undelivered mail returned to sender|mail delivery failed: returning message to sender"
+    r"|delivery status notification \((failure|delay)\)|returned mail: .+"
+    r"|delivery failure(: .+)?|mail system error - returned mail|failure notice"
+    r"|non[- ]delivery (report|notification)(: .+)?|undeliverable mail"
+    r"|mail failure - .+|delivery notification: .+|message delivery has failed.*"
+    r"|postmaster notify: .+|warning: message \S+ delayed .+"
+    r"|warning: could not send message for past .+|delayed mail \(still being retried\)"
+    r"|auto: .*\bout of (the )?office\b.*")  # Lotus Notes: "AUTO: Lena is out of the office …"
 _SUBJECTS = re.compile(
-    rf"^\s*(({_AUTO_REPLY}|{_BOUNCE})"
-    rf"|({_AWAY})\s*:\s*{_REPLY_PREFIXES}\[#[0-9]+\])", re.I)
+    rf"^\s*(({_MARKERS})\s*[:\-–—]?\s*{_REPLY_PREFIXES}\[#[0-9]+\]|({_SERVERS})\s*$)",
+    re.I)
 
 
 def automatic(message: Message, sender: str) -> str | None:

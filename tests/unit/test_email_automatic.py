@@ -84,7 +84,9 @@ AUTOMATIC_SUBJECTS = [
     "Delivery Status Notification (Failure)", "Returned mail: see transcript for details",
     "Delivery Failure", "DELIVERY FAILURE: User lena (lena@example.com) not listed",
     "Mail System Error - Returned Mail", "Unzustellbar: [#3] Refund",
-    "Non remis : Votre deuxième paire de chaussures à 5 euros", "Non recapitabile: Nyaan",
+    # a server's marker before the subject it bounces: for the desk's mail, with its tag
+    "Non remis : [#3] Votre deuxième paire de chaussures", "Non recapitabile: RE: [#3] Nyaan",
+    "Read: [#3] Refund",
     "Onbestelbaar: RE: [#3] Refund", "failure notice",
 ]
 
@@ -100,6 +102,12 @@ def test_an_automatic_subject_alone_marks_the_mail(subject: str) -> None:
     "Absence of an invoice in my account", "Absent: my colleague is ill",
     "Ausente el técnico", "Automatic reply settings are broken", "Autosvar fungerar inte",
     "Undeliverable parcel", "Delivery failure of my order", "Re: [#3] Undeliverable: why?",
+    # a second trial: a marker without the ticket's tag after it is a person's subject
+    "Read: the manual did not help", "Returned mail item still missing",
+    "Mail delivery failed for my parcel", "Delivery Status Notification settings broken",
+    "Undelivered Mail: where is my refund", "Auto: renewal charged twice",
+    "Automatic reply: I am unhappy with your bot", "Undeliverable: the parcel you sent",
+    "Non remis : Votre deuxième paire de chaussures à 5 euros",
 ])
 def test_a_person_whose_subject_mentions_absence_is_heard(subject: str) -> None:
     assert _why(_subject(subject)) is None
