@@ -94,7 +94,9 @@ def test_a_refused_auto_reply_is_logged_with_its_sender_and_message_id(
     ``sender=? message_id=?`` for automatic mail though both were in the head."""
     vacation = fixture("talon_gmail.eml").replace(
         b"Subject: Re: Test", b"Auto-Submitted: auto-replied\nSubject: Re: Test")
-    by_subject = _opening().replace(b"Subject: Re: Test", b"Subject: Automatic reply: Test")
+    # an auto-reply to the desk's mail quotes its subject, tag and all
+    by_subject = _opening().replace(b"Subject: Re: Test",
+                                    b"Subject: Automatic reply: [#1] Test")
     with smtp_sink() as (sink, port):
         _config(tmp_path, port)
         for raw, reason in ((vacation, "Auto-Submitted: auto-replied"),
