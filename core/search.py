@@ -9,8 +9,9 @@ thing to match, also that ticket) and filters: ``status:`` (a status, or ``open`
 before D's midnight, ``after:D`` on D or later). A query of filters alone is
 valid; ``status:`` given more than once means any of those statuses, another filter
 given twice with two values is refused. ``word:value`` with any other word is searched
-as words (``error:404``), unless the word is a filter misspelt (``stauts:open``): that
-is refused naming the filter meant, not answered "nothing found". Odd input never
+as words (``error:404``), unless the word is a filter misspelt and the value one it
+takes (``stauts:open``): that is refused naming the filter meant, not answered
+"nothing found". Odd input never
 raises but ``Invalid`` for an empty query, a bad filter value (naming the filter) or a
 misspelt filter: an unclosed quote runs to the end, characters that are neither
 letters nor digits only separate words.
@@ -158,7 +159,7 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
             key, value = matched.group(1).lower(), matched.group(2).strip()
             _add_filter(found, key, _filter(key, value, config, viewer))
             continue
-        _misspelt_filter(piece, quoted)
+        _misspelt_filter(piece, quoted, config, viewer)
         negated = piece.startswith("-") and len(piece) > 1
         body = piece[1:] if negated else piece
         if re.fullmatch(r"#\d+", body) and not quoted and not negated:
@@ -181,18 +182,30 @@ def parse(text: str, config: DeskConfig, viewer: UserRef) -> SearchQuery:
     return SearchQuery(tuple(terms), tuple(numbers), bare, **found)  # type: ignore[arg-type]
 
 
-def _misspelt_filter(piece: str, quoted: bool) -> None:
-    """Raise ``Invalid("search", …)`` when ``piece`` is ``word:value`` and the word is
-    close to a filter's name (``stauts:``, ``categroy:``): the person meant the filter,
-    and searching the words would answer "nothing found" for the wrong reason."""
+def _misspelt_filter(piece: str, quoted: bool, config: DeskConfig, viewer: UserRef) -> None:
+    """Raise ``Invalid("search", …)`` when ``piece`` is ``word:value``, the word is close
+    to a filter's name (``stauts:``, ``categroy:``) and the value is one that filter
+    takes (``open``; for ``assignee:``/``requester:``, ``me`` or ``none``): the person
+    meant the filter, and searching the words would answer "nothing found" for the wrong
+    reason. ``stats:page``, ``request:REQ-123``, ``later:tonight`` stay words."""
     keyed = None if quoted else _KEYED.match(piece)  # "stauts:open" quoted is a phrase
     if keyed is None:
         return
-    word = keyed.group(1).lower()
+    word, value = keyed.group(1).lower(), piece[len(keyed.group(1)) + 1:]
     meant = difflib.get_close_matches(word, FILTERS, n=1, cutoff=0.75)
-    if meant and meant[0] != word:
-        raise Invalid("search", f"{shown(keyed.group(1) + ':')} is not a filter; did you mean "
-                      f"{meant[0]}:? (filters: {', '.join(f + ':' for f in FILTERS)})")
+    if not meant or meant[0] == word:
+        return
+    if meant[0] in ("assignee", "requester"):
+        fits = value.lower() in ("me", "none")  # any other value is a name: any word
+    else:
+        try:
+            _filter(meant[0], value, config, viewer)
+            fits = True
+        except Invalid:
+            fits = False
+    if fits:
+        raise Invalid("search", f"{shown(keyed.group(1) + ':')} is not a filter; did you "
+                      f"mean {meant[0]}:? To search the words, put them in quotes.")
 
 
 def _add_filter(found: dict[str, object], key: str, value: object) -> None:
@@ -221,7 +234,8 @@ def _filter(key: str, value: str, config: DeskConfig, viewer: UserRef) -> object
             return STATUS_SCOPES[lowered]
         wanted = lowered.replace("-", "_").replace(" ", "_")
         if wanted not in {s.value for s in Status}:
-            raise Invalid(key, f"{shown(value)} is not a status; say open, closed, all or "
+            raise Invalid(key, f"{shown(value)} is not a status; say open, closed or all "
+                          "(as /ticket list means them), or one status: "
                           + ", ".join(s.value for s in Status))
         return frozenset({Status(wanted)})
     if key == "category":

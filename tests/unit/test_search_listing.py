@@ -131,7 +131,8 @@ def test_a_query_of_symbols_alone_has_no_words() -> None:
 
 @pytest.mark.parametrize(("query", "meant"), [
     ("stauts:open", "status"), ("categroy:billing", "category"),
-    ("printer asignee:me", "assignee"), ("requestor:bob", "requester")])
+    ("printer asignee:me", "assignee"), ("requestor:none", "requester"),
+    ("priorty:high", "priority"), ("aftr:2026-01-01", "after")])
 def test_a_misspelt_filter_is_refused_naming_the_filter_meant(query: str, meant: str) -> None:
     """It used to be searched as two words and answered "Nothing found"."""
     with pytest.raises(Invalid) as refused:
@@ -145,4 +146,8 @@ def test_other_words_with_a_colon_are_words() -> None:
                   LENA.ref)
     assert [t.words for t in query.terms] == [
         ("error", "404"), ("foo", "bar"), ("stauts", "open"), ("http", "printer", "test", "a")]
+    # near a filter's name, but not a value that filter takes (a second trial's words)
+    for words in ("request:REQ-123", "assigned:false", "later:tonight", "stats:page",
+                  "requestor:bob", "time:10:30"):
+        assert parse(words, desk_config(), LENA.ref).terms, words
     assert parse("Status:Open", desk_config(), LENA.ref).statuses is not None
