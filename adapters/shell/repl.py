@@ -26,7 +26,7 @@ from core import views as core_views
 from core.characters import is_separator, trim
 from core.delivery import DeliveryWorker
 from core.desk import Desk
-from core.errors import DeskError, Invalid, NotAllowed, Unavailable
+from core.errors import DeskError, Invalid, NotAllowed, Unavailable, every_problem
 from core.events import Audience
 from core.identity import Actor, Person, UserRef
 from core.policy import Action
@@ -396,11 +396,15 @@ class ShellSession:
         except Invalid as err:
             # asked again (PRODUCT.md §8) where someone is there to answer, or where the
             # form cannot do without it; from a script an optional field is not asked
-            # (README): the next line is no answer, so the line is refused instead
-            if form.askable(err.field) and (form.interactive or form.required(err.field)):
+            # (README): the next line is no answer, so the line is refused instead — as
+            # it is when several fields are bad (each named; the next line would answer
+            # only the first)
+            several = len(every_problem(err)) > 1
+            if form.askable(err.field) and (form.interactive or (form.required(err.field)
+                                            and not several)):
                 form.forget(err.field)
                 form.asking = err.field
-                self.say(f"{err.field}: {err.reason}", form.prompt(err.field))
+                self.say(err.message, form.prompt(err.field))
                 return
             self.form = None
             self.say(err.message, "Nothing was opened.")

@@ -5,6 +5,7 @@ thread (a new user's trial: the second line of a mailed comment stood at the mar
 from __future__ import annotations
 
 from adapters.shell import views as shell_views
+from tests.platform.test_shell_sla import Shell, having
 from tests.support.memory import MemoryStores
 from tests.support.people import form, make_desk, person
 
@@ -32,3 +33,16 @@ async def test_a_thread_message_keeps_its_lines_under_the_author() -> None:
     details = await desk.show(LENA, opened.ticket.number)
     comment = details.events[-1]
     assert shell_views.event_lines(comment, details.ticket, None) == ["lena: one", "  two"]
+
+
+async def test_a_script_line_with_several_bad_fields_names_each_and_asks_nothing() -> None:
+    """A second trial: the shell named the first bad field, asked for it, took the
+    script's next line as the answer, then refused the others."""
+    shell = Shell()
+    out = await shell.type("/as lena", '/ticket new category=general subject="' + "S" * 300
+                           + '" description=ok priority=zz', "short subject")
+    assert having(out, "subject: is 300 characters long"), out
+    assert having(out, "; priority: must be one of"), out
+    assert having(out, "Nothing was opened."), out
+    assert not having(out, "Subject?"), out
+    assert not shell.stores.state.tickets
