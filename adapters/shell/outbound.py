@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from adapters.shell.views import answer_hints, channel_notice, event_lines, where
+from adapters.shell.views import answer_hints, channel_notice, event_lines, hanging, where
 from core.events import Audience
 from core.identity import UserRef
 from core.outbound import Delivered, DeliveryJob
@@ -32,19 +32,13 @@ class Printer:
         """``lines`` under ``prefix``, every line after the first indented by its width;
         a line holding newlines (a multi-line description or comment) continues at its
         own first line's indentation, never at column 0."""
-        lines = [piece for line in lines for piece in _continued(line)]
+        lines = hanging(lines, deeper=0)  # whatever was not hung already (views)
         if not lines:
             return
         self.out.write(f"{prefix} {lines[0]}\n")
         for line in lines[1:]:
             self.out.write(f"{' ' * len(prefix)} {line}\n")
         self.out.flush()
-
-
-def _continued(line: str) -> list[str]:
-    first, *rest = line.split("\n")
-    indent = first[:len(first) - len(first.lstrip(" "))]
-    return [first, *(indent + piece for piece in rest)]
 
 
 class ShellOutbound:

@@ -194,14 +194,14 @@ def event_lines(event: Event, t: TicketView, purpose: Purpose | None,
     return hanging(_event_lines(event, t, purpose, desk_name))
 
 
-def hanging(lines: list[str]) -> list[str]:
-    """``lines`` with each embedded line break made a line of its own, indented two
-    spaces deeper than the line it belongs to."""
+def hanging(lines: list[str], deeper: int = 2) -> list[str]:
+    """``lines`` with each embedded line break made a line of its own, indented
+    ``deeper`` spaces more than the line it belongs to (a blank one left blank)."""
     out: list[str] = []
     for line in lines:
         first, *more = line.split("\n")
         out.append(first)
-        indent = " " * (len(first) - len(first.lstrip(" ")) + 2)
+        indent = " " * (len(first) - len(first.lstrip(" ")) + deeper)
         out.extend(indent + rest if rest else "" for rest in more)
     return out
 
