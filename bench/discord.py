@@ -26,7 +26,7 @@ With ``--gc`` each bot records its garbage collections (``bench/gcwatch``) and t
 report ends with them: those made from the warm-up on, per generation — how many, CPU
 ms in all and the longest.
 
-    python -m bench.discord [--count 32] [--count-at-1 256] [--levels 1,8,32] [--rounds 3]
+    python -m bench.discord [--count 256] [--count-at-1 256] [--levels 1,8,32] [--rounds 3]
                             [--kinds new,claim] [--pace idle|result|answer] [--gc]
 """
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -62,6 +63,9 @@ DEFERRED, DEFERRED_UPDATE = 5, 6  # interaction callback types: a deferral
 IDLE_SECONDS = 0.01  # at 1 at once: no channel write for this long, the bot is idle
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
+COUNT = 256  # interactions per kind, level and round: 768 in 3 rounds, so that a p99 is
+# the 8th slowest, not the slowest (32 a round made it the slowest of 96: one pause of
+# either bot, a collection that delayed all 8 or 32 in flight, decided it)
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
 # (--rounds: more, to see through a busy machine's noise)
 
@@ -135,7 +139,13 @@ class Load:
                 return await self.send(payload, pace if level == 1 else "answer")
 
         before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
-        latencies = await asyncio.gather(*(one(p) for p in payloads))
+        # this process times both bots: a collection of its own (its heap holds every
+        # answer timed) would be charged to whichever bot's round it fell in
+        gc.disable()
+        try:
+            latencies = await asyncio.gather(*(one(p) for p in payloads))
+        finally:
+            gc.enable()
         return (list(latencies), cpu_seconds(self.pid) - before,
                 run_queue_seconds(self.pid) - waited)
 
@@ -386,10 +396,10 @@ def report(rows: list[tuple[int, str, Row, float]], count: str, rounds: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=32)
-    parser.add_argument("--count-at-1", type=int, default=256,
-                        help="interactions per kind and round at 1 at once (default 256: "
-                        "each takes a few ms, and a p99 wants many)")
+    parser.add_argument("--count", type=int, default=COUNT,
+                        help=f"interactions per kind, level and round (default {COUNT})")
+    parser.add_argument("--count-at-1", type=int, default=COUNT,
+                        help=f"… at 1 at once (default {COUNT})")
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 8, 32])
     parser.add_argument("--rounds", type=int, default=ROUNDS)

@@ -1,8 +1,12 @@
 """The bare discord.py bot of ``bench/discord.py``: the same interactions answered at
 once with no work — ``/ticket new`` with the same options and the same form as ours
 (the fields ours shows for the bench's category), a button or select with a short
-message, a Resolve press with a one-field form. Started by ``python -m bench.discord
---bare API GATEWAY`` in its own process."""
+message, a Resolve press with a one-field form. Its garbage collector is run as ours'
+(``bot/collector.py``: start-up's heap frozen, full collections at quiet moments): with
+CPython's defaults its own full collections (20–50 ms, 1–7 a run) fell inside rounds
+and set its p99 at random — its p99 over two halves of its rounds (the noise floor)
+ranged 0.2–8×. Started by ``python -m bench.discord --bare API GATEWAY`` in its own
+process."""
 
 from __future__ import annotations
 
@@ -11,9 +15,14 @@ from typing import Any, Literal
 
 def serve_bare(api: str, gateway: str, guild: int) -> None:
     """Run the bare bot against the fake Discord at ``api`` / ``gateway`` until stopped."""
+    import asyncio
+    import time
+
     import discord
     import yarl
     from discord import app_commands
+
+    from bot.collector import IdleCollector, freeze_startup_heap
 
     discord.http.Route.BASE = api
     # discord.py reads a command's options from its annotations, resolved as text in
@@ -106,5 +115,14 @@ def serve_bare(api: str, gateway: str, guild: int) -> None:
         async def setup_hook(self) -> None:
             self.add_dynamic_items(Claim, Resolve, Priority)
             await self.tree.sync(guild=discord.Object(guild))
+            freeze_startup_heap()
+            self.collector = asyncio.create_task(
+                IdleCollector(lambda: last_interaction[0]).run(asyncio.Event()))
 
+        def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+            if event == "interaction":
+                last_interaction[0] = time.monotonic()
+            super().dispatch(event, *args, **kwargs)
+
+    last_interaction = [0.0]  # time.monotonic() of the latest, for the collector
     Bare().run("bench-token", log_handler=None)

@@ -13,11 +13,16 @@ every request through one pool, and while deliveries hold its connections (each 
 Discord responds, up to 32 queues at once) an answer found none free and opened one —
 on Discord's API a TLS handshake before the 3 seconds' answer could even be sent.
 
-The garbage collector gives way too: while an interaction waits for its first answer,
-automatic collections are held (``gc.disable``), so a collection's pause — a full one
-walks every object the bot keeps — falls between answers, not inside one. The hold is
-bounded (``HOLD_MOST_SECONDS``, ``HOLD_MOST_YOUNG``): under a steady stream the
-collector runs as usual, and memory never waits on answers for long.
+The garbage collector gives way too: while interactions come, automatic collections
+are held (``gc.disable``), so a collection's pause falls after a burst of interactions,
+not inside it. Every interaction leaves cyclic garbage only a collection frees
+(discord.py's interaction, message, member and views refer to each other: some 80
+objects an interaction, measured with ``gc.DEBUG_SAVEALL``), so a held collection takes
+milliseconds; the hold ends once no interaction has waited for ``QUIET_SECONDS`` — not
+at each moment all are answered, which in a burst comes between two of them and put
+the collection inside the burst. The hold is bounded (``HOLD_MOST_SECONDS``,
+``HOLD_MOST_YOUNG``): under a steady stream the collector runs as usual, and memory
+never waits on answers for long.
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ MOST_SECONDS = 0.5  # the longest a piece of work gives way to answers
 RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is seen by then
 FORGOTTEN_SECONDS = 3.0  # Discord's deadline: an interaction unanswered by then is lost
 HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretch
-HOLD_MOST_YOUNG = 20  # … or until this many times its youngest threshold of objects wait
+HOLD_MOST_YOUNG = 100  # … or until this many times its youngest threshold of objects wait
+# (100 × 700: some 70,000 objects, a few MB; bench/discord.py at 8 at once, 768 samples:
+# at 20 the hold ran out inside bursts and its collections of 2–4 ms set the p99)
+QUIET_SECONDS = 0.02  # no interaction waiting for this long: the burst is over
 
 
 class CollectorHold:
@@ -72,9 +80,9 @@ def young_overdue() -> bool:
 class AnswersFirst:
     """The interactions that arrived and are not answered yet (``arrived`` at parse time,
     ``answered`` after each first answer), and ``give_way`` for the work behind them.
-    While some are unanswered the garbage collector is held (``COLLECTOR``), for at
-    most ``HOLD_MOST_SECONDS`` and ``HOLD_MOST_YOUNG`` at a stretch: once overdue it
-    runs as usual until every interaction is answered."""
+    While some are unanswered, and for ``QUIET_SECONDS`` after, the garbage collector
+    is held (``COLLECTOR``), for at most ``HOLD_MOST_SECONDS`` and ``HOLD_MOST_YOUNG``
+    at a stretch: once overdue it runs as usual until every interaction is answered."""
 
     def __init__(self) -> None:
         self._waiting: dict[int, tuple[discord.Interaction[Any], float]] = {}
@@ -82,6 +90,7 @@ class AnswersFirst:
         self._clear.set()
         self._holding: asyncio.TimerHandle | None = None  # the hold's end, when held
         self._overdue = False  # the hold ran out: not again until all are answered
+        self._quiet: asyncio.TimerHandle | None = None  # the hold's end once all answered
 
     @property
     def unanswered(self) -> int:
@@ -93,6 +102,9 @@ class AnswersFirst:
         """``interaction`` was read from the gateway (before any callback of it runs)."""
         self._waiting[interaction.id] = (interaction, time.monotonic())
         self._clear.clear()
+        if self._quiet is not None:  # the burst goes on: so does the hold
+            self._quiet.cancel()
+            self._quiet = None
         if self._holding is not None:
             if young_overdue():
                 self._end_hold()
@@ -117,8 +129,10 @@ class AnswersFirst:
             del self._waiting[key]
         if not self._waiting:
             self._clear.set()
-            self._release()
             self._overdue = False
+            if self._holding is not None and self._quiet is None:
+                self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS,
+                                                                    self._release)
 
     def _end_hold(self) -> None:
         """``HOLD_MOST_SECONDS`` passed, or too many young objects wait: unless every
@@ -130,6 +144,9 @@ class AnswersFirst:
             self._overdue = True
 
     def _release(self) -> None:
+        if self._quiet is not None:
+            self._quiet.cancel()
+            self._quiet = None
         if self._holding is not None:
             self._holding.cancel()
             self._holding = None

@@ -227,6 +227,7 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await _dispatched(fake, platform, claim)
     assert not gc.isenabled(), "no automatic collection while an answer is on its way"
     await asyncio.wait_for(fake.answered[claim["id"]].resulted.wait(), 10)
+    await asyncio.sleep(answers.QUIET_SECONDS + 0.05)  # no interaction since: released
     assert gc.isenabled()
 
     # an answer slower than the hold's bound: the collector runs again after it, and
@@ -257,6 +258,40 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     finally:
         gc.set_threshold(*threshold)
     await asyncio.wait_for(fake.answered[slow["id"]].resulted.wait(), 10)
+
+
+class _Pending:
+    """What ``AnswersFirst`` reads of a discord.py interaction: its id and whether its
+    first answer was sent (``response.is_done()``)."""
+
+    def __init__(self, interaction_id: int) -> None:
+        self.id = interaction_id
+        self.done = False
+        self.response = self
+
+    def is_done(self) -> bool:
+        return self.done
+
+
+async def test_the_hold_lasts_through_a_burst_and_ends_once_it_is_quiet() -> None:
+    waiting = answers.AnswersFirst()
+    first, second = _Pending(1), _Pending(2)
+    try:
+        waiting.arrived(first)  # type: ignore[arg-type]
+        assert not gc.isenabled()
+        first.done = True
+        waiting.answered()
+        # every interaction answered, but a burst's next one may be a moment away: a
+        # collection now would fall inside the burst
+        assert not gc.isenabled() and waiting.unanswered == 0
+        waiting.arrived(second)  # type: ignore[arg-type]
+        second.done = True
+        waiting.answered()
+        await asyncio.sleep(answers.QUIET_SECONDS + 0.05)
+        assert gc.isenabled(), "no interaction for QUIET_SECONDS: the collector runs"
+    finally:
+        waiting.close()
+    assert gc.isenabled()
 
 
 def test_the_hold_leaves_a_collector_someone_else_disabled_as_it_was() -> None:
