@@ -36,12 +36,14 @@ import argparse
 import asyncio
 import gc
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +161,18 @@ def run_queue_seconds(pid: int) -> float:
             return int(stat.read().split()[1]) / 1e9
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+@contextmanager
+def stopped(pid: int) -> Iterator[None]:
+    """Process ``pid`` stopped (SIGSTOP) for the block, continued after: the bot not
+    measured can start nothing of its own (a timer, a full collection at a quiet moment
+    — its quiet is the other's round) on the CPU the measured one uses."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 async def quiet(fake: InteractionFake, still: float = 0.5, tick: float = 0.05) -> None:
@@ -299,32 +313,35 @@ async def measure(args: argparse.Namespace) -> None:
                 wait = dict.fromkeys(got, 0.0)
                 writes = 0
                 for r in range(args.rounds):
-                    for name in ("bare", "ours"):
+                    for name, other in (("bare", "ours"), ("ours", "bare")):
                         # both bots pinned to one CPU: neither measured while the
-                        # other still works (ours' deliveries, a full collection)
+                        # other still works (ours' deliveries, a full collection), nor
+                        # while the other's housekeeping could start (stopped)
                         await settled([load.pid for load in loads.values()])
-                        lat, c, w = await loads[name].round(kind, level, per_round(level),
-                                                            args.pace)
+                        with stopped(loads[other].pid):
+                            lat, c, w = await loads[name].round(kind, level,
+                                                                per_round(level), args.pace)
+                            await quiet(fakes[name], 0.2)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         got[key] += lat
                         cpu[key] += c
                         wait[key] += w
-                        await quiet(fakes[name], 0.2)
                     # ours again, while ~200 deliveries are in flight
-                    fakes["ours"].write_delay = WRITE_DELAY
-                    await open_tickets(ours_env, IN_FLIGHT // 3, 50_000_000 + len(rows) * 1000
-                                       + r * 100)
-                    start = fakes["ours"].writes
-                    fakes["ours"].wrote.clear()
-                    await fakes["ours"].wrote.wait()  # the worker has begun
-                    lat, c, w = await loads["ours"].round(kind, level, per_round(level),
-                                                          args.pace)
-                    writes += fakes["ours"].writes - start
-                    got["loaded"] += lat
-                    cpu["loaded"] += c
-                    wait["loaded"] += w
-                    fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
-                    await quiet(fakes["ours"])
+                    with stopped(loads["bare"].pid):
+                        fakes["ours"].write_delay = WRITE_DELAY
+                        await open_tickets(ours_env, IN_FLIGHT // 3,
+                                           50_000_000 + len(rows) * 1000 + r * 100)
+                        start = fakes["ours"].writes
+                        fakes["ours"].wrote.clear()
+                        await fakes["ours"].wrote.wait()  # the worker has begun
+                        lat, c, w = await loads["ours"].round(kind, level, per_round(level),
+                                                              args.pace)
+                        writes += fakes["ours"].writes - start
+                        got["loaded"] += lat
+                        cpu["loaded"] += c
+                        wait["loaded"] += w
+                        fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
+                        await quiet(fakes["ours"])
                 bare_all = got["bare"] + got["bare2"]
                 row: Row = {k: summary(v, cpu[k], wait[k]) for k, v in got.items()}
                 row["bare all"] = summary(bare_all, cpu["bare"] + cpu["bare2"],
