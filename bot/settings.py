@@ -214,13 +214,16 @@ def _describe(err: ValidationError, path: Path | None) -> str:
     the config file (``path``), which the message then names. A refusal that names keys
     (``NamingKeys``) names each of them so."""
     lines, in_file = [], False
+    file_table: dict[str, Any] | None = None  # the file's keys, read once if needed
     for problem in err.errors():
         parts = [str(part) for part in problem["loc"] if part != "[key]"]
         key = ".".join(parts)
         variable = _variable(parts)
         error = problem.get("ctx", {}).get("error")
         if isinstance(error, NamingKeys):
-            wheres = [_where(dotted, path) for dotted in error.keys]
+            if file_table is None:
+                file_table = _file_table(path)
+            wheres = [_where(dotted, file_table) for dotted in error.keys]
             in_file |= any(from_file for _, from_file in wheres)
             message = error.render([named for named, _ in wheres])
         else:
@@ -244,24 +247,30 @@ def _variable(parts: list[str]) -> str | None:
                  and name.startswith(PREFIX)), None)
 
 
-def _where(dotted: str, path: Path | None) -> tuple[str, bool]:
+def _where(dotted: str, file_table: dict[str, Any]) -> tuple[str, bool]:
     """How to name the key ``dotted`` (``email.smtp_port``) by where it was set — its
-    variable, or the key itself (in the config file ``path``) — and whether the file
-    sets it (then the message names the file)."""
-    variable, in_file = _variable(dotted.split(".")), _in_file(dotted, path)
+    variable, or the key itself (in the config file, read as ``file_table``) — and
+    whether the file sets it (then the message names the file)."""
+    variable, in_file = _variable(dotted.split(".")), _in_file(dotted, file_table)
     if variable is None:
         return dotted, True
     return (f"{variable} (also set in the file)" if in_file else variable), in_file
 
 
-def _in_file(dotted: str, path: Path | None) -> bool:
+def _file_table(path: Path | None) -> dict[str, Any]:
+    """The config file at ``path`` as read by ``tomllib``; empty when there is none or it
+    cannot be read (its own errors are reported where it is loaded)."""
     if path is None:
-        return False
+        return {}
     try:
         with path.open("rb") as file:
-            table: Any = tomllib.load(file)
+            return tomllib.load(file)
     except (OSError, ValueError):
-        return False
+        return {}
+
+
+def _in_file(dotted: str, file_table: dict[str, Any]) -> bool:
+    table: Any = file_table
     for part in dotted.split("."):
         if not isinstance(table, dict) or part not in table:
             return False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from core.characters import trim
 from core.errors import Invalid
-from core.validation import clean_priority, raise_all, shown
+from core.validation import clean_priority, collect, raise_all, shown
 from core.words import Words, is_key
 
 FORM_KEYS = ("category", "subject", "description", "priority", "account", "share", "cc")
@@ -112,10 +112,9 @@ def read_new(words: Words, field_keys: Iterable[str]) -> NewForm:
                 raise Invalid(key if is_key(raw_key) else "field",
                               f"{shown(raw_key)} is not a field of the ticket form"
                               if not is_key(raw_key) else "is not a field of the ticket form")
-            try:
-                check_typed(key, value)  # empty, or a share/visibility that is neither
-            except Invalid as err:  # every such field is named, after the line is read
-                typed_wrong.append(err)
+            # empty, or a share/visibility that is neither: every such field is named,
+            # after the line is read
+            collect(typed_wrong, check_typed, key, value)
             as_typed, key = key, KEY_ALIASES.get(key, key)
             if key in fields:
                 raise Invalid(as_typed, "is given twice")

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from core import policy, sla
 from core.changes import DeskBase
 from core.commands import OpenTicket
 from core.deflection import Deflection, deflect
-from core.errors import Conflict, Invalid, Limited, every_problem
+from core.errors import Conflict, Invalid, Limited
 from core.events import Opened as OpenedPayload
 from core.identity import Actor
 from core.policy import Action
@@ -28,13 +27,13 @@ from core.validation import (
     clean_category_fields,
     clean_priority,
     clean_text,
+    collect,
     raise_all,
 )
 from core.visibility import Viewer
 from core.watching import clean_watchers, require_mail
 
 HOUR = timedelta(hours=1)
-T = TypeVar("T")
 log = logging.getLogger("helpthread.intake")
 
 
@@ -59,29 +58,20 @@ class Intake(DeskBase):
         list (``cc``) is checked against the requester by ``open_ticket``."""
         category = clean_category(self.config, form.category)
         problems: list[Invalid] = []
-
-        def checked(clean: Callable[[], T]) -> T | None:
-            try:
-                return clean()
-            except Invalid as err:
-                problems.extend(every_problem(err))
-                return None
-
         visibility = (form.visibility or "private").strip().lower()
         if visibility not in (Visibility.PRIVATE, Visibility.SHARED):
             problems.append(Invalid("visibility", "must be private or shared"))
         cleaned = {
             "category": category.key,
-            "subject": checked(lambda: clean_text("subject", form.subject,
-                                                  max_length=SUBJECT_MAX, multiline=False)),
-            "description": checked(lambda: clean_text("description", form.description,
-                                                      max_length=DESCRIPTION_MAX,
-                                                      multiline=True)),
-            "priority": checked(lambda: clean_priority(form.priority)),
-            "account": checked(lambda: clean_text("account", form.account,
-                                                  max_length=ACCOUNT_MAX, multiline=False,
-                                                  required=False)) or None,
-            "fields": checked(lambda: clean_category_fields(category, dict(form.fields))),
+            "subject": collect(problems, clean_text, "subject", form.subject,
+                               max_length=SUBJECT_MAX, multiline=False),
+            "description": collect(problems, clean_text, "description", form.description,
+                                   max_length=DESCRIPTION_MAX, multiline=True),
+            "priority": collect(problems, clean_priority, form.priority),
+            "account": collect(problems, clean_text, "account", form.account,
+                               max_length=ACCOUNT_MAX, multiline=False,
+                               required=False) or None,
+            "fields": collect(problems, clean_category_fields, category, dict(form.fields)),
         }
         raise_all(problems)
         return {**cleaned, "visibility": Visibility(visibility)}

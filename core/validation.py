@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from core.characters import BIDI_CONTROLS, is_control
 from core.config import Category, CategoryField, DeskConfig
@@ -118,15 +120,26 @@ def clean_category_fields(category: Category, values: dict[str, str]) -> dict[st
     cleaned: dict[str, str] = {}
     problems: list[Invalid] = []
     for spec in category.fields:
-        try:
-            text = clean_field(spec, values.get(spec.key))
-        except Invalid as err:
-            problems.extend(every_problem(err))
-            continue
-        if text:
+        if text := collect(problems, clean_field, spec, values.get(spec.key)):
             cleaned[spec.key] = text
     raise_all(problems)
     return cleaned
+
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def collect(problems: list[Invalid], check: Callable[P, T], *args: P.args,
+            **kwargs: P.kwargs) -> T | None:
+    """``check(*args, **kwargs)``'s result; when it raises ``Invalid``, each bad field it
+    names is added to ``problems`` (to ``raise_all`` once every field is checked) and
+    None is returned."""
+    try:
+        return check(*args, **kwargs)
+    except Invalid as err:
+        problems.extend(every_problem(err))
+        return None
 
 
 def raise_all(problems: list[Invalid]) -> None:
