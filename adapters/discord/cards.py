@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from adapters.discord.closing import CLOSING_ITEMS
+from adapters.discord.components import Controls
 from adapters.discord.paging import MoreButton
 from adapters.discord.views import (
     CONTROLS,
@@ -31,11 +32,8 @@ from core.views import TicketView
 def card_view(t: TicketView) -> discord.ui.View:
     """Under a card: the controls for exactly ``t.actions`` — what core says the card's
     audience may do now (team card: any agent; ticket card: the requester)."""
-    view = discord.ui.View(timeout=None)
-    for action in TICKET_ACTIONS:
-        if action in t.actions and action in CONTROLS:
-            view.add_item(CONTROLS[action](t))
-    return view
+    return Controls(CONTROLS[action](t) for action in TICKET_ACTIONS
+                    if action in t.actions and action in CONTROLS)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

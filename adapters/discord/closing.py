@@ -23,6 +23,7 @@ from typing import Any
 import discord
 
 from adapters.discord.acting import act, bot_of, on_error, request_key, send_modal
+from adapters.discord.components import Controls
 from adapters.discord.views import (
     FORM_TIMEOUT,
     Button,
@@ -135,18 +136,12 @@ class RatingForm(discord.ui.Modal):
 
 def close_request_view(number: int) -> discord.ui.View:
     """Under the close request the requester reads."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(YesCloseButton(number))
-    view.add_item(KeepOpenButton(number))
-    return view
+    return Controls((YesCloseButton(number), KeepOpenButton(number)))
 
 
 def rating_view(number: int) -> discord.ui.View:
     """Under the resolution the requester reads."""
-    view = discord.ui.View(timeout=None)
-    for rating in Rating:
-        view.add_item(RateButton(number, rating))
-    return view
+    return Controls(RateButton(number, rating) for rating in Rating)
 
 
 CLOSING_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -30,6 +30,7 @@ from adapters.discord.acting import (
     on_error,
     request_key,
 )
+from adapters.discord.components import Controls
 from adapters.discord.watchers import form_watchers
 from core.config import Category
 from core.desk import NewTicket
@@ -421,9 +422,7 @@ class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:cat
 
 
 def panel_view() -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(PanelButton())
-    return view
+    return Controls((PanelButton(),))
 
 
 # ---- the card table ------------------------------------------------------------------
