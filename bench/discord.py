@@ -11,10 +11,11 @@ submission and the priority select, at 1, 8 and 32 at once; ours also with about
 deliveries (cards, thread messages, DMs of freshly opened tickets) in flight, against a
 Discord that takes 250 ms per channel write. At 1 at once, one person acts at a time
 (``--pace``): ``idle`` (the default) sends each interaction once the previous one's
-result has come (its deferral's follow-up or edit) and the bot has made no channel
-write for 10 ms — nothing of it is in flight, as "without deliveries in flight" says
-(in the loaded rounds the ~200 deliveries stay in flight: each write takes 250 ms, and
-10 ms without one is a gap between them, not their end). ``result``: on the previous
+result has come (its deferral's follow-up or edit) and then, for 10 ms, the bot has
+made no channel write and its threads ran under 5 % of a CPU — nothing of it is in
+flight, as "without deliveries in flight" says, as when people act seconds apart (in
+the loaded rounds the ~200 deliveries stay in flight: each write takes 250 ms, and a
+quiet 10 ms is a gap between them, not their end). ``result``: on the previous
 one's result, so that its deliveries run beside the next answer. ``answer``: on its
 first answer, so that its transaction and follow-up do too. The bare bot against
 itself (two halves of
@@ -62,7 +63,8 @@ GUILD = 500_000_000_000_000_005
 AGENT = 600_000_000_000_000_100
 KINDS = ("new", "claim", "resolve", "priority")
 DEFERRED, DEFERRED_UPDATE = 5, 6  # interaction callback types: a deferral
-IDLE_SECONDS = 0.01  # at 1 at once: no channel write for this long, the bot is idle
+IDLE_SECONDS = 0.01  # at 1 at once: no channel write for this long, and …
+IDLE_SHARE = 0.05  # … the bot's threads ran under this share of a CPU: the bot is idle
 IN_FLIGHT = 200  # deliveries in flight during the loaded rounds
 WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded rounds
 COUNT = 256  # interactions per kind, level and round: 768 in 3 rounds, so that a p99 is
@@ -92,19 +94,23 @@ class Load:
         self.next_ticket += count
         return numbers
 
-    async def send(self, payload: dict[str, Any], pace: str = "answer") -> float:
+    async def send(self, payload: dict[str, Any], pace: str = "answer",
+                   loaded: bool = False) -> float:
         """Dispatch one interaction; the seconds until its first answer. Returns once
         that has come (``pace`` "answer"), once a deferred interaction's result has come
-        too ("result"), and then once the bot has made no channel write for
-        ``IDLE_SECONDS`` ("idle")."""
+        too ("result"), and then once the bot is idle ("idle"; while deliveries are
+        kept in flight, ``loaded``: once it has made no channel write for
+        ``IDLE_SECONDS``)."""
         await self.fake.dispatch(payload)
         seen = self.fake.answered[payload["id"]]
         try:  # a guard against a silent bot, not a target
             await asyncio.wait_for(seen.answered.wait(), 30)
             if pace != "answer" and seen.kind in (DEFERRED, DEFERRED_UPDATE):
                 await asyncio.wait_for(seen.resulted.wait(), 30)
-            if pace == "idle":
+            if pace == "idle" and loaded:
                 await quiet(self.fake, IDLE_SECONDS, tick=0.001)
+            elif pace == "idle":
+                await idle(self.pid, self.fake)
         except TimeoutError:
             raise RuntimeError(f"no answer to interaction {payload['id']} in 30 s") from None
         assert seen.first is not None
@@ -130,7 +136,7 @@ class Load:
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
     async def round(self, kind: str, level: int, count: int, pace: str = "answer",
-                    ) -> tuple[list[float], float, float]:
+                    loaded: bool = False) -> tuple[list[float], float, float]:
         """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU. At 1 at
         once each interaction is sent as ``pace`` says (``send``; the module's notes)."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
@@ -138,7 +144,7 @@ class Load:
 
         async def one(payload: dict[str, Any]) -> float:
             async with gate:
-                return await self.send(payload, pace if level == 1 else "answer")
+                return await self.send(payload, pace if level == 1 else "answer", loaded)
 
         before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         # this process times both bots: a collection of its own (its heap holds every
@@ -173,6 +179,34 @@ def stopped(pid: int) -> Iterator[None]:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def run_seconds(pid: int) -> float:
+    """Seconds all threads of process ``pid`` have run on a CPU (``/proc/<pid>/task/*/
+    schedstat``, first field, ns: to the nanosecond, where ``/proc/<pid>/stat`` counts
+    clock ticks of 10 ms); 0 where absent."""
+    total = 0
+    with suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with suppress(OSError, IndexError, ValueError), \
+                    open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[0])
+    return total / 1e9
+
+
+async def idle(pid: int, fake: InteractionFake, still: float = IDLE_SECONDS,
+               most: float = 5.0) -> None:
+    """Until the bot ``pid`` is idle: for ``still`` seconds it made no channel write and
+    its threads ran under ``IDLE_SHARE`` of a CPU (an interaction's deliveries render,
+    read and record before and after their writes: no write for 10 ms alone was often
+    the middle of them); or ``most`` seconds have passed (a guard, not a measure)."""
+    deadline = time.perf_counter() + most
+    while time.perf_counter() < deadline:
+        writes, ran, since = fake.writes, run_seconds(pid), time.perf_counter()
+        await asyncio.sleep(still)
+        elapsed = time.perf_counter() - since
+        if fake.writes == writes and run_seconds(pid) - ran < IDLE_SHARE * elapsed:
+            return
 
 
 async def quiet(fake: InteractionFake, still: float = 0.5, tick: float = 0.05) -> None:
@@ -335,7 +369,7 @@ async def measure(args: argparse.Namespace) -> None:
                         fakes["ours"].wrote.clear()
                         await fakes["ours"].wrote.wait()  # the worker has begun
                         lat, c, w = await loads["ours"].round(kind, level, per_round(level),
-                                                              args.pace)
+                                                              args.pace, loaded=True)
                         writes += fakes["ours"].writes - start
                         got["loaded"] += lat
                         cpu["loaded"] += c
