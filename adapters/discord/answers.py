@@ -6,7 +6,10 @@ interaction 3 seconds for its first answer and nothing else has a deadline that
 short, so the work that can wait does: an interaction's desk work (after its
 deferral) and each delivery begin only once no interaction that arrived is still
 unanswered. Waiting is bounded (``MOST_SECONDS``), so a steady stream of
-interactions slows the work behind it but never stops it.
+interactions slows the work behind it but never stops it. Work that waited goes on one
+piece per pass of the event loop, in the order it came: let go all at once, a hundred
+pieces ran back to back before the loop next read the gateway, and an interaction
+that arrived meanwhile waited for all of them (bench/discord.py, traced step by step).
 
 Answers travel on HTTP connections of their own (``AnswerConnections``): discord.py sends
 every request through one pool, and while deliveries hold its connections (each until
@@ -30,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections import deque
 from contextlib import suppress
 from typing import Any
 
@@ -38,6 +42,8 @@ import discord
 
 MOST_SECONDS = 0.5  # the longest a piece of work gives way to answers
 RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is seen by then
+# (one timer for all the work waiting: one each, a hundred waiting pieces of work woke
+# every 20 ms and took the loop for milliseconds of every 20)
 FORGOTTEN_SECONDS = 3.0  # Discord's deadline: an interaction unanswered by then is lost
 HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretch
 HOLD_MOST_YOUNG = 100  # … or until this many times its youngest threshold of objects wait
@@ -86,8 +92,8 @@ class AnswersFirst:
 
     def __init__(self) -> None:
         self._waiting: dict[int, tuple[discord.Interaction[Any], float]] = {}
-        self._clear = asyncio.Event()
-        self._clear.set()
+        self._turns: deque[asyncio.Future[None]] = deque()  # work waiting, in order
+        self._turning: asyncio.TimerHandle | asyncio.Handle | None = None  # next turn
         self._holding: asyncio.TimerHandle | None = None  # the hold's end, when held
         self._overdue = False  # the hold ran out: not again until all are answered
         self._quiet: asyncio.TimerHandle | None = None  # the hold's end once all answered
@@ -101,7 +107,6 @@ class AnswersFirst:
     def arrived(self, interaction: discord.Interaction[Any]) -> None:
         """``interaction`` was read from the gateway (before any callback of it runs)."""
         self._waiting[interaction.id] = (interaction, time.monotonic())
-        self._clear.clear()
         if self._quiet is not None:  # the burst goes on: so does the hold
             self._quiet.cancel()
             self._quiet = None
@@ -116,10 +121,18 @@ class AnswersFirst:
     def close(self) -> None:
         """The bot stops: a hold never outlives it (its timer would not run)."""
         self._release()
+        if self._turning is not None:
+            self._turning.cancel()
+            self._turning = None
 
     def answered(self) -> None:
-        """Some first answer was sent: work waiting may go on if none is left."""
+        """Some first answer was sent: work waiting goes on if none is left."""
         self._prune()
+        if not self._waiting and self._turns and isinstance(self._turning,
+                                                            asyncio.TimerHandle):
+            self._turning.cancel()  # a recheck: no need to wait for it
+            self._turning = None
+            self._take_turns()
 
     def _prune(self) -> None:
         now = time.monotonic()
@@ -128,7 +141,6 @@ class AnswersFirst:
         for key in done:
             del self._waiting[key]
         if not self._waiting:
-            self._clear.set()
             self._overdue = False
             if self._holding is not None and self._quiet is None:
                 self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS,
@@ -153,18 +165,40 @@ class AnswersFirst:
             COLLECTOR.release(self)
 
     async def give_way(self) -> None:
-        """Return once no interaction waits for its first answer, or after
+        """Return once no interaction waits for its first answer and the work that gave
+        way before this has had its turn (one piece per pass of the loop), or after
         ``MOST_SECONDS``. Yields to the loop at least once first, so that frames already
         read from the gateway are dispatched (and counted) before this is decided."""
         await asyncio.sleep(0)
-        deadline = time.monotonic() + MOST_SECONDS
-        while self.unanswered:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            with suppress(TimeoutError):
-                async with asyncio.timeout(min(left, RECHECK_SECONDS)):
-                    await self._clear.wait()
+        if not self._turns and not self.unanswered:
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        self._take_turns()
+        with suppress(TimeoutError):
+            async with asyncio.timeout(MOST_SECONDS):
+                await turn  # cancelled at the deadline: its turn is skipped
+
+    def _take_turns(self) -> None:
+        if self._turning is None:
+            self._turning = asyncio.get_running_loop().call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        """The first piece of work waiting goes on if no interaction waits, and the next
+        at the loop's next pass; while some wait, look again in ``RECHECK_SECONDS`` (or
+        at the ``answered`` that leaves none)."""
+        self._turning = None
+        while self._turns and self._turns[0].done():
+            self._turns.popleft()
+        if not self._turns:
+            return
+        loop = asyncio.get_running_loop()
+        if self.unanswered:
+            self._turning = loop.call_later(RECHECK_SECONDS, self._next_turn)
+            return
+        self._turns.popleft().set_result(None)
+        if self._turns:
+            self._turning = loop.call_soon(self._next_turn)
 
 
 class AnswerConnections:

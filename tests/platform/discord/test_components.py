@@ -77,4 +77,6 @@ async def test_controls_leave_no_cyclic_garbage(
     for _ in range(50):
         assert make().to_components()
     gc.collect()
-    assert [type(o).__name__ for o in collecting_to_garbage] == []
+    # (other tests' objects may turn unreachable meanwhile: only a view's parts count)
+    assert [type(o).__name__ for o in collecting_to_garbage
+            if type(o).__module__.startswith(("discord.ui", "adapters.discord"))] == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -323,3 +324,40 @@ async def test_a_bot_that_stops_leaves_the_collector_running(
     assert not gc.isenabled()
     await platform.stop()  # before the answer is back and before the hold's bound
     assert gc.isenabled()
+
+
+async def test_work_that_gave_way_goes_on_in_order_one_piece_per_pass_of_the_loop() -> None:
+    """Let go all at once, a hundred pieces of waiting work ran back to back before the
+    loop read the gateway again; one per pass, a frame that arrives is read between."""
+    waiting = answers.AnswersFirst()
+    passes = 0
+
+    def tick() -> None:  # runs once in every pass of the loop
+        nonlocal passes
+        passes += 1
+        ticker[0] = asyncio.get_running_loop().call_soon(tick)
+
+    ticker = [asyncio.get_running_loop().call_soon(tick)]
+    went: list[tuple[int, int]] = []
+
+    async def work(n: int) -> None:
+        await waiting.give_way()
+        went.append((n, passes))
+
+    interaction = _Pending(1)
+    try:
+        waiting.arrived(interaction)  # type: ignore[arg-type]
+        pieces = [asyncio.create_task(work(n)) for n in range(50)]
+        await asyncio.sleep(0.1)
+        assert went == [], "no work while an interaction waits for its first answer"
+        interaction.done = True
+        waiting.answered()
+        await asyncio.wait_for(asyncio.gather(*pieces), 10)
+        assert [n for n, _ in went] == list(range(50))  # in the order they came
+        at = [p for _, p in went]
+        assert all(b > a for a, b in itertools.pairwise(at)), \
+            "each piece in a pass of its own"
+        assert at[-1] - at[0] < 150  # and without waiting between them
+    finally:
+        ticker[0].cancel()
+        waiting.close()
