@@ -361,3 +361,20 @@ async def test_work_that_gave_way_goes_on_in_order_one_piece_per_pass_of_the_loo
     finally:
         ticker[0].cancel()
         waiting.close()
+
+
+
+def test_the_collection_held_back_is_made_when_the_hold_ends() -> None:
+    """At the quiet moment the hold ends, not at the next allocation — which was often
+    the next interaction's gateway frame being parsed."""
+    hold, holder = answers.CollectorHold(), object()
+    young = gc.get_threshold()[0]
+    hold.hold(holder)
+    try:
+        kept = [[] for _ in range(3 * young)]  # past the young threshold, while held
+        assert not gc.isenabled() and gc.get_count()[0] > young
+    finally:
+        hold.release(holder)
+    # (get_count reads the counts before it allocates its answer)
+    assert gc.get_count()[0] < young, "collected as the hold ended"
+    assert gc.isenabled() and len(kept) == 3 * young
