@@ -62,9 +62,12 @@ def _started(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work``; a setting found wrong on the way (the database URL names no database,
     a platform refuses a token) exits 2, something unreachable exits 1, one line each."""
     from bot.runtime import StartupError
+    from core.lanes import LanesLoop
 
     try:
-        return asyncio.run(work)
+        # the event loop with an answer lane (``core.lanes``): Discord's interactions
+        with asyncio.Runner(loop_factory=LanesLoop) as runner:
+            return runner.run(work)
     except ConfigError as err:
         typer.echo(f"helpthread: {err}", err=True)
         raise typer.Exit(2) from err

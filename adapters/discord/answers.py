@@ -40,6 +40,8 @@ from typing import Any
 import aiohttp
 import discord
 
+from core.lanes import leave_answer_lane
+
 MOST_SECONDS = 0.5  # the longest a piece of work gives way to answers
 RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is seen by then
 # (one timer for all the work waiting: one each, a hundred waiting pieces of work woke
@@ -49,7 +51,7 @@ HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretc
 HOLD_MOST_YOUNG = 100  # … or until this many times its youngest threshold of objects wait
 # (100 × 700: some 70,000 objects, a few MB; bench/discord.py at 8 at once, 768 samples:
 # at 20 the hold ran out inside bursts and its collections of 2–4 ms set the p99)
-QUIET_SECONDS = 0.02  # no interaction waiting for this long: the burst is over
+QUIET_SECONDS = 0.005  # no interaction waiting for this long: the burst is over
 
 
 class CollectorHold:
@@ -139,7 +141,9 @@ class AnswersFirst:
             self._turning = None
 
     def answered(self) -> None:
-        """Some first answer was sent: work waiting goes on if none is left."""
+        """Some first answer was sent: work waiting goes on if none is left, and the
+        task that sent it leaves the event loop's answer lane (``core.lanes``)."""
+        leave_answer_lane()
         self._prune()
         if not self._waiting and self._turns and isinstance(self._turning,
                                                             asyncio.TimerHandle):

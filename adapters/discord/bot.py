@@ -27,6 +27,7 @@ from adapters.discord.ratelimits import install as install_delivery_http
 from adapters.discord.watchers import COMMANDS as WATCHER_COMMANDS
 from core.config import DeskConfig
 from core.desk import Desk
+from core.lanes import ANSWER_LANE, outside_answer_lane
 
 log = logging.getLogger("helpthread.discord")
 
@@ -80,10 +81,16 @@ class HelpthreadBot(discord.Client):
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's event dispatch; an interaction is counted as waiting for its
         answer the moment it is read (``answers.arrived``), before its callbacks run,
-        and its answers go out on connections of their own (``answers.AnswerConnections``)."""
+        and its answers go out on connections of their own (``answers.AnswerConnections``).
+        Read on the gateway's task, in the event loop's answer lane (``core.lanes``): an
+        interaction's callbacks stay in it until it is answered, any other event's
+        handlers leave it."""
         if event == "interaction" and args:
             self.answers.arrived(args[0])
             self.answer_connections.take(args[0])
+        elif ANSWER_LANE.get():
+            outside_answer_lane().run(super().dispatch, event, *args, **kwargs)
+            return
         super().dispatch(event, *args, **kwargs)
 
     async def close(self) -> None:

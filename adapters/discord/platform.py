@@ -20,6 +20,7 @@ from adapters.discord.plugin import PLUGIN, DiscordSettings
 from adapters.discord.views import MODAL_MAX_COMPONENTS, SELECT_MAX_OPTIONS
 from core.config import DeskConfig
 from core.desk import Desk
+from core.lanes import answer_lane
 from core.platforms import SettingError
 
 log = logging.getLogger("helpthread.discord")
@@ -105,8 +106,11 @@ class DiscordPlatform:
         """Log in (REST: the token's user and application), sync the /ticket group to
         the guild (``setup_hook``) and keep the gateway connected in the background."""
         await self.bot.login(self._token)
+        # the gateway's task and the interactions it reads run in the event loop's
+        # answer lane (``core.lanes``) until they are answered
         self._connection = asyncio.create_task(self.bot.connect(reconnect=True),
-                                               name="discord-gateway")
+                                               name="discord-gateway",
+                                               context=answer_lane())
         log.info("discord.started application_id=%s", self.bot.application_id)
 
     async def stop(self) -> None:
