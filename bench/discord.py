@@ -140,6 +140,8 @@ class Load:
         """Latencies (s), the bot's CPU seconds and its seconds waiting for a CPU. At 1 at
         once each interaction is sent as ``pace`` says (``send``; the module's notes)."""
         payloads = await self.prepare(kind, self.tickets(kind, count))
+        if kind == "resolve" and not loaded:  # the forms were opened: the round begins
+            await settled([self.pid])  # once the bot has done with that
         gate = asyncio.Semaphore(level)
 
         async def one(payload: dict[str, Any]) -> float:
