@@ -19,13 +19,14 @@ on Discord's API a TLS handshake before the 3 seconds' answer could even be sent
 The garbage collector gives way too: while interactions come, automatic collections
 are held (``gc.disable``), so a collection's pause falls after a burst of interactions,
 not inside it. Every interaction leaves cyclic garbage only a collection frees
-(discord.py's interaction, message, member and views refer to each other: some 80
-objects an interaction, measured with ``gc.DEBUG_SAVEALL``), so a held collection takes
-milliseconds; the hold ends once no interaction has waited for ``QUIET_SECONDS`` — not
-at each moment all are answered, which in a burst comes between two of them and put
-the collection inside the burst. The hold is bounded (``HOLD_MOST_SECONDS``,
-``HOLD_MOST_YOUNG``): under a steady stream the collector runs as usual, and memory
-never waits on answers for long.
+(discord.py's interaction, message, member and the view it builds from the message
+refer to each other: some 30 objects an interaction, as in a bare discord.py bot,
+measured with ``gc.DEBUG_SAVEALL``), so a held collection takes milliseconds; the hold
+ends once no interaction has waited for ``QUIET_SECONDS`` — not at each moment all
+are answered, which in a burst comes between two of them and put the collection inside
+the burst — and the collection held back is made then (``collect_due``). The hold is
+bounded (``HOLD_MOST_SECONDS``, ``HOLD_MOST_YOUNG``): under a steady stream the
+collector runs as usual, and memory never waits on answers for long.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretc
 HOLD_MOST_YOUNG = 100  # … or until this many times its youngest threshold of objects wait
 # (100 × 700: some 70,000 objects, a few MB; bench/discord.py at 8 at once, 768 samples:
 # at 20 the hold ran out inside bursts and its collections of 2–4 ms set the p99)
-QUIET_SECONDS = 0.005  # no interaction waiting for this long: the burst is over
+QUIET_SECONDS = 0.005  # no interaction waiting for this long: the burst is over (at
+# 0.02, one interaction at a time, the collection came as the next one was sent)
 
 
 class CollectorHold:
