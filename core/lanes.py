@@ -36,19 +36,12 @@ ANSWER_LANE: contextvars.ContextVar[bool] = contextvars.ContextVar("answer_lane"
 POLL_SECONDS = 0.0005  # between two looks at the sockets while other callbacks run
 
 
-def answer_lane() -> contextvars.Context:
-    """A copy of the current context in the answer lane: start a task in it
-    (``asyncio.create_task(coro, context=answer_lane())``)."""
+def answer_lane(inside: bool = True) -> contextvars.Context:
+    """A copy of the current context in the answer lane (``inside``) or out of it: start
+    a task in it (``asyncio.create_task(coro, context=answer_lane())``), or run work
+    that answers no one from a task in the lane (``answer_lane(False).run(…)``)."""
     context = contextvars.copy_context()
-    context.run(ANSWER_LANE.set, True)
-    return context
-
-
-def outside_answer_lane() -> contextvars.Context:
-    """A copy of the current context out of the answer lane (for work started from a
-    task in it that answers no one)."""
-    context = contextvars.copy_context()
-    context.run(ANSWER_LANE.set, False)
+    context.run(ANSWER_LANE.set, inside)
     return context
 
 

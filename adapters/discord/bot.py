@@ -27,7 +27,7 @@ from adapters.discord.ratelimits import install as install_delivery_http
 from adapters.discord.watchers import COMMANDS as WATCHER_COMMANDS
 from core.config import DeskConfig
 from core.desk import Desk
-from core.lanes import ANSWER_LANE, outside_answer_lane
+from core.lanes import ANSWER_LANE, answer_lane
 
 log = logging.getLogger("helpthread.discord")
 
@@ -89,7 +89,7 @@ class HelpthreadBot(discord.Client):
             self.answers.arrived(args[0])
             self.answer_connections.take(args[0])
         elif ANSWER_LANE.get():
-            outside_answer_lane().run(super().dispatch, event, *args, **kwargs)
+            answer_lane(False).run(super().dispatch, event, *args, **kwargs)
             return
         super().dispatch(event, *args, **kwargs)
 

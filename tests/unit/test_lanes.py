@@ -13,7 +13,6 @@ from core.lanes import (
     LanesLoop,
     answer_lane,
     leave_answer_lane,
-    outside_answer_lane,
 )
 
 
@@ -30,7 +29,7 @@ def test_callbacks_in_the_answer_lane_run_before_the_others() -> None:
         for n in range(5):
             loop.call_soon(ran.append, f"other {n}")
         loop.call_soon(ran.append, "answer", context=answer_lane())
-        loop.call_soon(ran.append, "other 5", context=outside_answer_lane())
+        loop.call_soon(ran.append, "other 5", context=answer_lane(False))
         await asyncio.sleep(0.01)
 
     run(main())
