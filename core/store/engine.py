@@ -17,7 +17,8 @@ A serving process may give aiosqlite's connection threads a lower CPU priority
 (``thread_nice``): the event loop answers platforms within their deadlines (Discord's
 3 seconds) and everything a connection thread does is awaited by work that can wait.
 On one CPU, without it, an interaction read while a thread runs SQLite waited about
-1 ms for the CPU under ``bench/discord.py``; at nice 10, 0.2 ms.
+1 ms for the CPU under ``bench/discord.py``; at nice 10, 0.2–0.7 ms (a thread that woke
+from SQLite's C code still shared the CPU with the loop); at 19, 0.04–0.05 ms.
 """
 
 from __future__ import annotations
