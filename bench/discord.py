@@ -148,6 +148,7 @@ class Load:
             await settled([self.pid])  # once the bot has done with that
         queue = iter(payloads)
         latencies: list[float] = []
+        pace = pace if level == 1 else "answer"
 
         async def sender() -> None:
             # ``level`` senders, each sending its next once its last is answered: one
@@ -155,12 +156,10 @@ class Load:
             # this process before the round's first answers were read, and those
             # became the slowest of the round for either bot
             for payload in queue:
-                latencies.append(await self.send(payload, pace if level == 1 else "answer",
-                                                 loaded))
+                latencies.append(await self.send(payload, pace, loaded))
 
         # this process times both bots: a collection of its own (its heap holds every
         # answer timed) would be charged to whichever bot's round it fell in
-        gc.collect()
         gc.disable()
         before, waited = cpu_seconds(self.pid), run_queue_seconds(self.pid)
         try:

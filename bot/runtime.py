@@ -42,10 +42,8 @@ from core.undelivered import note_parked
 log = logging.getLogger(__name__)
 
 # The serving desk's SQLite connection threads run this much nicer than its event loop,
-# which answers platforms first (``core.store.engine``; ``bench/discord.py``): as nice as
-# Linux allows. At 10 the loop still waited 0.2–0.7 ms per interaction for the CPU its
-# threads held, at 19 0.04–0.05 ms. A thread is never starved: the loop awaits its work
-# and leaves the CPU to it while it waits.
+# which answers platforms first: as nice as Linux allows (measured in ``core.store.engine``).
+# A thread is never starved: the loop awaits its work and leaves the CPU to it meanwhile.
 DB_THREAD_NICE = 19
 
 
