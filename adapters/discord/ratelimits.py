@@ -14,11 +14,17 @@ Inside ``delivering()`` (``DiscordOutbound.deliver``) each of these raises
 other call (interaction answers, listeners, command sync) keeps discord.py's waiting.
 discord.py's own retries of a 5xx (after 1, 3, 5, 7 s) are left as they are.
 
-discord.py forgets buckets idle for 5 minutes by scanning all of them each time a new
-one is made, once there are 256. A bot with a thread per ticket and a webhook token per
-answered interaction makes a new bucket for most calls and keeps thousands: that scan
-took 7 % of the bot's CPU under the interaction benchmark. Here the scan runs when the
-count has doubled since the last one — the same buckets are forgotten, amortised O(1).
+discord.py forgets a bucket once it has been idle for 5 minutes, scanning all of them
+each time a new one is made once there are 256. A bot with a thread per ticket and a
+webhook token per answered interaction makes a new bucket for most calls: that scan
+took 7 % of the bot's CPU under the interaction benchmark, and five minutes of buckets
+(three objects each, tens of thousands under load) made every full garbage collection
+of the event loop walk them. Here a bucket is forgotten as soon as it holds no window
+— nobody inside or waiting, and its reset passed or never learnt: ``Ratelimit.acquire``
+would reset it to a fresh one anyway, so only the learnt ``limit`` is lost, relearnt by
+the route's next response. The scan runs once the count reaches twice what the last
+scan left (at least ``SCAN_AT``): amortised O(1), and the buckets kept stay within
+twice those in a window.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from discord.http import HTTPClient, Ratelimit, Route
 
 NO_WAIT = 1e-3  # seconds: a 429 asking for longer is handed back, never slept out
 GLOBAL_RETRY_SECONDS = 1.0  # a global rate limit's end is not known to us: look again then
+SCAN_AT = 256  # buckets: below this many, none is forgotten (discord.py's own floor)
 
 _DELIVERING: ContextVar[bool] = ContextVar("helpthread_discord_delivering", default=False)
 
@@ -72,6 +79,16 @@ class DeliveryRatelimit(Ratelimit):
         await super().__aexit__(*exc)
 
 
+def holds_no_window(bucket: Ratelimit, now: float) -> bool:
+    """Whether ``bucket`` (at loop time ``now``, seconds) tells nothing a fresh bucket
+    would not: no request inside it or waiting for it, and no rate-limit window open.
+    (A request between ``get_ratelimit`` and ``acquire`` is not seen: it is waiting
+    out a global rate limit, after which its route relearns its window.)"""
+    return (bucket.outgoing == 0 and not bucket._pending_requests
+            and not bucket._sleeping.locked()
+            and (bucket.expires is None or now > bucket.expires))
+
+
 class DeliveryHTTPClient(HTTPClient):
     """discord.py's REST client, with ``delivering()`` honoured (see the module)."""
 
@@ -94,16 +111,18 @@ class DeliveryHTTPClient(HTTPClient):
         try:
             return self._buckets[key]
         except KeyError:
+            self._try_clear_expired_ratelimits()  # before: the new one holds no window yet
             bucket = self._buckets[key] = DeliveryRatelimit(self._max_wait)
-            self._try_clear_expired_ratelimits()
             return bucket
 
     def _try_clear_expired_ratelimits(self) -> None:
-        """Forget idle buckets (discord.py's rule) once their count doubled since the
-        last time (see the module)."""
-        if len(self._buckets) < 2 * self._scanned_at:
+        """Forget every bucket that holds no window, once the count has reached twice
+        what the last scan left (see the module)."""
+        if len(self._buckets) < max(SCAN_AT, 2 * self._scanned_at):
             return
-        super()._try_clear_expired_ratelimits()
+        now = asyncio.get_running_loop().time()
+        for key in [key for key, bucket in self._buckets.items() if holds_no_window(bucket, now)]:
+            del self._buckets[key]
         self._scanned_at = len(self._buckets)
 
     async def request(self, route: Route, **kwargs: Any) -> Any:
