@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 # which answers platforms first: as nice as Linux allows (measured in ``core.store.engine``).
 # A thread is never starved: the loop awaits its work and leaves the CPU to it meanwhile.
 DB_THREAD_NICE = 19
-DB_THREAD_IDLE = True  # … and under SCHED_IDLE, which a loop that wakes preempts at once
 
 
 class StartupError(Exception):
@@ -140,8 +139,7 @@ async def build(settings: Settings, config: DeskConfig,
         routes = routes_of(settings, config)
     if migrate:
         await migrate_database(settings.database_url)
-    engine = make_engine(settings.database_url, thread_nice=DB_THREAD_NICE,
-                         thread_idle=DB_THREAD_IDLE)
+    engine = make_engine(settings.database_url, thread_nice=DB_THREAD_NICE)
     try:
         if await use_search_language(engine, config.search.language):
             log.info("search index rebuilt for search.language = %s", config.search.language)

@@ -18,13 +18,7 @@ A serving process may give aiosqlite's connection threads a lower CPU priority
 3 seconds) and everything a connection thread does is awaited by work that can wait.
 On one CPU, without it, an interaction read while a thread runs SQLite waited about
 1 ms for the CPU under ``bench/discord.py``; at nice 10, 0.2–0.7 ms (a thread that woke
-from SQLite's C code still shared the CPU with the loop); at 19, 0.04–0.05 ms. With
-``thread_idle`` the threads are also ``SCHED_IDLE``: Linux's scheduler (EEVDF) lets a
-running nice-19 thread finish its slice of a few ms before a loop that woke gets the
-CPU, but preempts an idle-policy thread at once — loop steps that took 3 ms or more
-longer than their CPU time, in two rounds at 1 at once of bench/discord.py: 29 at nice
-19, 10 with ``SCHED_IDLE`` (the bare bot: 0–1). An idle-policy thread is still never
-starved by its own process: the loop awaits its work and leaves the CPU to it meanwhile.
+from SQLite's C code still shared the CPU with the loop); at 19, 0.04–0.05 ms.
 """
 
 from __future__ import annotations
@@ -51,13 +45,11 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def make_engine(url: str, *, thread_nice: int = 0, thread_idle: bool = False,
-                **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, thread_nice: int = 0, **kwargs: Any) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``sqlite+aiosqlite:///file.db`` or
     ``postgresql+asyncpg://…``). ``thread_nice``: on Linux, how much lower the CPU
     priority of each SQLite connection's thread is than the process's (``nice``
-    steps); ``thread_idle``: those threads also under the ``SCHED_IDLE`` policy (see
-    the module). Raises ``BadOption`` for a query option the driver cannot
+    steps; see the module). Raises ``BadOption`` for a query option the driver cannot
     take (``check_database_url`` refuses those first)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -81,11 +73,10 @@ def make_engine(url: str, *, thread_nice: int = 0, thread_idle: bool = False,
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         _functions(dbapi_connection)
-        if (thread_nice or thread_idle) and sys.platform.startswith("linux"):
+        if thread_nice and sys.platform.startswith("linux"):
             # a function SQLite calls runs on the connection's own thread
-            dbapi_connection.create_function(
-                "helpthread_lower_priority", 0,
-                lambda: _lower_this_thread(thread_nice, idle=thread_idle))
+            dbapi_connection.create_function("helpthread_lower_priority", 0,
+                                              lambda: _lower_this_thread(thread_nice))
             cursor.execute("SELECT helpthread_lower_priority()")
         cursor.close()
 
@@ -106,17 +97,12 @@ def asyncpg_arguments(url: str) -> tuple[str, dict[str, Any]]:
     return parsed.set(query={}).render_as_string(hide_password=False), options
 
 
-def _lower_this_thread(steps: int, *, idle: bool = False) -> int:
-    """Lower the calling thread's CPU priority by ``steps`` nice values, and with
-    ``idle`` put it under ``SCHED_IDLE`` (Linux: a thread id names one thread; lowering
-    needs no privilege); 1 when done, 0 when the system refused (left as it was)."""
+def _lower_this_thread(steps: int) -> int:
+    """Lower the calling thread's CPU priority by ``steps`` nice values (Linux: a thread
+    id names one thread); 1 when done, 0 when the system refused (left as it was)."""
     tid = threading.get_native_id()
     try:
-        if steps:
-            os.setpriority(os.PRIO_PROCESS, tid,
-                           min(os.getpriority(os.PRIO_PROCESS, tid) + steps, 19))
-        if idle:
-            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + steps, 19))
     except OSError:
         return 0
     return 1

@@ -1,7 +1,6 @@
 """The serving desk's SQLite connection threads run at a lower CPU priority than its
-event loop (``core.store.engine``, ``bot.runtime.DB_THREAD_NICE``) and under the
-``SCHED_IDLE`` policy (``DB_THREAD_IDLE``): on one busy CPU the loop, which answers
-platforms within their deadlines, goes first."""
+event loop (``core.store.engine``, ``bot.runtime.DB_THREAD_NICE``): on one busy CPU the
+loop, which answers platforms within their deadlines, goes first."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.runtime import DB_THREAD_IDLE, DB_THREAD_NICE, build
+from bot.runtime import DB_THREAD_NICE, build
 from bot.settings import Settings
 from core.store.engine import READING, make_engine
 
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 def _nice(thread: threading.Thread) -> int:
     assert thread.native_id is not None
     return os.getpriority(os.PRIO_PROCESS, thread.native_id)
-
-
-def _policy(thread: threading.Thread) -> int:
-    assert thread.native_id is not None
-    return os.sched_getscheduler(thread.native_id)
 
 
 def _connection_threads() -> list[threading.Thread]:
@@ -48,21 +42,7 @@ async def test_each_connection_thread_is_nicer_and_the_loop_is_not(tmp_path: Pat
             made = [t for t in _connection_threads() if t not in before]
             assert len(made) == 2
             assert [_nice(t) for t in made] == [min(loop_nice + 5, 19)] * 2
-            assert [_policy(t) for t in made] == [os.SCHED_OTHER] * 2  # not asked
         assert _nice(threading.main_thread()) == loop_nice
-    finally:
-        await engine.dispose()
-
-
-async def test_idle_connection_threads_are_under_sched_idle(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/i.db", thread_idle=True)
-    try:
-        before = set(_connection_threads())
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
-            made = [t for t in _connection_threads() if t not in before]
-            assert [_policy(t) for t in made] == [os.SCHED_IDLE]
-        assert _policy(threading.main_thread()) == os.SCHED_OTHER
     finally:
         await engine.dispose()
 
@@ -87,8 +67,6 @@ async def test_the_serving_runtime_lowers_its_threads_and_other_engines_do_not(
             mine = [t for t in _connection_threads() if t not in before]
             assert mine, "the runtime's engine made no connection thread"
             assert {_nice(t) for t in mine} == {min(loop_nice + DB_THREAD_NICE, 19)}
-            assert DB_THREAD_IDLE and {_policy(t) for t in mine} == {os.SCHED_IDLE}
         assert _nice(threading.main_thread()) == loop_nice
-        assert _policy(threading.main_thread()) == os.SCHED_OTHER
     finally:
         await runtime.close()
