@@ -79,14 +79,15 @@ class DeliveryRatelimit(Ratelimit):
         await super().__aexit__(*exc)
 
 
-def holds_no_window(bucket: Ratelimit, now: float) -> bool:
-    """Whether ``bucket`` (at loop time ``now``, seconds) tells nothing a fresh bucket
-    would not: no request inside it or waiting for it, and no rate-limit window open.
-    (A request between ``get_ratelimit`` and ``acquire`` is not seen: it is waiting
-    out a global rate limit, after which its route relearns its window.)"""
+def holds_no_window(bucket: Ratelimit) -> bool:
+    """Whether ``bucket`` tells nothing a fresh bucket would not: no request inside it
+    or waiting for it, and no rate-limit window open (never learnt, or expired by
+    discord.py's own ``is_expired``). A request between ``get_ratelimit`` and
+    ``acquire`` is not seen: it is waiting out a global rate limit, after which its
+    route relearns its window."""
     return (bucket.outgoing == 0 and not bucket._pending_requests
             and not bucket._sleeping.locked()
-            and (bucket.expires is None or now > bucket.expires))
+            and (bucket.expires is None or bucket.is_expired()))
 
 
 class DeliveryHTTPClient(HTTPClient):
@@ -120,8 +121,7 @@ class DeliveryHTTPClient(HTTPClient):
         what the last scan left (see the module)."""
         if len(self._buckets) < max(SCAN_AT, 2 * self._scanned_at):
             return
-        now = asyncio.get_running_loop().time()
-        for key in [key for key, bucket in self._buckets.items() if holds_no_window(bucket, now)]:
+        for key in [key for key, bucket in self._buckets.items() if holds_no_window(bucket)]:
             del self._buckets[key]
         self._scanned_at = len(self._buckets)
 
