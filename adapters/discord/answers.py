@@ -25,8 +25,14 @@ measured with ``gc.DEBUG_SAVEALL``), so a held collection takes milliseconds; th
 ends once no interaction has waited for ``QUIET_SECONDS`` — not at each moment all
 are answered, which in a burst comes between two of them and put the collection inside
 the burst — and the collection held back is made then (``collect_due``). The hold is
-bounded (``HOLD_MOST_SECONDS``, ``HOLD_MOST_YOUNG``): under a steady stream the
-collector runs as usual, and memory never waits on answers for long.
+bounded twice. Past ``HOLD_MOST_SECONDS`` or ``HOLD_MOST_YOUNG`` it ends at the first
+moment no interaction waits, without waiting to be quiet: under a steady stream one at
+a time that is between two of them, where the collection delays at most the next
+one's reading — ended at once, it was made with a burst waiting behind it (a young
+collection of 12 ms under 32 answers in flight, bench/discord.py, loaded Resolve).
+Past ``HOLD_LAST_SECONDS`` or ``HOLD_LAST_YOUNG`` (a stream with no such moment, an
+answer stuck on its way) it ends at once and the collector runs as usual until every
+interaction is answered: memory never waits on answers for long.
 """
 
 from __future__ import annotations
@@ -48,10 +54,13 @@ RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is 
 # (one timer for all the work waiting: one each, a hundred waiting pieces of work woke
 # every 20 ms and took the loop for milliseconds of every 20)
 FORGOTTEN_SECONDS = 3.0  # Discord's deadline: an interaction unanswered by then is lost
-HOLD_MOST_SECONDS = 0.5  # the longest the garbage collector is held at a stretch
-HOLD_MOST_YOUNG = 100  # … or until this many times its youngest threshold of objects wait
-# (100 × 700: some 70,000 objects, a few MB; bench/discord.py at 8 at once, 768 samples:
-# at 20 the hold ran out inside bursts and its collections of 2–4 ms set the p99)
+HOLD_MOST_SECONDS = 0.5  # the garbage collector held this long at a stretch ends at
+HOLD_MOST_YOUNG = 100  # … or with this many times its youngest threshold of objects
+# waiting, at the first moment no interaction waits (100 × 700: some 70,000 objects, a
+# few MB; bench/discord.py at 8 at once, 768 samples: at 20 the hold ran out inside
+# bursts and its collections of 2–4 ms set the p99)
+HOLD_LAST_SECONDS = 1.0  # … and past this, or this many times the youngest threshold,
+HOLD_LAST_YOUNG = 2 * HOLD_MOST_YOUNG  # at once, interactions waiting or not
 QUIET_SECONDS = 0.005  # no interaction waiting for this long: the burst is over (at
 # 0.02, one interaction at a time, the collection came as the next one was sent)
 
@@ -94,25 +103,27 @@ def collect_due() -> None:
 COLLECTOR = CollectorHold()
 
 
-def young_overdue() -> bool:
-    """True when the objects made since the last young collection are past
-    ``HOLD_MOST_YOUNG`` times its threshold: the hold ends (memory comes first)."""
-    return gc.get_count()[0] > HOLD_MOST_YOUNG * gc.get_threshold()[0]
+def young_past(times: int) -> bool:
+    """True when the objects made since the last young collection are past ``times``
+    its threshold (``HOLD_MOST_YOUNG``, ``HOLD_LAST_YOUNG``: memory comes first)."""
+    return gc.get_count()[0] > times * gc.get_threshold()[0]
 
 
 class AnswersFirst:
     """The interactions that arrived and are not answered yet (``arrived`` at parse time,
     ``answered`` after each first answer), and ``give_way`` for the work behind them.
     While some are unanswered, and for ``QUIET_SECONDS`` after, the garbage collector
-    is held (``COLLECTOR``), for at most ``HOLD_MOST_SECONDS`` and ``HOLD_MOST_YOUNG``
-    at a stretch: once overdue it runs as usual until every interaction is answered."""
+    is held (``COLLECTOR``); past ``HOLD_MOST_SECONDS`` or ``HOLD_MOST_YOUNG`` until
+    the first moment none waits, past ``HOLD_LAST_SECONDS`` or ``HOLD_LAST_YOUNG`` not at
+    all until every interaction is answered (the module's notes)."""
 
     def __init__(self) -> None:
         self._waiting: dict[int, tuple[discord.Interaction[Any], float]] = {}
         self._turns: deque[asyncio.Future[None]] = deque()  # work waiting, in order
         self._turning: asyncio.TimerHandle | asyncio.Handle | None = None  # next turn
-        self._holding: asyncio.TimerHandle | None = None  # the hold's end, when held
-        self._overdue = False  # the hold ran out: not again until all are answered
+        self._holding: asyncio.TimerHandle | None = None  # the hold's next bound, when held
+        self._ending = False  # past its first bound: the hold ends once none waits
+        self._overdue = False  # past its last: not held again until all are answered
         self._quiet: asyncio.TimerHandle | None = None  # the hold's end once all answered
 
     @property
@@ -128,12 +139,14 @@ class AnswersFirst:
             self._quiet.cancel()
             self._quiet = None
         if self._holding is not None:
-            if young_overdue():
-                self._end_hold()
+            if young_past(HOLD_LAST_YOUNG):
+                self._last_bound()
+            elif not self._ending and young_past(HOLD_MOST_YOUNG):
+                self._first_bound()
         elif not self._overdue:
             COLLECTOR.hold(self)
             self._holding = asyncio.get_running_loop().call_later(HOLD_MOST_SECONDS,
-                                                                  self._end_hold)
+                                                                  self._first_bound)
 
     def close(self) -> None:
         """The bot stops: a hold never outlives it (its timer would not run)."""
@@ -161,20 +174,35 @@ class AnswersFirst:
             del self._waiting[key]
         if not self._waiting:
             self._overdue = False
-            if self._holding is not None and self._quiet is None:
+            if self._holding is not None and self._ending:
+                self._release()  # the moment a hold past its first bound waited for
+            elif self._holding is not None and self._quiet is None:
                 self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS,
                                                                     self._release)
 
-    def _end_hold(self) -> None:
-        """``HOLD_MOST_SECONDS`` passed, or too many young objects wait: unless every
-        interaction is answered by now (by a path that did not say so), the collector
-        runs as usual until they are."""
+    def _first_bound(self) -> None:
+        """``HOLD_MOST_SECONDS`` passed, or ``HOLD_MOST_YOUNG``: the hold ends at the first
+        moment no interaction waits (now, if none does), and at the last bound at the
+        latest."""
+        if self._holding is None:
+            return
+        self._ending = True
+        self._holding.cancel()
+        self._holding = asyncio.get_running_loop().call_later(
+            HOLD_LAST_SECONDS - HOLD_MOST_SECONDS, self._last_bound)
+        self._prune()
+
+    def _last_bound(self) -> None:
+        """``HOLD_LAST_SECONDS`` passed, or ``HOLD_LAST_YOUNG``: the hold ends now, and
+        unless every interaction is answered by now (by a path that did not say so), the
+        collector runs as usual until they are."""
         self._prune()
         if self._waiting:
             self._release()
             self._overdue = True
 
     def _release(self) -> None:
+        self._ending = False
         if self._quiet is not None:
             self._quiet.cancel()
             self._quiet = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -231,13 +232,16 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await asyncio.sleep(answers.QUIET_SECONDS + 0.05)  # no interaction since: released
     assert gc.isenabled()
 
-    # an answer slower than the hold's bound: the collector runs again after it, and
-    # is not held again until every interaction is answered
+    # an answer slower than the hold's bounds: past the first, the hold waits for a
+    # moment none waits (none comes: this one is stuck); past the last, the collector
+    # runs again, and is not held again until every interaction is answered
     stuck = select(GUILD, team, AGENT, "ticket:priority:2", "high")
     fake.hold[stuck["id"]] = 1.5
     await _dispatched(fake, platform, stuck)
     assert not gc.isenabled()
     await asyncio.sleep(answers.HOLD_MOST_SECONDS + 0.1)
+    assert not gc.isenabled() and platform.bot.answers.unanswered == 1
+    await asyncio.sleep(answers.HOLD_LAST_SECONDS - answers.HOLD_MOST_SECONDS)
     assert gc.isenabled() and platform.bot.answers.unanswered == 1
     later = button(GUILD, team, AGENT, "ticket:claim:3")
     await _dispatched(fake, platform, later)
@@ -246,14 +250,14 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await asyncio.wait_for(fake.answered[later["id"]].resulted.wait(), 10)
     assert platform.bot.answers.unanswered == 0
 
-    # nor held past HOLD_MOST_YOUNG times the young generation's threshold of objects
+    # nor held past HOLD_LAST_YOUNG times the young generation's threshold of objects
     threshold = gc.get_threshold()
     slow = button(GUILD, team, AGENT, "ticket:close:1")
     fake.hold[slow["id"]] = 0.4
     await _dispatched(fake, platform, slow)
     assert not gc.isenabled()
     try:
-        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past 20 × 1
+        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past 200 × 1
         await _dispatched(fake, platform, button(GUILD, team, AGENT, "ticket:claim:2"))
         assert gc.isenabled()
     finally:
@@ -290,6 +294,38 @@ async def test_the_hold_lasts_through_a_burst_and_ends_once_it_is_quiet() -> Non
         waiting.answered()
         await asyncio.sleep(answers.QUIET_SECONDS + 0.05)
         assert gc.isenabled(), "no interaction for QUIET_SECONDS: the collector runs"
+    finally:
+        waiting.close()
+    assert gc.isenabled()
+
+
+async def test_a_hold_past_its_first_bound_ends_at_the_first_moment_none_waits() -> None:
+    """A steady stream one at a time never goes quiet: past ``HOLD_MOST_SECONDS`` the
+    hold ends between two interactions (where the collection delays only the next one's
+    reading), not at once with one waiting, nor only at the last bound."""
+    waiting = answers.AnswersFirst()
+    stream = [_Pending(n) for n in range(1, 100)]
+    began = time.monotonic()
+    try:
+        for pending in stream:
+            waiting.arrived(pending)  # type: ignore[arg-type]
+            assert not gc.isenabled(), "held while the stream goes on, gaps under QUIET"
+            await asyncio.sleep(0.02)  # its answer is on its way
+            assert not gc.isenabled(), "one waits: never collected under it"
+            pending.done = True
+            waiting.answered()
+            if time.monotonic() - began > answers.HOLD_MOST_SECONDS:
+                break
+            assert not gc.isenabled(), "within the first bound: held through the gap"
+        else:
+            raise AssertionError("the stream outlasted the test")
+        assert gc.isenabled(), "the first moment none waits past the bound: it ended"
+        assert time.monotonic() - began < answers.HOLD_LAST_SECONDS
+        after = _Pending(1000)
+        waiting.arrived(after)  # type: ignore[arg-type]
+        assert not gc.isenabled(), "the next burst is held afresh"
+        after.done = True
+        waiting.answered()
     finally:
         waiting.close()
     assert gc.isenabled()
