@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot.runtime import DB_THREAD_NICE, build
 from bot.settings import Settings
-from core.store.engine import READING, make_engine
+from core.store.engine import READING, THREAD_SLICE_NS, make_engine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="per-thread nice values are Linux's; elsewhere "
@@ -24,6 +24,18 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 def _nice(thread: threading.Thread) -> int:
     assert thread.native_id is not None
     return os.getpriority(os.PRIO_PROCESS, thread.native_id)
+
+
+def _slice(thread: threading.Thread) -> int | None:
+    """The thread's time slice in ns as the scheduler reports it (``se.slice``), or None
+    on a kernel that does not report it or takes no slice asked for (before 6.12)."""
+    release = tuple(int(part) for part in os.uname().release.split(".")[:2])
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/sched") as lines:
+            found = [line.split(":")[1] for line in lines if line.startswith("se.slice")]
+    except OSError:
+        return None
+    return int(found[0]) if found and release >= (6, 12) else None
 
 
 def _connection_threads() -> list[threading.Thread]:
@@ -42,6 +54,10 @@ async def test_each_connection_thread_is_nicer_and_the_loop_is_not(tmp_path: Pat
             made = [t for t in _connection_threads() if t not in before]
             assert len(made) == 2
             assert [_nice(t) for t in made] == [min(loop_nice + 5, 19)] * 2
+            # and the shortest slice, where the kernel takes and reports one (6.12 on)
+            if _slice(made[0]) is not None:
+                assert [_slice(t) for t in made] == [THREAD_SLICE_NS] * 2
+                assert _slice(threading.main_thread()) != THREAD_SLICE_NS
         assert _nice(threading.main_thread()) == loop_nice
     finally:
         await engine.dispose()
