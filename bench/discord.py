@@ -74,6 +74,10 @@ WRITE_DELAY = 0.25  # seconds the fake Discord takes per channel write, loaded r
 COUNT = 256  # interactions per kind, level and round: 768 in 3 rounds, so that a p99 is
 # the 8th slowest, not the slowest (32 a round made it the slowest of 96: one pause of
 # either bot, a collection that delayed all 8 or 32 in flight, decided it)
+FORM_PAUSE = 0.1  # seconds between the forms opened and the first submitted, loaded
+# rounds: sent the moment the 256th form opened, the submissions met whatever the bot
+# does after a stream of interactions (its collector's held collection, traced inside
+# loaded Resolve at 32 at once) — a stream no person makes: a form takes seconds to fill
 ROUNDS = 3  # each (kind, level) is measured in this many rounds, the bots alternating
 # (--rounds: more, to see through a busy machine's noise)
 
@@ -146,6 +150,8 @@ class Load:
         payloads = await self.prepare(kind, self.tickets(kind, count))
         if kind == "resolve" and not loaded:  # the forms were opened: the round begins
             await settled([self.pid])  # once the bot has done with that
+        elif kind == "resolve":  # … or, with deliveries in flight (never settled), once
+            await asyncio.sleep(FORM_PAUSE)  # as long as a person would take, at least
         queue = iter(payloads)
         latencies: list[float] = []
         pace = pace if level == 1 else "answer"
