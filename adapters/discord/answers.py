@@ -125,6 +125,7 @@ class AnswersFirst:
         self._ending = False  # past its first bound: the hold ends once none waits
         self._overdue = False  # past its last: not held again until all are answered
         self._quiet: asyncio.TimerHandle | None = None  # the hold's end once all answered
+        self._held_since = 0.0  # the loop's time the hold began
 
     @property
     def unanswered(self) -> int:
@@ -145,8 +146,9 @@ class AnswersFirst:
                 self._first_bound()
         elif not self._overdue:
             COLLECTOR.hold(self)
-            self._holding = asyncio.get_running_loop().call_later(HOLD_MOST_SECONDS,
-                                                                  self._first_bound)
+            loop = asyncio.get_running_loop()
+            self._held_since = loop.time()
+            self._holding = loop.call_later(HOLD_MOST_SECONDS, self._first_bound)
 
     def close(self) -> None:
         """The bot stops: a hold never outlives it (its timer would not run)."""
@@ -188,8 +190,8 @@ class AnswersFirst:
             return
         self._ending = True
         self._holding.cancel()
-        self._holding = asyncio.get_running_loop().call_later(
-            HOLD_LAST_SECONDS - HOLD_MOST_SECONDS, self._last_bound)
+        self._holding = asyncio.get_running_loop().call_at(
+            self._held_since + HOLD_LAST_SECONDS, self._last_bound)
         self._prune()
 
     def _last_bound(self) -> None:
