@@ -55,10 +55,12 @@ RECHECK_SECONDS = 0.02  # an answer made outside ``answered`` (autocomplete) is 
 # every 20 ms and took the loop for milliseconds of every 20)
 FORGOTTEN_SECONDS = 3.0  # Discord's deadline: an interaction unanswered by then is lost
 HOLD_MOST_SECONDS = 0.5  # the garbage collector held this long at a stretch ends at
-HOLD_MOST_YOUNG = 100  # … or with this many times its youngest threshold of objects
-# waiting, at the first moment no interaction waits (100 × 700: some 70,000 objects, a
-# few MB; bench/discord.py at 8 at once, 768 samples: at 20 the hold ran out inside
-# bursts and its collections of 2–4 ms set the p99)
+HOLD_MOST_YOUNG = 200  # … or with this many times its youngest threshold of objects
+# waiting, at the first moment no interaction waits (200 × 700: some 140,000 objects,
+# about 20 MB). An interaction whose work waits behind a burst's answers keeps some 160
+# objects young (a Claim, measured with the collector held), so a burst of 512 Claims at
+# 32 at once (bench/discord.py) passed 100 × 700 halfway and its held collection of
+# 30–45 ms came inside it, at the first moment none waited; at 20, 2–4 ms ones set p99s
 HOLD_LAST_SECONDS = 1.0  # … and past this, or this many times the youngest threshold,
 HOLD_LAST_YOUNG = 2 * HOLD_MOST_YOUNG  # at once, interactions waiting or not
 QUIET_SECONDS = 0.005  # no interaction waiting for this long: the burst is over (at

@@ -257,7 +257,7 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await _dispatched(fake, platform, slow)
     assert not gc.isenabled()
     try:
-        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past 200 × 1
+        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past HOLD_LAST_YOUNG × 1
         await _dispatched(fake, platform, button(GUILD, team, AGENT, "ticket:claim:2"))
         assert gc.isenabled()
     finally:
