@@ -128,6 +128,7 @@ class AnswersFirst:
         self._overdue = False  # past its last: not held again until all are answered
         self._quiet: asyncio.TimerHandle | None = None  # the hold's end once all answered
         self._held_since = 0.0  # the loop's time the hold began
+        self._closed = False  # the bot stopped: nothing is held again
 
     @property
     def unanswered(self) -> int:
@@ -146,14 +147,16 @@ class AnswersFirst:
                 self._last_bound()
             elif not self._ending and young_past(HOLD_MOST_YOUNG):
                 self._first_bound()
-        elif not self._overdue:
+        elif not self._overdue and not self._closed:
             COLLECTOR.hold(self)
             loop = asyncio.get_running_loop()
             self._held_since = loop.time()
             self._holding = loop.call_later(HOLD_MOST_SECONDS, self._first_bound)
 
     def close(self) -> None:
-        """The bot stops: a hold never outlives it (its timer would not run)."""
+        """The bot stops: a hold never outlives it (its timer would not run), nor does an
+        interaction read while it closes take one."""
+        self._closed = True
         self._release()
         if self._turning is not None:
             self._turning.cancel()

@@ -133,10 +133,13 @@ class _SchedAttr(ctypes.Structure):
 
 
 def _short_slice(tid: int, nice: int) -> bool:
-    """Thread ``tid``: the ordinary policy at ``nice``, with a time slice of
+    """Thread ``tid``, under the ordinary policy: ``nice``, with a time slice of
     ``THREAD_SLICE_NS`` (sched_setattr(2); a kernel before 6.12 takes the nice value
-    and ignores the slice). False where the call is unknown or refused: nothing changed."""
+    and ignores the slice). False where the call is unknown or refused, or the thread
+    runs under another policy (batch, idle, real-time: it keeps it): nothing changed."""
     if _SCHED_SETATTR is None or not sys.platform.startswith("linux"):
+        return False
+    if os.sched_getscheduler(tid) != os.SCHED_OTHER:
         return False
     attr = _SchedAttr(size=ctypes.sizeof(_SchedAttr), sched_policy=os.SCHED_OTHER,
                       sched_nice=nice, sched_runtime=THREAD_SLICE_NS)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot.runtime import DB_THREAD_NICE, build
 from bot.settings import Settings
-from core.store.engine import READING, THREAD_SLICE_NS, make_engine
+from core.store.engine import READING, THREAD_SLICE_NS, _lower_this_thread, make_engine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="per-thread nice values are Linux's; elsewhere "
@@ -86,3 +86,24 @@ async def test_the_serving_runtime_lowers_its_threads_and_other_engines_do_not(
         assert _nice(threading.main_thread()) == loop_nice
     finally:
         await runtime.close()
+
+
+def test_a_thread_under_another_policy_keeps_it_and_is_only_made_nicer() -> None:
+    """A desk started under ``chrt -b`` / ``-i`` (or systemd's CPUSchedulingPolicy)
+    keeps that policy in its database threads: lowering never moves one to the
+    ordinary policy, which for an idle-policy thread would raise its priority."""
+    seen: list[tuple[int, int, int]] = []
+
+    def lowered() -> None:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        tid = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        assert _lower_this_thread(5) == 1
+        seen.append((os.sched_getscheduler(0), before, os.getpriority(os.PRIO_PROCESS, tid)))
+
+    thread = threading.Thread(target=lowered)
+    thread.start()
+    thread.join()
+    policy, before, after = seen[0]
+    assert policy == os.SCHED_BATCH
+    assert after == min(before + 5, 19)

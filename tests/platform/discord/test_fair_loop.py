@@ -257,7 +257,7 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await _dispatched(fake, platform, slow)
     assert not gc.isenabled()
     try:
-        gc.set_threshold(1, *threshold[1:])  # whatever was made since is past HOLD_LAST_YOUNG × 1
+        gc.set_threshold(1, *threshold[1:])  # what was made since is past HOLD_LAST_YOUNG × 1
         await _dispatched(fake, platform, button(GUILD, team, AGENT, "ticket:claim:2"))
         assert gc.isenabled()
     finally:
@@ -329,6 +329,16 @@ async def test_a_hold_past_its_first_bound_ends_at_the_first_moment_none_waits()
     finally:
         waiting.close()
     assert gc.isenabled()
+
+
+async def test_an_interaction_read_while_the_bot_closes_takes_no_hold() -> None:
+    waiting = answers.AnswersFirst()
+    waiting.arrived(_Pending(1))  # type: ignore[arg-type]
+    assert not gc.isenabled()
+    waiting.close()
+    assert gc.isenabled()
+    waiting.arrived(_Pending(2))  # type: ignore[arg-type]
+    assert gc.isenabled(), "no timer would end a hold taken now"
 
 
 def test_the_hold_leaves_a_collector_someone_else_disabled_as_it_was() -> None:
