@@ -190,9 +190,8 @@ class AnswersFirst:
     def _first_bound(self) -> None:
         """``HOLD_MOST_SECONDS`` passed, or ``HOLD_MOST_YOUNG``: the hold ends at the first
         moment no interaction waits (now, if none does), and at the last bound at the
-        latest."""
-        if self._holding is None:
-            return
+        latest. Runs only while held (its timer is cancelled on release)."""
+        assert self._holding is not None
         self._ending = True
         self._holding.cancel()
         self._holding = asyncio.get_running_loop().call_at(

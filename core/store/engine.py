@@ -49,8 +49,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 QUICK_BUSY_TIMEOUT_MS = 250  # a quick read blocks the loop: it waits this long at most
 READING = "helpthread_reading"  # execution option: this transaction only reads
 THREAD_SLICE_NS = 100_000  # a lowered thread's time slice: Linux's shortest (0.1 ms)
-# sched_setattr(2)'s number where it is known; elsewhere a lowered thread keeps its slice
-_SCHED_SETATTR = {"x86_64": 314, "aarch64": 274}.get(platform.machine())
+# sched_setattr(2)'s number where it is known (Linux); elsewhere a lowered thread keeps
+# its slice
+_SCHED_SETATTR = ({"x86_64": 314, "aarch64": 274}.get(platform.machine())
+                  if sys.platform.startswith("linux") else None)
 
 
 def _lower(value: object) -> object:
@@ -137,9 +139,7 @@ def _short_slice(tid: int, nice: int) -> bool:
     ``THREAD_SLICE_NS`` (sched_setattr(2); a kernel before 6.12 takes the nice value
     and ignores the slice). False where the call is unknown or refused, or the thread
     runs under another policy (batch, idle, real-time: it keeps it): nothing changed."""
-    if _SCHED_SETATTR is None or not sys.platform.startswith("linux"):
-        return False
-    if os.sched_getscheduler(tid) != os.SCHED_OTHER:
+    if _SCHED_SETATTR is None or os.sched_getscheduler(tid) != os.SCHED_OTHER:
         return False
     attr = _SchedAttr(size=ctypes.sizeof(_SchedAttr), sched_policy=os.SCHED_OTHER,
                       sched_nice=nice, sched_runtime=THREAD_SLICE_NS)
