@@ -29,6 +29,7 @@ ms in all and the longest.
 
     python -m bench.discord [--count 512] [--count-at-1 256] [--levels 1,8,32] [--rounds 3]
                             [--kinds new,claim] [--pace idle|result|answer] [--gc]
+                            [--samples PATH]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import statistics
 import subprocess
@@ -289,6 +291,7 @@ async def measure(args: argparse.Namespace) -> None:
                 await load.round(kind, 4, 8)
         await quiet(fakes["ours"])
         rows: list[tuple[int, str, Row, float]] = []
+        samples: list[dict[str, Any]] = []
         for level in args.levels:
             for kind in args.kinds:
                 got: dict[str, list[float]] = {"ours": [], "loaded": [], "bare": [],
@@ -307,6 +310,8 @@ async def measure(args: argparse.Namespace) -> None:
                                                                 per_round(level), args.pace)
                             await quiet(fakes[name], 0.2)
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
+                        samples.append({"level": level, "kind": kind, "bot": name,
+                                        "round": r, "ms": [x * 1e3 for x in lat]})
                         got[key] += lat
                         cpu[key] += c
                         wait[key] += w
@@ -322,6 +327,8 @@ async def measure(args: argparse.Namespace) -> None:
                                                               args.pace, loaded=True)
                         writes += fakes["ours"].writes - start
                         got["loaded"] += lat
+                        samples.append({"level": level, "kind": kind, "bot": "loaded",
+                                        "round": r, "ms": [x * 1e3 for x in lat]})
                         cpu["loaded"] += c
                         wait["loaded"] += w
                         fakes["ours"].write_delay = 0.0  # the rest of the burst goes quickly
@@ -334,6 +341,8 @@ async def measure(args: argparse.Namespace) -> None:
         report(rows, f"{args.count} ({args.count_at_1} at 1 at once, "
                f"pace at 1 at once: {args.pace})",
                args.rounds, *cpus_used())
+        if args.samples:
+            Path(args.samples).write_text(json.dumps(samples))
         if args.gc:
             for name in procs:
                 print(f"{name}: {collections(f'{tmp}/gc-{name}.{procs[name].pid}', warm_up)}")
@@ -412,6 +421,8 @@ def main() -> None:
                         "or once its first answer came")
     parser.add_argument("--gc", action="store_true",
                         help="record each bot's garbage collections and report them")
+    parser.add_argument("--samples", metavar="PATH",
+                        help="write every round's latencies (ms, in sending order) as JSON")
     parser.add_argument("--bare", nargs=2, metavar=("API", "GATEWAY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -110,7 +110,13 @@ async def defer(interaction: discord.Interaction[Any], *, update: bool = False) 
     card as it is (card controls). The result then follows through ``answer``.
     Returns False for an interaction that was already answered — a redelivery, whose
     first delivery answers — or one Discord no longer knows (past its 3 seconds):
-    nothing is done for it then."""
+    nothing is done for it then. A deferral already sent from the gateway frame
+    (``early``) is taken instead of sending another."""
+    early = await bot_of(interaction).early.take(interaction)
+    if early is not None:
+        if early:
+            bot_of(interaction).answers.answered()
+        return early
     try:
         if update:
             await interaction.response.defer()

@@ -41,6 +41,7 @@ import asyncio
 import gc
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -120,7 +121,8 @@ class AnswersFirst:
     all until every interaction is answered (the module's notes)."""
 
     def __init__(self) -> None:
-        self._waiting: dict[int, tuple[discord.Interaction[Any], float]] = {}
+        # interaction id → whether its first answer is sent, and when it arrived
+        self._waiting: dict[int, tuple[Callable[[], bool], float]] = {}
         self._turns: deque[asyncio.Future[None]] = deque()  # work waiting, in order
         self._turning: asyncio.TimerHandle | asyncio.Handle | None = None  # next turn
         self._holding: asyncio.TimerHandle | None = None  # the hold's next bound, when held
@@ -138,7 +140,12 @@ class AnswersFirst:
 
     def arrived(self, interaction: discord.Interaction[Any]) -> None:
         """``interaction`` was read from the gateway (before any callback of it runs)."""
-        self._waiting[interaction.id] = (interaction, time.monotonic())
+        self.waiting(interaction.id, interaction.response.is_done)
+
+    def waiting(self, interaction_id: int, answered: Callable[[], bool]) -> None:
+        """An interaction was read whose first answer is sent once ``answered()`` (its
+        deferral sent from the frame, ``early``)."""
+        self._waiting[interaction_id] = (answered, time.monotonic())
         if self._quiet is not None:  # the burst goes on: so does the hold
             self._quiet.cancel()
             self._quiet = None
@@ -175,8 +182,8 @@ class AnswersFirst:
 
     def _prune(self) -> None:
         now = time.monotonic()
-        done = [key for key, (interaction, at) in self._waiting.items()
-                if interaction.response.is_done() or now - at > FORGOTTEN_SECONDS]
+        done = [key for key, (answered, at) in self._waiting.items()
+                if answered() or now - at > FORGOTTEN_SECONDS]
         for key in done:
             del self._waiting[key]
         if not self._waiting:
@@ -266,12 +273,19 @@ class AnswerConnections:
         """Send ``interaction``'s answers through this pool. discord.py reads the session
         from the interaction (``Interaction._session``, set from its REST client's); one
         that has none (a test double of Discord without HTTP) is left as it is."""
-        if interaction._session is None:
-            return
+        session = self.session_for(interaction._session)
+        if session is not None:
+            interaction._session = session
+
+    def session_for(self, base: aiohttp.ClientSession | None) -> aiohttp.ClientSession | None:
+        """The session answers go out on when discord.py's REST client has ``base`` (None:
+        no HTTP, as ``take`` leaves it)."""
+        if base is None:
+            return None
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                                   cookie_jar=aiohttp.DummyCookieJar())
-        interaction._session = self._session
+        return self._session
 
     def followup(self, interaction: discord.Interaction[Any]) -> discord.Webhook:
         """``interaction.followup`` on the interaction's own session (``take``)."""

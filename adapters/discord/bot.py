@@ -21,6 +21,7 @@ from adapters.discord.acting import on_error
 from adapters.discord.answers import AnswerConnections, AnswersFirst
 from adapters.discord.cards import DYNAMIC_ITEMS
 from adapters.discord.commands import TicketGroup
+from adapters.discord.early import EarlyDeferrals, GatewayParses
 from adapters.discord.inbound import Inbox
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.ratelimits import install as install_delivery_http
@@ -77,6 +78,14 @@ class HelpthreadBot(discord.Client):
         self.answers = AnswersFirst()  # interactions read and not answered yet
         self.answer_connections = AnswerConnections()  # their answers' own HTTP pool
         http.give_way = self.answers.give_way
+        self.early = EarlyDeferrals(
+            DYNAMIC_ITEMS, self._connection._view_store._modals.__contains__,
+            lambda: self.answer_connections.session_for(
+                getattr(self.http, "_HTTPClient__session", None)),
+            self.answers.answered, self.answers.waiting)
+        GatewayParses(self.early.read,
+                      lambda data: self.early.unparsed(data, self._connection),
+                      ).install(self._connection.parsers)
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's event dispatch; an interaction is counted as waiting for its
@@ -86,7 +95,8 @@ class HelpthreadBot(discord.Client):
         interaction's callbacks stay in it until it is answered, any other event's
         handlers leave it."""
         if event == "interaction" and args:
-            self.answers.arrived(args[0])
+            if not self.early.sent_for(args[0].id):  # else counted from its frame
+                self.answers.arrived(args[0])
             self.answer_connections.take(args[0])
         elif ANSWER_LANE.get():
             answer_lane(False).run(super().dispatch, event, *args, **kwargs)

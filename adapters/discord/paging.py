@@ -20,7 +20,7 @@ from typing import Any
 import discord
 
 from adapters.discord import render
-from adapters.discord.acting import act, answer, bot_of
+from adapters.discord.acting import Deferral, act, answer, bot_of
 from adapters.discord.views import Button, answered
 from core import grammar
 from core.identity import Actor
@@ -34,6 +34,7 @@ Listing = grammar.ListTickets | grammar.Queue | grammar.Search
 
 class MoreButton(discord.ui.DynamicItem[Button],
                  template=r"(?s)more:(?P<words>(?:list|queue|search) .{1,93})"):
+    deferral: Deferral = "thinking"
     """"More" under a page: the next page, for whoever presses it."""
 
     def __init__(self, words: str) -> None:
@@ -51,7 +52,7 @@ class MoreButton(discord.ui.DynamicItem[Button],
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async def work(actor: Actor) -> None:
             await show(interaction, actor, grammar.parse_listing(self.words))
-        await act(interaction, None, work)
+        await act(interaction, None, work, deferral=self.deferral)
 
 
 async def show(interaction: discord.Interaction[Any], actor: Actor, request: Listing) -> None:

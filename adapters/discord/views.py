@@ -24,6 +24,7 @@ import discord
 
 from adapters.discord import render
 from adapters.discord.acting import (
+    Deferral,
     act,
     answer,
     bot_of,
@@ -243,6 +244,7 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
     label = ""
     style = discord.ButtonStyle.secondary
     in_dm = False  # pressed in a DM too (the requester's buttons on a notice by DM)
+    deferral: Deferral = "update"  # its first answer (also sent early: ``early``)
 
     def __init__(self, number: int) -> None:
         super().__init__(discord.ui.Button(label=self.label, style=self.style,
@@ -256,7 +258,7 @@ class _TicketButton(discord.ui.DynamicItem[Button], template=ANY_VERB):
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await act(interaction, self.number, self.run(interaction), deferral="update",
+        await act(interaction, self.number, self.run(interaction), deferral=self.deferral,
                   in_dm=self.in_dm)
 
     def run(self, interaction: discord.Interaction[Any]) -> Work:
@@ -303,6 +305,7 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
     action = Action.REPLY
     form: tuple[str, str, TextAction] = ("", "", _reply)
     required = True  # the form's text (False: it may be left empty)
+    deferral: Deferral = None  # a modal must be the first answer
 
     @answered
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -313,7 +316,7 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
             await interaction.response.send_modal(
                 TextForm(self.verb, title.format(n=self.number), label, self.number, action,
                          required=self.required))
-        await act(interaction, self.number, work, deferral=None)
+        await act(interaction, self.number, work, deferral=self.deferral)
 
 
 class ReplyButton(_FormButton, template=r"ticket:reply:(?P<n>\d{1,9})"):
@@ -351,6 +354,8 @@ class AskCloseButton(_FormButton, template=r"ticket:ask-close:(?P<n>\d{1,9})"):
 
 
 class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:(?P<n>\d{1,9})"):
+    deferral: Deferral = "update"
+
     def __init__(self, number: int, current: str | None = None) -> None:
         options = [discord.SelectOption(label=f"Priority: {p}", value=p, default=p == current)
                    for p in PRIORITIES]
@@ -370,7 +375,7 @@ class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:
             ticket = await bot_of(interaction).desk.set_priority(
                 actor, self.number, value, request_key=request_key(interaction))
             return f"Done: #{ticket.number} is now {ticket.priority} priority."
-        await act(interaction, self.number, work, deferral="update")
+        await act(interaction, self.number, work, deferral=self.deferral)
 
 
 # ---- the panel ---------------------------------------------------------------------
@@ -378,6 +383,8 @@ class PrioritySelect(discord.ui.DynamicItem[Select], template=r"ticket:priority:
 
 class PanelButton(discord.ui.DynamicItem[Button], template=r"ticket:panel:open"):
     """The "Open a ticket" button of ``/ticket panel``: shows the category menu."""
+
+    deferral: Deferral = "thinking"
 
     def __init__(self) -> None:
         super().__init__(discord.ui.Button(label="Open a ticket", custom_id="ticket:panel:open",
@@ -395,7 +402,7 @@ class PanelButton(discord.ui.DynamicItem[Button], template=r"ticket:panel:open")
             view = AnsweredView(timeout=FORM_TIMEOUT)
             view.add_item(CategorySelect(bot_of(interaction).config.categories))
             await answer(interaction, "What is your ticket about?", view=view)
-        await act(interaction, None, work)
+        await act(interaction, None, work, deferral=self.deferral)
 
 
 class CategorySelect(discord.ui.DynamicItem[Select], template=r"ticket:panel:category"):

@@ -44,6 +44,10 @@ class InteractionFake(FakeDiscord):
     hold: dict[str, float] = field(default_factory=dict)  # interaction id → s before its
     # callback's response (the answer is recorded on arrival, the bot hears back later)
     answered: dict[str, Answered] = field(default_factory=dict)
+    callbacks: dict[str, list[int]] = field(default_factory=dict)  # id → each callback's
+    # type, in order (a second is refused: "already acknowledged")
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # token's id →
+    # the messages sent with it after the first answer (follow-ups, edits)
     writes: int = 0
     wrote: asyncio.Event = field(default_factory=asyncio.Event)
     # the bot's local port of each connection that carried an interaction's answer
@@ -61,9 +65,10 @@ class InteractionFake(FakeDiscord):
     # ---- the benchmark's side ---------------------------------------------------------
 
     async def dispatch(self, payload: dict[str, Any]) -> None:
-        """Send an INTERACTION_CREATE with ``payload``; its answer is timed from now."""
+        """Send an INTERACTION_CREATE with ``payload``; its answer is timed from now. The
+        same payload again is a redelivery: Discord refuses a second first answer."""
         assert self._socket is not None, "the bot is not connected"
-        self.answered[payload["id"]] = Answered(time.perf_counter())
+        self.answered.setdefault(payload["id"], Answered(time.perf_counter()))
         await self._socket.send_str(json.dumps(
             {"op": 0, "s": next(self._seq), "t": "INTERACTION_CREATE", "d": payload}))
 
@@ -90,6 +95,7 @@ class InteractionFake(FakeDiscord):
     async def _callback(self, request: web.Request, iid: str) -> web.Response:
         now = time.perf_counter()
         body = await request.json()
+        self.callbacks.setdefault(iid, []).append(int(body["type"]))
         seen = self.answered.get(iid)
         if seen is not None and seen.first is None:
             seen.first, seen.kind = now, int(body["type"])
@@ -114,6 +120,7 @@ class InteractionFake(FakeDiscord):
             seen.result = now
             seen.resulted.set()
         body = json.loads(raw) if request.content_type == "application/json" and raw else {}
+        self.results.setdefault(iid, []).append(body)
         message = self._message(str(next(iter(self.channels))), body or {})
         message["flags"] = 64
         message["webhook_id"] = str(APPLICATION_ID)
