@@ -19,7 +19,10 @@ quiet 10 ms is a gap between them, not their end). ``result``: on the previous
 one's result, so that its deliveries run beside the next answer. ``answer``: on its
 first answer, so that its transaction and follow-up do too. The bare bot against
 itself (two halves of
-its rounds) is the noise floor. CPU: the bot process's CPU time per interaction; wait:
+its rounds) is the noise floor. CPU: the bot process's CPU time per interaction, from a
+round's first interaction until the bot has settled after it (ours answers a burst
+first and does the desk work after; loaded rounds never settle: until their last
+answer); wait:
 the time its event loop's thread spent ready to run but waiting for a CPU (Linux
 schedstat), per interaction — what other processes on a shared machine cost it.
 
@@ -306,9 +309,14 @@ async def measure(args: argparse.Namespace) -> None:
                         # while the other's housekeeping could start (stopped)
                         await settled([load.pid for load in loads.values()])
                         with stopped(loads[other].pid):
-                            lat, c, w = await loads[name].round(kind, level,
+                            began = cpu_seconds(loads[name].pid)
+                            lat, _, w = await loads[name].round(kind, level,
                                                                 per_round(level), args.pace)
                             await quiet(fakes[name], 0.2)
+                            # CPU until the work after the answers is done too (ours
+                            # answers a burst first and works after it)
+                            await settled([loads[name].pid])
+                            c = cpu_seconds(loads[name].pid) - began
                         key = name if name == "ours" or r % 2 == 0 else "bare2"
                         samples.append({"level": level, "kind": kind, "bot": name,
                                         "round": r, "ms": [x * 1e3 for x in lat]})
@@ -342,7 +350,7 @@ async def measure(args: argparse.Namespace) -> None:
                f"pace at 1 at once: {args.pace})",
                args.rounds, *cpus_used())
         if args.samples:
-            Path(args.samples).write_text(json.dumps(samples))
+            await asyncio.to_thread(Path(args.samples).write_text, json.dumps(samples))
         if args.gc:
             for name in procs:
                 print(f"{name}: {collections(f'{tmp}/gc-{name}.{procs[name].pid}', warm_up)}")
@@ -377,7 +385,8 @@ def report(rows: list[tuple[int, str, Row, float]], count: str, rounds: int,
            server: set[int], rest: set[int]) -> None:
     print(f"Discord interaction answers: {count} interactions per kind, level and round, "
           f"{rounds} rounds; ms from INTERACTION_CREATE sent to the bot's callback "
-          "received. cpu: the bot's CPU ms per interaction; wait: ms its event loop was "
+          "received. cpu: the bot's CPU ms per interaction, its work after the answers "
+          "included (loaded: until the last answer); wait: ms its event loop was "
           "ready to run but waited for a CPU, per interaction.")
     print(f"{'at once':>7} {'kind':>8} | {'bare p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | "
           f"{'ours p50':>8} {'p99':>6} {'cpu':>5} {'wait':>5} | {'loaded p50':>10} {'p99':>6} "

@@ -188,7 +188,9 @@ class GatewayParses:
                  failed: Callable[[dict[str, Any]], None]) -> None:
         self._early = early
         self._failed = failed
-        self._waiting: deque[tuple[Parser, Any, bool]] = deque()  # parser, data, answered
+        # each parse waiting: its parser, its data, whether it is an interaction's and
+        # whether it runs in the answer lane
+        self._waiting: deque[tuple[Parser, Any, bool, bool]] = deque()
         self._draining: asyncio.Handle | None = None
 
     def install(self, parsers: dict[str, Parser]) -> None:
@@ -203,7 +205,7 @@ class GatewayParses:
         def parse(data: Any) -> None:
             answered = interaction and self._early(data) is not None
             if answered or self._waiting:
-                self._waiting.append((parser, data, interaction and not answered))
+                self._waiting.append((parser, data, interaction, interaction and not answered))
                 self._drain_soon()
             elif interaction:
                 self._run(parser, data, interaction=True)
@@ -213,7 +215,7 @@ class GatewayParses:
 
     def _drain_soon(self) -> None:
         if self._draining is None and self._waiting:
-            in_lane = self._waiting[0][2]
+            in_lane = self._waiting[0][3]
             self._draining = asyncio.get_running_loop().call_soon(
                 self._drain, context=answer_lane(in_lane))
 
@@ -221,9 +223,9 @@ class GatewayParses:
         """One waiting parse (then the next at the loop's next pass: frames read
         meanwhile have their deferrals sent first)."""
         self._draining = None
-        parser, data, _ = self._waiting.popleft()
+        parser, data, interaction, _ = self._waiting.popleft()
         self._drain_soon()
-        self._run(parser, data, interaction=isinstance(data, dict) and "token" in data)
+        self._run(parser, data, interaction=interaction)
 
     def _run(self, parser: Parser, data: Any, *, interaction: bool) -> None:
         try:
