@@ -8,9 +8,11 @@ work that touches the database or another platform is deferred first (``defer``)
 an ephemeral "thinking" answer for commands and forms, a deferred update for card
 controls; the result follows. Errors are answered in one place (``on_error``),
 reached from the command group and tree, the modals, the views and the card
-controls' base class — never from a ``try`` in each callback. Answers come first: the
-work after a deferral waits while other interactions are still unanswered
-(``answers.AnswersFirst``), and so does the delivery worker.
+controls' base class — never from a ``try`` in each callback. Answers come first: a
+deferral that is the first answer is sent from the gateway frame, before discord.py
+builds the interaction (``early``); the work after a deferral waits while other
+interactions are still unanswered (``answers.AnswersFirst``), and so does the delivery
+worker.
 """
 
 from __future__ import annotations

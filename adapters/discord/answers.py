@@ -114,7 +114,8 @@ def young_past(times: int) -> bool:
 
 class AnswersFirst:
     """The interactions that arrived and are not answered yet (``arrived`` at parse time,
-    ``answered`` after each first answer), and ``give_way`` for the work behind them.
+    ``waiting`` from the frame for a deferral sent from it, ``answered`` after each first
+    answer), and ``give_way`` for the work behind them.
     While some are unanswered, and for ``QUIET_SECONDS`` after, the garbage collector
     is held (``COLLECTOR``); past ``HOLD_MOST_SECONDS`` or ``HOLD_MOST_YOUNG`` until
     the first moment none waits, past ``HOLD_LAST_SECONDS`` or ``HOLD_LAST_YOUNG`` not at

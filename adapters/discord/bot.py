@@ -83,9 +83,9 @@ class HelpthreadBot(discord.Client):
             lambda: self.answer_connections.session_for(
                 getattr(self.http, "_HTTPClient__session", None)),
             self.answers.answered, self.answers.waiting)
-        GatewayParses(self.early.read,
-                      lambda data: self.early.unparsed(data, self._connection),
-                      ).install(self._connection.parsers)
+        self.parses = GatewayParses(self.early.read,
+                                    lambda data: self.early.unparsed(data, self._connection))
+        self.parses.install(self._connection.parsers)
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's event dispatch; an interaction is counted as waiting for its
@@ -104,8 +104,10 @@ class HelpthreadBot(discord.Client):
         super().dispatch(event, *args, **kwargs)
 
     async def close(self) -> None:
-        """discord.py's close; the garbage collector is not left held (``answers``)."""
+        """discord.py's close; the garbage collector is not left held (``answers``), nor
+        does a gateway event read before it reach the closing client (``early``)."""
         self.answers.close()
+        self.parses.close()
         await super().close()
         await self.answer_connections.close()
 

@@ -213,6 +213,15 @@ class GatewayParses:
                 parser(data)
         return parse
 
+    def close(self) -> None:
+        """The client closes: the parses still waiting are dropped (their interactions,
+        deferred, get no result — as work cut short by a shutdown — and nothing reaches
+        a closed client's state)."""
+        if self._draining is not None:
+            self._draining.cancel()
+            self._draining = None
+        self._waiting.clear()
+
     def _drain_soon(self) -> None:
         if self._draining is None and self._waiting:
             in_lane = self._waiting[0][3]

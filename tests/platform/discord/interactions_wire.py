@@ -72,6 +72,12 @@ class InteractionFake(FakeDiscord):
         await self._socket.send_str(json.dumps(
             {"op": 0, "s": next(self._seq), "t": "INTERACTION_CREATE", "d": payload}))
 
+    async def dispatch_event(self, event: str, data: dict[str, Any]) -> None:
+        """Send any other gateway event (``MESSAGE_CREATE``, …) on the same session."""
+        assert self._socket is not None, "the bot is not connected"
+        await self._socket.send_str(json.dumps(
+            {"op": 0, "s": next(self._seq), "t": event, "d": data}))
+
     def guild_payload(self) -> dict[str, Any]:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "permissions": "68608",
                     "position": 0, "color": 0, "hoist": False, "managed": False,

@@ -140,3 +140,28 @@ async def test_an_interaction_discord_py_cannot_build_is_told_it_did_not_work(
     again = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
     await _answered(fake, again)
     assert platform.bot.is_ready()
+
+
+async def test_events_read_after_a_deferred_interaction_keep_the_gateway_order(
+        wired: Wired) -> None:
+    """The interaction's parse waits behind its deferral; a message read right after it
+    waits behind the interaction's parse, not in front of it."""
+    fake, runtime, platform = wired
+    await open_tickets(runtime, 1, "Order", first_user=700)
+    seen: list[str] = []
+    for event in ("interaction", "message"):  # resolved as the bot dispatches each
+        waiter = asyncio.ensure_future(platform.bot.wait_for(event, timeout=10))
+        waiter.add_done_callback(lambda _, event=event: seen.append(event))
+    team = fake.channels_by_name("team")
+    claim = button(GUILD, team, AGENT, "ticket:claim:1")
+    said = {**fake._message(str(team), {"content": "hello"}),
+            "author": fake._user(AGENT + 3, "someone"), "guild_id": str(GUILD)}
+    await fake.dispatch(claim)
+    await fake.dispatch_event("MESSAGE_CREATE", said)
+    await asyncio.wait_for(fake.answered[claim["id"]].resulted.wait(), 10)
+    for _ in range(100):
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert fake.callbacks[claim["id"]] == [DEFERRED_UPDATE]
+    assert seen == ["interaction", "message"]
