@@ -257,8 +257,10 @@ async def test_the_collector_waits_for_answers_but_not_for_ever(
     await _dispatched(fake, platform, slow)
     assert not gc.isenabled()
     try:
-        gc.set_threshold(1, *threshold[1:])  # what was made since is past HOLD_LAST_YOUNG × 1
+        gc.set_threshold(1, *threshold[1:])
+        made = [[] for _ in range(answers.HOLD_LAST_YOUNG + 1)]  # past HOLD_LAST_YOUNG × 1
         await _dispatched(fake, platform, button(GUILD, team, AGENT, "ticket:claim:2"))
+        del made
         assert gc.isenabled()
     finally:
         gc.set_threshold(*threshold)
