@@ -278,8 +278,12 @@ async def measure(args: argparse.Namespace) -> None:
                 env["HELPTHREAD_BENCH_GC_LOG"] = f"{tmp}/gc-{name}"
             if name == "ours":
                 os.makedirs(f"{tmp}/ours", exist_ok=True)
-                # claims and resolutions, unloaded and loaded, and the warm-up's
-                fresh = 2 * 2 * args.rounds * sum(map(per_round, args.levels)) + 2 * 8
+                # a ticket for each claim and resolution, unloaded and loaded, and the
+                # warm-up's; the priority select acts on the first ``count`` again
+                acting = len({"claim", "resolve"} & set(args.kinds))
+                fresh = max(acting * (2 * args.rounds * sum(map(per_round, args.levels)) + 8),
+                            max(map(per_round, args.levels)) + 8 if "priority" in args.kinds
+                            else 0)
                 await open_tickets(env, fresh, 10_000)
             procs[name] = start_bot(name, env, fake, f"{tmp}/{name}" if name == "ours"
                                     else tmp, server)
