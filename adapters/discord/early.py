@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -65,7 +66,9 @@ class EarlyDeferrals:
         self._session = session
         self._sent = sent
         self._waiting = waiting
-        self._pending: dict[int, tuple[asyncio.Task[bool], int]] = {}
+        # interaction id → the task sending its deferral, its callback type, when read
+        # (time.monotonic); in the order read, so the oldest are let go first
+        self._pending: OrderedDict[int, tuple[asyncio.Task[bool], int, float]] = OrderedDict()
         self._told: set[asyncio.Task[None]] = set()  # ``unparsed``'s answers under way
 
     def deferral_of(self, data: dict[str, Any]) -> Deferral:
@@ -96,15 +99,18 @@ class EarlyDeferrals:
             return None
         if interaction_id in self._pending:  # the same frame twice: one deferral
             return None
+        now = time.monotonic()
+        while self._pending:  # deferrals no callback took (the control went meanwhile)
+            oldest = next(iter(self._pending.values()))
+            if now - oldest[2] < TAKEN_WITHIN:
+                break
+            self._pending.popitem(last=False)
         kind = DEFERRED_UPDATE if deferral == "update" else DEFERRED_MESSAGE
         body = {"flags": EPHEMERAL} if kind == DEFERRED_MESSAGE else None
         task = asyncio.get_running_loop().create_task(
             self._send(interaction_id, token, kind, body, session), context=answer_lane())
-        self._pending[interaction_id] = (task, kind)
+        self._pending[interaction_id] = (task, kind, now)
         self._waiting(interaction_id, task.done)
-        # a deferral no callback takes (the control was unregistered meanwhile) is let go
-        asyncio.get_running_loop().call_later(
-            TAKEN_WITHIN, lambda: self._forget(interaction_id, task))
         return task
 
     async def _send(self, interaction_id: int, token: str, kind: int,
@@ -134,10 +140,14 @@ class EarlyDeferrals:
             return
         if found is None:
             return
-        task, _ = found
+        task = found[0]
 
         async def tell() -> None:
-            if not await task:
+            try:
+                if not await task:
+                    return
+            except Exception:  # the deferral itself failed (Discord unreachable): logged
+                log.warning("discord.interaction_unanswered id=%s", data["id"], exc_info=True)
                 return
             hook = discord.Webhook.from_state(
                 data={"id": application_id, "type": 3, "token": token}, state=state)
@@ -150,10 +160,6 @@ class EarlyDeferrals:
         self._told.add(told)
         told.add_done_callback(self._told.discard)
 
-    def _forget(self, interaction_id: int, task: asyncio.Task[bool]) -> None:
-        if self._pending.get(interaction_id, (None, 0))[0] is task:
-            del self._pending[interaction_id]
-
     async def take(self, interaction: discord.Interaction[Any]) -> bool | None:
         """The outcome of the deferral sent early for ``interaction`` — True once Discord
         has it, False for a redelivered interaction or one Discord no longer knows — or
@@ -161,7 +167,7 @@ class EarlyDeferrals:
         found = self._pending.pop(interaction.id, None)
         if found is None:
             return None
-        task, kind = found
+        task, kind, _ = found
         ok = await task
         if ok:  # discord.py's own record that the interaction has its first answer
             interaction.response._response_type = discord.InteractionResponseType(kind)
