@@ -148,7 +148,7 @@ class Load:
                     for n in numbers]
         for n in numbers:  # resolve: press Resolve, then submit its form
             await self.send(button(g, c, AGENT, f"ticket:resolve:{n}"))
-        return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}",
+        return [modal_submit(g, c, AGENT, f"ticket:form:resolve:{n}:{AGENT}",
                              {"text": f"Fixed it for you ({n})."}) for n in numbers]
 
     async def round(self, kind: str, level: int, count: int, pace: str = "answer",

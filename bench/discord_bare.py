@@ -77,7 +77,8 @@ def serve_bare(api: str, gateway: str, guild: int) -> None:
             return cls(int(match["n"]))
 
         async def callback(self, interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.send_modal(Form(f"ticket:form:resolve:{self.n}"))
+            await interaction.response.send_modal(
+                Form(f"ticket:form:resolve:{self.n}:{interaction.user.id}"))
 
     class Priority(discord.ui.DynamicItem[discord.ui.Select[Any]],
                    template=r"ticket:priority:(?P<n>\d+)"):

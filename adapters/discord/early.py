@@ -29,6 +29,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import aiohttp
 import discord
 from discord.webhook.async_ import async_context, interaction_response_params
 
@@ -42,6 +43,29 @@ COMPONENT, MODAL_SUBMIT = 3, 5  # Discord's interaction types
 DEFERRED_MESSAGE, DEFERRED_UPDATE = 5, 6  # Discord's interaction callback types
 EPHEMERAL = 64  # message flag
 TAKEN_WITHIN = 30.0  # seconds a deferral sent early waits for its callback to take it
+
+
+def _shows(message: Any, custom_id: str, component_type: Any) -> bool:
+    """Whether ``message`` (a raw message payload) carries a component ``custom_id`` of
+    ``component_type``, at any depth: discord.py runs a control's callback only then
+    (``ViewStore.schedule_dynamic_item_call``), and a deferral with no callback after it
+    would leave the person thinking (a card edited since it was shown, a payload without
+    its message)."""
+    if not isinstance(message, dict):
+        return False
+    rows: list[Any] = list(message.get("components") or [])
+    while rows:
+        component = rows.pop()
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id and component.get("type") == component_type:
+            return True
+        rows.extend(component.get("components") or [])
+        if isinstance(component.get("component"), dict):  # a section's accessory, v2
+            rows.append(component["component"])
+        if isinstance(component.get("accessory"), dict):
+            rows.append(component["accessory"])
+    return False
 
 
 class EarlyDeferrals:
@@ -80,7 +104,8 @@ class EarlyDeferrals:
             return None
         if data.get("type") == MODAL_SUBMIT:
             return "thinking" if self._modals(custom_id) else None
-        if data.get("type") == COMPONENT:
+        if data.get("type") == COMPONENT and _shows(data.get("message"), custom_id,
+                                                    inner.get("component_type")):
             for pattern, deferral in self._controls:
                 if pattern.fullmatch(custom_id):
                     return deferral  # discord.py runs every match; ours never overlap
@@ -124,6 +149,9 @@ class EarlyDeferrals:
                 log.info("discord.interaction_redelivered id=%s", interaction_id)
             else:  # 10062 Unknown interaction: too late, the person was told it failed
                 log.warning("discord.interaction_lost id=%s: %s", interaction_id, err)
+            return False
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:  # Discord unreachable
+            log.warning("discord.interaction_lost id=%s: %r", interaction_id, err)
             return False
         finally:
             self._sent()
@@ -187,16 +215,17 @@ class GatewayParses:
     wait for the event loop's next pass, behind that deferral and any other deferral
     sent meanwhile (``core.lanes``). Each waiting parse runs in the lane its own frame
     would have: an interaction not yet answered in the answer lane (its callbacks answer
-    someone), anything else out of it. ``failed`` hears of an interaction's parse that
-    raised (the rest go on: one bad frame does not end the gateway session)."""
+    someone), anything else out of it. A parse that raises is logged and the rest go on
+    (one bad frame does not end the gateway session: discord.py lets it end the
+    connection); ``failed`` hears of an interaction's."""
 
     def __init__(self, early: Callable[[dict[str, Any]], object],
                  failed: Callable[[dict[str, Any]], None]) -> None:
         self._early = early
         self._failed = failed
-        # each parse waiting: its parser, its data, whether it is an interaction's and
-        # whether it runs in the answer lane
-        self._waiting: deque[tuple[Parser, Any, bool, bool]] = deque()
+        # each parse waiting: its event, its parser, its data, and whether it runs in
+        # the answer lane
+        self._waiting: deque[tuple[str, Parser, Any, bool]] = deque()
         self._draining: asyncio.Handle | None = None
 
     def install(self, parsers: dict[str, Parser]) -> None:
@@ -211,12 +240,10 @@ class GatewayParses:
         def parse(data: Any) -> None:
             answered = interaction and self._early(data) is not None
             if answered or self._waiting:
-                self._waiting.append((parser, data, interaction, interaction and not answered))
+                self._waiting.append((event, parser, data, interaction and not answered))
                 self._drain_soon()
-            elif interaction:
-                self._run(parser, data, interaction=True)
             else:
-                parser(data)
+                self._run(event, parser, data)
         return parse
 
     def close(self) -> None:
@@ -238,15 +265,16 @@ class GatewayParses:
         """One waiting parse (then the next at the loop's next pass: frames read
         meanwhile have their deferrals sent first)."""
         self._draining = None
-        parser, data, interaction, _ = self._waiting.popleft()
+        event, parser, data, _ = self._waiting.popleft()
         self._drain_soon()
-        self._run(parser, data, interaction=interaction)
+        self._run(event, parser, data)
 
-    def _run(self, parser: Parser, data: Any, *, interaction: bool) -> None:
+    def _run(self, event: str, parser: Parser, data: Any) -> None:
         try:
             parser(data)
         except Exception:
-            if not interaction:
-                raise
+            if event != "INTERACTION_CREATE":
+                log.exception("discord.event_unparsed event=%s", event)
+                return
             log.exception("discord.interaction_unparsed id=%s", data.get("id"))
             self._failed(data)

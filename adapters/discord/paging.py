@@ -34,8 +34,9 @@ Listing = grammar.ListTickets | grammar.Queue | grammar.Search
 
 class MoreButton(discord.ui.DynamicItem[Button],
                  template=r"(?s)more:(?P<words>(?:list|queue|search) .{1,93})"):
-    deferral: Deferral = "thinking"
     """"More" under a page: the next page, for whoever presses it."""
+
+    deferral: Deferral = "thinking"
 
     def __init__(self, words: str) -> None:
         super().__init__(discord.ui.Button(label="More", style=discord.ButtonStyle.secondary,

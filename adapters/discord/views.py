@@ -186,12 +186,16 @@ TextAction = Callable[[discord.Interaction[Any], Actor, int, str], Awaitable[str
 
 
 class TextForm(discord.ui.Modal):
-    """A modal with one paragraph input for ticket ``number``, handed to ``action``."""
+    """A modal with one paragraph input for ticket ``number``, handed to ``action``;
+    shown to ``user_id``. discord.py keeps a shown form by its ``custom_id`` alone, so the
+    id names the person too: two agents replying to one ticket at once each get their
+    own form back (with the ticket's alone, the second form shown replaced the first —
+    one reply was lost, or posted with the other's text)."""
 
     def __init__(self, kind: str, title: str, label: str, number: int,
-                 action: TextAction, *, required: bool = True) -> None:
+                 action: TextAction, *, user_id: int, required: bool = True) -> None:
         super().__init__(title=_title(title), timeout=FORM_TIMEOUT,
-                         custom_id=f"ticket:form:{kind}:{number}")
+                         custom_id=f"ticket:form:{kind}:{number}:{user_id}")
         self.number = number
         self.action = action
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -315,7 +319,7 @@ class _FormButton(_TicketButton, template=FORM_VERBS):
             title, label, action = self.form
             await interaction.response.send_modal(
                 TextForm(self.verb, title.format(n=self.number), label, self.number, action,
-                         required=self.required))
+                         user_id=interaction.user.id, required=self.required))
         await act(interaction, self.number, work, deferral=self.deferral)
 
 

@@ -14,7 +14,7 @@ import pytest
 from adapters.discord.platform import DiscordPlatform
 from adapters.discord.render import FAILED
 from bot.runtime import Runtime
-from core.events import Claimed
+from core.events import Claimed, Commented
 from core.identity import Actor, UserRef
 from tests.platform.discord.interactions_wire import (
     AGENT_ROLE,
@@ -71,7 +71,7 @@ async def test_card_controls_and_forms_are_deferred_from_the_frame_and_answered_
     assert _early(platform, resolve) is None
     await _answered(fake, resolve, result=False)
     assert fake.callbacks[resolve["id"]] == [MODAL]
-    submit = modal_submit(GUILD, team, AGENT, "ticket:form:resolve:2",
+    submit = modal_submit(GUILD, team, AGENT, f"ticket:form:resolve:2:{AGENT}",
                           {"text": "Restarted the router."})
     assert _early(platform, submit) == "thinking"
     await _answered(fake, submit)
@@ -86,7 +86,7 @@ async def test_what_answers_otherwise_is_left_to_its_callback(wired: Wired) -> N
     # a command (``/ticket new`` answers with a form), a form this process never showed
     # (shown before a restart: discord.py drops its submission), a custom_id not ours
     new = command(GUILD, team, AGENT + 1, "new", agent=False, category="general")
-    unknown = modal_submit(GUILD, team, AGENT, "ticket:form:resolve:1", {"text": "x"})
+    unknown = modal_submit(GUILD, team, AGENT, f"ticket:form:resolve:1:{AGENT}", {"text": "x"})
     stranger = button(GUILD, team, AGENT, "someone-elses:button")
     assert [_early(platform, p) for p in (new, unknown, stranger)] == [None, None, None]
     await _answered(fake, new, result=False)
@@ -165,3 +165,47 @@ async def test_events_read_after_a_deferred_interaction_keep_the_gateway_order(
         await asyncio.sleep(0.02)
     assert fake.callbacks[claim["id"]] == [DEFERRED_UPDATE]
     assert seen == ["interaction", "message"]
+
+
+async def test_a_press_on_a_card_without_that_control_is_not_deferred(wired: Wired) -> None:
+    """discord.py runs a control's callback only when the message it came from carries
+    it (a card edited since it was shown may not): a deferral would be left thinking."""
+    fake, runtime, platform = wired
+    await open_tickets(runtime, 1, "Stale", first_user=700)
+    team = fake.channels_by_name("team")
+    stale = button(GUILD, team, AGENT, "ticket:claim:1")
+    stale["message"]["components"][0]["components"][0]["custom_id"] = "ticket:reopen:1"
+    bare = button(GUILD, team, AGENT, "ticket:claim:1")
+    del bare["message"]
+    assert [_early(platform, p) for p in (stale, bare)] == [None, None]
+    await fake.dispatch(stale)
+    await asyncio.sleep(0.3)  # nothing is sent for it (Discord says it failed)
+    assert stale["id"] not in fake.callbacks
+    assert (await runtime.desk.show(AGENT_ACTOR, 1)).ticket.assignee is None
+
+
+async def test_two_agents_replying_to_one_ticket_each_get_their_own_form(
+        wired: Wired) -> None:
+    fake, runtime, _ = wired
+    await open_tickets(runtime, 1, "Both", first_user=700)
+    team = fake.channels_by_name("team")
+    first, second = AGENT, AGENT + 50
+    for agent in (first, second):  # both open the reply form, then both submit
+        await _answered(fake, button(GUILD, team, agent, "ticket:reply:1"), result=False)
+    for agent, text in ((first, "From the first agent."), (second, "From the second.")):
+        await _answered(fake, modal_submit(GUILD, team, agent, f"ticket:form:reply:1:{agent}",
+                                           {"text": text}))
+    said = [e.payload.text for e in (await runtime.desk.show(AGENT_ACTOR, 1)).events
+            if isinstance(e.payload, Commented)]
+    assert said == ["From the first agent.", "From the second."]
+
+
+async def test_a_gateway_event_discord_py_cannot_parse_does_not_end_the_session(
+        wired: Wired, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, "helpthread.discord")
+    fake, runtime, _ = wired
+    await open_tickets(runtime, 1, "Going on", first_user=700)
+    await fake.dispatch_event("MESSAGE_CREATE", {"id": "1", "channel_id": "2"})  # no author
+    claim = button(GUILD, fake.channels_by_name("team"), AGENT, "ticket:claim:1")
+    await _answered(fake, claim)
+    assert any(r.getMessage().startswith("discord.event_unparsed") for r in caplog.records)
