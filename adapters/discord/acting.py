@@ -106,6 +106,16 @@ async def refuse(interaction: discord.Interaction[Any], err: DeskError) -> None:
     await answer(interaction, render.refusal(err))
 
 
+def refused_first_answer(interaction_id: int, err: discord.HTTPException) -> None:
+    """Log why Discord refused an interaction's first answer: already acknowledged (a
+    redelivery, whose first delivery answers) or anything else (10062 Unknown
+    interaction: too late, the person was told it failed)."""
+    if err.code == ALREADY_ACKNOWLEDGED:
+        log.info("discord.interaction_redelivered id=%s", interaction_id)
+    else:
+        log.warning("discord.interaction_lost id=%s: %s", interaction_id, err)
+
+
 async def defer(interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
     """Answer ``interaction`` at once, before any work: an ephemeral "thinking" answer
     (commands, form submissions), or with ``update`` a deferred update that leaves the
@@ -126,10 +136,7 @@ async def defer(interaction: discord.Interaction[Any], *, update: bool = False) 
             await interaction.response.defer(ephemeral=True, thinking=True)
         bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
-        if err.code == ALREADY_ACKNOWLEDGED:
-            log.info("discord.interaction_redelivered id=%s", interaction.id)
-        else:  # 10062 Unknown interaction: too late, the person was told it failed
-            log.warning("discord.interaction_lost id=%s: %s", interaction.id, err)
+        refused_first_answer(interaction.id, err)
         return False
     return True
 
@@ -141,10 +148,7 @@ async def send_modal(interaction: discord.Interaction[Any], modal: discord.ui.Mo
         await interaction.response.send_modal(modal)
         bot_of(interaction).answers.answered()
     except discord.HTTPException as err:
-        if err.code == ALREADY_ACKNOWLEDGED:
-            log.info("discord.interaction_redelivered id=%s", interaction.id)
-        else:
-            log.warning("discord.interaction_lost id=%s: %s", interaction.id, err)
+        refused_first_answer(interaction.id, err)
         return False
     return True
 

@@ -12,14 +12,13 @@ import discord
 from adapters.discord.closing import CLOSING_ITEMS
 from adapters.discord.components import Controls
 from adapters.discord.paging import MoreButton
+from adapters.discord.panel import CategorySelect, PanelButton
 from adapters.discord.views import (
     CONTROLS,
     AskCloseButton,
-    CategorySelect,
     ClaimButton,
     CloseButton,
     EscalateButton,
-    PanelButton,
     PrioritySelect,
     ReopenButton,
     ReplyButton,

@@ -23,8 +23,9 @@ from adapters.discord.acting import (
     request_key,
 )
 from adapters.discord.help import help_text
+from adapters.discord.panel import panel_view
 from adapters.discord.stats import send_stats
-from adapters.discord.views import TicketForm, panel_view
+from adapters.discord.views import TicketForm
 from core.grammar import ListTickets, Queue, Search
 from core.identity import Actor
 from core.policy import Action

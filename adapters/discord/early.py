@@ -34,7 +34,7 @@ import discord
 from discord.webhook.async_ import async_context, interaction_response_params
 
 from adapters.discord import render
-from adapters.discord.acting import ALREADY_ACKNOWLEDGED, Deferral
+from adapters.discord.acting import Deferral, refused_first_answer
 from core.lanes import answer_lane
 
 log = logging.getLogger("helpthread.discord")
@@ -145,10 +145,7 @@ class EarlyDeferrals:
                 interaction_id, token, session=session,
                 params=interaction_response_params(type=kind, data=body))
         except discord.HTTPException as err:
-            if err.code == ALREADY_ACKNOWLEDGED:
-                log.info("discord.interaction_redelivered id=%s", interaction_id)
-            else:  # 10062 Unknown interaction: too late, the person was told it failed
-                log.warning("discord.interaction_lost id=%s: %s", interaction_id, err)
+            refused_first_answer(interaction_id, err)
             return False
         except (aiohttp.ClientError, OSError, TimeoutError) as err:  # Discord unreachable
             log.warning("discord.interaction_lost id=%s: %r", interaction_id, err)

@@ -17,7 +17,8 @@ import pytest
 from adapters.discord.cards import card_view
 from adapters.discord.closing import close_request_view, rating_view
 from adapters.discord.components import Controls
-from adapters.discord.views import CONTROLS, ClaimButton, PrioritySelect, panel_view
+from adapters.discord.panel import panel_view
+from adapters.discord.views import CONTROLS, ClaimButton, PrioritySelect
 from core.capabilities import TICKET_ACTIONS
 from core.config import DeskConfig
 from core.identity import Person, UserRef
